@@ -1,0 +1,114 @@
+/**
+ * The local Upstash-compatible REST endpoint, in front of a real redis-server.
+ *   npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token T] [--redis-url redis://…]
+ *                                    [--max-body 10485760] [--timeout 2000] [--pool 4] [--verbose]
+ * With no Redis URL (flag or REDIS_URL) it starts its own redis-server (data under .data/redis).
+ */
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { z } from 'zod'
+import { RedisServerMissingError, startEndpoint, startRedisServer, type OwnRedisServer } from '@/upstash-local'
+
+const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--verbose]`
+
+const number = (flag: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${flag} expects a whole number`)
+    .transform(Number)
+    .optional()
+
+const flagsSchema = z.object({
+  port: number('--port'),
+  host: z.string().optional(),
+  token: z.string().min(1, '--token must not be empty').optional(),
+  'redis-url': z.string().optional(),
+  'max-body': number('--max-body'),
+  timeout: number('--timeout'),
+  pool: number('--pool'),
+  verbose: z.boolean().optional(),
+  help: z.boolean().optional(),
+})
+
+async function main(): Promise<void> {
+  let raw
+  try {
+    raw = parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        token: { type: 'string' },
+        'redis-url': { type: 'string' },
+        'max-body': { type: 'string' },
+        timeout: { type: 'string' },
+        pool: { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${usage}`)
+    process.exit(2)
+  }
+  const parsed = flagsSchema.safeParse(raw)
+  if (!parsed.success) {
+    console.error(`${parsed.error.issues.map((i) => i.message).join('\n')}\n${usage}`)
+    process.exit(2)
+  }
+  const flags = parsed.data
+  if (flags.help) {
+    console.log(usage)
+    return
+  }
+
+  const token = flags.token ?? process.env.UPSTASH_REDIS_REST_TOKEN ?? randomBytes(24).toString('base64url')
+  let redisUrl = flags['redis-url'] ?? process.env.REDIS_URL
+  let own: OwnRedisServer | undefined
+  if (!redisUrl) {
+    try {
+      own = await startRedisServer({ dataDir: path.resolve('.data/redis') })
+    } catch (err) {
+      console.error(err instanceof RedisServerMissingError ? err.message : `could not start redis-server: ${(err as Error).message}`)
+      process.exit(1)
+    }
+    redisUrl = own.url
+  }
+
+  let endpoint
+  try {
+    endpoint = await startEndpoint({
+      redisUrl,
+      token,
+      port: flags.port ?? 8079,
+      host: flags.host ?? '127.0.0.1',
+      maxBodyBytes: flags['max-body'],
+      timeoutMs: flags.timeout,
+      poolSize: flags.pool,
+      verbose: flags.verbose ?? false,
+    })
+  } catch (err) {
+    console.error(`could not start the endpoint: ${(err as Error).message}`)
+    await own?.stop()
+    process.exit(1)
+  }
+
+  console.log(`Upstash-compatible endpoint on ${endpoint.url} -> ${own ? `own redis-server (${redisUrl}, data in .data/redis)` : redisUrl}`)
+  console.log('Paste into .env.local:')
+  console.log(`UPSTASH_REDIS_REST_URL=${endpoint.url}`)
+  console.log(`UPSTASH_REDIS_REST_TOKEN=${token}`)
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    console.log(`${signal}: shutting down`)
+    await endpoint.close()
+    await own?.stop()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+}
+
+void main()

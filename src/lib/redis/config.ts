@@ -1,0 +1,134 @@
+import { z } from 'zod'
+
+/**
+ * The one place that reads and validates the Redis layer's environment.
+ * Errors name the variable and what was expected; the token's value is never echoed.
+ */
+const bool = (name: string, fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: `${name} must be "true" or "false"` })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1' || v === 'yes'))
+
+const int = (name: string, fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback
+      const n = Number(v)
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}` })
+        return z.NEVER
+      }
+      return n
+    })
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.string().optional(),
+    REDIS_ENABLED: bool('REDIS_ENABLED', true),
+    UPSTASH_REDIS_REST_URL: z
+      .string({ error: 'UPSTASH_REDIS_REST_URL is required when REDIS_ENABLED is not false' })
+      .url({ error: 'UPSTASH_REDIS_REST_URL must be a URL like https://<name>.upstash.io or http://127.0.0.1:8079' })
+      .refine((u) => /^https?:\/\//.test(u), { error: 'UPSTASH_REDIS_REST_URL must start with http:// or https://' })
+      .optional(),
+    // The token's value never appears in an error: only whether it is present.
+    UPSTASH_REDIS_REST_TOKEN: z.string({ error: 'UPSTASH_REDIS_REST_TOKEN must be a string' }).optional(),
+    UPSTASH_DISABLE_TELEMETRY: bool('UPSTASH_DISABLE_TELEMETRY', false),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,32}$/, { error: 'REDIS_KEY_PREFIX must be 1-32 letters, digits, "_", "." or "-"' })
+      .default('iapm'),
+    REDIS_TIMEOUT_MS: int('REDIS_TIMEOUT_MS', 1000, 50, 10_000),
+    REDIS_RETRIES: int('REDIS_RETRIES', 2, 0, 5),
+    RATE_LIMIT_FAILURE_POLICY: z
+      .enum(['open', 'closed'], { error: 'RATE_LIMIT_FAILURE_POLICY must be "open" or "closed"' })
+      .default('open'),
+    REDIS_DISABLED_ALLOW_PRODUCTION: bool('REDIS_DISABLED_ALLOW_PRODUCTION', false),
+  })
+  .superRefine((env, ctx) => {
+    if (!env.REDIS_ENABLED) {
+      if (env.NODE_ENV === 'production' && !env.REDIS_DISABLED_ALLOW_PRODUCTION) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['REDIS_ENABLED'],
+          message:
+            'REDIS_ENABLED=false keeps sessions and rate limits in one process only; production refuses it unless REDIS_DISABLED_ALLOW_PRODUCTION=true',
+        })
+      }
+      return
+    }
+    if (!env.UPSTASH_REDIS_REST_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['UPSTASH_REDIS_REST_URL'],
+        message: 'UPSTASH_REDIS_REST_URL is required when REDIS_ENABLED is not false (run `npm run redis:local` for a local one)',
+      })
+    }
+    if (!env.UPSTASH_REDIS_REST_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['UPSTASH_REDIS_REST_TOKEN'],
+        message: 'UPSTASH_REDIS_REST_TOKEN is required when REDIS_ENABLED is not false',
+      })
+    }
+  })
+
+/** The validated settings of the Redis layer. */
+export interface RedisConfig {
+  enabled: boolean
+  url: string | undefined
+  token: string | undefined
+  disableTelemetry: boolean
+  /** Prepended to every key the helpers write (`<prefix>:<helper>:…`). */
+  keyPrefix: string
+  /** Per-call bound on a Redis round trip, retries included. */
+  timeoutMs: number
+  /** Extra attempts after a network error (not after a timeout). */
+  retries: number
+  /** What `session.rateLimit` answers when Redis is unreachable, unless the call says otherwise. */
+  rateLimitFailurePolicy: 'open' | 'closed'
+  production: boolean
+}
+
+/** Thrown for an invalid environment; `issues` lists every wrong variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  constructor(readonly issues: string[]) {
+    super(`Invalid Redis configuration:\n  - ${issues.join('\n  - ')}`)
+  }
+}
+
+/** Validates an environment (process.env by default) into a RedisConfig, or throws ConfigError. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): RedisConfig {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = i.path.join('.')
+        return i.message.includes(name) || !name ? i.message : `${name}: ${i.message}`
+      }),
+    )
+  }
+  const e = parsed.data
+  return {
+    enabled: e.REDIS_ENABLED,
+    url: e.UPSTASH_REDIS_REST_URL,
+    token: e.UPSTASH_REDIS_REST_TOKEN,
+    disableTelemetry: e.UPSTASH_DISABLE_TELEMETRY,
+    keyPrefix: e.REDIS_KEY_PREFIX,
+    timeoutMs: e.REDIS_TIMEOUT_MS,
+    retries: e.REDIS_RETRIES,
+    rateLimitFailurePolicy: e.RATE_LIMIT_FAILURE_POLICY,
+    production: e.NODE_ENV === 'production',
+  }
+}
+
+let current: RedisConfig | undefined
+
+/** The process's configuration, read from process.env on first use. */
+export function getConfig(): RedisConfig {
+  current ??= parseConfig()
+  return current
+}

@@ -1,0 +1,43 @@
+/** Errors the Redis layer throws on purpose; routes map them to HTTP statuses. */
+
+/** Redis could not be reached in time (network, timeout, endpoint down). Map to 503. */
+export class RedisUnavailableError extends Error {
+  override name = 'RedisUnavailableError'
+  readonly status = 503
+  constructor(operation: string, options?: { cause?: unknown }) {
+    super(`Redis is unavailable (${operation}): ${describeCause(options?.cause)}`, options)
+  }
+}
+
+/** The helper needs Redis but REDIS_ENABLED=false (e.g. queue.push). Map to 503. */
+export class RedisDisabledError extends Error {
+  override name = 'RedisDisabledError'
+  readonly status = 503
+  constructor(operation: string) {
+    super(`${operation} needs Redis, but REDIS_ENABLED=false; set REDIS_ENABLED=true and the UPSTASH_REDIS_REST_* variables`)
+  }
+}
+
+/** A value or argument the caller passed is not acceptable (not JSON-serialisable, too large…). Map to 400. */
+export class RedisInputError extends Error {
+  override name = 'RedisInputError'
+  readonly status = 400
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return cause.message.replace(/Bearer\s+\S+/g, 'Bearer ***')
+  return cause === undefined ? 'no answer' : String(cause)
+}
+
+/** True when an error from @upstash/redis means "could not reach Redis" rather than "Redis said no". */
+export function isConnectionError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  if (err.name === 'UpstashError') return /Redis is unavailable|did not answer/i.test(err.message)
+  if (err.name === 'UpstashJSONParseError') return true
+  return (
+    err.name === 'AbortError' ||
+    err.name === 'TimeoutError' ||
+    err instanceof TypeError || // fetch failed: ECONNREFUSED, DNS, reset…
+    /fetch failed|ECONNREFUSED|ECONNRESET|socket|network|aborted|timeout/i.test(err.message)
+  )
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod'
+
+/** Everything the endpoint can be told; the CLI flags map one-to-one onto these. */
+export const endpointOptionsSchema = z.object({
+  port: z.number().int().min(0).max(65535).default(8079),
+  host: z.string().min(1).default('127.0.0.1'),
+  token: z.string().min(1, 'the token must not be empty'),
+  redisUrl: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
+  /** Largest request body accepted, in bytes; larger gets 413. */
+  maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  /** How long a non-blocking request may wait for Redis before a 503. */
+  timeoutMs: z.number().int().positive().default(2_000),
+  /** Shared connections to Redis for ordinary commands. */
+  poolSize: z.number().int().min(1).max(64).default(4),
+  /** Log one line per request (never the token). */
+  verbose: z.boolean().default(false),
+})
+
+export type EndpointOptions = z.input<typeof endpointOptionsSchema>
+export type ResolvedEndpointOptions = z.output<typeof endpointOptionsSchema>

@@ -1,0 +1,25 @@
+import type { TestProject } from 'vitest/node'
+import { startStack, type Stack } from './stack'
+
+let stack: Stack | undefined
+
+/**
+ * One private redis-server + endpoint for the whole run. Its address reaches the test workers as
+ * UPSTASH_REDIS_REST_URL / UPSTASH_REDIS_REST_TOKEN / REDIS_URL. A missing redis-server fails the
+ * run with the install command (never a silent skip).
+ */
+export async function setup(project: TestProject): Promise<void> {
+  stack = await startStack()
+  Object.assign(process.env, stack.env, { REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
+  project.provide('stack', stack.env)
+}
+
+export async function teardown(): Promise<void> {
+  await stack?.stop()
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: Stack['env']
+  }
+}
