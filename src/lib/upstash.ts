@@ -19,3 +19,15 @@ export const isRedisAvailable = (): Promise<boolean> => isAvailable(defaultConte
 export const health = (): Promise<RedisHealth> => healthOf(defaultContext)
 
 // --- helpers (each line owned by its module) ---
+import { createQueue } from './redis/queue'
+import { createSortedSet } from './redis/sorted-set'
+import { createHashMap } from './redis/hash-map'
+export { createQueue, DEFAULT_QUEUE_OPTIONS, type Queue, type QueueOptions, type QueueSettings, type PushOptions, type ReserveOptions, type ReservedJob, type Lease, type FailResult, type QueueStats, type DeadJob } from './redis/queue'
+export { createSortedSet, type SortedSet, type ScoredMember } from './redis/sorted-set'
+export { createHashMap, type HashMap } from './redis/hash-map'
+/** Job queues: push/pop/length (FIFO) and reserve/ack/fail for at-least-once workers; throws when Redis is down or disabled. */
+export const queue = createQueue(defaultContext)
+/** Rankings (add/top/increment/rank/score/remove); throws when Redis is down or disabled. */
+export const sortedSet = createSortedSet(defaultContext)
+/** Objects in a hash, one JSON-encoded field per property; throws when Redis is down or disabled. */
+export const hashMap = createHashMap(defaultContext)

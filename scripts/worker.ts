@@ -1,0 +1,112 @@
+/**
+ * The AI analysis worker: processes 'ai-analysis-queue' at least once (reserve → analyse → ack;
+ * failures retried with backoff, then dead-lettered). Redis settings come from the environment
+ * (.env, .env.local…) through src/lib/redis/config.ts, like the app.
+ *   npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 10000] [--visibility-ms 300000]
+ *                             [--grace-ms 30000] [--analysis-delay-ms 0]
+ * SIGTERM/SIGINT: stop taking jobs, finish the current one (ack or fail), exit 0. If it takes longer
+ * than --grace-ms, exit 1 without acking: the lease expires and the job is delivered again.
+ * Logs one JSON object per line on stdout.
+ */
+import { parseArgs } from 'node:util'
+import { loadEnvConfig } from '@next/env'
+import { z } from 'zod'
+
+const usage =
+  'usage: npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 10000] [--visibility-ms 300000] [--grace-ms 30000] [--analysis-delay-ms 0]'
+
+const number = (flag: string, min: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${flag} expects a whole number of milliseconds`)
+    .transform(Number)
+    .refine((n) => n >= min, `${flag} must be at least ${min}`)
+    .optional()
+
+const flagsSchema = z.object({
+  'min-idle-ms': number('--min-idle-ms', 10),
+  'max-idle-ms': number('--max-idle-ms', 10),
+  'visibility-ms': number('--visibility-ms', 100),
+  'grace-ms': number('--grace-ms', 0),
+  /** Latency of the placeholder analysis (stands in for a model call). */
+  'analysis-delay-ms': number('--analysis-delay-ms', 0),
+  help: z.boolean().optional(),
+})
+
+const log = (event: string, fields: Record<string, unknown> = {}) => console.log(JSON.stringify({ t: new Date().toISOString(), event, ...fields }))
+
+async function main(): Promise<number> {
+  let flags
+  try {
+    const { values } = parseArgs({
+      options: Object.fromEntries(Object.keys(flagsSchema.shape).map((k) => [k, { type: k === 'help' ? 'boolean' : 'string' }])) as never,
+      strict: true,
+    })
+    flags = flagsSchema.parse(values)
+  } catch (err) {
+    const message = err instanceof z.ZodError ? err.issues.map((i) => i.message).join('; ') : (err as Error).message
+    console.error(`${message}\n${usage}`)
+    return 2
+  }
+  if (flags.help) {
+    console.log(usage)
+    return 0
+  }
+
+  loadEnvConfig(process.cwd(), process.env.NODE_ENV !== 'production', { info: () => {}, error: console.error })
+  // Imported after the env is loaded: the Redis layer reads process.env on first use.
+  const { getConfig } = await import('../src/lib/upstash')
+  const { createAIQueue, placeholderAnalyzer, AI_ANALYSIS_QUEUE } = await import('../src/lib/ai-queue')
+  try {
+    if (!getConfig().enabled) {
+      console.error('REDIS_ENABLED=false: the worker needs Redis (set REDIS_ENABLED=true and UPSTASH_REDIS_REST_URL / _TOKEN)')
+      return 1
+    }
+  } catch (err) {
+    console.error((err as Error).message)
+    return 1
+  }
+
+  const ai = createAIQueue({ analyze: placeholderAnalyzer(flags['analysis-delay-ms'] ?? 0), visibilityTimeoutMs: flags['visibility-ms'] })
+  const controller = new AbortController()
+  const graceMs = flags['grace-ms'] ?? 30_000
+  const stop = (signal: string) => {
+    if (controller.signal.aborted) {
+      log('forced-exit', { signal })
+      process.exit(130)
+    }
+    log('stopping', { signal, graceMs })
+    controller.abort()
+    // The current job keeps its lease; if it cannot finish in time, leaving is safe: it is redelivered.
+    setTimeout(() => {
+      log('grace-expired', { graceMs })
+      process.exit(1)
+    }, graceMs).unref()
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+
+  log('started', { queue: AI_ANALYSIS_QUEUE, pid: process.pid })
+  await ai.runAIWorker({
+    signal: controller.signal,
+    minIdleMs: flags['min-idle-ms'],
+    maxIdleMs: flags['max-idle-ms'],
+    onReserved: (job) => log('reserved', { id: job.id, attempt: job.attempts, leaseExpiresAt: job.leaseExpiresAt }),
+    onOutcome: (o) => {
+      if (o.status === 'empty') return
+      const error = 'error' in o ? String((o.error as Error)?.message ?? o.error) : undefined
+      log(o.status, { id: o.job.id, attempt: o.job.attempts, ...(error ? { error } : {}) })
+    },
+    onError: (err) => log('redis-error', { error: (err as Error).message }),
+  })
+  log('stopped')
+  return 0
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err)
+    process.exit(1)
+  },
+)

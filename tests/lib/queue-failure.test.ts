@@ -1,0 +1,121 @@
+/**
+ * Queue cost and failure behaviour, on a private stack: commands are counted with MONITOR without
+ * other files' traffic, and the endpoint / redis-server are stopped for real.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createContext } from '@/lib/redis/context'
+import { RedisDisabledError, RedisUnavailableError } from '@/lib/redis/errors'
+import { createQueue, type Queue } from '@/lib/redis/queue'
+import { startEndpoint } from '@/upstash-local'
+import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { commandsSent } from './commands-sent'
+
+let stack: Stack
+let queue: Queue
+let env: Record<string, string>
+
+beforeAll(async () => {
+  stack = await startStack()
+  env = { ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('qfail'), UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_TIMEOUT_MS: '500', REDIS_RETRIES: '1' }
+  queue = createQueue(createContext(env))
+})
+afterAll(async () => {
+  await stack?.stop()
+})
+
+describe('queue: Upstash commands per call (MONITOR, client-sent only)', () => {
+  it('every operation is a single EVALSHA once its script is loaded', async () => {
+    const name = 'cost'
+    const count = (fn: () => Promise<unknown>) => commandsSent(stack.env.REDIS_URL, fn)
+    const oneEvalsha = { total: 1, commands: ['evalsha'] }
+
+    // The very first call of a script on a fresh server is EVALSHA → NOSCRIPT → EVAL (loads it), then 1.
+    expect(await count(() => queue.push(name, 'warm'))).toEqual({ total: 2, commands: ['evalsha', 'eval'] })
+    const warm = (await queue.reserve(name))!
+    await queue.extend(name, warm)
+    await queue.fail(name, warm, 'warm-up', { giveUp: true })
+    await queue.retryDead(name, warm.id)
+    await queue.deadLetters(name)
+    await queue.ack(name, (await queue.reserve(name))!)
+    await queue.pop(name)
+    await queue.length(name)
+    await queue.stats(name)
+
+    expect(await count(() => queue.push(name, { to: 'client@example.com' }))).toEqual(oneEvalsha)
+    expect(await count(() => queue.push(name, 'later', { delayMs: 60_000 }))).toEqual(oneEvalsha)
+    expect(await count(() => queue.length(name))).toEqual(oneEvalsha)
+    expect(await count(() => queue.stats(name))).toEqual(oneEvalsha)
+    expect(await count(() => queue.pop(name))).toEqual(oneEvalsha)
+    expect(await count(() => queue.pop(name))).toEqual(oneEvalsha) // empty
+    expect(await count(() => queue.reserve(name))).toEqual(oneEvalsha) // empty
+
+    await queue.push(name, 'job')
+    let job: Awaited<ReturnType<Queue['reserve']>> = null
+    expect(await count(async () => (job = await queue.reserve(name)))).toEqual(oneEvalsha)
+    expect(await count(() => queue.extend(name, job!, 5_000))).toEqual(oneEvalsha)
+    expect(await count(() => queue.fail(name, job!, new Error('e')))).toEqual(oneEvalsha)
+    expect(await count(() => queue.deadLetters(name))).toEqual(oneEvalsha)
+
+    await queue.push(name, 'job 2')
+    const j2 = (await queue.reserve(name))!
+    expect(await count(() => queue.ack(name, j2))).toEqual(oneEvalsha)
+  })
+})
+
+describe('queue: REDIS_ENABLED=false', () => {
+  it('push, pop, reserve and stats throw RedisDisabledError (a job is never silently dropped)', async () => {
+    const disabled = createQueue(createContext({ REDIS_ENABLED: 'false', REDIS_KEY_PREFIX: 'off' }))
+    await expect(disabled.push('email-queue', { to: 'a@b.c' })).rejects.toBeInstanceOf(RedisDisabledError)
+    await expect(disabled.push('email-queue', { to: 'a@b.c' })).rejects.toThrow(/queue\.push needs Redis, but REDIS_ENABLED=false/)
+    await expect(disabled.pop('email-queue')).rejects.toBeInstanceOf(RedisDisabledError)
+    await expect(disabled.reserve('email-queue')).rejects.toBeInstanceOf(RedisDisabledError)
+    await expect(disabled.stats('email-queue')).rejects.toBeInstanceOf(RedisDisabledError)
+  })
+})
+
+describe('queue: Redis unreachable (stopped for real)', () => {
+  it('with redis-server stopped behind the endpoint, then with the endpoint itself stopped, push rejects with RedisUnavailableError in bounded time', async () => {
+    const own = await startStack()
+    try {
+      const ownEnv = { ...own.env, REDIS_KEY_PREFIX: uniquePrefix('qdown'), UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_TIMEOUT_MS: '500', REDIS_RETRIES: '1' }
+      const q = createQueue(createContext(ownEnv))
+      const before = await q.push('email-queue', { n: 1 })
+      expect(before).toMatch(/^[0-9a-f-]{36}$/)
+
+      // 1) the endpoint is up but Redis is gone: a 503 from the endpoint
+      await own.redis.stop()
+      let started = performance.now()
+      await expect(q.push('email-queue', { n: 2 })).rejects.toBeInstanceOf(RedisUnavailableError)
+      expect(performance.now() - started).toBeLessThan(2_000)
+
+      // 2) nothing answers at all: connection refused
+      await own.endpoint.close()
+      started = performance.now()
+      const err = await q.push('email-queue', { n: 3 }).catch((e: unknown) => e)
+      expect(performance.now() - started).toBeLessThan(2_000)
+      expect(err).toBeInstanceOf(RedisUnavailableError)
+      expect((err as RedisUnavailableError).status).toBe(503)
+      expect((err as Error).message).toMatch(/Redis is unavailable \(queue\.push\)/)
+      expect((err as Error).message).not.toContain(own.env.UPSTASH_REDIS_REST_TOKEN)
+      await expect(q.reserve('email-queue')).rejects.toBeInstanceOf(RedisUnavailableError)
+      await expect(q.stats('email-queue')).rejects.toBeInstanceOf(RedisUnavailableError)
+    } finally {
+      await own.stop().catch(() => {})
+    }
+  })
+
+  it('a job pushed before the outage is still there once the endpoint is back', async () => {
+    const name = 'outage'
+    const id = await queue.push(name, { keep: true })
+    const port = Number(new URL(stack.env.UPSTASH_REDIS_REST_URL).port)
+    await stack.endpoint.close()
+    await expect(queue.push(name, { lost: 'never silently' })).rejects.toBeInstanceOf(RedisUnavailableError)
+
+    // same address and token, new endpoint process-side: the client does not notice anything
+    stack.endpoint = await startEndpoint({ redisUrl: stack.env.REDIS_URL, port, token: stack.env.UPSTASH_REDIS_REST_TOKEN })
+    const job = await queue.reserve<{ keep: boolean }>(name)
+    expect(job).toMatchObject({ id, data: { keep: true } })
+    expect(await queue.ack(name, job!)).toBe(true)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+  })
+})

@@ -1,0 +1,351 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { createContext } from '@/lib/redis/context'
+import { RedisInputError } from '@/lib/redis/errors'
+import { createQueue, type ReservedJob } from '@/lib/redis/queue'
+import { queueScripts } from '@/lib/redis/queue-scripts'
+import { directClient } from '../support/redis-direct'
+import { uniquePrefix } from '../support/stack'
+
+const stack = inject('stack')
+const prefix = uniquePrefix('queue')
+const ctx = createContext({ ...stack, REDIS_KEY_PREFIX: prefix, UPSTASH_DISABLE_TELEMETRY: 'true' })
+const queue = createQueue(ctx, { backoffMs: 40, queues: { 'slow-retry': { backoffMs: 5_000 } } })
+let direct: Awaited<ReturnType<typeof directClient>>
+
+beforeAll(async () => {
+  direct = await directClient(stack.REDIS_URL)
+})
+afterAll(async () => {
+  await direct.close()
+})
+
+let n = 0
+/** A fresh queue name per test, so tests never see each other's jobs. */
+const fresh = (label: string) => `${label}-${++n}`
+
+/** Polls `probe` until it returns a non-null value, failing after `timeoutMs` (no fixed sleeps). */
+async function eventually<T>(probe: () => Promise<T | null>, timeoutMs = 3_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== null) return value
+    if (Date.now() > deadline) throw new Error(`nothing after ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+interface EmailTask {
+  to: string
+  subject: string
+  template: string
+}
+
+describe('queue: the seed API', () => {
+  it('push / length / pop as written in the guide, FIFO, null when empty', async () => {
+    const name = fresh('email-queue')
+    const task: EmailTask = { to: 'client@example.com', subject: 'Welcome!', template: 'welcome' }
+    await queue.push(name, task)
+    await queue.push(name, { ...task, to: 'second@example.com' })
+    await queue.push(name, { ...task, to: 'third@example.com' })
+    expect(await queue.length(name)).toBe(3)
+
+    const t = await queue.pop<EmailTask>(name)
+    expect(t).toEqual(task)
+    expect((await queue.pop<EmailTask>(name))?.to).toBe('second@example.com')
+    expect((await queue.pop<EmailTask>(name))?.to).toBe('third@example.com')
+    expect(await queue.pop(name)).toBeNull()
+    expect(await queue.length(name)).toBe(0)
+  })
+
+  it('keeps payload types: numbers, numeric strings, arrays, nested objects, unicode', async () => {
+    const name = fresh('types')
+    const payloads = [42, '42', [], [1, 'a', null], { deep: { list: [{ x: 0.1 }] }, accents: 'dossier réglé ✓' }, true, null]
+    for (const p of payloads) await queue.push(name, p)
+    for (const p of payloads) expect(await queue.pop(name)).toStrictEqual(p)
+    // null is a legitimate payload; an empty queue is told apart by length()
+    expect(await queue.length(name)).toBe(0)
+  })
+
+  it('a popped job is gone (at-most-once): not reserved, not in flight', async () => {
+    const name = fresh('popped')
+    await queue.push(name, { n: 1 })
+    await queue.pop(name)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+    expect(await queue.reserve(name)).toBeNull()
+  })
+})
+
+describe('queue: push is safe to resend', () => {
+  it('the same push request twice (a client retry after a lost answer) queues the job once', async () => {
+    const name = fresh('resend')
+    const keys = [...ctx.keys.slotKeys('queue', name, ['waiting', 'delayed', 'inflight', 'data', 'meta', 'dead'])]
+    const args = ['fixed-id-1', '{"to":"a@b.c"}', '3', '1000', '60000', '0']
+    const push = queueScripts(ctx.redis!).push
+    expect(await push.exec(keys, args)).toBe(1)
+    expect(await push.exec(keys, args)).toBe(0)
+    expect(await queue.length(name)).toBe(1)
+    expect(await queue.reserve(name)).toMatchObject({ id: 'fixed-id-1', data: { to: 'a@b.c' } })
+  })
+})
+
+describe('queue: validation writes nothing', () => {
+  it('rejects non-serialisable and oversized payloads and bad names with clear errors', async () => {
+    const name = fresh('invalid')
+    const circular: Record<string, unknown> = { a: 1 }
+    circular.self = circular
+    await expect(queue.push(name, circular)).rejects.toThrow(/queue\.push: data\.self is a circular reference/)
+    await expect(queue.push(name, { id: 10n })).rejects.toThrow(/data\.id is a BigInt/)
+    await expect(queue.push(name, { run: () => 1 })).rejects.toThrow(/data\.run is a function/)
+    await expect(queue.push(name, undefined)).rejects.toThrow(/data is undefined/)
+
+    const small = createQueue(ctx, { maxPayloadBytes: 1024 })
+    await expect(small.push(name, { text: 'x'.repeat(2_000) })).rejects.toThrow(/over the limit of 1024 bytes/)
+    await expect(queue.push(name, 'x'.repeat(300 * 1024))).rejects.toThrow(/over the limit of 262144 bytes/)
+
+    await expect(queue.push('bad{name}', 1)).rejects.toThrow(/queue\.push: name: expected 1-128 letters/)
+    await expect(queue.push('', 1)).rejects.toBeInstanceOf(RedisInputError)
+    await expect(queue.push(name, 1, { delayMs: -5 })).rejects.toThrow(/options\.delayMs: must not be negative/)
+    await expect(queue.push(name, 1, { maxAttempts: 0 })).rejects.toThrow(/options\.maxAttempts: must be at least 1/)
+    await expect(queue.push(name, 1, { retries: 3 } as never)).rejects.toThrow(/options/)
+    await expect(queue.ack(name, { id: 'x' } as never)).rejects.toThrow(/queue\.ack: job\.leaseToken/)
+    expect(() => createQueue(ctx, { maxAttempts: -1 })).toThrow(/queue options\.maxAttempts: must be at least 1/)
+
+    // Nothing reached Redis for this queue.
+    const [, keys] = await scanAll(`${prefix}:queue:{${name}}:*`)
+    expect(keys).toEqual([])
+  })
+})
+
+describe('queue: delayed jobs', () => {
+  it('a delayed job is invisible until due (server time), then delivered', async () => {
+    const name = fresh('delayed')
+    const started = Date.now()
+    await queue.push(name, { later: true }, { delayMs: 150 })
+    await queue.push(name, { now: true })
+    expect(await queue.stats(name)).toMatchObject({ waiting: 1, delayed: 1 })
+    expect(await queue.pop(name)).toEqual({ now: true })
+    expect(await queue.reserve(name)).toBeNull()
+
+    // the due date sits in the delayed set ~150 ms after the server's now
+    const [sec, usec] = (await direct.sendCommand(['TIME'])) as [string, string]
+    const serverNow = Number(sec) * 1000 + Math.floor(Number(usec) / 1000)
+    const [, dueAt] = (await direct.sendCommand(['ZRANGE', `${prefix}:queue:{${name}}:delayed`, '0', '-1', 'WITHSCORES'])) as string[]
+    expect(Number(dueAt) - serverNow).toBeGreaterThan(50)
+    expect(Number(dueAt) - serverNow).toBeLessThanOrEqual(150)
+
+    const job = await eventually(() => queue.reserve<{ later: boolean }>(name))
+    expect(job.data).toEqual({ later: true })
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100)
+    expect(await queue.ack(name, job)).toBe(true)
+  })
+
+  it('length counts delayed jobs once due', async () => {
+    const name = fresh('delayed-length')
+    await queue.push(name, 1, { delayMs: 60 })
+    expect(await queue.length(name)).toBe(0)
+    await eventually(async () => ((await queue.length(name)) === 1 ? true : null))
+    expect(await queue.stats(name)).toEqual({ waiting: 1, inFlight: 0, delayed: 0, dead: 0 })
+  })
+})
+
+describe('queue: at-least-once processing', () => {
+  it('reserve leases the job, ack completes it', async () => {
+    const name = fresh('reserve')
+    const id = await queue.push(name, { dossierId: 'd-1' })
+    const job = await queue.reserve<{ dossierId: string }>(name, { visibilityTimeoutMs: 10_000 })
+    expect(job).toMatchObject({ id, queue: name, data: { dossierId: 'd-1' }, attempts: 1, maxAttempts: 3, lastError: null, visibilityTimeoutMs: 10_000 })
+    expect(job!.leaseToken.length).toBeGreaterThanOrEqual(20)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 1, delayed: 0, dead: 0 })
+    expect(await queue.reserve(name)).toBeNull() // leased: nobody else gets it
+
+    // the lease deadline is ~10 s after the server's now
+    const score = Number(await direct.sendCommand(['ZSCORE', `${prefix}:queue:{${name}}:inflight`, id]))
+    expect(score).toBe(job!.leaseExpiresAt)
+    expect(job!.leaseExpiresAt - job!.createdAt).toBeGreaterThanOrEqual(10_000)
+
+    expect(await queue.ack(name, job!)).toBe(true)
+    expect(await queue.ack(name, job!)).toBe(false) // second ack: nothing left to ack
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+    // job data and metadata are deleted on ack
+    expect(await direct.sendCommand(['HLEN', `${prefix}:queue:{${name}}:data`])).toBe(0)
+    expect(await direct.sendCommand(['HLEN', `${prefix}:queue:{${name}}:meta`])).toBe(0)
+  })
+
+  it('fail retries with exponential backoff, then dead-letters with the error and attempts', async () => {
+    const name = fresh('retry')
+    const id = await queue.push(name, { doc: 'x' }, { maxAttempts: 3 })
+    const delays: number[] = []
+
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const job = await eventually(() => queue.reserve(name))
+      expect(job.id).toBe(id)
+      expect(job.attempts).toBe(attempt)
+      if (attempt > 1) expect(job.lastError).toBe(`Error: boom ${attempt - 1}`)
+      const result = await queue.fail(name, job, new Error(`boom ${attempt}`))
+      if (attempt < 3) {
+        expect(result).toMatchObject({ status: 'retry', attempts: attempt })
+        if (result.status === 'retry') delays.push(result.delayMs)
+        // in backoff: not visible yet
+        expect(await queue.reserve(name)).toBeNull()
+        expect(await queue.stats(name)).toMatchObject({ inFlight: 0, delayed: 1 })
+      } else {
+        expect(result).toEqual({ status: 'dead', attempts: 3 })
+      }
+    }
+    expect(delays).toEqual([40, 80]) // backoffMs × 2^(n-1)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 1 })
+    const [dead] = await queue.deadLetters<{ doc: string }>(name)
+    expect(dead).toMatchObject({ id, data: { doc: 'x' }, attempts: 3, error: 'Error: boom 3' })
+    expect(dead!.failedAt).toBeGreaterThan(0)
+
+    // an operator can put it back with fresh attempts
+    expect(await queue.retryDead(name, id)).toBe(true)
+    expect(await queue.retryDead(name, id)).toBe(false)
+    const again = await queue.reserve(name)
+    expect(again).toMatchObject({ id, attempts: 1 })
+    expect(await queue.ack(name, again!)).toBe(true)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+  })
+
+  it('per-queue settings and per-push options set the backoff and attempts', async () => {
+    const name = 'slow-retry'
+    await queue.push(name, 'a')
+    const job = (await queue.reserve(name))!
+    expect(await queue.fail(name, job, 'nope')).toMatchObject({ status: 'retry', delayMs: 5_000 })
+
+    const other = fresh('per-push')
+    await queue.push(other, 'b', { maxAttempts: 1, backoffMs: 0 })
+    const only = (await queue.reserve(other))!
+    expect(only.maxAttempts).toBe(1)
+    expect(await queue.fail(other, only, { code: 'E_MODEL' })).toEqual({ status: 'dead', attempts: 1 })
+    expect((await queue.deadLetters(other))[0]?.error).toBe('{"code":"E_MODEL"}')
+  })
+
+  it('giveUp dead-letters at once', async () => {
+    const name = fresh('give-up')
+    await queue.push(name, 'bad')
+    const job = (await queue.reserve(name))!
+    expect(await queue.fail(name, job, new Error('malformed'), { giveUp: true })).toEqual({ status: 'dead', attempts: 1 })
+  })
+
+  it('an expired lease is reclaimed by the next reserve; the old lease can neither ack nor fail it', async () => {
+    const name = fresh('lease')
+    const id = await queue.push(name, { work: 1 })
+    const first = (await queue.reserve(name, { visibilityTimeoutMs: 100 }))!
+    const second = await eventually(() => queue.reserve(name, { visibilityTimeoutMs: 10_000 }))
+    expect(second.id).toBe(id)
+    expect(second.attempts).toBe(2)
+    expect(second.lastError).toMatch(/lease expired after attempt 1/)
+    expect(second.leaseToken).not.toBe(first.leaseToken)
+
+    // the first worker wakes up late: its ack/fail/extend must not touch the second's lease
+    expect(await queue.ack(name, first)).toBe(false)
+    expect(await queue.fail(name, first, 'late')).toEqual({ status: 'stale' })
+    expect(await queue.extend(name, first, 60_000)).toBeNull()
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 1, delayed: 0, dead: 0 })
+    expect(Number(await direct.sendCommand(['ZSCORE', `${prefix}:queue:{${name}}:inflight`, id]))).toBe(second.leaseExpiresAt)
+
+    expect(await queue.ack(name, second)).toBe(true)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+  })
+
+  it('a lease that expires on the last attempt dead-letters the job', async () => {
+    const name = fresh('lease-dead')
+    const id = await queue.push(name, 'x', { maxAttempts: 1 })
+    await queue.reserve(name, { visibilityTimeoutMs: 50 })
+    // the next reserve (or pop) reclaims it: it has no attempt left, so it goes to the dead letters
+    await eventually(async () => ((await queue.reserve(name)) === null && (await queue.stats(name)).dead === 1 ? true : null))
+    expect((await queue.deadLetters(name))[0]).toMatchObject({ id, attempts: 1, error: expect.stringMatching(/lease expired/) })
+  })
+
+  it('extend keeps a long job leased past its first deadline', async () => {
+    const name = fresh('extend')
+    await queue.push(name, 'long')
+    const job = (await queue.reserve(name, { visibilityTimeoutMs: 200 }))!
+    const newDeadline = await queue.extend(name, job, 60_000)
+    expect(newDeadline).toBeGreaterThanOrEqual(job.leaseExpiresAt + 59_000)
+    expect(await queue.reserve(name)).toBeNull()
+    expect(await queue.ack(name, job)).toBe(true)
+  })
+
+  it('the dead-letter list is bounded', async () => {
+    const name = fresh('dead-bound')
+    const bounded = createQueue(ctx, { deadLetterLimit: 2, maxAttempts: 1 })
+    for (let i = 0; i < 4; i++) await bounded.push(name, i)
+    for (let i = 0; i < 4; i++) await bounded.fail(name, (await bounded.reserve(name))!, `e${i}`)
+    expect((await bounded.deadLetters<number>(name)).map((d) => d.data)).toEqual([3, 2])
+    // the dropped ones' data is deleted too
+    expect(await direct.sendCommand(['HLEN', `${prefix}:queue:{${name}}:data`])).toBe(2)
+  })
+})
+
+describe('queue: concurrency', () => {
+  it('200 jobs, 5 concurrent consumers: every job acked exactly once, none lost', async () => {
+    const name = fresh('concurrent')
+    const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => queue.push(name, { i })))
+    expect(new Set(ids).size).toBe(200)
+
+    const acked: string[] = []
+    const seenData: number[] = []
+    const consumer = async () => {
+      for (;;) {
+        const job = await queue.reserve<{ i: number }>(name, { visibilityTimeoutMs: 30_000 })
+        if (!job) return
+        seenData.push(job.data.i)
+        if (await queue.ack(name, job)) acked.push(job.id)
+      }
+    }
+    await Promise.all(Array.from({ length: 5 }, consumer))
+    expect(acked).toHaveLength(200)
+    expect(new Set(acked)).toEqual(new Set(ids))
+    expect(seenData.sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i))
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+  })
+
+  it('consumers that die mid-job (never ack) lose nothing: their jobs are redelivered and acked exactly once', async () => {
+    const name = fresh('crashy')
+    const ids = await Promise.all(Array.from({ length: 60 }, (_, i) => queue.push(name, { i }, { maxAttempts: 10 })))
+    const ackedBy = new Map<string, number>()
+    const abandoned: ReservedJob<unknown>[] = []
+    let reservations = 0
+
+    const consumer = async (crashEvery: number) => {
+      const deadline = Date.now() + 10_000
+      while (Date.now() < deadline) {
+        const job = await queue.reserve(name, { visibilityTimeoutMs: 80 })
+        if (!job) {
+          const s = await queue.stats(name)
+          if (s.waiting + s.inFlight + s.delayed === 0) return
+          await new Promise((r) => setTimeout(r, 10)) // poll interval while leases run out
+          continue
+        }
+        reservations++
+        // this "worker" crashes on some jobs: it drops them without ack or fail
+        if (crashEvery && reservations % crashEvery === 0) {
+          abandoned.push(job)
+          continue
+        }
+        if (await queue.ack(name, job)) ackedBy.set(job.id, (ackedBy.get(job.id) ?? 0) + 1)
+      }
+    }
+    await Promise.all([consumer(3), consumer(4), consumer(0), consumer(5), consumer(0)])
+
+    expect(abandoned.length).toBeGreaterThan(0)
+    expect([...ackedBy.keys()].sort()).toEqual([...ids].sort())
+    expect([...ackedBy.values()].every((count) => count === 1)).toBe(true)
+    // the crashed workers' late acks are all refused
+    for (const job of abandoned) expect(await queue.ack(name, job)).toBe(false)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+  })
+})
+
+async function scanAll(pattern: string): Promise<[string, string[]]> {
+  const keys: string[] = []
+  let cursor = '0'
+  do {
+    const [next, batch] = (await direct.sendCommand(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'])) as [string, string[]]
+    cursor = next
+    keys.push(...batch)
+  } while (cursor !== '0')
+  return [cursor, keys]
+}
