@@ -23,6 +23,11 @@ import { createCache } from './redis/cache'
 export { createCache, type Cache, type CacheStore, type NamespacedCache, type CacheOptions, type CacheStats, type GetOrSetOptions } from './redis/cache'
 /** JSON cache: get/set/del/exists, stampede-safe getOrSet, namespaces invalidated in one command. Never throws for Redis failures. */
 export const cache = createCache(defaultContext)
+import { createSession } from './redis/session'
+export { createSession, SessionDataSchema, newSessionId, type Session, type SessionData, type SessionGetOptions, type SessionOptions } from './redis/session'
+export { createRateLimit, type RateLimitFn, type RateLimitOptions, type RateLimitResult, type RateLimitFailurePolicy } from './redis/rate-limit'
+/** Sessions (set/get/delete/touch/create) and `session.rateLimit`; in-process when REDIS_ENABLED=false. */
+export const session = createSession(defaultContext)
 import { createQueue } from './redis/queue'
 import { createSortedSet } from './redis/sorted-set'
 import { createHashMap } from './redis/hash-map'

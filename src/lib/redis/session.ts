@@ -1,0 +1,187 @@
+import { z } from 'zod'
+import { resolveContext, type ContextSource, type RedisContext } from './context'
+import { RedisInputError } from './errors'
+import { memoryStoreFor, type MemoryStore } from './memory-store'
+import { createRateLimit, type RateLimitFn } from './rate-limit'
+import { withRedis } from './run'
+import { encodeJson } from './serialize'
+
+/**
+ * What the app keeps in a session: who (userId), in which cabinet (tenantId), with which role.
+ * Extra JSON fields are allowed and kept.
+ */
+export const SessionDataSchema = z.looseObject(
+  {
+    userId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+    tenantId: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }),
+    role: z.string({ error: 'must be a string such as "ADMIN"' }).min(1, { error: 'must not be empty' }),
+  },
+  { error: 'must be an object with userId, tenantId and role' },
+)
+export type SessionData = z.infer<typeof SessionDataSchema>
+
+export interface SessionGetOptions {
+  /**
+   * Sliding expiry: also restart the session's lifetime, in the same single command (GETEX instead
+   * of GET). `true` restarts it at the default TTL, a number at that many seconds.
+   */
+  slide?: boolean | number
+}
+
+/** Server-side sessions in Redis (or in this process when REDIS_ENABLED=false), plus `rateLimit`. */
+export interface Session {
+  /** Stores `data` under `id` for `ttlSeconds` (default 3600), replacing any previous session. 1 command (SET EX). */
+  set(id: string, data: SessionData, ttlSeconds?: number): Promise<void>
+  /**
+   * The session's data, or null when absent, expired or no longer valid for SessionDataSchema.
+   * `T` only narrows the type of extra fields; the three required ones are checked. 1 command (GET, or GETEX when sliding).
+   */
+  get<T extends SessionData = SessionData>(id: string, options?: SessionGetOptions): Promise<T | null>
+  /** Logs out: true when a session was removed. 1 command (DEL). */
+  delete(id: string): Promise<boolean>
+  /** Restarts the session's lifetime at `ttlSeconds` (default 3600); false when there is no such session. 1 command (EXPIRE). */
+  touch(id: string, ttlSeconds?: number): Promise<boolean>
+  /** Stores `data` under a fresh unguessable id (192 random bits, base64url) and returns the id. 1 command (SET NX EX). */
+  create(data: SessionData, ttlSeconds?: number): Promise<string>
+  /** See rate-limit.ts: counts one request for `identifier`, `limit` per `windowSeconds`. */
+  rateLimit: RateLimitFn
+}
+
+export interface SessionOptions {
+  /** Lifetime of `set`/`create`/`touch`/`slide: true` when none is given (default 3600 s, the seed's 1 h). */
+  defaultTtlSeconds?: number
+  /** The in-process store used when REDIS_ENABLED=false (default: one per context). */
+  memory?: MemoryStore
+}
+
+export const DEFAULT_SESSION_TTL_SECONDS = 3600
+/** A year: longer lifetimes are almost surely ms passed as seconds. */
+export const MAX_SESSION_TTL_SECONDS = 366 * 24 * 3600
+/** Sessions are small; this keeps a runaway object from being copied into Redis on every login. */
+export const MAX_SESSION_BYTES = 64 * 1024
+/** Random bytes in a created id: 192 bits, well above the 128 bits OWASP asks of session ids. */
+const ID_BYTES = 24
+
+const idSchema = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(256, { error: 'must be at most 256 characters' })
+  .regex(/^[A-Za-z0-9._:@-]+$/, { error: 'may only contain letters, digits and . _ : @ -' })
+
+const ttlSchema = z
+  .number({ error: 'must be a number of seconds' })
+  .int({ error: 'must be a whole number of seconds' })
+  .min(1, { error: 'must be at least 1 second' })
+  .max(MAX_SESSION_TTL_SECONDS, { error: `must be at most ${MAX_SESSION_TTL_SECONDS} (366 days); it is in seconds, not ms` })
+
+/** Builds `session` on a context (resolved at each call, so building it never throws). */
+export function createSession(source: ContextSource, options: SessionOptions = {}): Session {
+  const defaultTtl = check(ttlSchema, options.defaultTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS, 'createSession', 'defaultTtlSeconds')
+  const memory = (ctx: RedisContext) => options.memory ?? memoryStoreFor(ctx)
+
+  const encode = (op: string, data: unknown): string => {
+    check(SessionDataSchema, data, op, 'data')
+    return encodeJson(data, `${op}: data`, MAX_SESSION_BYTES)
+  }
+
+  return {
+    async set(id, data, ttlSeconds = defaultTtl) {
+      const key = sessionKey('session.set', id)
+      const ttl = check(ttlSchema, ttlSeconds, 'session.set', 'ttlSeconds')
+      const json = encode('session.set', data)
+      const ctx = resolveContext(source)
+      if (!ctx.redis) return memory(ctx).sessions.set(ctx.keys.key('session', key), json, ttl * 1000)
+      await withRedis(ctx, 'session.set', (r) => r.set(ctx.keys.key('session', key), json, { ex: ttl }))
+    },
+
+    async get<T extends SessionData = SessionData>(id: string, getOptions: SessionGetOptions = {}): Promise<T | null> {
+      const key = sessionKey('session.get', id)
+      const slide = getOptions.slide
+      const ttl =
+        slide === undefined || slide === false ? undefined : slide === true ? defaultTtl : check(ttlSchema, slide, 'session.get', 'options.slide')
+      const ctx = resolveContext(source)
+      const full = ctx.keys.key('session', key)
+      let raw: unknown
+      if (!ctx.redis) {
+        const sessions = memory(ctx).sessions
+        if (ttl !== undefined) sessions.expire(full, ttl * 1000)
+        raw = sessions.get(full) ?? null
+      } else {
+        raw = await withRedis(ctx, 'session.get', (r) => (ttl === undefined ? r.get(full) : r.getex(full, { ex: ttl })))
+      }
+      return decodeSession<T>(raw)
+    },
+
+    async delete(id) {
+      const key = sessionKey('session.delete', id)
+      const ctx = resolveContext(source)
+      const full = ctx.keys.key('session', key)
+      if (!ctx.redis) return memory(ctx).sessions.delete(full)
+      return (await withRedis(ctx, 'session.delete', (r) => r.del(full))) > 0
+    },
+
+    async touch(id, ttlSeconds = defaultTtl) {
+      const key = sessionKey('session.touch', id)
+      const ttl = check(ttlSchema, ttlSeconds, 'session.touch', 'ttlSeconds')
+      const ctx = resolveContext(source)
+      const full = ctx.keys.key('session', key)
+      if (!ctx.redis) return memory(ctx).sessions.expire(full, ttl * 1000)
+      return (await withRedis(ctx, 'session.touch', (r) => r.expire(full, ttl))) === 1
+    },
+
+    async create(data, ttlSeconds = defaultTtl) {
+      const ttl = check(ttlSchema, ttlSeconds, 'session.create', 'ttlSeconds')
+      const json = encode('session.create', data)
+      const ctx = resolveContext(source)
+      // NX: a fresh id never overwrites a session. A clash of 192 random bits does not happen;
+      // the loop only keeps that impossibility from turning into a silent overwrite.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const id = newSessionId()
+        const full = ctx.keys.key('session', id)
+        if (!ctx.redis) {
+          const sessions = memory(ctx).sessions
+          if (sessions.has(full)) continue
+          sessions.set(full, json, ttl * 1000)
+          return id
+        }
+        const written = await withRedis(ctx, 'session.create', (r) => r.set(full, json, { ex: ttl, nx: true }))
+        if (written !== null) return id
+      }
+      throw new Error('session.create: could not mint a unique id (is crypto.getRandomValues broken?)')
+    },
+
+    rateLimit: createRateLimit(source, { memory: options.memory }),
+  }
+}
+
+/** A new session id: 24 bytes from Web Crypto (works in Node, edge and browsers), base64url, 32 characters. */
+export function newSessionId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES))
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+function sessionKey(op: string, id: unknown): string {
+  return check(idSchema, id, op, 'id')
+}
+
+/** Parses with a schema, or throws a RedisInputError naming the operation, the field and what was expected. */
+function check<S extends z.ZodType>(schema: S, value: unknown, op: string, field: string): z.infer<S> {
+  const parsed = schema.safeParse(value)
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]!
+  const got = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], value)
+  const shown = typeof got === 'number' || got === undefined || got === null ? ` (got ${String(got)})` : typeof got === 'string' ? '' : ` (got ${typeof got})`
+  throw new RedisInputError(`${op}: ${[field, ...issue.path.map(String)].join('.')} ${issue.message}${shown}`)
+}
+
+/** Stored JSON back to session data; anything unreadable or no longer matching the schema counts as no session. */
+function decodeSession<T>(raw: unknown): T | null {
+  if (typeof raw !== 'string') return null
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    return null
+  }
+  return SessionDataSchema.safeParse(value).success ? (value as T) : null
+}
