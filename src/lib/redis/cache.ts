@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Redis } from '@upstash/redis'
 import {
   decodeEntry,
@@ -201,7 +199,7 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       if (token) await unlock(ctx, loc, token)
       throw err
     }
-    if (Buffer.byteLength(json) > maxValueBytes) {
+    if (utf8Bytes(json) > maxValueBytes) {
       // Data-dependent, not a code bug: serve it uncached rather than fail the page.
       if (token) await unlock(ctx, loc, token)
       onError(new RedisInputError(`cached value for ${loc.value} is over maxValueBytes (${maxValueBytes}); not cached`), 'cache.getOrSet')
@@ -230,7 +228,7 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
   async function getOrSetFlight<T>(loc: Location, loader: () => Promise<T> | T, ttl: number, swr: number): Promise<T> {
     const ctx = resolveContext(source)
     if (!ctx.redis) return callLoaderUncached(loader)
-    const token = randomUUID()
+    const token = crypto.randomUUID()
     const deadline = performance.now() + lockWaitMs
     let delay = POLL_START_MS
     let first = true
@@ -361,6 +359,10 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
     },
   }
 }
+
+// Web APIs only (no node: imports), so the helper also runs where the proxy or a route uses the edge runtime.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+const utf8Bytes = (s: string) => new TextEncoder().encode(s).byteLength
 
 function positiveInt(name: string, n: number): number {
   if (!Number.isSafeInteger(n) || n <= 0) throw new RedisInputError(`createCache: ${name} must be a positive whole number (got ${String(n)})`)
