@@ -3,7 +3,8 @@
  * other files' traffic, and the endpoint / redis-server are stopped for real.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createContext } from '@/lib/redis/context'
+import { createContext, type RedisContext } from '@/lib/redis/context'
+import { isRedisAvailable } from '@/lib/redis/health'
 import { RedisDisabledError, RedisUnavailableError } from '@/lib/redis/errors'
 import { createQueue, type Queue } from '@/lib/redis/queue'
 import { startEndpoint } from '@/upstash-local'
@@ -13,11 +14,13 @@ import { commandsSent } from './commands-sent'
 let stack: Stack
 let queue: Queue
 let env: Record<string, string>
+let ctx: RedisContext
 
 beforeAll(async () => {
   stack = await startStack()
   env = { ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('qfail'), UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_TIMEOUT_MS: '500', REDIS_RETRIES: '1' }
-  queue = createQueue(createContext(env))
+  ctx = createContext(env)
+  queue = createQueue(ctx)
 })
 afterAll(async () => {
   await stack?.stop()
@@ -113,6 +116,12 @@ describe('queue: Redis unreachable (stopped for real)', () => {
 
     // same address and token, new endpoint process-side: the client does not notice anything
     stack.endpoint = await startEndpoint({ redisUrl: stack.env.REDIS_URL, port, token: stack.env.UPSTASH_REDIS_REST_TOKEN })
+    // the new endpoint connects to Redis in the background: wait (bounded) until it answers
+    const deadline = Date.now() + 5_000
+    while (!(await isRedisAvailable(ctx))) {
+      if (Date.now() > deadline) throw new Error('endpoint did not come back within 5 s')
+      await new Promise((r) => setTimeout(r, 20))
+    }
     const job = await queue.reserve<{ keep: boolean }>(name)
     expect(job).toMatchObject({ id, data: { keep: true } })
     expect(await queue.ack(name, job!)).toBe(true)
