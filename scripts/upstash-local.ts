@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
-import { RedisServerMissingError, startEndpoint, startRedisServer, type OwnRedisServer } from '@/upstash-local'
+import { RedisServerMissingError, startEndpoint, startRedisServer, type OwnRedisServer } from '../src/upstash-local'
 
 const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--verbose]`
 
@@ -88,7 +88,9 @@ async function main(): Promise<void> {
       verbose: flags.verbose ?? false,
     })
   } catch (err) {
-    console.error(`could not start the endpoint: ${(err as Error).message}`)
+    const code = (err as NodeJS.ErrnoException).code
+    const hint = code === 'EADDRINUSE' ? ` (port ${flags.port ?? 8079} is taken: pick another with --port)` : ''
+    console.error(`could not start the endpoint: ${(err as Error).message}${hint}`)
     await own?.stop()
     process.exit(1)
   }
@@ -107,8 +109,7 @@ async function main(): Promise<void> {
     await own?.stop()
     process.exit(0)
   }
-  process.on('SIGINT', () => void stop('SIGINT'))
-  process.on('SIGTERM', () => void stop('SIGTERM'))
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal))
 }
 
 void main()

@@ -1,3 +1,5 @@
+import type { RedisArg } from './redis-connections'
+
 /** What the endpoint does with a command before it reaches Redis: run, run on its own connection, or refuse. */
 export type CommandKind = 'plain' | 'blocking' | 'refused'
 
@@ -11,8 +13,8 @@ const BLOCKING = new Set([
  * would leak into other requests, so they are refused, as Upstash does. Pub/sub has its own route.
  */
 const REFUSED: Record<string, string> = {
-  SUBSCRIBE: 'use the streaming route POST /subscribe/<channel>',
-  PSUBSCRIBE: 'use the streaming route POST /psubscribe/<pattern>',
+  SUBSCRIBE: 'use the streaming route /subscribe/<channel> (text/event-stream)',
+  PSUBSCRIBE: 'use the streaming route /psubscribe/<pattern> (text/event-stream)',
   SSUBSCRIBE: 'sharded pub/sub is not supported',
   UNSUBSCRIBE: 'close the /subscribe stream instead',
   PUNSUBSCRIBE: 'close the /psubscribe stream instead',
@@ -48,17 +50,19 @@ export interface Classified {
 const PLAIN: Classified = { kind: 'plain' }
 const BLOCKS: Classified = { kind: 'blocking' }
 
-/** Classifies one command by its name (and, for CLIENT and XREAD, its arguments). */
-export function classify(args: readonly string[]): Classified {
-  const name = (args[0] ?? '').toUpperCase()
+const upper = (a: RedisArg | undefined) => (typeof a === 'string' ? a.toUpperCase() : '')
+
+/** Classifies one command by its name (and, for CLIENT and XREAD, its arguments). Raw-byte arguments never match a keyword. */
+export function classify(args: readonly RedisArg[]): Classified {
+  const name = upper(args[0])
   if (BLOCKING.has(name)) return BLOCKS
-  if ((name === 'XREAD' || name === 'XREADGROUP') && args.some((a, i) => i > 0 && a.toUpperCase() === 'BLOCK')) {
+  if ((name === 'XREAD' || name === 'XREADGROUP') && args.some((a, i) => i > 0 && upper(a) === 'BLOCK')) {
     return BLOCKS
   }
   const reason = REFUSED[name]
   if (reason !== undefined) return { kind: 'refused', reason: `ERR ${name} is not allowed: ${reason}` }
-  if (name === 'CLIENT' && REFUSED_CLIENT.has((args[1] ?? '').toUpperCase())) {
-    return { kind: 'refused', reason: `ERR CLIENT ${(args[1] ?? '').toUpperCase()} is not allowed: connections are shared` }
+  if (name === 'CLIENT' && REFUSED_CLIENT.has(upper(args[1]))) {
+    return { kind: 'refused', reason: `ERR CLIENT ${upper(args[1])} is not allowed: connections are shared` }
   }
   return PLAIN
 }

@@ -1,10 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { z } from 'zod'
 import { classify } from './commands'
-import { encodeReply, type JsonReply } from './reply'
-import { RedisConnections, RedisUnavailableError, type Client, type Command } from './redis-connections'
+import { Deadlines } from './deadlines'
 import { endpointOptionsSchema, type EndpointOptions } from './options'
+import { streamSubscription } from './pubsub'
+import { isUnavailable, RedisConnections, RedisUnavailableError, type Client, type Command } from './redis-connections'
+import { errorJson, replyJson, resultJson } from './reply'
+import { HttpError, parseJson, readBody, toCommand, toCommands } from './request'
 
 /** A running endpoint: where it listens, and how to stop it. */
 export interface RunningEndpoint {
@@ -12,320 +16,220 @@ export interface RunningEndpoint {
   url: string
   token: string
   port: number
-  /** Stops accepting requests, ends open streams and closes every Redis connection. */
+  /** Dedicated Redis connections in use (blocked commands, subscriptions); 0 when idle. */
+  readonly busyConnections: number
+  /** Stops accepting requests, ends open streams and blocked commands, closes every Redis connection. */
   close(): Promise<void>
 }
 
-type Entry = { result: JsonReply } | { error: string }
-
-/** A request the endpoint rejects before reaching Redis: status and message. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message)
-  }
-}
-
-const JSON_HEADERS = { 'content-type': 'application/json' }
+/** The client echoes this back for read-your-writes; one endpoint in front of one Redis is always consistent. */
 let syncToken = 0
 
-function send(res: ServerResponse, status: number, body: unknown, extra?: Record<string, string>): void {
-  const payload = JSON.stringify(body)
-  res.writeHead(status, {
-    ...JSON_HEADERS,
-    'content-length': Buffer.byteLength(payload),
-    // The client echoes this back for read-your-writes; one endpoint in front of one Redis is always consistent.
-    'upstash-sync-token': String(++syncToken),
-    ...extra,
-  })
-  res.end(payload)
+/** Writes a JSON answer; `json` is already serialised. Headers as a flat array: the cheapest form for node:http. */
+function send(res: ServerResponse, status: number, json: string, extra?: readonly string[]): void {
+  const headers = [
+    'content-type', 'application/json',
+    'content-length', String(Buffer.byteLength(json)),
+    'upstash-sync-token', String(++syncToken),
+  ]
+  if (extra) headers.push(...extra)
+  res.writeHead(status, headers)
+  res.end(json)
 }
 
-/** True for an error that means "Redis is not there", as opposed to a Redis error reply. */
-function isUnavailable(err: unknown): boolean {
-  if (err instanceof RedisUnavailableError) return true
-  const name = (err as Error | undefined)?.name ?? ''
-  return /ClientClosed|ClientOffline|SocketClosed|ConnectionTimeout|Timeout|Abort/.test(name)
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
-}
-
-/** One JSON command: a non-empty array of strings, numbers or booleans (what @upstash/redis sends). */
-function toCommand(value: unknown, where: string): Command {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new HttpError(400, `${where}: expected a non-empty JSON array like ["SET","key","value"]`)
-  }
-  const out: Command = new Array(value.length)
-  for (let i = 0; i < value.length; i++) {
-    const v = value[i]
-    if (typeof v === 'string') out[i] = v
-    else if (typeof v === 'number' || typeof v === 'boolean') out[i] = String(v)
-    else {
-      throw new HttpError(400, `${where}[${i}]: expected a string, number or boolean argument, got ${v === null ? 'null' : typeof v}`)
-    }
-  }
-  if (typeof value[0] !== 'string') throw new HttpError(400, `${where}[0]: expected the command name as a string`)
-  return out
-}
-
-function toCommands(value: unknown, route: string): Command[] {
-  if (!Array.isArray(value) || value.length === 0) {
-    throw new HttpError(400, `${route}: expected a non-empty JSON array of commands like [["SET","k","v"],["GET","k"]]`)
-  }
-  return value.map((c, i) => toCommand(c, `${route} command ${i}`))
-}
-
-function parseJson(body: Buffer, route: string): unknown {
-  if (body.length === 0) throw new HttpError(400, `${route}: empty body, expected a JSON array`)
-  try {
-    return JSON.parse(body.toString('utf8'))
-  } catch (err) {
-    throw new HttpError(400, `${route}: body is not valid JSON (${errorMessage(err)}); expected a JSON array`)
-  }
-}
+const isError = (entryJson: string) => entryJson.startsWith('{"error"')
 
 /**
  * Starts the Upstash-compatible REST endpoint in this process.
- * Throws (with a message naming the field) when an option is invalid.
+ * Throws (with a message naming the field) when an option is invalid, or when the port is taken.
  */
 export async function startEndpoint(input: EndpointOptions): Promise<RunningEndpoint> {
-  const opts = endpointOptionsSchema.parse(input)
+  const parsed = endpointOptionsSchema.safeParse(input)
+  if (!parsed.success) throw new Error(`invalid endpoint options:\n${z.prettifyError(parsed.error)}`)
+  const opts = parsed.data
   const tokenDigest = createHash('sha256').update(opts.token).digest()
   const connections = new RedisConnections({
     redisUrl: opts.redisUrl,
     poolSize: opts.poolSize,
     maxIdleDedicated: 16,
+    connectTimeoutMs: opts.timeoutMs,
   })
+  const deadlines = new Deadlines(opts.timeoutMs, () => new RedisUnavailableError(`Redis did not answer within ${opts.timeoutMs} ms`))
   const streams = new Set<ServerResponse>()
   let commandNames: Set<string> | undefined
 
-  // Starting while Redis is down is allowed: the pool keeps reconnecting and requests get 503 meanwhile.
-  connections.connect().catch(() => {})
+  // Ready means connected, so the first requests do not get a 503 from a pool still connecting. Starting
+  // while Redis is down is allowed (after timeoutMs): the pool keeps reconnecting, requests get 503 meanwhile.
+  const connected = connections.connect().catch(() => {})
+  let waited: NodeJS.Timeout | undefined
+  await Promise.race([connected, new Promise((resolve) => (waited = setTimeout(resolve, opts.timeoutMs)))])
+  clearTimeout(waited)
 
   /** Bearer header or ?_token=, compared in constant time on fixed-length digests. */
-  function authorized(req: IncomingMessage, query: URLSearchParams | undefined): boolean {
+  function authorized(req: IncomingMessage, query: string | undefined): boolean {
     const header = req.headers.authorization
-    let given: string | undefined
+    let given: string | null = null
     if (header !== undefined && header.startsWith('Bearer ')) given = header.slice(7)
-    else given = query?.get('_token') ?? undefined
-    if (given === undefined) return false
+    else if (query !== undefined) given = new URLSearchParams(query).get('_token')
+    if (given === null) return false
     return timingSafeEqual(createHash('sha256').update(given).digest(), tokenDigest)
   }
 
-  function readBody(req: IncomingMessage): Promise<Buffer> {
-    const declared = Number(req.headers['content-length'] ?? 0)
-    if (declared > opts.maxBodyBytes) {
-      return Promise.reject(new HttpError(413, `body of ${declared} bytes is over the limit of ${opts.maxBodyBytes} bytes`))
-    }
+  /** Runs commands in order on one connection: one JSON entry each, `{"result"}` or `{"error"}`. */
+  function runOn(client: Client, commands: Command[], base64: boolean): Promise<string[]> {
     return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = []
-      let size = 0
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length
-        if (size > opts.maxBodyBytes) {
-          req.removeAllListeners('data')
-          req.resume()
-          reject(new HttpError(413, `body is over the limit of ${opts.maxBodyBytes} bytes`))
-        } else chunks.push(chunk)
-      })
-      req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
-      req.on('error', reject)
-    })
-  }
-
-  /** Bounds a Redis round trip so that a stalled Redis yields a 503 instead of a hung request. */
-  function withTimeout<T>(promise: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RedisUnavailableError(`Redis did not answer within ${opts.timeoutMs} ms`)),
-        opts.timeoutMs,
-      )
-    })
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-  }
-
-  /** Runs commands in order on one connection, one settled entry each (node-redis pipelines one tick's writes). */
-  function runOn(client: Client, commands: Command[], base64: boolean): Promise<Entry[]> {
-    return Promise.all(
-      commands.map((args) => {
-        const c = classify(args as string[])
-        if (c.kind === 'refused') return { error: c.reason! }
-        return client.sendCommand(args).then(
-          (reply): Entry => ({ result: encodeReply(reply, base64) }),
-          (err: unknown): Entry => {
-            if (isUnavailable(err)) throw err
-            return { error: errorMessage(err) }
-          },
+      const entries: string[] = new Array(commands.length)
+      let left = commands.length
+      const settle = (i: number, json: string) => {
+        entries[i] = json
+        if (--left === 0) resolve(entries)
+      }
+      for (let i = 0; i < commands.length; i++) {
+        const args = commands[i]!
+        const c = classify(args)
+        if (c.kind === 'refused') {
+          settle(i, errorJson(c.reason!))
+          continue
+        }
+        // node-redis writes everything sent in this tick in one go, in order: a pipeline is one round trip.
+        client.sendCommand(args).then(
+          (reply) => settle(i, resultJson(reply, base64)),
+          (err: unknown) => (isUnavailable(err) ? reject(err) : settle(i, errorJson((err as Error).message))),
         )
-      }),
-    )
+      }
+    })
   }
 
   /** Commands that may block get a connection of their own, dropped if the caller goes away. */
-  async function runDedicated(res: ServerResponse, commands: Command[], base64: boolean): Promise<Entry[]> {
+  async function runDedicated(res: ServerResponse, commands: Command[], base64: boolean): Promise<string[]> {
     const client = await connections.dedicated()
-    let done = false
-    const onClose = () => {
-      if (!done) connections.discard(client)
-    }
-    res.on('close', onClose)
+    const onClose = () => connections.discard(client)
+    res.once('close', onClose)
     try {
       const entries = await runOn(client, commands, base64)
-      done = true
+      res.off('close', onClose)
       connections.release(client)
       return entries
     } catch (err) {
-      done = true
+      res.off('close', onClose)
       connections.discard(client)
       throw err
-    } finally {
-      res.off('close', onClose)
     }
   }
 
-  async function runPipeline(res: ServerResponse, commands: Command[], base64: boolean): Promise<Entry[]> {
-    if (commands.some((c) => classify(c as string[]).kind === 'blocking')) return runDedicated(res, commands, base64)
-    return withTimeout(runOn(connections.shared(), commands, base64))
+  function runPipeline(res: ServerResponse, commands: Command[], base64: boolean): Promise<string[]> {
+    for (const c of commands) if (classify(c).kind === 'blocking') return runDedicated(res, commands, base64)
+    return deadlines.bound(runOn(connections.shared(), commands, base64))
   }
 
   /** MULTI … EXEC written in one tick on one connection: nothing else can interleave, Redis runs it atomically. */
-  async function runTransaction(commands: Command[], base64: boolean): Promise<Entry[]> {
+  async function runTransaction(commands: Command[], base64: boolean): Promise<string> {
     for (const args of commands) {
-      const c = classify(args as string[])
+      const c = classify(args)
       if (c.kind === 'refused') throw new HttpError(400, c.reason!)
     }
     const client = connections.shared()
     const chainId = Symbol('multi-exec')
-    const queued = [['MULTI'], ...commands].map((args) => client.sendCommand(args, { chainId }))
-    const exec = client.sendCommand(['EXEC'], { chainId })
-    const settled = await withTimeout(Promise.allSettled([...queued, exec]))
-    const unavailable = settled.find((s) => s.status === 'rejected' && isUnavailable(s.reason))
-    if (unavailable) throw (unavailable as PromiseRejectedResult).reason
-    const last = settled[settled.length - 1]!
-    if (last.status === 'rejected') {
+    const sent = [['MULTI'], ...commands, ['EXEC']].map((args) => client.sendCommand(args, { chainId }))
+    const settled = await deadlines.bound(Promise.allSettled(sent))
+    for (const s of settled) if (s.status === 'rejected' && isUnavailable(s.reason)) throw s.reason
+    const exec = settled[settled.length - 1]!
+    if (exec.status === 'rejected') {
       // EXECABORT: say which command failed to queue.
-      const firstQueueError = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult
-      const detail = firstQueueError !== last ? `: ${errorMessage(firstQueueError.reason)}` : ''
-      throw new HttpError(400, `${errorMessage(last.reason)}${detail}`)
+      const queueError = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult
+      const detail = queueError !== exec ? `: ${(queueError.reason as Error).message}` : ''
+      throw new HttpError(400, `${(exec.reason as Error).message}${detail}`)
     }
-    const replies = last.value as unknown as unknown[]
-    return replies.map((r) => (r instanceof Error ? { error: r.message } : { result: encodeReply(r, base64) }))
+    const replies = exec.value as unknown as unknown[]
+    return `[${replies.map((r) => (r instanceof Error ? errorJson(r.message) : resultJson(r, base64))).join(',')}]`
   }
 
-  async function knownCommand(name: string): Promise<boolean> {
+  async function isCommand(name: string): Promise<boolean> {
     if (!commandNames) {
-      const list = (await withTimeout(connections.shared().sendCommand(['COMMAND', 'LIST']))) as Buffer[]
+      const list = (await deadlines.bound(connections.shared().sendCommand(['COMMAND', 'LIST']))) as Buffer[]
       commandNames = new Set(list.map((b) => b.toString().toUpperCase()))
     }
     return commandNames.has(name.toUpperCase())
   }
 
-  /** Upstash's pub/sub over REST: an SSE stream of `data: message,<channel>,<message>` lines. */
-  async function subscribe(req: IncomingMessage, res: ServerResponse, pattern: boolean, channels: string[]) {
+  async function subscribe(res: ServerResponse, pattern: boolean, channels: string[]): Promise<void> {
     if (channels.length === 0) throw new HttpError(400, `expected /${pattern ? 'psubscribe' : 'subscribe'}/<channel>`)
     const client = await connections.dedicated()
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'upstash-sync-token': String(++syncToken),
-    })
     streams.add(res)
-    const end = () => {
+    await streamSubscription(res, client, pattern, channels, ['upstash-sync-token', String(++syncToken)], () => {
       streams.delete(res)
       connections.discard(client)
-    }
-    res.on('close', end)
-    req.on('close', end)
-    let count = 0
-    for (const channel of channels) {
-      if (pattern) {
-        await client.pSubscribe(channel, (message, ch) => {
-          res.write(`data: pmessage,${channel},${ch},${message}\n\n`)
-        })
-      } else {
-        await client.subscribe(channel, (message, ch) => {
-          res.write(`data: message,${ch},${message}\n\n`)
-        })
-      }
-      res.write(`data: ${pattern ? 'psubscribe' : 'subscribe'},${channel},${++count}\n\n`)
-    }
+    })
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawUrl = req.url ?? '/'
     const q = rawUrl.indexOf('?')
-    const path = q === -1 ? rawUrl : rawUrl.slice(0, q)
-    const query = q === -1 ? undefined : new URLSearchParams(rawUrl.slice(q + 1))
-    if (!authorized(req, query)) {
-      return send(res, 401, { error: 'Unauthorized: send "Authorization: Bearer <token>" or ?_token=<token>' })
+    let path = q === -1 ? rawUrl : rawUrl.slice(0, q)
+    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
+    if (!authorized(req, q === -1 ? undefined : rawUrl.slice(q + 1))) {
+      return send(res, 401, errorJson('Unauthorized: send "Authorization: Bearer <token>" or ?_token=<token>'))
     }
-    const method = req.method ?? 'GET'
+    const method = req.method
     if (method !== 'GET' && method !== 'POST') {
-      return send(res, 405, { error: `method ${method} is not allowed; use GET or POST` }, { allow: 'GET, POST' })
+      return send(res, 405, errorJson(`method ${method} is not allowed; use GET or POST`), ['allow', 'GET, POST'])
     }
     const base64 = req.headers['upstash-encoding'] === 'base64'
-    const body = await readBody(req)
+    const body = await readBody(req, opts.maxBodyBytes)
 
     if (path === '/' || path === '/pipeline' || path === '/multi-exec') {
-      if (method !== 'POST') return send(res, 405, { error: `${path} takes POST with a JSON body` }, { allow: 'POST' })
+      if (method !== 'POST') {
+        return send(res, 405, errorJson(`${method} ${path} is not allowed: POST a JSON array body`), ['allow', 'POST'])
+      }
       const parsed = parseJson(body, path)
       if (path === '/') {
         const [entry] = await runPipeline(res, [toCommand(parsed, 'body')], base64)
-        return send(res, 'error' in entry! ? 400 : 200, entry)
+        return send(res, isError(entry!) ? 400 : 200, entry!)
       }
       const commands = toCommands(parsed, path)
-      const entries = path === '/pipeline' ? await runPipeline(res, commands, base64) : await runTransaction(commands, base64)
-      return send(res, 200, entries)
+      if (path === '/multi-exec') return send(res, 200, await runTransaction(commands, base64))
+      return send(res, 200, `[${(await runPipeline(res, commands, base64)).join(',')}]`)
     }
 
-    const segments = path.split('/').slice(1)
-    if (segments[segments.length - 1] === '') segments.pop()
     let args: string[]
     try {
-      args = segments.map(decodeURIComponent)
+      args = path.slice(1).split('/').map(decodeURIComponent)
     } catch {
       throw new HttpError(400, `path ${path} is not valid URL encoding`)
     }
-    const name = (args[0] ?? '').toLowerCase()
-    if (name === 'subscribe' || name === 'psubscribe') return subscribe(req, res, name === 'psubscribe', args.slice(1))
-    if (!(await knownCommand(args[0]!))) {
-      throw new HttpError(404, `unknown route ${path}: expected POST /, /pipeline, /multi-exec or /<redis-command>/<arg>/…`)
+    const name = args[0]!.toLowerCase()
+    if (name === 'subscribe' || name === 'psubscribe') return subscribe(res, name === 'psubscribe', args.slice(1))
+    if (!(await isCommand(name))) {
+      throw new HttpError(404, `unknown route ${path}: expected POST /, /pipeline, /multi-exec, /subscribe/<channel> or /<redis-command>/<arg>/…`)
     }
     const command: Command = args
     // Upstash's `curl -d value /set/key`: a POST body is the last argument, byte for byte.
     if (method === 'POST' && body.length > 0) command.push(body)
     const [entry] = await runPipeline(res, [command], base64)
-    return send(res, 'error' in entry! ? 400 : 200, entry)
+    return send(res, isError(entry!) ? 400 : 200, entry!)
   }
 
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
-    const started = opts.verbose ? performance.now() : 0
-    if (opts.verbose) {
-      res.on('finish', () => {
-        const path = (req.url ?? '/').split('?')[0] // never the query: it may hold ?_token=
-        console.log(`${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(2)}ms`)
-      })
+  function fail(res: ServerResponse, err: unknown): void {
+    if (res.headersSent) {
+      res.destroy()
+      return
     }
-    handle(req, res).catch((err: unknown) => {
-      if (res.headersSent) {
-        res.destroy()
-        return
-      }
-      if (err instanceof HttpError) {
-        send(res, err.status, { error: err.message }, err.status === 413 ? { connection: 'close' } : undefined)
-      } else if (isUnavailable(err)) {
-        send(res, 503, { error: `ERR Redis is unavailable: ${errorMessage(err)}` })
-      } else {
-        send(res, 500, { error: `ERR internal error: ${errorMessage(err)}` })
-      }
-    })
+    if (err instanceof HttpError) {
+      // After a 413 the rest of the body is not read: the connection cannot be reused.
+      send(res, err.status, errorJson(err.message), err.status === 413 ? ['connection', 'close'] : undefined)
+    } else if (err instanceof RedisUnavailableError || isUnavailable(err)) {
+      send(res, 503, errorJson(`ERR Redis is unavailable: ${(err as Error).message}`))
+    } else {
+      send(res, 500, errorJson(`ERR internal error: ${(err as Error).message}`))
+    }
+  }
+
+  const server = createServer({ noDelay: true }, (req, res) => {
+    if (opts.verbose) logWhenDone(req, res)
+    handle(req, res).catch((err: unknown) => fail(res, err))
   })
+  // Longer than clients' idle timeout (undici: 4 s), so the client, not the server, closes idle connections.
+  server.keepAliveTimeout = 65_000
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -341,12 +245,29 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     url: `http://${host}:${port}`,
     token: opts.token,
     port,
+    get busyConnections() {
+      return connections.busyCount
+    },
     async close() {
       for (const s of streams) s.end()
+      connections.closeDedicated()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
-      await connections.close()
+      // In-flight requests are bounded by timeoutMs; past that, cut them.
+      const grace = setTimeout(() => server.closeAllConnections(), opts.timeoutMs)
       await closed
+      clearTimeout(grace)
+      connections.close()
+      deadlines.close()
     },
   }
+}
+
+/** `--verbose`: one line per request once answered. Never the query string (it may hold ?_token=) nor headers. */
+function logWhenDone(req: IncomingMessage, res: ServerResponse): void {
+  const started = performance.now()
+  res.once('close', () => {
+    const path = (req.url ?? '/').split('?')[0]
+    console.log(`${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(2)}ms`)
+  })
 }

@@ -1,4 +1,4 @@
-import { createClient, RESP_TYPES } from 'redis'
+import { createClient, ErrorReply, RESP_TYPES } from 'redis'
 
 /** One argument of a Redis command: text, or raw bytes (a path-style POST body). */
 export type RedisArg = string | Buffer
@@ -13,6 +13,8 @@ function newClient(url: string, onError: (err: Error) => void) {
     RESP: 2,
     // Fail at once while disconnected instead of queueing: the HTTP caller gets a 503 now, not a hang.
     disableOfflineQueue: true,
+    // Not needed, and one less round trip per (re)connection.
+    disableClientInfo: true,
     commandOptions: { typeMapping: TYPE_MAPPING },
     socket: {
       connectTimeout: 2_000,
@@ -26,9 +28,22 @@ function newClient(url: string, onError: (err: Error) => void) {
 
 export type Client = ReturnType<typeof newClient>
 
-/** Thrown when Redis cannot be reached; the server maps it to a 503. */
+/** Thrown when Redis cannot be reached (or does not answer in time); the server maps it to a 503. */
 export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError'
+}
+
+/**
+ * True for a failure that means "Redis is not there" (closed or offline client, lost socket, timeout),
+ * false for an error reply from Redis itself (`ERR …`, `WRONGTYPE …`), which is the caller's fault.
+ */
+export function isUnavailable(err: unknown): boolean {
+  return !(err instanceof ErrorReply)
+}
+
+/** Destroys a client unless it is already closed (node-redis throws on a second destroy). */
+function destroy(c: Client): void {
+  if (c.isOpen) c.destroy()
 }
 
 export interface ConnectionsOptions {
@@ -37,6 +52,8 @@ export interface ConnectionsOptions {
   poolSize: number
   /** Idle dedicated connections kept for blocking commands and pub/sub. */
   maxIdleDedicated: number
+  /** How long opening a dedicated connection may take before a RedisUnavailableError. */
+  connectTimeoutMs: number
   onError?: (err: Error) => void
 }
 
@@ -51,22 +68,27 @@ export class RedisConnections {
   private readonly idle: Client[] = []
   private readonly busy = new Set<Client>()
   private closed = false
+  private readonly onError: (err: Error) => void
 
   constructor(private readonly opts: ConnectionsOptions) {
-    const onError = opts.onError ?? (() => {})
-    this.pool = Array.from({ length: opts.poolSize }, () => newClient(opts.redisUrl, onError))
+    this.onError = opts.onError ?? (() => {})
+    this.pool = Array.from({ length: opts.poolSize }, () => newClient(opts.redisUrl, this.onError))
   }
 
-  /** Connects the pool. Resolves once every connection is ready (or rejects with the first error). */
+  /**
+   * Connects the pool. Resolves once every connection is ready; while Redis is down node-redis keeps
+   * retrying (so this may take as long as the outage).
+   */
   async connect(): Promise<void> {
     await Promise.all(this.pool.map((c) => c.connect()))
   }
 
   /** A pooled connection that is ready, round-robin; throws RedisUnavailableError if none is. */
   shared(): Client {
-    for (let i = 0; i < this.pool.length; i++) {
-      const c = this.pool[this.next]!
-      this.next = (this.next + 1) % this.pool.length
+    const pool = this.pool
+    for (let i = 0; i < pool.length; i++) {
+      const c = pool[this.next]!
+      this.next = this.next + 1 === pool.length ? 0 : this.next + 1
       if (c.isReady) return c
     }
     throw new RedisUnavailableError('Redis is unreachable (no connection is ready)')
@@ -74,36 +96,52 @@ export class RedisConnections {
 
   /** Borrows a connection nobody else uses until `release` or `discard`. */
   async dedicated(): Promise<Client> {
-    if (this.closed) throw new RedisUnavailableError('endpoint is shutting down')
+    if (this.closed) throw new RedisUnavailableError('the endpoint is shutting down')
     let c = this.idle.pop()
     while (c && !c.isReady) {
-      c.destroy()
+      destroy(c)
       c = this.idle.pop()
     }
     if (!c) {
-      c = newClient(this.opts.redisUrl, this.opts.onError ?? (() => {}))
-      try {
-        await c.connect()
-      } catch (err) {
-        c.destroy()
-        throw new RedisUnavailableError(`Redis is unreachable: ${(err as Error).message}`)
-      }
+      // No pooled connection ready means Redis is down: say so now rather than after connectTimeoutMs.
+      if (!this.ready) throw new RedisUnavailableError('Redis is unreachable (no connection is ready)')
+      c = await this.open()
     }
     this.busy.add(c)
     return c
   }
 
-  /** Gives a dedicated connection back for reuse (only when its state is clean). */
+  /** A new connection, or RedisUnavailableError within connectTimeoutMs (node-redis itself would retry forever). */
+  private async open(): Promise<Client> {
+    const c = newClient(this.opts.redisUrl, this.onError)
+    let timer: NodeJS.Timeout | undefined
+    try {
+      await Promise.race([
+        c.connect(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no connection within ${this.opts.connectTimeoutMs} ms`)), this.opts.connectTimeoutMs)
+        }),
+      ])
+      return c
+    } catch (err) {
+      destroy(c)
+      throw new RedisUnavailableError(`Redis is unreachable: ${(err as Error).message}`)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** Gives a dedicated connection back for reuse (only when its state is known to be clean). */
   release(c: Client): void {
     this.busy.delete(c)
     if (!this.closed && c.isReady && this.idle.length < this.opts.maxIdleDedicated) this.idle.push(c)
-    else c.destroy()
+    else destroy(c)
   }
 
   /** Drops a dedicated connection whose state is unknown (a blocked command, a subscription). */
   discard(c: Client): void {
     this.busy.delete(c)
-    c.destroy()
+    destroy(c)
   }
 
   /** True when at least one pooled connection is ready. */
@@ -111,19 +149,27 @@ export class RedisConnections {
     return this.pool.some((c) => c.isReady)
   }
 
-  async close(): Promise<void> {
+  /** Dedicated connections in use (blocked commands, subscriptions): lets tests check nothing leaks. */
+  get busyCount(): number {
+    return this.busy.size
+  }
+
+  /** Drops the dedicated connections (their blocked commands and subscriptions end) and refuses new ones. */
+  closeDedicated(): void {
     this.closed = true
-    for (const c of [...this.idle, ...this.busy]) c.destroy()
+    for (const c of [...this.idle, ...this.busy]) destroy(c)
     this.idle.length = 0
     this.busy.clear()
-    await Promise.all(
-      this.pool.map(async (c) => {
-        try {
-          if (c.isOpen) await c.close()
-        } catch {
-          c.destroy()
-        }
-      }),
-    )
+  }
+
+  /**
+   * Drops every connection at once (pending commands are rejected). The HTTP server drains its
+   * requests before calling this, so nothing is normally pending.
+   */
+  close(): void {
+    this.closed = true
+    for (const c of [...this.pool, ...this.idle, ...this.busy]) destroy(c)
+    this.idle.length = 0
+    this.busy.clear()
   }
 }

@@ -40,25 +40,32 @@ export interface RedisServerOptions {
   dataDir?: string
 }
 
-/** Resolves when the port accepts connections; rejects if the process exits first. */
-function waitForPort(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+/**
+ * Resolves when the child answers PING on `port` (so another program holding the port is not taken
+ * for it); rejects if the child exits first or after `withinMs`.
+ */
+function waitForRedis(port: number, child: ChildProcess, log: () => string, withinMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false
-    const onExit = (code: number | null) => {
-      if (!settled) {
-        settled = true
-        reject(new Error(`redis-server exited with code ${code} before accepting connections: ${stderr().trim()}`))
-      }
+    const finish = (err?: Error) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      child.off('exit', onExit)
+      if (err) reject(err)
+      else resolve()
     }
+    const onExit = (code: number | null) => finish(new Error(`redis-server exited with code ${code} before accepting connections: ${log().trim()}`))
+    const timer = setTimeout(() => finish(new Error(`redis-server did not answer on port ${port} within ${withinMs} ms: ${log().trim()}`)), withinMs)
     child.once('exit', onExit)
     const attempt = () => {
       if (settled) return
       const sock = connect(port, '127.0.0.1')
-      sock.once('connect', () => {
+      sock.once('connect', () => sock.write('PING\r\n'))
+      sock.once('data', (d: Buffer) => {
         sock.destroy()
-        settled = true
-        child.off('exit', onExit)
-        resolve()
+        if (d.toString().startsWith('+PONG')) finish()
+        else setTimeout(attempt, 20) // e.g. -LOADING while the AOF is read
       })
       // Not listening yet: the child is still starting, ask again shortly.
       sock.once('error', () => setTimeout(attempt, 20))
@@ -70,18 +77,41 @@ function waitForPort(port: number, child: ChildProcess, stderr: () => string): P
 /** Starts a private `redis-server` on a free port (or the given one), bound to 127.0.0.1. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<OwnRedisServer> {
   if (spawnSync('redis-server', ['--version']).error) throw new RedisServerMissingError()
-  const port = options.port ?? (await freePort())
+  if (options.port !== undefined) return spawnRedis(options.port, options.dataDir)
+  // A port found free can be taken by someone else before redis-server binds it: try a few.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnRedis(await freePort(), options.dataDir)
+    } catch (err) {
+      if (attempt === 3) throw err
+    }
+  }
+}
+
+async function spawnRedis(port: number, dataDir: string | undefined): Promise<OwnRedisServer> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes']
-  if (options.dataDir) {
-    mkdirSync(options.dataDir, { recursive: true })
-    args.push('--dir', options.dataDir, '--appendonly', 'yes')
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true })
+    args.push('--dir', dataDir, '--appendonly', 'yes')
   } else {
     args.push('--appendonly', 'no')
   }
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-  await waitForPort(port, child, () => stderr)
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  // Whatever way this process ends (even an uncaught exception), its redis-server must not outlive it.
+  const killOnExit = () => child.kill('SIGTERM')
+  process.once('exit', killOnExit)
+  child.once('exit', () => process.off('exit', killOnExit))
+  // redis-server logs to stdout; keep the tail to explain a failed start.
+  let log = ''
+  const keep = (d: Buffer) => (log = (log + d.toString()).slice(-2000))
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  try {
+    await waitForRedis(port, child, () => log)
+  } catch (err) {
+    child.kill('SIGKILL')
+    throw err
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
