@@ -10,8 +10,8 @@
  * process) that parses each request and answers constants without touching Redis: the ceiling any HTTP
  * endpoint can reach with this client on this machine.
  *
- * Env: BENCH_SECONDS (per case, default 3), BENCH_WARMUP_SECONDS (default 1), BENCH_CASES (a regex on
- * case names), BENCH_ENDPOINT_NODE_ARGS (extra node flags for the endpoint process, e.g. "--cpu-prof"),
+ * Env: BENCH_SECONDS (per case, default 3), BENCH_WARMUP_SECONDS (default 1), BENCH_CASES and
+ * BENCH_CLIENTS (regexes on case and client names; direct always runs, as the reference), BENCH_ENDPOINT_NODE_ARGS (extra node flags for the endpoint process, e.g. "--cpu-prof"),
  * BENCH_ENDPOINT_ARGS (extra endpoint flags, e.g. "--pool 2").
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -22,11 +22,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { Redis } from '@upstash/redis'
 import { createClient } from 'redis'
-import { freePort, startRedisServer, type OwnRedisServer } from '@/upstash-local'
+import { startRedisServer, type OwnRedisServer } from '@/upstash-local'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1)
 const CASES = new RegExp(process.env.BENCH_CASES ?? '.')
+const CLIENTS = new RegExp(process.env.BENCH_CLIENTS ?? '.')
 const KEYS = 1000
 const VALUE = 'v'.repeat(64)
 const PIPELINE = 100
@@ -230,11 +231,11 @@ async function main(): Promise<void> {
     const info = machineInfo()
     redisServer = await startRedisServer()
     const token = randomBytes(24).toString('base64url')
-    const port = await freePort()
     const ep = await spawnReady(
       [
         'scripts/upstash-local.ts',
-        ...['--redis-url', redisServer.url, '--port', String(port), '--token', token],
+        // Port 0: the OS picks a free one (no race with other processes); the CLI prints the URL.
+        ...['--redis-url', redisServer.url, '--port', '0', '--token', token],
         ...(process.env.BENCH_ENDPOINT_ARGS ?? '').split(' ').filter(Boolean),
       ],
       /UPSTASH_REDIS_REST_URL=(\S+)\s+UPSTASH_REDIS_REST_TOKEN=/,
@@ -286,7 +287,7 @@ async function main(): Promise<void> {
     const rows: Row[] = []
     for (const cs of cases.filter((c) => CASES.test(c.name))) {
       let directOps = NaN
-      for (const c of cs.clients) {
+      for (const c of cs.clients.filter((c) => c === directClient || CLIENTS.test(c.name))) {
         const op = cs.op(c)
         await measure(op, cs.concurrency, WARMUP_SECONDS)
         const server0 = cpuSeconds(c.serverPid)

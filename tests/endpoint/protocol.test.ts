@@ -59,6 +59,12 @@ describe('path style', () => {
     expect((await raw(stack, `/set/${encodeURIComponent(k('nobody'))}/v`, { method: 'POST' })).json).toEqual({ result: 'OK' })
   })
 
+  it('takes a raw POST body as the last argument of XREAD (keyword checks ignore raw bytes)', async () => {
+    await command(stack, ['XADD', k('xs'), '5-1', 'f', 'v'])
+    const res = await raw(stack, `/xread/count/1/streams/${encodeURIComponent(k('xs'))}`, { body: '0' })
+    expect(res.json).toEqual({ result: [[k('xs'), [['5-1', ['f', 'v']]]]] })
+  })
+
   it('answers 400 with the Redis error for a failing path-style command', async () => {
     const res = await raw(stack, `/incr/${encodeURIComponent(k('body'))}`)
     expect(res.status).toBe(400)

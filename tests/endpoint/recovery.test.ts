@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEndpoint, startRedisServer, type OwnRedisServer, type RunningEndpoint } from '@/upstash-local'
+import { directClient } from '../support/redis-direct'
 import { command, eventually, raw, upstash, type Target } from './support'
 
 /**
@@ -82,6 +83,18 @@ describe('Redis down and back', () => {
     redis.process.kill('SIGCONT')
     await eventually(async () => (await command(target, ['GET', 'stalled'])).status === 200)
     expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
+  })
+
+  it('answers 503 (not a Redis error) to a command in flight when Redis dies', async () => {
+    redis = await startRedisServer()
+    const target = await start(redis.url)
+    const blocked = command(target, ['BLPOP', 'never', '0'])
+    const direct = await directClient(redis.url)
+    await eventually(async () => /blocked_clients:1/.test((await direct.sendCommand(['INFO', 'clients'])) as string))
+    direct.destroy()
+    redis.process.kill('SIGKILL')
+    expect503(await blocked)
+    await eventually(() => endpoint!.busyConnections === 0)
   })
 
   it('starts while Redis is down (503 meanwhile) and serves once Redis comes up', async () => {
