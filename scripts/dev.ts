@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the whole app on a fresh machine with the embedded defaults.
  * - env from .env / .env.local (Next's own loader), DATABASE_URL defaulting to SQLite at prisma/dev.db;
- * - the schema pushed to that database and demo data seeded when it is empty;
+ * - the migrations applied to that database (prisma migrate deploy) and demo data seeded when it is empty;
  * - unless UPSTASH_REDIS_REST_URL is set (real Upstash) or REDIS_ENABLED=false: a private redis-server
  *   (data in .data/redis) and the local Upstash-compatible endpoint, wired into the app's env;
  * - then `next dev` (extra arguments are passed on, e.g. `npm run dev -- --port 4000`).
@@ -17,8 +17,8 @@ async function main(): Promise<void> {
   loadEnvConfig(process.cwd(), true)
   process.env.DATABASE_URL ??= 'file:./prisma/dev.db'
 
-  const push = spawnSync('npx', ['prisma', 'db', 'push', '--skip-generate'], { stdio: 'inherit', env: process.env })
-  if (push.status !== 0) process.exit(push.status ?? 1)
+  const migrate = spawnSync('npx', ['prisma', 'migrate', 'deploy'], { stdio: 'inherit', env: process.env })
+  if (migrate.status !== 0) process.exit(migrate.status ?? 1)
   const seed = spawnSync('npx', ['tsx', 'prisma/seed.ts'], { stdio: 'inherit', env: process.env })
   if (seed.status !== 0) process.exit(seed.status ?? 1)
 
