@@ -46,7 +46,11 @@ async function main(): Promise<void> {
     console.log(`[dev] using UPSTASH_REDIS_REST_URL from the environment`)
   }
 
-  const next = spawn('npx', ['next', 'dev', ...process.argv.slice(2)], { stdio: 'inherit', env: process.env })
+  // Node runs Next's CLI directly (no npx in between), so signals reach it and it exits with us.
+  const next = spawn(process.execPath, [require.resolve('next/dist/bin/next'), 'dev', ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: process.env,
+  })
   const shutdown = async (code: number) => {
     for (const stop of stops.reverse()) await stop().catch(() => {})
     process.exit(code)
