@@ -275,10 +275,14 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       for (const s of streams) s.end()
       connections.closeDedicated()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      // Keep-alive connections become idle as their last answers go out (the 503s of the blocked
+      // commands just dropped, the ended streams): close each as soon as it is. In-flight requests
+      // are bounded by timeoutMs; past that, cut them.
       server.closeIdleConnections()
-      // In-flight requests are bounded by timeoutMs; past that, cut them.
+      const sweep = setInterval(() => server.closeIdleConnections(), 10)
       const grace = setTimeout(() => server.closeAllConnections(), opts.timeoutMs)
       await closed
+      clearInterval(sweep)
       clearTimeout(grace)
       connections.close()
       deadlines.close()

@@ -77,6 +77,31 @@ describe('blocking commands (shared endpoint)', () => {
   })
 })
 
+describe('shutdown', () => {
+  it('close() ends open streams and blocked commands at once instead of waiting for them', async () => {
+    const own = await startStack()
+    const direct = await directClient(own.env.REDIS_URL)
+    try {
+      const res = await fetch(`${own.env.UPSTASH_REDIS_REST_URL}/subscribe/ch`, {
+        headers: { authorization: `Bearer ${own.env.UPSTASH_REDIS_REST_TOKEN}` },
+      })
+      const stream = events(res.body!)
+      expect(await stream.next()).toBe('data: subscribe,ch,1')
+      const blocked = command(own.env, ['BLPOP', 'never', '0'])
+      await eventually(async () => /blocked_clients:1/.test((await direct.sendCommand(['INFO', 'clients'])) as string))
+      const started = performance.now()
+      await own.endpoint.close()
+      expect(performance.now() - started).toBeLessThan(1_000)
+      await expect(stream.next()).rejects.toThrow('stream ended')
+      expect((await blocked).status).toBe(503)
+      await eventually(async () => /blocked_clients:0/.test((await direct.sendCommand(['INFO', 'clients'])) as string))
+    } finally {
+      await direct.close()
+      await own.redis.stop()
+    }
+  })
+})
+
 describe('aborted blocking commands and subscriptions (private stack)', () => {
   let stack: Stack
   let direct: Awaited<ReturnType<typeof directClient>>

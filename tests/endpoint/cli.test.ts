@@ -61,8 +61,19 @@ function accepts(port: number): Promise<boolean> {
   })
 }
 
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL')
+// A test that failed midway leaves its CLI running: stop it the graceful way first, so that a
+// redis-server it started goes too (SIGKILL would orphan it), then for sure.
+afterEach(async () => {
+  await Promise.all(
+    [...running].map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(timer)
+    }),
+  )
 })
 
 describe('scripts/upstash-local.ts', () => {
