@@ -1,0 +1,27 @@
+import { errors } from '@upstash/redis'
+import { describe, expect, it } from 'vitest'
+import { isConnectionError, RedisUnavailableError } from '@/lib/redis/errors'
+
+const { UpstashError } = errors
+
+describe('isConnectionError', () => {
+  it('treats network failures, timeouts, endpoint 503s and Upstash quota errors as outages', () => {
+    expect(isConnectionError(new TypeError('fetch failed'))).toBe(true)
+    expect(isConnectionError(Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }))).toBe(true)
+    expect(isConnectionError(new UpstashError('ERR Redis is unavailable: no connection is ready, command was: ["get","k"]'))).toBe(true)
+    expect(isConnectionError(new UpstashError('ERR max daily request limit exceeded. Limit: 10000, Usage: 10000'))).toBe(true)
+    expect(isConnectionError(new UpstashError('ERR max requests limit exceeded. Limit: 10000, Usage: 10000'))).toBe(true)
+  })
+
+  it('leaves Redis’s own answers (bugs) alone', () => {
+    expect(isConnectionError(new UpstashError('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false)
+    expect(isConnectionError(new Error('something else'))).toBe(false)
+    expect(isConnectionError('string')).toBe(false)
+  })
+
+  it('never repeats a bearer token from the cause', () => {
+    const err = new RedisUnavailableError('cache.get', { cause: new Error('401 Bearer AXsecret123 rejected') })
+    expect(err.message).not.toContain('AXsecret123')
+    expect(err.status).toBe(503)
+  })
+})
