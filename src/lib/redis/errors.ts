@@ -32,7 +32,9 @@ function describeCause(cause: unknown): string {
 /** True when an error from @upstash/redis means "could not reach Redis" rather than "Redis said no". */
 export function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false
-  if (err.name === 'UpstashError') return /Redis is unavailable|did not answer/i.test(err.message)
+  // The endpoint's 503s, and Upstash's plan quotas ("max daily request limit exceeded"): Redis is
+  // there but will not serve us, which callers must treat like an outage (cache miss, 503, policy).
+  if (err.name === 'UpstashError') return /Redis is unavailable|did not answer|max [a-z ]*limit exceeded/i.test(err.message)
   if (err.name === 'UpstashJSONParseError') return true
   return (
     err.name === 'AbortError' ||
