@@ -12,7 +12,7 @@ const BLOCKING = new Set([
  * Commands that change the state of the connection they run on. On a shared pooled connection they
  * would leak into other requests, so they are refused, as Upstash does. Pub/sub has its own route.
  */
-const REFUSED: Record<string, string> = {
+const REFUSED = new Map<string, string>(Object.entries({
   SUBSCRIBE: 'use the streaming route /subscribe/<channel> (text/event-stream)',
   PSUBSCRIBE: 'use the streaming route /psubscribe/<pattern> (text/event-stream)',
   SSUBSCRIBE: 'sharded pub/sub is not supported',
@@ -36,7 +36,7 @@ const REFUSED: Record<string, string> = {
   REPLCONF: 'replication commands are not supported over REST',
   SHUTDOWN: 'SHUTDOWN is not supported over REST',
   DEBUG: 'DEBUG is not supported over REST',
-}
+}))
 
 /** CLIENT subcommands that alter the shared connection. */
 const REFUSED_CLIENT = new Set(['REPLY', 'SETNAME', 'TRACKING', 'CACHING', 'NO-EVICT', 'NO-TOUCH', 'KILL', 'PAUSE'])
@@ -52,17 +52,29 @@ const BLOCKS: Classified = { kind: 'blocking' }
 
 const upper = (a: RedisArg | undefined) => (typeof a === 'string' ? a.toUpperCase() : '')
 
+function classifyName(name: string): Classified {
+  if (BLOCKING.has(name)) return BLOCKS
+  const reason = REFUSED.get(name)
+  return reason === undefined ? PLAIN : { kind: 'refused', reason: `ERR ${name} is not allowed: ${reason}` }
+}
+
+/** Names seen as sent (e.g. "get", "GET"), for the commands whose kind depends on the name alone. Bounded. */
+const byName = new Map<string, Classified>()
+
 /** Classifies one command by its name (and, for CLIENT and XREAD, its arguments). Raw-byte arguments never match a keyword. */
 export function classify(args: readonly RedisArg[]): Classified {
-  const name = upper(args[0])
-  if (BLOCKING.has(name)) return BLOCKS
-  if ((name === 'XREAD' || name === 'XREADGROUP') && args.some((a, i) => i > 0 && upper(a) === 'BLOCK')) {
-    return BLOCKS
-  }
-  const reason = REFUSED[name]
-  if (reason !== undefined) return { kind: 'refused', reason: `ERR ${name} is not allowed: ${reason}` }
+  const first = args[0]
+  // Hot path: a pipeline repeats a few names; skip upper-casing them every time.
+  const known = typeof first === 'string' ? byName.get(first) : undefined
+  if (known) return known
+  const name = upper(first)
+  if ((name === 'XREAD' || name === 'XREADGROUP') && args.some((a, i) => i > 0 && upper(a) === 'BLOCK')) return BLOCKS
   if (name === 'CLIENT' && REFUSED_CLIENT.has(upper(args[1]))) {
     return { kind: 'refused', reason: `ERR CLIENT ${upper(args[1])} is not allowed: connections are shared` }
   }
-  return PLAIN
+  const c = classifyName(name)
+  if (typeof first === 'string' && name !== 'XREAD' && name !== 'XREADGROUP' && name !== 'CLIENT' && byName.size < 1024) {
+    byName.set(first, c)
+  }
+  return c
 }
