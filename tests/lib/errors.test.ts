@@ -1,6 +1,6 @@
 import { errors } from '@upstash/redis'
 import { describe, expect, it } from 'vitest'
-import { isConnectionError, RedisUnavailableError } from '@/lib/redis/errors'
+import { isConnectionError, redactMessage, RedisUnavailableError } from '@/lib/redis/errors'
 
 const { UpstashError } = errors
 
@@ -23,5 +23,12 @@ describe('isConnectionError', () => {
     const err = new RedisUnavailableError('cache.get', { cause: new Error('401 Bearer AXsecret123 rejected') })
     expect(err.message).not.toContain('AXsecret123')
     expect(err.status).toBe(503)
+  })
+
+  it('keeps the command name but drops its arguments (keys, values) from Redis errors', () => {
+    const raw = 'WRONGTYPE Operation against a key holding the wrong kind of value, command was: [["get","p:session:sid-secret"]]'
+    expect(redactMessage(raw)).toBe('WRONGTYPE Operation against a key holding the wrong kind of value, command was: GET (arguments hidden)')
+    expect(redactMessage('ERR x, command was: {"weird":1}')).toBe('ERR x, command was: ? (arguments hidden)')
+    expect(redactMessage('fetch failed')).toBe('fetch failed')
   })
 })

@@ -25,8 +25,36 @@ export class RedisInputError extends Error {
 }
 
 function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return cause.message.replace(/Bearer\s+\S+/g, 'Bearer ***')
+  if (cause instanceof Error) return redactMessage(cause.message)
   return cause === undefined ? 'no answer' : String(cause)
+}
+
+/**
+ * An error message without secrets: a bearer token, and the arguments @upstash/redis appends to
+ * every error answer (`…, command was: [["set","<prefix>:session:<id>","<data>"]]`: session ids,
+ * session data, job payloads). Only the command's name is kept, which is what a log reader needs.
+ */
+export function redactMessage(message: string): string {
+  return message
+    .replace(/Bearer\s+\S+/g, 'Bearer ***')
+    .replace(/, command was: (\[+"([^"]*)")?[\s\S]*$/, (_all, _head: string | undefined, name: string | undefined) =>
+      `, command was: ${name ? name.toUpperCase() : '?'} (arguments hidden)`,
+    )
+}
+
+/** Strips secrets from an error's own message in place (see redactMessage), so every log and response is safe. */
+export function redactError<E>(err: E): E {
+  if (!(err instanceof Error)) return err
+  const redacted = redactMessage(err.message)
+  if (redacted !== err.message) {
+    // Some errors (DOMException's TimeoutError) have a read-only message; those carry no command anyway.
+    try {
+      err.message = redacted
+    } catch {
+      /* left as is */
+    }
+  }
+  return err
 }
 
 /** True when an error from @upstash/redis means "could not reach Redis" rather than "Redis said no". */

@@ -1,7 +1,7 @@
 import { Ratelimit } from '@upstash/ratelimit'
 import { z } from 'zod'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
-import { isConnectionError, RedisInputError } from './errors'
+import { isConnectionError, redactError, redactMessage, RedisInputError } from './errors'
 import { memoryStoreFor, type MemoryStore } from './memory-store'
 import { acceptUpstashScriptFlags } from './script-compat'
 
@@ -102,7 +102,7 @@ export function createRateLimit(source: ContextSource, options: { memory?: Memor
     } catch (err) {
       if (isConnectionError(err)) return unavailable(err)
       // A Redis error that is not an outage (wrong key type, script error) is a bug: fail loudly.
-      throw err
+      throw redactError(err)
     }
   }
 }
@@ -168,6 +168,6 @@ function warnUnavailable(cause: unknown, policy: RateLimitFailurePolicy): void {
   const now = Date.now()
   if (now - lastWarning < 60_000) return
   lastWarning = now
-  const why = cause instanceof Error ? cause.message.replace(/Bearer\s+\S+/g, 'Bearer ***') : String(cause)
+  const why = cause instanceof Error ? redactMessage(cause.message) : String(cause)
   console.warn(`[redis] rateLimit: Redis unavailable (${why}); failing ${policy === 'open' ? 'open (allowing, flagged)' : 'closed (refusing)'}`)
 }
