@@ -78,6 +78,9 @@ describe('hashMap: the seed API', () => {
     await expect(hashMap.increment('bad-counter', 'label', 1)).rejects.toThrow(/hashMap\.increment: field "label" of "bad-counter" cannot be incremented by 1/)
     await expect(hashMap.increment('bad-counter', 'label', 1)).rejects.toBeInstanceOf(RedisInputError)
     await expect(hashMap.increment('bad-counter', 'ratio', 1)).rejects.toThrow(/a fractional field needs a fractional increment/)
+    // HINCRBYFLOAT's refusal ("hash value is not a float") is an input error too
+    await expect(hashMap.increment('bad-counter', 'label', 0.5)).rejects.toBeInstanceOf(RedisInputError)
+    await expect(hashMap.increment('bad-counter', 'label', 0.5)).rejects.toThrow(/cannot be incremented by 0\.5/)
     expect(await hashMap.getAll('bad-counter')).toStrictEqual({ label: 'x', ratio: 1.5 })
   })
 

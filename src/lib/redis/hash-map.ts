@@ -89,7 +89,7 @@ export function createHashMap(source: ContextSource): HashMap {
         return Number(result)
       } catch (err) {
         // Redis's own refusal means the field holds something else than a number (e.g. a JSON string).
-        if (err instanceof Error && /not an integer|not a valid float|overflow/i.test(err.message)) {
+        if (err instanceof Error && /not an integer|not a (valid )?float|overflow/i.test(err.message)) {
           throw new RedisInputError(
             `hashMap.increment: field "${field}" of "${key}" cannot be incremented by ${by}: ${err.message.replace(/^.*ERR /, '')}` +
               (Number.isInteger(by) ? ' (a fractional field needs a fractional increment)' : ''),
