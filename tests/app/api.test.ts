@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { NextRequest } from 'next/server'
 import { tempDatabase } from '../support/database'
+import { directClient } from '../support/redis-direct'
 import { uniquePrefix } from '../support/stack'
 
 /**
@@ -79,6 +80,23 @@ describe('/api/tenants/[tenantId]/dossiers', () => {
     expect((await m.queue.stats('ai-analysis-queue')).waiting).toBe(waitingBefore + 1)
     const list = await (await m.dossiers.GET(new Request('http://app/api'), params(tenantId))).json()
     expect(list.dossiers.map((d: { reference: string }) => d.reference)).toContain('D-3')
+  })
+
+  it('says the analysis was queued when it was, even if scoring the cabinet then fails', async () => {
+    // Something else holds the leaderboard key as a string: ZINCRBY answers WRONGTYPE, after the push succeeded.
+    const board = `${process.env.REDIS_KEY_PREFIX}:zset:tenant-leaderboard`
+    const direct = await directClient(inject('stack').REDIS_URL)
+    await direct.set(board, 'not a sorted set') // this file's own prefix: nothing else reads it
+    try {
+      const waitingBefore = (await m.queue.stats('ai-analysis-queue')).waiting
+      const res = await m.dossiers.POST(post('{"reference":"D-4","title":"Divorce"}'), params(tenantId))
+      expect(res.status).toBe(201)
+      expect((await m.queue.stats('ai-analysis-queue')).waiting).toBe(waitingBefore + 1)
+      expect((await res.json()).analysis).toBe('queued')
+    } finally {
+      await direct.del(board)
+      await direct.close()
+    }
   })
 })
 

@@ -30,10 +30,15 @@ export async function POST(request: Request, { params }: Params): Promise<Respon
     let analysis: 'queued' | 'not-queued' = 'queued'
     try {
       await queueAIAnalysis(dossier.id)
-      await updateTenantScore(tenantId, 1)
     } catch (err) {
       analysis = 'not-queued'
       console.warn(`[api] dossier ${dossier.id} created but its analysis was not queued: ${(err as Error).message}`)
+    }
+    // Separate from the push: a failed score must not report a queued job as not queued (a retry would queue it twice).
+    try {
+      await updateTenantScore(tenantId, 1)
+    } catch (err) {
+      console.warn(`[api] dossier ${dossier.id} created but cabinet ${tenantId} was not scored: ${(err as Error).message}`)
     }
     return Response.json({ dossier, analysis }, { status: 201 })
   } catch (err) {
