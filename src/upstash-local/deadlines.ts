@@ -5,8 +5,8 @@
  */
 interface Waiter {
   at: number
-  settled: boolean
-  fail: (err: Error) => void
+  /** Cleared once settled: a settled waiter waits in the queue until the next sweep and must not keep its promise (and result) alive. */
+  fail: ((err: Error) => void) | undefined
 }
 
 export class Deadlines {
@@ -23,16 +23,16 @@ export class Deadlines {
   /** `promise`, or a rejection with `onTimeout()` if it has not settled within the timeout. */
   bound<T>(promise: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const w: Waiter = { at: performance.now() + this.ms, settled: false, fail: reject }
+      const w: Waiter = { at: performance.now() + this.ms, fail: reject }
       this.queue.push(w)
       if (this.timer === undefined) this.arm(this.ms)
       promise.then(
         (v) => {
-          w.settled = true
+          w.fail = undefined
           resolve(v)
         },
         (err: unknown) => {
-          w.settled = true
+          w.fail = undefined
           reject(err)
         },
       )
@@ -45,8 +45,9 @@ export class Deadlines {
     this.timer = undefined
   }
 
+  /** Sweeps at the next deadline, or sooner (≤ 250 ms) so settled waiters do not pile up under load. */
   private arm(delay: number): void {
-    this.timer = setTimeout(this.sweep, Math.max(1, Math.ceil(delay)))
+    this.timer = setTimeout(this.sweep, Math.min(250, Math.max(1, Math.ceil(delay))))
     this.timer.unref()
   }
 
@@ -56,11 +57,12 @@ export class Deadlines {
     const q = this.queue
     while (this.head < q.length) {
       const w = q[this.head]!
-      if (!w.settled && w.at > now) break
+      if (w.fail !== undefined && w.at > now) break
       this.head++
-      if (!w.settled) {
-        w.settled = true
-        w.fail(this.onTimeout())
+      const fail = w.fail
+      if (fail !== undefined) {
+        w.fail = undefined
+        fail(this.onTimeout())
       }
     }
     if (this.head === q.length) {
