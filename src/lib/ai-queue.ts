@@ -32,7 +32,8 @@ export interface AIAnalysisResult {
 export type Analyzer = (task: AIAnalysisTask) => Promise<{ summary: string }>
 
 const dossierIdSchema = z.string({ error: 'expected a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters')
-const taskSchema = z.object({ dossierId: dossierIdSchema, timestamp: z.number(), priority: z.enum(['normal', 'high']) })
+const prioritySchema = z.enum(['normal', 'high'], { error: 'expected "normal" or "high"' })
+const taskSchema = z.object({ dossierId: dossierIdSchema, timestamp: z.number(), priority: prioritySchema })
 
 /**
  * Stands in for the model call until one is wired: takes `delayMs` (a model's latency) and
@@ -75,6 +76,8 @@ export function createAIQueue(deps: AIQueueDeps = {}) {
     /** Queues a dossier for analysis; returns the job id. Throws when Redis is down or disabled (the caller must know it was not queued). */
     async queueAIAnalysis(dossierId: string, priority: AIAnalysisTask['priority'] = 'normal'): Promise<string> {
       parseInput(dossierIdSchema, dossierId, 'queueAIAnalysis: dossierId')
+      // Checked here rather than by the worker, which would dead-letter the job long after the caller returned.
+      parseInput(prioritySchema, priority, 'queueAIAnalysis: priority')
       const task: AIAnalysisTask = { dossierId, timestamp: Date.now(), priority }
       return queue.push(AI_ANALYSIS_QUEUE, task)
     },

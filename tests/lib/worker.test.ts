@@ -205,5 +205,8 @@ describe('processAIQueue (in-process)', () => {
   it('validates the dossier id before queuing', async () => {
     const ai = createAIQueue({ queue: q, hashMap })
     await expect(ai.queueAIAnalysis('')).rejects.toThrow(/queueAIAnalysis: dossierId: must not be empty/)
+    const before = await q.stats(AI_ANALYSIS_QUEUE)
+    await expect(ai.queueAIAnalysis('dossier-1', 'urgent' as never)).rejects.toThrow(/queueAIAnalysis: priority: expected "normal" or "high"/)
+    expect(await q.stats(AI_ANALYSIS_QUEUE)).toEqual(before)
   })
 })
