@@ -1,5 +1,6 @@
 import { Redis } from '@upstash/redis'
 import { getConfig, type RedisConfig } from './config'
+import { RedisDisabledError } from './errors'
 
 /**
  * Builds an @upstash/redis client with this project's bounds: every call is capped by
@@ -22,9 +23,15 @@ export function createRedisClient(config: RedisConfig, options: { automaticDeser
 
 let publicClient: Redis | undefined
 
-/** The app-facing client (`redis` in '@/lib/upstash'), with @upstash/redis's usual JSON (de)serialisation. */
+/**
+ * The app-facing client (`redis` in '@/lib/upstash'), with @upstash/redis's usual JSON (de)serialisation.
+ * REDIS_ENABLED=false throws RedisDisabledError, as the helpers do: the raw client must not reach Redis
+ * behind a deliberately disabled layer (nor blame a missing URL).
+ */
 export function getRedis(): Redis {
-  publicClient ??= createRedisClient(getConfig())
+  const config = getConfig()
+  if (!config.enabled) throw new RedisDisabledError('redis')
+  publicClient ??= createRedisClient(config)
   return publicClient
 }
 
