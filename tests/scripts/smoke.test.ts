@@ -19,7 +19,7 @@ function smoke(env: Record<string, string>) {
   const run = spawnSync(
     process.execPath,
     [path.join(root, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', path.join(root, 'tsconfig.json'), path.join(root, 'scripts/test-upstash.ts')],
-    { cwd: emptyDir, env: { ...clean, ...env }, encoding: 'utf8', timeout: 30_000 },
+    { cwd: emptyDir, env: { ...clean, ...env } as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 30_000 },
   )
   return { code: run.status, out: `${run.stdout}${run.stderr}`, ms: performance.now() - started }
 }
