@@ -201,7 +201,7 @@ describe('refused stateful commands', () => {
     { args: ['MONITOR'], message: /MONITOR is not allowed/ },
     { args: ['CLIENT', 'REPLY', 'OFF'], message: /CLIENT REPLY is not allowed/ },
     { args: ['client', 'setname', 'x'], message: /CLIENT SETNAME is not allowed/ },
-  ])('answers 400 to $args.0 $args.1', async ({ args, message }) => {
+  ].map((c) => ({ ...c, name: c.args.join(' ') })))('answers 400 to $name', async ({ args, message }) => {
     const res = await command(stack, args)
     expect(res.status).toBe(400)
     expect(errorOf(res)).toMatch(message)
