@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
 import { classify } from './commands'
+import { ScriptFlagRewriter } from './script-flags'
 import { Deadlines } from './deadlines'
 import { endpointOptionsSchema, type EndpointOptions } from './options'
 import { streamSubscription } from './pubsub'
@@ -55,6 +56,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     connectTimeoutMs: opts.timeoutMs,
   })
   const deadlines = new Deadlines(opts.timeoutMs, () => new RedisUnavailableError(`Redis did not answer within ${opts.timeoutMs} ms`))
+  const scripts = new ScriptFlagRewriter()
   const streams = new Set<ServerResponse>()
   let commandNames: Set<string> | undefined
 
@@ -79,7 +81,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
    * Runs commands in order on one connection: one JSON entry each, `{"result"}` or `{"error"}`.
    * `refusals[i]`, when set, is the error answered for command i instead of running it.
    */
-  function runOn(client: Client, commands: Command[], refusals: (string | undefined)[] | undefined, base64: boolean): Promise<string[]> {
+  function runOn(client: Client, commands: Command[], refusals: (string | undefined)[] | undefined, base64: boolean, answers?: (string | undefined)[]): Promise<string[]> {
     return new Promise((resolve, reject) => {
       const entries: string[] = new Array(commands.length)
       let left = commands.length
@@ -95,7 +97,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
         }
         // node-redis writes everything sent in this tick in one go, in order: a pipeline is one round trip.
         client.sendCommand(commands[i]!).then(
-          (reply) => settle(i, resultJson(reply, base64)),
+          (reply) => settle(i, resultJson(answers?.[i] !== undefined ? Buffer.from(answers[i]!) : reply, base64)),
           (err: unknown) => (isUnavailable(err) ? reject(err) : settle(i, errorJson((err as Error).message))),
         )
       }
@@ -103,7 +105,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   }
 
   /** Commands that may block get a connection of their own, dropped if the caller goes away. */
-  async function runDedicated(res: ServerResponse, commands: Command[], refusals: (string | undefined)[] | undefined, base64: boolean) {
+  async function runDedicated(res: ServerResponse, commands: Command[], refusals: (string | undefined)[] | undefined, base64: boolean, answers?: (string | undefined)[]) {
     const client = await connections.dedicated()
     const onClose = () => connections.discard(client)
     if (res.closed) {
@@ -113,7 +115,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     }
     res.once('close', onClose)
     try {
-      const entries = await runOn(client, commands, refusals, base64)
+      const entries = await runOn(client, commands, refusals, base64, answers)
       res.off('close', onClose)
       connections.release(client)
       return entries
@@ -128,13 +130,16 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   function runPipeline(res: ServerResponse, commands: Command[], base64: boolean): Promise<string[]> {
     let blocking = false
     let refusals: (string | undefined)[] | undefined
+    let answers: (string | undefined)[] | undefined
     for (let i = 0; i < commands.length; i++) {
       const c = classify(commands[i]!)
       if (c.kind === 'blocking') blocking = true
       else if (c.kind === 'refused') (refusals ??= [])[i] = c.reason
+      const answer = scripts.rewrite(commands[i]!)
+      if (answer !== undefined) (answers ??= [])[i] = answer
     }
-    if (blocking) return runDedicated(res, commands, refusals, base64)
-    return deadlines.bound(runOn(connections.shared(), commands, refusals, base64))
+    if (blocking) return runDedicated(res, commands, refusals, base64, answers)
+    return deadlines.bound(runOn(connections.shared(), commands, refusals, base64, answers))
   }
 
   /** MULTI … EXEC written in one tick on one connection: nothing else can interleave, Redis runs it atomically. */
@@ -142,6 +147,8 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     for (const args of commands) {
       const c = classify(args)
       if (c.kind === 'refused') throw new HttpError(400, c.reason!)
+      // Inside a transaction SCRIPT LOAD answers Redis's SHA of the stripped script (rare; EVALSHA still maps).
+      scripts.rewrite(args)
     }
     const client = connections.shared()
     const chainId = Symbol('multi-exec')

@@ -3,7 +3,6 @@ import { z } from 'zod'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
 import { isConnectionError, redactError, redactMessage, RedisInputError } from './errors'
 import { memoryStoreFor, type MemoryStore } from './memory-store'
-import { acceptUpstashScriptFlags } from './script-compat'
 
 /** What to answer when Redis cannot be asked in time: let the request through (flagged) or refuse it. */
 export type RateLimitFailurePolicy = 'open' | 'closed'
@@ -144,8 +143,7 @@ function limiterFor(ctx: RedisContext, limit: number, windowSeconds: number): Ra
   let limiter = byPair.get(pair)
   if (!limiter) {
     limiter = new Ratelimit({
-      // Runs the library's scripts on servers that refuse Upstash's `allow-key-locking` flag too (script-compat.ts).
-      redis: acceptUpstashScriptFlags(ctx.redis!),
+      redis: ctx.redis!,
       limiter: Ratelimit.slidingWindow(limit, `${windowSeconds} s`),
       prefix: `${ctx.keys.rateLimitPrefix}:${windowSeconds}s`,
       analytics: false, // analytics would add commands to every call
