@@ -49,8 +49,10 @@ describe('cache: Upstash commands per call', () => {
     await ns.set('warm', 1, 60)
     await ns.exists('warm')
     await ns.invalidate()
-    // set: EVALSHA (GET generation, SET value).
-    expect(await count(() => ns.set('list', [1, 2], 300))).toEqual({ evalsha: 1, get: 1, set: 1 })
+    // set: EVALSHA (GET generation, SET value, TTL of the generation, EXPIRE since this entry outlives it).
+    expect(await count(() => ns.set('list', [1, 2], 300))).toEqual({ evalsha: 1, get: 1, set: 1, ttl: 1, expire: 1 })
+    // …and no EXPIRE when the generation already outlives the entry.
+    expect(await count(() => ns.set('list', [1, 2], 60))).toEqual({ evalsha: 1, get: 1, set: 1, ttl: 1 })
     // get: EVALSHA (GET generation, GET value).
     expect(await count(() => ns.get('list'))).toEqual({ evalsha: 1, get: 2 })
     expect(await count(() => ns.exists('list'))).toEqual({ evalsha: 1, get: 2 })
@@ -63,10 +65,12 @@ describe('cache: Upstash commands per call', () => {
 
   it('namespace getOrSet: 1 command on a hit, 2 on a miss', async () => {
     const ns = cache.namespace('dossiers:tenant-b')
-    // A namespace never written: the write script also creates its generation counter (one more SET, one GET less).
-    expect(await count(() => ns.getOrSet('list', () => ['d1'], { ttl: 300 }))).toEqual({ evalsha: 2, get: 3, set: 3, del: 1 })
+    // A namespace never written: the write script also creates its generation counter (one more SET, one GET less)
+    // and makes it outlive the entry (TTL + EXPIRE).
+    expect(await count(() => ns.getOrSet('list', () => ['d1'], { ttl: 300 }))).toEqual({ evalsha: 2, get: 3, set: 3, del: 1, ttl: 1, expire: 1 })
     expect(await count(() => ns.getOrSet('list', () => ['d1'], { ttl: 300 }))).toEqual({ evalsha: 1, get: 2 })
     await ns.invalidate()
-    expect(await count(() => ns.getOrSet('list', () => ['d2'], { ttl: 300 }))).toEqual({ evalsha: 2, get: 4, set: 2, del: 1 })
+    // (ttl 60: shorter than the generation's remaining ~300 s, so no EXPIRE whatever the clock's second.)
+    expect(await count(() => ns.getOrSet('list', () => ['d2'], { ttl: 60 }))).toEqual({ evalsha: 2, get: 4, set: 2, del: 1, ttl: 1 })
   })
 })

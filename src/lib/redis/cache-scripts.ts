@@ -55,6 +55,12 @@ if KEYS[3] then
   end
 end
 redis.call('SET', KEYS[1], gen .. '|' .. ARGV[3], 'EX', ARGV[4])
+if KEYS[3] then
+  -- The generation outlives every entry written under it, then expires too: namespaces nobody writes
+  -- any more (e.g. one per unknown tenant id) do not pile up. Recreated later, it cannot revive anything.
+  local left = redis.call('TTL', KEYS[3])
+  if left == -1 or left < tonumber(ARGV[4]) then redis.call('EXPIRE', KEYS[3], ARGV[4]) end
+end
 return 1
 `
 
@@ -69,11 +75,12 @@ return 0
 
 /**
  * Invalidate a namespace: bump its generation. KEYS: generation. ARGV: initialGeneration.
- * A missing counter (never written, or evicted) restarts from a clock-based value rather than 0,
- * so entries written under an evicted counter can never become valid again.
+ * A missing counter (never written, expired, or evicted) restarts from a clock-based value rather than 0,
+ * so entries written under an evicted counter can never become valid again. Created here it lives a day:
+ * long enough to fail any loader that read before the invalidation, short enough not to accumulate.
  */
 const INVALIDATE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1], 'EX', 86400) end
 return redis.call('INCR', KEYS[1])
 `
 
