@@ -23,7 +23,19 @@ export type CachedDossierJson = Omit<Dossier, 'createdAt' | 'updatedAt'> & { cre
 /** Thrown for invalid arguments (names the field and what was expected). Map to 400. */
 export class QueryInputError extends Error {
   override name = 'QueryInputError'
-  readonly status = 400
+  readonly status: number = 400
+}
+
+/** The write would break a uniqueness rule (e.g. a dossier reference used twice in a cabinet). Map to 409. */
+export class QueryConflictError extends QueryInputError {
+  override name = 'QueryConflictError'
+  override readonly status = 409
+}
+
+/** The write refers to a row that does not exist (e.g. an unknown tenant). Map to 404. */
+export class QueryNotFoundError extends QueryInputError {
+  override name = 'QueryNotFoundError'
+  override readonly status = 404
 }
 
 const id = (field: string) =>
@@ -121,7 +133,18 @@ export function createCachedQueries({ prisma, cache, ttlSeconds = DOSSIER_CACHE_
     async createDossier(tenantId, input) {
       const t = parse(id('tenantId'), tenantId, 'createDossier')
       const data = parse(newDossierSchema, input, 'createDossier')
-      const created = await prisma.dossier.create({ data: { ...data, tenantId: t } })
+      let created: Dossier
+      try {
+        created = await prisma.dossier.create({ data: { ...data, tenantId: t } })
+      } catch (err) {
+        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+          throw new QueryConflictError(`createDossier: reference "${data.reference}" already exists for this tenant`)
+        }
+        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2003') {
+          throw new QueryNotFoundError(`createDossier: tenant "${t}" does not exist`)
+        }
+        throw err
+      }
       // After the write: a read that loads between the write and this call is made a miss too.
       await tenantCache(t).invalidate()
       return created

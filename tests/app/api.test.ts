@@ -70,6 +70,15 @@ describe('/api/tenants/[tenantId]/dossiers', () => {
     expect(await m.prisma.dossier.count()).toBe(before)
   })
 
+  it('answers 409 for a reference already used in the cabinet and 404 for an unknown cabinet', async () => {
+    const dup = await m.dossiers.POST(post('{"reference":"D-1","title":"Again"}'), params(tenantId))
+    expect(dup.status).toBe(409)
+    expect((await dup.json()).error).toMatch(/reference "D-1" already exists/)
+    const unknown = await m.dossiers.POST(post('{"reference":"X-1","title":"Nobody"}'), params('cabinet-inconnu'))
+    expect(unknown.status).toBe(404)
+    expect((await unknown.json()).error).toMatch(/tenant "cabinet-inconnu" does not exist/)
+  })
+
   it('creates a dossier, queues its analysis, and the cached list shows it at once', async () => {
     await m.dossiers.GET(new Request('http://app/api'), params(tenantId)) // warm the cache
     const waitingBefore = (await m.queue.stats('ai-analysis-queue')).waiting
