@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   if (seed.status !== 0) process.exit(seed.status ?? 1)
 
   const stops: Array<() => Promise<void>> = []
-  const redisEnabled = !/^(false|0|no)$/i.test(process.env.REDIS_ENABLED ?? 'true')
+  // The same spellings src/lib/redis/config.ts accepts for false.
+  const redisEnabled = !['false', '0', 'no'].includes(process.env.REDIS_ENABLED ?? 'true')
   if (redisEnabled && !process.env.UPSTASH_REDIS_REST_URL) {
     let own
     try {

@@ -3,10 +3,12 @@
  *   npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token T] [--redis-url redis://…]
  *                                    [--max-body 10485760] [--timeout 2000] [--pool 1] [--verbose]
  * With no Redis URL (flag or REDIS_URL) it starts its own redis-server (data under .data/redis).
+ * Reads .env / .env.local first, as the app does.
  */
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { loadEnvConfig } from '@next/env'
 import { z } from 'zod'
 import { RedisServerMissingError, startEndpoint, startRedisServer, type OwnRedisServer } from '../src/upstash-local'
 
@@ -32,6 +34,9 @@ const flagsSchema = z.object({
 })
 
 async function main(): Promise<void> {
+  // Like the app: .env / .env.local supply UPSTASH_REDIS_REST_TOKEN and REDIS_URL, so the token pasted
+  // there once stays valid across restarts (the shell's environment still wins).
+  loadEnvConfig(process.cwd(), true, { info: () => {}, error: console.error })
   let raw
   try {
     raw = parseArgs({

@@ -8,7 +8,7 @@ export class RedisServerMissingError extends Error {
   constructor() {
     super(
       'redis-server is not installed (not found on PATH). Install it with `sudo apt-get install -y redis-server` ' +
-        '(Debian/Ubuntu) or `brew install redis` (macOS), or pass --redis-url to use a Redis you already run.',
+        '(Debian/Ubuntu) or `brew install redis` (macOS), or use a Redis you already run (REDIS_URL=redis://host:port, or --redis-url for scripts/upstash-local.ts).',
     )
   }
 }
