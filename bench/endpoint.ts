@@ -14,15 +14,15 @@
  * BENCH_CLIENTS (regexes on case and client names; direct always runs, as the reference), BENCH_ENDPOINT_NODE_ARGS (extra node flags for the endpoint process, e.g. "--cpu-prof"),
  * BENCH_ENDPOINT_ARGS (extra endpoint flags, e.g. "--pool 2").
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import os from 'node:os'
 import path from 'node:path'
 import { Redis } from '@upstash/redis'
 import { createClient } from 'redis'
 import { startRedisServer, type OwnRedisServer } from '@/upstash-local'
+import { loadAvg, machineInfo, percentile, spawnReady, stopChild, type MachineInfo } from './support'
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1)
@@ -67,10 +67,6 @@ async function measure(op: Op, concurrency: number, seconds: number) {
   return { ops: latencies.length, seconds: (performance.now() - start) / 1000, latencies: Float64Array.from(latencies).sort() }
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!
-}
-
 /** utime+stime of a process in seconds, from /proc (Linux); undefined elsewhere. */
 function cpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined
@@ -81,38 +77,6 @@ function cpuSeconds(pid: number | undefined): number | undefined {
   } catch {
     return undefined
   }
-}
-
-/** Spawns `node [flags] --import tsx <args>` and resolves with the first stdout match of `ready`. */
-async function spawnReady(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
-  const extra = (process.env.BENCH_ENDPOINT_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
-  // However the benchmark ends (error, closed stdout), its servers must not outlive it.
-  const stop = () => child.kill('SIGTERM')
-  process.once('exit', stop)
-  child.once('exit', () => process.off('exit', stop))
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    let out = ''
-    const onExit = (code: number | null) => reject(new Error(`${args.join(' ')} exited with code ${code} before ready:\n${out}`))
-    child.once('exit', onExit)
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const m = ready.exec(out)
-      if (m) {
-        child.off('exit', onExit)
-        resolve(m)
-      }
-    })
-  })
-  return { child, match }
-}
-
-function stopChild(child: ChildProcess | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (!child || child.exitCode !== null || child.signalCode !== null) return resolve()
-    child.once('exit', () => resolve())
-    child.kill('SIGTERM')
-  })
 }
 
 /**
@@ -139,28 +103,13 @@ function runNullServer(): void {
 const fmt = (n: number | undefined, digits = 0) =>
   n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : ''
 
-function machineInfo() {
-  const cpus = os.cpus()
-  const redis = spawnSync('redis-server', ['--version']).stdout.toString().trim().split(' ').slice(0, 3).join(' ')
-  return {
-    date: new Date().toISOString(),
-    cpu: `${cpus[0]?.model ?? 'unknown'} × ${cpus.length}`,
-    memoryGb: Math.round(os.totalmem() / 1024 ** 3),
-    os: `${os.type()} ${os.release()}`,
-    node: process.version,
-    redis,
-    loadAvgBefore: os.loadavg().map((l) => Number(l.toFixed(2))),
-    secondsPerCase: SECONDS,
-  }
-}
-
-type Info = ReturnType<typeof machineInfo> & { loadAvgAfter: number[] }
+type Info = MachineInfo & { secondsPerCase: number; loadAvgAfter: number[] }
 
 function toMarkdown(info: Info, rows: Row[], verdicts: string[]): string {
   return [
     `# Endpoint benchmark, ${info.date}`,
     '',
-    `Machine: ${info.cpu}, ${info.memoryGb} GB, ${info.os}; Node ${info.node}; ${info.redis}.`,
+    `Machine: ${info.cpu} × ${info.cpuCount}, ${info.memoryGb} GB, ${info.os}; Node ${info.node}; ${info.redis}.`,
     `Load average before ${info.loadAvgBefore.join(' / ')}, after ${info.loadAvgAfter.join(' / ')}. ${info.secondsPerCase} s per case after warm-up.`,
     '',
     '- **direct**: node-redis v5 over TCP to Redis (it pipelines concurrent calls on its one connection).',
@@ -239,7 +188,7 @@ async function main(): Promise<void> {
   let nullServer: ChildProcess | undefined
   let direct: ReturnType<typeof createClient> | undefined
   try {
-    const info = machineInfo()
+    const info = { ...machineInfo(), secondsPerCase: SECONDS }
     redisServer = await startRedisServer()
     const token = randomBytes(24).toString('base64url')
     const ep = await spawnReady(
@@ -293,7 +242,7 @@ async function main(): Promise<void> {
       { name: `pipeline×${PIPELINE} c=1`, concurrency: 1, perOp: PIPELINE, clients: pipelined, op: (c) => () => c.pipeline() },
       { name: `pipeline×${PIPELINE} c=8`, concurrency: 8, perOp: PIPELINE, clients: pipelined, op: (c) => () => c.pipeline() },
     ]
-    console.log(`bench: ${info.cpu}, load ${info.loadAvgBefore.join(' ')}, ${SECONDS} s per case`)
+    console.log(`bench: ${info.cpu} × ${info.cpuCount}, load ${info.loadAvgBefore.join(' ')}, ${SECONDS} s per case`)
 
     // Before any case: every client (and so each server process) runs its code paths until the JIT has
     // settled, so the first case measured is not penalised.
@@ -339,7 +288,7 @@ async function main(): Promise<void> {
       if (ceiling) r.vsNull = r.opsPerSec / ceiling.opsPerSec
     }
     const verdicts = verdictsFor(rows)
-    const full: Info = { ...info, loadAvgAfter: os.loadavg().map((l) => Number(l.toFixed(2))) }
+    const full: Info = { ...info, loadAvgAfter: loadAvg() }
     const md = toMarkdown(full, rows, verdicts)
     console.log(`\n${md}`)
     const dir = path.resolve('bench/results')

@@ -20,27 +20,10 @@ export async function startBenchStack(): Promise<BenchStack> {
   const token = randomBytes(24).toString('base64url')
   let child: ChildProcess | undefined
   try {
-    child = spawn(process.execPath, ['--import', 'tsx', 'scripts/upstash-local.ts', '--redis-url', redis.url, '--port', '0', '--token', token], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
+    const ready = await spawnReady(['scripts/upstash-local.ts', '--redis-url', redis.url, '--port', '0', '--token', token], /UPSTASH_REDIS_REST_URL=(\S+)/)
+    child = ready.child
     const endpoint = child
-    // However the benchmark ends, the endpoint must not outlive it.
-    const kill = () => endpoint.kill('SIGTERM')
-    process.once('exit', kill)
-    endpoint.once('exit', () => process.off('exit', kill))
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = ''
-      const onExit = (code: number | null) => reject(new Error(`the endpoint exited with code ${code} before it was ready:\n${out}`))
-      endpoint.once('exit', onExit)
-      endpoint.stdout!.on('data', (d: Buffer) => {
-        out += d.toString()
-        const m = /UPSTASH_REDIS_REST_URL=(\S+)/.exec(out)
-        if (m) {
-          endpoint.off('exit', onExit)
-          resolve(m[1]!)
-        }
-      })
-    })
+    const url = ready.match[1]!
     return {
       env: { UPSTASH_REDIS_REST_URL: url, UPSTASH_REDIS_REST_TOKEN: token, REDIS_URL: redis.url },
       endpointPid: endpoint.pid,
@@ -56,7 +39,34 @@ export async function startBenchStack(): Promise<BenchStack> {
   }
 }
 
-function stopChild(child: ChildProcess | undefined): Promise<void> {
+/**
+ * Spawns `node [BENCH_ENDPOINT_NODE_ARGS] --import tsx <args>` and resolves with the first stdout match of
+ * `ready`. However the benchmark ends (error, closed stdout), the child does not outlive it.
+ */
+export async function spawnReady(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const extra = (process.env.BENCH_ENDPOINT_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const stop = () => child.kill('SIGTERM')
+  process.once('exit', stop)
+  child.once('exit', () => process.off('exit', stop))
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    let out = ''
+    const onExit = (code: number | null) => reject(new Error(`${args.join(' ')} exited with code ${code} before it was ready:\n${out}`))
+    child.once('exit', onExit)
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = ready.exec(out)
+      if (m) {
+        child.off('exit', onExit)
+        resolve(m)
+      }
+    })
+  })
+  return { child, match }
+}
+
+/** SIGTERM, then waits for the child to exit. */
+export function stopChild(child: ChildProcess | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (!child || child.exitCode !== null || child.signalCode !== null) return resolve()
     child.once('exit', () => resolve())
