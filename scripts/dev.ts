@@ -1,26 +1,22 @@
 /**
  * `npm run dev`: the whole app on a fresh machine with the embedded defaults.
  * - env from .env / .env.local (Next's own loader), DATABASE_URL defaulting to SQLite at prisma/dev.db;
- * - the migrations applied to that database (prisma migrate deploy) and demo data seeded when it is empty;
+ * - the migrations applied and the demo data seeded (idempotent: npm run db:setup);
  * - unless UPSTASH_REDIS_REST_URL is set (real Upstash) or REDIS_ENABLED=false: a private redis-server
  *   (data in .data/redis) and the local Upstash-compatible endpoint, wired into the app's env;
- * - then `next dev` (extra arguments are passed on, e.g. `npm run dev -- --port 4000`).
+ * - the app in dev mode (scripts/serve.ts --dev) and the analysis worker (scripts/worker.ts);
+ *   extra arguments go to the server, e.g. `npm run dev -- --port 4000`.
+ * Ctrl-C stops everything.
  */
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import path from 'node:path'
-import { loadEnvConfig } from '@next/env'
 import { startEndpoint, startRedisServer, freePort, RedisServerMissingError } from '@/upstash-local'
+import { dbSetup } from './db-setup'
 
 async function main(): Promise<void> {
-  loadEnvConfig(process.cwd(), true)
-  process.env.DATABASE_URL ??= 'file:./prisma/dev.db'
-
-  const migrate = spawnSync('npx', ['prisma', 'migrate', 'deploy'], { stdio: 'inherit', env: process.env })
-  if (migrate.status !== 0) process.exit(migrate.status ?? 1)
-  const seed = spawnSync('npx', ['tsx', 'prisma/seed.ts'], { stdio: 'inherit', env: process.env })
-  if (seed.status !== 0) process.exit(seed.status ?? 1)
+  await dbSetup()
 
   const stops: Array<() => Promise<void>> = []
   // The same spellings src/lib/redis/config.ts accepts for false.
@@ -47,18 +43,29 @@ async function main(): Promise<void> {
     console.log(`[dev] using UPSTASH_REDIS_REST_URL from the environment`)
   }
 
-  // Node runs Next's CLI directly (no npx in between), so signals reach it and it exits with us.
-  const next = spawn(process.execPath, [require.resolve('next/dist/bin/next'), 'dev', ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: process.env,
-  })
+  // Node runs the scripts directly (no npx in between), so signals reach them and they exit with us.
+  const children: ChildProcess[] = []
+  const run = (script: string, args: string[]) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: 'inherit', env: process.env })
+    children.push(child)
+    return child
+  }
+  const server = run('scripts/serve.ts', ['--dev', ...process.argv.slice(2)])
+  if (redisEnabled) run('scripts/worker.ts', [])
+  else console.log('[dev] REDIS_ENABLED=false: no analysis worker (the queue needs Redis)')
+
+  let stopping = false
   const shutdown = async (code: number) => {
+    if (stopping) return
+    stopping = true
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)))
     for (const stop of stops.reverse()) await stop().catch(() => {})
     process.exit(code)
   }
-  process.on('SIGINT', () => next.kill('SIGINT'))
-  process.on('SIGTERM', () => next.kill('SIGTERM'))
-  next.on('exit', (code) => void shutdown(code ?? 0))
+  process.on('SIGINT', () => void shutdown(0))
+  process.on('SIGTERM', () => void shutdown(0))
+  server.on('exit', (code) => void shutdown(code ?? 0))
 }
 
 function portIsFree(port: number): Promise<boolean> {
@@ -69,4 +76,7 @@ function portIsFree(port: number): Promise<boolean> {
   })
 }
 
-void main()
+main().catch((err) => {
+  console.error((err as Error).message)
+  process.exit(1)
+})

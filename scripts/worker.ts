@@ -1,13 +1,16 @@
 /**
- * The AI analysis worker: processes 'ai-analysis-queue' at least once (reserve → analyse → ack;
- * failures retried with backoff, then dead-lettered). Redis settings come from the environment
- * (.env, .env.local…) through src/lib/redis/config.ts, like the app.
+ * The AI analysis worker (`npm run worker`): processes 'ai-analysis-queue' at least once (reserve →
+ * mark RUNNING → analyse → store the result in the database → score → ack; failures retried with
+ * backoff, then dead-lettered and the analysis marked FAILED). Redis and database settings come
+ * from the environment (.env, .env.local…), like the app. Every minute it also marks FAILED the
+ * analyses whose job reached the dead letters without a worker recording it (1 command).
  *   npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 10000] [--visibility-ms 300000]
  *                             [--grace-ms 30000] [--analysis-delay-ms 0]
  * SIGTERM/SIGINT: stop taking jobs, finish the current one (ack or fail), exit 0. If it takes longer
  * than --grace-ms, exit 1 without acking: the lease expires and the job is delivered again.
  * Logs one JSON object per line on stdout.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { loadEnvConfig } from '@next/env'
 import { z } from 'zod'
@@ -28,7 +31,7 @@ const flagsSchema = z.object({
   'max-idle-ms': number('--max-idle-ms', 10),
   'visibility-ms': number('--visibility-ms', 100),
   'grace-ms': number('--grace-ms', 0),
-  /** Latency of the placeholder analysis (stands in for a model call). */
+  /** Extra latency per analysis (stands in for a model call; tests use it to kill a worker mid-job). */
   'analysis-delay-ms': number('--analysis-delay-ms', 0),
   help: z.boolean().optional(),
 })
@@ -56,7 +59,8 @@ async function main(): Promise<number> {
   loadEnvConfig(process.cwd(), process.env.NODE_ENV !== 'production', { info: () => {}, error: console.error })
   // Imported after the env is loaded: the Redis layer reads process.env on first use.
   const { getConfig } = await import('../src/lib/upstash')
-  const { createAIQueue, placeholderAnalyzer, AI_ANALYSIS_QUEUE } = await import('../src/lib/ai-queue')
+  const { createAIPipeline, AI_ANALYSIS_QUEUE } = await import('../src/lib/ai-queue')
+  const { createLocalAnalyzer } = await import('../src/lib/analysis/analyzer')
   try {
     if (!getConfig().enabled) {
       console.error('REDIS_ENABLED=false: the worker needs Redis (set REDIS_ENABLED=true and UPSTASH_REDIS_REST_URL / _TOKEN)')
@@ -67,8 +71,19 @@ async function main(): Promise<number> {
     return 1
   }
 
-  const ai = createAIQueue({ analyze: placeholderAnalyzer(flags['analysis-delay-ms'] ?? 0), visibilityTimeoutMs: flags['visibility-ms'] })
+  const local = createLocalAnalyzer()
+  const delayMs = flags['analysis-delay-ms'] ?? 0
+  const analyzer = delayMs > 0 ? { name: local.name, analyze: async (...args: Parameters<typeof local.analyze>) => (await sleep(delayMs), local.analyze(...args)) } : local
+  const ai = createAIPipeline({ analyzer, visibilityTimeoutMs: flags['visibility-ms'] })
   const controller = new AbortController()
+  const reconcile = () =>
+    ai.reconcileDeadLetters().then(
+      (n) => n > 0 && log('reconciled', { failed: n }),
+      (err: Error) => log('reconcile-error', { error: err.message }),
+    )
+  void reconcile()
+  const reconciler = setInterval(reconcile, 60_000)
+  reconciler.unref()
   const graceMs = flags['grace-ms'] ?? 30_000
   const stop = (signal: string) => {
     if (controller.signal.aborted) {
@@ -99,6 +114,7 @@ async function main(): Promise<number> {
     },
     onError: (err) => log('redis-error', { error: (err as Error).message }),
   })
+  clearInterval(reconciler)
   log('stopped')
   return 0
 }

@@ -1,43 +1,99 @@
+import { LRUCache } from 'lru-cache'
 import { NextResponse, type NextRequest } from 'next/server'
-import { session } from '@/lib/upstash'
-
-/** The API's budget per client: 100 requests per 15 minutes (the seed's figures). */
-export const API_RATE_LIMIT = { limit: 100, windowSeconds: 900 } as const
+import { isCrossSiteWrite } from '@/lib/auth/csrf'
+import { callerAddress, encodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
+import { resolveSession, sessionCookieName, setSessionCookie } from '@/lib/auth/sessions'
+import { appConfig } from '@/lib/config'
+import { RedisUnavailableError, session, type RateLimitResult } from '@/lib/upstash'
 
 /**
- * The caller's identity for rate limiting: the first X-Forwarded-For hop (set by the platform's
- * proxy, e.g. Vercel), else X-Real-IP. Keyed by address rather than a client-sent user id, which
- * anyone could vary to escape the limit.
+ * Every request passes here first (Next 16's proxy, Node runtime):
+ * 1. strips any client-sent identity header, then resolves the session cookie into an identity
+ *    (1 Redis command, GETEX: the session's lifetime slides) and hands it to the route in that header;
+ * 2. refuses cross-site writes;
+ * 3. rate-limits /api/* (except /api/health): logged-in callers by user id, others by client address
+ *    (1 command). Both commands go in one round trip when this instance has seen the session before.
  */
-export function clientIdentity(request: NextRequest): string {
-  const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-  // An address is at most 45 characters; anything longer is junk and must not reach the limiter's input checks.
-  return (forwarded || request.headers.get('x-real-ip')?.trim() || 'unknown').slice(0, 64)
-}
 
-/** Rate limits every API route but the health check (1 Redis command per request). */
+/** Paths without a rate limit. */
+const UNLIMITED = new Set(['/api/health'])
+
+/**
+ * session id → user id, for sessions this instance has resolved: lets the user's rate-limit
+ * command start alongside the session lookup (one round trip instead of two). Only ids that
+ * resolved to a user get here, so a forged cookie cannot spend someone else's budget.
+ */
+const sessionOwners = new LRUCache<string, string>({ max: 10_000 })
+
 export async function proxy(request: NextRequest): Promise<Response> {
-  const { limit, windowSeconds } = API_RATE_LIMIT
-  const result = await session.rateLimit(`api:${clientIdentity(request)}`, limit, windowSeconds)
-  const headers: Record<string, string> = {
-    'x-ratelimit-limit': String(result.limit),
-    'x-ratelimit-remaining': String(result.remaining),
-    'x-ratelimit-reset': String(Math.ceil(result.resetAt / 1000)),
+  const config = appConfig()
+  const { pathname } = request.nextUrl
+  const isApi = pathname === '/api' || pathname.startsWith('/api/')
+
+  if (isCrossSiteWrite(request, config.appOrigin ? [config.appOrigin] : [])) {
+    return NextResponse.json({ error: 'cross-site request refused' }, { status: 403 })
   }
-  // Redis was unreachable and the policy let the request through: say so, for monitoring.
-  if (result.reason) headers['x-ratelimit-status'] = result.reason
-  if (!result.allowed) {
-    const retryAfter = Math.max(1, Math.ceil((result.resetAt - Date.now()) / 1000))
+
+  const headers = new Headers(request.headers)
+  headers.delete(IDENTITY_HEADER)
+  const cookieName = sessionCookieName(config.production)
+  const sessionId = request.cookies.get(cookieName)?.value
+  const limited = isApi && !UNLIMITED.has(pathname)
+  const { limit, windowSeconds } = config.apiRateLimit
+  const rateLimit = (who: string) => session.rateLimit(`api:${who}`, limit, windowSeconds)
+
+  let identity: Identity | null = null
+  let verdict: RateLimitResult | undefined
+  try {
+    const knownOwner = sessionId ? sessionOwners.get(sessionId) : undefined
+    if (sessionId && knownOwner && limited) {
+      ;[identity, verdict] = await Promise.all([resolveSession(sessionId), rateLimit(`user:${knownOwner}`)])
+    } else if (sessionId) {
+      identity = await resolveSession(sessionId)
+    }
+    if (identity) sessionOwners.set(sessionId!, identity.userId)
+    else if (sessionId) sessionOwners.delete(sessionId)
+    // Counted again under the right name when the session turned out not to be that user's any more.
+    if (limited && (!verdict || !identity)) verdict = await rateLimit(identity ? `user:${identity.userId}` : `ip:${callerAddress(request)}`)
+  } catch (err) {
+    if (err instanceof RedisUnavailableError) {
+      // Without the session store nobody can be identified: say so rather than treat everyone as anonymous.
+      return isApi
+        ? NextResponse.json({ error: 'session store unavailable; try again shortly' }, { status: 503, headers: { 'retry-after': '5' } })
+        : new NextResponse('Service momentanément indisponible', { status: 503, headers: { 'retry-after': '5' } })
+    }
+    throw err
+  }
+
+  const limitHeaders = verdict ? rateLimitHeaders(verdict) : {}
+  if (verdict && !verdict.allowed) {
+    const retryAfter = Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000))
     return NextResponse.json(
       { error: 'Rate limit exceeded', retryAfterSeconds: retryAfter },
-      { status: 429, headers: { ...headers, 'retry-after': String(retryAfter) } },
+      { status: 429, headers: { ...limitHeaders, 'retry-after': String(retryAfter) } },
     )
   }
-  const response = NextResponse.next()
-  for (const [k, v] of Object.entries(headers)) response.headers.set(k, v)
+
+  if (identity) headers.set(IDENTITY_HEADER, encodeIdentity(identity))
+  const response = NextResponse.next({ request: { headers } })
+  for (const [k, v] of Object.entries(limitHeaders)) response.headers.set(k, v)
+  // The browser's copy slides with the server's; an unknown one is cleared rather than sent again and again.
+  if (sessionId) setSessionCookie(response, identity ? sessionId : null)
   return response
 }
 
+function rateLimitHeaders(r: RateLimitResult): Record<string, string> {
+  const h: Record<string, string> = {
+    'x-ratelimit-limit': String(r.limit),
+    'x-ratelimit-remaining': String(r.remaining),
+    'x-ratelimit-reset': String(Math.ceil(r.resetAt / 1000)),
+  }
+  // Let through (or refused) without Redis's answer: say so, for monitoring.
+  if (r.reason) h['x-ratelimit-status'] = r.reason
+  return h
+}
+
 export const config = {
-  matcher: ['/api/((?!health).*)'],
+  // Everything but Next's static assets: pages need the identity too, and a client-sent identity header must never get through.
+  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
 }

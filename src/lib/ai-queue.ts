@@ -1,88 +1,190 @@
 /**
- * The AI analysis queue ('ai-analysis-queue'): the app queues a dossier for analysis, a worker
- * (scripts/worker.ts) processes it at least once with retries, and the result lands in a hash
- * (`hashMap` key `ai-analysis:<dossierId>`) that pages can read.
+ * The AI analysis pipeline ('ai-analysis-queue'), on the at-least-once queue:
+ *
+ *   POST /api/dossiers/:id/analyze → requestAnalysis: an Analysis row (QUEUED) + a job whose id is
+ *   the row's id. At most one pending analysis per dossier (a unique column), and a push of an id
+ *   already queued does nothing: a client retrying after a timeout never queues a second analysis.
+ *
+ *   scripts/worker.ts → the handler: marks the analysis RUNNING, runs the analyser, stores the result
+ *   (DONE) in the database, scores the cabinet and the dossier's activity, invalidates the cabinet's
+ *   cached reads, then acks. Failures retry with backoff; after the last attempt the analysis is
+ *   FAILED with the reason and the job is in the dead letters. A job delivered again after its
+ *   analysis finished (the worker died before its ack) is acked without running twice: DONE is
+ *   written with a compare-and-set on the status, so completion happens exactly once.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import { z } from 'zod'
-import { parseInput } from '@/lib/redis/helper-input'
+import type { PrismaClient } from '@/generated/prisma/client'
+import { createLocalAnalyzer, type Analyzer } from '@/lib/analysis/analyzer'
+import { cachedQueries, type CachedQueries } from '@/lib/cached-queries'
+import { HttpError } from '@/lib/http-error'
+import { leaderboard as defaultLeaderboard, type Leaderboard } from '@/lib/leaderboard'
+import { prisma as defaultPrisma } from '@/lib/prisma'
 import { PermanentJobError, processNext, runWorker, type JobOutcome, type ProcessOptions, type WorkerOptions } from '@/lib/redis/queue-worker'
-import { hashMap as defaultHashMap, queue as defaultQueue, type HashMap, type Queue } from '@/lib/upstash'
+import { queue as defaultQueue, type Queue, type ReservedJob } from '@/lib/upstash'
 
 export const AI_ANALYSIS_QUEUE = 'ai-analysis-queue'
 
-/** What is queued per dossier (the seed's shape). */
+/** What is queued per analysis (the seed's fields, plus what the worker needs to find the row). */
 export interface AIAnalysisTask {
+  analysisId: string
   dossierId: string
+  tenantId: string
   timestamp: number
   priority: 'normal' | 'high'
 }
 
-/** What the worker records once a dossier is analysed. */
-export interface AIAnalysisResult {
-  dossierId: string
-  status: 'done'
-  summary: string
-  analyzedAt: number
-  jobId: string
-  attempts: number
-}
+const taskSchema = z.object({
+  analysisId: z.string().min(1),
+  dossierId: z.string().min(1),
+  tenantId: z.string().min(1),
+  timestamp: z.number(),
+  priority: z.enum(['normal', 'high']),
+})
 
-/** The analysis itself: a model call in production, a placeholder here. Throwing makes the job retry. */
-export type Analyzer = (task: AIAnalysisTask) => Promise<{ summary: string }>
+const PENDING = ['QUEUED', 'RUNNING'] as const
 
-const dossierIdSchema = z.string({ error: 'expected a string' }).min(1, 'must not be empty').max(200, 'must be at most 200 characters')
-const prioritySchema = z.enum(['normal', 'high'], { error: 'expected "normal" or "high"' })
-const taskSchema = z.object({ dossierId: dossierIdSchema, timestamp: z.number(), priority: prioritySchema })
-
-/**
- * Stands in for the model call until one is wired: takes `delayMs` (a model's latency) and
- * returns a fixed summary.
- */
-export function placeholderAnalyzer(delayMs = 0): Analyzer {
-  return async (task) => {
-    if (delayMs > 0) await sleep(delayMs)
-    return { summary: `analyse automatique du dossier ${task.dossierId} (placeholder)` }
-  }
-}
-
-export interface AIQueueDeps {
+export interface AIPipelineDeps {
+  prisma?: Pick<PrismaClient, 'analysis' | 'dossier'>
   queue?: Queue
-  hashMap?: HashMap
-  analyze?: Analyzer
+  analyzer?: Analyzer
+  queries?: CachedQueries
+  leaderboard?: Leaderboard
   /** Lease per attempt; the worker renews it while the analysis runs (default 5 min). */
   visibilityTimeoutMs?: number
 }
 
-export function createAIQueue(deps: AIQueueDeps = {}) {
-  const queue = deps.queue ?? defaultQueue
-  const hashMap = deps.hashMap ?? defaultHashMap
-  const analyze = deps.analyze ?? placeholderAnalyzer()
-  const visibilityTimeoutMs = deps.visibilityTimeoutMs ?? 5 * 60_000
-  const resultKey = (dossierId: string) => `ai-analysis:${dossierId}`
+/** What requestAnalysis answers. */
+export interface AnalysisRequest {
+  /** The job's id (= the Analysis row's id). */
+  jobId: string
+  /** false when an analysis of this dossier was already pending: nothing new was queued. */
+  created: boolean
+}
 
-  async function handle(data: unknown, job: { id: string; attempts: number }): Promise<void> {
+export function createAIPipeline(deps: AIPipelineDeps = {}) {
+  const prisma = deps.prisma ?? defaultPrisma
+  const queue = deps.queue ?? defaultQueue
+  const analyzer = deps.analyzer ?? createLocalAnalyzer()
+  const queries = () => deps.queries ?? cachedQueries()
+  const leaderboard = deps.leaderboard ?? defaultLeaderboard
+  const visibilityTimeoutMs = deps.visibilityTimeoutMs ?? 5 * 60_000
+
+  async function push(task: AIAnalysisTask): Promise<void> {
+    await queue.push(AI_ANALYSIS_QUEUE, task, { jobId: task.analysisId })
+  }
+
+  /** Marks a pending analysis as finished (compare-and-set on the status); true when this call did it. */
+  async function finish(analysisId: string, data: Record<string, unknown>): Promise<boolean> {
+    const { count } = await prisma.analysis.updateMany({
+      where: { id: analysisId, status: { in: [...PENDING] } },
+      data: { ...data, pendingFor: null, completedAt: new Date() },
+    })
+    return count === 1
+  }
+
+  async function handle(data: unknown, job: ReservedJob<unknown>): Promise<void> {
     const parsed = taskSchema.safeParse(data)
     // A malformed task will not get better with retries: straight to the dead letters.
     if (!parsed.success) throw new PermanentJobError(`not an AI analysis task: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
     const task = parsed.data
-    const { summary } = await analyze(task)
-    const result: AIAnalysisResult = { dossierId: task.dossierId, status: 'done', summary, analyzedAt: Date.now(), jobId: job.id, attempts: job.attempts }
-    // Idempotent (same key overwritten), so a redelivered job does no harm.
-    await hashMap.set(resultKey(task.dossierId), result)
+    const analysis = await prisma.analysis.findFirst({ where: { id: task.analysisId, tenantId: task.tenantId }, include: { dossier: true } })
+    // The dossier was deleted (its analyses with it), or the analysis already finished: nothing left to do.
+    if (!analysis || !PENDING.includes(analysis.status as (typeof PENDING)[number])) return
+
+    await prisma.analysis.updateMany({
+      where: { id: analysis.id, status: { in: [...PENDING] } },
+      data: { status: 'RUNNING', attempts: job.attempts, startedAt: new Date() },
+    })
+    await queries().invalidateTenant(task.tenantId)
+
+    let result
+    try {
+      result = await analyzer.analyze(analysis.dossier)
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err)
+      if (err instanceof PermanentJobError || job.attempts >= job.maxAttempts) {
+        await finish(analysis.id, { status: 'FAILED', error: message.slice(0, 2000) })
+      } else {
+        await prisma.analysis.updateMany({ where: { id: analysis.id, status: 'RUNNING' }, data: { status: 'QUEUED', error: message.slice(0, 2000) } })
+      }
+      await queries().invalidateTenant(task.tenantId)
+      throw err
+    }
+
+    const done = await finish(analysis.id, {
+      status: 'DONE',
+      error: null,
+      domain: result.domain,
+      urgency: result.urgency,
+      urgencyReason: result.urgencyReason,
+      summary: result.summary,
+      keyDates: JSON.stringify(result.keyDates),
+      amounts: JSON.stringify(result.amounts),
+      analyzer: result.analyzer,
+    })
+    // Only the delivery that completed it scores it: a concurrent or repeated delivery does not.
+    if (done) await leaderboard.record(task.tenantId, task.dossierId, ['analysisCompleted'])
+    await queries().invalidateTenant(task.tenantId)
+  }
+
+  /**
+   * Queues an analysis of one of the cabinet's dossiers, or returns the one already pending.
+   * 404 when the cabinet has no such dossier; RedisUnavailableError (503) when the queue cannot be
+   * reached, in which case nothing is left pending (a retry starts clean).
+   */
+  async function requestAnalysis(tenantId: string, dossierId: string, priority: AIAnalysisTask['priority'] = 'normal'): Promise<AnalysisRequest> {
+    const dossier = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId }, select: { id: true } })
+    if (!dossier) throw new HttpError(404, 'dossier not found')
+    let analysis = await prisma.analysis.findUnique({ where: { pendingFor: dossierId } })
+    let created = false
+    if (!analysis) {
+      try {
+        analysis = await prisma.analysis.create({ data: { dossierId, tenantId, pendingFor: dossierId } })
+        created = true
+      } catch (err) {
+        // A concurrent request created it first: that one is ours too.
+        analysis = await prisma.analysis.findUnique({ where: { pendingFor: dossierId } })
+        if (!analysis) throw err
+      }
+    }
+    const task: AIAnalysisTask = { analysisId: analysis.id, dossierId, tenantId, timestamp: Date.now(), priority }
+    try {
+      // Also for an analysis already pending: a push of an id still queued is a no-op, and this heals
+      // a request that died between the row and the push.
+      await push(task)
+    } catch (err) {
+      if (created) await prisma.analysis.deleteMany({ where: { id: analysis.id, status: 'QUEUED' } })
+      throw err
+    }
+    if (created) await queries().invalidateTenant(tenantId)
+    return { jobId: analysis.id, created }
   }
 
   return {
-    /** Queues a dossier for analysis; returns the job id. Throws when Redis is down or disabled (the caller must know it was not queued). */
+    requestAnalysis,
+
+    /** The seed's call: queues an analysis of a dossier (whatever its cabinet; server-side use only). Returns the job id. */
     async queueAIAnalysis(dossierId: string, priority: AIAnalysisTask['priority'] = 'normal'): Promise<string> {
-      parseInput(dossierIdSchema, dossierId, 'queueAIAnalysis: dossierId')
-      // Checked here rather than by the worker, which would dead-letter the job long after the caller returned.
-      parseInput(prioritySchema, priority, 'queueAIAnalysis: priority')
-      const task: AIAnalysisTask = { dossierId, timestamp: Date.now(), priority }
-      return queue.push(AI_ANALYSIS_QUEUE, task)
+      const dossier = await prisma.dossier.findUnique({ where: { id: dossierId }, select: { tenantId: true } })
+      if (!dossier) throw new HttpError(404, `dossier "${dossierId}" not found`)
+      return (await requestAnalysis(dossier.tenantId, dossierId, priority)).jobId
     },
 
-    /** Processes at most one job (reserve → analyse → ack, or fail → retry/dead letter). */
+    /**
+     * Analyses whose job ended in the dead letters without the worker recording it (a lease that
+     * expired on its last attempt) are marked FAILED with the job's last error. 1 command.
+     */
+    async reconcileDeadLetters(limit = 100): Promise<number> {
+      const dead = await queue.deadLetters<Partial<AIAnalysisTask>>(AI_ANALYSIS_QUEUE, limit)
+      let fixed = 0
+      for (const job of dead) {
+        if (typeof job.data?.analysisId !== 'string') continue
+        if (await finish(job.data.analysisId, { status: 'FAILED', error: (job.error ?? 'failed').slice(0, 2000) })) fixed++
+      }
+      return fixed
+    },
+
+    /** Processes at most one job (reserve → analyse → store → ack, or fail → retry / dead letter). */
     processAIQueue(options: ProcessOptions = {}): Promise<JobOutcome<unknown>> {
       return processNext(queue, AI_ANALYSIS_QUEUE, handle, { visibilityTimeoutMs, ...options })
     },
@@ -91,18 +193,16 @@ export function createAIQueue(deps: AIQueueDeps = {}) {
     runAIWorker(options: WorkerOptions): Promise<void> {
       return runWorker(queue, AI_ANALYSIS_QUEUE, handle, { visibilityTimeoutMs, ...options })
     },
-
-    /** The recorded analysis of a dossier, or null when none is done yet. */
-    getAnalysis(dossierId: string): Promise<AIAnalysisResult | null> {
-      parseInput(dossierIdSchema, dossierId, 'getAnalysis: dossierId')
-      return hashMap.getAll<AIAnalysisResult>(resultKey(dossierId))
-    },
   }
 }
 
-export type AIQueue = ReturnType<typeof createAIQueue>
+export type AIPipeline = ReturnType<typeof createAIPipeline>
 
-const defaultAIQueue = createAIQueue()
+let app: AIPipeline | undefined
+/** The app's pipeline (process-wide Prisma, Redis and the local analyser). */
+export const aiPipeline = (): AIPipeline => (app ??= createAIPipeline())
 
-/** The seed's API on the app's Redis: `await queueAIAnalysis(dossierId)`, `await processAIQueue()`. */
-export const { queueAIAnalysis, processAIQueue, runAIWorker, getAnalysis } = defaultAIQueue
+/** The seed's API on the app's pipeline: `await queueAIAnalysis(dossierId)`. */
+export const queueAIAnalysis = (dossierId: string, priority?: AIAnalysisTask['priority']): Promise<string> => aiPipeline().queueAIAnalysis(dossierId, priority)
+/** Processes one job of the queue (the seed's processAIQueue). */
+export const processAIQueue = (options?: ProcessOptions): Promise<JobOutcome<unknown>> => aiPipeline().processAIQueue(options)

@@ -1,179 +1,275 @@
-import { z } from 'zod'
-import { Prisma, type Dossier } from '@/generated/prisma/client'
+import { Prisma, type Analysis, type Dossier } from '@/generated/prisma/client'
+import { newDossierSchema, dossierPatchSchema, type DossierPatch, type DossierStatusValue, type NewDossierInput } from '@/lib/dossiers/schemas'
+import { HttpError } from '@/lib/http-error'
 import { prisma as defaultPrisma, type PrismaClient } from '@/lib/prisma'
-import { cache as defaultCache, type Cache, type NamespacedCache } from '@/lib/upstash'
+import { cache as defaultCache, hashMap as defaultHashMap, type Cache, type CacheStatus, type HashMap, type NamespacedCache } from '@/lib/upstash'
 
 /**
- * Dossier reads through the Redis cache (the seed's getCachedDossiers, made stampede-safe and
- * invalidated on writes). Each tenant's entries live in the cache namespace `dossiers:<tenantId>`:
- * a write bumps that namespace's generation (1 Redis command) and every cached list or dossier of
- * that tenant, and only that tenant, becomes a miss.
+ * Every read of dossiers (and of their analyses) goes through the Redis cache; every write goes to
+ * the database, then invalidates that cabinet's cached reads, and only that cabinet's, in one Redis
+ * command (the namespace `dossiers:<tenantId>` gets a new generation).
  *
- * Dates: the cache stores JSON, so createdAt/updatedAt come back as ISO strings; they are revived
- * to Date here, so a cached read returns exactly the type (and values) Prisma returns.
- * If Redis is down these functions still work, straight from the database.
+ * Read-your-writes: if an invalidation cannot reach Redis it is retried; if it still fails, the
+ * failure is logged with the cabinet, the write's result says so (`invalidated: false`, which routes
+ * put in a header), and this process reads that cabinet from the database until an invalidation
+ * gets through. With Redis down, reads go straight to the database (X-Cache: BYPASS).
+ *
+ * The tenant id always comes from the caller's session, never from the request; every query filters
+ * on it, so another cabinet's dossier is simply not found.
  */
 
 /** How long dossier reads stay cached (the seed's 5 minutes). */
 export const DOSSIER_CACHE_TTL_SECONDS = 300
 
-/** A dossier as stored in the cache (JSON: dates as ISO strings). */
-export type CachedDossierJson = Omit<Dossier, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string }
+/** What an X-Cache header says about a read. */
+export type CacheHeader = 'HIT' | 'MISS' | 'BYPASS'
 
-/** Thrown for invalid arguments (names the field and what was expected). Map to 400. */
-export class QueryInputError extends Error {
-  override name = 'QueryInputError'
-  readonly status: number = 400
+/** A read and where it came from. */
+export interface Read<T> {
+  data: T
+  cache: CacheHeader
 }
 
-/** The write would break a uniqueness rule (e.g. a dossier reference used twice in a cabinet). Map to 409. */
-export class QueryConflictError extends QueryInputError {
-  override name = 'QueryConflictError'
-  override readonly status = 409
+/** A write and whether the cabinet's cached reads were invalidated after it. */
+export interface Written<T> {
+  data: T
+  invalidated: boolean
 }
 
-/** The write refers to a row that does not exist (e.g. an unknown tenant). Map to 404. */
-export class QueryNotFoundError extends QueryInputError {
-  override name = 'QueryNotFoundError'
-  override readonly status = 404
+/** The cabinet's profile, kept in a hash (`tenant:<id>`) in step with the database on every write. */
+export interface TenantProfile {
+  name: string
+  plan: string
+  /** OPEN + IN_PROGRESS dossiers. */
+  activeDossiers: number
 }
 
-const id = (field: string) =>
-  z
-    .string({ error: `${field} must be a string` })
-    .min(1, { error: `${field} must not be empty` })
-    .max(191, { error: `${field} must be at most 191 characters` })
-    // Braces would break the cache namespace's hash tag.
-    .regex(/^[^{}\s]+$/, { error: `${field} must not contain spaces, "{" or "}"` })
+/** A dossier's latest analysis, as pages and the API show it. */
+export type AnalysisView = Pick<
+  Analysis,
+  'id' | 'status' | 'attempts' | 'error' | 'domain' | 'urgency' | 'urgencyReason' | 'summary' | 'analyzer' | 'createdAt' | 'startedAt' | 'completedAt'
+> & { keyDates: { date: string; context: string }[]; amounts: { amount: number; context: string }[] }
 
-const status = z
-  .string({ error: 'status must be a string' })
-  .regex(/^[A-Z][A-Z_]{0,31}$/, { error: 'status must be 1-32 capital letters or "_", e.g. OPEN or CLOSED' })
-
-const newDossierSchema = z.object({
-  reference: z.string({ error: 'reference must be a string' }).trim().min(1, { error: 'reference must not be empty' }).max(100, { error: 'reference must be at most 100 characters' }),
-  title: z.string({ error: 'title must be a string' }).trim().min(1, { error: 'title must not be empty' }).max(300, { error: 'title must be at most 300 characters' }),
-  status: status.optional(),
-})
-
-/** What createDossier takes. */
-export type NewDossier = z.input<typeof newDossierSchema>
-
-/** Every message above names its field, so the error reads e.g. "createDossier: title must not be empty". */
-function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
-  const r = schema.safeParse(value)
-  if (!r.success) throw new QueryInputError(`${where}: ${r.error.issues.map((i) => i.message).join('; ')}`)
-  return r.data
-}
-
-/** Turns the cached JSON form back into Prisma's type. */
-export function reviveDossier(d: CachedDossierJson): Dossier {
-  return { ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt) }
-}
-
-/** The cached form of a row (what JSON.stringify would make of it, typed). */
-export function toCachedJson(d: Dossier): CachedDossierJson {
-  return { ...d, createdAt: d.createdAt.toISOString(), updatedAt: d.updatedAt.toISOString() }
-}
-
-export interface CachedQueries {
-  /** The tenant's dossiers, newest first; cached 5 min. 1 Redis command on a hit, 2 on a miss. */
-  getCachedDossiers(tenantId: string): Promise<Dossier[]>
-  /** One dossier of the tenant, or null (also cached) if it does not exist in that tenant. */
-  getCachedDossier(tenantId: string, dossierId: string): Promise<Dossier | null>
-  /** Every cached read of the tenant becomes a miss; 1 Redis command. false if Redis could not be reached. */
-  invalidateTenantDossiers(tenantId: string): Promise<boolean>
-  /** Creates a dossier in the tenant, then invalidates the tenant's cached reads. */
-  createDossier(tenantId: string, input: NewDossier): Promise<Dossier>
-  /** Sets a dossier's status (null if the tenant has no such dossier), then invalidates the tenant's cached reads. */
-  updateDossierStatus(tenantId: string, dossierId: string, status: string): Promise<Dossier | null>
-}
+const ACTIVE: DossierStatusValue[] = ['OPEN', 'IN_PROGRESS']
+const INVALIDATION_RETRY_DELAYS_MS = [25, 100, 250]
 
 export interface CachedQueriesDeps {
-  /** Only the dossier delegate is used (tests pass a client with query logging). */
-  prisma: Pick<PrismaClient, 'dossier'>
+  prisma: Pick<PrismaClient, 'dossier' | 'tenant' | 'analysis'>
   cache: Cache
+  hashMap: HashMap
   ttlSeconds?: number
+  /** Where invalidation failures are reported (default console.error). */
+  log?: (message: string) => void
 }
 
 /** The queries on given dependencies (tests: a throwaway database and a private Redis). */
-export function createCachedQueries({ prisma, cache, ttlSeconds = DOSSIER_CACHE_TTL_SECONDS }: CachedQueriesDeps): CachedQueries {
+export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSIER_CACHE_TTL_SECONDS, log = console.error }: CachedQueriesDeps) {
   const tenantCache = (tenantId: string): NamespacedCache => cache.namespace(`dossiers:${tenantId}`)
+  /** Cabinets whose last invalidation failed: read from the database here until one succeeds. */
+  const dirty = new Set<string>()
+
+  async function invalidateTenant(tenantId: string): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      if (await tenantCache(tenantId).invalidate()) {
+        dirty.delete(tenantId)
+        return true
+      }
+      const delay = INVALIDATION_RETRY_DELAYS_MS[attempt]
+      if (delay === undefined) break
+      await new Promise((r) => setTimeout(r, delay))
+    }
+    dirty.add(tenantId)
+    log(`[cache] could not invalidate the cached dossiers of cabinet ${tenantId} after ${INVALIDATION_RETRY_DELAYS_MS.length + 1} attempts; this instance reads them from the database until Redis answers`)
+    return false
+  }
+
+  /** A cached read, or the database directly while this cabinet's cache may hold stale entries. */
+  async function cachedRead<T>(tenantId: string, key: string, load: () => Promise<T>): Promise<Read<T>> {
+    if (dirty.has(tenantId) && !(await tenantCache(tenantId).invalidate().then((ok) => ok && (dirty.delete(tenantId), true)))) {
+      return { data: await load(), cache: 'BYPASS' }
+    }
+    const { value, status } = await tenantCache(tenantId).fetch(key, load, { ttl: ttlSeconds })
+    return { data: value, cache: header(status) }
+  }
+
+  async function syncProfile(tenantId: string): Promise<void> {
+    const [tenant, activeDossiers] = await Promise.all([
+      prisma.tenant.findUnique({ where: { id: tenantId }, select: { name: true, plan: true } }),
+      prisma.dossier.count({ where: { tenantId, status: { in: ACTIVE } } }),
+    ])
+    if (!tenant) return
+    try {
+      await hashMap.set(profileKey(tenantId), { name: tenant.name, plan: tenant.plan, activeDossiers } satisfies TenantProfile)
+    } catch (err) {
+      // The next getTenantProfile rebuilds it from the database.
+      await hashMap.del(profileKey(tenantId)).catch(() => {})
+      log(`[profile] cabinet ${tenantId}: profile not updated (${(err as Error).message})`)
+    }
+  }
+
+  /** After every write: the cabinet's cached reads, then its profile. */
+  async function afterWrite(tenantId: string): Promise<boolean> {
+    const invalidated = await invalidateTenant(tenantId)
+    await syncProfile(tenantId)
+    return invalidated
+  }
 
   return {
-    async getCachedDossiers(tenantId) {
-      const t = parse(id('tenantId'), tenantId, 'getCachedDossiers')
-      // The loader returns the JSON form too, so a hit and a miss go through the same revival.
-      const rows = await tenantCache(t).getOrSet<CachedDossierJson[]>(
-        'list',
-        async () => (await prisma.dossier.findMany({ where: { tenantId: t }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] })).map(toCachedJson),
-        { ttl: ttlSeconds },
-      )
-      return rows.map(reviveDossier)
+    invalidateTenant,
+
+    /** The cabinet's dossiers, newest first, optionally of one status. 1 Redis command on a hit. */
+    listDossiers(tenantId: string, status?: DossierStatusValue): Promise<Read<Dossier[]>> {
+      return cachedRead(tenantId, `list:${status ?? 'ALL'}`, async () =>
+        (await prisma.dossier.findMany({ where: { tenantId, ...(status ? { status } : {}) }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] })).map(toJson),
+      ).then((r) => ({ ...r, data: r.data.map(reviveDossier) }))
     },
 
-    async getCachedDossier(tenantId, dossierId) {
-      const t = parse(id('tenantId'), tenantId, 'getCachedDossier')
-      const d = parse(id('dossierId'), dossierId, 'getCachedDossier')
-      const row = await tenantCache(t).getOrSet<CachedDossierJson | null>(
-        `dossier:${d}`,
-        async () => {
-          const found = await prisma.dossier.findFirst({ where: { id: d, tenantId: t } })
-          return found && toCachedJson(found)
-        },
-        { ttl: ttlSeconds },
-      )
-      return row && reviveDossier(row)
+    /** One dossier of the cabinet, or null (also cached) when the cabinet has no such dossier. */
+    getDossier(tenantId: string, dossierId: string): Promise<Read<Dossier | null>> {
+      return cachedRead(tenantId, `dossier:${dossierId}`, async () => {
+        const row = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId } })
+        return row && toJson(row)
+      }).then((r) => ({ ...r, data: r.data && reviveDossier(r.data) }))
     },
 
-    async invalidateTenantDossiers(tenantId) {
-      return tenantCache(parse(id('tenantId'), tenantId, 'invalidateTenantDossiers')).invalidate()
+    /** The dossier's latest analysis, or null when none was ever requested. */
+    getLatestAnalysis(tenantId: string, dossierId: string): Promise<Read<AnalysisView | null>> {
+      return cachedRead(tenantId, `analysis:${dossierId}`, async () => {
+        const row = await prisma.analysis.findFirst({ where: { dossierId, tenantId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })
+        return row && toJson(analysisView(row))
+      }).then((r) => ({ ...r, data: r.data && reviveAnalysis(r.data) }))
     },
 
-    async createDossier(tenantId, input) {
-      const t = parse(id('tenantId'), tenantId, 'createDossier')
-      const data = parse(newDossierSchema, input, 'createDossier')
-      let created: Dossier
+    /** The cabinet's name, plan and active dossier count: 1 Redis command, rebuilt from the database when missing. */
+    async getTenantProfile(tenantId: string): Promise<TenantProfile | null> {
+      const cached = await hashMap.getAll<TenantProfile>(profileKey(tenantId)).catch(() => null)
+      if (cached && typeof cached.name === 'string' && typeof cached.activeDossiers === 'number') return cached
+      await syncProfile(tenantId)
+      const tenant = await prisma.tenant.findUnique({ where: { id: tenantId }, select: { name: true, plan: true } })
+      if (!tenant) return null
+      return { ...tenant, activeDossiers: await prisma.dossier.count({ where: { tenantId, status: { in: ACTIVE } } }) }
+    },
+
+    /**
+     * Creates a dossier in the cabinet. Without a reference, the next one of the cabinet's series is
+     * generated (`DUP-2026-014`). A reference already used in the cabinet → 409.
+     */
+    async createDossier(tenantId: string, input: NewDossierInput): Promise<Written<Dossier>> {
+      const data = newDossierSchema.parse(input)
+      let created: Dossier | undefined
+      for (let attempt = 0; !created; attempt++) {
+        const reference = data.reference ?? (await nextReference(prisma, tenantId))
+        try {
+          created = await prisma.dossier.create({ data: { ...data, reference, tenantId } })
+        } catch (err) {
+          if (isUnique(err) && !data.reference && attempt < 5) continue // a hand-typed reference took this number: take the next
+          if (isUnique(err)) throw new HttpError(409, `reference "${reference}" already exists in this cabinet`)
+          throw err
+        }
+      }
+      return { data: created, invalidated: await afterWrite(tenantId) }
+    },
+
+    /** Changes any of title, clientName, description, status. null when the cabinet has no such dossier. */
+    async updateDossier(tenantId: string, dossierId: string, patch: unknown): Promise<Written<{ before: Dossier; after: Dossier } | null>> {
+      const data: DossierPatch = dossierPatchSchema.parse(patch)
+      const before = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId } })
+      if (!before) return { data: null, invalidated: true }
+      let after: Dossier
       try {
-        created = await prisma.dossier.create({ data: { ...data, tenantId: t } })
+        // tenantId in the filter as well: the write itself can never reach another cabinet's row.
+        after = await prisma.dossier.update({ where: { id: dossierId, tenantId }, data })
       } catch (err) {
-        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-          throw new QueryConflictError(`createDossier: reference "${data.reference}" already exists for this tenant`)
-        }
-        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2003') {
-          throw new QueryNotFoundError(`createDossier: tenant "${t}" does not exist`)
-        }
+        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') return { data: null, invalidated: true }
         throw err
       }
-      // After the write: a read that loads between the write and this call is made a miss too.
-      await tenantCache(t).invalidate()
-      return created
+      return { data: { before, after }, invalidated: await afterWrite(tenantId) }
     },
 
-    async updateDossierStatus(tenantId, dossierId, newStatus) {
-      const t = parse(id('tenantId'), tenantId, 'updateDossierStatus')
-      const d = parse(id('dossierId'), dossierId, 'updateDossierStatus')
-      const s = parse(status, newStatus, 'updateDossierStatus')
-      try {
-        // tenantId in the filter: a tenant can never update another tenant's dossier.
-        const updated = await prisma.dossier.update({ where: { id: d, tenantId: t }, data: { status: s } })
-        await tenantCache(t).invalidate()
-        return updated
-      } catch (err) {
-        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') return null
-        throw err
-      }
+    /** Deletes a dossier and its analyses. false when the cabinet has no such dossier. */
+    async deleteDossier(tenantId: string, dossierId: string): Promise<Written<boolean>> {
+      const { count } = await prisma.dossier.deleteMany({ where: { id: dossierId, tenantId } })
+      if (count === 0) return { data: false, invalidated: true }
+      return { data: true, invalidated: await afterWrite(tenantId) }
     },
   }
 }
 
-let defaults: CachedQueries | undefined
-/** The app's queries: the process-wide Prisma client and `cache` from '@/lib/upstash'. */
-const app = (): CachedQueries => (defaults ??= createCachedQueries({ prisma: defaultPrisma, cache: defaultCache }))
+export type CachedQueries = ReturnType<typeof createCachedQueries>
 
-export const getCachedDossiers = (tenantId: string): Promise<Dossier[]> => app().getCachedDossiers(tenantId)
-export const getCachedDossier = (tenantId: string, dossierId: string): Promise<Dossier | null> => app().getCachedDossier(tenantId, dossierId)
-export const invalidateTenantDossiers = (tenantId: string): Promise<boolean> => app().invalidateTenantDossiers(tenantId)
-export const createDossier = (tenantId: string, input: NewDossier): Promise<Dossier> => app().createDossier(tenantId, input)
-export const updateDossierStatus = (tenantId: string, dossierId: string, status: string): Promise<Dossier | null> =>
-  app().updateDossierStatus(tenantId, dossierId, status)
+function header(status: CacheStatus): CacheHeader {
+  return status === 'bypass' ? 'BYPASS' : status === 'miss' ? 'MISS' : 'HIT'
+}
+
+const profileKey = (tenantId: string) => `tenant:${tenantId}`
+
+function isUnique(err: unknown): boolean {
+  return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002'
+}
+
+/** The cabinet's next generated reference: `<prefix>-<year>-<3-digit number>`, the number bumped atomically in the database. */
+async function nextReference(prisma: Pick<PrismaClient, 'tenant'>, tenantId: string): Promise<string> {
+  let tenant
+  try {
+    tenant = await prisma.tenant.update({ where: { id: tenantId }, data: { referenceSeq: { increment: 1 } }, select: { referencePrefix: true, referenceSeq: true } })
+  } catch (err) {
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') throw new HttpError(404, 'cabinet not found')
+    throw err
+  }
+  return `${tenant.referencePrefix}-${new Date().getFullYear()}-${String(tenant.referenceSeq).padStart(3, '0')}`
+}
+
+/** The stored JSON of an analysis's lists; anything unreadable counts as empty. */
+function parseList<T>(json: string | null): T[] {
+  if (!json) return []
+  try {
+    const v = JSON.parse(json) as unknown
+    return Array.isArray(v) ? (v as T[]) : []
+  } catch {
+    return []
+  }
+}
+
+function analysisView(a: Analysis): AnalysisView {
+  return {
+    id: a.id,
+    status: a.status,
+    attempts: a.attempts,
+    error: a.error,
+    domain: a.domain,
+    urgency: a.urgency,
+    urgencyReason: a.urgencyReason,
+    summary: a.summary,
+    analyzer: a.analyzer,
+    createdAt: a.createdAt,
+    startedAt: a.startedAt,
+    completedAt: a.completedAt,
+    keyDates: parseList(a.keyDates),
+    amounts: parseList(a.amounts),
+  }
+}
+
+// The cache holds JSON: dates travel as ISO strings and are revived, so cached and fresh reads have the same types.
+type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] }
+
+function toJson<T extends object>(row: T): Json<T> {
+  return JSON.parse(JSON.stringify(row)) as Json<T>
+}
+
+function reviveDossier(d: Json<Dossier>): Dossier {
+  return { ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt) }
+}
+
+function reviveAnalysis(a: Json<AnalysisView>): AnalysisView {
+  const date = (s: string | null) => (s === null ? null : new Date(s))
+  return { ...a, createdAt: new Date(a.createdAt), startedAt: date(a.startedAt), completedAt: date(a.completedAt) }
+}
+
+let defaults: CachedQueries | undefined
+/** The app's queries: the process-wide Prisma client and helpers from '@/lib/upstash'. */
+export const cachedQueries = (): CachedQueries => (defaults ??= createCachedQueries({ prisma: defaultPrisma, cache: defaultCache, hashMap: defaultHashMap }))
+
+/** The seed's call: the cabinet's dossiers, newest first, through the cache. */
+export async function getCachedDossiers(tenantId: string): Promise<Dossier[]> {
+  return (await cachedQueries().listDossiers(tenantId)).data
+}

@@ -1,5 +1,8 @@
 import { ZodError } from 'zod'
 import { RedisDisabledError, RedisInputError, RedisUnavailableError } from '@/lib/upstash'
+import { HttpError } from '@/lib/http-error'
+
+export { HttpError }
 
 /** JSON error body every route answers with. */
 export interface ApiError {
@@ -9,31 +12,52 @@ export interface ApiError {
 }
 
 /**
- * Maps the errors routes can meet to statuses: Redis unreachable/disabled → 503 (with Retry-After),
- * bad input → 400 naming the field, anything else → 500 without internals.
+ * Maps the errors routes can meet to statuses: HttpError → its status, bad input → 400 naming the
+ * field, Redis unreachable/disabled → 503 (with Retry-After), anything else → 500 without internals.
  */
 export function errorResponse(err: unknown): Response {
+  if (err instanceof HttpError) {
+    return Response.json({ error: err.message } satisfies ApiError, { status: err.status, headers: err.headers })
+  }
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }))
-    return Response.json({ error: 'invalid request', issues } satisfies ApiError, { status: 400 })
+    return Response.json({ error: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues } satisfies ApiError, { status: 400 })
+  }
+  if (err instanceof RedisUnavailableError || err instanceof RedisDisabledError) {
+    return Response.json({ error: err.message } satisfies ApiError, { status: 503, headers: { 'retry-after': '5' } })
   }
   // RedisInputError, QueryInputError…: the caller's input was wrong, and the message names the field.
   const status = (err as { status?: unknown } | null)?.status
   if (err instanceof RedisInputError || (err instanceof Error && typeof status === 'number' && status >= 400 && status < 500)) {
     return Response.json({ error: err.message } satisfies ApiError, { status: typeof status === 'number' ? status : 400 })
   }
-  if (err instanceof RedisUnavailableError || err instanceof RedisDisabledError) {
-    return Response.json({ error: err.message } satisfies ApiError, { status: 503, headers: { 'retry-after': '5' } })
-  }
   console.error('[api] unexpected error', err)
   return Response.json({ error: 'internal error' } satisfies ApiError, { status: 500 })
 }
 
-/** Reads a JSON body, turning a syntax error into a 400-able ZodError-like message. */
+/** Largest JSON body a route reads (a dossier is a few kB). */
+const MAX_BODY_BYTES = 64 * 1024
+
+/** Reads a JSON body: 413 when too large, 400 when not JSON. */
 export async function readJson(request: Request): Promise<unknown> {
+  const declared = Number(request.headers.get('content-length') ?? 0)
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, `the request body must be at most ${MAX_BODY_BYTES} bytes`)
+  const text = await request.text()
+  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) throw new HttpError(413, `the request body must be at most ${MAX_BODY_BYTES} bytes`)
   try {
-    return await request.json()
+    return JSON.parse(text)
   } catch {
-    throw new RedisInputError('the request body must be JSON')
+    throw new HttpError(400, 'the request body must be JSON')
+  }
+}
+
+/** Wraps a route handler: any thrown error becomes its JSON answer. */
+export function route<A extends unknown[]>(handler: (...args: A) => Promise<Response>): (...args: A) => Promise<Response> {
+  return async (...args) => {
+    try {
+      return await handler(...args)
+    } catch (err) {
+      return errorResponse(err)
+    }
   }
 }

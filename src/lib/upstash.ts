@@ -20,7 +20,7 @@ export const health = (): Promise<RedisHealth> => healthOf(defaultContext)
 
 // --- helpers (each line owned by its module) ---
 import { createCache } from './redis/cache'
-export { createCache, type Cache, type CacheStore, type NamespacedCache, type CacheOptions, type CacheStats, type GetOrSetOptions } from './redis/cache'
+export { createCache, type Cache, type CacheStore, type NamespacedCache, type CacheOptions, type CacheStats, type GetOrSetOptions, type CacheStatus, type Fetched } from './redis/cache'
 /** JSON cache: get/set/del/exists, stampede-safe getOrSet, namespaces invalidated in one command. Never throws for Redis failures. */
 export const cache = createCache(defaultContext)
 import { createSession } from './redis/session'

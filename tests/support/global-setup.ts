@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node'
+import { ensureBuilt } from './app'
 import { startStack, type Stack } from './stack'
 
 let stack: Stack | undefined
@@ -9,6 +10,9 @@ let stack: Stack | undefined
  * run with the install command (never a silent skip).
  */
 export async function setup(project: TestProject): Promise<void> {
+  // The app tests run the real production server: build it once per change of the sources.
+  const { NEXT_DIST_DIR } = await ensureBuilt()
+  project.provide('appDistDir', NEXT_DIST_DIR)
   stack = await startStack()
   Object.assign(process.env, stack.env, { REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
   project.provide('stack', stack.env)
@@ -21,5 +25,7 @@ export async function teardown(): Promise<void> {
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: Stack['env']
+    /** Where the run's production build of the app is (tests/support/app.ts). */
+    appDistDir: string
   }
 }

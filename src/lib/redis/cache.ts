@@ -58,6 +58,20 @@ export interface CacheStore {
    * Cost: 1 command on a hit, 2 on a miss (read+lock, write+unlock), +1 per poll while another process loads.
    */
   getOrSet<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions): Promise<T>
+  /** getOrSet, also telling where the value came from (for an X-Cache header). Same cost. */
+  fetch<T>(key: string, loader: () => Promise<T> | T, options: GetOrSetOptions): Promise<Fetched<T>>
+}
+
+/**
+ * Where a getOrSet value came from: 'hit' (fresh in Redis), 'stale' (served while a refresh runs),
+ * 'miss' (loaded, and stored), 'bypass' (loaded without the cache: Redis disabled or unreachable).
+ */
+export type CacheStatus = 'hit' | 'stale' | 'miss' | 'bypass'
+
+/** A value and where it came from. */
+export interface Fetched<T> {
+  value: T
+  status: CacheStatus
 }
 
 /** A cache namespace (e.g. one tenant's dossiers): the same operations, plus invalidating all its keys at once. */
@@ -225,9 +239,10 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
     void p.finally(() => background.delete(p))
   }
 
-  async function getOrSetFlight<T>(loc: Location, loader: () => Promise<T> | T, ttl: number, swr: number): Promise<T> {
+  async function getOrSetFlight<T>(loc: Location, loader: () => Promise<T> | T, ttl: number, swr: number): Promise<Fetched<T>> {
     const ctx = resolveContext(source)
-    if (!ctx.redis) return callLoaderUncached(loader)
+    const loaded = async (p: Promise<T>, status: CacheStatus): Promise<Fetched<T>> => ({ value: await p, status })
+    if (!ctx.redis) return loaded(callLoaderUncached(loader), 'bypass')
     const token = crypto.randomUUID()
     const deadline = performance.now() + lockWaitMs
     let delay = POLL_START_MS
@@ -235,26 +250,26 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
     for (;;) {
       const at = now()
       const r = await read(ctx, loc, 'cache.getOrSet', { token, at })
-      if (!r.ok) return callLoaderUncached(loader) // Redis down: straight to the source, no write attempt
+      if (!r.ok) return loaded(callLoaderUncached(loader), 'bypass') // Redis down: straight to the source, no write attempt
       const { generation, entry, locked } = r.value
       if (entry) {
         if (entry.freshUntil !== 0 && entry.freshUntil <= at) {
           stats.staleHits++
           if (locked) refreshInBackground(ctx, loc, loader, ttl, swr, generation, token)
-          return entry.value as T
+          return { value: entry.value as T, status: 'stale' }
         }
         stats.hits++
-        return entry.value as T
+        return { value: entry.value as T, status: 'hit' }
       }
       if (first) stats.misses++
-      if (locked) return loadAndStore(ctx, loc, loader, ttl, swr, generation, token)
+      if (locked) return loaded(loadAndStore(ctx, loc, loader, ttl, swr, generation, token), 'miss')
       // Another process holds the lock and is loading: poll for its value with bounded backoff.
       if (first) stats.lockWaits++
       first = false
       const left = deadline - performance.now()
       if (left <= 0) {
         stats.lockTimeouts++
-        return loadAndStore(ctx, loc, loader, ttl, swr, generation, '')
+        return loaded(loadAndStore(ctx, loc, loader, ttl, swr, generation, ''), 'miss')
       }
       await sleep(Math.min(delay, left))
       delay = Math.min(delay * 2, POLL_MAX_MS)
@@ -316,14 +331,20 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       },
 
       async getOrSet<T>(key: string, loader: () => Promise<T> | T, opts: GetOrSetOptions): Promise<T> {
-        const loc = locate(key)
-        if (typeof loader !== 'function') throw new RedisInputError('getOrSet needs a loader function as its second argument')
-        if (!opts || typeof opts !== 'object') throw new RedisInputError('getOrSet needs options { ttl } (seconds) as its third argument')
-        const ttl = validateTtl(opts.ttl)
-        const swr = opts.staleWhileRevalidate === undefined ? 0 : validateSwr(opts.staleWhileRevalidate)
-        // One flight per Redis key: concurrent callers in this process share the first one's promise.
-        return flights.run(loc.value, () => getOrSetFlight(loc, loader, ttl, swr))
+        return (await fetchValue(key, loader, opts)).value
       },
+
+      fetch: fetchValue,
+    }
+
+    async function fetchValue<T>(key: string, loader: () => Promise<T> | T, opts: GetOrSetOptions): Promise<Fetched<T>> {
+      const loc = locate(key)
+      if (typeof loader !== 'function') throw new RedisInputError('getOrSet needs a loader function as its second argument')
+      if (!opts || typeof opts !== 'object') throw new RedisInputError('getOrSet needs options { ttl } (seconds) as its third argument')
+      const ttl = validateTtl(opts.ttl)
+      const swr = opts.staleWhileRevalidate === undefined ? 0 : validateSwr(opts.staleWhileRevalidate)
+      // One flight per Redis key: concurrent callers in this process share the first one's promise.
+      return flights.run(loc.value, () => getOrSetFlight(loc, loader, ttl, swr))
     }
   }
 

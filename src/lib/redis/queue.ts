@@ -63,6 +63,12 @@ export interface QueueOptions extends Partial<QueueSettings> {
 }
 
 export interface PushOptions {
+  /**
+   * The job's id (default: a random UUID). Pushing an id that is still in the queue (waiting,
+   * delayed, in flight or dead) does nothing, so a caller can retry a push safely: e.g. the id of
+   * the database row the job is about.
+   */
+  jobId?: string
   /** Make the job visible this many ms from now (server time). */
   delayMs?: number
   maxAttempts?: number
@@ -146,7 +152,9 @@ const settingsSchema = z
   .strict()
 const optionsSchema = settingsSchema.partial().extend({ queues: z.record(z.string(), settingsSchema.partial()).optional() }).strict()
 const pushOptionsSchema = z
-  .object({ delayMs: ms(365 * DAY).optional(), maxAttempts: positive(1_000).optional(), backoffMs: ms(DAY).optional() })
+  .object({
+    jobId: z.string().regex(/^[A-Za-z0-9:_.-]{1,128}$/, 'expected 1-128 letters, digits, ":", "_", "." or "-"').optional(),
+    delayMs: ms(365 * DAY).optional(), maxAttempts: positive(1_000).optional(), backoffMs: ms(DAY).optional() })
   .strict()
 const reserveOptionsSchema = z.object({ visibilityTimeoutMs: positive(DAY).optional() }).strict()
 
@@ -180,8 +188,8 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
       const opts = parseInput(pushOptionsSchema, pushOptions, 'queue.push: options')
       const s = settingsFor(name)
       const payload = encodeJson(data, 'queue.push: data', s.maxPayloadBytes)
-      // The id is minted here, so a request the client retries after a lost answer is recognised and not queued twice.
-      const id = randomUUID()
+      // The id is known before the call, so a push retried after a lost answer is recognised and not queued twice.
+      const id = opts.jobId ?? randomUUID()
       await run('push', 'push', name, [id, payload, opts.maxAttempts ?? s.maxAttempts, opts.backoffMs ?? s.backoffMs, s.maxBackoffMs, opts.delayMs ?? 0])
       return id
     },

@@ -1,0 +1,19 @@
+import { aiPipeline } from '@/lib/ai-queue'
+import { requireIdentity } from '@/lib/auth/identity'
+import { dossierNotFound } from '@/lib/dossiers/responses'
+import { dossierIdSchema } from '@/lib/dossiers/schemas'
+import { route } from '@/lib/http'
+
+export const dynamic = 'force-dynamic'
+
+/**
+ * Queues an AI analysis of the dossier → 202 `{ jobId }`. Idempotent while one is pending: a retry
+ * answers the same jobId and queues nothing (`created: false`).
+ */
+export const POST = route(async (request: Request, { params }: { params: Promise<{ id: string }> }) => {
+  const { tenantId } = requireIdentity(request)
+  const id = dossierIdSchema.safeParse((await params).id)
+  if (!id.success) return dossierNotFound()
+  const { jobId, created } = await aiPipeline().requestAnalysis(tenantId, id.data)
+  return Response.json({ jobId, created }, { status: 202 })
+})

@@ -1,0 +1,52 @@
+import { z } from 'zod'
+
+/**
+ * The dossier inputs, validated the same way by the API (route handlers) and the pages (server
+ * actions). Messages name the field and say what was expected.
+ */
+export const DOSSIER_STATUSES = ['OPEN', 'IN_PROGRESS', 'CLOSED', 'ARCHIVED'] as const
+export type DossierStatusValue = (typeof DOSSIER_STATUSES)[number]
+
+const text = (field: string, max: number) =>
+  z
+    .string({ error: `${field} must be a string` })
+    .trim()
+    .min(1, { error: `${field} must not be empty` })
+    .max(max, { error: `${field} must be at most ${max} characters` })
+    // Control characters (other than newlines and tabs) have no place in a case file and break logs.
+    .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, { error: `${field} must not contain control characters` })
+
+export const dossierStatusSchema = z.enum(DOSSIER_STATUSES, { error: `status must be one of ${DOSSIER_STATUSES.join(', ')}` })
+
+export const newDossierSchema = z
+  .object({
+    title: text('title', 200),
+    clientName: text('clientName', 200),
+    reference: text('reference', 50)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, { error: 'reference must be letters, digits, ".", "_", "/" or "-", e.g. DUP-2026-014' })
+      .optional(),
+    description: z.union([text('description', 10_000), z.literal('').transform(() => undefined), z.null()]).optional(),
+    status: dossierStatusSchema.optional(),
+  })
+  .strict()
+export type NewDossierInput = z.input<typeof newDossierSchema>
+export type NewDossier = z.output<typeof newDossierSchema>
+
+export const dossierPatchSchema = z
+  .object({
+    title: text('title', 200),
+    clientName: text('clientName', 200),
+    // null or "" clears it.
+    description: z.union([text('description', 10_000), z.literal('').transform(() => null), z.null()]),
+    status: dossierStatusSchema,
+  })
+  .partial()
+  .strict()
+  .refine((p) => Object.keys(p).length > 0, { error: 'give at least one of title, clientName, description, status' })
+export type DossierPatch = z.output<typeof dossierPatchSchema>
+
+/** ?status= on the list. */
+export const listQuerySchema = z.object({ status: dossierStatusSchema.optional() })
+
+/** A dossier id in a URL: a cuid, or anything short and plain (never reaches SQL unescaped, but keeps cache keys sane). */
+export const dossierIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'not a dossier id' })
