@@ -26,6 +26,14 @@ const UNLIMITED = new Set(['/api/health'])
 const sessionOwners = new LRUCache<string, string>({ max: 10_000 })
 
 export async function proxy(request: NextRequest): Promise<Response> {
+  const started = performance.now()
+  const response = await resolve(request)
+  // What the proxy cost this request (session + rate limit), visible in the browser's devtools and to bench:app.
+  response.headers.append('server-timing', `proxy;dur=${(performance.now() - started).toFixed(2)}`)
+  return response
+}
+
+async function resolve(request: NextRequest): Promise<Response> {
   const config = appConfig()
   const { pathname } = request.nextUrl
   const isApi = pathname === '/api' || pathname.startsWith('/api/')

@@ -1,5 +1,6 @@
 import { Prisma, type Analysis, type Dossier } from '@/generated/prisma/client'
 import { newDossierSchema, dossierPatchSchema, type DossierPatch, type DossierStatusValue, type NewDossierInput } from '@/lib/dossiers/schemas'
+import { appConfig } from '@/lib/config'
 import { HttpError } from '@/lib/http-error'
 import { prisma as defaultPrisma, type PrismaClient } from '@/lib/prisma'
 import { cache as defaultCache, hashMap as defaultHashMap, type Cache, type CacheStatus, type HashMap, type NamespacedCache } from '@/lib/upstash'
@@ -18,7 +19,7 @@ import { cache as defaultCache, hashMap as defaultHashMap, type Cache, type Cach
  * on it, so another cabinet's dossier is simply not found.
  */
 
-/** How long dossier reads stay cached (the seed's 5 minutes). */
+/** How long dossier reads stay cached by default (the seed's 5 minutes; DOSSIER_CACHE_TTL_SECONDS). */
 export const DOSSIER_CACHE_TTL_SECONDS = 300
 
 /** What an X-Cache header says about a read. */
@@ -57,6 +58,7 @@ export interface CachedQueriesDeps {
   prisma: Pick<PrismaClient, 'dossier' | 'tenant' | 'analysis'>
   cache: Cache
   hashMap: HashMap
+  /** Seconds reads stay cached (default 300); 0 = no cache, every read from the database (BYPASS). */
   ttlSeconds?: number
   /** Where invalidation failures are reported (default console.error). */
   log?: (message: string) => void
@@ -85,6 +87,7 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
 
   /** A cached read, or the database directly while this cabinet's cache may hold stale entries. */
   async function cachedRead<T>(tenantId: string, key: string, load: () => Promise<T>): Promise<Read<T>> {
+    if (ttlSeconds === 0) return { data: await load(), cache: 'BYPASS' }
     if (dirty.has(tenantId) && !(await tenantCache(tenantId).invalidate().then((ok) => ok && (dirty.delete(tenantId), true)))) {
       return { data: await load(), cache: 'BYPASS' }
     }
@@ -267,7 +270,8 @@ function reviveAnalysis(a: Json<AnalysisView>): AnalysisView {
 
 let defaults: CachedQueries | undefined
 /** The app's queries: the process-wide Prisma client and helpers from '@/lib/upstash'. */
-export const cachedQueries = (): CachedQueries => (defaults ??= createCachedQueries({ prisma: defaultPrisma, cache: defaultCache, hashMap: defaultHashMap }))
+export const cachedQueries = (): CachedQueries =>
+  (defaults ??= createCachedQueries({ prisma: defaultPrisma, cache: defaultCache, hashMap: defaultHashMap, ttlSeconds: appConfig().dossierCacheTtlSeconds }))
 
 /** The seed's call: the cabinet's dossiers, newest first, through the cache. */
 export async function getCachedDossiers(tenantId: string): Promise<Dossier[]> {

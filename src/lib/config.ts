@@ -33,6 +33,7 @@ const envSchema = z.object({
   LOGIN_MAX_PER_ADDRESS: int('LOGIN_MAX_PER_ADDRESS', 20, 1, 100_000),
   LOGIN_WINDOW_SECONDS: int('LOGIN_WINDOW_SECONDS', 900, 1, YEAR),
   TRUSTED_PROXY_HOPS: int('TRUSTED_PROXY_HOPS', 0, 0, 10),
+  DOSSIER_CACHE_TTL_SECONDS: int('DOSSIER_CACHE_TTL_SECONDS', 300, 0, 7 * 24 * 3600),
   APP_ORIGIN: z
     .string()
     .optional()
@@ -66,6 +67,8 @@ export interface AppConfig {
   trustedProxyHops: number
   /** An extra origin allowed to send state-changing requests (the app's public URL behind a proxy). */
   appOrigin: string | undefined
+  /** How long dossier reads stay cached; 0 turns the dossier cache off (every read BYPASS, from the database). */
+  dossierCacheTtlSeconds: number
 }
 
 /** Thrown for an invalid environment; the message lists every wrong variable. */
@@ -88,6 +91,7 @@ export function parseAppConfig(env: Record<string, string | undefined> = process
     clientAddressSource: e.VERCEL === '1' ? 'platform' : 'server',
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     appOrigin: e.APP_ORIGIN,
+    dossierCacheTtlSeconds: e.DOSSIER_CACHE_TTL_SECONDS,
   }
 }
 

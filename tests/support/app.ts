@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
-import { inject } from 'vitest'
 import { freePort } from '@/upstash-local'
 
 /**
@@ -73,12 +72,15 @@ export interface RunningApp {
   stop(): Promise<void>
 }
 
-/** Starts scripts/serve.ts (production mode) with `env` on a free port; resolves once it is ready. */
+/**
+ * Starts scripts/serve.ts (production mode) with `env` on a free port; resolves once it is ready.
+ * The build is the one ensureBuilt made (NEXT_DIST_DIR, set for the whole run by the global setup).
+ */
 export async function startApp(env: Record<string, string>): Promise<RunningApp> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts', '--port', String(port), '--hostname', '127.0.0.1'], {
     cwd: ROOT,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NEXT_DIST_DIR: inject('appDistDir'), ...env },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

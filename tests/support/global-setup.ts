@@ -11,10 +11,9 @@ let stack: Stack | undefined
  */
 export async function setup(project: TestProject): Promise<void> {
   // The app tests run the real production server: build it once per change of the sources.
-  const { NEXT_DIST_DIR } = await ensureBuilt()
-  project.provide('appDistDir', NEXT_DIST_DIR)
+  const build = await ensureBuilt()
   stack = await startStack()
-  Object.assign(process.env, stack.env, { REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
+  Object.assign(process.env, build, stack.env, { REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
   project.provide('stack', stack.env)
 }
 
@@ -25,7 +24,5 @@ export async function teardown(): Promise<void> {
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: Stack['env']
-    /** Where the run's production build of the app is (tests/support/app.ts). */
-    appDistDir: string
   }
 }

@@ -1,0 +1,228 @@
+/**
+ * `npm run bench:app`: the app's cost and speed per request, against the real production server
+ * (next build + scripts/serve.ts), a private redis-server behind the local endpoint, and SQLite.
+ *
+ * For `GET /api/dossiers` as a logged-in user:
+ *   - billed Upstash commands per request, counted on the redis-server (INFO commandstats deltas: a
+ *     script counts 1 + every command it runs, as Upstash bills it), with the per-command breakdown;
+ *   - HTTP round trips from the app to the Upstash endpoint per request (counted by a pass-through
+ *     proxy in front of the endpoint);
+ *   - p50/p99 latency (sequential) and req/s (10 concurrent clients), warm cache vs cache bypassed
+ *     (a second server with DOSSIER_CACHE_TTL_SECONDS=0), interleaved so both see the same machine;
+ *   - the proxy's own time per request (its Server-Timing header).
+ * Writes bench/results/app-<date>.{json,md} and prints the table.   npm run bench:app [-- --quick]
+ */
+import { writeFileSync } from 'node:fs'
+import { createServer, request as httpRequest } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { createClient } from 'redis'
+import { seedDemo } from '../prisma/seed'
+import { Client, ensureBuilt, startApp, type RunningApp } from '../tests/support/app'
+import { tempDatabase } from '../tests/support/database'
+import { loadAvg, machineInfo, percentile, startBenchStack } from './support'
+
+const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
+const SEQUENTIAL = flags.quick ? 200 : 1000
+const COST_REQUESTS = 100
+const THROUGHPUT_MS = flags.quick ? 2000 : 5000
+const CONCURRENCY = 10
+
+/** A pass-through HTTP proxy that counts the requests (round trips) the app makes to the endpoint. */
+async function countingProxy(target: string): Promise<{ url: string; count: () => number; close(): Promise<void> }> {
+  const to = new URL(target)
+  let count = 0
+  const server = createServer((req, res) => {
+    count++
+    const upstream = httpRequest({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers)
+      up.pipe(res)
+    })
+    upstream.on('error', () => res.destroy())
+    req.pipe(upstream)
+  })
+  server.keepAliveTimeout = 60_000
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    count: () => count,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  }
+}
+
+type Redis = ReturnType<typeof createClient>
+
+/** Commands Redis ran since the last reset (commandstats counts those inside scripts too), without our own INFO/CONFIG. */
+async function billed(redis: Redis): Promise<Record<string, number>> {
+  const info = (await redis.sendCommand(['INFO', 'commandstats'])) as string
+  const out: Record<string, number> = {}
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (m[1] === 'config|resetstat' || m[1] === 'info') continue
+    out[m[1]!] = Number(m[2])
+  }
+  return out
+}
+
+interface Cost {
+  billedPerRequest: number
+  roundTripsPerRequest: number
+  byCommand: Record<string, number>
+}
+
+async function measureCost(client: Client, redis: Redis, proxy: { count: () => number }): Promise<Cost> {
+  await redis.sendCommand(['CONFIG', 'RESETSTAT'])
+  const trips = proxy.count()
+  for (let i = 0; i < COST_REQUESTS; i++) {
+    const res = await client.get('/api/dossiers')
+    if (res.status !== 200) throw new Error(`GET /api/dossiers: ${res.status}`)
+    await res.arrayBuffer()
+  }
+  const byCommand = await billed(redis)
+  const total = Object.values(byCommand).reduce((a, b) => a + b, 0)
+  return {
+    billedPerRequest: total / COST_REQUESTS,
+    roundTripsPerRequest: (proxy.count() - trips) / COST_REQUESTS,
+    byCommand: Object.fromEntries(Object.entries(byCommand).map(([k, v]) => [k, v / COST_REQUESTS])),
+  }
+}
+
+interface Latency {
+  p50: number
+  p99: number
+  proxyP50: number
+  cache: string
+}
+
+/** Sequential requests, alternating between the servers so both see the same machine load. */
+async function measureLatency(clients: Record<string, Client>): Promise<Record<string, Latency>> {
+  const times: Record<string, number[]> = {}
+  const proxy: Record<string, number[]> = {}
+  const cache: Record<string, string> = {}
+  for (let i = 0; i < SEQUENTIAL; i++) {
+    for (const [name, client] of Object.entries(clients)) {
+      const start = performance.now()
+      const res = await client.get('/api/dossiers')
+      await res.arrayBuffer()
+      ;(times[name] ??= []).push(performance.now() - start)
+      const dur = /proxy;dur=([\d.]+)/.exec(res.headers.get('server-timing') ?? '')
+      if (dur) (proxy[name] ??= []).push(Number(dur[1]))
+      cache[name] = res.headers.get('x-cache') ?? '?'
+    }
+  }
+  const out: Record<string, Latency> = {}
+  for (const name of Object.keys(clients)) {
+    const t = times[name]!.sort((a, b) => a - b)
+    const p = (proxy[name] ?? []).sort((a, b) => a - b)
+    out[name] = { p50: percentile(t, 50), p99: percentile(t, 99), proxyP50: percentile(p, 50), cache: cache[name]! }
+  }
+  return out
+}
+
+async function measureThroughput(client: Client): Promise<number> {
+  let done = 0
+  const until = performance.now() + THROUGHPUT_MS
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < until) {
+        const res = await client.get('/api/dossiers')
+        await res.arrayBuffer()
+        done++
+      }
+    }),
+  )
+  return done / (THROUGHPUT_MS / 1000)
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo()
+  console.error('[bench:app] building the app (skipped when the build is current)…')
+  const build = await ensureBuilt()
+  const stack = await startBenchStack()
+  const proxy = await countingProxy(stack.env.UPSTASH_REDIS_REST_URL)
+  const redis = createClient({ url: stack.env.REDIS_URL })
+  await redis.connect()
+  const db = tempDatabase('bench-app')
+  const apps: RunningApp[] = []
+  try {
+    await seedDemo(db.url, () => {})
+    const env = {
+      ...build,
+      UPSTASH_REDIS_REST_URL: proxy.url,
+      UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN,
+      UPSTASH_DISABLE_TELEMETRY: 'true',
+      DATABASE_URL: db.url,
+      RATE_LIMIT_MAX: '1000000',
+      LOGIN_MAX_PER_ADDRESS: '1000',
+    }
+    const warmApp = await startApp({ ...env, REDIS_KEY_PREFIX: 'bench-warm' })
+    apps.push(warmApp)
+    const bypassApp = await startApp({ ...env, REDIS_KEY_PREFIX: 'bench-bypass', DOSSIER_CACHE_TTL_SECONDS: '0' })
+    apps.push(bypassApp)
+    const warm = new Client(warmApp.url)
+    const bypass = new Client(bypassApp.url)
+    await warm.login('demo@cabinet-dupont.fr')
+    await bypass.login('demo@cabinet-dupont.fr')
+    // JIT and caches warm: the first requests of a Next route compile and load modules.
+    for (let i = 0; i < 50; i++) await Promise.all([warm.get('/api/dossiers').then((r) => r.arrayBuffer()), bypass.get('/api/dossiers').then((r) => r.arrayBuffer())])
+
+    const costWarm = await measureCost(warm, redis, proxy)
+    const costBypass = await measureCost(bypass, redis, proxy)
+    const latency = await measureLatency({ warm, bypass })
+    const rpsWarm = await measureThroughput(warm)
+    const rpsBypass = await measureThroughput(bypass)
+
+    const result = {
+      machine: { ...machine, loadAvgAfter: loadAvg() },
+      settings: { sequential: SEQUENTIAL, costRequests: COST_REQUESTS, throughputMs: THROUGHPUT_MS, concurrency: CONCURRENCY, quick: flags.quick },
+      warm: { ...costWarm, ...latency.warm, reqPerSec: rpsWarm },
+      bypass: { ...costBypass, ...latency.bypass, reqPerSec: rpsBypass },
+      targets: {
+        warmBilledAtMost3: costWarm.billedPerRequest <= 3,
+        warmRoundTripsAtMost2: costWarm.roundTripsPerRequest <= 2,
+        warmFasterThanBypass: latency.warm!.p50 < latency.bypass!.p50,
+      },
+    }
+    const f = (n: number, d = 2) => n.toFixed(d)
+    const breakdown = (c: Cost) =>
+      Object.entries(c.byCommand)
+        .map(([k, v]) => `${k} ${f(v, 1)}`)
+        .join(', ')
+    const md = [
+      `## bench:app — GET /api/dossiers (logged in, ${machine.date})`,
+      '',
+      `${machine.cpuCount}× ${machine.cpu}, Node ${machine.node}, ${machine.redis}; load ${machine.loadAvgBefore.join('/')} → ${result.machine.loadAvgAfter.join('/')}.`,
+      '',
+      '| | warm cache | cache bypassed | warm / bypassed |',
+      '| --- | ---: | ---: | ---: |',
+      `| X-Cache | ${latency.warm!.cache} | ${latency.bypass!.cache} | |`,
+      `| billed Upstash commands / request | **${f(costWarm.billedPerRequest)}** | ${f(costBypass.billedPerRequest)} | ${f(costWarm.billedPerRequest / costBypass.billedPerRequest)} |`,
+      `| HTTP round trips to Upstash / request | **${f(costWarm.roundTripsPerRequest)}** | ${f(costBypass.roundTripsPerRequest)} | |`,
+      `| p50 latency ms (sequential, ${SEQUENTIAL} each, interleaved) | ${f(latency.warm!.p50)} | ${f(latency.bypass!.p50)} | ${f(latency.warm!.p50 / latency.bypass!.p50)} |`,
+      `| p99 latency ms | ${f(latency.warm!.p99)} | ${f(latency.bypass!.p99)} | ${f(latency.warm!.p99 / latency.bypass!.p99)} |`,
+      `| req/s (${CONCURRENCY} concurrent, ${THROUGHPUT_MS / 1000} s) | ${f(rpsWarm, 0)} | ${f(rpsBypass, 0)} | ${f(rpsWarm / rpsBypass)} |`,
+      `| proxy time p50 ms (Server-Timing) | ${f(latency.warm!.proxyP50)} | ${f(latency.bypass!.proxyP50)} | |`,
+      '',
+      `Billed commands by name per request — warm: ${breakdown(costWarm)}; bypassed: ${breakdown(costBypass)}.`,
+      '',
+      `Targets: warm ≤ 3 billed commands: ${result.targets.warmBilledAtMost3 ? 'met' : '**not met**'}; ≤ 2 round trips: ${result.targets.warmRoundTripsAtMost2 ? 'met' : '**not met**'}; warm faster than bypassed: ${result.targets.warmFasterThanBypass ? 'met' : '**not met**'}.`,
+      '',
+    ].join('\n')
+    const stamp = machine.date.replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z')
+    const dir = path.resolve(__dirname, 'results')
+    writeFileSync(path.join(dir, `app-${stamp}.json`), JSON.stringify(result, null, 2))
+    writeFileSync(path.join(dir, `app-${stamp}.md`), md)
+    console.log(md)
+  } finally {
+    for (const a of apps) await a.stop()
+    await redis.close()
+    await proxy.close()
+    await stack.stop()
+    db.remove()
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
