@@ -73,7 +73,7 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
   async function invalidateTenant(tenantId: string): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       if (await tenantCache(tenantId).invalidate()) {
-        dirty.delete(tenantId)
+        if (dirty.delete(tenantId)) await syncProfile(tenantId) // the profile may have missed writes too
         return true
       }
       const delay = INVALIDATION_RETRY_DELAYS_MS[attempt]
@@ -88,8 +88,12 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
   /** A cached read, or the database directly while this cabinet's cache may hold stale entries. */
   async function cachedRead<T>(tenantId: string, key: string, load: () => Promise<T>): Promise<Read<T>> {
     if (ttlSeconds === 0) return { data: await load(), cache: 'BYPASS' }
-    if (dirty.has(tenantId) && !(await tenantCache(tenantId).invalidate().then((ok) => ok && (dirty.delete(tenantId), true)))) {
-      return { data: await load(), cache: 'BYPASS' }
+    if (dirty.has(tenantId)) {
+      // A write was not invalidated: try again (1 command); until it works, read the database.
+      const ok = await tenantCache(tenantId).invalidate()
+      if (!ok) return { data: await load(), cache: 'BYPASS' }
+      dirty.delete(tenantId)
+      await syncProfile(tenantId)
     }
     const { value, status } = await tenantCache(tenantId).fetch(key, load, { ttl: ttlSeconds })
     return { data: value, cache: header(status) }
@@ -145,7 +149,8 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
 
     /** The cabinet's name, plan and active dossier count: 1 Redis command, rebuilt from the database when missing. */
     async getTenantProfile(tenantId: string): Promise<TenantProfile | null> {
-      const cached = await hashMap.getAll<TenantProfile>(profileKey(tenantId)).catch(() => null)
+      // While a write of this cabinet is not invalidated, the hash may have missed it too.
+      const cached = dirty.has(tenantId) ? null : await hashMap.getAll<TenantProfile>(profileKey(tenantId)).catch(() => null)
       if (cached && typeof cached.name === 'string' && typeof cached.activeDossiers === 'number') return cached
       await syncProfile(tenantId)
       const tenant = await prisma.tenant.findUnique({ where: { id: tenantId }, select: { name: true, plan: true } })

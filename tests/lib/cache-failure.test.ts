@@ -38,18 +38,31 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 }
 
 describe('cache when Redis answers with an error', () => {
-  it('treats it as a miss / no-op and reports it', async () => {
+  it('treats it as a miss / no-op and reports it (Redis out of memory refuses writes)', async () => {
     const direct = await directClient(stack.env.REDIS_URL)
     try {
-      // Something else wrote a list where the cache expects a string: GET answers WRONGTYPE.
+      await direct.configSet('maxmemory', '1')
+      errors.length = 0
+      expect(await cache.set('oom', 'x', 60)).toBe(false)
+      expect(errors[0]?.operation).toBe('cache.set')
+      expect(String(errors[0]?.error)).toMatch(/OOM/)
+      expect(await cache.getOrSet('oom', () => 'from the loader', { ttl: 60 })).toBe('from the loader')
+    } finally {
+      await direct.configSet('maxmemory', '0')
+      await direct.close()
+    }
+  })
+
+  it('a key of another type under the cache prefix is a miss, and getOrSet replaces it', async () => {
+    const direct = await directClient(stack.env.REDIS_URL)
+    try {
       await direct.rPush(ctx.keys.slotKeys('cache', 'clobbered', ['v'])[0], 'x')
     } finally {
       await direct.close()
     }
-    errors.length = 0
     expect(await cache.get('clobbered')).toBeNull()
-    expect(errors[0]?.operation).toBe('cache.get')
-    expect(String(errors[0]?.error)).toMatch(/WRONGTYPE/)
+    expect(await cache.getOrSet('clobbered', () => 'value', { ttl: 60 })).toBe('value')
+    expect(await cache.get('clobbered')).toBe('value')
   })
 })
 

@@ -1,11 +1,15 @@
-import { beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { tempDatabase } from '../support/database'
 import { uniquePrefix } from '../support/stack'
 
 /**
  * The user's guide (shared/seed/upstash-setup.fr.md) calls these exactly as written, through the
  * process-wide helpers of '@/lib/upstash'. Each block below is the guide's code, then what it must give.
  */
-Object.assign(process.env, inject('stack'), { REDIS_KEY_PREFIX: uniquePrefix('seed') })
+// The AI queue use case analyses a real dossier: the process-wide Prisma client gets a throwaway database.
+const db = tempDatabase('seed-api')
+Object.assign(process.env, inject('stack'), { REDIS_KEY_PREFIX: uniquePrefix('seed'), DATABASE_URL: db.url })
+afterAll(() => db.remove())
 let lib: typeof import('@/lib/upstash')
 beforeAll(async () => {
   lib = await import('@/lib/upstash')
@@ -92,6 +96,8 @@ describe('the guide’s examples, verbatim', () => {
   it('use cases: AI queue and cabinet leaderboard', async () => {
     const { queueAIAnalysis } = await import('@/lib/ai-queue')
     const { updateTenantScore, getTopTenants } = await import('@/lib/leaderboard')
+    const { prisma } = await import('@/lib/prisma')
+    await prisma.tenant.create({ data: { id: 'tenant-xyz', name: 'Cabinet Dupont', dossiers: { create: { id: 'dossier-123', reference: 'DUP-2026-123', title: 'Succession', clientName: 'M. Durand' } } } })
     await queueAIAnalysis('dossier-123')
     expect((await lib.queue.stats('ai-analysis-queue')).waiting).toBeGreaterThanOrEqual(1)
     await updateTenantScore('tenant-a', 5)

@@ -3,13 +3,14 @@ import { RedisInputError } from './errors'
 import { encodeJson } from './serialize'
 
 /**
- * How one cache entry is stored: `<generation>|<freshUntilMs>|<json>`.
- * - generation: the namespace generation the entry was written under ("0" outside namespaces); a read
- *   whose namespace has moved on ignores the entry, which is how invalidation costs one INCR.
+ * How one cache entry is stored, the one place that writes and reads the format:
+ * `<generation>|<freshUntilMs>|<json>`.
+ * - generation: the namespace generation (an opaque random token) the entry was written under, "0"
+ *   outside namespaces. A read compares it with the namespace's current generation, fetched in the
+ *   same MGET: an invalidation replaces the token (1 command) and every older entry stops matching.
  * - freshUntilMs: epoch ms after which a stale-while-revalidate entry is served stale and refreshed;
  *   0 = fresh until Redis expires it.
  * - json: the value, from encodeJson (so a string "123" stays a string).
- * A small text header rather than a JSON envelope so the Lua scripts can check it with string.sub/match.
  */
 export interface CacheEntry<T> {
   value: T
@@ -18,9 +19,9 @@ export interface CacheEntry<T> {
   freshUntil: number
 }
 
-/** The part of an entry after the generation, which the write script prefixes itself. */
-export function encodeEntryBody(json: string, freshUntil: number): string {
-  return `${freshUntil}|${json}`
+/** The stored form of an entry whose value is already JSON. */
+export function encodeEntry(generation: string, freshUntil: number, json: string): string {
+  return `${generation}|${freshUntil}|${json}`
 }
 
 /** Parses a stored entry; null for a missing key or a value this helper did not write. */

@@ -1,19 +1,11 @@
-import type { Redis } from '@upstash/redis'
-import {
-  decodeEntry,
-  encodeEntryBody,
-  encodeValue,
-  validateKey,
-  validateNamespace,
-  validateSwr,
-  validateTtl,
-  type CacheEntry,
-} from './cache-entry'
-import { cacheScripts, type CacheScripts } from './cache-scripts'
+import { after } from 'next/server'
+import { encodeEntry, encodeValue, validateKey, validateNamespace, validateSwr, validateTtl } from './cache-entry'
+import { ensureGeneration, readEntry, replaceGeneration, tryLock, unlock, writeEntry, type Location, type Snapshot } from './cache-store'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
 import { RedisInputError } from './errors'
 import { withRedis } from './run'
 import { createSingleFlight } from './single-flight'
+import type { Redis } from '@upstash/redis'
 
 /**
  * `cache`: JSON values with a TTL, stampede-safe `getOrSet`, stale-while-revalidate and O(1)
@@ -127,23 +119,16 @@ export interface CacheOptions {
   now?: () => number
   /** Called with each absorbed Redis failure and failed background refresh. Default: console.warn, at most once per 10 s. */
   onError?: (error: unknown, operation: string) => void
-}
-
-/** Where one entry lives: its value key, the lock key of its loader, and its namespace's generation key. */
-interface Location {
-  value: string
-  lock: string
-  generation?: string
+  /**
+   * Keeps a background refresh (stale-while-revalidate) alive after the response is sent, as
+   * serverless platforms freeze a function once it answers. Default: Next's `after()` inside a
+   * request; outside one (scripts, tests) the promise simply runs on. Give your platform's
+   * `ctx.waitUntil` elsewhere.
+   */
+  waitUntil?: (promise: Promise<unknown>) => void
 }
 
 type Attempt<T> = { ok: true; value: T } | { ok: false }
-
-interface ReadResult {
-  /** The generation seen; null = namespace counter missing; "0" outside namespaces. */
-  generation: string | null
-  entry: CacheEntry<unknown> | null
-  locked: boolean
-}
 
 const POLL_START_MS = 25
 const POLL_MAX_MS = 200
@@ -157,13 +142,19 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
   const now = options.now ?? Date.now
   const onError = options.onError ?? throttledWarn(10_000)
   const flights = createSingleFlight()
+  /**
+   * Per namespace, how many times this process invalidated it: part of the single-flight key, so a
+   * read that starts after a local invalidation never joins a load that started before it.
+   */
+  const epochs = new Map<string, number>()
+  const waitUntil = options.waitUntil ?? nextAfter
   const background = new Set<Promise<void>>()
   const stats: CacheStats = { hits: 0, staleHits: 0, misses: 0, loads: 0, lockWaits: 0, lockTimeouts: 0, redisErrors: 0, refreshErrors: 0 }
 
   /** Runs one Redis call; any failure is reported and becomes { ok: false } (the cache never throws for Redis). */
-  async function attempt<T>(ctx: RedisContext, operation: string, fn: (redis: Redis, scripts: CacheScripts) => Promise<T>): Promise<Attempt<T>> {
+  async function attempt<T>(ctx: RedisContext, operation: string, fn: (redis: Redis) => Promise<T>): Promise<Attempt<T>> {
     try {
-      return { ok: true, value: await withRedis(ctx, operation, (redis) => fn(redis, cacheScripts(redis))) }
+      return { ok: true, value: await withRedis(ctx, operation, fn) }
     } catch (err) {
       stats.redisErrors++
       onError(err, operation)
@@ -171,38 +162,20 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
     }
   }
 
-  const keysOf = (loc: Location): string[] => (loc.generation ? [loc.value, loc.lock, loc.generation] : [loc.value, loc.lock])
+  const read = <T>(ctx: RedisContext, loc: Location, operation: string) => attempt(ctx, operation, (r) => readEntry<T>(r, loc))
 
-  /** A clock-based first generation: larger than any generation handed out before an eviction of the counter. */
-  const initialGeneration = (): string => String(Math.floor(now()) * 1000)
-
-  async function read(ctx: RedisContext, loc: Location, operation: string, lock?: { token: string; at: number }): Promise<Attempt<ReadResult>> {
-    const r = await attempt(ctx, operation, (_redis, s) =>
-      s.read.exec(keysOf(loc), [String(lock?.at ?? now()), lock?.token ?? '', String(lockTtlMs), lock ? '1' : '0']),
-    )
-    if (!r.ok) return r
-    const [generation, raw, locked] = r.value
-    return { ok: true, value: { generation: generation ?? null, entry: decodeEntry(raw), locked: locked === 1 } }
-  }
-
-  /** Releases our lock early (loader failed), so other processes need not wait for it to expire. */
-  async function unlock(ctx: RedisContext, loc: Location, token: string): Promise<void> {
-    await attempt(ctx, 'cache.getOrSet (unlock)', (_redis, s) => s.unlock.exec([loc.lock], [token]))
+  /** The generation a write must carry: the one the read saw, or a new one when the namespace had none. */
+  async function generationFor(ctx: RedisContext, loc: Location, seen: string | null, ttlSeconds: number): Promise<Attempt<string>> {
+    if (seen !== null) return { ok: true, value: seen }
+    return attempt(ctx, 'cache (generation)', (r) => ensureGeneration(r, loc.generation!, ttlSeconds))
   }
 
   /**
-   * Calls the loader and stores its result under the generation the read saw (so a namespace
-   * invalidated meanwhile is not refilled with possibly older data), releasing our lock.
+   * Calls the loader and stores its result tagged with the generation the read saw. An entry loaded
+   * while the namespace was invalidated carries the old generation, so it is never served: reads
+   * compare it with the current one. Releases our lock in the same round trip.
    */
-  async function loadAndStore<T>(
-    ctx: RedisContext,
-    loc: Location,
-    loader: () => Promise<T> | T,
-    ttl: number,
-    swr: number,
-    seen: string | null,
-    token: string,
-  ): Promise<T> {
+  async function loadAndStore<T>(ctx: RedisContext, loc: Location, loader: () => Promise<T> | T, ttl: number, swr: number, generation: string, locked: boolean): Promise<T> {
     let value: T
     let json: string
     try {
@@ -210,69 +183,89 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       value = await loader()
       json = encodeValue(value, Number.MAX_SAFE_INTEGER)
     } catch (err) {
-      if (token) await unlock(ctx, loc, token)
+      if (locked) await attempt(ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc))
       throw err
     }
     if (utf8Bytes(json) > maxValueBytes) {
       // Data-dependent, not a code bug: serve it uncached rather than fail the page.
-      if (token) await unlock(ctx, loc, token)
+      if (locked) await attempt(ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc))
       onError(new RedisInputError(`cached value for ${loc.value} is over maxValueBytes (${maxValueBytes}); not cached`), 'cache.getOrSet')
       return value
     }
-    const body = encodeEntryBody(json, swr > 0 ? now() + ttl * 1000 : 0)
-    const expected = loc.generation ? (seen ?? '-') : ''
-    await attempt(ctx, 'cache.getOrSet (write)', (_redis, s) =>
-      s.write.exec(keysOf(loc), [expected, initialGeneration(), body, String(ttl + swr), token]),
-    )
+    const stored = encodeEntry(generation, swr > 0 ? now() + ttl * 1000 : 0, json)
+    await attempt(ctx, 'cache.getOrSet (write)', (r) => writeEntry(r, loc, stored, ttl + swr, locked))
     return value
   }
 
-  function refreshInBackground<T>(ctx: RedisContext, loc: Location, loader: () => Promise<T> | T, ttl: number, swr: number, seen: string | null, token: string): void {
-    const p = loadAndStore(ctx, loc, loader, ttl, swr, seen, token).then(
-      () => undefined,
-      (err: unknown) => {
-        stats.refreshErrors++
-        onError(err, 'cache.getOrSet (background refresh)')
-      },
-    )
+  function refreshInBackground<T>(ctx: RedisContext, loc: Location, loader: () => Promise<T> | T, ttl: number, swr: number, generation: string): void {
+    const p = (async () => {
+      // Only one process refreshes a stale entry: the one that gets the lock (1 command); the others keep serving it.
+      const locked = await attempt(ctx, 'cache.getOrSet (refresh lock)', (r) => tryLock(r, loc, crypto.randomUUID(), lockTtlMs))
+      if (!locked.ok || !locked.value) return
+      await loadAndStore(ctx, loc, loader, ttl, swr, generation, true)
+    })().catch((err: unknown) => {
+      stats.refreshErrors++
+      onError(err, 'cache.getOrSet (background refresh)')
+    })
     background.add(p)
     void p.finally(() => background.delete(p))
+    waitUntil(p)
   }
 
+  /** A snapshot's entry as an answer: fresh → hit; stale → served while one process refreshes it. */
+  function fromEntry<T>(ctx: RedisContext, loc: Location, snap: Snapshot<T>, loader: () => Promise<T> | T, ttl: number, swr: number): Fetched<T> | null {
+    const entry = snap.entry
+    if (!entry) return null
+    if (entry.freshUntil !== 0 && entry.freshUntil <= now()) {
+      stats.staleHits++
+      refreshInBackground(ctx, loc, loader, ttl, swr, entry.generation)
+      return { value: entry.value, status: 'stale' }
+    }
+    stats.hits++
+    return { value: entry.value, status: 'hit' }
+  }
+
+  /**
+   * One getOrSet flight (callers of the same key in this process share it):
+   *   hit: 1 command (MGET). Uncontended miss: MGET, SET NX (lock), then SET + DEL pipelined = 4.
+   *   Another process loading: poll with MGET (backoff 25 → 200 ms) until its value lands, the lock
+   *   is released without one (take it), or lockWaitMs passes (load without the lock).
+   */
   async function getOrSetFlight<T>(loc: Location, loader: () => Promise<T> | T, ttl: number, swr: number): Promise<Fetched<T>> {
     const ctx = resolveContext(source)
-    const loaded = async (p: Promise<T>, status: CacheStatus): Promise<Fetched<T>> => ({ value: await p, status })
-    if (!ctx.redis) return loaded(callLoaderUncached(loader), 'bypass')
-    const token = crypto.randomUUID()
+    const bypass = async (): Promise<Fetched<T>> => ({ value: await callLoaderUncached(loader), status: 'bypass' })
+    if (!ctx.redis) return bypass()
+    let snap = await read<T>(ctx, loc, 'cache.getOrSet')
+    if (!snap.ok) return bypass() // Redis down: straight to the source, no write attempt
+    const hit = fromEntry(ctx, loc, snap.value, loader, ttl, swr)
+    if (hit) return hit
+    stats.misses++
+
     const deadline = performance.now() + lockWaitMs
     let delay = POLL_START_MS
-    let first = true
+    let waited = false
     for (;;) {
-      const at = now()
-      const r = await read(ctx, loc, 'cache.getOrSet', { token, at })
-      if (!r.ok) return loaded(callLoaderUncached(loader), 'bypass') // Redis down: straight to the source, no write attempt
-      const { generation, entry, locked } = r.value
-      if (entry) {
-        if (entry.freshUntil !== 0 && entry.freshUntil <= at) {
-          stats.staleHits++
-          if (locked) refreshInBackground(ctx, loc, loader, ttl, swr, generation, token)
-          return { value: entry.value as T, status: 'stale' }
-        }
-        stats.hits++
-        return { value: entry.value as T, status: 'hit' }
+      const generation = await generationFor(ctx, loc, snap.value.generation, ttl + swr)
+      if (!generation.ok) return bypass()
+      if (!snap.value.locked) {
+        const locked = await attempt(ctx, 'cache.getOrSet (lock)', (r) => tryLock(r, loc, crypto.randomUUID(), lockTtlMs))
+        if (!locked.ok) return bypass()
+        if (locked.value) return { value: await loadAndStore(ctx, loc, loader, ttl, swr, generation.value, true), status: 'miss' }
       }
-      if (first) stats.misses++
-      if (locked) return loaded(loadAndStore(ctx, loc, loader, ttl, swr, generation, token), 'miss')
-      // Another process holds the lock and is loading: poll for its value with bounded backoff.
-      if (first) stats.lockWaits++
-      first = false
+      // Another process holds the lock and is loading: wait for its value, bounded.
+      if (!waited) stats.lockWaits++
+      waited = true
       const left = deadline - performance.now()
       if (left <= 0) {
         stats.lockTimeouts++
-        return loaded(loadAndStore(ctx, loc, loader, ttl, swr, generation, ''), 'miss')
+        return { value: await loadAndStore(ctx, loc, loader, ttl, swr, generation.value, false), status: 'miss' }
       }
       await sleep(Math.min(delay, left))
       delay = Math.min(delay * 2, POLL_MAX_MS)
+      snap = await read<T>(ctx, loc, 'cache.getOrSet (wait)')
+      if (!snap.ok) return bypass()
+      const landed = fromEntry(ctx, loc, snap.value, loader, ttl, swr)
+      if (landed) return landed
     }
   }
 
@@ -290,26 +283,26 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
         const loc = locate(key)
         const ctx = resolveContext(source)
         if (!ctx.redis) return null
-        if (!loc.generation) {
-          const r = await attempt(ctx, 'cache.get', (redis) => redis.get<string>(loc.value))
-          return r.ok ? ((decodeEntry<T>(r.value)?.value ?? null) as T | null) : null
-        }
-        const r = await read(ctx, loc, 'cache.get')
-        return r.ok ? ((r.value.entry?.value ?? null) as T | null) : null
+        const r = await read<T>(ctx, loc, 'cache.get')
+        return r.ok ? (r.value.entry?.value ?? null) : null
       },
 
       async set(key: string, value: unknown, ttlSeconds?: number): Promise<boolean> {
         const loc = locate(key)
         const ttl = ttlSeconds === undefined ? defaultTtl : validateTtl(ttlSeconds)
-        const body = encodeEntryBody(encodeValue(value, maxValueBytes), 0)
+        const json = encodeValue(value, maxValueBytes)
         const ctx = resolveContext(source)
         if (!ctx.redis) return false
-        if (!loc.generation) {
-          const r = await attempt(ctx, 'cache.set', (redis) => redis.set(loc.value, `0|${body}`, { ex: ttl }))
-          return r.ok
+        let generation = '0'
+        if (loc.generation) {
+          // A namespaced entry carries the namespace's current generation (1 more command).
+          const key = loc.generation
+          const current = await attempt(ctx, 'cache.set', (r) => r.get<string>(key))
+          const g = current.ok ? await generationFor(ctx, loc, current.value, ttl) : current
+          if (!g.ok) return false
+          generation = g.value
         }
-        const r = await attempt(ctx, 'cache.set', (_redis, s) => s.write.exec(keysOf(loc), ['', initialGeneration(), body, String(ttl), '']))
-        return r.ok && r.value === 1
+        return (await attempt(ctx, 'cache.set', (r) => writeEntry(r, loc, encodeEntry(generation, 0, json), ttl, false))).ok
       },
 
       async del(key: string): Promise<boolean> {
@@ -323,11 +316,8 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
         const loc = locate(key)
         const ctx = resolveContext(source)
         if (!ctx.redis) return false
-        const gen = loc.generation
-        const r = gen
-          ? await attempt(ctx, 'cache.exists', (_redis, s) => s.exists.exec([loc.value, gen], []))
-          : await attempt(ctx, 'cache.exists', (redis) => redis.exists(loc.value))
-        return r.ok && r.value === 1
+        const r = await read(ctx, loc, 'cache.exists')
+        return r.ok && r.value.entry !== null
       },
 
       async getOrSet<T>(key: string, loader: () => Promise<T> | T, opts: GetOrSetOptions): Promise<T> {
@@ -343,8 +333,9 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       if (!opts || typeof opts !== 'object') throw new RedisInputError('getOrSet needs options { ttl } (seconds) as its third argument')
       const ttl = validateTtl(opts.ttl)
       const swr = opts.staleWhileRevalidate === undefined ? 0 : validateSwr(opts.staleWhileRevalidate)
-      // One flight per Redis key: concurrent callers in this process share the first one's promise.
-      return flights.run(loc.value, () => getOrSetFlight(loc, loader, ttl, swr))
+      // One flight per Redis key (and local invalidation): concurrent callers in this process share the first one's promise.
+      const epoch = loc.generation ? (epochs.get(loc.generation) ?? 0) : 0
+      return flights.run(`${loc.value}#${epoch}`, () => getOrSetFlight(loc, loader, ttl, swr))
     }
   }
 
@@ -370,7 +361,10 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
           const ctx = resolveContext(source)
           if (!ctx.redis) return true
           const key = genKey()
-          return (await attempt(ctx, 'cache.invalidate', (_redis, s) => s.invalidate.exec([key], [initialGeneration()]))).ok
+          epochs.set(key, (epochs.get(key) ?? 0) + 1)
+          // Bounded: the map only needs to tell "before" from "after" for flights running now.
+          if (epochs.size > 10_000) epochs.delete(epochs.keys().next().value!)
+          return (await attempt(ctx, 'cache.invalidate', (r) => replaceGeneration(r, key))).ok
         },
       }
     },
@@ -378,6 +372,15 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
     async whenIdle(): Promise<void> {
       while (background.size > 0) await Promise.allSettled([...background])
     },
+  }
+}
+
+/** Next's after() keeps the work alive past the response inside a request; outside one it throws, and the promise just runs on. */
+function nextAfter(promise: Promise<unknown>): void {
+  try {
+    after(() => promise)
+  } catch {
+    // not inside a request scope (a script, a test, the worker)
   }
 }
 
