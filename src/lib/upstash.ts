@@ -28,6 +28,8 @@ export { createSession, SessionDataSchema, newSessionId, type Session, type Sess
 export { createRateLimit, type RateLimitFn, type RateLimitOptions, type RateLimitResult, type RateLimitFailurePolicy } from './redis/rate-limit'
 /** Sessions (set/get/delete/touch/create) and `session.rateLimit`; in-process when REDIS_ENABLED=false. */
 export const session = createSession(defaultContext)
+/** The sliding-window rate limit (also `session.rateLimit`, the seed's spelling): ~1 billed command a call. */
+export const rateLimit = session.rateLimit
 import { createQueue } from './redis/queue'
 import { createSortedSet } from './redis/sorted-set'
 import { createHashMap } from './redis/hash-map'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContext, createSession, RedisUnavailableError, type Session } from '@/lib/upstash'
-import { countCommands, directClient } from '../support/redis-direct'
+import { billedCommands, directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
 /** A private stack, so INFO commandstats counts only this file's commands and its endpoint can be stopped. */
@@ -26,7 +26,7 @@ describe('session: Redis commands per call (INFO commandstats)', () => {
     ['create', () => session.create(data), { set: 1 }],
     ['get of a missing session', () => session.get('nobody'), { get: 1 }],
   ] as const)('%s costs exactly 1 command', async (_name, run, expected) => {
-    const counted = await countCommands(stack.env.REDIS_URL, run)
+    const counted = await billedCommands(stack.env.REDIS_URL, run)
     expect(counted.byCommand).toEqual(expected)
     expect(counted.total).toBe(1)
   })

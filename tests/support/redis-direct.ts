@@ -9,10 +9,12 @@ export async function directClient(redisUrl: string) {
 }
 
 /**
- * Commands Redis executed since the last reset, from INFO commandstats (what Upstash bills).
- * Use on a private stack (startStack) so other test files' traffic is not counted.
+ * Billed Upstash commands while `run` ran: every command Redis executed, from INFO commandstats,
+ * which also counts the commands a Lua script runs inside, exactly as Upstash bills (a script =
+ * 1 + each command it runs; each command of a pipeline or transaction counts). The one way the
+ * project counts cost. Use on a private stack (startStack) so other test files' traffic is not counted.
  */
-export async function countCommands(redisUrl: string, run: () => Promise<unknown>): Promise<{ total: number; byCommand: Record<string, number> }> {
+export async function billedCommands(redisUrl: string, run: () => Promise<unknown>): Promise<{ total: number; byCommand: Record<string, number> }> {
   const client = await directClient(redisUrl)
   try {
     await client.sendCommand(['CONFIG', 'RESETSTAT'])

@@ -1,4 +1,5 @@
-import { Ratelimit } from '@upstash/ratelimit'
+import type { Redis } from '@upstash/redis'
+import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
 import { isConnectionError, redactError, redactMessage, RedisInputError } from './errors'
@@ -33,16 +34,19 @@ export interface RateLimitResult {
   reason?: 'unavailable' | 'disabled'
 }
 
-/** `rateLimit(identifier, limit, windowSeconds, options?)`: counts one request, 1 Redis command. */
+/**
+ * `rateLimit(identifier, limit, windowSeconds, options?)`: counts one request. Billed: 1 command
+ * (INCR) for an identifier under its limit; 3 for this instance's first call in a bucket (INCR,
+ * PEXPIRE NX, GET of the previous bucket); 2 when refused (INCR, DECR); 0 for an identifier this
+ * instance already saw refused, until it can be admitted again.
+ */
 export type RateLimitFn = (identifier: string, limit: number, windowSeconds: number, options?: RateLimitOptions) => Promise<RateLimitResult>
 
 /** Longest window accepted: a year, far beyond any API limit, short enough to catch a ms-for-s mistake. */
 export const MAX_WINDOW_SECONDS = 366 * 24 * 3600
 export const MAX_IDENTIFIER_LENGTH = 512
-/** Distinct (limit, window) pairs whose Ratelimit instance is kept per context. */
-const MAX_LIMITERS = 100
-/** Blocked identifiers remembered per limiter by @upstash/ratelimit's ephemeral cache. */
-const MAX_BLOCKED_CACHED = 10_000
+/** Per-context memory of buckets this instance has seen (bounded: only a cost saving, never a decision). */
+const MAX_REMEMBERED = 50_000
 
 const argsSchema = z.object({
   identifier: z
@@ -65,10 +69,17 @@ const argsSchema = z.object({
 })
 
 /**
- * Builds `rateLimit` on a context. Algorithm: @upstash/ratelimit's sliding window (see README):
- * one atomic Lua script per call (EVALSHA), so concurrent calls from any number of instances
- * never over-admit within a bucket, and unlike a fixed window a client cannot send 2× the limit
- * around a window boundary.
+ * Builds `rateLimit` on a context. Algorithm: sliding window over two fixed buckets (as
+ * @upstash/ratelimit's slidingWindow), with the same keys, in plain commands instead of a script
+ * (Upstash bills a script 1 + every command inside: theirs costs 4 a call):
+ *   count = INCR(current bucket) + floor(previous bucket × the share of the window it still covers).
+ * INCR is atomic, so concurrent calls from any number of instances each get their own count and
+ * never over-admit; a refused call gives its unit back (DECR), so refusals do not eat the budget.
+ * The counter's expiry is set with PEXPIRE NX in the same round trip as the first INCR this instance
+ * makes in the bucket: no crash between two calls can leave a counter without expiry (the next
+ * instance to count sets it). A closed bucket no longer changes, so each instance reads it once.
+ * An identifier seen refused is refused here, without Redis, until the window has slid enough to
+ * admit it again (never admitting what Redis would refuse).
  */
 export function createRateLimit(source: ContextSource, options: { memory?: MemoryStore } = {}): RateLimitFn {
   return async (identifier, limit, windowSeconds, callOptions) => {
@@ -81,29 +92,90 @@ export function createRateLimit(source: ContextSource, options: { memory?: Memor
       return { ...store.rateLimits.limit(args.identifier, args.limit, windowMs), limit: args.limit, reason: 'disabled' }
     }
 
+    const now = Date.now()
+    const bucket = Math.floor(now / windowMs)
+    const resetAt = (bucket + 1) * windowMs
+    const base = `${ctx.keys.rateLimitPrefix}:${args.windowSeconds}s:{${args.identifier}}`
+    const state = stateFor(ctx)
+    const blockedKey = `${base}|${args.limit}`
+    const blockedUntil = state.blocked.get(blockedKey)
+    if (blockedUntil !== undefined && now < blockedUntil) return { allowed: false, remaining: 0, resetAt, limit: args.limit }
+
     const policy = args.onFailure ?? ctx.config.rateLimitFailurePolicy
-    const unavailable = (cause: unknown): RateLimitResult => {
-      warnUnavailable(cause, policy)
-      return {
-        allowed: policy === 'open',
-        remaining: 0,
-        resetAt: (Math.floor(Date.now() / windowMs) + 1) * windowMs,
-        limit: args.limit,
-        reason: 'unavailable',
-      }
-    }
     try {
-      // The `{…}` hash tag keeps the script's two keys (current and previous bucket) in one cluster slot.
-      const res = await limiterFor(ctx, args.limit, args.windowSeconds).limit(`{${args.identifier}}`)
-      // @upstash/ratelimit answers success:true on its own timeout: that is our policy's call instead.
-      if (res.reason === 'timeout') return unavailable(new Error(`no answer within ${ctx.config.timeoutMs} ms`))
-      return { allowed: res.success, remaining: res.remaining, resetAt: res.reset, limit: args.limit }
+      const current = `${base}:${bucket}`
+      const previous = `${base}:${bucket - 1}`
+      const counted = await count(ctx.redis, state, current, previous, 2 * windowMs + 1000)
+      // The share of the previous bucket the sliding window still covers.
+      const weight = 1 - (now - bucket * windowMs) / windowMs
+      const carried = Math.floor(counted.previous * weight)
+      const total = carried + counted.current
+      if (total <= args.limit) return { allowed: true, remaining: args.limit - total, resetAt, limit: args.limit }
+      // Refused: give the unit back, and remember until when this identifier cannot be admitted.
+      await ctx.redis.decr(current).catch(() => {})
+      state.blocked.set(blockedKey, admissibleAgainAt(counted.previous, counted.current - 1, args.limit, bucket, windowMs))
+      return { allowed: false, remaining: 0, resetAt, limit: args.limit }
     } catch (err) {
-      if (isConnectionError(err)) return unavailable(err)
-      // A Redis error that is not an outage (wrong key type, script error) is a bug: fail loudly.
+      if (isConnectionError(err)) {
+        warnUnavailable(err, policy)
+        return { allowed: policy === 'open', remaining: 0, resetAt, limit: args.limit, reason: 'unavailable' }
+      }
+      // A Redis error that is not an outage (e.g. a key of another type) is a bug: fail loudly.
       throw redactError(err)
     }
   }
+}
+
+interface LimiterState {
+  /** Counter keys this instance has given an expiry. */
+  expiring: LRUCache<string, true>
+  /** Final counts of closed buckets. */
+  closed: LRUCache<string, number>
+  /** identifier+limit → epoch ms before which it is refused without asking Redis. */
+  blocked: LRUCache<string, number>
+}
+
+const states = new WeakMap<RedisContext, LimiterState>()
+
+function stateFor(ctx: RedisContext): LimiterState {
+  let state = states.get(ctx)
+  if (!state) {
+    state = { expiring: new LRUCache({ max: MAX_REMEMBERED }), closed: new LRUCache({ max: MAX_REMEMBERED }), blocked: new LRUCache({ max: MAX_REMEMBERED }) }
+    states.set(ctx, state)
+  }
+  return state
+}
+
+/**
+ * Counts one request in the current bucket and reads what the sliding window needs, in one round
+ * trip: INCR alone when this instance already knows the previous bucket and has set the counter's
+ * expiry; otherwise pipelined with PEXPIRE … NX and/or GET of the previous bucket.
+ */
+async function count(redis: Redis, state: LimiterState, current: string, previous: string, ttlMs: number): Promise<{ current: number; previous: number }> {
+  const knownPrevious = state.closed.get(previous)
+  const expiring = state.expiring.has(current)
+  if (knownPrevious !== undefined && expiring) return { current: await redis.incr(current), previous: knownPrevious }
+  const p = redis.pipeline().incr(current)
+  if (!expiring) p.pexpire(current, ttlMs, 'NX')
+  if (knownPrevious === undefined) p.get<string | number | null>(previous)
+  const replies = (await p.exec()) as unknown[]
+  const prev = knownPrevious ?? Number(replies[replies.length - 1] ?? 0)
+  state.expiring.set(current, true)
+  state.closed.set(previous, prev)
+  return { current: Number(replies[0]), previous: prev }
+}
+
+/**
+ * When a refused identifier can next be admitted: once carried + current < limit, i.e. when the
+ * previous bucket's weight has dropped enough, or at the next bucket, whichever comes first.
+ */
+function admissibleAgainAt(previous: number, current: number, limit: number, bucket: number, windowMs: number): number {
+  const start = bucket * windowMs
+  const nextBucket = start + windowMs
+  if (current >= limit || previous <= 0) return nextBucket
+  // floor(previous × (1 − e/W)) + current + 1 ≤ limit  ⇐  previous × (1 − e/W) ≤ limit − current − 1
+  const elapsed = windowMs * (1 - (limit - current - 1) / previous)
+  return Math.min(nextBucket, start + Math.max(0, Math.ceil(elapsed)))
 }
 
 function parseArgs(input: unknown): z.infer<typeof argsSchema> {
@@ -117,46 +189,6 @@ function parseArgs(input: unknown): z.infer<typeof argsSchema> {
 function describe(value: unknown): string {
   if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value)
   return typeof value === 'number' ? String(value) : typeof value
-}
-
-/** A Map that forgets its oldest entry beyond `max` (the ephemeral cache must be a Map instance). */
-class BoundedMap<K, V> extends Map<K, V> {
-  constructor(private readonly max: number) {
-    super()
-  }
-  override set(key: K, value: V): this {
-    if (!this.has(key) && this.size >= this.max) this.delete(this.keys().next().value as K)
-    return super.set(key, value)
-  }
-}
-
-const limiters = new WeakMap<RedisContext, Map<string, Ratelimit>>()
-
-/**
- * One Ratelimit per (context, limit, window), reused so its ephemeral cache of blocked identifiers
- * persists between calls. Counters are per (identifier, window): the key has the window, not the limit.
- */
-function limiterFor(ctx: RedisContext, limit: number, windowSeconds: number): Ratelimit {
-  let byPair = limiters.get(ctx)
-  if (!byPair) limiters.set(ctx, (byPair = new BoundedMap(MAX_LIMITERS)))
-  const pair = `${limit}/${windowSeconds}`
-  let limiter = byPair.get(pair)
-  if (!limiter) {
-    limiter = new Ratelimit({
-      redis: ctx.redis!,
-      limiter: Ratelimit.slidingWindow(limit, `${windowSeconds} s`),
-      prefix: `${ctx.keys.rateLimitPrefix}:${windowSeconds}s`,
-      analytics: false, // analytics would add commands to every call
-      enableTelemetry: !ctx.config.disableTelemetry,
-      // Remembers identifiers Redis refused until their bucket ends: those calls cost 0 commands.
-      // It never admits anything Redis would refuse, so exactness across instances is kept.
-      ephemeralCache: new BoundedMap<string, number>(MAX_BLOCKED_CACHED),
-      // Our bound on the call; its answer (success:true, reason 'timeout') is mapped to our policy above.
-      timeout: ctx.config.timeoutMs,
-    })
-    byPair.set(pair, limiter)
-  }
-  return limiter
 }
 
 let lastWarning = 0
