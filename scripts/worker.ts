@@ -2,9 +2,11 @@
  * The AI analysis worker (`npm run worker`): processes 'ai-analysis-queue' at least once (reserve →
  * mark RUNNING → analyse → store the result in the database → score → ack; failures retried with
  * backoff, then dead-lettered and the analysis marked FAILED). Redis and database settings come
- * from the environment (.env, .env.local…), like the app. Every minute it also marks FAILED the
+ * from the environment (.env, .env.local…), like the app. Every hour (and at start) it also marks FAILED the
  * analyses whose job reached the dead letters without a worker recording it (1 command).
- *   npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 10000] [--visibility-ms 300000]
+ * Cost when idle: one empty reserve (1 billed command) per --max-idle-ms (60 s: ~1 440 a day) plus
+ * the hourly dead-letter check; a job pushed to an idle worker starts within --max-idle-ms.
+ *   npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 60000] [--visibility-ms 300000]
  *                             [--grace-ms 30000] [--analysis-delay-ms 0]
  * SIGTERM/SIGINT: stop taking jobs, finish the current one (ack or fail), exit 0. If it takes longer
  * than --grace-ms, exit 1 without acking: the lease expires and the job is delivered again.
@@ -16,7 +18,7 @@ import { loadEnvConfig } from '@next/env'
 import { z } from 'zod'
 
 const usage =
-  'usage: npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 10000] [--visibility-ms 300000] [--grace-ms 30000] [--analysis-delay-ms 0]'
+  'usage: npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 60000] [--visibility-ms 300000] [--grace-ms 30000] [--analysis-delay-ms 0]'
 
 const number = (flag: string, min: number) =>
   z
@@ -82,7 +84,7 @@ async function main(): Promise<number> {
       (err: Error) => log('reconcile-error', { error: err.message }),
     )
   void reconcile()
-  const reconciler = setInterval(reconcile, 60_000)
+  const reconciler = setInterval(reconcile, 3_600_000)
   reconciler.unref()
   const graceMs = flags['grace-ms'] ?? 30_000
   const stop = (signal: string) => {

@@ -1,5 +1,5 @@
 /**
- * Queue cost and failure behaviour, on a private stack: commands are counted with MONITOR without
+ * Queue cost and failure behaviour, on a private stack: billed commands are counted without
  * other files' traffic, and the endpoint / redis-server are stopped for real.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -9,7 +9,7 @@ import { RedisDisabledError, RedisUnavailableError } from '@/lib/redis/errors'
 import { createQueue, type Queue } from '@/lib/redis/queue'
 import { startEndpoint } from '@/upstash-local'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
-import { commandsSent } from './commands-sent'
+import { billedCommands } from '../support/redis-direct'
 
 let stack: Stack
 let queue: Queue
@@ -26,42 +26,44 @@ afterAll(async () => {
   await stack?.stop()
 })
 
-describe('queue: Upstash commands per call (MONITOR, client-sent only)', () => {
-  it('every operation is a single EVALSHA once its script is loaded', async () => {
-    const name = 'cost'
-    const count = (fn: () => Promise<unknown>) => commandsSent(stack.env.REDIS_URL, fn)
-    const oneEvalsha = { total: 1, commands: ['evalsha'] }
+describe('queue: billed Upstash commands (a script = 1 + each command inside)', () => {
+  const billed = (fn: () => Promise<unknown>) => billedCommands(stack.env.REDIS_URL, fn).then((r) => r.total)
 
-    // The very first call of a script on a fresh server is EVALSHA → NOSCRIPT → EVAL (loads it), then 1.
-    expect(await count(() => queue.push(name, 'warm'))).toEqual({ total: 2, commands: ['evalsha', 'eval'] })
-    const warm = (await queue.reserve(name))!
-    await queue.extend(name, warm)
-    await queue.fail(name, warm, 'warm-up', { giveUp: true })
-    await queue.retryDead(name, warm.id)
-    await queue.deadLetters(name)
+  it('push → reserve → ack costs 8 per job; an empty reserve 1', async () => {
+    const name = 'cost'
+    // Load the scripts once (a script's first call on a server is EVALSHA → NOSCRIPT → EVAL).
+    await queue.push(name, 'warm')
     await queue.ack(name, (await queue.reserve(name))!)
-    await queue.pop(name)
-    await queue.length(name)
     await queue.stats(name)
 
-    expect(await count(() => queue.push(name, { to: 'client@example.com' }))).toEqual(oneEvalsha)
-    expect(await count(() => queue.push(name, 'later', { delayMs: 60_000 }))).toEqual(oneEvalsha)
-    expect(await count(() => queue.length(name))).toEqual(oneEvalsha)
-    expect(await count(() => queue.stats(name))).toEqual(oneEvalsha)
-    expect(await count(() => queue.pop(name))).toEqual(oneEvalsha)
-    expect(await count(() => queue.pop(name))).toEqual(oneEvalsha) // empty
-    expect(await count(() => queue.reserve(name))).toEqual(oneEvalsha) // empty
-
-    await queue.push(name, 'job')
+    expect(await billed(() => queue.reserve(name))).toBe(1) // empty: one ZRANGEBYSCORE
+    expect(await billed(() => queue.pop(name))).toBe(1)
+    expect(await billed(() => queue.push(name, { to: 'client@example.com' }))).toBe(2)
     let job: Awaited<ReturnType<Queue['reserve']>> = null
-    expect(await count(async () => (job = await queue.reserve(name)))).toEqual(oneEvalsha)
-    expect(await count(() => queue.extend(name, job!, 5_000))).toEqual(oneEvalsha)
-    expect(await count(() => queue.fail(name, job!, new Error('e')))).toEqual(oneEvalsha)
-    expect(await count(() => queue.deadLetters(name))).toEqual(oneEvalsha)
+    expect(await billed(async () => (job = await queue.reserve(name)))).toBe(4)
+    expect(await billed(() => queue.ack(name, job!))).toBe(2)
+    expect(await billed(() => queue.push(name, 'later', { delayMs: 60_000 }))).toBe(2)
+    expect(await billed(() => queue.stats(name))).toBe(3)
+  })
 
-    await queue.push(name, 'job 2')
-    const j2 = (await queue.reserve(name))!
-    expect(await count(() => queue.ack(name, j2))).toEqual(oneEvalsha)
+  it('100 jobs drained by 4 competing workers cost at most 9 each (8, plus what collisions waste)', async () => {
+    const name = 'cost-many'
+    await queue.push(name, 'warm')
+    await queue.ack(name, (await queue.reserve(name))!)
+    const total = await billed(async () => {
+      for (let i = 0; i < 100; i++) await queue.push(name, i)
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          for (;;) {
+            const job = await queue.reserve(name)
+            if (!job) return
+            await queue.ack(name, job)
+          }
+        }),
+      )
+    })
+    // Each worker's last, empty reserve costs 1; contention (two workers on one job) costs the loser a retry.
+    expect(total / 100).toBeLessThanOrEqual(9)
   })
 })
 

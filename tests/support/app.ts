@@ -74,13 +74,15 @@ export interface RunningApp {
 
 /**
  * Starts scripts/serve.ts (production mode) with `env` on a free port; resolves once it is ready.
- * The build is the one ensureBuilt made (NEXT_DIST_DIR, set for the whole run by the global setup).
+ * The build is ensureBuilt's (its folder goes to the server as NEXT_DIST_DIR).
  */
 export async function startApp(env: Record<string, string>): Promise<RunningApp> {
+  // Built on first use (app and page tests only), once per version of the sources, whichever worker gets there first.
+  const build = await ensureBuilt()
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts', '--port', String(port), '--hostname', '127.0.0.1'], {
     cwd: ROOT,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...env },
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...build, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

@@ -1,5 +1,4 @@
 import type { TestProject } from 'vitest/node'
-import { ensureBuilt } from './app'
 import { startStack, type Stack } from './stack'
 
 let stack: Stack | undefined
@@ -10,10 +9,8 @@ let stack: Stack | undefined
  * run with the install command (never a silent skip).
  */
 export async function setup(project: TestProject): Promise<void> {
-  // The app tests run the real production server: build it once per change of the sources.
-  const build = await ensureBuilt()
   stack = await startStack()
-  Object.assign(process.env, build, stack.env, { REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
+  Object.assign(process.env, stack.env, { REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
   project.provide('stack', stack.env)
 }
 

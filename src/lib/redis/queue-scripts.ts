@@ -1,229 +1,153 @@
 import type { Redis } from '@upstash/redis'
 
 /**
- * The queue's Lua scripts. Every queue operation is one of these, run with EVALSHA (1 command,
- * atomic on the server), so concurrent workers and instances never see a half-done move.
+ * The queue's layout and its few Lua scripts. Upstash bills a script 1 + every command it runs, so
+ * the hot path is built to run as few commands as possible: push is 2 plain commands, reserve 1
+ * plain check + a 3-command script, ack 2 plain commands (8 per job); an empty reserve is 1.
  *
- * KEYS, identical for every script (all in one hash slot, see queue.ts):
- *   1 waiting   LIST  job ids ready to run (LPUSH at the tail, RPOP at the head: FIFO)
- *   2 delayed   ZSET  job id -> time (ms) it becomes due (delayed pushes and retries)
- *   3 inflight  ZSET  job id -> lease deadline (ms)
- *   4 data      HASH  job id -> payload JSON, exactly as the caller's JSON (Lua never re-encodes it)
- *   5 meta      HASH  job id -> small cjson record {a attempts, m maxAttempts, b backoffMs,
- *                     x maxBackoffMs, c createdAt, t lease token, e last error, f failedAt}
- *   6 dead      LIST  job ids that ran out of attempts, newest first (data + meta kept)
- * Time comes from the server (TIME), so instances with skewed clocks agree on due dates and leases.
+ * KEYS (all tagged `{name}`: one cluster slot):
+ *   1 jobs  ZSET  job id → score (below): waiting, delayed, leased and dead jobs, one member each
+ *   2 data  HASH  job id → `<meta JSON>\n<payload JSON>` (the payload exactly as the caller's JSON;
+ *                 meta: m maxAttempts, b backoffMs, x maxBackoffMs, c createdAt, e last error,
+ *                 r the attempt that error belongs to, f failedAt)
+ *   3 dead  LIST  dead job ids, newest first (their data is kept)
+ *
+ * score = tick × 1000 + leased × 100 + attempts, an exact integer in a double:
+ *   tick: 100 µs since 2026-01-01 (the job is available from then: pushed at, due at, or lease deadline);
+ *   leased: 1 while a worker holds it; attempts: reserves so far (≤ 99); dead jobs: +inf.
+ * A job is ready when its score ≤ now's tick × 1000 + 999: waiting, due, or a lease that expired
+ * (then reclaimed by the next reserve). Times come from the callers' clocks (kept within ~1 s by NTP:
+ * a worker whose clock runs ahead takes expired leases back early by its skew).
  */
 const prelude = `
-local K_WAITING, K_DELAYED, K_INFLIGHT, K_DATA, K_META, K_DEAD = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local K_JOBS, K_DATA, K_DEAD = KEYS[1], KEYS[2], KEYS[3]
 
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Scores reach 1e15: Lua would print them as 1.2345678901234e+14, so numbers are formatted whole.
+local function int(n)
+  return string.format('%.0f', n)
 end
 
--- Moves a job to the dead-letter list and keeps that list bounded (oldest dead jobs are dropped).
-local function to_dead(id, meta, err, now, limit)
-  meta.t = nil
+local function split(rec)
+  local nl = string.find(rec, '\\n', 1, true)
+  return cjson.decode(string.sub(rec, 1, nl - 1)), string.sub(rec, nl + 1)
+end
+
+-- Moves a job to the dead letters (kept with its data), keeping that list bounded.
+local function to_dead(id, meta, payload, err, attempts, now_ms, limit)
   meta.e = err
-  meta.f = now
-  redis.call('HSET', K_META, id, cjson.encode(meta))
+  meta.r = attempts
+  meta.f = now_ms
+  redis.call('ZADD', K_JOBS, 'inf', id)
+  redis.call('HSET', K_DATA, id, cjson.encode(meta) .. '\\n' .. payload)
   redis.call('LPUSH', K_DEAD, id)
   while redis.call('LLEN', K_DEAD) > limit do
     local old = redis.call('RPOP', K_DEAD)
+    redis.call('ZREM', K_JOBS, old)
     redis.call('HDEL', K_DATA, old)
-    redis.call('HDEL', K_META, old)
   end
 end
-
--- Leases past their deadline belong to workers that died or stalled: the attempt counts, and the
--- job goes back to the head of the waiting list (or to the dead letters when it has no attempt left).
-local function reclaim(now, dead_limit)
-  local expired = redis.call('ZRANGEBYSCORE', K_INFLIGHT, '-inf', now, 'LIMIT', 0, 1000)
-  for _, id in ipairs(expired) do
-    redis.call('ZREM', K_INFLIGHT, id)
-    local raw = redis.call('HGET', K_META, id)
-    if raw then
-      local meta = cjson.decode(raw)
-      local err = 'lease expired after attempt ' .. meta.a .. ' (the worker did not ack in time)'
-      if meta.a >= meta.m then
-        to_dead(id, meta, err, now, dead_limit)
-      else
-        meta.t = nil
-        meta.e = err
-        redis.call('HSET', K_META, id, cjson.encode(meta))
-        redis.call('RPUSH', K_WAITING, id)
-      end
-    end
-  end
-end
-
--- Delayed jobs whose time has come join the tail of the waiting list, earliest first.
-local function promote(now)
-  local due = redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', now, 'LIMIT', 0, 1000)
-  for _, id in ipairs(due) do
-    redis.call('ZREM', K_DELAYED, id)
-    redis.call('LPUSH', K_WAITING, id)
-  end
-end
-`
-
-/** ARGV: id, payload, maxAttempts, backoffMs, maxBackoffMs, delayMs. Returns 1, or 0 when this id is already queued (a retried request). */
-const PUSH = `${prelude}
-local id = ARGV[1]
-if redis.call('HEXISTS', K_DATA, id) == 1 then return 0 end
-local now = now_ms()
-local delay = tonumber(ARGV[6])
-redis.call('HSET', K_DATA, id, ARGV[2])
-redis.call('HSET', K_META, id, cjson.encode({a = 0, m = tonumber(ARGV[3]), b = tonumber(ARGV[4]), x = tonumber(ARGV[5]), c = now}))
-if delay > 0 then
-  redis.call('ZADD', K_DELAYED, now + delay, id)
-else
-  redis.call('LPUSH', K_WAITING, id)
-end
-return 1
-`
-
-/** ARGV: deadLetterLimit. Removes the next job and returns its payload (at-most-once), or false. */
-const POP = `${prelude}
-local now = now_ms()
-reclaim(now, tonumber(ARGV[1]))
-promote(now)
-for _ = 1, 100 do
-  local id = redis.call('RPOP', K_WAITING)
-  if not id then return false end
-  local data = redis.call('HGET', K_DATA, id)
-  redis.call('HDEL', K_DATA, id)
-  redis.call('HDEL', K_META, id)
-  if data then return data end
-end
-return false
 `
 
 /**
- * ARGV: visibilityMs, leaseToken, deadLetterLimit.
- * Returns {id, payload, attempts, maxAttempts, leaseDeadline, createdAt, lastError|false, now} or false.
+ * ARGV: id, seenScore, leaseTickScore (lease deadline tick × 1000 + 100), nowMs, deadLetterLimit, pop ("1": remove instead of lease).
+ * Takes the job the caller saw ready, if nobody took it first. The check and the move are one
+ * ZINCRBY: only the caller whose increment lands on the expected score wins (a loser undoes its step).
+ * Returns {'ok', record, score} | {'taken'} | {'gone'} | {'dead'}.
  */
-const RESERVE = `${prelude}
-local now = now_ms()
-reclaim(now, tonumber(ARGV[3]))
-promote(now)
-for _ = 1, 100 do
-  local id = redis.call('RPOP', K_WAITING)
-  if not id then return false end
-  local data = redis.call('HGET', K_DATA, id)
-  local raw = redis.call('HGET', K_META, id)
-  if data and raw then
-    local meta = cjson.decode(raw)
-    meta.a = meta.a + 1
-    meta.t = ARGV[2]
-    local deadline = now + tonumber(ARGV[1])
-    redis.call('HSET', K_META, id, cjson.encode(meta))
-    redis.call('ZADD', K_INFLIGHT, deadline, id)
-    return {id, data, meta.a, meta.m, deadline, meta.c, meta.e or false, now}
-  end
-  -- an id without its record (should not happen): drop the remnants and try the next one
+const CLAIM = `${prelude}
+local id, seen = ARGV[1], tonumber(ARGV[2])
+local attempts = seen % 100
+local target = tonumber(ARGV[3]) + attempts + 1
+if ARGV[6] == '1' then
+  if redis.call('ZREM', K_JOBS, id) == 0 then return {'taken'} end
+  local rec = redis.call('HGET', K_DATA, id)
   redis.call('HDEL', K_DATA, id)
-  redis.call('HDEL', K_META, id)
+  if not rec then return {'gone'} end
+  return {'ok', rec, 0}
 end
-return false
+local got = tonumber(redis.call('ZINCRBY', K_JOBS, int(target - seen), id))
+if got ~= target then
+  if got == target - seen then redis.call('ZREM', K_JOBS, id) else redis.call('ZINCRBY', K_JOBS, int(seen - target), id) end
+  return {'taken'}
+end
+local rec = redis.call('HGET', K_DATA, id)
+if not rec then
+  redis.call('ZREM', K_JOBS, id)
+  return {'gone'}
+end
+local meta, payload = split(rec)
+if attempts >= meta.m then
+  -- Its lease expired on the last attempt: no attempt left.
+  to_dead(id, meta, payload, 'lease expired after attempt ' .. attempts .. ' (the worker did not ack in time)', attempts, tonumber(ARGV[4]), tonumber(ARGV[5]))
+  return {'dead'}
+end
+return {'ok', rec, int(target)}
 `
 
-/** Shared lease check: the job must be in flight under this very token (a reclaimed job's old token no longer matches). */
+/** Shared lease check: the job is still leased, at the attempt this lease is for. */
 const leaseCheck = `
-local id, token = ARGV[1], ARGV[2]
-local raw = redis.call('HGET', K_META, id)
-if not raw or not redis.call('ZSCORE', K_INFLIGHT, id) then return false end
-local meta = cjson.decode(raw)
-if meta.t ~= token then return false end
-`
-
-/** ARGV: id, token. Returns 1 when this lease completed the job, false when the lease was lost. */
-const ACK = `${prelude}${leaseCheck}
-redis.call('ZREM', K_INFLIGHT, id)
-redis.call('HDEL', K_DATA, id)
-redis.call('HDEL', K_META, id)
-return 1
+local id, attempt = ARGV[1], tonumber(ARGV[2])
+local score = tonumber(redis.call('ZSCORE', K_JOBS, id))
+if not score or score == math.huge or score % 100 ~= attempt or math.floor(score / 100) % 10 ~= 1 then return false end
 `
 
 /**
- * ARGV: id, token, error, deadLetterLimit, giveUp ('1' = dead-letter now).
- * Returns {'retry', attempts, dueAt, delayMs} | {'dead', attempts} | false (lease lost).
+ * ARGV: id, attempt, error, deadLetterLimit, giveUp ('1'), nowTick, nowMs.
+ * Returns {'retry', attempts, dueAtMs, delayMs} | {'dead', attempts} | false (lease lost).
  */
 const FAIL = `${prelude}${leaseCheck}
-local now = now_ms()
-redis.call('ZREM', K_INFLIGHT, id)
-if meta.a >= meta.m or ARGV[5] == '1' then
-  to_dead(id, meta, ARGV[3], now, tonumber(ARGV[4]))
-  return {'dead', meta.a}
+local meta, payload = split(redis.call('HGET', K_DATA, id))
+if attempt >= meta.m or ARGV[5] == '1' then
+  to_dead(id, meta, payload, ARGV[3], attempt, tonumber(ARGV[7]), tonumber(ARGV[4]))
+  return {'dead', attempt}
 end
-local delay = math.floor(math.min(meta.b * 2 ^ (meta.a - 1), meta.x))
-meta.t = nil
+local delay = math.floor(math.min(meta.b * 2 ^ (attempt - 1), meta.x))
 meta.e = ARGV[3]
-redis.call('HSET', K_META, id, cjson.encode(meta))
-redis.call('ZADD', K_DELAYED, now + delay, id)
-return {'retry', meta.a, now + delay, delay}
+meta.r = attempt
+redis.call('HSET', K_DATA, id, cjson.encode(meta) .. '\\n' .. payload)
+redis.call('ZADD', K_JOBS, int((tonumber(ARGV[6]) + delay * 10) * 1000 + attempt), id)
+return {'retry', attempt, int(tonumber(ARGV[7]) + delay), delay}
 `
 
-/** ARGV: id, token, visibilityMs. Pushes the lease deadline out (a heartbeat); returns the new deadline or false. */
+/** ARGV: id, attempt, leaseTick. A heartbeat: moves the lease deadline; 1, or false when the lease was lost. */
 const EXTEND = `${prelude}${leaseCheck}
-local deadline = now_ms() + tonumber(ARGV[3])
-redis.call('ZADD', K_INFLIGHT, 'XX', deadline, id)
-return deadline
+redis.call('ZADD', K_JOBS, 'XX', int(tonumber(ARGV[3]) * 1000 + 100 + attempt), id)
+return 1
 `
 
-/** No ARGV. Jobs ready now: waiting plus delayed ones already due (what pop/reserve would find). Read-only. */
-const LENGTH = `${prelude}
-return redis.call('LLEN', K_WAITING) + redis.call('ZCOUNT', K_DELAYED, '-inf', now_ms())
-`
-
-/** No ARGV. {waiting (incl. due delayed), inFlight, delayed (not yet due), dead}. Read-only. */
+/** ARGV: readyMax (now's tick × 1000 + 999). {waiting, inFlight, delayed, dead}. Read-only; O(jobs not dead). */
 const STATS = `${prelude}
-local now = now_ms()
-local due = redis.call('ZCOUNT', K_DELAYED, '-inf', now)
-return {redis.call('LLEN', K_WAITING) + due, redis.call('ZCARD', K_INFLIGHT), redis.call('ZCARD', K_DELAYED) - due, redis.call('LLEN', K_DEAD)}
-`
-
-/** ARGV: limit. The newest dead jobs: a flat list of id, payload, meta JSON. Read-only. */
-const LIST_DEAD = `${prelude}
-local out = {}
-for _, id in ipairs(redis.call('LRANGE', K_DEAD, 0, tonumber(ARGV[1]) - 1)) do
-  table.insert(out, id)
-  table.insert(out, redis.call('HGET', K_DATA, id) or false)
-  table.insert(out, redis.call('HGET', K_META, id) or false)
+local ready_max = tonumber(ARGV[1])
+local waiting, inflight, delayed = 0, 0, 0
+local all = redis.call('ZRANGEBYSCORE', K_JOBS, '-inf', '(inf', 'WITHSCORES')
+for i = 2, #all, 2 do
+  local s = tonumber(all[i])
+  if math.floor(s / 100) % 10 == 1 then inflight = inflight + 1
+  elseif s <= ready_max then waiting = waiting + 1
+  else delayed = delayed + 1 end
 end
-return out
+return {waiting, inflight, delayed, redis.call('LLEN', K_DEAD)}
 `
 
-/** ARGV: id. Moves a dead job back to waiting with a fresh set of attempts; 1, or 0 when it is not dead. */
+/** ARGV: id, nowTick. Puts a dead job back, waiting, with a fresh set of attempts; 1, or 0 when it is not dead. */
 const RETRY_DEAD = `${prelude}
 local id = ARGV[1]
 if redis.call('LREM', K_DEAD, 1, id) == 0 then return 0 end
-local raw = redis.call('HGET', K_META, id)
-if not raw then
-  redis.call('HDEL', K_DATA, id)
+local rec = redis.call('HGET', K_DATA, id)
+if not rec then
+  redis.call('ZREM', K_JOBS, id)
   return 0
 end
-local meta = cjson.decode(raw)
-meta.a = 0
+local meta, payload = split(rec)
 meta.f = nil
-redis.call('HSET', K_META, id, cjson.encode(meta))
-redis.call('LPUSH', K_WAITING, id)
+meta.r = nil
+meta.e = nil
+redis.call('HSET', K_DATA, id, cjson.encode(meta) .. '\\n' .. payload)
+redis.call('ZADD', K_JOBS, int(tonumber(ARGV[2]) * 1000), id)
 return 1
 `
 
-const sources = {
-  push: PUSH,
-  pop: POP,
-  reserve: RESERVE,
-  ack: ACK,
-  fail: FAIL,
-  extend: EXTEND,
-  length: LENGTH,
-  stats: STATS,
-  listDead: LIST_DEAD,
-  retryDead: RETRY_DEAD,
-} as const
+const sources = { claim: CLAIM, fail: FAIL, extend: EXTEND, stats: STATS, retryDead: RETRY_DEAD } as const
 
 export type QueueScriptName = keyof typeof sources
 
@@ -240,4 +164,29 @@ export function queueScripts(redis: Redis): QueueScripts {
     perClient.set(redis, scripts)
   }
   return scripts
+}
+
+/** 2026-01-01T00:00:00Z: ticks count from here so that scores stay exact integers for decades. */
+const EPOCH_MS = Date.UTC(2026, 0, 1)
+let lastTick = 0
+
+/** Now, in 100 µs ticks since EPOCH_MS; never goes backwards within a process (FIFO for its pushes). */
+export function nowTick(): number {
+  const t = Math.floor(((performance.timeOrigin + performance.now()) - EPOCH_MS) * 10)
+  lastTick = Math.max(lastTick, t)
+  return lastTick
+}
+
+/** A tick back to epoch milliseconds. */
+export const tickToMs = (tick: number): number => EPOCH_MS + tick / 10
+
+/** The score of a job available at `tick` (not leased) after `attempts` attempts. */
+export const readyScore = (tick: number, attempts = 0): number => tick * 1000 + attempts
+
+/** The highest score of a job ready at `tick`. */
+export const readyMax = (tick: number): number => tick * 1000 + 999
+
+/** Parts of a score. */
+export function parseScore(score: number): { tick: number; leased: boolean; attempts: number } {
+  return { tick: Math.floor(score / 1000), leased: Math.floor(score / 100) % 10 === 1, attempts: score % 100 }
 }

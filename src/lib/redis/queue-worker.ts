@@ -72,7 +72,11 @@ export interface WorkerOptions extends ProcessOptions {
   signal: AbortSignal
   /** First wait after an empty poll; doubles while the queue stays empty… */
   minIdleMs?: number
-  /** …up to this. An idle worker costs one command per wait, so this bounds the idle cost. */
+  /**
+   * …up to this (default 60 s). An idle worker costs one billed command per wait (an empty reserve),
+   * so this bounds the idle cost: 60 s ≈ 1 440 commands a day; the price is that a job pushed to an
+   * idle worker waits up to this long, while a busy one polls every minIdleMs.
+   */
   maxIdleMs?: number
   /** Every step's outcome (logging, metrics). */
   onOutcome?: (outcome: JobOutcome<unknown>) => void
@@ -83,7 +87,7 @@ export interface WorkerOptions extends ProcessOptions {
 /** Polls `name` until `signal` aborts, running `handler` on each job (see processNext). */
 export async function runWorker<T>(queue: Queue, name: string, handler: JobHandler<T>, options: WorkerOptions): Promise<void> {
   const minIdle = options.minIdleMs ?? 250
-  const maxIdle = options.maxIdleMs ?? 10_000
+  const maxIdle = options.maxIdleMs ?? 60_000
   let idle = minIdle
   while (!options.signal.aborted) {
     let outcome: JobOutcome<T>

@@ -1,8 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
+import type { Redis } from '@upstash/redis'
 import { z } from 'zod'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
 import { parseInput } from './helper-input'
-import { queueScripts, type QueueScriptName } from './queue-scripts'
+import { nowTick, parseScore, queueScripts, readyMax, readyScore, tickToMs } from './queue-scripts'
 import { withRedis } from './run'
 import { decodeJson, encodeJson } from './serialize'
 
@@ -11,39 +12,44 @@ import { decodeJson, encodeJson } from './serialize'
  *  - the seed's `push` / `pop` / `length` (FIFO; `pop` removes the job: at-most-once), and
  *  - at-least-once processing for workers: `reserve` leases the next job for a visibility timeout,
  *    `ack` completes it, `fail` retries it with exponential backoff and dead-letters it after
- *    `maxAttempts`; a lease that expires (the worker died) is reclaimed by the next reserve/pop.
- * Every call is one Lua script (EVALSHA: 1 command, atomic). Failure: Redis unreachable →
+ *    `maxAttempts`; a lease that expires (the worker died) is taken back by the next reserve.
+ * Billed Upstash commands (a script = 1 + each command inside): push 2, reserve 4 (1 on an empty
+ * queue), ack 2: 8 per job. Layout and scores: queue-scripts.ts. Failure: Redis unreachable →
  * RedisUnavailableError, REDIS_ENABLED=false → RedisDisabledError; a job is never silently dropped.
  */
 export interface Queue {
-  /** Appends a job (or schedules it `delayMs` later); returns its id. 1 command. */
+  /** Appends a job (or schedules it `delayMs` later); returns its id. 2 commands, one round trip. */
   push<T>(name: string, data: T, options?: PushOptions): Promise<string>
   /**
-   * Removes and returns the oldest ready job, or null when there is none. 1 command.
+   * Removes and returns the oldest ready job, or null when there is none. 1 command when empty, else 5.
    * At-most-once: a process that dies after pop loses the job. Workers should use reserve/ack.
    */
   pop<T = unknown>(name: string): Promise<T | null>
-  /** Jobs ready to be taken now (waiting + delayed ones already due). 1 command. */
+  /** Jobs ready to be taken now (waiting + delayed ones already due). 3 commands (the stats script). */
   length(name: string): Promise<number>
-  /** Leases the oldest ready job for `visibilityTimeoutMs`, or null when there is none. 1 command. */
+  /** Leases the oldest ready job for `visibilityTimeoutMs`, or null when there is none. 1 command when empty, else 4. */
   reserve<T = unknown>(name: string, options?: ReserveOptions): Promise<ReservedJob<T> | null>
-  /** Completes a reserved job. false when the lease was lost (expired and reclaimed): the job is not yours anymore. 1 command. */
+  /**
+   * Completes a reserved job: 2 commands, one round trip. false when there was nothing left to
+   * complete (another worker already completed it after this lease expired). A late ack of an
+   * expired lease still completes the job: its work was done.
+   */
   ack(name: string, job: Lease): Promise<boolean>
-  /** Reports a failed attempt: retried after a backoff, or dead-lettered when out of attempts (or `giveUp`). 1 command. */
+  /** Reports a failed attempt: retried after a backoff, or dead-lettered when out of attempts (or `giveUp`). 4-8 commands (a script). */
   fail(name: string, job: Lease, error?: unknown, options?: { giveUp?: boolean }): Promise<FailResult>
-  /** Heartbeat for long jobs: pushes the lease deadline `visibilityTimeoutMs` from now. null when the lease was lost. 1 command. */
+  /** Heartbeat for long jobs: pushes the lease deadline `visibilityTimeoutMs` from now. null when the lease was lost. 3 commands. */
   extend(name: string, job: Lease, visibilityTimeoutMs?: number): Promise<number | null>
-  /** Counts by state. 1 command. */
+  /** Counts by state. 3 commands (reads every job's score inside the script). */
   stats(name: string): Promise<QueueStats>
-  /** The newest dead-lettered jobs, with their last error and attempts. 1 command. */
+  /** The newest dead-lettered jobs, with their last error and attempts. 2 commands. */
   deadLetters<T = unknown>(name: string, limit?: number): Promise<DeadJob<T>[]>
-  /** Puts a dead job back in the waiting list with a fresh set of attempts; false when it is not dead. 1 command. */
+  /** Puts a dead job back in the waiting list with a fresh set of attempts; false when it is not dead. A script, 5 commands. */
   retryDead(name: string, id: string): Promise<boolean>
 }
 
 /** Per-queue behaviour; defaults in DEFAULT_QUEUE_OPTIONS. */
 export interface QueueSettings {
-  /** Attempts before a job is dead-lettered (a reserve counts as an attempt). */
+  /** Attempts before a job is dead-lettered (a reserve counts as an attempt); at most 99. */
   maxAttempts: number
   /** Backoff before retry n is backoffMs × 2^(n-1)… */
   backoffMs: number
@@ -82,6 +88,7 @@ export interface ReserveOptions {
 /** What ack/fail/extend need: the job id and the token of this particular lease. */
 export interface Lease {
   id: string
+  /** Which attempt this lease is for: a lease taken back and given to another worker has another. */
   leaseToken: string
 }
 
@@ -142,7 +149,7 @@ const DAY = 24 * 3600_000
 
 const settingsSchema = z
   .object({
-    maxAttempts: positive(1_000),
+    maxAttempts: positive(99),
     backoffMs: ms(DAY),
     maxBackoffMs: ms(7 * DAY),
     maxPayloadBytes: positive(10 * 1024 * 1024),
@@ -154,7 +161,7 @@ const optionsSchema = settingsSchema.partial().extend({ queues: z.record(z.strin
 const pushOptionsSchema = z
   .object({
     jobId: z.string().regex(/^[A-Za-z0-9:_.-]{1,128}$/, 'expected 1-128 letters, digits, ":", "_", "." or "-"').optional(),
-    delayMs: ms(365 * DAY).optional(), maxAttempts: positive(1_000).optional(), backoffMs: ms(DAY).optional() })
+    delayMs: ms(365 * DAY).optional(), maxAttempts: positive(99).optional(), backoffMs: ms(DAY).optional() })
   .strict()
 const reserveOptionsSchema = z.object({ visibilityTimeoutMs: positive(DAY).optional() }).strict()
 
@@ -165,22 +172,62 @@ const queueNameSchema = z
 
 const leaseSchema = z.object({ id: z.string().min(1, 'must not be empty'), leaseToken: z.string().min(1, 'must not be empty') }, { error: 'expected the job returned by reserve()' })
 
+/** Ready jobs read per reserve, to spread concurrent workers over them. */
+const CANDIDATES = 8
+
 /** The queue's keys, all tagged `{name}` so they share one cluster slot (see queue-scripts.ts for each one's role). */
-const KEY_PARTS = ['waiting', 'delayed', 'inflight', 'data', 'meta', 'dead'] as const
+const KEY_PARTS = ['jobs', 'data', 'dead'] as const
 
 export function createQueue(source: ContextSource, options: QueueOptions = {}): Queue {
   const { queues: perQueue = {}, ...base } = parseInput(optionsSchema, options, 'queue options')
   const settingsFor = (name: string): QueueSettings => ({ ...DEFAULT_QUEUE_OPTIONS, ...base, ...perQueue[name] })
+  /** Queue name → until when reserves here spread over the candidates (another worker took one first). */
+  const contended = new Map<string, number>()
 
-  /** Validates the name, then runs one script against the queue's keys. */
-  async function run(op: string, script: QueueScriptName, name: string, args: (string | number)[]): Promise<unknown> {
+  /** Validates the name, then runs `fn` with the client and the queue's keys. */
+  async function run<T>(op: string, name: string, fn: (redis: Redis, keys: QueueKeys) => Promise<T>): Promise<T> {
     const ctx: RedisContext = resolveContext(source)
     parseInput(queueNameSchema, name, `queue.${op}: name`)
-    const keys = [...ctx.keys.slotKeys('queue', name, KEY_PARTS)]
-    return withRedis(ctx, `queue.${op}`, (redis) => queueScripts(redis)[script].exec(keys, args.map(String)))
+    const [jobs, data, dead] = ctx.keys.slotKeys('queue', name, KEY_PARTS)
+    return withRedis(ctx, `queue.${op}`, (redis) => fn(redis, { jobs, data, dead, all: [jobs, data, dead] }))
+  }
+
+  /**
+   * The oldest ready job taken by this caller: one plain ZRANGEBYSCORE finds a candidate (all an
+   * empty queue costs), then the claim script takes it unless another worker was faster (retry).
+   */
+  async function take(op: string, name: string, pop: boolean, visibilityTimeoutMs: number): Promise<{ id: string; record: string; score: number } | null> {
+    const s = settingsFor(name)
+    return run(op, name, async (redis, k) => {
+      for (let round = 0; round < 20; round++) {
+        const tick = nowTick()
+        // A few of the oldest ready jobs: the first is tried first (FIFO); when another worker takes
+        // it first, the next try picks another candidate at random instead of reading again.
+        const flat = (await redis.zrange(k.jobs, '-inf', readyMax(tick), { byScore: true, offset: 0, count: CANDIDATES, withScores: true })) as (string | number)[]
+        const candidates: [string, string][] = []
+        for (let i = 0; i + 1 < flat.length; i += 2) candidates.push([String(flat[i]), String(flat[i + 1])])
+        if (candidates.length === 0) return null
+        // While workers of this process have been colliding, even the first try is random.
+        const spread = (contended.get(name) ?? 0) > Date.now()
+        for (let tries = 0; candidates.length > 0 && tries < CANDIDATES; tries++) {
+          const [id, score] = candidates.splice(tries === 0 && !spread ? 0 : Math.floor(Math.random() * candidates.length), 1)[0]!
+          const leaseTick = tick + visibilityTimeoutMs * 10
+          const reply = (await queueScripts(redis).claim.exec(k.all, [id, score, String(leaseTick * 1000 + 100), String(Date.now()), String(s.deadLetterLimit), pop ? '1' : '0'])) as [string, string?, string?]
+          if (reply[0] === 'ok') return { id, record: reply[1]!, score: Number(reply[2]) }
+          // 'taken' (another worker won), 'gone', 'dead' (its lease expired on the last attempt): try another.
+          if (reply[0] === 'taken') contended.set(name, Date.now() + 1000)
+        }
+      }
+      return null
+    })
   }
 
   const checkName = (op: string, name: string) => parseInput(queueNameSchema, name, `queue.${op}: name`)
+
+  async function stats(name: string): Promise<QueueStats> {
+    const [waiting, inFlight, delayed, dead] = (await run('stats', name, (redis, k) => queueScripts(redis).stats.exec(k.all, [String(readyMax(nowTick()))]))) as number[]
+    return { waiting: Number(waiting), inFlight: Number(inFlight), delayed: Number(delayed), dead: Number(dead) }
+  }
 
   return {
     async push(name, data, pushOptions = {}) {
@@ -190,57 +237,62 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
       const payload = encodeJson(data, 'queue.push: data', s.maxPayloadBytes)
       // The id is known before the call, so a push retried after a lost answer is recognised and not queued twice.
       const id = opts.jobId ?? randomUUID()
-      await run('push', 'push', name, [id, payload, opts.maxAttempts ?? s.maxAttempts, opts.backoffMs ?? s.backoffMs, s.maxBackoffMs, opts.delayMs ?? 0])
+      const meta = { m: opts.maxAttempts ?? s.maxAttempts, b: opts.backoffMs ?? s.backoffMs, x: s.maxBackoffMs, c: Date.now() }
+      const score = readyScore(nowTick() + (opts.delayMs ?? 0) * 10)
+      // Both are no-ops for an id already queued (waiting, delayed, leased or dead); the data first, so
+      // a reserve never sees an id without it. If only the first lands, a retried push adds the second.
+      await run('push', name, (redis, k) =>
+        redis.pipeline().hsetnx(k.data, id, `${JSON.stringify(meta)}\n${payload}`).zadd(k.jobs, { nx: true }, { score, member: id }).exec(),
+      )
       return id
     },
 
     async pop<T>(name: string) {
-      const raw = await run('pop', 'pop', name, [settingsFor(name).deadLetterLimit])
-      return raw === null || raw === undefined ? null : decodeJson<T>(raw)
+      const taken = await take('pop', name, true, 0)
+      return taken ? (decodeJson<T>(splitRecord(taken.record).payload) as T) : null
     },
 
     async length(name) {
-      return Number(await run('length', 'length', name, []))
+      return (await stats(name)).waiting
     },
 
     async reserve<T>(name: string, reserveOptions: ReserveOptions = {}) {
       checkName('reserve', name)
       const opts = parseInput(reserveOptionsSchema, reserveOptions, 'queue.reserve: options')
-      const s = settingsFor(name)
-      const leaseToken = randomBytes(16).toString('base64url')
-      const visibilityTimeoutMs = opts.visibilityTimeoutMs ?? s.visibilityTimeoutMs
-      const reply = (await run('reserve', 'reserve', name, [visibilityTimeoutMs, leaseToken, s.deadLetterLimit])) as
-        | [string, string, number, number, number, number, string | null, number]
-        | null
-      if (!reply) return null
-      const [id, payload, attempts, maxAttempts, leaseExpiresAt, createdAt, lastError] = reply
+      const visibilityTimeoutMs = opts.visibilityTimeoutMs ?? settingsFor(name).visibilityTimeoutMs
+      const taken = await take('reserve', name, false, visibilityTimeoutMs)
+      if (!taken) return null
+      const { meta, payload } = splitRecord(taken.record)
+      const { tick, attempts } = parseScore(taken.score)
       return {
         queue: name,
-        id: String(id),
-        leaseToken,
+        id: taken.id,
+        leaseToken: String(attempts),
         data: decodeJson<T>(payload) as T,
-        attempts: Number(attempts),
-        maxAttempts: Number(maxAttempts),
-        leaseExpiresAt: Number(leaseExpiresAt),
+        attempts,
+        maxAttempts: meta.m,
+        leaseExpiresAt: tickToMs(tick),
         visibilityTimeoutMs,
-        createdAt: Number(createdAt),
-        lastError: lastError ?? null,
+        createdAt: meta.c,
+        // An attempt that left no error of its own ended by its lease expiring.
+        lastError: attempts <= 1 ? null : meta.r === attempts - 1 ? (meta.e ?? null) : `lease expired after attempt ${attempts - 1} (the worker did not ack in time)`,
       }
     },
 
     async ack(name, job) {
       checkName('ack', name)
       const lease = parseInput(leaseSchema, job, 'queue.ack: job')
-      return (await run('ack', 'ack', name, [lease.id, lease.leaseToken])) === 1
+      const [removed] = (await run('ack', name, (redis, k) => redis.pipeline().zrem(k.jobs, lease.id).hdel(k.data, lease.id).exec())) as [number, number]
+      return removed === 1
     },
 
     async fail(name, job, error, failOptions = {}) {
       checkName('fail', name)
       const lease = parseInput(leaseSchema, job, 'queue.fail: job')
       const s = settingsFor(name)
-      const reply = (await run('fail', 'fail', name, [lease.id, lease.leaseToken, describeError(error), s.deadLetterLimit, failOptions.giveUp ? '1' : '0'])) as
-        | [string, number, number?, number?]
-        | null
+      const reply = (await run('fail', name, (redis, k) =>
+        queueScripts(redis).fail.exec(k.all, [lease.id, lease.leaseToken, describeError(error), String(s.deadLetterLimit), failOptions.giveUp ? '1' : '0', String(nowTick()), String(Date.now())]),
+      )) as [string, number, string?, number?] | null
       if (!reply) return { status: 'stale' }
       const [status, attempts, retryAt, delayMs] = reply
       if (status === 'dead') return { status: 'dead', attempts: Number(attempts) }
@@ -251,40 +303,61 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
       checkName('extend', name)
       const lease = parseInput(leaseSchema, job, 'queue.extend: job')
       const vis = parseInput(positive(DAY).optional(), visibilityTimeoutMs, 'queue.extend: visibilityTimeoutMs') ?? settingsFor(name).visibilityTimeoutMs
-      const deadline = await run('extend', 'extend', name, [lease.id, lease.leaseToken, vis])
-      return deadline === null || deadline === undefined ? null : Number(deadline)
+      const leaseTick = nowTick() + vis * 10
+      const ok = await run('extend', name, (redis, k) => queueScripts(redis).extend.exec(k.all, [lease.id, lease.leaseToken, String(leaseTick)]))
+      return ok === 1 ? tickToMs(leaseTick) : null
     },
 
-    async stats(name) {
-      const [waiting, inFlight, delayed, dead] = (await run('stats', 'stats', name, [])) as number[]
-      return { waiting: Number(waiting), inFlight: Number(inFlight), delayed: Number(delayed), dead: Number(dead) }
-    },
+    stats,
 
     async deadLetters<T>(name: string, limit = 50) {
       checkName('deadLetters', name)
       parseInput(positive(10_000), limit, 'queue.deadLetters: limit')
-      const flat = (await run('deadLetters', 'listDead', name, [limit])) as (string | null)[]
-      const out: DeadJob<T>[] = []
-      for (let i = 0; i + 2 < flat.length; i += 3) {
-        const meta = decodeJson<{ a?: number; e?: string; f?: number; c?: number }>(flat[i + 2]) ?? {}
-        out.push({
-          id: String(flat[i]),
-          data: decodeJson<T>(flat[i + 1]) as T,
-          attempts: meta.a ?? 0,
-          error: meta.e ?? null,
-          failedAt: meta.f ?? null,
-          createdAt: meta.c ?? null,
-        })
-      }
-      return out
+      return run('deadLetters', name, async (redis, k) => {
+        const ids = await redis.lrange(k.dead, 0, limit - 1)
+        if (ids.length === 0) return []
+        // Without automatic deserialisation the client answers HMGET as an array, in the order asked.
+        const records = ((await redis.hmget(k.data, ...ids)) ?? []) as unknown as (string | null)[] | Record<string, string | null>
+        const out: DeadJob<T>[] = []
+        for (const [i, id] of ids.entries()) {
+          const rec = Array.isArray(records) ? records[i] : records[id]
+          if (typeof rec !== 'string') continue
+          const { meta, payload } = splitRecord(rec)
+          out.push({ id, data: decodeJson<T>(payload) as T, attempts: meta.r ?? 0, error: meta.e ?? null, failedAt: meta.f ?? null, createdAt: meta.c ?? null })
+        }
+        return out
+      })
     },
 
     async retryDead(name, id) {
       checkName('retryDead', name)
       parseInput(z.string().min(1, 'must not be empty'), id, 'queue.retryDead: id')
-      return (await run('retryDead', 'retryDead', name, [id])) === 1
+      return (await run('retryDead', name, (redis, k) => queueScripts(redis).retryDead.exec(k.all, [id, String(nowTick())]))) === 1
     },
   }
+}
+
+interface QueueKeys {
+  jobs: string
+  data: string
+  dead: string
+  all: string[]
+}
+
+interface JobMeta {
+  m: number
+  b: number
+  x: number
+  c: number
+  e?: string
+  r?: number
+  f?: number
+}
+
+/** A stored record: the meta JSON line, then the payload exactly as pushed. */
+function splitRecord(record: string): { meta: JobMeta; payload: string } {
+  const nl = record.indexOf('\n')
+  return { meta: JSON.parse(record.slice(0, nl)) as JobMeta, payload: record.slice(nl + 1) }
 }
 
 /** A short, single-line description of why an attempt failed (kept with the job for diagnosis). */
