@@ -7,6 +7,22 @@ const nextConfig: NextConfig = {
   distDir: process.env.NEXT_DIST_DIR || '.next',
   // The build type-checks the app only (src/); `npm run typecheck` checks everything, tests and scripts included.
   typescript: { tsconfigPath: 'tsconfig.next.json' },
+  poweredByHeader: false,
+  async headers() {
+    return [
+      {
+        source: '/:path*',
+        headers: [
+          // No MIME sniffing, no framing (clickjacking), no referrer beyond the origin.
+          { key: 'X-Content-Type-Options', value: 'nosniff' },
+          { key: 'X-Frame-Options', value: 'DENY' },
+          { key: 'Content-Security-Policy', value: "frame-ancestors 'none'" },
+          { key: 'Referrer-Policy', value: 'strict-origin-when-cross-origin' },
+          ...(process.env.NODE_ENV === 'production' ? [{ key: 'Strict-Transport-Security', value: 'max-age=31536000; includeSubDomains' }] : []),
+        ],
+      },
+    ]
+  },
 }
 
 export default nextConfig

@@ -15,8 +15,13 @@ import { RedisUnavailableError, session, type RateLimitResult } from '@/lib/upst
  *    (1 command). Both commands go in one round trip when this instance has seen the session before.
  */
 
-/** Paths without a rate limit. */
-const UNLIMITED = new Set(['/api/health'])
+/**
+ * Paths without the API rate limit: the health check (monitors poll it), and login, which has
+ * stricter limits of its own (per e-mail and address, failing closed).
+ */
+const UNLIMITED = new Set(['/api/health', '/api/auth/login'])
+/** Paths that never look at the session: the health check answers even when the session store cannot. */
+const ANONYMOUS = new Set(['/api/health'])
 
 /**
  * session id → user id, for sessions this instance has resolved: lets the user's rate-limit
@@ -45,7 +50,7 @@ async function resolve(request: NextRequest): Promise<Response> {
   const headers = new Headers(request.headers)
   headers.delete(IDENTITY_HEADER)
   const cookieName = sessionCookieName(config.production)
-  const sessionId = request.cookies.get(cookieName)?.value
+  const sessionId = ANONYMOUS.has(pathname) ? undefined : request.cookies.get(cookieName)?.value
   const limited = isApi && !UNLIMITED.has(pathname)
   const { limit, windowSeconds } = config.apiRateLimit
   const rateLimit = (who: string) => session.rateLimit(`api:${who}`, limit, windowSeconds)

@@ -29,7 +29,8 @@ const envSchema = z.object({
   SESSION_TTL_SECONDS: int('SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
   RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 100, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, YEAR),
-  LOGIN_MAX_PER_EMAIL: int('LOGIN_MAX_PER_EMAIL', 5, 1, 10_000),
+  LOGIN_MAX_PER_EMAIL: int('LOGIN_MAX_PER_EMAIL', 50, 1, 100_000),
+  LOGIN_MAX_PER_EMAIL_AND_ADDRESS: int('LOGIN_MAX_PER_EMAIL_AND_ADDRESS', 10, 1, 10_000),
   LOGIN_MAX_PER_ADDRESS: int('LOGIN_MAX_PER_ADDRESS', 20, 1, 100_000),
   LOGIN_WINDOW_SECONDS: int('LOGIN_WINDOW_SECONDS', 900, 1, YEAR),
   TRUSTED_PROXY_HOPS: int('TRUSTED_PROXY_HOPS', 0, 0, 10),
@@ -55,8 +56,12 @@ export interface AppConfig {
   sessionTtlSeconds: number
   /** The API budget per caller (user id when logged in, else client address). */
   apiRateLimit: { limit: number; windowSeconds: number }
-  /** Login attempts allowed per e-mail and per client address in `windowSeconds`. */
-  loginRateLimit: { perEmail: number; perAddress: number; windowSeconds: number }
+  /**
+   * Login attempts allowed in `windowSeconds`: per e-mail from one address (a guesser), per address
+   * (one guesser, many e-mails) and per e-mail from all addresses (many guessers, one account; set
+   * higher, since anyone can spend it and lock the account's owner out until the window ends).
+   */
+  loginRateLimit: { perEmailAndAddress: number; perEmail: number; perAddress: number; windowSeconds: number }
   /**
    * Where the client address comes from. 'platform': the host (Vercel) overwrites X-Forwarded-For,
    * its first hop is the client. 'server': scripts/serve.ts resolved it from the socket and
@@ -87,7 +92,12 @@ export function parseAppConfig(env: Record<string, string | undefined> = process
     production: e.NODE_ENV === 'production',
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     apiRateLimit: { limit: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
-    loginRateLimit: { perEmail: e.LOGIN_MAX_PER_EMAIL, perAddress: e.LOGIN_MAX_PER_ADDRESS, windowSeconds: e.LOGIN_WINDOW_SECONDS },
+    loginRateLimit: {
+      perEmailAndAddress: e.LOGIN_MAX_PER_EMAIL_AND_ADDRESS,
+      perEmail: e.LOGIN_MAX_PER_EMAIL,
+      perAddress: e.LOGIN_MAX_PER_ADDRESS,
+      windowSeconds: e.LOGIN_WINDOW_SECONDS,
+    },
     clientAddressSource: e.VERCEL === '1' ? 'platform' : 'server',
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     appOrigin: e.APP_ORIGIN,

@@ -38,8 +38,10 @@ export function errorResponse(err: unknown): Response {
 /** Largest JSON body a route reads (a dossier is a few kB). */
 const MAX_BODY_BYTES = 64 * 1024
 
-/** Reads a JSON body: 413 when too large, 400 when not JSON. */
+/** Reads a JSON body: 415 unless sent as JSON, 413 when too large, 400 when not JSON. */
 export async function readJson(request: Request): Promise<unknown> {
+  const type = request.headers.get('content-type') ?? ''
+  if (!/^application\/(.+\+)?json\s*(;|$)/i.test(type)) throw new HttpError(415, 'the request body must be JSON, sent with Content-Type: application/json')
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (declared > MAX_BODY_BYTES) throw new HttpError(413, `the request body must be at most ${MAX_BODY_BYTES} bytes`)
   const text = await request.text()

@@ -71,6 +71,9 @@ describe('GET /api/dossiers', () => {
     const bad = await dupont.get('/api/dossiers?status=FERME')
     expect(bad.status).toBe(400)
     expect((await bad.json()).issues[0]).toMatchObject({ path: 'status' })
+    // Repeated or unknown parameters are refused, not guessed at.
+    expect((await dupont.get('/api/dossiers?status=OPEN&status=CLOSED')).status).toBe(400)
+    expect((await dupont.get('/api/dossiers?status[$ne]=x')).status).toBe(400)
   })
 })
 
@@ -117,6 +120,14 @@ describe('POST /api/dossiers', () => {
     expect((await notJson.json()).error).toMatch(/JSON/)
     const huge = await dupont.post('/api/dossiers', { title: 'X', clientName: 'Y', description: 'x'.repeat(100_000) })
     expect(huge.status).toBe(413)
+    // Text that is not text: a lone surrogate, a right-to-left override, a zero-width space.
+    for (const title of ['\ud800', 'Facture \u202Efdp.exe', 'Du\u200Bpont']) {
+      const odd = await dupont.post('/api/dossiers', JSON.stringify({ title, clientName: 'Y' }))
+      expect(odd.status).toBe(400)
+      expect((await odd.json()).issues[0].path).toBe('title')
+    }
+    const notDeclaredJson = await dupont.post('/api/dossiers', JSON.stringify({ title: 'X', clientName: 'Y' }), { 'content-type': 'text/plain' })
+    expect(notDeclaredJson.status).toBe(415)
     expect(await prisma.dossier.count()).toBe(before)
   })
 
@@ -147,6 +158,10 @@ describe('GET | PATCH | DELETE /api/dossiers/:id', () => {
     expect(bad.status).toBe(400)
     expect((await dupont.patch(`/api/dossiers/${created.id}`, { status: 'nope' })).status).toBe(400)
 
+    // An assistant may edit a dossier but not delete it.
+    const assistant = new Client(app.url)
+    await assistant.login('assistant@cabinet-dupont.fr')
+    expect((await assistant.delete(`/api/dossiers/${created.id}`)).status).toBe(403)
     const del = await dupont.delete(`/api/dossiers/${created.id}`)
     expect(del.status).toBe(204)
     expect((await dupont.get(`/api/dossiers/${created.id}`)).status).toBe(404)
@@ -225,6 +240,10 @@ describe('GET /api/queue and /api/health', () => {
     const res = await new Client(app.url).get('/api/health')
     expect(res.status).toBe(200)
     expect(res.headers.get('x-ratelimit-limit')).toBeNull()
+    // The usual protective headers are on every answer.
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('x-frame-options')).toBe('DENY')
+    expect(res.headers.get('x-powered-by')).toBeNull()
     const body = await res.json()
     expect(body).toMatchObject({ status: 'ok', redis: { ok: true }, database: { ok: true } })
     expect(body.redis.latencyMs).toBeGreaterThan(0)

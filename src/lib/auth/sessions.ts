@@ -61,13 +61,14 @@ const BAD_CREDENTIALS = 'e-mail ou mot de passe incorrect'
  */
 export async function login(input: unknown, clientAddress: string): Promise<{ sessionId: string; user: PublicUser }> {
   const { email, password } = loginSchema.parse(input)
-  const { perEmail, perAddress, windowSeconds } = appConfig().loginRateLimit
-  // Both counted in one round trip (auto-pipelined).
-  const [byEmail, byAddress] = await Promise.all([
-    session.rateLimit(`login:email:${email}`, perEmail, windowSeconds, { onFailure: 'closed' }),
+  const { perEmailAndAddress, perEmail, perAddress, windowSeconds } = appConfig().loginRateLimit
+  // All counted in one round trip (auto-pipelined).
+  const verdicts = await Promise.all([
+    session.rateLimit(`login:pair:${email}|${clientAddress}`, perEmailAndAddress, windowSeconds, { onFailure: 'closed' }),
     session.rateLimit(`login:ip:${clientAddress}`, perAddress, windowSeconds, { onFailure: 'closed' }),
+    session.rateLimit(`login:email:${email}`, perEmail, windowSeconds, { onFailure: 'closed' }),
   ])
-  for (const r of [byEmail, byAddress]) {
+  for (const r of verdicts) {
     if (r.allowed) continue
     if (r.reason === 'unavailable') throw new HttpError(503, 'login is unavailable for a moment (session store unreachable); try again shortly', { 'retry-after': '5' })
     const retryAfter = String(Math.max(1, Math.ceil((r.resetAt - Date.now()) / 1000)))

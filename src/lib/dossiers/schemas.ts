@@ -13,8 +13,13 @@ const text = (field: string, max: number) =>
     .trim()
     .min(1, { error: `${field} must not be empty` })
     .max(max, { error: `${field} must be at most ${max} characters` })
-    // Control characters (other than newlines and tabs) have no place in a case file and break logs.
-    .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, { error: `${field} must not contain control characters` })
+    // Control characters (other than newlines and tabs) have no place in a case file and break logs;
+    // bidirectional overrides and zero-width characters can disguise what a text says.
+    .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\u200B-\u200F\u202A-\u202E\u2066-\u2069\uFEFF]*$/, {
+      error: `${field} must not contain control, zero-width or text-direction characters`,
+    })
+    // A lone UTF-16 surrogate is not text: the database would refuse it later.
+    .refine((s) => s.isWellFormed(), { error: `${field} must be valid Unicode text` })
 
 export const dossierStatusSchema = z.enum(DOSSIER_STATUSES, { error: `status must be one of ${DOSSIER_STATUSES.join(', ')}` })
 
@@ -45,8 +50,18 @@ export const dossierPatchSchema = z
   .refine((p) => Object.keys(p).length > 0, { error: 'give at least one of title, clientName, description, status' })
 export type DossierPatch = z.output<typeof dossierPatchSchema>
 
-/** ?status= on the list. */
-export const listQuerySchema = z.object({ status: dossierStatusSchema.optional() })
+/** ?status= on the list: nothing else, at most once. */
+export const listQuerySchema = z.object({ status: dossierStatusSchema.optional() }).strict()
+
+/** The query string as an object for listQuerySchema; a repeated parameter is an error, not "the last one wins". */
+export function queryObject(url: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [k, v] of new URL(url).searchParams) {
+    const prev = out[k]
+    out[k] = prev === undefined ? v : [...(Array.isArray(prev) ? prev : [prev]), v]
+  }
+  return out
+}
 
 /** A dossier id in a URL: a cuid, or anything short and plain (never reaches SQL unescaped, but keeps cache keys sane). */
 export const dossierIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'not a dossier id' })

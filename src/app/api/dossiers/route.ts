@@ -1,6 +1,6 @@
 import { requireIdentity } from '@/lib/auth/identity'
 import { cachedQueries } from '@/lib/cached-queries'
-import { listQuerySchema } from '@/lib/dossiers/schemas'
+import { listQuerySchema, queryObject } from '@/lib/dossiers/schemas'
 import { readHeaders, writeHeaders } from '@/lib/dossiers/responses'
 import { readJson, route } from '@/lib/http'
 import { record } from '@/lib/leaderboard'
@@ -10,7 +10,7 @@ export const dynamic = 'force-dynamic'
 /** The caller's cabinet's dossiers, newest first; `?status=OPEN|IN_PROGRESS|CLOSED|ARCHIVED`. */
 export const GET = route(async (request: Request) => {
   const { tenantId } = requireIdentity(request)
-  const { status } = listQuerySchema.parse(Object.fromEntries(new URL(request.url).searchParams))
+  const { status } = listQuerySchema.parse(queryObject(request.url))
   const read = await cachedQueries().listDossiers(tenantId, status)
   return Response.json({ dossiers: read.data }, { headers: readHeaders(read) })
 })

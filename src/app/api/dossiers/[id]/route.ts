@@ -1,4 +1,4 @@
-import { requireIdentity } from '@/lib/auth/identity'
+import { requireIdentity, requireRole } from '@/lib/auth/identity'
 import { cachedQueries } from '@/lib/cached-queries'
 import { dossierNotFound, readHeaders, writeHeaders } from '@/lib/dossiers/responses'
 import { dossierIdSchema } from '@/lib/dossiers/schemas'
@@ -37,8 +37,11 @@ export const PATCH = route(async (request: Request, context: Params) => {
   return Response.json({ dossier: after }, { headers: writeHeaders(written) })
 })
 
+/** Deleting a case file is for lawyers and admins; assistants may edit but not delete. */
 export const DELETE = route(async (request: Request, context: Params) => {
-  const { tenantId } = requireIdentity(request)
+  const identity = requireIdentity(request)
+  requireRole(identity, 'ADMIN', 'AVOCAT')
+  const { tenantId } = identity
   const id = await dossierId(context)
   if (!id) return dossierNotFound()
   const written = await cachedQueries().deleteDossier(tenantId, id)
