@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createContext } from '@/lib/redis/context'
 import { RedisDisabledError, RedisInputError, RedisUnavailableError } from '@/lib/redis/errors'
 import { createHashMap, type HashMap } from '@/lib/redis/hash-map'
-import { directClient } from '../support/redis-direct'
+import { billedCommands, directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
-import { commandsSent } from './commands-sent'
 
 const shared = inject('stack')
 const prefix = uniquePrefix('hash')
@@ -122,14 +121,14 @@ describe('hashMap on a private stack: cost and failure', () => {
   })
 
   it('every call is one command', async () => {
-    const sent = (fn: () => Promise<unknown>) => commandsSent(stack.env.REDIS_URL, fn)
-    expect(await sent(() => own.set('tenant:xyz', { name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 42 }))).toEqual({ total: 1, commands: ['hset'] })
-    expect(await sent(() => own.get('tenant:xyz', 'plan'))).toEqual({ total: 1, commands: ['hget'] })
-    expect(await sent(() => own.getAll('tenant:xyz'))).toEqual({ total: 1, commands: ['hgetall'] })
-    expect(await sent(() => own.increment('tenant:xyz', 'activeDossiers', 1))).toEqual({ total: 1, commands: ['hincrby'] })
-    expect(await sent(() => own.increment('tenant:xyz', 'score', 0.5))).toEqual({ total: 1, commands: ['hincrbyfloat'] })
-    expect(await sent(() => own.del('tenant:xyz', 'plan'))).toEqual({ total: 1, commands: ['hdel'] })
-    expect(await sent(() => own.del('tenant:xyz'))).toEqual({ total: 1, commands: ['del'] })
+    const sent = (fn: () => Promise<unknown>) => billedCommands(stack.env.REDIS_URL, fn)
+    expect(await sent(() => own.set('tenant:xyz', { name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 42 }))).toEqual({ total: 1, byCommand: { hset: 1 } })
+    expect(await sent(() => own.get('tenant:xyz', 'plan'))).toEqual({ total: 1, byCommand: { hget: 1 } })
+    expect(await sent(() => own.getAll('tenant:xyz'))).toEqual({ total: 1, byCommand: { hgetall: 1 } })
+    expect(await sent(() => own.increment('tenant:xyz', 'activeDossiers', 1))).toEqual({ total: 1, byCommand: { hincrby: 1 } })
+    expect(await sent(() => own.increment('tenant:xyz', 'score', 0.5))).toEqual({ total: 1, byCommand: { hincrbyfloat: 1 } })
+    expect(await sent(() => own.del('tenant:xyz', 'plan'))).toEqual({ total: 1, byCommand: { hdel: 1 } })
+    expect(await sent(() => own.del('tenant:xyz'))).toEqual({ total: 1, byCommand: { del: 1 } })
   })
 
   it('Redis unreachable: throws RedisUnavailableError within the bound (data, not cache)', async () => {

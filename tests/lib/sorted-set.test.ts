@@ -3,9 +3,8 @@ import { createContext } from '@/lib/redis/context'
 import { RedisDisabledError, RedisInputError, RedisUnavailableError } from '@/lib/redis/errors'
 import { createSortedSet, type SortedSet } from '@/lib/redis/sorted-set'
 import { createLeaderboard } from '@/lib/leaderboard'
-import { directClient } from '../support/redis-direct'
+import { billedCommands, directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
-import { commandsSent } from './commands-sent'
 
 const shared = inject('stack')
 const prefix = uniquePrefix('zset')
@@ -110,13 +109,13 @@ describe('sortedSet on a private stack: cost and failure', () => {
   })
 
   it('every call is one command', async () => {
-    const sent = (fn: () => Promise<unknown>) => commandsSent(stack.env.REDIS_URL, fn)
-    expect(await sent(() => own.add('a', 'm', 1))).toEqual({ total: 1, commands: ['zadd'] })
-    expect(await sent(() => own.top('a', 10))).toEqual({ total: 1, commands: ['zrange'] })
-    expect(await sent(() => own.increment('a', 'm', 10))).toEqual({ total: 1, commands: ['zincrby'] })
-    expect(await sent(() => own.rank('a', 'm'))).toEqual({ total: 1, commands: ['zrevrank'] })
-    expect(await sent(() => own.score('a', 'm'))).toEqual({ total: 1, commands: ['zscore'] })
-    expect(await sent(() => own.remove('a', 'm'))).toEqual({ total: 1, commands: ['zrem'] })
+    const sent = (fn: () => Promise<unknown>) => billedCommands(stack.env.REDIS_URL, fn)
+    expect(await sent(() => own.add('a', 'm', 1))).toEqual({ total: 1, byCommand: { zadd: 1 } })
+    expect(await sent(() => own.top('a', 10))).toEqual({ total: 1, byCommand: { zrange: 1 } })
+    expect(await sent(() => own.increment('a', 'm', 10))).toEqual({ total: 1, byCommand: { zincrby: 1 } })
+    expect(await sent(() => own.rank('a', 'm'))).toEqual({ total: 1, byCommand: { zrevrank: 1 } })
+    expect(await sent(() => own.score('a', 'm'))).toEqual({ total: 1, byCommand: { zscore: 1 } })
+    expect(await sent(() => own.remove('a', 'm'))).toEqual({ total: 1, byCommand: { zrem: 1 } })
   })
 
   it('Redis unreachable: throws RedisUnavailableError within the bound (data, not cache)', async () => {
