@@ -21,7 +21,8 @@ import { createClient } from 'redis'
 import { seedDemo } from '../prisma/seed'
 import { Client, ensureBuilt, startApp, type RunningApp } from '../tests/support/app'
 import { tempDatabase } from '../tests/support/database'
-import { loadAvg, machineInfo, percentile, startBenchStack } from './support'
+import { spawn } from 'node:child_process'
+import { loadAvg, machineInfo, percentile, startBenchStack, stopChild } from './support'
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } })
 const SEQUENTIAL = flags.quick ? 200 : 1000
@@ -84,6 +85,57 @@ async function measureCost(client: Client, redis: Redis, proxy: { count: () => n
     billedPerRequest: total / COST_REQUESTS,
     roundTripsPerRequest: (proxy.count() - trips) / COST_REQUESTS,
     byCommand: Object.fromEntries(Object.entries(byCommand).map(([k, v]) => [k, v / COST_REQUESTS])),
+  }
+}
+
+/** Billed commands of one user action (everything Redis ran meanwhile, scripts' inner commands included). */
+async function billedDuring(redis: Redis, action: () => Promise<void>): Promise<{ total: number; byCommand: Record<string, number> }> {
+  await redis.sendCommand(['CONFIG', 'RESETSTAT'])
+  await action()
+  const byCommand = await billed(redis)
+  return { total: Object.values(byCommand).reduce((a, b) => a + b, 0), byCommand }
+}
+
+/**
+ * What a login, a dossier creation and an analysis (the request, then the worker until DONE) cost
+ * in billed commands: the figures a cabinet's daily Upstash budget is made of.
+ */
+async function measureActions(appUrl: string, redis: Redis, env: Record<string, string>, databaseUrl: string) {
+  const { createPrismaClient } = await import('../src/lib/prisma')
+  const prisma = createPrismaClient(databaseUrl)
+  const user = new Client(appUrl)
+  try {
+    await user.login('demo@cabinet-martin.fr') // the bucket's first call per identifier costs more: measure the steady state
+    const login = await billedDuring(redis, async () => {
+      const fresh = new Client(appUrl)
+      await fresh.login('demo@cabinet-martin.fr')
+    })
+    let dossierId = ''
+    const create = await billedDuring(redis, async () => {
+      const res = await user.post('/api/dossiers', { title: 'Licenciement Roche', clientName: 'M. Roche', description: 'Audience prud’homale le 12/03/2027, indemnité réclamée 15 000 €.' })
+      dossierId = ((await res.json()) as { dossier: { id: string } }).dossier.id
+    })
+    const analysis = await billedDuring(redis, async () => {
+      const res = await user.post(`/api/dossiers/${dossierId}/analyze`)
+      if (res.status !== 202) throw new Error(`analyze: ${res.status}`)
+      const worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '1000', '--max-idle-ms', '1000'], {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
+      try {
+        // Watched in the database, not through the API, so the wait itself costs no Redis command.
+        const deadline = Date.now() + 30_000
+        while ((await prisma.analysis.findFirst({ where: { dossierId }, select: { status: true } }))?.status !== 'DONE') {
+          if (Date.now() > deadline) throw new Error('analysis not DONE in 30 s')
+          await new Promise((r) => setTimeout(r, 50))
+        }
+      } finally {
+        await stopChild(worker)
+      }
+    })
+    return { login, create, analysis }
+  } finally {
+    await prisma.$disconnect()
   }
 }
 
@@ -171,12 +223,14 @@ async function main(): Promise<void> {
     const latency = await measureLatency({ warm, bypass })
     const rpsWarm = await measureThroughput(warm)
     const rpsBypass = await measureThroughput(bypass)
+    const actions = await measureActions(warmApp.url, redis, { ...env, REDIS_KEY_PREFIX: 'bench-warm' }, db.url)
 
     const result = {
       machine: { ...machine, loadAvgAfter: loadAvg() },
       settings: { sequential: SEQUENTIAL, costRequests: COST_REQUESTS, throughputMs: THROUGHPUT_MS, concurrency: CONCURRENCY, quick: flags.quick },
       warm: { ...costWarm, ...latency.warm, reqPerSec: rpsWarm },
       bypass: { ...costBypass, ...latency.bypass, reqPerSec: rpsBypass },
+      actions,
       targets: {
         warmBilledAtMost3: costWarm.billedPerRequest <= 3,
         warmRoundTripsAtMost2: costWarm.roundTripsPerRequest <= 2,
@@ -204,6 +258,18 @@ async function main(): Promise<void> {
       `| proxy time p50 ms (Server-Timing) | ${f(latency.warm!.proxyP50)} | ${f(latency.bypass!.proxyP50)} | |`,
       '',
       `Billed commands by name per request — warm: ${breakdown(costWarm)}; bypassed: ${breakdown(costBypass)}.`,
+      '',
+      '| action (billed Upstash commands) | total | of which |',
+      '| --- | ---: | --- |',
+      `| warm dossier list (page view) | ${f(costWarm.billedPerRequest, 0)} | ${breakdown(costWarm)} |`,
+      ...(['login', 'create', 'analysis'] as const).map(
+        (k) =>
+          `| ${{ login: 'login', create: 'create a dossier', analysis: 'analysis: request + worker until DONE (its start-up check and 1 s polls included)' }[k]} | ${actions[k].total} | ${Object.entries(actions[k].byCommand)
+            .map(([c, n]) => `${c} ${n}`)
+            .join(', ')} |`,
+      ),
+      '',
+      `Upstash's free tier (10 000 commands a day) is ${Math.floor(10_000 / costWarm.billedPerRequest)} warm page views, or ${Math.floor(10_000 / actions.analysis.total)} analyses.`,
       '',
       `Targets: warm ≤ 3 billed commands: ${result.targets.warmBilledAtMost3 ? 'met' : '**not met**'}; ≤ 2 round trips: ${result.targets.warmRoundTripsAtMost2 ? 'met' : '**not met**'}; warm faster than bypassed: ${result.targets.warmFasterThanBypass ? 'met' : '**not met**'}.`,
       '',
