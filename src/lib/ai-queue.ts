@@ -132,6 +132,20 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
    * 404 when the cabinet has no such dossier; RedisUnavailableError (503) when the queue cannot be
    * reached, in which case nothing is left pending (a retry starts clean).
    */
+  /**
+   * Analyses whose job ended in the dead letters without the worker recording it (a lease that
+   * expired on its last attempt) are marked FAILED with the job's last error. 2 commands (LRANGE, HMGET).
+   */
+  async function reconcileDeadLetters(limit = 100): Promise<number> {
+    const dead = await queue.deadLetters<Partial<AIAnalysisTask>>(AI_ANALYSIS_QUEUE, limit)
+    let fixed = 0
+    for (const job of dead) {
+      if (typeof job.data?.analysisId !== 'string') continue
+      if (await finish(job.data.analysisId, { status: 'FAILED', error: (job.error ?? 'failed').slice(0, 2000) })) fixed++
+    }
+    return fixed
+  }
+
   async function requestAnalysis(tenantId: string, dossierId: string, priority: AIAnalysisTask['priority'] = 'normal'): Promise<AnalysisRequest> {
     const dossier = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId }, select: { id: true } })
     if (!dossier) throw new HttpError(404, 'dossier not found')
@@ -146,6 +160,12 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
         analysis = await prisma.analysis.findUnique({ where: { pendingFor: dossierId } })
         if (!analysis) throw err
       }
+    }
+    if (!created && (await reconcileDeadLetters()) > 0) {
+      // The pending one may have just been found dead (its lease expired on the last attempt, no worker
+      // recorded it): it is FAILED now, and this request starts a new analysis (2 commands, on retries only).
+      const still = await prisma.analysis.findUnique({ where: { pendingFor: dossierId } })
+      if (!still) return requestAnalysis(tenantId, dossierId, priority)
     }
     const task: AIAnalysisTask = { analysisId: analysis.id, dossierId, tenantId, timestamp: Date.now(), priority }
     try {
@@ -170,19 +190,7 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
       return (await requestAnalysis(dossier.tenantId, dossierId, priority)).jobId
     },
 
-    /**
-     * Analyses whose job ended in the dead letters without the worker recording it (a lease that
-     * expired on its last attempt) are marked FAILED with the job's last error. 1 command.
-     */
-    async reconcileDeadLetters(limit = 100): Promise<number> {
-      const dead = await queue.deadLetters<Partial<AIAnalysisTask>>(AI_ANALYSIS_QUEUE, limit)
-      let fixed = 0
-      for (const job of dead) {
-        if (typeof job.data?.analysisId !== 'string') continue
-        if (await finish(job.data.analysisId, { status: 'FAILED', error: (job.error ?? 'failed').slice(0, 2000) })) fixed++
-      }
-      return fixed
-    },
+    reconcileDeadLetters,
 
     /** Processes at most one job (reserve → analyse → store → ack, or fail → retry / dead letter). */
     processAIQueue(options: ProcessOptions = {}): Promise<JobOutcome<unknown>> {

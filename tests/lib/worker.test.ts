@@ -433,6 +433,25 @@ describe('reconcileDeadLetters', () => {
     expect(await w.score(tenantId)).toBeNull()
     expect((await ai.requestAnalysis(tenantId, dossier.id)).created).toBe(true)
   })
+
+  it('a client retrying while the pending analysis is already dead gets a fresh analysis, not the dead job', async () => {
+    const { tenantId, dossier } = await seedCabinets()
+    const w = world('retrydead', { maxAttempts: 1 })
+    const ai = w.pipeline({ analyzer: fakeAnalyzer() })
+    const { jobId } = await ai.requestAnalysis(tenantId, dossier.id)
+    await vi.waitFor(
+      async () => {
+        await w.queue.reserve(AI_ANALYSIS_QUEUE, { visibilityTimeoutMs: 30 })
+        expect(await w.stats()).toMatchObject({ dead: 1 })
+      },
+      { timeout: 5000, interval: 10 },
+    )
+    const again = await ai.requestAnalysis(tenantId, dossier.id)
+    expect(again).toMatchObject({ created: true })
+    expect(again.jobId).not.toBe(jobId)
+    expect(await analysisOf(jobId)).toMatchObject({ status: 'FAILED', pendingFor: null })
+    expect(await w.stats()).toMatchObject({ waiting: 1 })
+  })
 })
 
 interface WorkerEvent {
