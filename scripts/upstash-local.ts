@@ -1,7 +1,7 @@
 /**
  * The local Upstash-compatible REST endpoint, in front of a real redis-server.
  *   npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token T] [--redis-url redis://…]
- *                                    [--max-body 10485760] [--timeout 2000] [--pool 1] [--verbose]
+ *                                    [--max-body 10485760] [--timeout 2000] [--pool 1] [--allow-origin <origin>]… [--verbose]
  * With no Redis URL (flag or REDIS_URL) it starts its own redis-server (data under .data/redis).
  * Reads .env / .env.local first, as the app does.
  */
@@ -12,7 +12,7 @@ import { loadEnvConfig } from '@next/env'
 import { z } from 'zod'
 import { RedisServerMissingError, startEndpoint, startRedisServer, type OwnRedisServer } from '../src/upstash-local'
 
-const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--verbose]`
+const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--allow-origin <origin>]… [--verbose]`
 
 const number = (flag: string) =>
   z
@@ -29,6 +29,7 @@ const flagsSchema = z.object({
   'max-body': number('--max-body'),
   timeout: number('--timeout'),
   pool: number('--pool'),
+  'allow-origin': z.array(z.string()).optional(),
   verbose: z.boolean().optional(),
   help: z.boolean().optional(),
 })
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
         'max-body': { type: 'string' },
         timeout: { type: 'string' },
         pool: { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -77,7 +79,8 @@ async function main(): Promise<void> {
       console.error(err instanceof RedisServerMissingError ? err.message : `could not start redis-server: ${(err as Error).message}`)
       process.exit(1)
     }
-    redisUrl = own.url
+    // The endpoint connects as a user without administration commands; the password keeps other local programs out.
+    redisUrl = own.endpointUrl
   }
 
   let endpoint
@@ -90,6 +93,7 @@ async function main(): Promise<void> {
       maxBodyBytes: flags['max-body'],
       timeoutMs: flags.timeout,
       poolSize: flags.pool,
+      allowOrigins: flags['allow-origin'],
       verbose: flags.verbose ?? false,
     })
   } catch (err) {
@@ -100,7 +104,9 @@ async function main(): Promise<void> {
     process.exit(1)
   }
 
-  console.log(`Upstash-compatible endpoint on ${endpoint.url} -> ${own ? `own redis-server (${redisUrl}, data in .data/redis)` : redisUrl}`)
+  // Never the URL's password.
+  const target = own ? `own redis-server (127.0.0.1:${own.port}, password-protected, data in .data/redis)` : redisUrl.replace(/\/\/[^@/]*@/, '//***@')
+  console.log(`Upstash-compatible endpoint on ${endpoint.url} -> ${target}`)
   console.log('Paste into .env.local:')
   console.log(`UPSTASH_REDIS_REST_URL=${endpoint.url}`)
   console.log(`UPSTASH_REDIS_REST_TOKEN=${token}`)

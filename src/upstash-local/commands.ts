@@ -36,6 +36,19 @@ const REFUSED = new Map<string, string>(Object.entries({
   REPLCONF: 'replication commands are not supported over REST',
   SHUTDOWN: 'SHUTDOWN is not supported over REST',
   DEBUG: 'DEBUG is not supported over REST',
+  // Administration, refused as Upstash refuses it: one CONFIG SET requirepass would lock every client out.
+  CONFIG: 'administration commands are not available over REST',
+  REPLICAOF: 'administration commands are not available over REST',
+  SLAVEOF: 'administration commands are not available over REST',
+  MIGRATE: 'administration commands are not available over REST',
+  SAVE: 'administration commands are not available over REST',
+  BGSAVE: 'administration commands are not available over REST',
+  BGREWRITEAOF: 'administration commands are not available over REST',
+  ACL: 'administration commands are not available over REST',
+  FAILOVER: 'administration commands are not available over REST',
+  CLUSTER: 'administration commands are not available over REST',
+  MODULE: 'administration commands are not available over REST',
+  LASTSAVE: 'administration commands are not available over REST',
 }))
 
 /** CLIENT subcommands that alter the shared connection. */

@@ -67,6 +67,26 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   await Promise.race([connected, new Promise((resolve) => (waited = setTimeout(resolve, opts.timeoutMs)))])
   clearTimeout(waited)
 
+  const loopback = LOOPBACK_HOSTS.has(opts.host)
+
+  /**
+   * Why a request must be refused before anything else, or undefined. A web page (it sends `Origin`,
+   * or `Sec-Fetch-Site: cross-site`) may not use the endpoint unless its origin is allowed; a foreign
+   * `Host` on a loopback-bound endpoint is a DNS-rebinding page reaching it through the browser.
+   */
+  function foreignCaller(req: IncomingMessage): string | undefined {
+    const origin = req.headers.origin
+    const allowed = origin !== undefined && opts.allowOrigins.includes(origin)
+    if ((origin !== undefined || req.headers['sec-fetch-site'] === 'cross-site') && !allowed) {
+      return 'Forbidden: requests from web pages are refused (start the endpoint with --allow-origin <origin> to allow one)'
+    }
+    if (loopback) {
+      const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '')
+      if (!LOOPBACK_HOSTS.has(host)) return 'Forbidden: this endpoint only answers requests addressed to a loopback name (Host)'
+    }
+    return undefined
+  }
+
   /** Bearer header or ?_token=, compared in constant time on fixed-length digests. */
   function authorized(req: IncomingMessage, query: string | undefined): boolean {
     const header = req.headers.authorization
@@ -186,6 +206,8 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refused = foreignCaller(req)
+    if (refused) return send(res, 403, errorJson(refused))
     const rawUrl = req.url ?? '/'
     const q = rawUrl.indexOf('?')
     let path = q === -1 ? rawUrl : rawUrl.slice(0, q)
@@ -297,11 +319,18 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   }
 }
 
-/** `--verbose`: one line per request once answered. Never the query string (it may hold ?_token=) nor headers. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
+
+/**
+ * `--verbose`: one line per request once answered, with the route's shape only: never the query
+ * string (it may hold ?_token=), headers, or a path-style command's arguments (keys can be session ids).
+ */
 function logWhenDone(req: IncomingMessage, res: ServerResponse): void {
   const started = performance.now()
   res.once('close', () => {
-    const path = (req.url ?? '/').split('?')[0]
-    console.log(`${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(2)}ms`)
+    const path = (req.url ?? '/').split('?')[0]!
+    const [, first = '', ...rest] = path.split('/')
+    const route = ['', 'pipeline', 'multi-exec'].includes(first) ? `/${first}` : `/${first.slice(0, 32)}${rest.length ? '/…' : ''}`
+    console.log(`${req.method} ${route} ${res.statusCode} ${(performance.now() - started).toFixed(2)}ms`)
   })
 }

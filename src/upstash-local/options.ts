@@ -1,10 +1,24 @@
 import { z } from 'zod'
 
+/** Tokens people paste from examples: an endpoint guarded by one is open to anyone who read the same page. */
+const PLACEHOLDER_TOKENS = new Set(['change-me', 'changeme', 'your-token', 'token', 'secret', 'password', 'AXXXXXXxxxxxxx...', 'AXXXXXXxxxxxxx'])
+/** Shortest token accepted: 16 characters (the generated ones are 32). */
+export const MIN_TOKEN_LENGTH = 16
+
 /** Everything the endpoint can be told; the CLI flags map one-to-one onto these. */
 export const endpointOptionsSchema = z.object({
   port: z.number().int().min(0).max(65535).default(8079),
   host: z.string().min(1).default('127.0.0.1'),
-  token: z.string().min(1, 'the token must not be empty'),
+  token: z
+    .string()
+    .min(MIN_TOKEN_LENGTH, `the token must be at least ${MIN_TOKEN_LENGTH} characters (omit it to get a random one)`)
+    .refine((t) => !PLACEHOLDER_TOKENS.has(t) && !/^(change|your|example)/i.test(t), 'the token is a placeholder from an example: omit it to get a random one'),
+  /**
+   * Origins of web pages allowed to call the endpoint. By default none: a request carrying `Origin`
+   * or `Sec-Fetch-Site: cross-site` comes from a browser page and gets 403 (a page could otherwise
+   * write to Redis with a guessed or leaked token).
+   */
+  allowOrigins: z.array(z.string().url('each allowed origin must be a URL such as http://localhost:3000')).default([]),
   redisUrl: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
   /** Largest request body accepted, in bytes; larger gets 413. */
   maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 
@@ -26,8 +27,20 @@ export function freePort(): Promise<number> {
   })
 }
 
+/** Passwords of a private redis-server: nothing else on the machine can use it without them. */
+export interface RedisCredentials {
+  /** The default user's: every command (tests, benchmarks, operators). */
+  admin: string
+  /** User `endpoint`'s: every command but administration (`-@admin`, MIGRATE, SWAPDB), in scripts too. */
+  endpoint: string
+}
+
 export interface OwnRedisServer {
+  /** The default user, with its password: for tests and operators, not for the endpoint. */
   url: string
+  /** User `endpoint`, without administration commands: what the endpoint connects with. */
+  endpointUrl: string
+  credentials: RedisCredentials
   port: number
   process: ChildProcess
   /** SIGTERM, then waits for the process to exit. */
@@ -38,13 +51,15 @@ export interface RedisServerOptions {
   port?: number
   /** Folder for persistence (AOF); omitted = nothing kept on disk. */
   dataDir?: string
+  /** Reuse these passwords (a restart on the same port that clients must keep reaching); default: new random ones. */
+  credentials?: RedisCredentials
 }
 
 /**
  * Resolves when the child answers PING on `port` (so another program holding the port is not taken
  * for it); rejects if the child exits first or after `withinMs`.
  */
-function waitForRedis(port: number, child: ChildProcess, log: () => string, withinMs = 10_000): Promise<void> {
+function waitForRedis(port: number, password: string, child: ChildProcess, log: () => string, withinMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false
     const finish = (err?: Error) => {
@@ -61,10 +76,13 @@ function waitForRedis(port: number, child: ChildProcess, log: () => string, with
     const attempt = () => {
       if (settled) return
       const sock = connect(port, '127.0.0.1')
-      sock.once('connect', () => sock.write('PING\r\n'))
-      sock.once('data', (d: Buffer) => {
+      let answer = ''
+      sock.once('connect', () => sock.write(`AUTH ${password}\r\nPING\r\n`))
+      sock.on('data', (d: Buffer) => {
+        answer += d.toString()
+        if (!answer.includes('\r\n', answer.indexOf('\r\n') + 2)) return // both answers not in yet
         sock.destroy()
-        if (d.toString().startsWith('+PONG')) finish()
+        if (answer.includes('+PONG')) finish()
         else setTimeout(attempt, 20) // e.g. -LOADING while the AOF is read
       })
       // Not listening yet: the child is still starting, ask again shortly.
@@ -77,19 +95,28 @@ function waitForRedis(port: number, child: ChildProcess, log: () => string, with
 /** Starts a private `redis-server` on a free port (or the given one), bound to 127.0.0.1. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<OwnRedisServer> {
   if (spawnSync('redis-server', ['--version']).error) throw new RedisServerMissingError()
-  if (options.port !== undefined) return spawnRedis(options.port, options.dataDir)
+  const credentials = options.credentials ?? { admin: randomBytes(18).toString('hex'), endpoint: randomBytes(18).toString('hex') }
+  if (options.port !== undefined) return spawnRedis(options.port, options.dataDir, credentials)
   // A port found free can be taken by someone else before redis-server binds it: try a few.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await spawnRedis(await freePort(), options.dataDir)
+      return await spawnRedis(await freePort(), options.dataDir, credentials)
     } catch (err) {
       if (attempt === 3) throw err
     }
   }
 }
 
-async function spawnRedis(port: number, dataDir: string | undefined): Promise<OwnRedisServer> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes']
+async function spawnRedis(port: number, dataDir: string | undefined, credentials: RedisCredentials): Promise<OwnRedisServer> {
+  // Passwords on the command line are visible to local users in `ps`, as the port is; they keep other
+  // programs (and web pages reaching the port) out, which an open port does not.
+  const args = [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes',
+    '--requirepass', credentials.admin,
+    // The endpoint's user: everything clients may run on Upstash, no administration (CONFIG SET requirepass,
+    // REPLICAOF, SAVE, ACL… would lock everyone out or leak data), and Redis enforces it inside scripts too.
+    '--user', 'endpoint', 'on', `>${credentials.endpoint}`, '~*', '&*', '+@all', '-@admin', '-migrate', '-swapdb',
+  ]
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true })
     args.push('--dir', dataDir, '--appendonly', 'yes')
@@ -107,13 +134,15 @@ async function spawnRedis(port: number, dataDir: string | undefined): Promise<Ow
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
   try {
-    await waitForRedis(port, child, () => log)
+    await waitForRedis(port, credentials.admin, child, () => log)
   } catch (err) {
     child.kill('SIGKILL')
     throw err
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://:${credentials.admin}@127.0.0.1:${port}`,
+    endpointUrl: `redis://endpoint:${credentials.endpoint}@127.0.0.1:${port}`,
+    credentials,
     port,
     process: child,
     stop: () =>

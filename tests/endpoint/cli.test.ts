@@ -91,9 +91,9 @@ describe('scripts/upstash-local.ts', () => {
 
   it('takes the token from UPSTASH_REDIS_REST_TOKEN, else makes a random one', async () => {
     const fromEnv = runCli(['--port', '0'], {
-      env: { PATH: process.env.PATH, REDIS_URL: stack.REDIS_URL, UPSTASH_REDIS_REST_TOKEN: 'from-the-env' },
+      env: { PATH: process.env.PATH, REDIS_URL: stack.REDIS_URL, UPSTASH_REDIS_REST_TOKEN: 'from-the-env-0123456789' },
     })
-    expect((await ready(fromEnv)).UPSTASH_REDIS_REST_TOKEN).toBe('from-the-env')
+    expect((await ready(fromEnv)).UPSTASH_REDIS_REST_TOKEN).toBe('from-the-env-0123456789')
     fromEnv.child.kill('SIGTERM')
     const random = runCli(['--port', '0'], { env: { PATH: process.env.PATH, REDIS_URL: stack.REDIS_URL } })
     const target = await ready(random)
@@ -108,8 +108,11 @@ describe('scripts/upstash-local.ts', () => {
     try {
       const first = runCli(['--port', '0'], { cwd })
       const target = await ready(first)
-      const port = Number(/own redis-server \(redis:\/\/127\.0\.0\.1:(\d+)/.exec(first.stdout())![1])
+      const port = Number(/own redis-server \(127\.0\.0\.1:(\d+), password-protected/.exec(first.stdout())![1])
       expect(await accepts(port)).toBe(true)
+      // Its password is not printed, and without it the port is useless to other local programs.
+      expect(first.stdout()).not.toMatch(/redis:\/\/[^ ]*@/)
+      expect(await unauthenticatedPing(port)).toMatch(/^-NOAUTH/)
       expect((await command(target, ['SET', 'kept', 'across restarts'])).json).toEqual({ result: 'OK' })
       first.child.kill('SIGTERM')
       expect(await first.exited).toBe(0)
@@ -171,7 +174,8 @@ describe('scripts/upstash-local.ts', () => {
     const requestLines = lines().filter((l) => !l.includes('shutting down'))
     expect(requestLines).toHaveLength(4)
     expect(requestLines[0]).toMatch(/^POST \/ 200 [\d.]+ms$/)
-    expect(requestLines[1]).toMatch(/^GET \/get\/x 200 [\d.]+ms$/)
+    // The route's shape, never a path-style command's arguments (keys can be session ids).
+    expect(requestLines[1]).toMatch(/^GET \/get\/… 200 [\d.]+ms$/)
     expect(requestLines[2]).toMatch(/^GET \/ping 401 [\d.]+ms$/)
     expect(requestLines[3]).toMatch(/^POST \/pipeline 200 [\d.]+ms$/)
     expect(cli.stdout().slice(before.length)).not.toContain(token)
@@ -188,3 +192,13 @@ describe('scripts/upstash-local.ts', () => {
     expect(cli.stdout().slice(before.length).trim()).toBe('SIGTERM: shutting down')
   })
 })
+
+/** What redis-server answers a PING from a client that did not authenticate. */
+function unauthenticatedPing(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1')
+    sock.once('connect', () => sock.write('PING\r\n'))
+    sock.once('data', (d: Buffer) => (sock.destroy(), resolve(d.toString())))
+    sock.once('error', reject)
+  })
+}

@@ -61,7 +61,7 @@ describe('Redis down and back', () => {
     // The real client gets an error too (no hang).
     await expect(upstash(target).get('k')).rejects.toThrow(/Redis is unavailable/)
 
-    redis = await startRedisServer({ port })
+    redis = await startRedisServer({ port, credentials: redis.credentials })
     await eventually(async () => (await command(target, ['PING'])).status === 200, 10_000, 50)
     expect((await command(target, ['SET', 'k', 'after'])).json).toEqual({ result: 'OK' })
     expect((await raw(target, '/pipeline', { body: '[["GET","k"],["BLPOP","none","0.01"]]' })).json).toEqual([
@@ -101,9 +101,9 @@ describe('Redis down and back', () => {
     const placeholder = await startRedisServer()
     const port = placeholder.port
     await placeholder.stop()
-    const target = await start(`redis://127.0.0.1:${port}`)
+    const target = await start(placeholder.endpointUrl)
     expect503(await command(target, ['PING']))
-    redis = await startRedisServer({ port })
+    redis = await startRedisServer({ port, credentials: placeholder.credentials })
     await eventually(async () => (await command(target, ['PING'])).status === 200, 10_000, 50)
   })
 })

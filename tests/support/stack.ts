@@ -14,7 +14,7 @@ export interface Stack {
 export async function startStack(options: { endpointPort?: number } = {}): Promise<Stack> {
   const redis = await startRedisServer()
   const token = randomBytes(24).toString('base64url')
-  const endpoint = await startEndpoint({ redisUrl: redis.url, port: options.endpointPort ?? 0, token })
+  const endpoint = await startEndpoint({ redisUrl: redis.endpointUrl, port: options.endpointPort ?? 0, token })
   return {
     redis,
     endpoint,
