@@ -19,8 +19,7 @@ import { cachedQueries, type CachedQueries } from '@/lib/cached-queries'
 import { HttpError } from '@/lib/http-error'
 import { leaderboard as defaultLeaderboard, type Leaderboard } from '@/lib/leaderboard'
 import { prisma as defaultPrisma } from '@/lib/prisma'
-import { PermanentJobError, processNext, runWorker, type JobOutcome, type ProcessOptions, type WorkerOptions } from '@/lib/redis/queue-worker'
-import { queue as defaultQueue, type Queue, type ReservedJob } from '@/lib/upstash'
+import { PermanentJobError, processNext, queue as defaultQueue, runWorker, type JobOutcome, type ProcessOptions, type Queue, type ReservedJob, type WorkerOptions } from '@/lib/upstash'
 
 export const AI_ANALYSIS_QUEUE = 'ai-analysis-queue'
 

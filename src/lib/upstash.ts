@@ -33,6 +33,7 @@ export const rateLimit = session.rateLimit
 import { createQueue } from './redis/queue'
 import { createSortedSet } from './redis/sorted-set'
 import { createHashMap } from './redis/hash-map'
+export { processNext, runWorker, PermanentJobError, type JobOutcome, type JobHandler, type ProcessOptions, type WorkerOptions } from './redis/queue-worker'
 export { createQueue, DEFAULT_QUEUE_OPTIONS, type Queue, type QueueOptions, type QueueSettings, type PushOptions, type ReserveOptions, type ReservedJob, type Lease, type FailResult, type QueueStats, type DeadJob } from './redis/queue'
 export { createSortedSet, type SortedSet, type ScoredMember } from './redis/sorted-set'
 export { createHashMap, type HashMap } from './redis/hash-map'

@@ -32,7 +32,17 @@ export const endpointOptionsSchema = z.object({
   poolSize: z.number().int().min(1).max(64).default(1),
   /** Log one line per request (never the token). */
   verbose: z.boolean().default(false),
+  // Resource limits (see docs/endpoint.md, "Limits"): what one request, or all of them at once, may cost.
+  /** Largest reply of one request (a pipeline's replies together), in bytes of data; larger gets an error for that command instead of the reply. */
+  maxReplyBytes: z.number({ error: 'maxReplyBytes (--max-reply-bytes) must be a number of bytes' }).int().min(1024, 'maxReplyBytes (--max-reply-bytes) must be at least 1024 bytes').default(10 * 1024 * 1024),
+  /** Most commands in one /pipeline or /multi-exec request; more gets 413. */
+  maxCommands: z.number({ error: 'maxCommands (--max-commands) must be a number' }).int().min(1, 'maxCommands (--max-commands) must be at least 1').max(1_000_000, 'maxCommands (--max-commands) must be at most 1000000').default(10_000),
+  /** Bytes of request bodies and replies held at once across all requests; beyond it new requests get 503 with Retry-After. */
+  maxInflightBytes: z.number({ error: 'maxInflightBytes (--max-inflight-bytes) must be a number of bytes' }).int().min(1024 * 1024, 'maxInflightBytes (--max-inflight-bytes) must be at least 1 MB').default(32 * 1024 * 1024),
+  /** Dedicated Redis connections (blocking commands, subscriptions) open at once; more gets 429. */
+  maxBlocking: z.number({ error: 'maxBlocking (--max-blocking) must be a number' }).int().min(1, 'maxBlocking (--max-blocking) must be at least 1').max(10_000, 'maxBlocking (--max-blocking) must be at most 10000').default(100),
+  /** A Lua script or function running longer is stopped (SCRIPT KILL / FUNCTION KILL on a separate connection). */
+  scriptTimeoutMs: z.number({ error: 'scriptTimeoutMs (--script-timeout) must be a number of ms' }).int().min(100, 'scriptTimeoutMs (--script-timeout) must be at least 100 ms').default(5_000),
 })
 
 export type EndpointOptions = z.input<typeof endpointOptionsSchema>
-export type ResolvedEndpointOptions = z.output<typeof endpointOptionsSchema>

@@ -4,7 +4,7 @@ import { directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
 /**
- * DESIGN.md's failure policy for the cache, against a private stack that is really slowed down
+ * The cache's failure policy (docs/helpers.md), against a private stack that is really slowed down
  * (redis-server frozen with SIGSTOP) and really stopped (endpoint closed): the cache is a miss / no-op,
  * getOrSet falls back to the loader, nothing throws into the page, and every call is bounded.
  */

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { RedisInputError } from './errors'
+import { MAX_TTL_SECONDS } from './helper-input'
 import { encodeJson } from './serialize'
 
 /**
@@ -39,8 +40,7 @@ export function decodeEntry<T>(raw: unknown): CacheEntry<T> | null {
   }
 }
 
-/** The longest TTL accepted: a year. Longer is almost always milliseconds passed as seconds. */
-export const MAX_TTL_SECONDS = 365 * 24 * 3600
+export { MAX_TTL_SECONDS }
 
 const ttlSchema = (name: string, min: number) =>
   z.number({ error: `${name} must be a number of seconds` }).refine((n) => Number.isInteger(n) && n >= min && n <= MAX_TTL_SECONDS, {

@@ -11,7 +11,7 @@ import type { Redis } from '@upstash/redis'
  * `cache`: JSON values with a TTL, stampede-safe `getOrSet`, stale-while-revalidate and O(1)
  * namespace invalidation.
  *
- * Failure policy (DESIGN.md): Redis down, slow or answering an error is a miss / no-op, never an
+ * Failure policy (docs/helpers.md): Redis down, slow or answering an error is a miss / no-op, never an
  * exception (getOrSet then calls the loader directly); REDIS_ENABLED=false bypasses the cache.
  * Caller bugs (bad key, bad TTL, a value JSON cannot hold) always throw RedisInputError and write nothing.
  */
@@ -384,7 +384,6 @@ function nextAfter(promise: Promise<unknown>): void {
   }
 }
 
-// Web APIs only (no node: imports), so the helper also runs where the proxy or a route uses the edge runtime.
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).byteLength
 

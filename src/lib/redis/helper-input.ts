@@ -16,6 +16,12 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what:
   throw new RedisInputError(issues.join('; '))
 }
 
+/**
+ * The longest TTL or window any helper accepts, in seconds: a year (366 days, so a leap year fits).
+ * Longer is almost always milliseconds passed as seconds.
+ */
+export const MAX_TTL_SECONDS = 366 * 24 * 3600
+
 /** A key name given to sortedSet/hashMap (the layer adds its own prefix in front). */
 export const keyNameSchema = z
   .string({ error: 'expected a string' })

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
 import { isConnectionError, redactError, redactMessage, RedisInputError } from './errors'
+import { MAX_TTL_SECONDS } from './helper-input'
 import { memoryStoreFor, type MemoryStore } from './memory-store'
 
 /** What to answer when Redis cannot be asked in time: let the request through (flagged) or refuse it. */
@@ -43,7 +44,7 @@ export interface RateLimitResult {
 export type RateLimitFn = (identifier: string, limit: number, windowSeconds: number, options?: RateLimitOptions) => Promise<RateLimitResult>
 
 /** Longest window accepted: a year, far beyond any API limit, short enough to catch a ms-for-s mistake. */
-export const MAX_WINDOW_SECONDS = 366 * 24 * 3600
+export const MAX_WINDOW_SECONDS = MAX_TTL_SECONDS
 export const MAX_IDENTIFIER_LENGTH = 512
 /** Per-context memory of buckets this instance has seen (bounded: only a cost saving, never a decision). */
 const MAX_REMEMBERED = 50_000

@@ -4,6 +4,7 @@ import { RedisInputError } from './errors'
 import { memoryStoreFor, type MemoryStore } from './memory-store'
 import { createRateLimit, type RateLimitFn } from './rate-limit'
 import { withRedis } from './run'
+import { MAX_TTL_SECONDS } from './helper-input'
 import { encodeJson } from './serialize'
 
 /**
@@ -55,8 +56,8 @@ export interface SessionOptions {
 }
 
 export const DEFAULT_SESSION_TTL_SECONDS = 3600
-/** A year: longer lifetimes are almost surely ms passed as seconds. */
-export const MAX_SESSION_TTL_SECONDS = 366 * 24 * 3600
+/** The layer's one bound on lifetimes (a year): longer is almost surely ms passed as seconds. */
+export const MAX_SESSION_TTL_SECONDS = MAX_TTL_SECONDS
 /** Sessions are small; this keeps a runaway object from being copied into Redis on every login. */
 export const MAX_SESSION_BYTES = 64 * 1024
 /** Random bytes in a created id: 192 bits, well above the 128 bits OWASP asks of session ids. */

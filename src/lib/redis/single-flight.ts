@@ -6,8 +6,6 @@
 export interface SingleFlight {
   /** Runs `fn` for `key`, or joins the call already running for it (same result, same error). */
   run<T>(key: string, fn: () => Promise<T>): Promise<T>
-  /** Calls running right now (for diagnostics and tests). */
-  readonly size: number
 }
 
 export function createSingleFlight(): SingleFlight {
@@ -22,9 +20,6 @@ export function createSingleFlight(): SingleFlight {
         .finally(() => inFlight.delete(key))
       inFlight.set(key, p)
       return p
-    },
-    get size() {
-      return inFlight.size
     },
   }
 }
