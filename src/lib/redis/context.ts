@@ -2,6 +2,7 @@ import type { Redis } from '@upstash/redis'
 import { createRedisClient } from './client'
 import { getConfig, parseConfig, type RedisConfig } from './config'
 import { createKeys, type Keys } from './keys'
+import { memoryStore, redisStore, type KeyValueStore } from './store'
 
 /**
  * What every helper runs against: the validated config, the key builder and, when REDIS_ENABLED
@@ -13,16 +14,23 @@ export interface RedisContext {
   keys: Keys
   /** null when REDIS_ENABLED=false. */
   redis: Redis | null
+  /**
+   * Where sessions and rate limits live, chosen once: Redis, or this process's memory when
+   * REDIS_ENABLED=false (single instance; the helpers flag their answers so).
+   */
+  store: KeyValueStore
 }
 
 /** A context for a given environment (tests use this to point helpers at another endpoint). */
 export function createContext(env: Record<string, string | undefined> | RedisConfig = process.env): RedisContext {
   const config = 'keyPrefix' in env ? (env as RedisConfig) : parseConfig(env as Record<string, string | undefined>)
-  return {
+  const ctx = {
     config,
     keys: createKeys(config.keyPrefix),
     redis: config.enabled ? createRedisClient(config, { automaticDeserialization: false }) : null,
-  }
+  } as RedisContext
+  ctx.store = ctx.redis ? redisStore(ctx) : memoryStore()
+  return ctx
 }
 
 let defaultCtx: RedisContext | undefined

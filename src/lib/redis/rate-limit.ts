@@ -1,10 +1,9 @@
-import type { Redis } from '@upstash/redis'
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
-import { isConnectionError, redactError, redactMessage, RedisInputError } from './errors'
+import { isConnectionError, redactError, redactMessage, RedisInputError, RedisUnavailableError } from './errors'
 import { MAX_TTL_SECONDS } from './helper-input'
-import { memoryStoreFor, type MemoryStore } from './memory-store'
+import type { KeyValueStore } from './store'
 
 /** What to answer when Redis cannot be asked in time: let the request through (flagged) or refuse it. */
 export type RateLimitFailurePolicy = 'open' | 'closed'
@@ -82,42 +81,40 @@ const argsSchema = z.object({
  * An identifier seen refused is refused here, without Redis, until the window has slid enough to
  * admit it again (never admitting what Redis would refuse).
  */
-export function createRateLimit(source: ContextSource, options: { memory?: MemoryStore } = {}): RateLimitFn {
+export function createRateLimit(source: ContextSource, options: { store?: KeyValueStore } = {}): RateLimitFn {
   return async (identifier, limit, windowSeconds, callOptions) => {
     const args = parseArgs({ identifier, limit, windowSeconds, onFailure: callOptions?.onFailure })
     const ctx = resolveContext(source)
     const windowMs = args.windowSeconds * 1000
+    // REDIS_ENABLED=false: the same algorithm on this process's memory, every answer flagged.
+    const store = options.store ?? ctx.store
+    const flag = store.kind === 'memory' ? ({ reason: 'disabled' } as const) : {}
 
-    if (!ctx.redis) {
-      const store = options.memory ?? memoryStoreFor(ctx)
-      return { ...store.rateLimits.limit(args.identifier, args.limit, windowMs), limit: args.limit, reason: 'disabled' }
-    }
-
-    const now = Date.now()
+    const now = store.now()
     const bucket = Math.floor(now / windowMs)
     const resetAt = (bucket + 1) * windowMs
     const base = `${ctx.keys.rateLimitPrefix}:${args.windowSeconds}s:{${args.identifier}}`
-    const state = stateFor(ctx)
+    const state = stateFor(store)
     const blockedKey = `${base}|${args.limit}`
     const blockedUntil = state.blocked.get(blockedKey)
-    if (blockedUntil !== undefined && now < blockedUntil) return { allowed: false, remaining: 0, resetAt, limit: args.limit }
+    if (blockedUntil !== undefined && now < blockedUntil) return { allowed: false, remaining: 0, resetAt, limit: args.limit, ...flag }
 
     const policy = args.onFailure ?? ctx.config.rateLimitFailurePolicy
     try {
       const current = `${base}:${bucket}`
       const previous = `${base}:${bucket - 1}`
-      const counted = await count(ctx.redis, state, current, previous, 2 * windowMs + 1000)
+      const counted = await count(store, state, current, previous, 2 * windowMs + 1000)
       // The share of the previous bucket the sliding window still covers.
       const weight = 1 - (now - bucket * windowMs) / windowMs
       const carried = Math.floor(counted.previous * weight)
       const total = carried + counted.current
-      if (total <= args.limit) return { allowed: true, remaining: args.limit - total, resetAt, limit: args.limit }
+      if (total <= args.limit) return { allowed: true, remaining: args.limit - total, resetAt, limit: args.limit, ...flag }
       // Refused: give the unit back, and remember until when this identifier cannot be admitted.
-      await ctx.redis.decr(current).catch(() => {})
+      await store.uncount('rateLimit', current).catch(() => {})
       state.blocked.set(blockedKey, admissibleAgainAt(counted.previous, counted.current - 1, args.limit, bucket, windowMs))
-      return { allowed: false, remaining: 0, resetAt, limit: args.limit }
+      return { allowed: false, remaining: 0, resetAt, limit: args.limit, ...flag }
     } catch (err) {
-      if (isConnectionError(err)) {
+      if (err instanceof RedisUnavailableError || isConnectionError(err)) {
         warnUnavailable(err, policy)
         return { allowed: policy === 'open', remaining: 0, resetAt, limit: args.limit, reason: 'unavailable' }
       }
@@ -136,13 +133,13 @@ interface LimiterState {
   blocked: LRUCache<string, number>
 }
 
-const states = new WeakMap<RedisContext, LimiterState>()
+const states = new WeakMap<KeyValueStore, LimiterState>()
 
-function stateFor(ctx: RedisContext): LimiterState {
-  let state = states.get(ctx)
+function stateFor(store: KeyValueStore): LimiterState {
+  let state = states.get(store)
   if (!state) {
     state = { expiring: new LRUCache({ max: MAX_REMEMBERED }), closed: new LRUCache({ max: MAX_REMEMBERED }), blocked: new LRUCache({ max: MAX_REMEMBERED }) }
-    states.set(ctx, state)
+    states.set(store, state)
   }
   return state
 }
@@ -152,18 +149,14 @@ function stateFor(ctx: RedisContext): LimiterState {
  * trip: INCR alone when this instance already knows the previous bucket and has set the counter's
  * expiry; otherwise pipelined with PEXPIRE … NX and/or GET of the previous bucket.
  */
-async function count(redis: Redis, state: LimiterState, current: string, previous: string, ttlMs: number): Promise<{ current: number; previous: number }> {
+async function count(store: KeyValueStore, state: LimiterState, current: string, previous: string, ttlMs: number): Promise<{ current: number; previous: number }> {
   const knownPrevious = state.closed.get(previous)
   const expiring = state.expiring.has(current)
-  if (knownPrevious !== undefined && expiring) return { current: await redis.incr(current), previous: knownPrevious }
-  const p = redis.pipeline().incr(current)
-  if (!expiring) p.pexpire(current, ttlMs, 'NX')
-  if (knownPrevious === undefined) p.get<string | number | null>(previous)
-  const replies = (await p.exec()) as unknown[]
-  const prev = knownPrevious ?? Number(replies[replies.length - 1] ?? 0)
+  const counted = await store.count('rateLimit', current, !expiring, ttlMs, knownPrevious === undefined ? previous : undefined)
+  const prev = knownPrevious ?? counted.previous
   state.expiring.set(current, true)
   state.closed.set(previous, prev)
-  return { current: Number(replies[0]), previous: prev }
+  return { current: counted.count, previous: prev }
 }
 
 /**

@@ -1,11 +1,10 @@
 import { z } from 'zod'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
 import { RedisInputError } from './errors'
-import { memoryStoreFor, type MemoryStore } from './memory-store'
 import { createRateLimit, type RateLimitFn } from './rate-limit'
-import { withRedis } from './run'
 import { MAX_TTL_SECONDS } from './helper-input'
 import { encodeJson } from './serialize'
+import type { KeyValueStore } from './store'
 
 /**
  * What the app keeps in a session: who (userId), in which cabinet (tenantId), with which role.
@@ -51,8 +50,8 @@ export interface Session {
 export interface SessionOptions {
   /** Lifetime of `set`/`create`/`touch`/`slide: true` when none is given (default 3600 s, the seed's 1 h). */
   defaultTtlSeconds?: number
-  /** The in-process store used when REDIS_ENABLED=false (default: one per context). */
-  memory?: MemoryStore
+  /** Where sessions live (default: the context's store, Redis or this process's memory). Tests pass a memory store with a clock. */
+  store?: KeyValueStore
 }
 
 export const DEFAULT_SESSION_TTL_SECONDS = 3600
@@ -78,7 +77,11 @@ const ttlSchema = z
 /** Builds `session` on a context (resolved at each call, so building it never throws). */
 export function createSession(source: ContextSource, options: SessionOptions = {}): Session {
   const defaultTtl = check(ttlSchema, options.defaultTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS, 'createSession', 'defaultTtlSeconds')
-  const memory = (ctx: RedisContext) => options.memory ?? memoryStoreFor(ctx)
+  /** The store and this session's full key, resolved at each call. */
+  const at = (op: string, id: unknown) => {
+    const ctx = resolveContext(source)
+    return { store: options.store ?? ctx.store, key: ctx.keys.key('session', sessionKey(op, id)) }
+  }
 
   const encode = (op: string, data: unknown): string => {
     check(SessionDataSchema, data, op, 'data')
@@ -87,71 +90,45 @@ export function createSession(source: ContextSource, options: SessionOptions = {
 
   return {
     async set(id, data, ttlSeconds = defaultTtl) {
-      const key = sessionKey('session.set', id)
+      const { store, key } = at('session.set', id)
       const ttl = check(ttlSchema, ttlSeconds, 'session.set', 'ttlSeconds')
-      const json = encode('session.set', data)
-      const ctx = resolveContext(source)
-      if (!ctx.redis) return memory(ctx).sessions.set(ctx.keys.key('session', key), json, ttl * 1000)
-      await withRedis(ctx, 'session.set', (r) => r.set(ctx.keys.key('session', key), json, { ex: ttl }))
+      await store.set('session.set', key, encode('session.set', data), ttl)
     },
 
     async get<T extends SessionData = SessionData>(id: string, getOptions: SessionGetOptions = {}): Promise<T | null> {
-      const key = sessionKey('session.get', id)
+      const { store, key } = at('session.get', id)
       const slide = getOptions.slide
       const ttl =
         slide === undefined || slide === false ? undefined : slide === true ? defaultTtl : check(ttlSchema, slide, 'session.get', 'options.slide')
-      const ctx = resolveContext(source)
-      const full = ctx.keys.key('session', key)
-      let raw: unknown
-      if (!ctx.redis) {
-        const sessions = memory(ctx).sessions
-        if (ttl !== undefined) sessions.expire(full, ttl * 1000)
-        raw = sessions.get(full) ?? null
-      } else {
-        raw = await withRedis(ctx, 'session.get', (r) => (ttl === undefined ? r.get(full) : r.getex(full, { ex: ttl })))
-      }
+      const raw = ttl === undefined ? await store.get('session.get', key) : await store.getAndExpire('session.get', key, ttl)
       return decodeSession<T>(raw)
     },
 
     async delete(id) {
-      const key = sessionKey('session.delete', id)
-      const ctx = resolveContext(source)
-      const full = ctx.keys.key('session', key)
-      if (!ctx.redis) return memory(ctx).sessions.delete(full)
-      return (await withRedis(ctx, 'session.delete', (r) => r.del(full))) > 0
+      const { store, key } = at('session.delete', id)
+      return store.delete('session.delete', key)
     },
 
     async touch(id, ttlSeconds = defaultTtl) {
-      const key = sessionKey('session.touch', id)
+      const { store, key } = at('session.touch', id)
       const ttl = check(ttlSchema, ttlSeconds, 'session.touch', 'ttlSeconds')
-      const ctx = resolveContext(source)
-      const full = ctx.keys.key('session', key)
-      if (!ctx.redis) return memory(ctx).sessions.expire(full, ttl * 1000)
-      return (await withRedis(ctx, 'session.touch', (r) => r.expire(full, ttl))) === 1
+      return store.expire('session.touch', key, ttl)
     },
 
     async create(data, ttlSeconds = defaultTtl) {
       const ttl = check(ttlSchema, ttlSeconds, 'session.create', 'ttlSeconds')
       const json = encode('session.create', data)
-      const ctx = resolveContext(source)
       // NX: a fresh id never overwrites a session. A clash of 192 random bits does not happen;
       // the loop only keeps that impossibility from turning into a silent overwrite.
       for (let attempt = 0; attempt < 3; attempt++) {
         const id = newSessionId()
-        const full = ctx.keys.key('session', id)
-        if (!ctx.redis) {
-          const sessions = memory(ctx).sessions
-          if (sessions.has(full)) continue
-          sessions.set(full, json, ttl * 1000)
-          return id
-        }
-        const written = await withRedis(ctx, 'session.create', (r) => r.set(full, json, { ex: ttl, nx: true }))
-        if (written !== null) return id
+        const { store, key } = at('session.create', id)
+        if (await store.set('session.create', key, json, ttl, true)) return id
       }
       throw new Error('session.create: could not mint a unique id (is crypto.getRandomValues broken?)')
     },
 
-    rateLimit: createRateLimit(source, { memory: options.memory }),
+    rateLimit: createRateLimit(source, { store: options.store }),
   }
 }
 

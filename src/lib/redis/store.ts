@@ -1,0 +1,121 @@
+import type { Redis } from '@upstash/redis'
+import { LRUCache } from 'lru-cache'
+import type { RedisContext } from './context'
+import { withRedis } from './run'
+
+/**
+ * The few key-value operations `session` and `rateLimit` need, behind one narrow interface with two
+ * stores: Redis (through @upstash/redis), or this process's memory when REDIS_ENABLED=false. The
+ * context picks one once; the helpers never branch on which.
+ */
+export interface KeyValueStore {
+  /** 'memory': REDIS_ENABLED=false, one instance only (answers are flagged so). */
+  readonly kind: 'redis' | 'memory'
+  /** Milliseconds since the epoch, as the store sees time (injectable in memory, for tests). */
+  now(): number
+  get(op: string, key: string): Promise<string | null>
+  /** GET that also restarts the key's lifetime (GETEX): sliding expiry in one command. */
+  getAndExpire(op: string, key: string, ttlSeconds: number): Promise<string | null>
+  /** SET with a lifetime; with `onlyIfAbsent`, false when the key exists (SET NX). */
+  set(op: string, key: string, value: string, ttlSeconds: number, onlyIfAbsent?: boolean): Promise<boolean>
+  /** true when the key existed. */
+  delete(op: string, key: string): Promise<boolean>
+  /** true when the key exists (its lifetime restarted). */
+  expire(op: string, key: string, ttlSeconds: number): Promise<boolean>
+  /**
+   * The rate limiter's step, one round trip: INCR `counter`; give it an expiry of `expiryMs` unless
+   * it has one (PEXPIRE NX) when `setExpiry`; read `previous` when given.
+   */
+  count(op: string, counter: string, setExpiry: boolean, expiryMs: number, previous: string | undefined): Promise<{ count: number; previous: number }>
+  /** Gives a counted unit back (DECR). */
+  uncount(op: string, counter: string): Promise<void>
+}
+
+/** Redis through @upstash/redis: RedisUnavailableError when it cannot be reached in time (withRedis). */
+export function redisStore(ctx: RedisContext): KeyValueStore {
+  const run = <T>(op: string, fn: (r: Redis) => Promise<T>) => withRedis(ctx, op, fn)
+  return {
+    kind: 'redis',
+    now: Date.now,
+    get: (op, key) => run(op, (r) => r.get<string>(key)),
+    getAndExpire: (op, key, ttl) => run(op, (r) => r.getex<string>(key, { ex: ttl })),
+    set: (op, key, value, ttl, nx) => run(op, async (r) => (nx ? (await r.set(key, value, { ex: ttl, nx: true })) !== null : (await r.set(key, value, { ex: ttl }), true))),
+    delete: (op, key) => run(op, async (r) => (await r.del(key)) > 0),
+    expire: (op, key, ttl) => run(op, async (r) => (await r.expire(key, ttl)) === 1),
+    count: (op, counter, setExpiry, expiryMs, previous) =>
+      run(op, async (r) => {
+        if (!setExpiry && previous === undefined) return { count: await r.incr(counter), previous: 0 }
+        const p = r.pipeline().incr(counter)
+        if (setExpiry) p.pexpire(counter, expiryMs, 'NX')
+        if (previous !== undefined) p.get<string | number | null>(previous)
+        const replies = (await p.exec()) as unknown[]
+        return { count: Number(replies[0]), previous: previous === undefined ? 0 : Number(replies[replies.length - 1] ?? 0) }
+      }),
+    uncount: (op, counter) => run(op, async (r) => void (await r.decr(counter))),
+  }
+}
+
+/** Bounds of the in-process store: beyond them the least recently used entry is dropped. */
+export interface MemoryStoreOptions {
+  /** Sessions kept at most (default 10 000); the least recently used is logged out first. */
+  maxSessions?: number
+  /** Rate-limit counters kept at most (default 20 000, two per identifier); an evicted one starts from zero. */
+  maxCounters?: number
+  /** Milliseconds since the epoch (tests move time without sleeping). */
+  now?: () => number
+}
+
+export const DEFAULT_MAX_SESSIONS = 10_000
+export const DEFAULT_MAX_COUNTERS = 20_000
+
+/**
+ * This process's memory (REDIS_ENABLED=false), on lru-cache: bounded, with per-entry expiry, values
+ * stored as strings like Redis (copies, never shared objects). Counters live apart from sessions so
+ * that a flood of rate-limited identifiers cannot log anyone out.
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
+  const now = options.now ?? Date.now
+  // lru-cache measures TTLs with `perf.now()`; giving it our clock keeps expiry and buckets on one time.
+  const perf = { now }
+  // ttlResolution 0: read the clock at every check (lru-cache otherwise reuses one reading for 1 ms).
+  const sessions = new LRUCache<string, string>({ max: options.maxSessions ?? DEFAULT_MAX_SESSIONS, perf, ttlResolution: 0 })
+  const counters = new LRUCache<string, number>({ max: options.maxCounters ?? DEFAULT_MAX_COUNTERS, perf, ttlResolution: 0 })
+  return {
+    kind: 'memory',
+    now,
+    async get(_op, key) {
+      return sessions.get(key) ?? null
+    },
+    async getAndExpire(_op, key, ttl) {
+      const value = sessions.get(key)
+      if (value === undefined) return null
+      sessions.set(key, value, { ttl: ttl * 1000 })
+      return value
+    },
+    async set(_op, key, value, ttl, nx) {
+      if (nx && sessions.has(key)) return false
+      sessions.set(key, value, { ttl: ttl * 1000 })
+      return true
+    },
+    async delete(_op, key) {
+      return sessions.delete(key)
+    },
+    async expire(_op, key, ttl) {
+      const value = sessions.get(key)
+      if (value === undefined) return false
+      sessions.set(key, value, { ttl: ttl * 1000 })
+      return true
+    },
+    async count(_op, counter, _setExpiry, expiryMs, previous) {
+      const remaining = counters.getRemainingTTL(counter)
+      const count = (counters.get(counter) ?? 0) + 1
+      // Like PEXPIRE NX: the first count of a bucket sets its expiry, later ones keep it.
+      counters.set(counter, count, { ttl: remaining > 0 && Number.isFinite(remaining) ? remaining : expiryMs })
+      return { count, previous: previous === undefined ? 0 : (counters.get(previous) ?? 0) }
+    },
+    async uncount(_op, counter) {
+      const value = counters.get(counter)
+      if (value !== undefined) counters.set(counter, value - 1, { ttl: Math.max(1, counters.getRemainingTTL(counter)) })
+    },
+  }
+}
