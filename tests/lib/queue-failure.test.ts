@@ -2,7 +2,7 @@
  * Queue cost and failure behaviour, on a private stack: billed commands are counted without
  * other files' traffic, and the endpoint / redis-server are stopped for real.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createContext, type RedisContext } from '@/lib/redis/context'
 import { isRedisAvailable } from '@/lib/redis/health'
 import { RedisDisabledError, RedisUnavailableError } from '@/lib/redis/errors'
@@ -117,13 +117,9 @@ describe('queue: Redis unreachable (stopped for real)', () => {
     await expect(queue.push(name, { lost: 'never silently' })).rejects.toBeInstanceOf(RedisUnavailableError)
 
     // same address and token, new endpoint process-side: the client does not notice anything
-    stack.endpoint = await startEndpoint({ redisUrl: stack.env.REDIS_URL, port, token: stack.env.UPSTASH_REDIS_REST_TOKEN })
+    stack.endpoint = await startEndpoint({ redisUrl: stack.redis.endpointUrl, port, token: stack.env.UPSTASH_REDIS_REST_TOKEN })
     // the new endpoint connects to Redis in the background: wait (bounded) until it answers
-    const deadline = Date.now() + 5_000
-    while (!(await isRedisAvailable(ctx))) {
-      if (Date.now() > deadline) throw new Error('endpoint did not come back within 5 s')
-      await new Promise((r) => setTimeout(r, 20))
-    }
+    await vi.waitFor(async () => expect(await isRedisAvailable(ctx)).toBe(true), { timeout: 5_000, interval: 20 })
     const job = await queue.reserve<{ keep: boolean }>(name)
     expect(job).toMatchObject({ id, data: { keep: true } })
     expect(await queue.ack(name, job!)).toBe(true)

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { createContext } from '@/lib/redis/context'
 import { RedisInputError } from '@/lib/redis/errors'
 import { createQueue, type ReservedJob } from '@/lib/redis/queue'
@@ -22,15 +22,16 @@ let n = 0
 /** A fresh queue name per test, so tests never see each other's jobs. */
 const fresh = (label: string) => `${label}-${++n}`
 
-/** Polls `probe` until it returns a non-null value, failing after `timeoutMs` (no fixed sleeps). */
-async function eventually<T>(probe: () => Promise<T | null>, timeoutMs = 3_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== null) return value
-    if (Date.now() > deadline) throw new Error(`nothing after ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
+/** Polls `probe` (vi.waitFor) until it returns a non-null value, failing after `timeoutMs`. */
+function eventually<T>(probe: () => Promise<T | null>, timeoutMs = 3_000): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await probe()
+      if (value === null) throw new Error(`nothing after ${timeoutMs} ms`)
+      return value
+    },
+    { timeout: timeoutMs, interval: 10 },
+  )
 }
 
 interface EmailTask {
