@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { createContext, createSession, RedisInputError, type SessionData } from '@/lib/upstash'
 import { directClient } from '../support/redis-direct'
 import { uniquePrefix } from '../support/stack'
@@ -60,9 +60,8 @@ describe('session (seed API)', () => {
   it('a session set with a 1 s TTL is gone once Redis expires it', async () => {
     await session.set('one-second', { userId: 'u', tenantId: 't', role: 'USER' }, 1)
     expect(await pttl('one-second')).toBeLessThanOrEqual(1000)
-    // Poll Redis until it reports the key gone (no fixed sleep), then the helper must agree.
-    const deadline = Date.now() + 5000
-    while ((await direct.exists(keyOf('one-second'))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    // Wait until Redis reports the key gone (no fixed sleep), then the helper must agree.
+    await vi.waitFor(async () => expect(await direct.exists(keyOf('one-second'))).toBe(0), { timeout: 5000, interval: 50 })
     expect(await session.get('one-second')).toBeNull()
   })
 })
