@@ -80,6 +80,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
   // ttlResolution 0: read the clock at every check (lru-cache otherwise reuses one reading for 1 ms).
   const sessions = new LRUCache<string, string>({ max: options.maxSessions ?? DEFAULT_MAX_SESSIONS, perf, ttlResolution: 0 })
   const counters = new LRUCache<string, number>({ max: options.maxCounters ?? DEFAULT_MAX_COUNTERS, perf, ttlResolution: 0 })
+  /** GETEX: the value, its lifetime restarted; null when absent. */
+  const getAndExpire = (key: string, ttl: number): string | null => {
+    const value = sessions.get(key)
+    if (value === undefined) return null
+    sessions.set(key, value, { ttl: ttl * 1000 })
+    return value
+  }
   return {
     kind: 'memory',
     now,
@@ -87,10 +94,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
       return sessions.get(key) ?? null
     },
     async getAndExpire(_op, key, ttl) {
-      const value = sessions.get(key)
-      if (value === undefined) return null
-      sessions.set(key, value, { ttl: ttl * 1000 })
-      return value
+      return getAndExpire(key, ttl)
     },
     async set(_op, key, value, ttl, nx) {
       if (nx && sessions.has(key)) return false
@@ -101,10 +105,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
       return sessions.delete(key)
     },
     async expire(_op, key, ttl) {
-      const value = sessions.get(key)
-      if (value === undefined) return false
-      sessions.set(key, value, { ttl: ttl * 1000 })
-      return true
+      return getAndExpire(key, ttl) !== null
     },
     async count(_op, counter, _setExpiry, expiryMs, previous) {
       const remaining = counters.getRemainingTTL(counter)
