@@ -66,8 +66,11 @@ describe('rateLimit: exactness', () => {
     const prefix = uniquePrefix('rlexact')
     const instances = [instance(prefix), instance(prefix), instance(prefix)]
     const w = windowAwayFromBoundary()
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => instances[i % 3]!('api:burst', 100, w)))
+    let results: Awaited<ReturnType<RateLimitFn>>[] = []
+    const total = await billed(async () => (results = await Promise.all(Array.from({ length: 300 }, (_, i) => instances[i % 3]!('api:burst', 100, w)))))
     expect(results.filter((r) => r.reason !== undefined)).toEqual([])
+    // Each instance sets the bucket up once (3), every call INCRs (300), each refusal gives its unit back (200).
+    expect(total).toBe(3 * 3 + 297 + 200)
     expect(results.filter((r) => r.allowed)).toHaveLength(100)
     // The refused ones gave their unit back: a caller in the next window is weighed on 100, not 300.
     expect(new Set(results.filter((r) => r.allowed).map((r) => r.remaining)).size).toBe(100)

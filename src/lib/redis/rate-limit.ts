@@ -125,12 +125,17 @@ export function createRateLimit(source: ContextSource, options: { store?: KeyVal
 }
 
 interface LimiterState {
-  /** Counter keys this instance has given an expiry. */
+  /** Counter keys this instance has given an expiry (or is giving one: see setups). */
   expiring: LRUCache<string, true>
   /** Final counts of closed buckets. */
   closed: LRUCache<string, number>
   /** identifier+limit → epoch ms before which it is refused without asking Redis. */
   blocked: LRUCache<string, number>
+  /**
+   * A bucket's set-up (PEXPIRE NX + GET of the previous bucket) in flight, by counter key: calls made
+   * meanwhile count with a plain INCR and take the previous bucket from it, so a burst pays the set-up once.
+   */
+  setups: Map<string, Promise<number>>
 }
 
 const states = new WeakMap<KeyValueStore, LimiterState>()
@@ -138,7 +143,12 @@ const states = new WeakMap<KeyValueStore, LimiterState>()
 function stateFor(store: KeyValueStore): LimiterState {
   let state = states.get(store)
   if (!state) {
-    state = { expiring: new LRUCache({ max: MAX_REMEMBERED }), closed: new LRUCache({ max: MAX_REMEMBERED }), blocked: new LRUCache({ max: MAX_REMEMBERED }) }
+    state = {
+      expiring: new LRUCache({ max: MAX_REMEMBERED }),
+      closed: new LRUCache({ max: MAX_REMEMBERED }),
+      blocked: new LRUCache({ max: MAX_REMEMBERED }),
+      setups: new Map(),
+    }
     states.set(store, state)
   }
   return state
@@ -146,17 +156,32 @@ function stateFor(store: KeyValueStore): LimiterState {
 
 /**
  * Counts one request in the current bucket and reads what the sliding window needs, in one round
- * trip: INCR alone when this instance already knows the previous bucket and has set the counter's
- * expiry; otherwise pipelined with PEXPIRE … NX and/or GET of the previous bucket.
+ * trip: INCR alone when this instance knows the previous bucket and has set (or is setting) the
+ * counter's expiry; otherwise pipelined with PEXPIRE … NX and GET of the previous bucket.
  */
 async function count(store: KeyValueStore, state: LimiterState, current: string, previous: string, ttlMs: number): Promise<{ current: number; previous: number }> {
   const knownPrevious = state.closed.get(previous)
-  const expiring = state.expiring.has(current)
-  const counted = await store.count('rateLimit', current, !expiring, ttlMs, knownPrevious === undefined ? previous : undefined)
-  const prev = knownPrevious ?? counted.previous
+  const setup = state.setups.get(current)
+  if (state.expiring.has(current) && (knownPrevious !== undefined || setup)) {
+    const [counted, prev] = await Promise.all([store.count('rateLimit', current, false, ttlMs, undefined), knownPrevious ?? setup!])
+    return { current: counted.count, previous: prev }
+  }
   state.expiring.set(current, true)
-  state.closed.set(previous, prev)
-  return { current: counted.count, previous: prev }
+  const pending = store.count('rateLimit', current, true, ttlMs, previous)
+  const prevOf = pending.then((c) => c.previous)
+  prevOf.catch(() => {}) // its failure reaches this call's caller; the waiting calls see it through their own await
+  state.setups.set(current, prevOf)
+  try {
+    const counted = await pending
+    state.closed.set(previous, counted.previous)
+    return { current: counted.count, previous: counted.previous }
+  } catch (err) {
+    // Not set up after all: the next call does it again (a counter must never be left without expiry).
+    state.expiring.delete(current)
+    throw err
+  } finally {
+    state.setups.delete(current)
+  }
 }
 
 /**
