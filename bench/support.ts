@@ -20,7 +20,8 @@ export async function startBenchStack(): Promise<BenchStack> {
   const token = randomBytes(24).toString('base64url')
   let child: ChildProcess | undefined
   try {
-    const ready = await spawnReady(['scripts/upstash-local.ts', '--redis-url', redis.url, '--port', '0', '--token', token], /UPSTASH_REDIS_REST_URL=(\S+)/)
+    // `--token=…`: a base64url token may start with '-', which the argument parser would take for an option.
+    const ready = await spawnReady(['scripts/upstash-local.ts', '--redis-url', redis.url, '--port', '0', `--token=${token}`], /UPSTASH_REDIS_REST_URL=(\S+)/)
     child = ready.child
     const endpoint = child
     const url = ready.match[1]!
