@@ -2,6 +2,8 @@
  * The local Upstash-compatible REST endpoint, in front of a real redis-server.
  *   npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token T] [--redis-url redis://…]
  *                                    [--max-body 10485760] [--timeout 2000] [--pool 1] [--allow-origin <origin>]… [--verbose]
+ *                                    [--max-reply-bytes 10485760] [--max-commands 10000] [--max-inflight-bytes 33554432]
+ *                                    [--max-blocking 100] [--script-timeout 5000]
  * With no Redis URL (flag or REDIS_URL) it starts its own redis-server (data under .data/redis).
  * Reads .env / .env.local first, as the app does.
  */
@@ -12,7 +14,7 @@ import { loadEnvConfig } from '@next/env'
 import { z } from 'zod'
 import { RedisServerMissingError, startEndpoint, startRedisServer, type OwnRedisServer } from '../src/upstash-local'
 
-const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--allow-origin <origin>]… [--verbose]`
+const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--allow-origin <origin>]… [--max-reply-bytes <bytes>] [--max-commands <n>] [--max-inflight-bytes <bytes>] [--max-blocking <n>] [--script-timeout <ms>] [--verbose]`
 
 const number = (flag: string) =>
   z
@@ -30,6 +32,11 @@ const flagsSchema = z.object({
   timeout: number('--timeout'),
   pool: number('--pool'),
   'allow-origin': z.array(z.string()).optional(),
+  'max-reply-bytes': number('--max-reply-bytes'),
+  'max-commands': number('--max-commands'),
+  'max-inflight-bytes': number('--max-inflight-bytes'),
+  'max-blocking': number('--max-blocking'),
+  'script-timeout': number('--script-timeout'),
   verbose: z.boolean().optional(),
   help: z.boolean().optional(),
 })
@@ -50,6 +57,11 @@ async function main(): Promise<void> {
         timeout: { type: 'string' },
         pool: { type: 'string' },
         'allow-origin': { type: 'string', multiple: true },
+        'max-reply-bytes': { type: 'string' },
+        'max-commands': { type: 'string' },
+        'max-inflight-bytes': { type: 'string' },
+        'max-blocking': { type: 'string' },
+        'script-timeout': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -94,6 +106,11 @@ async function main(): Promise<void> {
       timeoutMs: flags.timeout,
       poolSize: flags.pool,
       allowOrigins: flags['allow-origin'],
+      maxReplyBytes: flags['max-reply-bytes'],
+      maxCommands: flags['max-commands'],
+      maxInflightBytes: flags['max-inflight-bytes'],
+      maxBlocking: flags['max-blocking'],
+      scriptTimeoutMs: flags['script-timeout'],
       verbose: flags.verbose ?? false,
     })
   } catch (err) {

@@ -10,7 +10,7 @@ import { health as healthOf, isRedisAvailable as isAvailable, type RedisHealth }
 export { redis } from './redis/client'
 export { createContext, type RedisContext, type ContextSource } from './redis/context'
 export { parseConfig, getConfig, ConfigError, type RedisConfig } from './redis/config'
-export { RedisUnavailableError, RedisDisabledError, RedisInputError } from './redis/errors'
+export { RedisUnavailableError, RedisOutcomeUnknownError, RedisDisabledError, RedisInputError } from './redis/errors'
 export type { RedisHealth }
 
 /** true when Redis answers within REDIS_TIMEOUT_MS; never throws. */

@@ -7,9 +7,19 @@ import { ScriptFlagRewriter } from './script-flags'
 import { Deadlines } from './deadlines'
 import { endpointOptionsSchema, type EndpointOptions } from './options'
 import { streamSubscription } from './pubsub'
-import { isUnavailable, RedisConnections, RedisUnavailableError, type Client, type Command } from './redis-connections'
-import { errorJson, resultJson } from './reply'
-import { HttpError, parseJson, readBody, toCommand, toCommands } from './request'
+import {
+  isUnavailable,
+  notSent,
+  RedisConnections,
+  RedisOutcomeUnknownError,
+  RedisUnavailableError,
+  TooManyBlockingError,
+  type Client,
+  type Command,
+  type PoolConnection,
+} from './redis-connections'
+import { errorJson, replySize, safeResultJson } from './reply'
+import { HttpError, InflightBudget, parseJson, readBody, toCommand, toCommands } from './request'
 
 /** A running endpoint: where it listens, and how to stop it. */
 export interface RunningEndpoint {
@@ -40,6 +50,22 @@ function send(res: ServerResponse, status: number, json: string, extra?: readonl
 
 const isError = (entryJson: string) => entryJson.startsWith('{"error"')
 
+const SCRIPT = 1
+const KILL = 2
+const SCRIPT_COMMANDS = new Set(['EVAL', 'EVALSHA', 'EVAL_RO', 'EVALSHA_RO', 'FCALL', 'FCALL_RO'])
+
+/** SCRIPT for a command that runs a script or function, KILL for SCRIPT KILL / FUNCTION KILL, else 0. Cheap on the hot path. */
+function scriptKind(args: Command): number {
+  const name = args[0]
+  if (typeof name !== 'string') return 0
+  const c = name.charCodeAt(0) | 0x20 // lower-case ASCII letter
+  if (c !== 0x65 && c !== 0x66 && c !== 0x73) return 0 // e, f, s
+  const upper = name.toUpperCase()
+  if (SCRIPT_COMMANDS.has(upper)) return SCRIPT
+  if ((upper === 'SCRIPT' || upper === 'FUNCTION') && typeof args[1] === 'string' && args[1].toUpperCase() === 'KILL') return KILL
+  return 0
+}
+
 /**
  * Starts the Upstash-compatible REST endpoint in this process.
  * Throws (with a message naming the field) when an option is invalid, or when the port is taken.
@@ -53,9 +79,20 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     redisUrl: opts.redisUrl,
     poolSize: opts.poolSize,
     maxIdleDedicated: 16,
+    maxDedicated: opts.maxBlocking,
     connectTimeoutMs: opts.timeoutMs,
+    // Half the request timeout: a request sent later would most likely time out (504) instead of a clean 503.
+    stallMs: opts.timeoutMs / 2,
+    scriptTimeoutMs: opts.scriptTimeoutMs,
   })
-  const deadlines = new Deadlines(opts.timeoutMs, () => new RedisUnavailableError(`Redis did not answer within ${opts.timeoutMs} ms`))
+  const outcomeUnknown = (ms: number) => () =>
+    new RedisOutcomeUnknownError(`Redis did not answer within ${ms} ms; the command was sent and may still run`)
+  const deadlines = new Deadlines(opts.timeoutMs, outcomeUnknown(opts.timeoutMs))
+  // Scripts may legitimately run up to scriptTimeoutMs, after which the watchdog stops them: their
+  // caller then gets the script's error, not a timeout.
+  const scriptMs = opts.scriptTimeoutMs + opts.timeoutMs
+  const scriptDeadlines = new Deadlines(scriptMs, outcomeUnknown(scriptMs))
+  const budget = new InflightBudget(opts.maxInflightBytes)
   const scripts = new ScriptFlagRewriter()
   const streams = new Set<ServerResponse>()
   let commandNames: Set<string> | undefined
@@ -101,13 +138,45 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
    * Runs commands in order on one connection: one JSON entry each, `{"result"}` or `{"error"}`.
    * `refusals[i]`, when set, is the error answered for command i instead of running it.
    */
-  function runOn(client: Client, commands: Command[], refusals: (string | undefined)[] | undefined, base64: boolean, answers?: (string | undefined)[]): Promise<string[]> {
+  function runOn(
+    client: Client,
+    conn: PoolConnection | undefined,
+    commands: Command[],
+    refusals: (string | undefined)[] | undefined,
+    base64: boolean,
+    answers: (string | undefined)[] | undefined,
+    held: { bytes: number },
+  ): Promise<string[]> {
     return new Promise((resolve, reject) => {
       const entries: string[] = new Array(commands.length)
       let left = commands.length
+      // What this request's replies may still take: past it, a reply is refused before it is encoded.
+      let room = opts.maxReplyBytes
       const settle = (i: number, json: string) => {
         entries[i] = json
         if (--left === 0) resolve(entries)
+      }
+      const onReply = (i: number, reply: unknown) => {
+        if (conn) connections.answered(conn)
+        if (answers?.[i] !== undefined) reply = Buffer.from(answers[i]!)
+        let size: number
+        try {
+          size = replySize(reply, room)
+        } catch (err) {
+          // e.g. a reply nested deeper than the stack allows: an answer, never an exception in this callback.
+          return settle(i, errorJson(`ERR the reply could not be measured (${(err as Error).message})`))
+        }
+        if (size > room) return settle(i, errorJson(replyTooLarge(commands.length > 1)))
+        room -= size
+        held.bytes += size
+        budget.add(size)
+        settle(i, safeResultJson(reply, base64))
+      }
+      const onError = (i: number, err: unknown) => {
+        if (conn) connections.answered(conn)
+        if (!isUnavailable(err)) return settle(i, errorJson(redisErrorMessage(conn, (err as Error).message)))
+        if (notSent(err)) return reject(err)
+        reject(new RedisOutcomeUnknownError(`${connections.brokenReason(client) ?? (err as Error).message}; the command was sent and may have run`))
       }
       for (let i = 0; i < commands.length; i++) {
         const refused = refusals?.[i]
@@ -115,17 +184,30 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
           settle(i, errorJson(refused))
           continue
         }
+        if (conn) connections.sent(conn, 1)
         // node-redis writes everything sent in this tick in one go, in order: a pipeline is one round trip.
         client.sendCommand(commands[i]!).then(
-          (reply) => settle(i, resultJson(answers?.[i] !== undefined ? Buffer.from(answers[i]!) : reply, base64)),
-          (err: unknown) => (isUnavailable(err) ? reject(err) : settle(i, errorJson((err as Error).message))),
+          (reply) => onReply(i, reply),
+          (err: unknown) => onError(i, err),
         )
       }
     })
   }
 
+  function replyTooLarge(pipeline: boolean): string {
+    return `ERR reply too large: over the endpoint's limit of ${opts.maxReplyBytes} bytes per request${pipeline ? ' (this reply with the ones before it)' : ''} (--max-reply-bytes); ask for less at a time (GETRANGE, LRANGE/ZRANGE with bounds, SCAN/HSCAN/SSCAN)`
+  }
+
+  /** Redis's error, or for a script the watchdog stopped, why. */
+  function redisErrorMessage(conn: PoolConnection | undefined, message: string): string {
+    if (conn?.scriptKilled && /killed by user with (SCRIPT|FUNCTION) KILL/i.test(message)) {
+      return `ERR the script ran longer than the endpoint's limit of ${opts.scriptTimeoutMs} ms (--script-timeout) and was stopped before it wrote anything (${message})`
+    }
+    return message
+  }
+
   /** Commands that may block get a connection of their own, dropped if the caller goes away. */
-  async function runDedicated(res: ServerResponse, commands: Command[], refusals: (string | undefined)[] | undefined, base64: boolean, answers?: (string | undefined)[]) {
+  async function runDedicated(res: ServerResponse, commands: Command[], refusals: (string | undefined)[] | undefined, base64: boolean, answers: (string | undefined)[] | undefined, held: { bytes: number }) {
     const client = await connections.dedicated()
     const onClose = () => connections.discard(client)
     if (res.closed) {
@@ -135,7 +217,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     }
     res.once('close', onClose)
     try {
-      const entries = await runOn(client, commands, refusals, base64, answers)
+      const entries = await runOn(client, undefined, commands, refusals, base64, answers, held)
       res.off('close', onClose)
       connections.release(client)
       return entries
@@ -147,8 +229,9 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   }
 
   /** Commands of one request, in order: on a shared connection, or a dedicated one if any may block. */
-  function runPipeline(res: ServerResponse, commands: Command[], base64: boolean): Promise<string[]> {
+  function runPipeline(res: ServerResponse, commands: Command[], base64: boolean, held: { bytes: number }): Promise<string[]> {
     let blocking = false
+    let script = false
     let refusals: (string | undefined)[] | undefined
     let answers: (string | undefined)[] | undefined
     for (let i = 0; i < commands.length; i++) {
@@ -157,24 +240,47 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       else if (c.kind === 'refused') (refusals ??= [])[i] = c.reason
       const answer = scripts.rewrite(commands[i]!)
       if (answer !== undefined) (answers ??= [])[i] = answer
+      const s = scriptKind(commands[i]!)
+      if (s === SCRIPT) script = true
+      // SCRIPT KILL / FUNCTION KILL must not wait behind the very script it is meant to stop.
+      else if (s === KILL) blocking = true
     }
-    if (blocking) return runDedicated(res, commands, refusals, base64, answers)
-    return deadlines.bound(runOn(connections.shared(), commands, refusals, base64, answers))
+    if (blocking) return runDedicated(res, commands, refusals, base64, answers, held)
+    let conn: PoolConnection
+    try {
+      conn = connections.shared()
+    } catch (err) {
+      // Just after a broken connection was dropped, its replacement is a few ms from ready: wait for it.
+      const rebuilt = connections.rebuilt
+      if (!rebuilt) throw err
+      return rebuilt.then(() => runPipeline(res, commands, base64, held))
+    }
+    return (script ? scriptDeadlines : deadlines).bound(runOn(conn.client, conn, commands, refusals, base64, answers, held))
   }
 
   /** MULTI … EXEC written in one tick on one connection: nothing else can interleave, Redis runs it atomically. */
-  async function runTransaction(commands: Command[], base64: boolean): Promise<string> {
+  async function runTransaction(commands: Command[], base64: boolean, held: { bytes: number }): Promise<string> {
     for (const args of commands) {
       const c = classify(args)
       if (c.kind === 'refused') throw new HttpError(400, c.reason!)
       // Inside a transaction SCRIPT LOAD answers Redis's SHA of the stripped script (rare; EVALSHA still maps).
       scripts.rewrite(args)
     }
-    const client = connections.shared()
+    const conn = connections.shared()
+    const client = conn.client
     const chainId = Symbol('multi-exec')
-    const sent = [['MULTI'], ...commands, ['EXEC']].map((args) => client.sendCommand(args, { chainId }))
-    const settled = await deadlines.bound(Promise.allSettled(sent))
-    for (const s of settled) if (s.status === 'rejected' && isUnavailable(s.reason)) throw s.reason
+    const all = [['MULTI'], ...commands, ['EXEC']]
+    connections.sent(conn, all.length)
+    const sent = all.map((args) =>
+      client.sendCommand(args, { chainId }).finally(() => connections.answered(conn)),
+    )
+    const script = commands.some((args) => scriptKind(args) === SCRIPT)
+    const settled = await (script ? scriptDeadlines : deadlines).bound(Promise.allSettled(sent))
+    for (const s of settled) {
+      if (s.status !== 'rejected' || !isUnavailable(s.reason)) continue
+      if (notSent(s.reason)) throw s.reason
+      throw new RedisOutcomeUnknownError(`${connections.brokenReason(client) ?? (s.reason as Error).message}; the transaction was sent and may have run`)
+    }
     const exec = settled[settled.length - 1]!
     if (exec.status === 'rejected') {
       // EXECABORT: say which command failed to queue.
@@ -183,12 +289,19 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       throw new HttpError(400, `${(exec.reason as Error).message}${detail}`)
     }
     const replies = exec.value as unknown as unknown[]
-    return `[${replies.map((r) => (r instanceof Error ? errorJson(r.message) : resultJson(r, base64))).join(',')}]`
+    const size = replySize(replies, opts.maxReplyBytes)
+    if (size > opts.maxReplyBytes) {
+      // It ran (atomically); only its answer is withheld.
+      throw new HttpError(400, `${replyTooLarge(true)}; the transaction itself ran`)
+    }
+    held.bytes += size
+    budget.add(size)
+    return `[${replies.map((r) => (r instanceof Error ? errorJson(redisErrorMessage(conn, r.message)) : safeResultJson(r, base64))).join(',')}]`
   }
 
   async function isCommand(name: string): Promise<boolean> {
     if (!commandNames) {
-      const list = (await deadlines.bound(connections.shared().sendCommand(['COMMAND', 'LIST']))) as Buffer[]
+      const list = (await deadlines.bound(connections.shared().client.sendCommand(['COMMAND', 'LIST']))) as Buffer[]
       commandNames = new Set(list.map((b) => b.toString().toUpperCase()))
     }
     return commandNames.has(name.toUpperCase())
@@ -205,7 +318,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     })
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, held: { bytes: number }): Promise<void> {
     const refused = foreignCaller(req)
     if (refused) return send(res, 403, errorJson(refused))
     const rawUrl = req.url ?? '/'
@@ -220,20 +333,21 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       return send(res, 405, errorJson(`method ${method} is not allowed; use GET or POST`), ['allow', 'GET, POST'])
     }
     const base64 = req.headers['upstash-encoding'] === 'base64'
-    const body = await readBody(req, opts.maxBodyBytes)
+    const pipeline = path === '/pipeline' || path === '/multi-exec'
+    const body = await readBody(req, { maxBytes: opts.maxBodyBytes, budget, held, maxCommands: pipeline ? opts.maxCommands : undefined })
 
-    if (path === '/' || path === '/pipeline' || path === '/multi-exec') {
+    if (path === '/' || pipeline) {
       if (method !== 'POST') {
         return send(res, 405, errorJson(`${method} ${path} is not allowed: POST a JSON array body`), ['allow', 'POST'])
       }
       const parsed = parseJson(body, path)
       if (path === '/') {
-        const [entry] = await runPipeline(res, [toCommand(parsed, 'body')], base64)
+        const [entry] = await runPipeline(res, [toCommand(parsed, 'body')], base64, held)
         return send(res, isError(entry!) ? 400 : 200, entry!)
       }
-      const commands = toCommands(parsed, path)
-      if (path === '/multi-exec') return send(res, 200, await runTransaction(commands, base64))
-      return send(res, 200, `[${(await runPipeline(res, commands, base64)).join(',')}]`)
+      const commands = toCommands(parsed, path, opts.maxCommands)
+      if (path === '/multi-exec') return send(res, 200, await runTransaction(commands, base64, held))
+      return send(res, 200, `[${(await runPipeline(res, commands, base64, held)).join(',')}]`)
     }
 
     let args: string[]
@@ -250,8 +364,15 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     const command: Command = args
     // Upstash's `curl -d value /set/key`: a POST body is the last argument, byte for byte.
     if (method === 'POST' && body.length > 0) command.push(body)
-    const [entry] = await runPipeline(res, [command], base64)
+    const [entry] = await runPipeline(res, [command], base64, held)
     return send(res, isError(entry!) ? 400 : 200, entry!)
+  }
+
+  /** Gives back what a request held in the in-flight budget: a large answer once it has left (or the caller went away). */
+  function releaseWhenSent(res: ServerResponse, held: { bytes: number }): void {
+    if (held.bytes === 0) return
+    if (held.bytes < 64 * 1024 || res.closed) budget.release(held.bytes)
+    else res.once('close', () => budget.release(held.bytes))
   }
 
   function fail(res: ServerResponse, err: unknown): void {
@@ -260,10 +381,16 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       return
     }
     if (err instanceof HttpError) {
-      // After a 413 the rest of the body is not read: the connection cannot be reused.
-      send(res, err.status, errorJson(err.message), err.status === 413 ? ['connection', 'close'] : undefined)
+      // After a 413 (or a 503 before reading) the rest of the body is not read: the connection cannot be reused.
+      send(res, err.status, errorJson(err.message), err.headers)
+    } else if (err instanceof TooManyBlockingError) {
+      send(res, 429, errorJson(err.message), ['retry-after', '1'])
+    } else if (err instanceof RedisOutcomeUnknownError || (isUnavailable(err) && !notSent(err))) {
+      // Sent, and no answer: it may have run. Retry only what is safe to run twice (or carries its own idempotency key).
+      send(res, 504, errorJson(`ERR Redis outcome unknown: ${(err as Error).message}`))
     } else if (err instanceof RedisUnavailableError || isUnavailable(err)) {
-      send(res, 503, errorJson(`ERR Redis is unavailable: ${(err as Error).message}`))
+      // Not sent: safe to retry.
+      send(res, 503, errorJson(`ERR Redis is unavailable: ${(err as Error).message}`), ['retry-after', '1'])
     } else {
       send(res, 500, errorJson(`ERR internal error: ${(err as Error).message}`))
     }
@@ -271,7 +398,14 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
 
   const server = createServer({ noDelay: true }, (req, res) => {
     if (opts.verbose) logWhenDone(req, res)
-    handle(req, res).catch((err: unknown) => fail(res, err))
+    const held = { bytes: 0 }
+    handle(req, res, held).then(
+      () => releaseWhenSent(res, held),
+      (err: unknown) => {
+        fail(res, err)
+        releaseWhenSent(res, held)
+      },
+    )
   })
   // Longer than clients' idle timeout (undici: 4 s), so the client, not the server, closes idle connections.
   server.keepAliveTimeout = 65_000
@@ -288,6 +422,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     // e.g. EADDRINUSE: leave no Redis connection behind.
     connections.close()
     deadlines.close()
+    scriptDeadlines.close()
     throw err
   }
   const { port } = server.address() as AddressInfo
@@ -315,6 +450,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       clearTimeout(grace)
       connections.close()
       deadlines.close()
+      scriptDeadlines.close()
     },
   }
 }

@@ -1,4 +1,28 @@
 import type { ServerResponse } from 'node:http'
+
+/**
+ * One server-sent event carrying `data`, however many lines it has. The event-stream format ends an
+ * event at a blank line and a field at CR, LF or CRLF, so a payload with line breaks written as is
+ * would forge extra events. Each line of the payload gets its own `data` field instead, and a
+ * spec-compliant reader joins them back with LF (a CR or CRLF in a payload comes out as LF).
+ *
+ * @upstash/redis's subscriber is not such a reader: it splits on LF and takes every line starting
+ * with `data: ` (with the space) as a whole event. So the first line is `data: ` + the first line of
+ * the payload (its one event, which it sees truncated to that line), and continuation lines are
+ * written `data:<line>` without the space, which it ignores. A continuation line that itself starts
+ * with a space is written `data: <line>` (the reader strips exactly one space): the client then sees
+ * an event whose type starts with a space, which matches no listener, so nothing is forged either way.
+ */
+export function sseEvent(data: string): string {
+  if (!/[\r\n]/.test(data)) return `data: ${data}\n\n`
+  const lines = data.split(/\r\n|\r|\n/)
+  let out = `data: ${lines[0]}\n`
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!
+    out += line.startsWith(' ') ? `data: ${line}\n` : `data:${line}\n`
+  }
+  return `${out}\n`
+}
 import type { Client } from './redis-connections'
 
 /**
@@ -24,8 +48,8 @@ export async function streamSubscription(
     ended = true
     onEnd()
   })
-  const send = (line: string) => {
-    if (!res.writableEnded && !res.destroyed) res.write(`data: ${line}\n\n`)
+  const send = (data: string) => {
+    if (!res.writableEnded && !res.destroyed) res.write(sseEvent(data))
   }
   let count = 0
   for (const channel of channels) {

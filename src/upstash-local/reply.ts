@@ -35,6 +35,35 @@ export function resultJson(reply: unknown, base64: boolean): string {
   return `{"result":${replyJson(reply, base64)}}`
 }
 
+/**
+ * Bytes of data in a reply (bulk and status strings, plus a few per element), computed without
+ * building anything: what the endpoint checks against its reply limit before encoding a reply.
+ * Stops counting once past `limit` (a reply of a million elements is not walked to the end).
+ */
+export function replySize(reply: unknown, limit: number): number {
+  if (Buffer.isBuffer(reply)) return reply.length + 2
+  if (typeof reply === 'string') return reply.length + 2
+  if (Array.isArray(reply)) {
+    let size = 2
+    for (let i = 0; i < reply.length && size <= limit; i++) size += replySize(reply[i], limit) + 1
+    return size
+  }
+  if (reply instanceof Error) return reply.message.length + 2
+  return 8
+}
+
+/**
+ * resultJson, or an error entry when the reply cannot be encoded (a string over V8's limit, a
+ * structure too deep): such a failure must become an answer, never an exception escaping a callback.
+ */
+export function safeResultJson(reply: unknown, base64: boolean): string {
+  try {
+    return resultJson(reply, base64)
+  } catch (err) {
+    return errorJson(`ERR the reply could not be encoded as JSON (${(err as Error).message})`)
+  }
+}
+
 /** `{"error":"…"}` for one command, or for a whole request. */
 export function errorJson(message: string): string {
   return `{"error":${JSON.stringify(message)}}`

@@ -32,9 +32,17 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
   return [out, performance.now() - t]
 }
 
+/** 503: not sent, safe to retry. */
 function expect503(res: { status: number; json: unknown; headers: Headers }) {
   expect(res.status).toBe(503)
   expect((res.json as { error: string }).error).toMatch(/^ERR Redis is unavailable/)
+  expect(res.headers.get('upstash-sync-token')).toMatch(/^\d+$/)
+}
+
+/** 504: sent, no answer: it may have run. */
+function expect504(res: { status: number; json: unknown; headers: Headers }) {
+  expect(res.status).toBe(504)
+  expect((res.json as { error: string }).error).toMatch(/^ERR Redis outcome unknown: .*may (still run|have run)/)
   expect(res.headers.get('upstash-sync-token')).toMatch(/^\d+$/)
 }
 
@@ -70,22 +78,29 @@ describe('Redis down and back', () => {
     ])
   })
 
-  it('answers 503 within the timeout when Redis stalls (SIGSTOP), and works again once it resumes', async () => {
+  it('answers 504 (sent, outcome unknown) within the timeout when Redis stalls (SIGSTOP), then 503 at once (not sent), and works again once it resumes', async () => {
     redis = await startRedisServer()
     const target = await start(redis.url)
     expect((await command(target, ['PING'])).status).toBe(200)
     redis.process.kill('SIGSTOP')
     const [res, ms] = await timed(() => command(target, ['SET', 'stalled', '1']))
-    expect503(res)
+    expect504(res)
     expect((res.json as { error: string }).error).toMatch(new RegExp(`within ${TIMEOUT_MS} ms`))
     expect(ms).toBeGreaterThanOrEqual(TIMEOUT_MS - 50)
     expect(ms).toBeLessThan(TIMEOUT_MS + 1000)
+    // The connection is known to be stalled: the next command is not sent at all.
+    const [refused, refusedMs] = await timed(() => command(target, ['SET', 'refused', '1']))
+    expect503(refused)
+    expect(refusedMs).toBeLessThan(250)
     redis.process.kill('SIGCONT')
     await eventually(async () => (await command(target, ['GET', 'stalled'])).status === 200)
+    // The 504 one landed after all (that is what "outcome unknown" means); the 503 one never did.
+    expect((await command(target, ['GET', 'stalled'])).json).toEqual({ result: '1' })
+    expect((await command(target, ['EXISTS', 'refused'])).json).toEqual({ result: 0 })
     expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
   })
 
-  it('answers 503 (not a Redis error) to a command in flight when Redis dies', async () => {
+  it('answers 504 (outcome unknown, not a Redis error) to a command in flight when Redis dies', async () => {
     redis = await startRedisServer()
     const target = await start(redis.url)
     const blocked = command(target, ['BLPOP', 'never', '0'])
@@ -93,7 +108,7 @@ describe('Redis down and back', () => {
     await eventually(async () => /blocked_clients:1/.test((await direct.sendCommand(['INFO', 'clients'])) as string))
     direct.destroy()
     redis.process.kill('SIGKILL')
-    expect503(await blocked)
+    expect504(await blocked)
     await eventually(() => endpoint!.busyConnections === 0)
   })
 

@@ -251,7 +251,7 @@ describe('writes go to the database, then invalidate the cabinet’s cached read
       { path: 'status', message: 'status must be one of OPEN, IN_PROGRESS, CLOSED, ARCHIVED' },
     ])
     expect(await zodError(queries.updateDossier(tenantA, a1.id, { title: 'ok', clientName: '\u0007' }))).toEqual([
-      { path: 'clientName', message: 'clientName must not contain control characters' },
+      { path: 'clientName', message: 'clientName must not contain control, zero-width or text-direction characters' },
     ])
 
     expect(await prisma.dossier.count()).toBe(count)

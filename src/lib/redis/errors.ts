@@ -9,6 +9,19 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+/**
+ * The command was sent but its answer never came (the endpoint's 504, a gateway timeout): it may
+ * have run, or may still run. A subclass of RedisUnavailableError so every failure policy treats it
+ * as an outage; retry only what is safe to run twice (queue.push with a jobId is).
+ */
+export class RedisOutcomeUnknownError extends RedisUnavailableError {
+  override name = 'RedisOutcomeUnknownError'
+  constructor(operation: string, options?: { cause?: unknown }) {
+    super(operation, options)
+    this.message = `Redis did not confirm ${operation}: the command was sent and may have run (outcome unknown; retry only if it is safe to run twice): ${describeCause(options?.cause)}`
+  }
+}
+
 /** The helper needs Redis but REDIS_ENABLED=false (e.g. queue.push). Map to 503. */
 export class RedisDisabledError extends Error {
   override name = 'RedisDisabledError'
@@ -57,12 +70,23 @@ export function redactError<E>(err: E): E {
   return err
 }
 
+/**
+ * True when an error from @upstash/redis means "sent, but no answer": the endpoint's 504 (`ERR Redis
+ * outcome unknown`), or a gateway timeout in front of Upstash (a 504 page the client cannot parse as JSON).
+ */
+export function isOutcomeUnknown(err: unknown): boolean {
+  if (!(err instanceof Error)) return false
+  if (err.name === 'UpstashError') return /Redis outcome unknown|may have run/i.test(err.message)
+  if (err.name === 'UpstashJSONParseError') return /\b504\b|gateway time-?out/i.test(err.message)
+  return false
+}
+
 /** True when an error from @upstash/redis means "could not reach Redis" rather than "Redis said no". */
 export function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false
   // The endpoint's 503s, and Upstash's plan quotas ("max daily request limit exceeded"): Redis is
   // there but will not serve us, which callers must treat like an outage (cache miss, 503, policy).
-  if (err.name === 'UpstashError') return /Redis is unavailable|did not answer|max [a-z ]*limit exceeded/i.test(err.message)
+  if (err.name === 'UpstashError') return /Redis is unavailable|Redis outcome unknown|did not answer|too many blocking|endpoint is busy|max [a-z ]*limit exceeded/i.test(err.message)
   if (err.name === 'UpstashJSONParseError') return true
   return (
     err.name === 'AbortError' ||
