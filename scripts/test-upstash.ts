@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { loadEnvConfig } from '@next/env'
+import { useLocalEndpointFileIfUnset } from './local-endpoint-file'
 
 type Step = { name: string; run: () => Promise<string | void> }
 
@@ -24,6 +25,9 @@ function hint(err: unknown): string {
 
 async function main(): Promise<void> {
   loadEnvConfig(process.cwd(), true, { info: () => {}, error: console.error })
+  // No Redis configured: the local endpoint of a running `npm run dev`, if any.
+  const fromDev = useLocalEndpointFileIfUnset()
+  if (fromDev) console.log(`using the local endpoint of npm run dev (${fromDev}, from .data/local-endpoint.env)`)
   // Imported after the env is loaded: the layer reads process.env on first use.
   const { redis, cache, session, queue, sortedSet, hashMap, isRedisAvailable, getConfig } = await import('../src/lib/upstash')
 

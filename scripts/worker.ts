@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
 import { loadEnvConfig } from '@next/env'
 import { z } from 'zod'
+import { useLocalEndpointFileIfUnset } from './local-endpoint-file'
 
 const usage =
   'usage: npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 60000] [--visibility-ms 300000] [--grace-ms 30000] [--analysis-delay-ms 0]'
@@ -59,6 +60,9 @@ async function main(): Promise<number> {
   }
 
   loadEnvConfig(process.cwd(), process.env.NODE_ENV !== 'production', { info: () => {}, error: console.error })
+  // No Redis configured: the local endpoint of a running `npm run dev`, if any.
+  const fromDev = useLocalEndpointFileIfUnset()
+  if (fromDev) log('local-endpoint', { url: fromDev, from: '.data/local-endpoint.env' })
   // Imported after the env is loaded: the Redis layer reads process.env on first use.
   const { getConfig } = await import('../src/lib/upstash')
   const { createAIPipeline, AI_ANALYSIS_QUEUE } = await import('../src/lib/ai-queue')
@@ -72,6 +76,9 @@ async function main(): Promise<number> {
     console.error((err as Error).message)
     return 1
   }
+
+  // Counts this process's Upstash commands for /status (one HINCRBY a minute at most, none when idle).
+  await (await import('../src/lib/usage/upstash-usage')).startUsageCounter()
 
   const local = createLocalAnalyzer()
   const delayMs = flags['analysis-delay-ms'] ?? 0

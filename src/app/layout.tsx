@@ -1,12 +1,26 @@
+import type { Metadata, Viewport } from 'next'
 import type { ReactNode } from 'react'
+import { SiteHeader } from '@/components/site-header'
+import { currentIdentity } from '@/lib/pages/auth'
+import './globals.css'
 
-export const metadata = { title: 'IA Poste Manager', description: 'Dossiers des cabinets' }
+export const metadata: Metadata = {
+  title: { default: 'IA Poste Manager', template: '%s · IA Poste Manager' },
+  description: 'Les dossiers de votre cabinet, leur analyse et leur suivi',
+}
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export const viewport: Viewport = { width: 'device-width', initialScale: 1 }
+
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  const identity = await currentIdentity()
   return (
     <html lang="fr">
-      <body style={{ fontFamily: 'system-ui, sans-serif', margin: '2rem auto', maxWidth: 880, padding: '0 1rem' }}>
-        {children}
+      <body className="min-h-screen font-sans">
+        <a href="#contenu" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-10 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+          Aller au contenu
+        </a>
+        <SiteHeader identity={identity} />
+        <div className="mx-auto max-w-6xl px-4 py-6 sm:px-6 sm:py-8">{children}</div>
       </body>
     </html>
   )

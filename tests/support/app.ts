@@ -24,7 +24,7 @@ function sourcesHash(): string {
     }
   }
   walk(path.join(ROOT, 'src'))
-  for (const f of ['next.config.ts', 'package-lock.json', 'prisma/schema.prisma', 'tsconfig.json', 'tsconfig.next.json']) {
+  for (const f of ['next.config.ts', 'package-lock.json', 'prisma/schema.prisma', 'tsconfig.json', 'tsconfig.next.json', 'postcss.config.mjs']) {
     const full = path.join(ROOT, f)
     if (existsSync(full)) hash.update(f).update(readFileSync(full))
   }

@@ -202,6 +202,13 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       // Only one process refreshes a stale entry: the one that gets the lock (1 command); the others keep serving it.
       const locked = await attempt(ctx, 'cache.getOrSet (refresh lock)', (r) => tryLock(r, loc, crypto.randomUUID(), lockTtlMs))
       if (!locked.ok || !locked.value) return
+      // Another process may have refreshed it between our read and our lock: then there is nothing to do.
+      const again = await read(ctx, loc, 'cache.getOrSet (refresh check)')
+      const entry = again.ok ? again.value.entry : null
+      if (entry && (entry.freshUntil === 0 || entry.freshUntil > now())) {
+        await attempt(ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc))
+        return
+      }
       await loadAndStore(ctx, loc, loader, ttl, swr, generation, true)
     })().catch((err: unknown) => {
       stats.refreshErrors++

@@ -1,0 +1,50 @@
+'use server'
+
+import { cookies, headers } from 'next/headers'
+import { redirect } from 'next/navigation'
+import { ZodError } from 'zod'
+import { callerAddress } from '@/lib/auth/identity'
+import { login, logout, setSessionCookie } from '@/lib/auth/sessions'
+import { HttpError } from '@/lib/http-error'
+import { currentIdentity, safeNext } from '@/lib/pages/auth'
+
+export interface LoginState {
+  error?: string
+  /** Which field to mark invalid: only for a malformed input, never for a wrong pair. */
+  field?: 'email' | 'password'
+  email: string
+  next: string
+}
+
+/** The login form: same checks, limits and session as POST /api/auth/login, then back to `next`. */
+export async function loginAction(_prev: LoginState, form: FormData): Promise<LoginState> {
+  const email = String(form.get('email') ?? '')
+  const next = safeNext(form.get('next'))
+  const state = { email, next }
+  if (email.trim() === '') return { ...state, field: 'email', error: 'Saisissez votre adresse e-mail.' }
+  if (String(form.get('password') ?? '') === '') return { ...state, field: 'password', error: 'Saisissez votre mot de passe.' }
+  let sessionId: string
+  try {
+    // callerAddress reads X-Forwarded-For, which scripts/serve.ts set from the socket.
+    ;({ sessionId } = await login({ email, password: form.get('password') }, callerAddress({ headers: await headers() } as Request)))
+  } catch (err) {
+    if (err instanceof ZodError) {
+      const onEmail = err.issues.some((i) => i.path[0] === 'email')
+      return onEmail ? { ...state, field: 'email', error: 'Saisissez une adresse e-mail valide (ex. nom@cabinet.fr).' } : { ...state, error: 'E-mail ou mot de passe incorrect.' }
+    }
+    if (err instanceof HttpError && err.status === 401) return { ...state, error: 'E-mail ou mot de passe incorrect.' }
+    if (err instanceof HttpError && err.status === 429) return { ...state, error: 'Trop de tentatives de connexion. Réessayez dans quelques minutes.' }
+    if (err instanceof HttpError && err.status === 503) return { ...state, error: 'La connexion est momentanément indisponible. Réessayez dans un instant.' }
+    throw err
+  }
+  setSessionCookie({ cookies: await cookies() }, sessionId)
+  redirect(next)
+}
+
+/** "Se déconnecter": the session is deleted in Redis (the old cookie is refused from now on). */
+export async function logoutAction(): Promise<void> {
+  const identity = await currentIdentity()
+  if (identity) await logout(identity.sessionId).catch((err: Error) => console.warn(`[logout] session not deleted: ${err.message}`))
+  setSessionCookie({ cookies: await cookies() }, null)
+  redirect('/login')
+}

@@ -1,0 +1,26 @@
+import type { Metadata } from 'next'
+import { redirect } from 'next/navigation'
+import { LoginForm } from '@/components/login-form'
+import { currentIdentity, safeNext } from '@/lib/pages/auth'
+
+export const metadata: Metadata = { title: 'Connexion' }
+
+export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
+  const raw = (await searchParams).next
+  const next = safeNext(Array.isArray(raw) ? raw[0] : raw)
+  if (await currentIdentity()) redirect(next)
+  return (
+    <main id="contenu" className="mx-auto max-w-md">
+      <div className="card">
+        <h1 className="text-2xl font-bold text-slate-900">Connexion</h1>
+        <p className="mt-1 mb-6 text-sm text-slate-700">Accédez aux dossiers de votre cabinet.</p>
+        <LoginForm next={next} />
+      </div>
+      {process.env.NODE_ENV !== 'production' && (
+        <p className="mt-4 text-center text-sm text-slate-700">
+          Démo : <code>demo@cabinet-dupont.fr</code> / <code>demo-password</code>
+        </p>
+      )}
+    </main>
+  )
+}

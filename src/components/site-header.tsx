@@ -1,0 +1,81 @@
+import Link from 'next/link'
+import { logoutAction } from '@/app/actions'
+import type { Identity } from '@/lib/auth/identity'
+import { cachedQueries, type TenantProfile } from '@/lib/cached-queries'
+import { PLAN_LABELS, ROLE_LABELS } from '@/lib/pages/labels'
+import { NavLinks } from './nav-links'
+
+/** The cabinet's profile for the header; the header still renders when Redis and the database cannot say. */
+async function profileOf(tenantId: string): Promise<TenantProfile | null> {
+  try {
+    return await cachedQueries().getTenantProfile(tenantId)
+  } catch (err) {
+    console.warn(`[header] cabinet ${tenantId}: profile unavailable: ${(err as Error).message}`)
+    return null
+  }
+}
+
+/** Every page's header: the app, the cabinet (name, plan, active dossiers), the navigation and logout. */
+export async function SiteHeader({ identity }: { identity: Identity | null }) {
+  const profile = identity ? await profileOf(identity.tenantId) : null
+  const cabinet = identity && (
+    <>
+      <span className="font-semibold text-slate-900">{profile?.name ?? 'Cabinet'}</span>
+      {profile && (
+        <>
+          {' · '}
+          <span className="whitespace-nowrap">Offre {PLAN_LABELS[profile.plan] ?? profile.plan}</span>
+          {' · '}
+          <span className="whitespace-nowrap">
+            {profile.activeDossiers} dossier{profile.activeDossiers > 1 ? 's' : ''} actif{profile.activeDossiers > 1 ? 's' : ''}
+          </span>
+        </>
+      )}
+    </>
+  )
+  return (
+    <header className="border-b border-slate-200 bg-white">
+      <div className="mx-auto max-w-6xl px-4 sm:px-6">
+        <div className="flex items-center justify-between gap-4 py-3">
+          <div className="flex min-w-0 items-center gap-6">
+            <Link href={identity ? '/dossiers' : '/login'} className="flex min-w-0 items-center gap-2 text-base font-bold whitespace-nowrap text-slate-900 sm:text-lg">
+              <span aria-hidden="true" className="grid h-8 w-8 shrink-0 place-items-center rounded-md bg-blue-700 text-sm text-white">
+                IA
+              </span>
+              IA Poste Manager
+            </Link>
+            {identity && (
+              <p className="hidden text-sm text-slate-700 md:block" data-testid="cabinet">
+                {cabinet}
+              </p>
+            )}
+          </div>
+          {identity && (
+            <div className="flex shrink-0 items-center gap-3">
+              <p className="hidden text-right text-sm leading-tight sm:block">
+                <span className="block font-medium whitespace-nowrap text-slate-900">{identity.name}</span>
+                <span className="block text-xs text-slate-600">{ROLE_LABELS[identity.role] ?? identity.role}</span>
+              </p>
+              <form action={logoutAction}>
+                <button type="submit" className="btn-secondary px-2.5 whitespace-nowrap sm:px-3">
+                  Se déconnecter
+                </button>
+              </form>
+            </div>
+          )}
+        </div>
+        {identity && (
+          // Narrow screens: the cabinet on its own line (the same content, shown once per width).
+          <p className="-mt-1 pb-2 text-sm text-slate-700 md:hidden" data-testid="cabinet-narrow">
+            {cabinet}
+          </p>
+        )}
+        {identity && (
+          <nav aria-label="Navigation principale" className="-mx-3 border-t border-slate-100 py-1.5 sm:mx-0">
+            <NavLinks />
+          </nav>
+        )}
+      </div>
+    </header>
+  )
+}

@@ -1,0 +1,47 @@
+import { headers } from 'next/headers'
+import { redirect } from 'next/navigation'
+import { decodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
+
+/**
+ * Who is looking at a page: the identity src/proxy.ts resolved from the session cookie and passed
+ * in IDENTITY_HEADER (after deleting any client-sent copy). No Redis call here.
+ */
+export async function currentIdentity(): Promise<Identity | null> {
+  return decodeIdentity((await headers()).get(IDENTITY_HEADER))
+}
+
+/** The identity, or a redirect to /login that brings the visitor back to `path` afterwards. */
+export async function requireUser(path: string): Promise<Identity> {
+  const identity = await currentIdentity()
+  if (!identity) redirect(loginPath(path))
+  return identity
+}
+
+/** `/login?next=<path>` (no `next` for the default landing page). */
+export function loginPath(path: string): string {
+  const next = safeNext(path)
+  return next === DEFAULT_LANDING ? '/login' : `/login?next=${encodeURIComponent(next)}`
+}
+
+export const DEFAULT_LANDING = '/dossiers'
+
+/**
+ * Where to go after login: `next` only when it is a path of this site (no scheme, no host, no
+ * `//evil.example` nor `/\evil.example`, which browsers read as another host), else the dossiers.
+ */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || next.length === 0 || next.length > 2000) return DEFAULT_LANDING
+  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return DEFAULT_LANDING
+  // Control characters and backslashes have no place in our paths; browsers strip or rewrite them.
+  if (/[\u0000-\u001F\u007F\\]/.test(next)) return DEFAULT_LANDING
+  let url: URL
+  try {
+    url = new URL(next, 'http://iapm.invalid')
+  } catch {
+    return DEFAULT_LANDING
+  }
+  if (url.origin !== 'http://iapm.invalid') return DEFAULT_LANDING
+  const path = `${url.pathname}${url.search}`
+  if (path === '/login' || path.startsWith('/login?') || path.startsWith('/api/')) return DEFAULT_LANDING
+  return path
+}

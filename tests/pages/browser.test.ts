@@ -1,0 +1,353 @@
+/**
+ * The pages in a real browser: the production server (scripts/serve.ts), a real worker
+ * (scripts/worker.ts) and Debian's Chromium driven by playwright-core (no browser download).
+ * Logs in, creates a dossier, finds it in the list at once, launches its analysis and sees
+ * "Terminée", checks that the other demo cabinet gets a 404 for it, logs out. axe-core runs on every
+ * page (no serious or critical violation), any console error fails the test, and every page is
+ * saved at 1280 px and at 390 px under test-results/screenshots/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { createPrismaClient } from '@/lib/prisma'
+import { seedDemo } from '../../prisma/seed'
+import { ROOT, startApp, type RunningApp } from '../support/app'
+import { tempDatabase } from '../support/database'
+import { uniquePrefix } from '../support/stack'
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots')
+const WAIT = { timeout: Number(process.env.PAGES_WAIT_MS ?? 30_000) }
+
+const db = tempDatabase('pages')
+const prisma = createPrismaClient(db.url)
+const env = {
+  ...inject('stack'),
+  DATABASE_URL: db.url,
+  REDIS_KEY_PREFIX: uniquePrefix('pages'),
+  UPSTASH_DISABLE_TELEMETRY: 'true',
+  RATE_LIMIT_MAX: '100000',
+  LOGIN_MAX_PER_ADDRESS: '100000',
+  LOGIN_MAX_PER_EMAIL: '10000',
+  // The usage counter flushes every second here, so /status shows a saved count.
+  UPSTASH_USAGE_FLUSH_SECONDS: '1',
+}
+
+let app: RunningApp
+let worker: ChildProcess
+let workerLog = ''
+let browser: Browser
+const contexts: BrowserContext[] = []
+
+/** Console errors and uncaught exceptions of a page; `expected` drops the ones a step provokes on purpose. */
+function watch(page: Page) {
+  const errors: string[] = []
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`${msg.text()} (${msg.location().url})`)
+  })
+  page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`))
+  return {
+    errors,
+    take(expected?: RegExp): string[] {
+      const unexpected = errors.filter((e) => !expected?.test(e))
+      errors.length = 0
+      return unexpected
+    },
+  }
+}
+
+async function newPage(viewport: { width: number; height: number }): Promise<{ page: Page; console: ReturnType<typeof watch> }> {
+  const context = await browser.newContext({ viewport, locale: 'fr-FR', timezoneId: 'Europe/Paris', baseURL: app.url })
+  context.setDefaultTimeout(WAIT.timeout)
+  context.setDefaultNavigationTimeout(WAIT.timeout)
+  contexts.push(context)
+  const page = await context.newPage()
+  return { page, console: watch(page) }
+}
+
+interface AxeViolation {
+  id: string
+  impact: string | null
+  help: string
+  nodes: { target: unknown[]; failureSummary?: string }[]
+}
+
+/** axe-core on the page as it is now: serious and critical violations, described. */
+async function axeViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') })
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: AxeViolation[] }> } }).axe
+    return (await axe.run(document, { resultTypes: ['violations'] })).violations
+  })
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} → ${v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`).join(' | ')}`)
+}
+
+/** Every page the test sees: one <main>, one <h1>, no serious axe violation, no console error; saved as a screenshot. */
+async function check(page: Page, console: ReturnType<typeof watch>, name: string, expectedConsole?: RegExp): Promise<void> {
+  await page.waitForLoadState('load')
+  expect(await page.locator('main').count(), `${name}: one <main>`).toBe(1)
+  expect(await page.locator('h1').count(), `${name}: one <h1>`).toBe(1)
+  expect(await axeViolations(page), `${name}: axe-core`).toEqual([])
+  const width = page.viewportSize()!.width
+  await page.screenshot({ path: path.join(SHOTS, `${width}-${name}.png`), fullPage: true })
+  expect(console.take(expectedConsole), `${name}: console errors`).toEqual([])
+}
+
+async function login(page: Page, email: string, password = 'demo-password'): Promise<void> {
+  await page.getByLabel('E-mail').fill(email)
+  await page.getByLabel('Mot de passe').fill(password)
+  await page.getByRole('button', { name: 'Se connecter' }).click()
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: sudo apt-get install -y chromium (.ci/run does it)`)
+  rmSync(SHOTS, { recursive: true, force: true })
+  mkdirSync(SHOTS, { recursive: true })
+  await seedDemo(db.url, () => {})
+  ;[app, browser] = await Promise.all([
+    startApp(env),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 60_000,
+    }),
+  ])
+  worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '20', '--max-idle-ms', '250'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  worker.stdout!.on('data', (d) => (workerLog += String(d)))
+  worker.stderr!.on('data', (d) => (workerLog += String(d)))
+}, 120_000)
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => {})
+  await browser?.close()
+  if (worker && worker.exitCode === null) {
+    const exited = new Promise((r) => worker.once('exit', r))
+    worker.kill('SIGTERM')
+    await exited
+  }
+  await app?.stop()
+  await prisma.$disconnect()
+  db.remove()
+}, 60_000)
+
+const TITLE = 'Licenciement de M. Navarro : audience prud’homale'
+const CLIENT = 'Julien Navarro'
+const DESCRIPTION =
+  'Licenciement pour faute grave contesté par le salarié. Audience devant le conseil de prud’hommes le 15 mars 2027. Indemnités réclamées : 25 000 € au titre du licenciement sans cause réelle et sérieuse.'
+let dossierPath = ''
+
+describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
+  let page: Page
+  let console: ReturnType<typeof watch>
+
+  beforeAll(async () => {
+    ;({ page, console } = await newPage({ width: 1280, height: 900 }))
+  })
+
+  it('sends an anonymous visitor to /login, refuses a wrong pair without saying which part, then brings them back', async () => {
+    // A real redirect, before anything streams (also for pages with a loading state).
+    for (const path of ['/status', '/leaderboard', '/dossiers/new', '/dossiers/anything']) {
+      const res = await fetch(`${app.url}${path}`, { redirect: 'manual' })
+      expect(res.status, path).toBe(307)
+      expect(res.headers.get('location'), path).toBe(`/login?next=${encodeURIComponent(path)}`)
+    }
+    await page.goto('/leaderboard')
+    await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/leaderboard')
+    await check(page, console, '01-login')
+
+    await login(page, 'demo@cabinet-dupont.fr', 'not-the-password')
+    // Within <main>: Next's route announcer is an (empty) alert too.
+    const alert = page.getByRole('main').getByRole('alert')
+    await alert.waitFor()
+    expect(await alert.textContent()).toBe('E-mail ou mot de passe incorrect.')
+    // An unknown e-mail: the very same message (on a fresh page, so the alert seen is this answer's).
+    await page.goto('/login?next=%2Fleaderboard')
+    await login(page, 'nobody@cabinet-dupont.fr', 'not-the-password')
+    await page.getByRole('main').getByRole('alert').filter({ hasText: 'E-mail ou mot de passe incorrect.' }).waitFor()
+    expect(await page.getByLabel('E-mail').inputValue()).toBe('nobody@cabinet-dupont.fr')
+    await check(page, console, '02-login-refused')
+
+    await login(page, 'demo@cabinet-dupont.fr')
+    await page.waitForURL((u) => u.pathname === '/leaderboard')
+    await page.getByRole('heading', { level: 1, name: 'Classement' }).waitFor()
+    const mine = page.locator('tr[aria-current="true"]')
+    expect(await mine.count()).toBeLessThanOrEqual(1)
+    await check(page, console, '03-leaderboard')
+  })
+
+  it('lists the cabinet’s dossiers with its name, plan and active count in the header', async () => {
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Dossiers' }).click()
+    await page.waitForURL((u) => u.pathname === '/dossiers')
+    const header = page.getByTestId('cabinet')
+    await header.getByText('Cabinet Dupont').waitFor()
+    expect(await header.textContent()).toMatch(/Offre Premium · \d+ dossiers? actifs?/)
+    await page.getByRole('table').getByRole('link').first().waitFor()
+    expect(await page.getByRole('table').getByRole('link').count()).toBeGreaterThan(5)
+    await check(page, console, '04-dossiers')
+  })
+
+  it('keeps an invalid form with its values, marks the field and announces the message, writing nothing', async () => {
+    const before = await prisma.dossier.count({ where: { tenantId: 'cabinet-dupont' } })
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Nouveau dossier' }).click()
+    await page.waitForURL((u) => u.pathname === '/dossiers/new')
+    await page.getByLabel('Titre').fill('   ')
+    await page.getByLabel('Client').fill(CLIENT)
+    await page.getByLabel('Description').fill(DESCRIPTION)
+    await page.getByRole('button', { name: 'Créer le dossier' }).click()
+    await page.locator('#new-title[aria-invalid="true"]').waitFor()
+    expect(await page.getByRole('main').getByRole('alert').allTextContents()).toEqual(['Le titre est obligatoire.'])
+    expect(await page.getByLabel('Client').inputValue()).toBe(CLIENT)
+    expect(await page.getByLabel('Description').inputValue()).toBe(DESCRIPTION)
+    expect(await page.getByLabel('Client').getAttribute('aria-invalid')).toBeNull()
+    expect(await prisma.dossier.count({ where: { tenantId: 'cabinet-dupont' } })).toBe(before)
+    await check(page, console, '05-new-dossier-invalid')
+  })
+
+  it('creates a dossier that the list shows at once, and finds it by search and status', async () => {
+    await page.getByLabel('Titre').fill(TITLE)
+    await page.getByLabel('Statut').selectOption({ label: 'Ouvert' })
+    await page.getByRole('button', { name: 'Créer le dossier' }).click()
+    await page.waitForURL((u) => /^\/dossiers\/[A-Za-z0-9_-]+$/.test(u.pathname) && u.pathname !== '/dossiers/new')
+    dossierPath = new URL(page.url()).pathname
+    await page.getByRole('heading', { level: 1, name: TITLE }).waitFor()
+    await page.getByRole('status').filter({ hasText: 'Dossier créé.' }).waitFor()
+    await check(page, console, '06-dossier-created')
+
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Dossiers' }).click()
+    await page.waitForURL((u) => u.pathname === '/dossiers')
+    await page.getByRole('link', { name: TITLE }).waitFor()
+
+    await page.getByLabel('Rechercher').fill('navarro')
+    await page.getByLabel('Statut').selectOption({ label: 'Ouvert' })
+    await page.getByRole('button', { name: 'Filtrer' }).click()
+    await page.waitForURL((u) => u.searchParams.get('q') === 'navarro' && u.searchParams.get('status') === 'OPEN')
+    await page.getByText('1 dossier correspondant à la recherche').waitFor()
+    expect(await page.getByRole('table').getByRole('link').allTextContents()).toEqual([TITLE])
+    await check(page, console, '07-dossiers-search')
+    await page.getByRole('link', { name: TITLE }).click()
+    await page.waitForURL((u) => u.pathname === dossierPath)
+  })
+
+  it('launches the analysis and shows "Terminée" and the result by itself', async () => {
+    const status = page.getByTestId('analysis-status')
+    await status.getByText('Aucune analyse').waitFor()
+    await page.getByRole('button', { name: 'Lancer l\'analyse' }).click()
+    // The page refreshes itself while the analysis is pending (no reload here).
+    try {
+      await status.getByText('Terminée').waitFor({ timeout: 60_000 })
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\nworker log:\n${workerLog}\nserver:\n${app.output()}`)
+    }
+    await page.getByText('Droit du travail', { exact: true }).waitFor()
+    await page.getByText('15 mars 2027').first().waitFor()
+    expect(await page.getByText('25 000 €').count()).toBeGreaterThan(0)
+    await check(page, console, '08-dossier-analysed')
+  })
+
+  it('edits the dossier: invalid input is refused in place, valid input is saved', async () => {
+    await page.getByLabel('Titre').fill('')
+    await page.getByRole('button', { name: 'Enregistrer' }).click()
+    await page.locator('#edit-title[aria-invalid="true"]').waitFor()
+    expect(await page.getByRole('main').getByRole('alert').allTextContents()).toEqual(['Le titre est obligatoire.'])
+    expect(await prisma.dossier.count({ where: { title: TITLE } })).toBe(1)
+
+    await page.getByLabel('Titre').fill(`${TITLE} (appel)`)
+    await page.getByLabel('Statut').selectOption({ label: 'En cours' })
+    await page.getByRole('button', { name: 'Enregistrer' }).click()
+    await page.getByRole('status').filter({ hasText: 'Modifications enregistrées.' }).waitFor()
+    await page.getByRole('heading', { level: 1, name: `${TITLE} (appel)` }).waitFor()
+    expect(await prisma.dossier.findFirst({ where: { title: `${TITLE} (appel)` }, select: { status: true } })).toEqual({ status: 'IN_PROGRESS' })
+    await check(page, console, '09-dossier-edited')
+  })
+
+  it('shows the cabinet first in its leaderboard row and its most active dossiers', async () => {
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Classement' }).click()
+    await page.waitForURL((u) => u.pathname === '/leaderboard')
+    const mine = page.locator('tr[aria-current="true"]')
+    await mine.getByText('Cabinet Dupont').waitFor()
+    await mine.getByText('Votre cabinet').waitFor()
+    await page.getByRole('link', { name: `${TITLE} (appel)` }).waitFor()
+    await check(page, console, '10-leaderboard')
+  })
+
+  it('shows the health of Redis and the database, the queue and the Upstash commands used today', async () => {
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'État du service' }).click()
+    await page.waitForURL((u) => u.pathname === '/status')
+    await page.getByText('Opérationnel', { exact: true }).waitFor()
+    await page.getByText('Opérationnelle', { exact: true }).waitFor()
+    await page.getByText('Lettres mortes').waitFor()
+    const used = Number((await page.getByTestId('usage-used').textContent())!.replace(/\D/g, ''))
+    expect(used).toBeGreaterThan(0)
+    await page.getByText(/Projection pour la journée/).waitFor()
+    await check(page, console, '11-status')
+  })
+
+  it('gives the other demo cabinet a real 404 for this dossier', async () => {
+    const martin = await newPage({ width: 1280, height: 900 })
+    await martin.page.goto(`/login?next=${encodeURIComponent(dossierPath)}`)
+    await login(martin.page, 'demo@cabinet-martin.fr')
+    await martin.page.getByRole('heading', { level: 1, name: 'Page introuvable' }).waitFor()
+    expect(new URL(martin.page.url()).pathname).toBe(dossierPath)
+    const response = await martin.page.goto(dossierPath)
+    expect(response?.status()).toBe(404)
+    expect(await martin.page.getByText(TITLE).count()).toBe(0)
+    await martin.page.getByTestId('cabinet').getByText('Cabinet Martin').waitFor()
+    // Chromium logs the 404 of the document itself; that one is the point of this step.
+    await check(martin.page, martin.console, '12-not-found-other-cabinet', /status of 404/)
+  })
+
+  it('never follows a `next` that leaves the site', async () => {
+    const other = await newPage({ width: 1280, height: 900 })
+    await other.page.goto('/login?next=%2F%2Fevil.example%2Fx')
+    await login(other.page, 'avocat@cabinet-dupont.fr')
+    await other.page.waitForURL((u) => u.pathname === '/dossiers')
+    expect(new URL(other.page.url()).host).toBe(new URL(app.url).host)
+    expect(other.console.take()).toEqual([])
+  })
+
+  it('logs out: back to /login, and the pages send the old session to /login', async () => {
+    await page.getByRole('button', { name: 'Se déconnecter' }).click()
+    await page.waitForURL((u) => u.pathname === '/login')
+    await page.goto(dossierPath)
+    await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === dossierPath)
+    expect(console.take()).toEqual([])
+  })
+})
+
+describe('the pages in Chromium at a phone width (390 px)', { timeout: 180_000 }, () => {
+  it('are usable and accessible', async () => {
+    const { page, console } = await newPage({ width: 390, height: 844 })
+    await page.goto('/dossiers')
+    await page.waitForURL((u) => u.pathname === '/login')
+    await check(page, console, '01-login')
+    await login(page, 'demo@cabinet-dupont.fr')
+    await page.waitForURL((u) => u.pathname === '/dossiers')
+    await page.getByRole('link', { name: `${TITLE} (appel)` }).waitFor()
+    await page.getByTestId('cabinet-narrow').getByText('Cabinet Dupont').waitFor()
+    await check(page, console, '04-dossiers')
+    await page.goto('/dossiers/new')
+    await page.getByRole('button', { name: 'Créer le dossier' }).click()
+    await page.locator('#new-title[aria-invalid="true"]').waitFor()
+    await check(page, console, '05-new-dossier-invalid')
+    await page.goto(dossierPath)
+    await page.getByTestId('analysis-status').getByText('Terminée').waitFor()
+    await check(page, console, '08-dossier-analysed')
+    await page.goto('/leaderboard')
+    await page.locator('tr[aria-current="true"]').waitFor()
+    await check(page, console, '10-leaderboard')
+    await page.goto('/status')
+    await page.getByText('Lettres mortes').waitFor()
+    await check(page, console, '11-status')
+    const missing = await page.goto('/dossiers/does-not-exist')
+    expect(missing?.status()).toBe(404)
+    await check(page, console, '12-not-found', /status of 404/)
+  })
+})
