@@ -78,9 +78,10 @@ async function main(): Promise<void> {
   }
   ;(process.env as Record<string, string>).NODE_ENV = mode
 
-  // A production build is what `next start` serves; its marker file is .next/BUILD_ID.
-  if (!dev && !existsSync(path.join(dir, '.next', 'BUILD_ID'))) {
-    console.error('No production build in .next: run `npm run build` first (or pass --dev).')
+  // A production build is what `next start` serves; its marker file is <distDir>/BUILD_ID (next.config.ts: NEXT_DIST_DIR, else .next).
+  const distDir = process.env.NEXT_DIST_DIR || '.next'
+  if (!dev && !existsSync(path.join(dir, distDir, 'BUILD_ID'))) {
+    console.error(`No production build in ${distDir}: run \`npm run build\` first (or pass --dev).`)
     process.exit(1)
   }
 
