@@ -98,8 +98,7 @@ async function main(): Promise<void> {
     env: process.env,
   })
   children.push(server)
-  // Polls every second when idle: commands are free on the local endpoint, and an analysis starts at once.
-  const worker = redisEnabled ? run('scripts/worker.ts', localEndpoint ? ['--max-idle-ms', '1000'] : []) : undefined
+  const worker = redisEnabled ? run('scripts/worker.ts', []) : undefined
   if (!worker) console.log('[dev] REDIS_ENABLED=false: no analysis worker (the queue needs Redis)')
   // The server's output goes through, and once it is ready, where everything is.
   createInterface({ input: server.stdout! }).on('line', (line) => {

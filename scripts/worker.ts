@@ -5,7 +5,8 @@
  * from the environment (.env, .env.local…), like the app. Every hour (and at start) it also marks FAILED the
  * analyses whose job reached the dead letters without a worker recording it (1 command).
  * Cost when idle: one empty reserve (1 billed command) per --max-idle-ms (60 s: ~1 440 a day) plus
- * the hourly dead-letter check; a job pushed to an idle worker starts within --max-idle-ms.
+ * the hourly dead-letter check; it asks the database (free) every second whether an analysis was
+ * requested, so a new one starts within about a second.
  *   npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 60000] [--visibility-ms 300000]
  *                             [--grace-ms 30000] [--analysis-delay-ms 0]
  * SIGTERM/SIGINT: stop taking jobs, finish the current one (ack or fail), exit 0. If it takes longer

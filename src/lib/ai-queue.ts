@@ -179,6 +179,17 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
     return { jobId: analysis.id, created }
   }
 
+  /** A wake hint: true when an analysis was requested since the previous call (the newest QUEUED row changed). */
+  function newRequestSince(): () => Promise<boolean> {
+    let newest: string | undefined
+    return async () => {
+      const row = await prisma.analysis.findFirst({ where: { status: 'QUEUED' }, orderBy: { createdAt: 'desc' }, select: { id: true } })
+      const changed = row !== null && row.id !== newest
+      newest = row?.id ?? newest
+      return changed
+    }
+  }
+
   return {
     requestAnalysis,
 
@@ -196,9 +207,13 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
       return processNext(queue, AI_ANALYSIS_QUEUE, handle, { visibilityTimeoutMs, ...options })
     },
 
-    /** The worker loop: processes jobs until `signal` aborts (finishing the current one first). */
+    /**
+     * The worker loop: processes jobs until `signal` aborts (finishing the current one first). While
+     * idle it asks the database (free) every second whether a new analysis was requested, and only
+     * then Redis (billed): idling costs one command a minute, and a new analysis starts within ~1 s.
+     */
     runAIWorker(options: WorkerOptions): Promise<void> {
-      return runWorker(queue, AI_ANALYSIS_QUEUE, handle, { visibilityTimeoutMs, ...options })
+      return runWorker(queue, AI_ANALYSIS_QUEUE, handle, { visibilityTimeoutMs, wakeHint: newRequestSince(), ...options })
     },
   }
 }

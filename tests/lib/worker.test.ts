@@ -434,6 +434,25 @@ describe('reconcileDeadLetters', () => {
     expect((await ai.requestAnalysis(tenantId, dossier.id)).created).toBe(true)
   })
 
+  it('an idle worker (polling Redis once a minute) starts a new analysis within a few seconds: the database wakes it', async () => {
+    const { tenantId, dossier } = await seedCabinets()
+    const w = world('wake')
+    const ai = w.pipeline({ analyzer: fakeAnalyzer() })
+    const controller = new AbortController()
+    let reserves = 0
+    const running = ai.runAIWorker({ signal: controller.signal, minIdleMs: 60_000, maxIdleMs: 60_000, wakeHintEveryMs: 200, onOutcome: () => reserves++ })
+    try {
+      await vi.waitFor(() => expect(reserves).toBe(1)) // its first, empty reserve: now idle for 60 s
+      const { jobId } = await ai.requestAnalysis(tenantId, dossier.id)
+      const started = performance.now()
+      await vi.waitFor(async () => expect((await analysisOf(jobId)).status).toBe('DONE'), { timeout: 5_000, interval: 50 })
+      expect(performance.now() - started).toBeLessThan(3_000)
+    } finally {
+      controller.abort()
+      await running
+    }
+  })
+
   it('a client retrying while the pending analysis is already dead gets a fresh analysis, not the dead job', async () => {
     const { tenantId, dossier } = await seedCabinets()
     const w = world('retrydead', { maxAttempts: 1 })

@@ -78,6 +78,15 @@ export interface WorkerOptions extends ProcessOptions {
    * idle worker waits up to this long, while a busy one polls every minIdleMs.
    */
   maxIdleMs?: number
+  /**
+   * A free way to learn that work arrived, asked every `wakeHintEveryMs` while idle instead of
+   * Redis: the analysis worker asks its database whether a new analysis was requested. When it
+   * answers true the worker reserves at once, so a job pushed to an idle worker starts within about
+   * a second while idling still costs one billed command per maxIdleMs.
+   */
+  wakeHint?: () => Promise<boolean>
+  /** How often wakeHint is asked while idle (default 1 000 ms). */
+  wakeHintEveryMs?: number
   /** Every step's outcome (logging, metrics). */
   onOutcome?: (outcome: JobOutcome<unknown>) => void
   /** Redis errors (e.g. unavailable); the loop backs off and carries on. */
@@ -101,12 +110,27 @@ export async function runWorker<T>(queue: Queue, name: string, handler: JobHandl
     }
     options.onOutcome?.(outcome as JobOutcome<unknown>)
     if (outcome.status === 'empty') {
-      await pause(idle, options.signal)
-      idle = Math.min(idle * 2, maxIdle)
+      const woken = await idleUntil(idle, options)
+      idle = woken ? minIdle : Math.min(idle * 2, maxIdle)
     } else {
       idle = minIdle
     }
   }
+}
+
+/** Waits `ms`, asking the wake hint (if any) on the way; true when it said work arrived. */
+async function idleUntil(ms: number, options: WorkerOptions): Promise<boolean> {
+  if (!options.wakeHint) {
+    await pause(ms, options.signal)
+    return false
+  }
+  const every = options.wakeHintEveryMs ?? 1_000
+  const until = Date.now() + ms
+  while (!options.signal.aborted && Date.now() < until) {
+    await pause(Math.min(every, until - Date.now()), options.signal)
+    if (await options.wakeHint().catch(() => false)) return true
+  }
+  return false
 }
 
 /** Waits, but returns at once when the worker is told to stop. */
