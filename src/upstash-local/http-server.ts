@@ -11,8 +11,8 @@ import {
   isUnavailable,
   notSent,
   RedisConnections,
-  RedisOutcomeUnknownError,
-  RedisUnavailableError,
+  NoAnswerError,
+  NotSentError,
   TooManyBlockingError,
   type Client,
   type Command,
@@ -86,7 +86,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     scriptTimeoutMs: opts.scriptTimeoutMs,
   })
   const outcomeUnknown = (ms: number) => () =>
-    new RedisOutcomeUnknownError(`Redis did not answer within ${ms} ms; the command was sent and may still run`)
+    new NoAnswerError(`Redis did not answer within ${ms} ms; the command was sent and may still run`)
   const deadlines = new Deadlines(opts.timeoutMs, outcomeUnknown(opts.timeoutMs))
   // Scripts may legitimately run up to scriptTimeoutMs, after which the watchdog stops them: their
   // caller then gets the script's error, not a timeout.
@@ -176,7 +176,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
         if (conn) connections.answered(conn)
         if (!isUnavailable(err)) return settle(i, errorJson(redisErrorMessage(conn, (err as Error).message)))
         if (notSent(err)) return reject(err)
-        reject(new RedisOutcomeUnknownError(`${connections.brokenReason(client) ?? (err as Error).message}; the command was sent and may have run`))
+        reject(new NoAnswerError(`${connections.brokenReason(client) ?? (err as Error).message}; the command was sent and may have run`))
       }
       for (let i = 0; i < commands.length; i++) {
         const refused = refusals?.[i]
@@ -279,7 +279,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     for (const s of settled) {
       if (s.status !== 'rejected' || !isUnavailable(s.reason)) continue
       if (notSent(s.reason)) throw s.reason
-      throw new RedisOutcomeUnknownError(`${connections.brokenReason(client) ?? (s.reason as Error).message}; the transaction was sent and may have run`)
+      throw new NoAnswerError(`${connections.brokenReason(client) ?? (s.reason as Error).message}; the transaction was sent and may have run`)
     }
     const exec = settled[settled.length - 1]!
     if (exec.status === 'rejected') {
@@ -385,10 +385,10 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       send(res, err.status, errorJson(err.message), err.headers)
     } else if (err instanceof TooManyBlockingError) {
       send(res, 429, errorJson(err.message), ['retry-after', '1'])
-    } else if (err instanceof RedisOutcomeUnknownError || (isUnavailable(err) && !notSent(err))) {
+    } else if (err instanceof NoAnswerError || (isUnavailable(err) && !notSent(err))) {
       // Sent, and no answer: it may have run. Retry only what is safe to run twice (or carries its own idempotency key).
       send(res, 504, errorJson(`ERR Redis outcome unknown: ${(err as Error).message}`))
-    } else if (err instanceof RedisUnavailableError || isUnavailable(err)) {
+    } else if (err instanceof NotSentError || isUnavailable(err)) {
       // Not sent: safe to retry.
       send(res, 503, errorJson(`ERR Redis is unavailable: ${(err as Error).message}`), ['retry-after', '1'])
     } else {

@@ -1,5 +1,10 @@
 import {
+  AbortError as RedisAbortError,
   ClientClosedError,
+  CommandTimeoutDuringMaintenanceError,
+  DisconnectsClientError,
+  SocketTimeoutDuringMaintenanceError,
+  TimeoutError as RedisTimeoutError,
   ClientOfflineError,
   ConnectionTimeoutError,
   createClient,
@@ -38,14 +43,17 @@ function newClient(url: string, onError: (err: Error) => void) {
 
 export type Client = ReturnType<typeof newClient>
 
-/** Redis cannot be reached and the command was NOT sent: safe to retry. The server maps it to a 503. */
-export class RedisUnavailableError extends Error {
-  override name = 'RedisUnavailableError'
+/**
+ * Redis cannot be reached and the command was NOT sent: safe to retry. The server maps it to a 503.
+ * (Named apart from the helpers' RedisUnavailableError, which is what a client sees of it.)
+ */
+export class NotSentError extends Error {
+  override name = 'NotSentError'
 }
 
 /** The command was sent but its answer did not come (timeout, lost or rebuilt connection): it may have run. A 504. */
-export class RedisOutcomeUnknownError extends Error {
-  override name = 'RedisOutcomeUnknownError'
+export class NoAnswerError extends Error {
+  override name = 'NoAnswerError'
 }
 
 /** Too many dedicated connections (blocking commands, subscriptions) at once: a 429, nothing was sent. */
@@ -54,16 +62,31 @@ export class TooManyBlockingError extends Error {
 }
 
 /**
- * True for a failure that means "Redis is not there" (closed or offline client, lost socket, timeout),
- * false for an error reply from Redis itself (`ERR …`, `WRONGTYPE …`), which is the caller's fault.
+ * True for a failure that means "Redis is not there", by what node-redis or this endpoint reports
+ * (closed or offline client, lost socket, connection timeout, our own not-sent / no-answer errors);
+ * false for an error reply from Redis itself (`ERR …`, `WRONGTYPE …`: the caller's), and for anything
+ * else, which is a bug of the endpoint and must surface as a 500, not hide as an outage.
  */
 export function isUnavailable(err: unknown): boolean {
-  return !(err instanceof ErrorReply)
+  if (err instanceof ErrorReply) return false
+  return (
+    err instanceof NotSentError ||
+    err instanceof NoAnswerError ||
+    err instanceof TooManyBlockingError ||
+    err instanceof ClientOfflineError ||
+    // node-redis rejecting what was pending on a connection that was destroyed (rebuilt) or timed out
+    err instanceof DisconnectsClientError ||
+    err instanceof RedisAbortError ||
+    err instanceof RedisTimeoutError ||
+    err instanceof SocketTimeoutDuringMaintenanceError ||
+    err instanceof CommandTimeoutDuringMaintenanceError ||
+    (err instanceof Error && isSocketError(err))
+  )
 }
 
 /** True when a failure happened before the command was handed to Redis (so a 503, safe to retry). */
 export function notSent(err: unknown): boolean {
-  return err instanceof RedisUnavailableError || err instanceof ClientOfflineError || err instanceof ClientClosedError || err instanceof TooManyBlockingError
+  return err instanceof NotSentError || err instanceof ClientOfflineError || err instanceof ClientClosedError || err instanceof TooManyBlockingError
 }
 
 /** Socket-level failures node-redis recovers from by reconnecting; anything else emitted as 'error' is a reply it failed to decode. */
@@ -91,7 +114,7 @@ export interface ConnectionsOptions {
   maxIdleDedicated: number
   /** Dedicated connections in use (or being opened) at once; more gets TooManyBlockingError. */
   maxDedicated: number
-  /** How long opening a dedicated connection may take before a RedisUnavailableError. */
+  /** How long opening a dedicated connection may take before a NotSentError. */
   connectTimeoutMs: number
   /** A shared connection with commands pending and no answer for this long is stalled: nothing more is sent on it, and the watchdog looks into it. */
   stallMs: number
@@ -214,7 +237,7 @@ export class RedisConnections {
   }
 
   /**
-   * A pooled connection that is ready and not stalled, round-robin; throws RedisUnavailableError
+   * A pooled connection that is ready and not stalled, round-robin; throws NotSentError
    * (nothing sent) if none is.
    */
   shared(): PoolConnection {
@@ -235,9 +258,9 @@ export class RedisConnections {
       const why = this.unkillableSince !== undefined
         ? 'Redis is busy running a script that has written data, so it cannot be stopped (SCRIPT KILL refused; the endpoint never uses SHUTDOWN NOSAVE); it answers again once the script ends'
         : `Redis has not answered for ${silent} ms (a long script, or Redis stalled)`
-      throw new RedisUnavailableError(`${why}; not sent, safe to retry`)
+      throw new NotSentError(`${why}; not sent, safe to retry`)
     }
-    throw new RedisUnavailableError('Redis is unreachable (no connection is ready)')
+    throw new NotSentError('Redis is unreachable (no connection is ready)')
   }
 
   /** Records `n` commands sent on `conn` (call before sendCommand). */
@@ -254,7 +277,7 @@ export class RedisConnections {
 
   /** Borrows a connection nobody else uses until `release` or `discard`. */
   async dedicated(): Promise<Client> {
-    if (this.closed) throw new RedisUnavailableError('the endpoint is shutting down')
+    if (this.closed) throw new NotSentError('the endpoint is shutting down')
     let c = this.idle.pop()
     while (c && !c.isReady) {
       destroy(c)
@@ -267,7 +290,7 @@ export class RedisConnections {
         )
       }
       // No pooled connection ready means Redis is down: say so now rather than after connectTimeoutMs.
-      if (!this.ready) throw new RedisUnavailableError('Redis is unreachable (no connection is ready)')
+      if (!this.ready) throw new NotSentError('Redis is unreachable (no connection is ready)')
       this.opening++
       try {
         c = await this.open()
@@ -279,7 +302,7 @@ export class RedisConnections {
     return c
   }
 
-  /** A new connection, or RedisUnavailableError within connectTimeoutMs (node-redis itself would retry forever). */
+  /** A new connection, or NotSentError within connectTimeoutMs (node-redis itself would retry forever). */
   private async open(): Promise<Client> {
     const c: Client = newClient(this.opts.redisUrl, (err) => this.onClientError(c, err))
     let timer: NodeJS.Timeout | undefined
@@ -293,7 +316,7 @@ export class RedisConnections {
       return c
     } catch (err) {
       destroy(c)
-      throw new RedisUnavailableError(`Redis is unreachable: ${(err as Error).message}`)
+      throw new NotSentError(`Redis is unreachable: ${(err as Error).message}`)
     } finally {
       clearTimeout(timer)
     }

@@ -13,10 +13,21 @@ describe('isConnectionError', () => {
     expect(isConnectionError(new UpstashError('ERR max requests limit exceeded. Limit: 10000, Usage: 10000'))).toBe(true)
   })
 
-  it('leaves Redis’s own answers (bugs) alone', () => {
+  it('classifies by what the transport reports: an error code on the error or its cause', () => {
+    const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })
+    expect(isConnectionError(new TypeError('fetch failed', { cause: reset }))).toBe(true)
+    expect(isConnectionError(new Error('request failed', { cause: Object.assign(new Error('socket'), { code: 'UND_ERR_SOCKET' }) }))).toBe(true)
+    expect(isConnectionError(Object.assign(new Error('getaddrinfo ENOTFOUND x.upstash.io'), { code: 'ENOTFOUND' }))).toBe(true)
+  })
+
+  it('leaves Redis’s own answers and programming errors alone: they surface as what they are', () => {
     expect(isConnectionError(new UpstashError('WRONGTYPE Operation against a key holding the wrong kind of value'))).toBe(false)
     expect(isConnectionError(new Error('something else'))).toBe(false)
     expect(isConnectionError('string')).toBe(false)
+    // A bug is not an outage, even a TypeError, even one whose message mentions a socket or a timeout.
+    expect(isConnectionError(new TypeError("Cannot read properties of undefined (reading 'get')"))).toBe(false)
+    expect(isConnectionError(new Error('invalid timeout option: -1'))).toBe(false)
+    expect(isConnectionError(new RangeError('socket pool size must be positive'))).toBe(false)
   })
 
   it('never repeats a bearer token from the cause', () => {

@@ -87,11 +87,21 @@ export function isConnectionError(err: unknown): boolean {
   // The endpoint's 503s, and Upstash's plan quotas ("max daily request limit exceeded"): Redis is
   // there but will not serve us, which callers must treat like an outage (cache miss, 503, policy).
   if (err.name === 'UpstashError') return /Redis is unavailable|Redis outcome unknown|did not answer|too many blocking|endpoint is busy|max [a-z ]*limit exceeded/i.test(err.message)
+  // An answer that is not the REST API's JSON: a proxy or load balancer's error page in front of it.
   if (err.name === 'UpstashJSONParseError') return true
-  return (
-    err.name === 'AbortError' ||
-    err.name === 'TimeoutError' ||
-    err instanceof TypeError || // fetch failed: ECONNREFUSED, DNS, reset…
-    /fetch failed|ECONNREFUSED|ECONNRESET|socket|network|aborted|timeout/i.test(err.message)
-  )
+  // Our bound on the call (AbortSignal.timeout) or the caller's abort.
+  if (err.name === 'AbortError' || err.name === 'TimeoutError') return true
+  // What the transport reports: undici's "fetch failed" TypeError carries the network error as its cause.
+  // Any other TypeError, and any message that merely mentions a timeout, is a bug and surfaces as one.
+  return hasNetworkCode(err) || (err instanceof TypeError && err.message === 'fetch failed')
+}
+
+/** Error codes of Node's sockets and DNS, and undici's own (UND_ERR_…): the network failed, not the program. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN'])
+
+function hasNetworkCode(err: unknown, depth = 0): boolean {
+  if (!(err instanceof Error) || depth > 3) return false
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('UND_ERR_'))) return true
+  return hasNetworkCode((err as { cause?: unknown }).cause, depth + 1)
 }
