@@ -24,10 +24,21 @@ import { createClient } from 'redis'
 import { startRedisServer, type OwnRedisServer } from '@/upstash-local'
 import { loadAvg, machineInfo, percentile, spawnReady, stopChild, type MachineInfo } from './support'
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 3)
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1)
-const CASES = new RegExp(process.env.BENCH_CASES ?? '.')
-const CLIENTS = new RegExp(process.env.BENCH_CLIENTS ?? '.')
+/** What `runEndpointBench` measures (defaults: the env variables above, as `npm run bench:endpoint` runs it). */
+export interface EndpointBenchOptions {
+  /** Seconds measured per case and client, after `warmupSeconds` of the same calls. */
+  seconds?: number
+  warmupSeconds?: number
+  /** Cases and clients to run (regexes on their names); direct always runs, as the reference. */
+  cases?: RegExp
+  clients?: RegExp
+  /** A finer filter (e.g. auto-pipelining off at c=1, on at c=50); direct always runs. */
+  pick?: (caseName: string, clientName: string) => boolean
+  /** Save bench/results/endpoint-<date>.{md,json} (default true). */
+  save?: boolean
+  /** Print each row and the table (default true). */
+  log?: boolean
+}
 const KEYS = 1000
 const VALUE = 'v'.repeat(64)
 const PIPELINE = 100
@@ -35,7 +46,7 @@ const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().
 
 type Op = () => Promise<unknown>
 
-interface Row {
+export interface EndpointRow {
   case: string
   client: string
   /** Operations (for pipelines: commands) per second. */
@@ -103,9 +114,10 @@ function runNullServer(): void {
 const fmt = (n: number | undefined, digits = 0) =>
   n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : ''
 
-type Info = MachineInfo & { secondsPerCase: number; loadAvgAfter: number[] }
+export type EndpointInfo = MachineInfo & { secondsPerCase: number; loadAvgAfter: number[] }
+type Info = EndpointInfo
 
-function toMarkdown(info: Info, rows: Row[], verdicts: string[]): string {
+function toMarkdown(info: Info, rows: EndpointRow[], verdicts: string[]): string {
   return [
     `# Endpoint benchmark, ${info.date}`,
     '',
@@ -156,7 +168,7 @@ function upstashClient(name: string, url: string, token: string, auto: boolean, 
   }
 }
 
-function verdictsFor(rows: Row[]): string[] {
+function verdictsFor(rows: EndpointRow[]): string[] {
   const out: string[] = []
   const find = (cs: string, client: string) => rows.find((r) => r.case === cs && r.client === client)
   for (const cs of ['GET c=50', 'SET c=50']) {
@@ -181,8 +193,21 @@ function verdictsFor(rows: Row[]): string[] {
   return out
 }
 
-async function main(): Promise<void> {
-  if (process.argv.includes('--null-server')) return runNullServer()
+export interface EndpointBenchResult {
+  machine: EndpointInfo
+  rows: EndpointRow[]
+  verdicts: string[]
+  markdown: string
+}
+
+/** Runs the endpoint benchmark (its own redis-server, endpoint and null server), returns the rows and the table. */
+export async function runEndpointBench(options: EndpointBenchOptions = {}): Promise<EndpointBenchResult> {
+  const SECONDS = options.seconds ?? Number(process.env.BENCH_SECONDS ?? 3)
+  const WARMUP_SECONDS = options.warmupSeconds ?? Number(process.env.BENCH_WARMUP_SECONDS ?? 1)
+  const CASES = options.cases ?? new RegExp(process.env.BENCH_CASES ?? '.')
+  const CLIENTS = options.clients ?? new RegExp(process.env.BENCH_CLIENTS ?? '.')
+  const pick = options.pick ?? (() => true)
+  const log = options.log === false ? () => {} : console.log
   let redisServer: OwnRedisServer | undefined
   let endpoint: ChildProcess | undefined
   let nullServer: ChildProcess | undefined
@@ -242,19 +267,20 @@ async function main(): Promise<void> {
       { name: `pipeline×${PIPELINE} c=1`, concurrency: 1, perOp: PIPELINE, clients: pipelined, op: (c) => () => c.pipeline() },
       { name: `pipeline×${PIPELINE} c=8`, concurrency: 8, perOp: PIPELINE, clients: pipelined, op: (c) => () => c.pipeline() },
     ]
-    console.log(`bench: ${info.cpu} × ${info.cpuCount}, load ${info.loadAvgBefore.join(' ')}, ${SECONDS} s per case`)
+    log(`bench: ${info.cpu} × ${info.cpuCount}, load ${info.loadAvgBefore.join(' ')}, ${SECONDS} s per case`)
 
     // Before any case: every client (and so each server process) runs its code paths until the JIT has
     // settled, so the first case measured is not penalised.
-    for (const c of [...single, ...pipelined]) {
+    const used = new Set(cases.filter((c) => CASES.test(c.name)).flatMap((cs) => cs.clients.filter((c) => c === directClient || (CLIENTS.test(c.name) && pick(cs.name, c.name)))))
+    for (const c of [...single, ...pipelined].filter((c) => used.has(c))) {
       await measure(() => Promise.all([c.get(nextKey()), c.set(nextKey())]), 8, WARMUP_SECONDS)
       await measure(() => c.pipeline(), 2, WARMUP_SECONDS / 2)
     }
 
-    const rows: Row[] = []
+    const rows: EndpointRow[] = []
     for (const cs of cases.filter((c) => CASES.test(c.name))) {
       let directOps = NaN
-      for (const c of cs.clients.filter((c) => c === directClient || CLIENTS.test(c.name))) {
+      for (const c of cs.clients.filter((c) => c === directClient || (CLIENTS.test(c.name) && pick(cs.name, c.name)))) {
         const op = cs.op(c)
         await measure(op, cs.concurrency, WARMUP_SECONDS)
         const server0 = cpuSeconds(c.serverPid)
@@ -264,7 +290,7 @@ async function main(): Promise<void> {
         const server1 = cpuSeconds(c.serverPid)
         const opsPerSec = (s.ops * cs.perOp) / s.seconds
         if (c === directClient) directOps = opsPerSec
-        const row: Row = {
+        const row: EndpointRow = {
           case: cs.name,
           client: c.name,
           opsPerSec,
@@ -275,7 +301,7 @@ async function main(): Promise<void> {
           serverCpuPct: server0 === undefined || server1 === undefined ? undefined : ((server1 - server0) / s.seconds) * 100,
         }
         rows.push(row)
-        console.log(
+        log(
           `${row.case.padEnd(17)} ${row.client.padEnd(22)} ${fmt(row.opsPerSec).padStart(9)} ops/s  p50 ${fmt(row.p50Ms, 3)}  p99 ${fmt(row.p99Ms, 3)} ms` +
             `  ${c === directClient ? '     ' : `${fmt(row.ratio * 100).padStart(3)} %`}  cpu client ${fmt(row.clientCpuPct)} % server ${fmt(row.serverCpuPct)} %`,
         )
@@ -290,13 +316,16 @@ async function main(): Promise<void> {
     const verdicts = verdictsFor(rows)
     const full: Info = { ...info, loadAvgAfter: loadAvg() }
     const md = toMarkdown(full, rows, verdicts)
-    console.log(`\n${md}`)
-    const dir = path.resolve('bench/results')
-    mkdirSync(dir, { recursive: true })
-    const stamp = full.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
-    writeFileSync(path.join(dir, `endpoint-${stamp}.md`), md)
-    writeFileSync(path.join(dir, `endpoint-${stamp}.json`), `${JSON.stringify({ machine: full, rows, verdicts }, null, 2)}\n`)
-    console.log(`saved bench/results/endpoint-${stamp}.md and .json`)
+    log(`\n${md}`)
+    if (options.save !== false) {
+      const dir = path.resolve('bench/results')
+      mkdirSync(dir, { recursive: true })
+      const stamp = full.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
+      writeFileSync(path.join(dir, `endpoint-${stamp}.md`), md)
+      writeFileSync(path.join(dir, `endpoint-${stamp}.json`), `${JSON.stringify({ machine: full, rows, verdicts }, null, 2)}\n`)
+      log(`saved bench/results/endpoint-${stamp}.md and .json`)
+    }
+    return { machine: full, rows, verdicts, markdown: md }
   } finally {
     if (direct?.isOpen) await direct.close()
     await stopChild(endpoint)
@@ -305,7 +334,15 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err)
-  process.exit(1)
-})
+async function main(): Promise<void> {
+  if (process.argv.includes('--null-server')) return runNullServer()
+  await runEndpointBench()
+}
+
+// Run directly (npm run bench:endpoint, or the null server child); imported by bench/all.ts.
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  })
+}

@@ -27,20 +27,29 @@ import { createNaiveHelpers, type NaiveHelpers } from './naive'
 import { bentoInstance, restClient, upstashRatelimit, type BentoInstance, type BentoNamespace } from './peers'
 import { loadAvg, machineInfo, percentile, startBenchStack, type BenchStack, type MachineInfo } from './support'
 
-const QUICK = process.argv.includes('--quick')
-const CALLS = Number(process.env.BENCH_CALLS ?? (QUICK ? 100 : 300))
-const WARMUP_CALLS = QUICK ? 10 : 30
+// Settings: set from --quick when run directly, from runHelpersBench's options when bench/all.ts calls it.
+let QUICK = process.argv.includes('--quick')
+let CALLS = 0
+let WARMUP_CALLS = 0
 /** Latency samples of compared operations are taken in this many interleaved rounds. */
 const ROUNDS = 10
 /** Mixed traffic before any measurement. */
-const WARMUP_SECONDS = QUICK ? 1 : 2
+let WARMUP_SECONDS = 0
 /** Calls per billed-command count (sequential, after one warm-up call). */
-const COST_CALLS = QUICK ? 10 : 20
-const RATE_LIMIT = { calls: 300, limit: 100, instances: 3 }
-const BOUNDARY = { limit: 100, windowSeconds: 2, beforeEndMs: 300, afterEndMs: 30 }
-const STAMPEDE = { callers: 100, instances: 4, loaderMs: 50 }
+let COST_CALLS = 0
+function configure(quick: boolean): void {
+  QUICK = quick
+  CALLS = Number(process.env.BENCH_CALLS ?? (QUICK ? 100 : 300))
+  WARMUP_CALLS = QUICK ? 10 : 30
+  WARMUP_SECONDS = QUICK ? 1 : 2
+  COST_CALLS = QUICK ? 10 : 20
+}
+configure(QUICK)
+export const RATE_LIMIT = { calls: 1000, limit: 100, instances: 3 }
+export const BOUNDARY = { limit: 100, windowSeconds: 2, beforeEndMs: 300, afterEndMs: 30 }
+export const STAMPEDE = { callers: 100, instances: 4, loaderMs: 50 }
 const INVALIDATE = { entries: 100 }
-const JOBS = { count: 500, consumers: 10, crashEvery: 10, visibilityTimeoutMs: 500, deadlineMs: 30_000 }
+export const JOBS = { count: 500, consumers: 10, crashEvery: 10, visibilityTimeoutMs: 500, deadlineMs: 30_000 }
 
 type Call = () => Promise<unknown>
 
@@ -259,21 +268,21 @@ async function rateLimitSection(env: Env) {
   const redis = await directClient(env.stack.env.REDIS_URL)
   try {
     const edge = limiters(env, limit, windowSeconds)
-    const boundary = {} as Record<RlImpl, Awaited<ReturnType<typeof burstAcrossBoundary>>>
-    for (const impl of RL_IMPLS) {
-      const id = env.next('edge')
-      const call = () => edge[impl](id)
-      boundary[impl] = await burstAcrossBoundary(async () => {
-        if (impl === 'naiveA' || impl === 'naiveB') {
+    // All implementations in the same windows at once (own identifiers and keys): one wait for all, not one each.
+    const start = Math.ceil(Date.now() / windowMs) * windowMs
+    const results = await Promise.all(
+      RL_IMPLS.map((impl) => {
+        const id = env.next('edge')
+        const call = () => edge[impl](id)
+        return burstAcrossBoundary(async () => {
+          await sleepUntil(start + 10)
           await call()
-          return Date.now() + (await redis.pTTL(naive.rateLimitKey(id)))
-        }
-        const start = Math.ceil(Date.now() / windowMs) * windowMs
-        await sleepUntil(start + 10)
-        await call()
-        return start + windowMs
-      }, call)
-    }
+          // Naive windows start with their first call; sliding ones are aligned on the epoch (the whole window lies ahead).
+          return impl === 'naiveA' || impl === 'naiveB' ? Date.now() + (await redis.pTTL(naive.rateLimitKey(id))) : start + windowMs
+        }, call)
+      }),
+    )
+    const boundary = Object.fromEntries(RL_IMPLS.map((impl, i) => [impl, results[i]!])) as Record<RlImpl, Awaited<ReturnType<typeof burstAcrossBoundary>>>
     oursUnavailable += edge.oursUnavailable()
 
     // A process that dies between INCR and EXPIRE leaves a counter that never expires.
@@ -368,7 +377,7 @@ async function cacheSection(env: Env) {
 
 // ─── queue ───────────────────────────────────────────────────────────────────────────────────────
 
-interface CrashRun {
+export interface CrashRun {
   completed: number
   lost: number
   /** Jobs completed (acked) more than once. */
@@ -522,6 +531,7 @@ async function warmUp(env: Env, bento: { l2: BentoNamespace; l1l2: BentoNamespac
 
 // ─── report ──────────────────────────────────────────────────────────────────────────────────────
 
+export type HelpersResults = Results
 type Results = {
   rateLimit: Awaited<ReturnType<typeof rateLimitSection>>
   cache: Awaited<ReturnType<typeof cacheSection>>
@@ -707,10 +717,21 @@ function toMarkdown(info: MachineInfo & { loadAvgAfter: number[]; seconds: numbe
   ].join('\n')
 }
 
-async function main(): Promise<void> {
+export interface HelpersBenchResult {
+  machine: MachineInfo & { loadAvgAfter: number[]; seconds: number }
+  results: Results
+  checks: { text: string; ok: boolean }[]
+  budget: { text: string; ok: boolean }[]
+  markdown: string
+}
+
+/** Runs the helper benchmark on its own stack; `save` writes bench/results/helpers-<date>.{md,json}. */
+export async function runHelpersBench(options: { quick?: boolean; save?: boolean; log?: boolean } = {}): Promise<HelpersBenchResult> {
+  configure(options.quick ?? QUICK)
+  const log = options.log === false ? () => {} : console.log
   const info = machineInfo()
   const t0 = performance.now()
-  console.log(`bench:helpers${QUICK ? ' --quick' : ''} on ${info.cpu} × ${info.cpuCount}, load ${info.loadAvgBefore.join(' ')}`)
+  log(`bench:helpers${QUICK ? ' --quick' : ''} on ${info.cpu} × ${info.cpuCount}, load ${info.loadAvgBefore.join(' ')}`)
   const stack = await startBenchStack()
   const bentos: BentoInstance[] = []
   try {
@@ -732,13 +753,13 @@ async function main(): Promise<void> {
         return b
       },
     }
-    console.log('warm-up…')
+    log('warm-up…')
     await warmUp(env, { l2: env.bento(false).namespace('warm'), l1l2: env.bento(true).namespace('warm') }, upstashRatelimit(stack.env, 'bench-url-warm', 1e9, 60))
-    console.log('cache…')
+    log('cache…')
     const cache = await cacheSection(env)
-    console.log('rate limit…')
+    log('rate limit…')
     const rateLimit = await rateLimitSection(env)
-    console.log('queue…')
+    log('queue…')
     const queue = await queueSection(env)
     const results: Results = { rateLimit, cache, queue }
 
@@ -746,25 +767,37 @@ async function main(): Promise<void> {
     const checked = checks(results)
     const budgeted = budget(results)
     const md = toMarkdown(full, results, checked, budgeted)
-    console.log(`\n${md}`)
-    const dir = path.resolve('bench/results')
-    mkdirSync(dir, { recursive: true })
-    const stamp = full.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
-    writeFileSync(path.join(dir, `helpers-${stamp}.md`), md)
-    const settings = { QUICK, CALLS, ROUNDS, WARMUP_SECONDS, WARMUP_CALLS, COST_CALLS, RATE_LIMIT, BOUNDARY, STAMPEDE, INVALIDATE, JOBS }
-    writeFileSync(path.join(dir, `helpers-${stamp}.json`), `${JSON.stringify({ machine: full, settings, results, budget: budgeted, checks: checked }, null, 2)}\n`)
-    console.log(`saved bench/results/helpers-${stamp}.md and .json`)
-    if (checked.some((c) => !c.ok)) process.exitCode = 1
-  } catch (err) {
-    console.error(err) // before the clean-up below, whose own errors would hide it
-    process.exitCode = 1
+    log(`\n${md}`)
+    if (options.save !== false) {
+      const dir = path.resolve('bench/results')
+      mkdirSync(dir, { recursive: true })
+      const stamp = full.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
+      writeFileSync(path.join(dir, `helpers-${stamp}.md`), md)
+      const settings = { QUICK, CALLS, ROUNDS, WARMUP_SECONDS, WARMUP_CALLS, COST_CALLS, RATE_LIMIT, BOUNDARY, STAMPEDE, INVALIDATE, JOBS }
+      writeFileSync(path.join(dir, `helpers-${stamp}.json`), `${JSON.stringify({ machine: full, settings, results, budget: budgeted, checks: checked }, null, 2)}\n`)
+      log(`saved bench/results/helpers-${stamp}.md and .json`)
+    }
+    return { machine: full, results, checks: checked, budget: budgeted, markdown: md }
   } finally {
     await Promise.all(bentos.map((b) => b.close().catch(() => undefined)))
     await stack.stop()
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err)
-  process.exit(1)
-})
+async function main(): Promise<void> {
+  try {
+    const { checks: checked } = await runHelpersBench()
+    if (checked.some((c) => !c.ok)) process.exitCode = 1
+  } catch (err) {
+    console.error(err)
+    process.exitCode = 1
+  }
+}
+
+// Run directly (npm run bench:helpers); imported by bench/all.ts.
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err)
+    process.exit(1)
+  })
+}
