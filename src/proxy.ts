@@ -43,6 +43,15 @@ async function resolve(request: NextRequest): Promise<Response> {
   const { pathname } = request.nextUrl
   const isApi = pathname === '/api' || pathname.startsWith('/api/')
 
+  // Fuzz finding (tests/fuzz/api.test.ts): a path with broken percent-encoding (`/api/dossiers/%ZZ`, an
+  // encoded lone surrogate `%ED%A0%80`) made Next's route matching throw while decoding the dynamic
+  // segment: a 500 for what is the client's error. Refused here, before any route sees it.
+  if (!decodable(pathname)) {
+    return isApi
+      ? NextResponse.json({ error: 'malformed URL: invalid percent-encoding in the path' }, { status: 400 })
+      : new NextResponse('Adresse invalide', { status: 400 })
+  }
+
   if (isCrossSiteWrite(request, config.appOrigin ? [config.appOrigin] : [])) {
     return NextResponse.json({ error: 'cross-site request refused' }, { status: 403 })
   }
@@ -93,6 +102,16 @@ async function resolve(request: NextRequest): Promise<Response> {
   // The browser's copy slides with the server's; an unknown one is cleared rather than sent again and again.
   if (sessionId) setSessionCookie(response, identity ? sessionId : null)
   return response
+}
+
+/** true when every percent-escape of `path` decodes (valid UTF-8, no lone surrogate). */
+function decodable(path: string): boolean {
+  try {
+    decodeURIComponent(path)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function rateLimitHeaders(r: RateLimitResult): Record<string, string> {

@@ -170,7 +170,14 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
         try {
           created = await prisma.dossier.create({ data: { ...data, reference, tenantId } })
         } catch (err) {
-          if (isUnique(err) && !data.reference && attempt < 5) continue // a hand-typed reference took this number: take the next
+          if (isUnique(err) && !data.reference && attempt < 5) {
+            // A hand-typed reference took this number. Fuzz finding (tests/fuzz/api.test.ts): taking just
+            // the next one failed with a 409 about a reference the caller never gave as soon as more than
+            // five numbers ahead were typed by hand (e.g. imported case files): skip past every number of
+            // the series already used, then take the next.
+            await skipTakenReferences(prisma, tenantId, reference)
+            continue
+          }
           if (isUnique(err)) throw new HttpError(409, `reference "${reference}" already exists in this cabinet`)
           throw err
         }
@@ -213,6 +220,22 @@ const profileKey = (tenantId: string) => `tenant:${tenantId}`
 
 function isUnique(err: unknown): boolean {
   return err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002'
+}
+
+/**
+ * Moves the cabinet's reference counter past the highest number already used in the series of
+ * `taken` (`DUP-2026-` for `DUP-2026-014`), so the next generated reference is free (unless taken
+ * concurrently, which the caller's retry covers). Only ever raises the counter.
+ */
+async function skipTakenReferences(prisma: Pick<PrismaClient, 'tenant' | 'dossier'>, tenantId: string, taken: string): Promise<void> {
+  const series = taken.replace(/\d+$/, '')
+  const used = await prisma.dossier.findMany({ where: { tenantId, reference: { startsWith: series } }, select: { reference: true } })
+  let highest = 0
+  for (const { reference } of used) {
+    const rest = reference.slice(series.length)
+    if (/^\d{1,9}$/.test(rest)) highest = Math.max(highest, Number(rest))
+  }
+  await prisma.tenant.updateMany({ where: { id: tenantId, referenceSeq: { lt: highest } }, data: { referenceSeq: highest } })
 }
 
 /** The cabinet's next generated reference: `<prefix>-<year>-<3-digit number>`, the number bumped atomically in the database. */

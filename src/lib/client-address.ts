@@ -69,12 +69,24 @@ export function applyClientAddress(req: IncomingMessage, trustedProxyHops: numbe
   return address
 }
 
+/** Methods the Fetch API refuses to represent (so Next cannot handle them). */
+const UNSUPPORTED_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
 /** Wraps a request handler so that every request reaches it with the headers set by applyClientAddress. */
 export function withClientAddress(
   handler: (req: IncomingMessage, res: ServerResponse) => unknown,
   trustedProxyHops: number,
 ): (req: IncomingMessage, res: ServerResponse) => unknown {
   return (req, res) => {
+    // Fuzz finding (tests/fuzz/api.test.ts): Node's HTTP parser accepts CONNECT, TRACE and TRACK, which
+    // the WHATWG Request Next builds from every request refuses ("'TRACE' HTTP method is unsupported"):
+    // each was a 500 (and a stack trace in the log), even for a cross-site request. No route serves them.
+    if (req.method !== undefined && UNSUPPORTED_METHODS.has(req.method)) {
+      req.resume()
+      res.writeHead(405, { 'content-type': 'application/json', allow: 'GET, HEAD, OPTIONS, POST, PATCH, DELETE' })
+      res.end(JSON.stringify({ error: `method ${req.method} is not allowed` }))
+      return
+    }
     applyClientAddress(req, trustedProxyHops)
     return handler(req, res)
   }
