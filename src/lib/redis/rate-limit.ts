@@ -164,6 +164,14 @@ async function count(store: KeyValueStore, state: LimiterState, current: string,
   const setup = state.setups.get(current)
   if (state.expiring.has(current) && (knownPrevious !== undefined || setup)) {
     const [counted, prev] = await Promise.all([store.count('rateLimit', current, false, ttlMs, undefined), knownPrevious ?? setup!])
+    // Chaos fix: INCR answered 1, so the counter did not exist although this instance had given it an
+    // expiry: Redis lost it (restarted empty, flushed, evicted) and this INCR re-created it without one,
+    // a key that would never expire. Give it its expiry now (EXPIRE: 1 command, only after such a loss);
+    // if that fails, forget the setup so the next call sends PEXPIRE NX again.
+    if (counted.count === 1 && store.kind === 'redis') {
+      const ok = await store.expire('rateLimit', current, Math.ceil(ttlMs / 1000)).catch(() => false)
+      if (!ok) state.expiring.delete(current)
+    }
     return { current: counted.count, previous: prev }
   }
   state.expiring.set(current, true)
