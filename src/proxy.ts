@@ -22,6 +22,8 @@ import { RedisUnavailableError, session, type RateLimitResult } from '@/lib/upst
 const UNLIMITED = new Set(['/api/health', '/api/auth/login'])
 /** Paths that never look at the session: the health check answers even when the session store cannot. */
 const ANONYMOUS = new Set(['/api/health'])
+/** Routes that set (or clear) the session cookie themselves. */
+const SETS_OWN_COOKIE = new Set(['/api/auth/login', '/api/auth/logout'])
 
 /**
  * session id → user id, for sessions this instance has resolved: lets the user's rate-limit
@@ -100,7 +102,8 @@ async function resolve(request: NextRequest): Promise<Response> {
   const response = NextResponse.next({ request: { headers } })
   for (const [k, v] of Object.entries(limitHeaders)) response.headers.set(k, v)
   // The browser's copy slides with the server's; an unknown one is cleared rather than sent again and again.
-  if (sessionId) setSessionCookie(response, identity ? sessionId : null)
+  // Not on login and logout, which set the cookie themselves: one Set-Cookie per answer.
+  if (sessionId && !SETS_OWN_COOKIE.has(pathname)) setSessionCookie(response, identity ? sessionId : null)
   return response
 }
 

@@ -57,7 +57,8 @@ async function loginCookie(email: string): Promise<string> {
 /** The session cookie a response sets (`name=value`), '' when it clears it, undefined when it says nothing. */
 function cookieOf(res: RawAnswer): string | undefined {
   const set = ([] as string[]).concat(res.headers['set-cookie'] ?? [])
-  const mine = set.find((c) => c.startsWith(`${COOKIE}=`))
+  // The last one wins, as in a browser.
+  const mine = set.filter((c) => c.startsWith(`${COOKIE}=`)).at(-1)
   if (!mine) return undefined
   const pair = mine.split(';')[0]!
   return pair.endsWith('=') ? '' : pair
