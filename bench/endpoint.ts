@@ -220,7 +220,7 @@ export async function runEndpointBench(options: EndpointBenchOptions = {}): Prom
       [
         'scripts/upstash-local.ts',
         // Port 0: the OS picks a free one (no race with other processes); the CLI prints the URL.
-        ...['--redis-url', redisServer.url, '--port', '0', '--token', token],
+        ...['--redis-url', redisServer.url, '--port', '0', `--token=${token}`],
         ...(process.env.BENCH_ENDPOINT_ARGS ?? '').split(' ').filter(Boolean),
       ],
       /UPSTASH_REDIS_REST_URL=(\S+)\s+UPSTASH_REDIS_REST_TOKEN=/,
