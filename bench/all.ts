@@ -153,7 +153,6 @@ function checksOf(h: HelpersBenchResult, q: QueueBenchResult): Check[] {
 
 async function main(): Promise<void> {
   const machine = machineInfo()
-  const t0 = performance.now()
   const took: Record<string, number> = {}
   const loads: Record<string, number[]> = {}
   const step = async <T>(name: string, run: () => Promise<T>): Promise<T> => {

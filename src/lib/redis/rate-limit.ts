@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
-import { resolveContext, type ContextSource, type RedisContext } from './context'
+import { resolveContext, type ContextSource } from './context'
 import { isConnectionError, redactError, redactMessage, RedisInputError, RedisUnavailableError } from './errors'
 import { MAX_TTL_SECONDS } from './helper-input'
 import type { KeyValueStore } from './store'

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { resolveContext, type ContextSource, type RedisContext } from './context'
+import { resolveContext, type ContextSource } from './context'
 import { RedisInputError } from './errors'
 import { createRateLimit, type RateLimitFn } from './rate-limit'
 import { MAX_TTL_SECONDS } from './helper-input'

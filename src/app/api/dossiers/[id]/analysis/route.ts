@@ -1,6 +1,6 @@
 import { requireIdentity } from '@/lib/auth/identity'
 import { cachedQueries } from '@/lib/cached-queries'
-import { dossierNotFound, readHeaders } from '@/lib/dossiers/responses'
+import { dossierNotFound } from '@/lib/dossiers/responses'
 import { dossierIdSchema } from '@/lib/dossiers/schemas'
 import { route } from '@/lib/http'
 
