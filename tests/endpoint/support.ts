@@ -1,3 +1,4 @@
+import { vi } from 'vitest'
 import { Redis } from '@upstash/redis'
 
 /** Where an endpoint listens and its token (the run's shared one, or a private stack's). */
@@ -70,12 +71,12 @@ export function command(target: Target, args: unknown[], headers?: Record<string
 
 export const b64 = (s: string | Uint8Array) => Buffer.from(s).toString('base64')
 
-/** Polls `check` every `everyMs` until it returns true; fails after `withinMs`. For state that changes asynchronously. */
+/** Polls `check` (vi.waitFor) every `everyMs` until it returns true; fails after `withinMs`. For state that changes asynchronously. */
 export async function eventually(check: () => Promise<boolean> | boolean, withinMs = 5_000, everyMs = 20): Promise<void> {
-  const deadline = Date.now() + withinMs
-  for (;;) {
-    if (await check()) return
-    if (Date.now() > deadline) throw new Error(`condition not met within ${withinMs} ms`)
-    await new Promise((r) => setTimeout(r, everyMs))
-  }
+  await vi.waitFor(
+    async () => {
+      if (!(await check())) throw new Error(`condition not met within ${withinMs} ms`)
+    },
+    { timeout: withinMs, interval: everyMs },
+  )
 }
