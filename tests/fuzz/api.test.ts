@@ -14,7 +14,7 @@
  * Seed printed at start; FUZZ_SEED / FUZZ_RUNS / FUZZ_PATH replay or scale (tests/fuzz/support.ts).
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { loginSchema } from '@/lib/auth/sessions'
 import { dossierPatchSchema, newDossierSchema } from '@/lib/dossiers/schemas'
 import { createPrismaClient } from '@/lib/prisma'
@@ -411,7 +411,7 @@ describe('session cookies', () => {
       const key = `${prefix}:session:${expired.split('=')[1]}`
       expect(await direct.ttl(key)).toBeGreaterThan(50)
       await direct.pExpire(key, 1)
-      await new Promise((r) => setTimeout(r, 5))
+      await vi.waitFor(async () => expect(await direct.exists(key)).toBe(0), { timeout: 2_000, interval: 2 })
       const late = await call('GET', '/api/dossiers', undefined, {}, expired)
       expectSafe(late, 'expired', [401])
       expect(cookieOf(late)).toBe('')

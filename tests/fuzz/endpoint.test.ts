@@ -15,7 +15,7 @@
 import { connect } from 'node:net'
 import { request as httpRequest } from 'node:http'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { directClient } from '../support/redis-direct'
 import { startStack, type Stack } from '../support/stack'
 import { anyJsonValue, fuzzSeed, hostileString, hostileStrings, nested, params, REQUEST_TIMEOUT_MS, Tally } from './support'
@@ -542,9 +542,7 @@ describe('after the run', () => {
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/)
     controller.abort()
-    const deadline = Date.now() + 5_000
-    while (stack.endpoint.busyConnections > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-    expect(stack.endpoint.busyConnections).toBe(0)
+    await vi.waitFor(() => expect(stack.endpoint.busyConnections).toBe(0), { timeout: 5_000, interval: 20 })
     expect((await post('/', '["PING"]')).json).toEqual({ result: 'PONG' })
     expect((await send('/ping')).json).toEqual({ result: 'PONG' })
     const p = await post('/pipeline', '[["SET","fuzz:last","1"],["GET","fuzz:last"],["DEL","fuzz:last"]]')
