@@ -148,7 +148,6 @@ const fieldValue = fc.oneof(
   { weight: 1, arbitrary: fc.string({ minLength: 150, maxLength: 260 }) },
   { weight: 2, arbitrary: anyJsonValue },
 )
-const dossierFields = ['title', 'clientName', 'reference', 'description', 'status'] as const
 /** Objects with the dossier's fields (some), wrong types and intruders (tenantId, id, __proto__…). */
 const dossierLike = fc.record(
   {

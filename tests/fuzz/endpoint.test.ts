@@ -13,12 +13,11 @@
  * Seed printed at start; FUZZ_SEED / FUZZ_RUNS / FUZZ_PATH replay or scale (tests/fuzz/support.ts).
  */
 import { connect } from 'node:net'
-import { request as httpRequest } from 'node:http'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { directClient } from '../support/redis-direct'
 import { startStack, type Stack } from '../support/stack'
-import { anyJsonValue, fuzzSeed, hostileString, hostileStrings, nested, params, REQUEST_TIMEOUT_MS, Tally } from './support'
+import { anyJsonValue, fuzzSeed, hostileString, hostileStrings, httpSend, nested, params, type RawAnswer, REQUEST_TIMEOUT_MS, Tally } from './support'
 
 const seed = fuzzSeed('endpoint')
 const tally = new Tally()
@@ -42,55 +41,16 @@ afterAll(async () => {
   await stack?.stop()
 })
 
-interface Answer {
-  status: number
-  headers: Record<string, string | string[] | undefined>
-  text: string
-  json: unknown
-}
+type Answer = RawAnswer
 
-/**
- * One request over node:http (any method, any header, bytes as given), bounded in time: a request
- * that does not complete within REQUEST_TIMEOUT_MS is a hang and fails the property.
- */
+/** One request to the endpoint (the shared httpSend: any method, header and bytes, bounded in time), with the token unless `auth` says otherwise. */
 function send(
   path: string,
   init: { method?: string; body?: string | Uint8Array; headers?: Record<string, string>; auth?: string | false } = {},
 ): Promise<Answer> {
-  const url = new URL(stack.env.UPSTASH_REDIS_REST_URL)
-  const headers: Record<string, string> = { ...init.headers }
-  const auth = init.auth ?? `Bearer ${stack.env.UPSTASH_REDIS_REST_TOKEN}`
-  if (auth !== false) headers.authorization = auth
-  const body = init.body === undefined ? undefined : Buffer.from(init.body as never)
-  if (body) headers['content-length'] = String(body.length)
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path, method: init.method ?? (body ? 'POST' : 'GET'), headers, agent: false }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => {
-        clearTimeout(timer)
-        const text = Buffer.concat(chunks).toString('utf8')
-        let json: unknown
-        try {
-          json = JSON.parse(text)
-        } catch {
-          json = undefined
-        }
-        tally.count(res.statusCode!)
-        resolve({ status: res.statusCode!, headers: res.headers, text, json })
-      })
-      res.on('error', reject)
-    })
-    const timer = setTimeout(() => {
-      req.destroy()
-      reject(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms: ${init.method ?? 'GET/POST'} ${path.slice(0, 200)}`))
-    }, REQUEST_TIMEOUT_MS)
-    req.on('error', (err) => {
-      clearTimeout(timer)
-      reject(err)
-    })
-    req.end(body)
-  })
+  const { auth = `Bearer ${stack.env.UPSTASH_REDIS_REST_TOKEN}`, ...rest } = init
+  const headers = { ...rest.headers, ...(auth !== false ? { authorization: auth } : {}) }
+  return httpSend(stack.env.UPSTASH_REDIS_REST_URL, path, { ...rest, headers }, tally)
 }
 
 const post = (path: string, body: string | Uint8Array, headers?: Record<string, string>) => send(path, { method: 'POST', body, headers })
