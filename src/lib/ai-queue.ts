@@ -19,7 +19,7 @@ import { cachedQueries, type CachedQueries } from '@/lib/cached-queries'
 import { HttpError } from '@/lib/http-error'
 import { leaderboard as defaultLeaderboard, type Leaderboard } from '@/lib/leaderboard'
 import { prisma as defaultPrisma } from '@/lib/prisma'
-import { PermanentJobError, processNext, queue as defaultQueue, runWorker, type JobOutcome, type ProcessOptions, type Queue, type ReservedJob, type WorkerOptions } from '@/lib/upstash'
+import { parseInput, PermanentJobError, processNext, queue as defaultQueue, runWorker, type JobOutcome, type ProcessOptions, type Queue, type ReservedJob, type WorkerOptions } from '@/lib/upstash'
 
 export const AI_ANALYSIS_QUEUE = 'ai-analysis-queue'
 
@@ -32,13 +32,17 @@ export interface AIAnalysisTask {
   priority: 'normal' | 'high'
 }
 
-const taskSchema = z.object({
-  analysisId: z.string().min(1),
-  dossierId: z.string().min(1),
-  tenantId: z.string().min(1),
-  timestamp: z.number(),
-  priority: z.enum(['normal', 'high']),
-})
+const idField = z.string({ error: 'expected a string' }).min(1, 'must not be empty')
+const taskSchema = z.object(
+  {
+    analysisId: idField,
+    dossierId: idField,
+    tenantId: idField,
+    timestamp: z.number({ error: 'expected a number' }),
+    priority: z.enum(['normal', 'high'], { error: "expected 'normal' or 'high'" }),
+  },
+  { error: 'expected an AI analysis task object' },
+)
 
 const PENDING = ['QUEUED', 'RUNNING'] as const
 
@@ -82,10 +86,8 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
   }
 
   async function handle(data: unknown, job: ReservedJob<unknown>): Promise<void> {
-    const parsed = taskSchema.safeParse(data)
-    // A malformed task will not get better with retries: straight to the dead letters.
-    if (!parsed.success) throw new PermanentJobError(`not an AI analysis task: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
-    const task = parsed.data
+    // A malformed task will not get better with retries: PermanentJobError sends it straight to the dead letters.
+    const task = parseInput(taskSchema, data, `${AI_ANALYSIS_QUEUE} job: data`, PermanentJobError)
     const analysis = await prisma.analysis.findFirst({ where: { id: task.analysisId, tenantId: task.tenantId }, include: { dossier: true } })
     // The dossier was deleted (its analyses with it), or the analysis already finished: nothing left to do.
     if (!analysis || !PENDING.includes(analysis.status as (typeof PENDING)[number])) return

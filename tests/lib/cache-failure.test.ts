@@ -140,6 +140,7 @@ describe('cache when the endpoint is stopped', () => {
 
   it('input errors still throw: they are the caller’s bug, not an outage', async () => {
     await expect(cache.set('k', 'v', 0)).rejects.toThrow(RedisInputError)
+    await expect(cache.set('k', 'v', 0)).rejects.toThrow(/^cache\.set: ttlSeconds: must be a whole number of seconds/)
     await expect(cache.set('k', { n: 1n }, 60)).rejects.toThrow(/BigInt/)
   })
 

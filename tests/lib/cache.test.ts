@@ -93,15 +93,15 @@ describe('cache: the seed API', () => {
 
 describe('cache: bad input throws and writes nothing', () => {
   it.each([
-    ['zero', 0],
-    ['negative', -5],
-    ['fractional', 1.5],
-    ['a string', '60'],
-    ['NaN', Number.NaN],
-    ['over a year (ms passed as s?)', 3_600_000_000],
-  ])('rejects a TTL that is %s', async (_label, ttl) => {
+    ['zero', 0, '(got 0)'],
+    ['negative', -5, '(got -5)'],
+    ['fractional', 1.5, '(got 1.5)'],
+    ['a string', '60', '(got a 2-character string)'],
+    ['NaN', Number.NaN, '(got NaN)'],
+    ['over a year (ms passed as s?)', 3_600_000_000, '(366 days): it is in seconds, not ms (got 3600000000)'],
+  ])('rejects a TTL that is %s, naming the operation, the argument and the limits', async (_label, ttl, got) => {
     await expect(cache.set('bad-ttl', 'v', ttl as number)).rejects.toThrow(RedisInputError)
-    await expect(cache.set('bad-ttl', 'v', ttl as number)).rejects.toThrow(/ttlSeconds must be/)
+    await expect(cache.set('bad-ttl', 'v', ttl as number)).rejects.toThrow(`cache.set: ttlSeconds: must be a whole number of seconds from 1 to 31622400 ${got}`)
     expect(await direct.exists(valueKey(ctx, 'bad-ttl'))).toBe(0)
   })
 
@@ -115,11 +115,15 @@ describe('cache: bad input throws and writes nothing', () => {
     expect(await direct.exists(valueKey(ctx, 'bad-value'))).toBe(0)
   })
 
-  it('rejects an empty key and a bad namespace', async () => {
-    await expect(cache.get('')).rejects.toThrow(/cache key must not be empty/)
-    expect(() => cache.namespace('a{b}')).toThrow(/namespace/)
-    await expect(cache.getOrSet('k', () => 1, { ttl: 0 })).rejects.toThrow(/ttlSeconds/)
-    await expect(cache.getOrSet('k', () => 1, { ttl: 10, staleWhileRevalidate: -1 })).rejects.toThrow(/staleWhileRevalidate/)
+  it('rejects an empty key, a bad namespace and a bad TTL, naming the operation and the argument', async () => {
+    await expect(cache.get('')).rejects.toThrow(/^cache\.get: key: must not be empty \(got an empty string\)$/)
+    await expect(cache.namespace('t').del('')).rejects.toThrow(/^cache\.del: key: must not be empty/)
+    expect(() => cache.namespace('a{b}')).toThrow(/^cache\.namespace: name: must be 1-200 characters without "\{" or "\}" \(got a 4-character string\)$/)
+    await expect(cache.getOrSet('k', () => 1, { ttl: 0 })).rejects.toThrow(/^cache\.getOrSet: options\.ttl: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/)
+    await expect(cache.fetch('k', () => 1, { ttl: 10, staleWhileRevalidate: -1 })).rejects.toThrow(
+      /^cache\.fetch: options\.staleWhileRevalidate: must be a whole number of seconds from 0 to 31622400 \(got -1\)$/,
+    )
+    expect(() => createCache(ctx, { defaultTtlSeconds: 0 })).toThrow(/^createCache: defaultTtlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/)
   })
 
   it('set rejects a value over maxValueBytes; getOrSet returns it uncached', async () => {
@@ -455,7 +459,7 @@ describe('cache with REDIS_ENABLED=false', () => {
   })
 
   it('still rejects bad input (a caller bug is a bug in every mode)', async () => {
-    await expect(disabled.set('k', 'v', -1)).rejects.toThrow(/ttlSeconds/)
+    await expect(disabled.set('k', 'v', -1)).rejects.toThrow(/^cache\.set: ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got -1\)$/)
     await expect(disabled.set('k', { n: 1n })).rejects.toThrow(/BigInt/)
     await expect(disabled.getOrSet('k', () => ({ f: () => 0 }), { ttl: 1 })).rejects.toThrow(/function/)
   })

@@ -106,13 +106,13 @@ describe('queue: validation writes nothing', () => {
     await expect(small.push(name, { text: 'x'.repeat(2_000) })).rejects.toThrow(/over the limit of 1024 bytes/)
     await expect(queue.push(name, 'x'.repeat(300 * 1024))).rejects.toThrow(/over the limit of 262144 bytes/)
 
-    await expect(queue.push('bad{name}', 1)).rejects.toThrow(/queue\.push: name: expected 1-128 letters/)
+    await expect(queue.push('bad{name}', 1)).rejects.toThrow(/^queue\.push: name: expected 1-128 letters.* \(got a 9-character string\)$/)
     await expect(queue.push('', 1)).rejects.toBeInstanceOf(RedisInputError)
-    await expect(queue.push(name, 1, { delayMs: -5 })).rejects.toThrow(/options\.delayMs: must not be negative/)
-    await expect(queue.push(name, 1, { maxAttempts: 0 })).rejects.toThrow(/options\.maxAttempts: must be at least 1/)
-    await expect(queue.push(name, 1, { retries: 3 } as never)).rejects.toThrow(/options/)
-    await expect(queue.ack(name, { id: 'x' } as never)).rejects.toThrow(/queue\.ack: job\.leaseToken/)
-    expect(() => createQueue(ctx, { maxAttempts: -1 })).toThrow(/queue options\.maxAttempts: must be at least 1/)
+    await expect(queue.push(name, 1, { delayMs: -5 })).rejects.toThrow(/^queue\.push: options\.delayMs: must not be negative \(got -5\)$/)
+    await expect(queue.push(name, 1, { maxAttempts: 0 })).rejects.toThrow(/^queue\.push: options\.maxAttempts: must be at least 1 \(got 0\)$/)
+    await expect(queue.push(name, 1, { retries: 3 } as never)).rejects.toThrow(/^queue\.push: options: has an unknown key "retries"$/)
+    await expect(queue.ack(name, { id: 'x' } as never)).rejects.toThrow(/^queue\.ack: job\.leaseToken: expected a string \(got undefined\)$/)
+    expect(() => createQueue(ctx, { maxAttempts: -1 })).toThrow(/^createQueue: options\.maxAttempts: must be at least 1 \(got -1\)$/)
 
     // Nothing reached Redis for this queue.
     const [, keys] = await scanAll(`${prefix}:queue:{${name}}:*`)

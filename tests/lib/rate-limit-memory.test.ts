@@ -32,7 +32,7 @@ describe('session.rateLimit with REDIS_ENABLED=false', () => {
   it('validates its arguments as the Redis path does', async () => {
     const session = createSession(disabledCtx())
     await expect(session.rateLimit('id', 0, 60)).rejects.toBeInstanceOf(RedisInputError)
-    await expect(session.rateLimit('', 1, 60)).rejects.toThrow(/identifier must not be empty/)
+    await expect(session.rateLimit('', 1, 60)).rejects.toThrow(/^rateLimit: identifier: must not be empty \(got an empty string\)$/)
   })
 
   it('keeps at most maxCounters counters (the least recently used one starts over)', async () => {

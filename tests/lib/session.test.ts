@@ -97,7 +97,7 @@ describe('session expiry control', () => {
     await short.set('default-900', { userId: 'u', tenantId: 't', role: 'USER' })
     expect(await pttl('default-900')).toBeGreaterThan(895_000)
     expect(await pttl('default-900')).toBeLessThanOrEqual(900_000)
-    expect(() => createSession(ctx, { defaultTtlSeconds: 0 })).toThrow(/defaultTtlSeconds must be at least 1 second/)
+    expect(() => createSession(ctx, { defaultTtlSeconds: 0 })).toThrow(/^createSession: defaultTtlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/)
   })
 })
 
@@ -124,12 +124,12 @@ describe('session input validation (clear error, nothing written)', () => {
   const before = async () => (await direct.keys(`${prefix}:session:*`)).length
 
   it.each([
-    ['', /session\.set: id must not be empty/],
-    ['has space', /id may only contain letters, digits/],
-    ['x'.repeat(257), /id must be at most 256 characters/],
-    [42, /id must be a string \(got 42\)/],
-    [undefined, /id must be a string \(got undefined\)/],
-  ])('rejects the id %j', async (id, message) => {
+    ['', /^session\.set: id: must not be empty \(got an empty string\)/],
+    ['has space', /^session\.set: id: may only contain letters, digits.* \(got a 9-character string\)$/],
+    ['x'.repeat(257), /^session\.set: id: must be at most 256 characters \(got a 257-character string\)$/],
+    [42, /^session\.set: id: must be a string \(got 42\)$/],
+    [undefined, /^session\.set: id: must be a string \(got undefined\)$/],
+  ])('rejects the id %j, naming the operation and the argument without echoing the id', async (id, message) => {
     const n = await before()
     await expect(session.set(id as string, data)).rejects.toThrow(message)
     await expect(session.set(id as string, data)).rejects.toBeInstanceOf(RedisInputError)
@@ -137,25 +137,25 @@ describe('session input validation (clear error, nothing written)', () => {
   })
 
   it.each([
-    [0, /ttlSeconds must be at least 1 second \(got 0\)/],
-    [-5, /ttlSeconds must be at least 1 second/],
-    [1.5, /ttlSeconds must be a whole number of seconds \(got 1.5\)/],
-    [3_600_000_000, /ttlSeconds must be at most 31622400 .*seconds, not ms/],
-    [Number.NaN, /ttlSeconds must be a number of seconds/],
-  ])('rejects the TTL %s', async (ttl, message) => {
+    [0, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/],
+    [-5, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got -5\)$/],
+    [1.5, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 1\.5\)$/],
+    [3_600_000_000, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(366 days\): it is in seconds, not ms \(got 3600000000\)$/],
+    [Number.NaN, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got NaN\)$/],
+  ])('rejects the TTL %s, naming the operation and the argument', async (ttl, message) => {
     const n = await before()
-    await expect(session.set('bad-ttl', data, ttl)).rejects.toThrow(message)
-    await expect(session.create(data, ttl)).rejects.toThrow(message)
-    await expect(session.touch('bad-ttl', ttl)).rejects.toThrow(message)
-    await expect(session.get('bad-ttl', { slide: ttl })).rejects.toThrow(new RegExp(message.source.replace('ttlSeconds', 'options\\.slide')))
+    await expect(session.set('bad-ttl', data, ttl)).rejects.toThrow(new RegExp(`^session\\.set: ${message.source}`))
+    await expect(session.create(data, ttl)).rejects.toThrow(new RegExp(`^session\\.create: ${message.source}`))
+    await expect(session.touch('bad-ttl', ttl)).rejects.toThrow(new RegExp(`^session\\.touch: ${message.source}`))
+    await expect(session.get('bad-ttl', { slide: ttl })).rejects.toThrow(new RegExp(`^session\\.get: ${message.source.replace('ttlSeconds', 'options\\.slide')}`))
     expect(await before()).toBe(n)
   })
 
   it('rejects data that misses a required field, is not JSON-safe or too large', async () => {
     const n = await before()
-    await expect(session.set('bad', { tenantId: 't', role: 'USER' } as never)).rejects.toThrow(/session\.set: data\.userId must be a string \(got undefined\)/)
-    await expect(session.set('bad', { userId: '', tenantId: 't', role: 'USER' })).rejects.toThrow(/data\.userId must not be empty/)
-    await expect(session.set('bad', null as never)).rejects.toThrow(/data must be an object with userId, tenantId and role/)
+    await expect(session.set('bad', { tenantId: 't', role: 'USER' } as never)).rejects.toThrow(/^session\.set: data\.userId: must be a string \(got undefined\)$/)
+    await expect(session.set('bad', { userId: '', tenantId: 't', role: 'USER' })).rejects.toThrow(/^session\.set: data\.userId: must not be empty \(got an empty string\)$/)
+    await expect(session.set('bad', null as never)).rejects.toThrow(/^session\.set: data: must be an object with userId, tenantId and role \(got null\)$/)
     const circular: Record<string, unknown> = { ...data }
     circular.self = circular
     await expect(session.set('bad', circular as SessionData)).rejects.toThrow(/data\.self is a circular reference/)

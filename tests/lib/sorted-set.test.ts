@@ -72,12 +72,13 @@ describe('sortedSet: the seed API', () => {
   })
 
   it('rejects bad input with a clear error before any call', async () => {
-    await expect(sortedSet.add('k', 'm', Number.NaN)).rejects.toThrow(/sortedSet\.add: score: expected a (finite )?number/)
-    await expect(sortedSet.add('k', 'm', '5' as never)).rejects.toThrow(/sortedSet\.add: score: expected a number/)
-    await expect(sortedSet.add('', 'm', 1)).rejects.toThrow(/sortedSet\.add: key: must not be empty/)
-    await expect(sortedSet.top('k', 0)).rejects.toThrow(/sortedSet\.top: n: must be at least 1/)
-    await expect(sortedSet.top('k', 2.5)).rejects.toThrow(/whole number/)
+    await expect(sortedSet.add('k', 'm', Number.NaN)).rejects.toThrow(/^sortedSet\.add: score: expected a finite number \(got NaN\)$/)
+    await expect(sortedSet.add('k', 'm', '5' as never)).rejects.toThrow(/^sortedSet\.add: score: expected a finite number \(got a 1-character string\)$/)
+    await expect(sortedSet.add('', 'm', 1)).rejects.toThrow(/^sortedSet\.add: key: must not be empty \(got an empty string\)$/)
+    await expect(sortedSet.top('k', 0)).rejects.toThrow(/^sortedSet\.top: n: must be at least 1 \(got 0\)$/)
+    await expect(sortedSet.top('k', 2.5)).rejects.toThrow(/^sortedSet\.top: n: expected a whole number \(got 2\.5\)$/)
     await expect(sortedSet.increment('k', 42 as never, 1)).rejects.toBeInstanceOf(RedisInputError)
+    await expect(sortedSet.increment('k', 42 as never, 1)).rejects.toThrow(/^sortedSet\.increment: member: expected a string \(got 42\)$/)
     expect(await sortedSet.top('k', 10)).toEqual([])
   })
 })

@@ -383,8 +383,8 @@ describe('processAIQueue (in-process)', () => {
     expect(await ai.processAIQueue()).toMatchObject({ status: 'dead', job: { id, attempts: 1 } })
     const [dead] = await w.queue.deadLetters(AI_ANALYSIS_QUEUE, 1)
     expect(dead).toMatchObject({ id, attempts: 1, data: { dossier: 42 } })
-    expect(dead!.error).toMatch(/^PermanentJobError: not an AI analysis task: analysisId: /)
-    expect(dead!.error).toContain('dossierId: ')
+    expect(dead!.error).toMatch(/^PermanentJobError: ai-analysis-queue job: data\.analysisId: expected a string \(got undefined\); /)
+    expect(dead!.error).toContain('; ai-analysis-queue job: data.dossierId: expected a string (got undefined); ')
     // Not an analysis: nothing to reconcile.
     expect(await ai.reconcileDeadLetters()).toBe(0)
   })

@@ -1,6 +1,5 @@
 import { z } from 'zod'
-import { RedisInputError } from './errors'
-import { MAX_TTL_SECONDS } from './helper-input'
+import { parseInput, ttlSecondsSchema } from './helper-input'
 import { encodeJson } from './serialize'
 
 /**
@@ -40,36 +39,25 @@ export function decodeEntry<T>(raw: unknown): CacheEntry<T> | null {
   }
 }
 
-export { MAX_TTL_SECONDS }
-
-const ttlSchema = (name: string, min: number) =>
-  z.number({ error: `${name} must be a number of seconds` }).refine((n) => Number.isInteger(n) && n >= min && n <= MAX_TTL_SECONDS, {
-    error: (issue) => `${name} must be a whole number of seconds from ${min} to ${MAX_TTL_SECONDS} (got ${String(issue.input)})`,
-  })
-
 const schemas = {
-  key: z
-    .string({ error: 'cache key must be a string' })
-    .min(1, { error: 'cache key must not be empty' })
-    .max(1024, { error: 'cache key must be at most 1024 characters' }),
+  key: z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' }).max(1024, { error: 'must be at most 1024 characters' }),
   // "{" and "}" would move the hash tag that keeps a namespace's keys in one slot (and make two namespaces' keys collide).
-  namespace: z
-    .string({ error: 'cache namespace must be a string' })
-    .regex(/^[^{}]{1,200}$/, { error: 'cache namespace must be 1-200 characters without "{" or "}"' }),
-  ttl: ttlSchema('ttlSeconds', 1),
-  swr: ttlSchema('staleWhileRevalidate', 0),
+  namespace: z.string({ error: 'expected a string' }).regex(/^[^{}]{1,200}$/, { error: 'must be 1-200 characters without "{" or "}"' }),
+  ttl: ttlSecondsSchema({ min: 1 }),
+  swr: ttlSecondsSchema({ min: 0 }),
 }
 
-function check<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value)
-  if (!r.success) throw new RedisInputError(r.error.issues.map((i) => i.message).join('; '))
-  return r.data
-}
+// Each validator takes the operation, so its RedisInputError reads `cache.get: key: must not be empty (got an empty string)`.
 
-export const validateKey = (key: unknown): string => check(schemas.key, key)
-export const validateNamespace = (ns: unknown): string => check(schemas.namespace, ns)
-export const validateTtl = (ttl: unknown): number => check(schemas.ttl, ttl)
-export const validateSwr = (swr: unknown): number => check(schemas.swr, swr)
+/** A cache key (1-1024 characters), or RedisInputError naming `operation`: checked before any Redis call. */
+export const validateKey = (key: unknown, operation: string): string => parseInput(schemas.key, key, `${operation}: key`)
+/** A namespace name (1-200 characters, no braces, which would break its hash tag), or RedisInputError naming `operation`. */
+export const validateNamespace = (name: unknown, operation: string): string => parseInput(schemas.namespace, name, `${operation}: name`)
+/** A TTL in whole seconds, 1 to a year, or RedisInputError naming `operation` and the `argument` (default ttlSeconds). */
+export const validateTtl = (ttl: unknown, operation: string, argument = 'ttlSeconds'): number => parseInput(schemas.ttl, ttl, `${operation}: ${argument}`)
+/** A stale-while-revalidate window in whole seconds, 0 to a year, or RedisInputError naming `operation` and the `argument`. */
+export const validateSwr = (swr: unknown, operation: string, argument = 'options.staleWhileRevalidate'): number =>
+  parseInput(schemas.swr, swr, `${operation}: ${argument}`)
 
 /** JSON of a value to cache; RedisInputError (nothing written) if it is not JSON-safe or over maxBytes. */
 export function encodeValue(value: unknown, maxBytes: number): string {

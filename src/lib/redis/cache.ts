@@ -135,7 +135,7 @@ const POLL_MAX_MS = 200
 
 /** Builds the cache on a context (the app uses `cache` from '@/lib/upstash', built on the default one). */
 export function createCache(source: ContextSource, options: CacheOptions = {}): Cache {
-  const defaultTtl = validateTtl(options.defaultTtlSeconds ?? 3600)
+  const defaultTtl = validateTtl(options.defaultTtlSeconds ?? 3600, 'createCache', 'defaultTtlSeconds')
   const lockTtlMs = positiveInt('lockTtlMs', options.lockTtlMs ?? 5000)
   const lockWaitMs = positiveInt('lockWaitMs', options.lockWaitMs ?? 2000)
   const maxValueBytes = positiveInt('maxValueBytes', options.maxValueBytes ?? 1_000_000)
@@ -284,10 +284,10 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
     return value
   }
 
-  function store(locate: (key: string) => Location): CacheStore {
+  function store(locate: (key: string, operation: string) => Location): CacheStore {
     return {
       async get<T = unknown>(key: string): Promise<T | null> {
-        const loc = locate(key)
+        const loc = locate(key, 'cache.get')
         const ctx = resolveContext(source)
         if (!ctx.redis) return null
         const r = await read<T>(ctx, loc, 'cache.get')
@@ -295,8 +295,8 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       },
 
       async set(key: string, value: unknown, ttlSeconds?: number): Promise<boolean> {
-        const loc = locate(key)
-        const ttl = ttlSeconds === undefined ? defaultTtl : validateTtl(ttlSeconds)
+        const loc = locate(key, 'cache.set')
+        const ttl = ttlSeconds === undefined ? defaultTtl : validateTtl(ttlSeconds, 'cache.set')
         const json = encodeValue(value, maxValueBytes)
         const ctx = resolveContext(source)
         if (!ctx.redis) return false
@@ -313,14 +313,14 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       },
 
       async del(key: string): Promise<boolean> {
-        const loc = locate(key)
+        const loc = locate(key, 'cache.del')
         const ctx = resolveContext(source)
         if (!ctx.redis) return true
         return (await attempt(ctx, 'cache.del', (redis) => redis.del(loc.value))).ok
       },
 
       async exists(key: string): Promise<boolean> {
-        const loc = locate(key)
+        const loc = locate(key, 'cache.exists')
         const ctx = resolveContext(source)
         if (!ctx.redis) return false
         const r = await read(ctx, loc, 'cache.exists')
@@ -328,36 +328,38 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       },
 
       async getOrSet<T>(key: string, loader: () => Promise<T> | T, opts: GetOrSetOptions): Promise<T> {
-        return (await fetchValue(key, loader, opts)).value
+        return (await fetchValue(key, loader, opts, 'cache.getOrSet')).value
       },
 
-      fetch: fetchValue,
+      fetch<T>(key: string, loader: () => Promise<T> | T, opts: GetOrSetOptions): Promise<Fetched<T>> {
+        return fetchValue(key, loader, opts, 'cache.fetch')
+      },
     }
 
-    async function fetchValue<T>(key: string, loader: () => Promise<T> | T, opts: GetOrSetOptions): Promise<Fetched<T>> {
-      const loc = locate(key)
+    async function fetchValue<T>(key: string, loader: () => Promise<T> | T, opts: GetOrSetOptions, operation: string): Promise<Fetched<T>> {
+      const loc = locate(key, operation)
       if (typeof loader !== 'function') throw new RedisInputError('getOrSet needs a loader function as its second argument')
       if (!opts || typeof opts !== 'object') throw new RedisInputError('getOrSet needs options { ttl } (seconds) as its third argument')
-      const ttl = validateTtl(opts.ttl)
-      const swr = opts.staleWhileRevalidate === undefined ? 0 : validateSwr(opts.staleWhileRevalidate)
+      const ttl = validateTtl(opts.ttl, operation, 'options.ttl')
+      const swr = opts.staleWhileRevalidate === undefined ? 0 : validateSwr(opts.staleWhileRevalidate, operation)
       // One flight per Redis key (and local invalidation): concurrent callers in this process share the first one's promise.
       const epoch = loc.generation ? (epochs.get(loc.generation) ?? 0) : 0
       return flights.run(`${loc.value}#${epoch}`, () => getOrSetFlight(loc, loader, ttl, swr))
     }
   }
 
-  const plain = store((key) => {
-    const [value, lock] = resolveContext(source).keys.slotKeys('cache', validateKey(key), ['v', 'lock'])
+  const plain = store((key, operation) => {
+    const [value, lock] = resolveContext(source).keys.slotKeys('cache', validateKey(key, operation), ['v', 'lock'])
     return { value, lock }
   })
 
   return {
     ...plain,
     namespace(name: string): NamespacedCache {
-      const ns = validateNamespace(name)
+      const ns = validateNamespace(name, 'cache.namespace')
       const genKey = () => resolveContext(source).keys.slotKeys('cache-ns', ns, ['gen'])[0]
-      const scoped = store((key) => {
-        const k = validateKey(key)
+      const scoped = store((key, operation) => {
+        const k = validateKey(key, operation)
         const [generation, value, lock] = resolveContext(source).keys.slotKeys('cache-ns', ns, ['gen', `v:${k}`, `lock:${k}`])
         return { value, lock, generation }
       })

@@ -30,6 +30,7 @@ export interface HashMap {
 }
 
 const fieldSchema = z.string({ error: 'expected a string' }).min(1, 'must not be empty')
+// Rejects arrays too (zod's record wants a plain object): `hashMap.set: object: expected a plain object of fields (got an array)`.
 const objectSchema = z.record(z.string(), z.unknown(), { error: 'expected a plain object of fields' })
 
 export function createHashMap(source: ContextSource): HashMap {
@@ -39,7 +40,6 @@ export function createHashMap(source: ContextSource): HashMap {
     async set(key, object) {
       const ctx = resolveContext(source)
       const redisKey = keyOf(key, 'set')
-      if (Array.isArray(object)) throw new RedisInputError('hashMap.set: object: expected a plain object of fields, got an array')
       const fields = parseInput(objectSchema, object, 'hashMap.set: object')
       const encoded: Record<string, string> = {}
       for (const [field, value] of Object.entries(fields)) {
@@ -81,7 +81,7 @@ export function createHashMap(source: ContextSource): HashMap {
       const ctx = resolveContext(source)
       const redisKey = keyOf(key, 'increment')
       parseInput(fieldSchema, field, 'hashMap.increment: field')
-      parseInput(z.number({ error: 'expected a number' }).finite('expected a finite number'), by, 'hashMap.increment: by')
+      parseInput(z.number({ error: 'expected a finite number' }), by, 'hashMap.increment: by') // zod 4's number refuses NaN and ±Infinity
       try {
         const result = await withRedis(ctx, 'hashMap.increment', (redis) =>
           Number.isInteger(by) ? redis.hincrby(redisKey, field, by) : redis.hincrbyfloat(redisKey, field, by),

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Redis } from '@upstash/redis'
 import { z } from 'zod'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
-import { parseInput } from './helper-input'
+import { optionsObjectError, parseInput } from './helper-input'
 import { nowTick, parseScore, queueScripts, readyMax, readyScore, tickToMs } from './queue-scripts'
 import { withRedis } from './run'
 import { decodeJson, encodeJson } from './serialize'
@@ -147,30 +147,35 @@ const ms = (max: number) => z.number({ error: 'expected a number of milliseconds
 const positive = (max: number) => z.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`)
 const DAY = 24 * 3600_000
 
-const settingsSchema = z
-  .object({
+// Strict objects: an unknown option (a typo such as `retries`) is an error, not silently ignored.
+const settingsSchema = z.strictObject(
+  {
     maxAttempts: positive(99),
     backoffMs: ms(DAY),
     maxBackoffMs: ms(7 * DAY),
     maxPayloadBytes: positive(10 * 1024 * 1024),
     visibilityTimeoutMs: positive(DAY),
     deadLetterLimit: positive(1_000_000),
-  })
-  .strict()
-const optionsSchema = settingsSchema.partial().extend({ queues: z.record(z.string(), settingsSchema.partial()).optional() }).strict()
-const pushOptionsSchema = z
-  .object({
-    jobId: z.string().regex(/^[A-Za-z0-9:_.-]{1,128}$/, 'expected 1-128 letters, digits, ":", "_", "." or "-"').optional(),
-    delayMs: ms(365 * DAY).optional(), maxAttempts: positive(99).optional(), backoffMs: ms(DAY).optional() })
-  .strict()
-const reserveOptionsSchema = z.object({ visibilityTimeoutMs: positive(DAY).optional() }).strict()
+  },
+  optionsObjectError,
+)
+const optionsSchema = settingsSchema.partial().extend({ queues: z.record(z.string(), settingsSchema.partial(), { error: 'expected an object of settings per queue name' }).optional() })
+const pushOptionsSchema = z.strictObject(
+  {
+    jobId: z.string({ error: 'expected a string' }).regex(/^[A-Za-z0-9:_.-]{1,128}$/, 'expected 1-128 letters, digits, ":", "_", "." or "-"').optional(),
+    delayMs: ms(365 * DAY).optional(), maxAttempts: positive(99).optional(), backoffMs: ms(DAY).optional(),
+  },
+  optionsObjectError,
+)
+const reserveOptionsSchema = z.strictObject({ visibilityTimeoutMs: positive(DAY).optional() }, optionsObjectError)
 
 /** Letters, digits and `:_.-`; no braces, which would break the queue's hash tag. */
 const queueNameSchema = z
   .string({ error: 'expected a string' })
   .regex(/^[A-Za-z0-9][A-Za-z0-9:_.-]{0,127}$/, 'expected 1-128 letters, digits, ":", "_", "." or "-", starting with a letter or digit')
 
-const leaseSchema = z.object({ id: z.string().min(1, 'must not be empty'), leaseToken: z.string().min(1, 'must not be empty') }, { error: 'expected the job returned by reserve()' })
+const idSchema = z.string({ error: 'expected a string' }).min(1, 'must not be empty')
+const leaseSchema = z.object({ id: idSchema, leaseToken: idSchema }, { error: 'expected the job returned by reserve()' })
 
 /** Ready jobs read per reserve, to spread concurrent workers over them. */
 const CANDIDATES = 8
@@ -179,7 +184,7 @@ const CANDIDATES = 8
 const KEY_PARTS = ['jobs', 'data', 'dead'] as const
 
 export function createQueue(source: ContextSource, options: QueueOptions = {}): Queue {
-  const { queues: perQueue = {}, ...base } = parseInput(optionsSchema, options, 'queue options')
+  const { queues: perQueue = {}, ...base } = parseInput(optionsSchema, options, 'createQueue: options')
   const settingsFor = (name: string): QueueSettings => ({ ...DEFAULT_QUEUE_OPTIONS, ...base, ...perQueue[name] })
   /** Queue name → until when reserves here spread over the candidates (another worker took one first). */
   const contended = new Map<string, number>()
@@ -331,7 +336,7 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
 
     async retryDead(name, id) {
       checkName('retryDead', name)
-      parseInput(z.string().min(1, 'must not be empty'), id, 'queue.retryDead: id')
+      parseInput(idSchema, id, 'queue.retryDead: id')
       return (await run('retryDead', name, (redis, k) => queueScripts(redis).retryDead.exec(k.all, [id, String(nowTick())]))) === 1
     },
   }

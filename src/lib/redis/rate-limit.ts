@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import { resolveContext, type ContextSource } from './context'
-import { isConnectionError, redactError, redactMessage, RedisInputError, RedisUnavailableError } from './errors'
-import { MAX_TTL_SECONDS } from './helper-input'
+import { isConnectionError, redactError, redactMessage, RedisUnavailableError } from './errors'
+import { parseInput, ttlSecondsSchema } from './helper-input'
 import type { KeyValueStore } from './store'
 
 /** What to answer when Redis cannot be asked in time: let the request through (flagged) or refuse it. */
@@ -42,31 +42,26 @@ export interface RateLimitResult {
  */
 export type RateLimitFn = (identifier: string, limit: number, windowSeconds: number, options?: RateLimitOptions) => Promise<RateLimitResult>
 
-/** Longest window accepted: a year, far beyond any API limit, short enough to catch a ms-for-s mistake. */
-export const MAX_WINDOW_SECONDS = MAX_TTL_SECONDS
+/** Longest identifier accepted (any characters; only size is bounded). */
 export const MAX_IDENTIFIER_LENGTH = 512
 /** Per-context memory of buckets this instance has seen (bounded: only a cost saving, never a decision). */
 const MAX_REMEMBERED = 50_000
 
-const argsSchema = z.object({
-  identifier: z
-    .string({ error: 'identifier must be a string such as `api:${userId}`' })
-    .min(1, { error: 'identifier must not be empty' })
-    // Any characters are fine in a Redis key (binary-safe); only size is bounded, so a header-derived
-    // identifier with an odd byte cannot turn into an exception in the proxy.
-    .max(MAX_IDENTIFIER_LENGTH, { error: `identifier must be at most ${MAX_IDENTIFIER_LENGTH} characters (hash longer ones)` }),
-  limit: z
-    .number({ error: 'limit must be a number of requests' })
-    .int({ error: 'limit must be a whole number of requests' })
-    .min(1, { error: 'limit must be at least 1 request' })
-    .max(1_000_000_000, { error: 'limit must be at most 1e9 requests' }),
-  windowSeconds: z
-    .number({ error: 'windowSeconds must be a number of seconds' })
-    .int({ error: 'windowSeconds must be a whole number of seconds' })
-    .min(1, { error: 'windowSeconds must be at least 1 second' })
-    .max(MAX_WINDOW_SECONDS, { error: `windowSeconds must be at most ${MAX_WINDOW_SECONDS} (366 days); it is in seconds, not ms` }),
-  onFailure: z.enum(['open', 'closed'], { error: "options.onFailure must be 'open' or 'closed'" }).optional(),
-})
+// One schema per argument, so an error names the argument: `rateLimit: limit: must be at least 1 request (got 0)`.
+const identifierSchema = z
+  .string({ error: 'must be a string such as `api:${userId}`' })
+  .min(1, { error: 'must not be empty' })
+  // Any characters are fine in a Redis key (binary-safe); only size is bounded, so a header-derived
+  // identifier with an odd byte cannot turn into an exception in the proxy.
+  .max(MAX_IDENTIFIER_LENGTH, { error: `must be at most ${MAX_IDENTIFIER_LENGTH} characters (hash a longer one)` })
+const limitSchema = z
+  .number({ error: 'must be a number of requests' })
+  .int({ error: 'must be a whole number of requests' })
+  .min(1, { error: 'must be at least 1 request' })
+  .max(1_000_000_000, { error: 'must be at most 1e9 requests' })
+/** The layer's one bound on lifetimes (1 s to a year, see helper-input.ts): longer is almost surely ms. */
+const windowSchema = ttlSecondsSchema({ min: 1 })
+const onFailureSchema = z.enum(['open', 'closed'], { error: "must be 'open' or 'closed'" }).optional()
 
 /**
  * Builds `rateLimit` on a context. Algorithm: sliding window over two fixed buckets (as
@@ -80,10 +75,19 @@ const argsSchema = z.object({
  * instance to count sets it). A closed bucket no longer changes, so each instance reads it once.
  * An identifier seen refused is refused here, without Redis, until the window has slid enough to
  * admit it again (never admitting what Redis would refuse).
+ * Keys (a documented contract, also in docs/helpers.md): `<prefix>:ratelimit:<window>s:{<identifier>}:<bucket>`,
+ * bucket = floor(epoch ms / window ms), expiring 2 windows + 1 s after the bucket's first count: the layout
+ * of @upstash/ratelimit's slidingWindow keys (`<its prefix>:<identifier>:<bucket>`) with `<prefix>:ratelimit:<window>s`
+ * as its prefix and the identifier in a `{…}` hash tag (both buckets in one cluster slot).
  */
 export function createRateLimit(source: ContextSource, options: { store?: KeyValueStore } = {}): RateLimitFn {
   return async (identifier, limit, windowSeconds, callOptions) => {
-    const args = parseArgs({ identifier, limit, windowSeconds, onFailure: callOptions?.onFailure })
+    const args = {
+      identifier: parseInput(identifierSchema, identifier, 'rateLimit: identifier'),
+      limit: parseInput(limitSchema, limit, 'rateLimit: limit'),
+      windowSeconds: parseInput(windowSchema, windowSeconds, 'rateLimit: windowSeconds'),
+      onFailure: parseInput(onFailureSchema, callOptions?.onFailure, 'rateLimit: options.onFailure'),
+    }
     const ctx = resolveContext(source)
     const windowMs = args.windowSeconds * 1000
     // REDIS_ENABLED=false: the same algorithm on this process's memory, every answer flagged.
@@ -203,19 +207,6 @@ function admissibleAgainAt(previous: number, current: number, limit: number, buc
   // floor(previous × (1 − e/W)) + current + 1 ≤ limit  ⇐  previous × (1 − e/W) ≤ limit − current − 1
   const elapsed = windowMs * (1 - (limit - current - 1) / previous)
   return Math.min(nextBucket, start + Math.max(0, Math.ceil(elapsed)))
-}
-
-function parseArgs(input: unknown): z.infer<typeof argsSchema> {
-  const parsed = argsSchema.safeParse(input)
-  if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]!
-  const got = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], input)
-  throw new RedisInputError(`rateLimit: ${issue.message} (got ${describe(got)})`)
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return value.length > 40 ? `a ${value.length}-character string` : JSON.stringify(value)
-  return typeof value === 'number' ? String(value) : typeof value
 }
 
 let lastWarning = 0

@@ -1,8 +1,7 @@
 import { z } from 'zod'
 import { resolveContext, type ContextSource } from './context'
-import { RedisInputError } from './errors'
 import { createRateLimit, type RateLimitFn } from './rate-limit'
-import { MAX_TTL_SECONDS } from './helper-input'
+import { parseInput, ttlSecondsSchema } from './helper-input'
 import { encodeJson } from './serialize'
 import type { KeyValueStore } from './store'
 
@@ -55,8 +54,6 @@ export interface SessionOptions {
 }
 
 export const DEFAULT_SESSION_TTL_SECONDS = 3600
-/** The layer's one bound on lifetimes (a year): longer is almost surely ms passed as seconds. */
-export const MAX_SESSION_TTL_SECONDS = MAX_TTL_SECONDS
 /** Sessions are small; this keeps a runaway object from being copied into Redis on every login. */
 export const MAX_SESSION_BYTES = 64 * 1024
 /** Random bytes in a created id: 192 bits, well above the 128 bits OWASP asks of session ids. */
@@ -68,15 +65,12 @@ const idSchema = z
   .max(256, { error: 'must be at most 256 characters' })
   .regex(/^[A-Za-z0-9._:@-]+$/, { error: 'may only contain letters, digits and . _ : @ -' })
 
-const ttlSchema = z
-  .number({ error: 'must be a number of seconds' })
-  .int({ error: 'must be a whole number of seconds' })
-  .min(1, { error: 'must be at least 1 second' })
-  .max(MAX_SESSION_TTL_SECONDS, { error: `must be at most ${MAX_SESSION_TTL_SECONDS} (366 days); it is in seconds, not ms` })
+/** The layer's one bound on lifetimes (1 s to a year, see helper-input.ts). */
+const ttlSchema = ttlSecondsSchema({ min: 1 })
 
 /** Builds `session` on a context (resolved at each call, so building it never throws). */
 export function createSession(source: ContextSource, options: SessionOptions = {}): Session {
-  const defaultTtl = check(ttlSchema, options.defaultTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS, 'createSession', 'defaultTtlSeconds')
+  const defaultTtl = parseInput(ttlSchema, options.defaultTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS, 'createSession: defaultTtlSeconds')
   /** The store and this session's full key, resolved at each call. */
   const at = (op: string, id: unknown) => {
     const ctx = resolveContext(source)
@@ -84,14 +78,14 @@ export function createSession(source: ContextSource, options: SessionOptions = {
   }
 
   const encode = (op: string, data: unknown): string => {
-    check(SessionDataSchema, data, op, 'data')
+    parseInput(SessionDataSchema, data, `${op}: data`)
     return encodeJson(data, `${op}: data`, MAX_SESSION_BYTES)
   }
 
   return {
     async set(id, data, ttlSeconds = defaultTtl) {
       const { store, key } = at('session.set', id)
-      const ttl = check(ttlSchema, ttlSeconds, 'session.set', 'ttlSeconds')
+      const ttl = parseInput(ttlSchema, ttlSeconds, 'session.set: ttlSeconds')
       await store.set('session.set', key, encode('session.set', data), ttl)
     },
 
@@ -99,7 +93,7 @@ export function createSession(source: ContextSource, options: SessionOptions = {
       const { store, key } = at('session.get', id)
       const slide = getOptions.slide
       const ttl =
-        slide === undefined || slide === false ? undefined : slide === true ? defaultTtl : check(ttlSchema, slide, 'session.get', 'options.slide')
+        slide === undefined || slide === false ? undefined : slide === true ? defaultTtl : parseInput(ttlSchema, slide, 'session.get: options.slide')
       const raw = ttl === undefined ? await store.get('session.get', key) : await store.getAndExpire('session.get', key, ttl)
       return decodeSession<T>(raw)
     },
@@ -111,12 +105,12 @@ export function createSession(source: ContextSource, options: SessionOptions = {
 
     async touch(id, ttlSeconds = defaultTtl) {
       const { store, key } = at('session.touch', id)
-      const ttl = check(ttlSchema, ttlSeconds, 'session.touch', 'ttlSeconds')
+      const ttl = parseInput(ttlSchema, ttlSeconds, 'session.touch: ttlSeconds')
       return store.expire('session.touch', key, ttl)
     },
 
     async create(data, ttlSeconds = defaultTtl) {
-      const ttl = check(ttlSchema, ttlSeconds, 'session.create', 'ttlSeconds')
+      const ttl = parseInput(ttlSchema, ttlSeconds, 'session.create: ttlSeconds')
       const json = encode('session.create', data)
       // NX: a fresh id never overwrites a session. A clash of 192 random bits does not happen;
       // the loop only keeps that impossibility from turning into a silent overwrite.
@@ -138,18 +132,9 @@ export function newSessionId(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
+/** The id validated (RedisInputError naming the operation otherwise; the id itself is never echoed). */
 function sessionKey(op: string, id: unknown): string {
-  return check(idSchema, id, op, 'id')
-}
-
-/** Parses with a schema, or throws a RedisInputError naming the operation, the field and what was expected. */
-function check<S extends z.ZodType>(schema: S, value: unknown, op: string, field: string): z.infer<S> {
-  const parsed = schema.safeParse(value)
-  if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]!
-  const got = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], value)
-  const shown = typeof got === 'number' || got === undefined || got === null ? ` (got ${String(got)})` : typeof got === 'string' ? '' : ` (got ${typeof got})`
-  throw new RedisInputError(`${op}: ${[field, ...issue.path.map(String)].join('.')} ${issue.message}${shown}`)
+  return parseInput(idSchema, id, `${op}: id`)
 }
 
 /** Stored JSON back to session data; anything unreadable or no longer matching the schema counts as no session. */

@@ -30,7 +30,8 @@ export interface SortedSet {
 }
 
 const memberSchema = z.string({ error: 'expected a string' })
-const scoreSchema = z.number({ error: 'expected a number' }).finite('expected a finite number')
+// zod 4's number already refuses NaN and ±Infinity (Redis would refuse NaN, and a score must compare).
+const scoreSchema = z.number({ error: 'expected a finite number' })
 const countSchema = z.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000')
 
 export function createSortedSet(source: ContextSource): SortedSet {
