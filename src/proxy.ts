@@ -4,7 +4,8 @@ import { isCrossSiteWrite } from '@/lib/auth/csrf'
 import { callerAddress, encodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
 import { resolveSession, sessionCookieName, setSessionCookie } from '@/lib/auth/sessions'
 import { appConfig } from '@/lib/config'
-import { RedisUnavailableError, session, type RateLimitResult } from '@/lib/upstash'
+import { newRequestBudget, REDIS_SPENT_HEADER, spentHeaderValue } from '@/lib/request-budget'
+import { RedisUnavailableError, runWithRedisBudget, session, type RateLimitResult, type RedisBudget } from '@/lib/upstash'
 
 /**
  * Every request passes here first (Next 16's proxy, Node runtime):
@@ -13,6 +14,8 @@ import { RedisUnavailableError, session, type RateLimitResult } from '@/lib/upst
  * 2. refuses cross-site writes;
  * 3. rate-limits /api/* (except /api/health): logged-in callers by user id, others by client address
  *    (1 command). Both commands go in one round trip when this instance has seen the session before.
+ * Both wait on Redis within the request's budget (REDIS_TIMEOUT_MS for the whole request); the route
+ * gets what is left of it (REDIS_SPENT_HEADER).
  */
 
 /**
@@ -34,13 +37,15 @@ const sessionOwners = new LRUCache<string, string>({ max: 10_000 })
 
 export async function proxy(request: NextRequest): Promise<Response> {
   const started = performance.now()
-  const response = await resolve(request)
+  // The request's Redis budget starts here: what the proxy waits on Redis, the route no longer may.
+  const budget = newRequestBudget()
+  const response = await runWithRedisBudget(budget, () => resolve(request, budget))
   // What the proxy cost this request (session + rate limit), visible in the browser's devtools and to bench:app.
   response.headers.append('server-timing', `proxy;dur=${(performance.now() - started).toFixed(2)}`)
   return response
 }
 
-async function resolve(request: NextRequest): Promise<Response> {
+async function resolve(request: NextRequest, budget: RedisBudget): Promise<Response> {
   const config = appConfig()
   const { pathname } = request.nextUrl
   const isApi = pathname === '/api' || pathname.startsWith('/api/')
@@ -99,6 +104,7 @@ async function resolve(request: NextRequest): Promise<Response> {
   }
 
   if (identity) headers.set(IDENTITY_HEADER, encodeIdentity(identity))
+  headers.set(REDIS_SPENT_HEADER, spentHeaderValue(budget)) // overwrites a client-sent copy
   const response = NextResponse.next({ request: { headers } })
   for (const [k, v] of Object.entries(limitHeaders)) response.headers.set(k, v)
   // The browser's copy slides with the server's; an unknown one is cleared rather than sent again and again.

@@ -6,7 +6,7 @@ import { ZodError } from 'zod'
 import { callerAddress } from '@/lib/auth/identity'
 import { login, logout, setSessionCookie } from '@/lib/auth/sessions'
 import { HttpError } from '@/lib/http-error'
-import { currentIdentity, safeNext } from '@/lib/pages/auth'
+import { currentIdentity, safeNext, withPageBudget } from '@/lib/pages/auth'
 
 export interface LoginState {
   error?: string
@@ -26,7 +26,8 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
   let sessionId: string
   try {
     // callerAddress reads X-Forwarded-For, which scripts/serve.ts set from the socket.
-    ;({ sessionId } = await login({ email, password: form.get('password') }, callerAddress({ headers: await headers() } as Request)))
+    const address = callerAddress({ headers: await headers() } as Request)
+    ;({ sessionId } = await withPageBudget(() => login({ email, password: form.get('password') }, address)))
   } catch (err) {
     if (err instanceof ZodError) {
       const onEmail = err.issues.some((i) => i.path[0] === 'email')
@@ -44,7 +45,7 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
 /** "Se déconnecter": the session is deleted in Redis (the old cookie is refused from now on). */
 export async function logoutAction(): Promise<void> {
   const identity = await currentIdentity()
-  if (identity) await logout(identity.sessionId).catch((err: Error) => console.warn(`[logout] session not deleted: ${err.message}`))
+  if (identity) await withPageBudget(() => logout(identity.sessionId)).catch((err: Error) => console.warn(`[logout] session not deleted: ${err.message}`))
   setSessionCookie({ cookies: await cookies() }, null)
   redirect('/login')
 }

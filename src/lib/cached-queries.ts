@@ -3,7 +3,7 @@ import { newDossierSchema, dossierPatchSchema, type DossierPatch, type DossierSt
 import { appConfig } from '@/lib/config'
 import { HttpError } from '@/lib/http-error'
 import { prisma as defaultPrisma, type PrismaClient } from '@/lib/prisma'
-import { cache as defaultCache, hashMap as defaultHashMap, type Cache, type CacheStatus, type HashMap, type NamespacedCache } from '@/lib/upstash'
+import { cache as defaultCache, hashMap as defaultHashMap, waitWithinBudget, type Cache, type CacheStatus, type HashMap, type NamespacedCache } from '@/lib/upstash'
 
 /**
  * Every read of dossiers (and of their analyses) goes through the Redis cache; every write goes to
@@ -71,17 +71,18 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
   const dirty = new Set<string>()
 
   async function invalidateTenant(tenantId: string): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
+    let attempt = 0
+    for (; ; attempt++) {
       if (await tenantCache(tenantId).invalidate()) {
         if (dirty.delete(tenantId)) await syncProfile(tenantId) // the profile may have missed writes too
         return true
       }
       const delay = INVALIDATION_RETRY_DELAYS_MS[attempt]
-      if (delay === undefined) break
-      await new Promise((r) => setTimeout(r, delay))
+      // No more tries once the request's Redis budget is spent: the fallback below keeps reads right.
+      if (delay === undefined || !(await waitWithinBudget(delay))) break
     }
     dirty.add(tenantId)
-    log(`[cache] could not invalidate the cached dossiers of cabinet ${tenantId} after ${INVALIDATION_RETRY_DELAYS_MS.length + 1} attempts; this instance reads them from the database until Redis answers`)
+    log(`[cache] could not invalidate the cached dossiers of cabinet ${tenantId} after ${attempt + 1} attempt${attempt ? 's' : ''}; this instance reads them from the database until Redis answers`)
     return false
   }
 

@@ -64,6 +64,14 @@ describe('GET /api/dossiers', () => {
     expect(again.dossiers).toEqual(first.dossiers)
   })
 
+  it("ignores a client-sent Redis budget header: a forged 'already spent' does not turn the cache off", async () => {
+    await list(dupont) // warm
+    // The proxy overwrites the header with what it spent itself; were it trusted, the route would skip Redis (a MISS).
+    const res = await dupont.get('/api/dossiers', { 'x-iapm-redis-spent-ms': '99999999' })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('x-cache')).toBe('HIT')
+  })
+
   it('filters by ?status= and refuses an unknown status with 400 naming the field', async () => {
     const { dossiers } = await list(dupont, '?status=CLOSED')
     expect(dossiers.length).toBeGreaterThan(0)

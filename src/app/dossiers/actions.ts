@@ -6,7 +6,7 @@ import { cachedQueries } from '@/lib/cached-queries'
 import { dossierIdSchema, dossierPatchSchema, newDossierSchema } from '@/lib/dossiers/schemas'
 import { HttpError } from '@/lib/http-error'
 import { record } from '@/lib/leaderboard'
-import { currentIdentity, loginPath } from '@/lib/pages/auth'
+import { currentIdentity, loginPath, withPageBudget } from '@/lib/pages/auth'
 import { frenchIssues, type DossierField } from '@/lib/pages/labels'
 import { RedisDisabledError, RedisUnavailableError } from '@/lib/upstash'
 
@@ -47,9 +47,11 @@ export async function createDossierAction(_prev: DossierFormState, form: FormDat
   if (!parsed.success) return { values, errors: frenchIssues(parsed.error) }
   let id: string
   try {
-    const written = await cachedQueries().createDossier(tenantId, parsed.data)
-    id = written.data.id
-    await record(tenantId, id, ['dossierCreated', ...(written.data.status === 'CLOSED' ? (['dossierClosed'] as const) : [])])
+    id = await withPageBudget(async () => {
+      const written = await cachedQueries().createDossier(tenantId, parsed.data)
+      await record(tenantId, written.data.id, ['dossierCreated', ...(written.data.status === 'CLOSED' ? (['dossierClosed'] as const) : [])])
+      return written.data.id
+    })
   } catch (err) {
     if (err instanceof HttpError && err.status === 409) return { values, errors: { reference: 'Cette référence existe déjà dans le cabinet.' } }
     throw err
@@ -63,10 +65,15 @@ export async function updateDossierAction(dossierId: string, _prev: DossierFormS
   const parsed = dossierPatchSchema.safeParse({ title: values.title, clientName: values.clientName, description: values.description, status: values.status })
   if (!parsed.success) return { values, errors: frenchIssues(parsed.error) }
   const id = dossierIdSchema.safeParse(dossierId)
-  const written = id.success ? await cachedQueries().updateDossier(tenantId, id.data, parsed.data) : { data: null }
-  if (!written.data) return { values, errors: { form: 'Ce dossier n’existe pas ou plus.' } }
-  const { before, after } = written.data
-  await record(tenantId, after.id, after.status === 'CLOSED' && before.status !== 'CLOSED' ? ['dossierClosed'] : [])
+  if (!id.success) return { values, errors: { form: 'Ce dossier n’existe pas ou plus.' } }
+  const after = await withPageBudget(async () => {
+    const written = await cachedQueries().updateDossier(tenantId, id.data, parsed.data)
+    if (!written.data) return null
+    const { before, after } = written.data
+    await record(tenantId, after.id, after.status === 'CLOSED' && before.status !== 'CLOSED' ? ['dossierClosed'] : [])
+    return after
+  })
+  if (!after) return { values, errors: { form: 'Ce dossier n’existe pas ou plus.' } }
   redirect(`/dossiers/${after.id}?enregistre=1`)
 }
 
@@ -80,7 +87,7 @@ export async function requestAnalysisAction(dossierId: string, _prev: AnalyzeSta
   const id = dossierIdSchema.safeParse(dossierId)
   if (!id.success) return { error: 'Ce dossier n’existe pas.' }
   try {
-    await aiPipeline().requestAnalysis(tenantId, id.data)
+    await withPageBudget(() => aiPipeline().requestAnalysis(tenantId, id.data))
   } catch (err) {
     if (err instanceof HttpError && err.status === 404) return { error: 'Ce dossier n’existe pas ou plus.' }
     if (err instanceof RedisUnavailableError || err instanceof RedisDisabledError) {

@@ -4,7 +4,7 @@ import { PageTitle } from '@/components/page-title'
 import { DossierStatusBadge } from '@/components/status-badge'
 import { cachedQueries } from '@/lib/cached-queries'
 import { getActiveDossiers, getTopTenants, POINTS } from '@/lib/leaderboard'
-import { requireUser } from '@/lib/pages/auth'
+import { requireUser, withPageBudget } from '@/lib/pages/auth'
 import { formatDateTime, formatNumber } from '@/lib/pages/labels'
 import { prisma } from '@/lib/prisma'
 
@@ -22,7 +22,8 @@ async function attempt<T>(what: string, read: () => Promise<T>): Promise<{ ok: t
 
 export default async function LeaderboardPage() {
   const identity = await requireUser('/leaderboard')
-  const [top, active, list] = await Promise.all([
+  const [top, active, list] = await withPageBudget(() =>
+    Promise.all([
     attempt('top cabinets', async () => {
       const top = await getTopTenants(10)
       const tenants = await prisma.tenant.findMany({ where: { id: { in: top.map((t) => t.member) } }, select: { id: true, name: true } })
@@ -32,7 +33,8 @@ export default async function LeaderboardPage() {
     }),
     attempt('active dossiers', () => getActiveDossiers(identity.tenantId, 10)),
     cachedQueries().listDossiers(identity.tenantId),
-  ])
+    ]),
+  )
   // Joined with the cabinet's own list: an id that is not the cabinet's is never shown.
   const byId = new Map(list.data.map((d) => [d.id, d]))
   const activeDossiers = active.ok ? active.data.flatMap(({ member, score }) => (byId.has(member) ? [{ dossier: byId.get(member)!, at: new Date(score) }] : [])) : []

@@ -2,7 +2,7 @@ import type { Metadata } from 'next'
 import type { ReactNode } from 'react'
 import { PageTitle } from '@/components/page-title'
 import { AI_ANALYSIS_QUEUE } from '@/lib/ai-queue'
-import { requireUser } from '@/lib/pages/auth'
+import { requireUser, withPageBudget } from '@/lib/pages/auth'
 import { formatDateTime, formatNumber } from '@/lib/pages/labels'
 import { prisma } from '@/lib/prisma'
 import { cache, health, queue } from '@/lib/upstash'
@@ -31,12 +31,14 @@ async function settle<T>(read: () => Promise<T>): Promise<{ ok: true; data: T } 
 export default async function StatusPage() {
   const identity = await requireUser('/status')
   const isAdmin = identity.role === 'ADMIN'
-  const [redis, database, queueStats, usage] = await Promise.all([
+  const [redis, database, queueStats, usage] = await withPageBudget(() =>
+    Promise.all([
     health(),
     timed(() => prisma.$queryRawUnsafe('SELECT 1')),
     isAdmin ? settle(() => queue.stats(AI_ANALYSIS_QUEUE)) : Promise.resolve(null),
     settle(() => readUsage()),
-  ])
+    ]),
+  )
   const stats = cache.stats()
   const hits = stats.hits + stats.staleHits
   const reads = hits + stats.misses

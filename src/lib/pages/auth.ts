@@ -1,6 +1,7 @@
 import { headers } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { decodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
+import { withRequestBudget } from '@/lib/request-budget'
 
 /**
  * Who is looking at a page: the identity src/proxy.ts resolved from the session cookie and passed
@@ -8,6 +9,14 @@ import { decodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/ident
  */
 export async function currentIdentity(): Promise<Identity | null> {
   return decodeIdentity((await headers()).get(IDENTITY_HEADER))
+}
+
+/**
+ * Runs a page's or a server action's Redis work under what the proxy left of the request's Redis
+ * budget, as route() does for API routes: the whole request waits REDIS_TIMEOUT_MS at most on Redis.
+ */
+export async function withPageBudget<T>(fn: () => Promise<T>): Promise<T> {
+  return withRequestBudget(await headers(), fn)
 }
 
 /** The identity, or a redirect to /login that brings the visitor back to `path` afterwards. */

@@ -3,6 +3,7 @@ import { encodeEntry, encodeValue, validateKey, validateNamespace, validateSwr, 
 import { ensureGeneration, readEntry, replaceGeneration, tryLock, unlock, writeEntry, type Location, type Snapshot } from './cache-store'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
 import { RedisInputError } from './errors'
+import { activeRedisBudget, waitWithinBudget, withDetachedBudget, withOperationBudget } from './budget'
 import { withRedis } from './run'
 import { createSingleFlight } from './single-flight'
 import type { Redis } from '@upstash/redis'
@@ -183,22 +184,22 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       value = await loader()
       json = encodeValue(value, Number.MAX_SAFE_INTEGER)
     } catch (err) {
-      if (locked) await attempt(ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc))
+      if (locked) await nowOrInBackground(ctx, () => attempt(ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc)))
       throw err
     }
     if (utf8Bytes(json) > maxValueBytes) {
       // Data-dependent, not a code bug: serve it uncached rather than fail the page.
-      if (locked) await attempt(ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc))
+      if (locked) await nowOrInBackground(ctx, () => attempt(ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc)))
       onError(new RedisInputError(`cached value for ${loc.value} is over maxValueBytes (${maxValueBytes}); not cached`), 'cache.getOrSet')
       return value
     }
     const stored = encodeEntry(generation, swr > 0 ? now() + ttl * 1000 : 0, json)
-    await attempt(ctx, 'cache.getOrSet (write)', (r) => writeEntry(r, loc, stored, ttl + swr, locked))
+    await nowOrInBackground(ctx, () => attempt(ctx, 'cache.getOrSet (write)', (r) => writeEntry(r, loc, stored, ttl + swr, locked)))
     return value
   }
 
   function refreshInBackground<T>(ctx: RedisContext, loc: Location, loader: () => Promise<T> | T, ttl: number, swr: number, generation: string): void {
-    const p = (async () => {
+    inBackground(ctx, 'cache.getOrSet (background refresh)', async () => {
       // Only one process refreshes a stale entry: the one that gets the lock (1 command); the others keep serving it.
       const locked = await attempt(ctx, 'cache.getOrSet (refresh lock)', (r) => tryLock(r, loc, crypto.randomUUID(), lockTtlMs))
       if (!locked.ok || !locked.value) return
@@ -210,10 +211,31 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
         return
       }
       await loadAndStore(ctx, loc, loader, ttl, swr, generation, true)
-    })().catch((err: unknown) => {
-      stats.refreshErrors++
-      onError(err, 'cache.getOrSet (background refresh)')
     })
+  }
+
+  /**
+   * A write or unlock after the loader: awaited, unless the request's Redis budget is spent. Then the
+   * caller has its value, and the write (which also releases our lock, else held until lockTtlMs and
+   * waited on by every other instance) goes on in the background.
+   */
+  async function nowOrInBackground(ctx: RedisContext, work: () => Promise<unknown>): Promise<void> {
+    if ((activeRedisBudget()?.remainingMs ?? 1) > 0) await work()
+    else inBackground(ctx, 'cache.getOrSet (after the answer)', work)
+  }
+
+  /**
+   * Redis work after the answer (through waitUntil), under a budget of its own: neither eating the
+   * request's nor refused because the request spent it.
+   */
+  function inBackground(ctx: RedisContext, operation: string, work: () => Promise<unknown>): void {
+    const p = withDetachedBudget(ctx.config.timeoutMs, work).then(
+      () => {},
+      (err: unknown) => {
+        stats.refreshErrors++
+        onError(err, operation)
+      },
+    )
     background.add(p)
     void p.finally(() => background.delete(p))
     waitUntil(p)
@@ -267,7 +289,11 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
         stats.lockTimeouts++
         return { value: await loadAndStore(ctx, loc, loader, ttl, swr, generation.value, false), status: 'miss' }
       }
-      await sleep(Math.min(delay, left))
+      // Waiting for another instance's fill is Redis work: within the request's budget, or load it ourselves.
+      if (!(await waitWithinBudget(Math.min(delay, left)))) {
+        stats.lockTimeouts++
+        return { value: await loadAndStore(ctx, loc, loader, ttl, swr, generation.value, false), status: 'miss' }
+      }
       delay = Math.min(delay * 2, POLL_MAX_MS)
       snap = await read<T>(ctx, loc, 'cache.getOrSet (wait)')
       if (!snap.ok) return bypass()
@@ -344,7 +370,10 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       const swr = opts.staleWhileRevalidate === undefined ? 0 : validateSwr(opts.staleWhileRevalidate, operation)
       // One flight per Redis key (and local invalidation): concurrent callers in this process share the first one's promise.
       const epoch = loc.generation ? (epochs.get(loc.generation) ?? 0) : 0
-      return flights.run(`${loc.value}#${epoch}`, () => getOrSetFlight(loc, loader, ttl, swr))
+      // Its Redis calls (read, lock, write: up to 3 round trips) wait REDIS_TIMEOUT_MS at most together, or
+      // share the request's budget; callers joining the flight wait on the first caller's.
+      const timeoutMs = resolveContext(source).config.timeoutMs
+      return flights.run(`${loc.value}#${epoch}`, () => withOperationBudget(timeoutMs, () => getOrSetFlight(loc, loader, ttl, swr)))
     }
   }
 
@@ -393,7 +422,6 @@ function nextAfter(promise: Promise<unknown>): void {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).byteLength
 
 function positiveInt(name: string, n: number): number {

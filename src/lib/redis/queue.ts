@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
 import { optionsObjectError, parseInput } from './helper-input'
 import { nowTick, parseScore, queueScripts, readyMax, readyScore, tickToMs } from './queue-scripts'
+import { withOperationBudget } from './budget'
 import { withRedis } from './run'
 import { decodeJson, encodeJson } from './serialize'
 
@@ -194,7 +195,8 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
     const ctx: RedisContext = resolveContext(source)
     parseInput(queueNameSchema, name, `queue.${op}: name`)
     const [jobs, data, dead] = ctx.keys.slotKeys('queue', name, KEY_PARTS)
-    return withRedis(ctx, `queue.${op}`, (redis) => fn(redis, { jobs, data, dead, all: [jobs, data, dead] }))
+    // `fn` may make several round trips (reserve's claim retries): together they wait REDIS_TIMEOUT_MS at most.
+    return withOperationBudget(ctx.config.timeoutMs, () => withRedis(ctx, `queue.${op}`, (redis) => fn(redis, { jobs, data, dead, all: [jobs, data, dead] })))
   }
 
   /**

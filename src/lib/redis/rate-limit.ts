@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
+import { withOperationBudget } from './budget'
 import { resolveContext, type ContextSource } from './context'
 import { isConnectionError, redactError, redactMessage, RedisUnavailableError } from './errors'
 import { parseInput, ttlSecondsSchema } from './helper-input'
@@ -81,7 +82,12 @@ const onFailureSchema = z.enum(['open', 'closed'], { error: "must be 'open' or '
  * as its prefix and the identifier in a `{…}` hash tag (both buckets in one cluster slot).
  */
 export function createRateLimit(source: ContextSource, options: { store?: KeyValueStore } = {}): RateLimitFn {
-  return async (identifier, limit, windowSeconds, callOptions) => {
+  // A call's round trips (the count, a refusal's DECR, the EXPIRE after a loss) wait REDIS_TIMEOUT_MS at
+  // most together, or share the request's budget (see budget.ts).
+  return (identifier, limit, windowSeconds, callOptions) =>
+    withOperationBudget(resolveContext(source).config.timeoutMs, () => limitOnce(identifier, limit, windowSeconds, callOptions))
+
+  async function limitOnce(...[identifier, limit, windowSeconds, callOptions]: Parameters<RateLimitFn>): Promise<RateLimitResult> {
     const args = {
       identifier: parseInput(identifierSchema, identifier, 'rateLimit: identifier'),
       limit: parseInput(limitSchema, limit, 'rateLimit: limit'),

@@ -4,7 +4,7 @@ import { PageTitle } from '@/components/page-title'
 import { DossierStatusBadge } from '@/components/status-badge'
 import { cachedQueries } from '@/lib/cached-queries'
 import { DOSSIER_STATUSES, dossierStatusSchema } from '@/lib/dossiers/schemas'
-import { requireUser } from '@/lib/pages/auth'
+import { requireUser, withPageBudget } from '@/lib/pages/auth'
 import { DOSSIER_STATUS_LABELS, formatDate } from '@/lib/pages/labels'
 
 export const metadata: Metadata = { title: 'Dossiers' }
@@ -23,7 +23,7 @@ export default async function DossiersPage({ searchParams }: { searchParams: Pro
   const identity = await requireUser(`/dossiers${query ? `?${query}` : ''}`)
   const status = dossierStatusSchema.safeParse(statusParam).data
   // The list is the cached read the API uses (?status= included); the search filters it here.
-  const { data } = await cachedQueries().listDossiers(identity.tenantId, status)
+  const { data } = await withPageBudget(() => cachedQueries().listDossiers(identity.tenantId, status))
   const needle = fold(q)
   const dossiers = needle ? data.filter((d) => [d.title, d.clientName, d.reference].some((f) => fold(f).includes(needle))) : data
   const filtered = Boolean(status || q)

@@ -9,7 +9,7 @@ import { AnalysisStatusBadge, DossierStatusBadge } from '@/components/status-bad
 import { DOMAIN_LABELS, formatDateLongFr, formatEuros, URGENCY_LABELS, type LegalDomain, type Urgency } from '@/lib/analysis/analyzer'
 import { cachedQueries, type AnalysisView } from '@/lib/cached-queries'
 import { dossierIdSchema } from '@/lib/dossiers/schemas'
-import { requireUser } from '@/lib/pages/auth'
+import { requireUser, withPageBudget } from '@/lib/pages/auth'
 import { ANALYSIS_STATUS_LABELS, formatDateTime, type AnalysisStatusValue } from '@/lib/pages/labels'
 import { requestAnalysisAction, updateDossierAction } from '../actions'
 
@@ -24,7 +24,7 @@ export default async function DossierPage({ params, searchParams }: Props) {
   // Another cabinet's dossier and one that does not exist: the same real 404.
   if (!id.success) notFound()
   const queries = cachedQueries()
-  const [dossierRead, analysisRead] = await Promise.all([queries.getDossier(identity.tenantId, id.data), queries.getLatestAnalysis(identity.tenantId, id.data)])
+  const [dossierRead, analysisRead] = await withPageBudget(() => Promise.all([queries.getDossier(identity.tenantId, id.data), queries.getLatestAnalysis(identity.tenantId, id.data)]))
   const dossier = dossierRead.data
   if (!dossier) notFound()
   const analysis = analysisRead.data

@@ -1,0 +1,115 @@
+/**
+ * A RedisBudget bounds the total time the Redis calls of one unit of work (a request) wait, however
+ * many there are: against a real redis-server made to hang (CLIENT PAUSE) behind the local endpoint.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { activeRedisBudget, createCache, createContext, createSession, RedisBudget, RedisUnavailableError, runWithRedisBudget, type RedisContext } from '@/lib/upstash'
+import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
+import { startLatencyProxy, type LatencyProxy } from '../support/latency-proxy'
+import { billedCommands, directClient } from '../support/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../support/stack'
+
+/** A private stack: INFO commandstats counts only this file's commands, and pausing it disturbs no other file. */
+let stack: Stack
+let ctx: RedisContext
+/** A second endpoint on the same redis-server, reaching it through a latency proxy: a slow Redis that still answers. */
+let latency: LatencyProxy
+let slowEndpoint: RunningEndpoint
+
+beforeAll(async () => {
+  stack = await startStack()
+  // A per-call timeout far above the budgets below: whatever stops a call early here is the budget.
+  ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('budget'), REDIS_TIMEOUT_MS: '5000', RATE_LIMIT_FAILURE_POLICY: 'open', UPSTASH_DISABLE_TELEMETRY: 'true' })
+})
+afterAll(async () => {
+  await slowEndpoint?.close()
+  await latency?.close()
+  await stack.stop()
+})
+
+/** Runs `fn` while redis-server holds every client's commands (a real hang), then releases them. */
+async function whileRedisHangs<T>(fn: () => Promise<T>): Promise<T> {
+  const admin = await directClient(stack.env.REDIS_URL)
+  await admin.sendCommand(['CLIENT', 'PAUSE', '4000', 'ALL'])
+  try {
+    return await fn()
+  } finally {
+    await admin.sendCommand(['CLIENT', 'UNPAUSE'])
+    await admin.close()
+  }
+}
+
+describe('RedisBudget', () => {
+  it('fails a call at once, without sending it, once the budget is spent', async () => {
+    const session = createSession(ctx)
+    const counted = await billedCommands(stack.env.REDIS_URL, () =>
+      runWithRedisBudget(new RedisBudget(0), async () => {
+        const err = await session.get('someone').catch((e: unknown) => e)
+        expect(err).toBeInstanceOf(RedisUnavailableError)
+        expect((err as Error).message).toMatch(/^Redis is unavailable \(session\.get\): not sent: the Redis budget of this request \(0 ms in all, REDIS_TIMEOUT_MS\) is spent/)
+      }),
+    )
+    expect(counted.total).toBe(0)
+  })
+
+  it('stops the calls of a request at its budget when Redis hangs, each helper answering by its failure policy', async () => {
+    const session = createSession(ctx)
+    const cache = createCache(ctx, { waitUntil: () => {} })
+    const budget = new RedisBudget(300)
+    const [lookup, cached, limited, waitedMs] = await whileRedisHangs(() =>
+      runWithRedisBudget(budget, async () => {
+        const started = performance.now()
+        const lookup = await session.get('someone').catch((e: unknown) => e) // waits out the budget
+        const cached = await cache.getOrSet('dossiers', () => 'from the database', { ttl: 60 }) // budget spent: the database
+        const limited = await session.rateLimit('api:someone', 10, 60) // budget spent: the failure policy
+        return [lookup, cached, limited, performance.now() - started] as const
+      }),
+    )
+    // Three calls with a 5 s timeout each would have waited until the pause ended (4 s); the budget ended them all.
+    expect(waitedMs).toBeLessThan(3000)
+    expect(lookup).toBeInstanceOf(RedisUnavailableError)
+    expect(cached).toBe('from the database')
+    expect(limited).toMatchObject({ allowed: true, reason: 'unavailable' })
+    expect(budget.remainingMs).toBeLessThanOrEqual(0)
+    expect(budget.spentMs).toBeGreaterThanOrEqual(300 - 5) // timers may fire a hair early
+  })
+
+  it('counts calls waiting in parallel once, and leaves a healthy Redis alone', async () => {
+    const session = createSession(ctx)
+    await session.set('parallel', { userId: 'u', tenantId: 't', role: 'ADMIN' })
+    const budget = new RedisBudget(2000)
+    const answers = await runWithRedisBudget(budget, () => Promise.all(Array.from({ length: 20 }, () => session.get('parallel'))))
+    expect(answers.every((a) => a?.userId === 'u')).toBe(true)
+    expect(budget.spentMs).toBeGreaterThan(0)
+    expect(budget.remainingMs).toBeGreaterThan(0)
+  })
+
+  it('is per unit of work: concurrent budgets do not see each other, and nothing is active outside one', async () => {
+    const a = new RedisBudget(100)
+    const b = new RedisBudget(200)
+    const seen = await Promise.all([
+      runWithRedisBudget(a, async () => (await Promise.resolve(), activeRedisBudget())),
+      runWithRedisBudget(b, async () => (await Promise.resolve(), activeRedisBudget())),
+    ])
+    expect(seen).toEqual([a, b])
+    expect(activeRedisBudget()).toBeUndefined()
+  })
+
+  it('bounds a helper called on its own by REDIS_TIMEOUT_MS in total, not per round trip', async () => {
+    latency = await startLatencyProxy(stack.redis.port)
+    const viaProxy = new URL(stack.redis.endpointUrl)
+    viaProxy.port = String(latency.port)
+    slowEndpoint = await startEndpoint({ redisUrl: viaProxy.toString(), port: 0, token: stack.env.UPSTASH_REDIS_REST_TOKEN })
+    const env = { UPSTASH_REDIS_REST_URL: slowEndpoint.url, UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN, REDIS_KEY_PREFIX: uniquePrefix('budgetop'), UPSTASH_DISABLE_TELEMETRY: 'true' }
+    // Each round trip takes ~600 ms, under the 1 s timeout; a miss needs three (read, lock, write).
+    const slow = createCache(createContext({ ...env, REDIS_TIMEOUT_MS: '1000' }), { waitUntil: () => {} })
+    latency.setDelay(300)
+    const first = await slow.fetch('dossiers', () => 'from the database', { ttl: 60 })
+    latency.setDelay(0)
+    // The read answered (a miss); the lock would have taken the total past 1 s, so the loader was called
+    // without caching: nothing was written, the next read misses again.
+    expect(first).toEqual({ value: 'from the database', status: 'bypass' })
+    const patient = createCache(createContext({ ...env, REDIS_TIMEOUT_MS: '5000' }), { waitUntil: () => {} })
+    expect(await patient.fetch('dossiers', () => 'loaded again', { ttl: 60 })).toEqual({ value: 'loaded again', status: 'miss' })
+  })
+})
