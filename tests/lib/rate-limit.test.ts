@@ -108,6 +108,15 @@ describe('session.rateLimit (seed API)', () => {
     expect((Date.now() % (w * 1000)) / (w * 1000)).toBeLessThan(0.9)
     expect(await session.rateLimit('api:heavy', 10, w)).toMatchObject({ allowed: false, remaining: 0 })
   })
+
+  it('throws on a counter that is not a number (written by something else), rather than refuse until the next bucket', async () => {
+    const w = windowAwayFromBoundary(60)
+    const bucket = Math.floor(Date.now() / (w * 1000))
+    await direct.set(`${prefix}:ratelimit:${w}s:{api:garbled}:${bucket - 1}`, 'garbage', { PX: 120_000 })
+    await expect(session.rateLimit('api:garbled', 10, w)).rejects.toThrow('rateLimit: GET of the previous bucket answered a 7-character string, not a whole number')
+    await direct.del(`${prefix}:ratelimit:${w}s:{api:garbled}:${bucket - 1}`)
+    expect(await session.rateLimit('api:garbled', 10, w)).toMatchObject({ allowed: true })
+  })
 })
 
 describe('rateLimit input validation (clear error, no Redis call)', () => {

@@ -44,15 +44,26 @@ export function redisStore(ctx: RedisContext): KeyValueStore {
     expire: (op, key, ttl) => run(op, async (r) => (await r.expire(key, ttl)) === 1),
     count: (op, counter, setExpiry, expiryMs, previous) =>
       run(op, async (r) => {
-        if (!setExpiry && previous === undefined) return { count: await r.incr(counter), previous: 0 }
+        if (!setExpiry && previous === undefined) return { count: counterValue(await r.incr(counter), 'INCR'), previous: 0 }
         const p = r.pipeline().incr(counter)
         if (setExpiry) p.pexpire(counter, expiryMs, 'NX')
         if (previous !== undefined) p.get<string | number | null>(previous)
         const replies = (await p.exec()) as unknown[]
-        return { count: Number(replies[0]), previous: previous === undefined ? 0 : Number(replies[replies.length - 1] ?? 0) }
+        return { count: counterValue(replies[0], 'INCR'), previous: previous === undefined ? 0 : counterValue(replies[replies.length - 1] ?? 0, 'GET of the previous bucket') }
       }),
     uncount: (op, counter) => run(op, async (r) => void (await r.decr(counter))),
   }
+}
+
+/**
+ * A counter's value as Redis answered it. Anything but a whole number is not an outage but a wrong
+ * answer (a key overwritten by something else, a corrupted connection): thrown as an error, so it is
+ * seen, rather than compared with the limit (a refusal remembered until the next bucket).
+ */
+function counterValue(reply: unknown, command: string): number {
+  const n = typeof reply === 'number' ? reply : typeof reply === 'string' && /^-?\d{1,16}$/.test(reply) ? Number(reply) : Number.NaN
+  if (!Number.isSafeInteger(n)) throw new Error(`rateLimit: ${command} answered ${typeof reply === 'string' ? `a ${reply.length}-character string` : typeof reply}, not a whole number`)
+  return n
 }
 
 /** Bounds of the in-process store: beyond them the least recently used entry is dropped. */
