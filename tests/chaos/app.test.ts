@@ -1,9 +1,10 @@
 /**
  * Chaos through the real production server (next build + scripts/serve.ts) and a real worker
  * (scripts/worker.ts), while the redis-server behind the endpoint is frozen, paused, killed and
- * restarted from its AOF, and restarted empty. Load: logged-in and anonymous reads, health checks,
+ * restarted from its AOF, restarted empty, and made slow (every byte to it delayed). Load: logged-in and anonymous reads, health checks,
  * analysis requests. Asserted, with the numbers printed:
- *  - every request answers within REDIS_TIMEOUT_MS + 250 ms;
+ *  - every request answers within REDIS_TIMEOUT_MS + 250 ms, including those a fault starts or ends
+ *    in the middle of (the request's Redis calls share one budget: src/lib/redis/budget.ts);
  *  - what the design says while Redis is gone: /api/health 503 `degraded` (database ok); a logged-in
  *    request 503 (sessions live in Redis: nobody can be identified), an anonymous one 401, fast;
  *    never a 500; every 200 list is the cabinet's real list;
@@ -22,8 +23,8 @@ import { loadUntil, Recorder, scale, SLACK_MS, startChaosStack, startWorker, typ
 
 const TIMEOUT_MS = 800
 const ENDPOINT_TIMEOUT_MS = 600
-/** What a request straddling a fault transition may take: a few sequential Redis round trips, each bounded. */
-const CAP = 4 * TIMEOUT_MS + SLACK_MS
+/** The "slow" fault: each way, so a round trip takes ~360 ms and a request's two or three add up past the timeout. */
+const SLOW_DELAY_MS = 180
 
 const db = tempDatabase('chaos-app')
 const prisma = createPrismaClient(db.url)
@@ -159,6 +160,9 @@ describe('the app and its worker under Redis faults', () => {
           phase = `pause${c}`
           await gone(() => stack.pause(scale(1500, 3000)))
           await recovered(phase)
+          phase = `slow${c}` // not gone: answers come, late
+          await stack.slow(scale(2000, 3000), SLOW_DELAY_MS)
+          await recovered(phase)
           phase = `kill-aof${c}`
           await gone(async () => {
             lastKillAt = performance.now()
@@ -209,8 +213,6 @@ describe('the app and its worker under Redis faults', () => {
 
       const bound = TIMEOUT_MS + SLACK_MS
       const origin = performance.now() - stack.elapsed()
-      const edges = stack.faults.flatMap((f) => [f.atMs, f.atMs + f.durationMs])
-      const straddles = (s: { startedAt: number; ms: number }) => edges.some((e) => e >= s.startedAt - origin - SLACK_MS && e <= s.startedAt - origin + s.ms)
       const over = rec.samples.filter((s) => s.ms > bound)
       console.log(
         rec.table({
@@ -219,7 +221,7 @@ describe('the app and its worker under Redis faults', () => {
           'statuses while Redis was gone': Object.entries(statusesWhileGone).map(([k, v]) => `${k} ${[...v].sort().join('/')}`).join(', '),
           'analyses requested / DONE / FAILED / lost / re-pushed by a client retry': `${requested.size} / ${done} / ${failed} / ${lost} / ${retried.size}`,
           'worker acks / cabinet score (created dossiers 0, so 3 × DONE at most)': `${acked} / ${score}`,
-          [`over ${bound} ms (all at a fault's start or end)`]: `${over.length} of ${rec.samples.length}: ${over.map((s) => `${s.op} ${Math.round(s.ms)} ms`).join(', ') || '-'}`,
+          [`over ${bound} ms`]: `${over.length} of ${rec.samples.length}: ${over.map((s) => `${s.op} ${Math.round(s.ms)} ms`).join(', ') || '-'}`,
           'logged-in 401 after a SIGKILL (session written < 2 s before it, not yet in the AOF: everysec)': sessionsLostToAof,
           problems: problems.length ? problems.slice(0, 5).join(' | ') : 'none',
           [`slowest (bound ${bound} ms)`]: rec.slowest(undefined, 5).map((s) => `${s.op} ${Math.round(s.ms)} ms (${s.outcome}) @${Math.round(s.startedAt - origin)} ms`).join(', '),
@@ -227,11 +229,8 @@ describe('the app and its worker under Redis faults', () => {
       )
 
       expect(problems).toEqual([])
-      // Steady state (Redis up, or Redis gone): every request within the bound. A request over it must have
-      // straddled a fault's start or end (several sequential Redis round trips, each bounded by the timeout:
-      // see the report), and even then stays within CAP.
-      for (const s of over) expect(s.ms, `${s.op} → ${s.outcome}`).toBeLessThanOrEqual(CAP)
-      expect(over.filter((s) => !straddles(s)), 'requests over the bound away from any fault transition').toEqual([])
+      // Every request within the bound, those a fault started or ended in the middle of included.
+      expect(over.map((s) => `${s.op} ${Math.round(s.ms)} ms (${s.outcome}) @${Math.round(s.startedAt - origin)} ms`)).toEqual([])
       expect(statusesWhileGone.anon).toEqual(new Set([401]))
       expect(statusesWhileGone.user.has(503)).toBe(true)
       expect(statusesWhileGone.health.has(503)).toBe(true)

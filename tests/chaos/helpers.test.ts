@@ -1,7 +1,8 @@
 /**
  * Chaos through the helpers (in process, three "instances" = three contexts on one key prefix):
  * load runs while a real redis-server (AOF on) is frozen (SIGSTOP), paused (CLIENT PAUSE), killed
- * (SIGKILL) and restarted from its AOF, stopped cleanly and restarted, killed and restarted empty.
+ * (SIGKILL) and restarted from its AOF, stopped cleanly and restarted, killed and restarted empty,
+ * and made slow (every byte to it delayed: a cache miss's three round trips add up past the timeout).
  * Asserted, with the measured numbers printed:
  *  - every call answers within REDIS_TIMEOUT_MS + 250 ms;
  *  - cached reads stay correct (from the database, X-Cache BYPASS, while Redis is gone);
@@ -24,6 +25,8 @@ import { FULL, loadUntil, Recorder, scale, SLACK_MS, startChaosStack, type Chaos
 const TIMEOUT_MS = 500
 /** The endpoint gives up a little before the client does, so a stalled command is a clean 504, not a client abort. */
 const ENDPOINT_TIMEOUT_MS = 400
+/** The "slow" fault, each way: a round trip ~260 ms, answered, but three of them exceed the timeout. */
+const SLOW_DELAY_MS = 130
 const LIMIT = 12
 const INSTANCES = 3
 
@@ -139,6 +142,9 @@ describe('helpers under Redis faults', () => {
           phase = `pause${c}`
           await stack.pause(scale(1500, 3000))
           await recovered(`pause${c}`)
+          phase = `slow${c}`
+          await stack.slow(scale(1500, 3000), SLOW_DELAY_MS)
+          await recovered(`slow${c}`)
           // Killed, down for a while, restarted from its AOF (appendfsync everysec: up to ~1 s of writes can be lost).
           phase = `kill-aof${c}`
           const killAt = performance.now()
@@ -216,7 +222,7 @@ describe('helpers under Redis faults', () => {
       expect(rec.max()).toBeLessThanOrEqual(bound)
       for (const x of rl) expect(x.admitted, `phase ${x.phase}`).toBeLessThanOrEqual(LIMIT + x.lost)
       // Freezes, pauses and a clean restart lose nothing: the limit holds exactly.
-      for (const x of rl.filter((p) => /^(freeze|pause|sigterm|baseline|after)/.test(p.phase))) expect(x.lost, x.phase).toBe(0)
+      for (const x of rl.filter((p) => /^(freeze|pause|slow|sigterm|baseline|after)/.test(p.phase))) expect(x.lost, x.phase).toBe(0)
       expect(noExpiry).toEqual([])
       // Outages were really hit (or the test proves nothing).
       const outcomes = new Set(rec.samples.map((s) => s.outcome))

@@ -1,7 +1,7 @@
 /**
  * Chaos harness: a private redis-server (optionally with AOF) behind the local endpoint, faults
  * injected into the real process (SIGKILL, SIGSTOP/SIGCONT, restart on the same port, CLIENT PAUSE
- * through the admin URL), and a recorder of every operation's wall time and outcome that prints a
+ * through the admin URL) or the network (a latency proxy between the endpoint and Redis), and a recorder of every operation's wall time and outcome that prints a
  * summary table per scenario. CHAOS_FULL=1 (npm run test:chaos) runs longer scenarios.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -12,6 +12,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startEndpoint, startRedisServer, type OwnRedisServer, type RunningEndpoint } from '@/upstash-local'
+import { startLatencyProxy } from '../support/latency-proxy'
 import { directClient } from '../support/redis-direct'
 
 export const FULL = process.env.CHAOS_FULL === '1'
@@ -34,6 +35,8 @@ export interface ChaosStack {
   freeze(ms: number): Promise<void>
   /** CLIENT PAUSE `ms` ALL through the admin URL: Redis answers nothing for that long, then everything queued. */
   pause(ms: number): Promise<void>
+  /** Slow, not gone: every byte between the endpoint and Redis delayed by `delayMs` each way, for `ms`. */
+  slow(ms: number, delayMs: number): Promise<void>
   /** SIGKILL redis-server; resolves once it is gone. */
   kill(): Promise<void>
   /** SIGTERM (clean shutdown: the AOF is flushed), resolves once it is gone. */
@@ -53,7 +56,11 @@ export async function startChaosStack(options: { aof?: boolean; endpointTimeoutM
   const dataDir = options.aof ? mkdtempSync(path.join(tmpdir(), 'chaos-redis-')) : undefined
   let redis = await startRedisServer({ dataDir })
   const token = randomBytes(24).toString('base64url')
-  const endpoint = await startEndpoint({ redisUrl: redis.endpointUrl, port: 0, token, timeoutMs: options.endpointTimeoutMs })
+  // The endpoint reaches redis-server through a latency proxy (the "slow" fault); restarts keep the port.
+  const latency = await startLatencyProxy(redis.port)
+  const viaProxy = new URL(redis.endpointUrl)
+  viaProxy.port = String(latency.port)
+  const endpoint = await startEndpoint({ redisUrl: viaProxy.toString(), port: 0, token, timeoutMs: options.endpointTimeoutMs })
   const t0 = performance.now()
   const faults: ChaosStack['faults'] = []
   const exited = (p: ChildProcess) => (p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.once('exit', () => r())))
@@ -88,6 +95,16 @@ export async function startChaosStack(options: { aof?: boolean; endpointTimeoutM
       await sleep(ms) // the fault itself
       note(`CLIENT PAUSE ${ms} ms`, started)
     },
+    async slow(ms, delayMs) {
+      const started = performance.now()
+      latency.setDelay(delayMs)
+      try {
+        await sleep(ms) // the fault itself
+      } finally {
+        latency.setDelay(0)
+      }
+      note(`slow +${delayMs} ms each way for ${ms} ms`, started)
+    },
     async kill() {
       const started = performance.now()
       const gone = exited(redis.process)
@@ -109,6 +126,7 @@ export async function startChaosStack(options: { aof?: boolean; endpointTimeoutM
     },
     async stop() {
       await endpoint.close()
+      await latency.close()
       await redis.stop()
       if (dataDir) rmSync(dataDir, { recursive: true, force: true })
     },
