@@ -124,6 +124,11 @@ describe('cache: bad input throws and writes nothing', () => {
       /^cache\.fetch: options\.staleWhileRevalidate: must be a whole number of seconds from 0 to 31622400 \(got -1\)$/,
     )
     expect(() => createCache(ctx, { defaultTtlSeconds: 0 })).toThrow(/^createCache: defaultTtlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/)
+    expect(() => createCache(ctx, { lockTtlMs: 0 })).toThrow(/^createCache: lockTtlMs: must be positive \(got 0\)$/)
+    await expect(cache.getOrSet('k', 'value' as never, { ttl: 60 })).rejects.toThrow(
+      /^cache\.getOrSet: loader: expected a function that loads the value \(the second argument\) \(got a 5-character string\)$/,
+    )
+    await expect(cache.getOrSet('k', () => 1, undefined as never)).rejects.toThrow(/^cache\.getOrSet: options: expected options \{ ttl \} \(seconds\), the third argument \(got undefined\)$/)
   })
 
   it('set rejects a value over maxValueBytes; getOrSet returns it uncached', async () => {

@@ -1,8 +1,10 @@
+import { z } from 'zod'
 import { after } from 'next/server'
 import { encodeEntry, encodeValue, validateKey, validateNamespace, validateSwr, validateTtl } from './cache-entry'
 import { ensureGeneration, readEntry, replaceGeneration, tryLock, unlock, writeEntry, type Location, type Snapshot } from './cache-store'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
 import { RedisInputError } from './errors'
+import { parseInput } from './helper-input'
 import { activeRedisBudget, waitWithinBudget, withDetachedBudget, withOperationBudget } from './budget'
 import { withRedis } from './run'
 import { createSingleFlight } from './single-flight'
@@ -131,15 +133,19 @@ export interface CacheOptions {
 
 type Attempt<T> = { ok: true; value: T } | { ok: false }
 
+const positiveIntSchema = z.number({ error: 'expected a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' })
+const loaderSchema = z.custom<() => unknown>((v) => typeof v === 'function', { error: 'expected a function that loads the value (the second argument)' })
+const getOrSetOptionsSchema = z.object({ ttl: z.unknown() }, { error: 'expected options { ttl } (seconds), the third argument' })
+
 const POLL_START_MS = 25
 const POLL_MAX_MS = 200
 
 /** Builds the cache on a context (the app uses `cache` from '@/lib/upstash', built on the default one). */
 export function createCache(source: ContextSource, options: CacheOptions = {}): Cache {
   const defaultTtl = validateTtl(options.defaultTtlSeconds ?? 3600, 'createCache', 'defaultTtlSeconds')
-  const lockTtlMs = positiveInt('lockTtlMs', options.lockTtlMs ?? 5000)
-  const lockWaitMs = positiveInt('lockWaitMs', options.lockWaitMs ?? 2000)
-  const maxValueBytes = positiveInt('maxValueBytes', options.maxValueBytes ?? 1_000_000)
+  const lockTtlMs = parseInput(positiveIntSchema, options.lockTtlMs ?? 5000, 'createCache: lockTtlMs')
+  const lockWaitMs = parseInput(positiveIntSchema, options.lockWaitMs ?? 2000, 'createCache: lockWaitMs')
+  const maxValueBytes = parseInput(positiveIntSchema, options.maxValueBytes ?? 1_000_000, 'createCache: maxValueBytes')
   const now = options.now ?? Date.now
   const onError = options.onError ?? throttledWarn(10_000)
   const flights = createSingleFlight()
@@ -364,8 +370,8 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
 
     async function fetchValue<T>(key: string, loader: () => Promise<T> | T, opts: GetOrSetOptions, operation: string): Promise<Fetched<T>> {
       const loc = locate(key, operation)
-      if (typeof loader !== 'function') throw new RedisInputError('getOrSet needs a loader function as its second argument')
-      if (!opts || typeof opts !== 'object') throw new RedisInputError('getOrSet needs options { ttl } (seconds) as its third argument')
+      parseInput(loaderSchema, loader, `${operation}: loader`)
+      parseInput(getOrSetOptionsSchema, opts, `${operation}: options`)
       const ttl = validateTtl(opts.ttl, operation, 'options.ttl')
       const swr = opts.staleWhileRevalidate === undefined ? 0 : validateSwr(opts.staleWhileRevalidate, operation)
       // One flight per Redis key (and local invalidation): concurrent callers in this process share the first one's promise.
@@ -424,10 +430,6 @@ function nextAfter(promise: Promise<unknown>): void {
 
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).byteLength
 
-function positiveInt(name: string, n: number): number {
-  if (!Number.isSafeInteger(n) || n <= 0) throw new RedisInputError(`createCache: ${name} must be a positive whole number (got ${String(n)})`)
-  return n
-}
 
 /** console.warn at most once per `intervalMs`, counting what it skipped: an outage must not flood the logs. */
 function throttledWarn(intervalMs: number): (error: unknown, operation: string) => void {
