@@ -1,7 +1,11 @@
 import type { Redis } from '@upstash/redis'
 import { activeRedisBudget, type RedisBudget } from './budget'
-import type { RedisContext } from './context'
 import { isConnectionError, isOutcomeUnknown, redactError, RedisDisabledError, RedisOutcomeUnknownError, RedisUnavailableError } from './errors'
+
+/** What withRedis needs of a context (RedisContext has it): the client, null when REDIS_ENABLED=false. */
+export interface RedisHandle {
+  redis: Redis | null
+}
 
 /**
  * Runs one helper operation against Redis: RedisDisabledError when REDIS_ENABLED=false,
@@ -11,7 +15,7 @@ import { isConnectionError, isOutcomeUnknown, redactError, RedisDisabledError, R
  * "In time" is REDIS_TIMEOUT_MS for the call (the client's own bound), and, under a RedisBudget (a
  * request's), what is left of it: a spent budget fails the call at once, without sending it.
  */
-export async function withRedis<T>(ctx: RedisContext, operation: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
+export async function withRedis<T>(ctx: RedisHandle, operation: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
   if (!ctx.redis) throw new RedisDisabledError(operation)
   const budget = activeRedisBudget()
   if (budget && budget.remainingMs <= 0) {

@@ -1,7 +1,6 @@
 import type { Redis } from '@upstash/redis'
 import { LRUCache } from 'lru-cache'
-import type { RedisContext } from './context'
-import { withRedis } from './run'
+import { withRedis, type RedisHandle } from './run'
 
 /**
  * The few key-value operations `session` and `rateLimit` need, behind one narrow interface with two
@@ -32,7 +31,7 @@ export interface KeyValueStore {
 }
 
 /** Redis through @upstash/redis: RedisUnavailableError when it cannot be reached in time (withRedis). */
-export function redisStore(ctx: RedisContext): KeyValueStore {
+export function redisStore(ctx: RedisHandle): KeyValueStore {
   const run = <T>(op: string, fn: (r: Redis) => Promise<T>) => withRedis(ctx, op, fn)
   return {
     kind: 'redis',
