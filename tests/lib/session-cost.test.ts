@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createContext, createSession, RedisUnavailableError, type Session } from '@/lib/upstash'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { createContext, createSession, RedisOutcomeUnknownError, RedisUnavailableError, type Session } from '@/lib/upstash'
 import { billedCommands, directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
@@ -39,20 +39,21 @@ describe('session when Redis cannot answer', () => {
     )
     const admin = await directClient(stack.env.REDIS_URL)
     try {
-      // A real hang: Redis holds every client's commands for 3 s; the endpoint waits on it. Each call gives up
-      // after its 300 ms timeout, long before the pause ends (the bound leaves room for a loaded machine).
+      // A real hang: Redis holds every client's commands for 3 s; the endpoint waits on it (2 s, then a 504).
+      // Each call gives up on its own 300 ms timeout: a TimeoutError, not the endpoint's 504 (outcome unknown).
       await admin.sendCommand(['CLIENT', 'PAUSE', '3000', 'ALL'])
-      let started = performance.now()
-      await expect(slow.get('user-abc')).rejects.toBeInstanceOf(RedisUnavailableError)
-      expect(performance.now() - started).toBeLessThan(1500)
-      started = performance.now()
-      await expect(slow.set('user-abc', data)).rejects.toThrow(/Redis is unavailable \(session\.set\)/)
-      expect(performance.now() - started).toBeLessThan(1500)
+      for (const call of [() => slow.get('user-abc'), () => slow.set('user-abc', data)]) {
+        const err = await call().catch((e: unknown) => e)
+        expect(err).toBeInstanceOf(RedisUnavailableError)
+        expect(err).not.toBeInstanceOf(RedisOutcomeUnknownError)
+        expect((err as Error).cause).toMatchObject({ name: 'TimeoutError' })
+      }
     } finally {
       await admin.sendCommand(['CLIENT', 'UNPAUSE'])
       await admin.close()
     }
-    expect(await slow.get('still-works')).toBeNull()
+    // Back by itself: the endpoint may first answer "outcome unknown" while it rebuilds the connection the hang stalled.
+    await vi.waitFor(async () => expect(await slow.get('still-works')).toBeNull(), { timeout: 5_000, interval: 50 })
   })
 
   it('throws RedisUnavailableError (a 503 for routes) within 2 s once the endpoint is stopped', async () => {
