@@ -2,13 +2,14 @@ import Link from 'next/link'
 import { logoutAction } from '@/app/actions'
 import type { Identity } from '@/lib/auth/identity'
 import { cachedQueries, type TenantProfile } from '@/lib/cached-queries'
+import { withPageBudget } from '@/lib/pages/auth'
 import { PLAN_LABELS, ROLE_LABELS } from '@/lib/pages/labels'
 import { NavLinks } from './nav-links'
 
 /** The cabinet's profile for the header; the header still renders when Redis and the database cannot say. */
 async function profileOf(tenantId: string): Promise<TenantProfile | null> {
   try {
-    return await cachedQueries().getTenantProfile(tenantId)
+    return await withPageBudget(() => cachedQueries().getTenantProfile(tenantId))
   } catch (err) {
     console.warn(`[header] cabinet ${tenantId}: profile unavailable: ${(err as Error).message}`)
     return null

@@ -19,7 +19,7 @@ import { cachedQueries, type CachedQueries } from '@/lib/cached-queries'
 import { HttpError } from '@/lib/http-error'
 import { leaderboard as defaultLeaderboard, type Leaderboard } from '@/lib/leaderboard'
 import { prisma as defaultPrisma } from '@/lib/prisma'
-import { parseInput, PermanentJobError, processNext, queue as defaultQueue, runWorker, type JobOutcome, type ProcessOptions, type Queue, type ReservedJob, type WorkerOptions } from '@/lib/upstash'
+import { parseInput, PermanentJobError, RedisOutcomeUnknownError, processNext, queue as defaultQueue, runWorker, type JobOutcome, type ProcessOptions, type Queue, type ReservedJob, type WorkerOptions } from '@/lib/upstash'
 
 export const AI_ANALYSIS_QUEUE = 'ai-analysis-queue'
 
@@ -174,7 +174,9 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
       // a request that died between the row and the push.
       await push(task)
     } catch (err) {
-      if (created) await prisma.analysis.deleteMany({ where: { id: analysis.id, status: 'QUEUED' } })
+      // Not sent: the row goes, nothing was queued. Sent but unconfirmed: the job may be queued, so the row stays
+      // QUEUED (the worker will find it); a client retry re-pushes the same job id, which queues nothing twice.
+      if (created && !(err instanceof RedisOutcomeUnknownError)) await prisma.analysis.deleteMany({ where: { id: analysis.id, status: 'QUEUED' } })
       throw err
     }
     if (created) await queries().invalidateTenant(tenantId)

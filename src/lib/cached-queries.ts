@@ -3,7 +3,7 @@ import { newDossierSchema, dossierPatchSchema, type DossierPatch, type DossierSt
 import { appConfig } from '@/lib/config'
 import { HttpError } from '@/lib/http-error'
 import { prisma as defaultPrisma, type PrismaClient } from '@/lib/prisma'
-import { cache as defaultCache, hashMap as defaultHashMap, waitWithinBudget, type Cache, type CacheStatus, type HashMap, type NamespacedCache } from '@/lib/upstash'
+import { afterAnswer, cache as defaultCache, hashMap as defaultHashMap, nowOrAfterAnswer, redisBudgetSpent, waitWithinBudget, type Cache, type CacheStatus, type HashMap, type NamespacedCache } from '@/lib/upstash'
 
 /**
  * Every read of dossiers (and of their analyses) goes through the Redis cache; every write goes to
@@ -70,20 +70,35 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
   /** Cabinets whose last invalidation failed: read from the database here until one succeeds. */
   const dirty = new Set<string>()
 
+  /** true when invalidated now; false when not (yet): see tryInvalidate and the fallback it sets up. */
   async function invalidateTenant(tenantId: string): Promise<boolean> {
-    let attempt = 0
-    for (; ; attempt++) {
+    const attempts = await tryInvalidate(tenantId)
+    if (attempts === 0) return true
+    dirty.add(tenantId)
+    if (redisBudgetSpent()) {
+      // The request's Redis budget ran out, Redis may well be up: the invalidation goes on after the answer
+      // (other instances could serve the old list until it lands), and this instance reads the database meanwhile.
+      void afterAnswer(async () => {
+        if ((await tryInvalidate(tenantId)) === 0 && dirty.delete(tenantId)) await syncProfile(tenantId)
+      })
+      log(`[cache] cabinet ${tenantId}: the request's Redis budget ran out before its cached dossiers were invalidated; invalidating after the answer, reading them from the database here meanwhile`)
+    } else {
+      log(`[cache] could not invalidate the cached dossiers of cabinet ${tenantId} after ${attempts} attempt${attempts > 1 ? 's' : ''}; this instance reads them from the database until Redis answers`)
+    }
+    return false
+  }
+
+  /** Invalidates with retries, within the active Redis budget: 0 when done, else how many attempts failed. */
+  async function tryInvalidate(tenantId: string): Promise<number> {
+    for (let attempt = 0; ; attempt++) {
       if (await tenantCache(tenantId).invalidate()) {
         if (dirty.delete(tenantId)) await syncProfile(tenantId) // the profile may have missed writes too
-        return true
+        return 0
       }
       const delay = INVALIDATION_RETRY_DELAYS_MS[attempt]
-      // No more tries once the request's Redis budget is spent: the fallback below keeps reads right.
-      if (delay === undefined || !(await waitWithinBudget(delay))) break
+      // No more tries once the budget is spent (or the delays are): the caller's fallback keeps reads right.
+      if (delay === undefined || !(await waitWithinBudget(delay))) return attempt + 1
     }
-    dirty.add(tenantId)
-    log(`[cache] could not invalidate the cached dossiers of cabinet ${tenantId} after ${attempt + 1} attempt${attempt ? 's' : ''}; this instance reads them from the database until Redis answers`)
-    return false
   }
 
   /** A cached read, or the database directly while this cabinet's cache may hold stale entries. */
@@ -118,7 +133,7 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
   /** After every write: the cabinet's cached reads, then its profile. */
   async function afterWrite(tenantId: string): Promise<boolean> {
     const invalidated = await invalidateTenant(tenantId)
-    await syncProfile(tenantId)
+    await nowOrAfterAnswer(() => syncProfile(tenantId))
     return invalidated
   }
 

@@ -13,7 +13,7 @@
  * cabinet: each event sets the dossier's score to the time of its last activity, so `top` gives the
  * dossiers worked on most recently.
  */
-import { sortedSet as defaultSortedSet, type ScoredMember, type SortedSet } from '@/lib/upstash'
+import { nowOrAfterAnswer, sortedSet as defaultSortedSet, type ScoredMember, type SortedSet } from '@/lib/upstash'
 
 export const TENANT_LEADERBOARD = 'tenant-leaderboard'
 export const POINTS = { dossierCreated: 1, analysisCompleted: 3, dossierClosed: 5 } as const
@@ -52,15 +52,21 @@ export function createLeaderboard(sortedSet: SortedSet = defaultSortedSet) {
      * throws: a failure (Redis down) is logged, the database stays the truth.
      */
     async record(tenantId: string, dossierId: string, events: ScoredEvent[]): Promise<void> {
-      const points = events.reduce((sum, e) => sum + POINTS[e], 0)
-      const results = await Promise.allSettled([
-        points !== 0 ? sortedSet.increment(TENANT_LEADERBOARD, tenantId, points) : Promise.resolve(0),
-        sortedSet.add(activityKey(tenantId), dossierId, Date.now()),
-      ])
-      for (const r of results) {
-        if (r.status === 'rejected') console.warn(`[leaderboard] cabinet ${tenantId}, dossier ${dossierId} (${events.join(', ') || 'activity'}): not recorded: ${(r.reason as Error)?.message ?? r.reason}`)
-      }
+      // After the answer when the request's Redis budget is already spent: a score is not dropped for that.
+      await nowOrAfterAnswer(() => recordNow(tenantId, dossierId, events))
     },
+  }
+
+  /** Scores and records the activity in one round trip; a failure is logged, never thrown. */
+  async function recordNow(tenantId: string, dossierId: string, events: ScoredEvent[]): Promise<void> {
+    const points = events.reduce((sum, e) => sum + POINTS[e], 0)
+    const results = await Promise.allSettled([
+      points !== 0 ? sortedSet.increment(TENANT_LEADERBOARD, tenantId, points) : Promise.resolve(0),
+      sortedSet.add(activityKey(tenantId), dossierId, Date.now()),
+    ])
+    for (const r of results) {
+      if (r.status === 'rejected') console.warn(`[leaderboard] cabinet ${tenantId}, dossier ${dossierId} (${events.join(', ') || 'activity'}): not recorded: ${(r.reason as Error)?.message ?? r.reason}`)
+    }
   }
 }
 

@@ -26,10 +26,14 @@ export function spentHeaderValue(budget: RedisBudget): string {
  * or unreadable header counts as nothing spent; the budget never exceeds REDIS_TIMEOUT_MS.
  */
 export function withRequestBudget<T>(headers: Pick<Headers, 'get'>, fn: () => Promise<T>): Promise<T> {
+  return runWithRedisBudget(budgetLeft(headers), fn)
+}
+
+/** What the proxy left of the request's budget, as a budget of its own. */
+export function budgetLeft(headers: Pick<Headers, 'get'>): RedisBudget {
   const total = timeoutMs()
   const spent = Number(headers.get(REDIS_SPENT_HEADER))
-  const left = Number.isFinite(spent) && spent > 0 ? Math.max(0, total - spent) : total
-  return runWithRedisBudget(new RedisBudget(left), fn)
+  return new RedisBudget(Number.isFinite(spent) && spent > 0 ? Math.max(0, total - spent) : total)
 }
 
 /** REDIS_TIMEOUT_MS; a broken Redis configuration is reported by the first Redis call, not by every request. */

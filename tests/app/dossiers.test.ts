@@ -66,7 +66,7 @@ describe('GET /api/dossiers', () => {
 
   it("ignores a client-sent Redis budget header: a forged 'already spent' does not turn the cache off", async () => {
     await list(dupont) // warm
-    // The proxy overwrites the header with what it spent itself; were it trusted, the route would skip Redis (a MISS).
+    // The proxy overwrites the header with what it spent itself; were it trusted, the route would skip Redis (a BYPASS).
     const res = await dupont.get('/api/dossiers', { 'x-iapm-redis-spent-ms': '99999999' })
     expect(res.status).toBe(200)
     expect(res.headers.get('x-cache')).toBe('HIT')

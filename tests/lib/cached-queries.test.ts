@@ -4,7 +4,7 @@ import { ZodError } from 'zod'
 import { PrismaClient, type Dossier } from '@/generated/prisma/client'
 import { createCachedQueries, type CachedQueries } from '@/lib/cached-queries'
 import { HttpError } from '@/lib/http-error'
-import { createCache, createContext, createHashMap, type HashMap, type RedisContext } from '@/lib/upstash'
+import { createCache, createContext, createHashMap, RedisBudget, runWithRedisBudget, type HashMap, type RedisContext } from '@/lib/upstash'
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
 import { tempDatabase } from '../support/database'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
@@ -306,6 +306,20 @@ describe('writes go to the database, then invalidate the cabinet’s cached read
     await queries.listDossiers(tenantA)
     expect(await queries.invalidateTenant(tenantA)).toBe(true)
     expect(await sqlDuring(() => queries.listDossiers(tenantA))).toMatchObject({ selects: 1, result: { cache: 'MISS' } })
+  })
+
+  it("a write whose request spent its Redis budget is invalidated after the answer: another instance stops serving the old list", async () => {
+    // Another instance of the app: its own cached queries on the same Redis.
+    const other = createCachedQueries({ prisma, cache: createCache(ctx), hashMap, log: () => {} })
+    expect((await other.listDossiers(tenantA)).cache).toBe('MISS')
+    expect((await other.listDossiers(tenantA)).cache).toBe('HIT')
+    // The write's request has no Redis time left (Redis itself is fine): nothing can be sent within it.
+    const written = await runWithRedisBudget(new RedisBudget(0), () => queries.createDossier(tenantA, { reference: 'A-9', title: 'Après la réponse', clientName: 'M. Tard' }))
+    expect(written.invalidated).toBe(false)
+    expect(logged.at(-1)).toMatch(new RegExp(`cabinet ${tenantA}: the request's Redis budget ran out .* invalidating after the answer`))
+    // This instance reads the database meanwhile; the other one sees the new dossier once the invalidation lands.
+    expect((await queries.listDossiers(tenantA)).data.map((d) => d.reference)).toContain('A-9')
+    await vi.waitFor(async () => expect((await other.listDossiers(tenantA)).data.map((d) => d.reference)).toContain('A-9'), { timeout: 5_000, interval: 20 })
   })
 })
 

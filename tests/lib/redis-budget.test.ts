@@ -3,7 +3,7 @@
  * many there are: against a real redis-server made to hang (CLIENT PAUSE) behind the local endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { activeRedisBudget, createCache, createContext, createSession, RedisBudget, RedisUnavailableError, runWithRedisBudget, type RedisContext } from '@/lib/upstash'
+import { activeRedisBudget, createCache, createContext, createQueue, createRateLimit, createSession, RedisBudget, RedisUnavailableError, runWithRedisBudget, type RedisContext } from '@/lib/upstash'
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
 import { startLatencyProxy, type LatencyProxy } from '../support/latency-proxy'
 import { billedCommands, directClient } from '../support/redis-direct'
@@ -20,7 +20,15 @@ beforeAll(async () => {
   stack = await startStack()
   // A per-call timeout far above the budgets below: whatever stops a call early here is the budget.
   ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('budget'), REDIS_TIMEOUT_MS: '5000', RATE_LIMIT_FAILURE_POLICY: 'open', UPSTASH_DISABLE_TELEMETRY: 'true' })
+  latency = await startLatencyProxy(stack.redis.port)
+  const viaProxy = new URL(stack.redis.endpointUrl)
+  viaProxy.port = String(latency.port)
+  slowEndpoint = await startEndpoint({ redisUrl: viaProxy.toString(), port: 0, token: stack.env.UPSTASH_REDIS_REST_TOKEN })
 })
+
+/** A context on the endpoint that reaches Redis through the latency proxy. */
+const slowContext = (timeoutMs: number, prefix = uniquePrefix('budgetslow')) =>
+  createContext({ UPSTASH_REDIS_REST_URL: slowEndpoint.url, UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN, REDIS_KEY_PREFIX: prefix, REDIS_TIMEOUT_MS: String(timeoutMs), UPSTASH_DISABLE_TELEMETRY: 'true' })
 afterAll(async () => {
   await slowEndpoint?.close()
   await latency?.close()
@@ -46,7 +54,7 @@ describe('RedisBudget', () => {
       runWithRedisBudget(new RedisBudget(0), async () => {
         const err = await session.get('someone').catch((e: unknown) => e)
         expect(err).toBeInstanceOf(RedisUnavailableError)
-        expect((err as Error).message).toMatch(/^Redis is unavailable \(session\.get\): not sent: the Redis budget of this request \(0 ms in all, REDIS_TIMEOUT_MS\) is spent/)
+        expect((err as Error).message).toMatch(/^Redis is unavailable \(session\.get\): not sent: the Redis budget is spent \(0 ms for this request or operation; REDIS_TIMEOUT_MS bounds it\)/)
       }),
     )
     expect(counted.total).toBe(0)
@@ -95,21 +103,59 @@ describe('RedisBudget', () => {
     expect(activeRedisBudget()).toBeUndefined()
   })
 
-  it('bounds a helper called on its own by REDIS_TIMEOUT_MS in total, not per round trip', async () => {
-    latency = await startLatencyProxy(stack.redis.port)
-    const viaProxy = new URL(stack.redis.endpointUrl)
-    viaProxy.port = String(latency.port)
-    slowEndpoint = await startEndpoint({ redisUrl: viaProxy.toString(), port: 0, token: stack.env.UPSTASH_REDIS_REST_TOKEN })
-    const env = { UPSTASH_REDIS_REST_URL: slowEndpoint.url, UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN, REDIS_KEY_PREFIX: uniquePrefix('budgetop'), UPSTASH_DISABLE_TELEMETRY: 'true' }
+  it('bounds a helper called on its own by REDIS_TIMEOUT_MS in total, not per round trip, and gives back a lock it took too late', async () => {
+    const prefix = uniquePrefix('budgetop')
     // Each round trip takes ~600 ms, under the 1 s timeout; a miss needs three (read, lock, write).
-    const slow = createCache(createContext({ ...env, REDIS_TIMEOUT_MS: '1000' }), { waitUntil: () => {} })
+    const slow = createCache(slowContext(1000, prefix), { waitUntil: () => {} })
     latency.setDelay(300)
     const first = await slow.fetch('dossiers', () => 'from the database', { ttl: 60 })
     latency.setDelay(0)
-    // The read answered (a miss); the lock would have taken the total past 1 s, so the loader was called
-    // without caching: nothing was written, the next read misses again.
+    // The read answered (a miss); the lock's answer would have taken the total past 1 s, so the loader was
+    // called without caching. The lock it took after all is given back: the next reader neither finds a value
+    // nor waits out the lock (lockWaitMs) before loading.
     expect(first).toEqual({ value: 'from the database', status: 'bypass' })
-    const patient = createCache(createContext({ ...env, REDIS_TIMEOUT_MS: '5000' }), { waitUntil: () => {} })
+    const patient = createCache(slowContext(5000, prefix), { waitUntil: () => {} })
     expect(await patient.fetch('dossiers', () => 'loaded again', { ttl: 60 })).toEqual({ value: 'loaded again', status: 'miss' })
+    expect(patient.stats().lockTimeouts).toBe(0)
+  })
+
+  it('lets a caller that joins another caller\'s load wait within its own budget, then load for itself', async () => {
+    const cache = createCache(ctx, { waitUntil: () => {} })
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const first = runWithRedisBudget(new RedisBudget(5000), () => cache.fetch('joined', async () => (await gate, 'loaded by the first'), { ttl: 60 }))
+    const mine = new RedisBudget(100)
+    const joined = await runWithRedisBudget(mine, () => cache.fetch('joined', () => 'loaded by the joiner', { ttl: 60 }))
+    expect(joined).toEqual({ value: 'loaded by the joiner', status: 'bypass' })
+    expect(mine.remainingMs).toBeLessThanOrEqual(0) // the wait counted in the joiner's budget
+    release()
+    expect(await first).toEqual({ value: 'loaded by the first', status: 'miss' })
+  })
+
+  it("never fails a rate-limit call because another call's budget ran out on the bucket set-up they share", async () => {
+    const limiter = createRateLimit(createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('budgetrl'), REDIS_TIMEOUT_MS: '5000', RATE_LIMIT_FAILURE_POLICY: 'open', UPSTASH_DISABLE_TELEMETRY: 'true' }))
+    const admin = await directClient(stack.env.REDIS_URL)
+    try {
+      await admin.sendCommand(['CLIENT', 'PAUSE', '600', 'ALL']) // ends by itself
+      // A starts the bucket's set-up with 100 ms to spend; B, with plenty, joins it.
+      const a = runWithRedisBudget(new RedisBudget(100), () => limiter('shared', 10, 60))
+      const b = runWithRedisBudget(new RedisBudget(3000), () => limiter('shared', 10, 60))
+      expect(await a).toMatchObject({ allowed: true, reason: 'unavailable' })
+      const answer = await b
+      expect(answer).toMatchObject({ allowed: true })
+      expect(answer.reason).toBeUndefined() // Redis's answer, once the pause ended
+    } finally {
+      await admin.close()
+    }
+  })
+
+  it('never loses a popped job to the budget: a claim once sent is waited for', async () => {
+    const queue = createQueue(slowContext(1000))
+    await queue.push('jobs', { n: 1 })
+    latency.setDelay(300) // the read and the claim take ~1.2 s together, past the 1 s budget
+    const job = await queue.pop('jobs')
+    latency.setDelay(0)
+    expect(job).toEqual({ n: 1 })
+    expect(await queue.stats('jobs')).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
   })
 })

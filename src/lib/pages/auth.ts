@@ -1,7 +1,9 @@
 import { headers } from 'next/headers'
 import { redirect } from 'next/navigation'
+import { cache } from 'react'
 import { decodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
-import { withRequestBudget } from '@/lib/request-budget'
+import { budgetLeft } from '@/lib/request-budget'
+import { runWithRedisBudget, type RedisBudget } from '@/lib/upstash'
 
 /**
  * Who is looking at a page: the identity src/proxy.ts resolved from the session cookie and passed
@@ -16,8 +18,14 @@ export async function currentIdentity(): Promise<Identity | null> {
  * budget, as route() does for API routes: the whole request waits REDIS_TIMEOUT_MS at most on Redis.
  */
 export async function withPageBudget<T>(fn: () => Promise<T>): Promise<T> {
-  return withRequestBudget(await headers(), fn)
+  return runWithRedisBudget(await pageBudget(), fn)
 }
+
+/**
+ * One budget per rendered request, shared by the layout (the header's profile) and the page (React's
+ * cache() is per request): their Redis calls together stay within what the proxy left.
+ */
+const pageBudget = cache(async (): Promise<RedisBudget> => budgetLeft(await headers()))
 
 /** The identity, or a redirect to /login that brings the visitor back to `path` afterwards. */
 export async function requireUser(path: string): Promise<Identity> {

@@ -45,6 +45,12 @@ export class RedisBudget {
 
 const active = new AsyncLocalStorage<RedisBudget>()
 
+/**
+ * Below this much budget a call is not sent: an answer within it is unlikely, and a command sent only
+ * to be abandoned may still act (a lock nobody releases).
+ */
+export const MIN_SEND_MS = 20
+
 /** Runs `fn` with `budget` bounding every Redis call made inside it, however deep (AsyncLocalStorage). */
 export function runWithRedisBudget<T>(budget: RedisBudget, fn: () => T): T {
   return active.run(budget, fn)
@@ -95,3 +101,35 @@ export async function waitWithinBudget(ms: number): Promise<boolean> {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/** The active budget ran out (or was spent) while waiting on work shared with another caller. */
+export class RedisBudgetSpent extends Error {
+  // An outage to every failure policy (isConnectionError counts a TimeoutError as one).
+  override name = 'TimeoutError'
+}
+
+/**
+ * Waits for a promise that other work owns (a cache load another request started, a rate-limit
+ * bucket set-up in flight), within the active budget, the wait counted in it: a caller never waits on
+ * someone else's budget instead of its own. Rejects with RedisBudgetSpent when its own runs out.
+ */
+export async function waitForShared<T>(shared: Promise<T>): Promise<T> {
+  const budget = activeRedisBudget()
+  if (!budget || !Number.isFinite(budget.limitMs)) return shared
+  if (budget.remainingMs < MIN_SEND_MS) throw new RedisBudgetSpent('the Redis budget was spent before waiting on shared work')
+  const ms = budget.remainingMs
+  const end = budget.begin()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  shared.catch(() => {}) // its owner handles its failure
+  try {
+    return await Promise.race([
+      shared,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new RedisBudgetSpent(`no result of the shared work within what was left of the Redis budget (${Math.round(ms)} ms)`)), ms)
+      }),
+    ])
+  } finally {
+    clearTimeout(timer)
+    end()
+  }
+}

@@ -1,11 +1,11 @@
 import { z } from 'zod'
-import { after } from 'next/server'
 import { encodeEntry, encodeValue, validateKey, validateNamespace, validateSwr, validateTtl } from './cache-entry'
 import { ensureGeneration, readEntry, replaceGeneration, tryLock, unlock, writeEntry, type Location, type Snapshot } from './cache-store'
 import { resolveContext, type ContextSource, type RedisContext } from './context'
-import { RedisInputError } from './errors'
+import { RedisInputError, RedisOutcomeUnknownError } from './errors'
 import { parseInput } from './helper-input'
-import { activeRedisBudget, waitWithinBudget, withDetachedBudget, withOperationBudget } from './budget'
+import { afterAnswer, nextAfter, redisBudgetSpent } from './background'
+import { RedisBudgetSpent, waitForShared, waitWithinBudget, withOperationBudget } from './budget'
 import { withRedis } from './run'
 import { createSingleFlight } from './single-flight'
 import type { Redis } from '@upstash/redis'
@@ -131,7 +131,7 @@ export interface CacheOptions {
   waitUntil?: (promise: Promise<unknown>) => void
 }
 
-type Attempt<T> = { ok: true; value: T } | { ok: false }
+type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
 const positiveIntSchema = z.number({ error: 'expected a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' })
 const loaderSchema = z.custom<() => unknown>((v) => typeof v === 'function', { error: 'expected a function that loads the value (the second argument)' })
@@ -165,7 +165,7 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
     } catch (err) {
       stats.redisErrors++
       onError(err, operation)
-      return { ok: false }
+      return { ok: false, error: err }
     }
   }
 
@@ -226,8 +226,8 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
    * waited on by every other instance) goes on in the background.
    */
   async function nowOrInBackground(ctx: RedisContext, work: () => Promise<unknown>): Promise<void> {
-    if ((activeRedisBudget()?.remainingMs ?? 1) > 0) await work()
-    else inBackground(ctx, 'cache.getOrSet (after the answer)', work)
+    if (redisBudgetSpent()) inBackground(ctx, 'cache.getOrSet (after the answer)', work)
+    else await work()
   }
 
   /**
@@ -235,16 +235,16 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
    * request's nor refused because the request spent it.
    */
   function inBackground(ctx: RedisContext, operation: string, work: () => Promise<unknown>): void {
-    const p = withDetachedBudget(ctx.config.timeoutMs, work).then(
-      () => {},
-      (err: unknown) => {
+    const p = afterAnswer(work, {
+      limitMs: ctx.config.timeoutMs,
+      waitUntil: (promise) => waitUntil(promise),
+      onError: (err) => {
         stats.refreshErrors++
         onError(err, operation)
       },
-    )
+    })
     background.add(p)
     void p.finally(() => background.delete(p))
-    waitUntil(p)
   }
 
   /** A snapshot's entry as an answer: fresh → hit; stale → served while one process refreshes it. */
@@ -284,7 +284,13 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       if (!generation.ok) return bypass()
       if (!snap.value.locked) {
         const locked = await attempt(ctx, 'cache.getOrSet (lock)', (r) => tryLock(r, loc, crypto.randomUUID(), lockTtlMs))
-        if (!locked.ok) return bypass()
+        if (!locked.ok) {
+          // The budget ran out with the lock request in flight: if it took the lock after all, give it back
+          // (else every reader of this key waits on it until lockTtlMs).
+          const late = locked.error instanceof RedisOutcomeUnknownError ? locked.error.outcome : undefined
+          if (late) inBackground(ctx, 'cache.getOrSet (unlock after the answer)', async () => (await late) === true && attempt(ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc)))
+          return bypass()
+        }
         if (locked.value) return { value: await loadAndStore(ctx, loc, loader, ttl, swr, generation.value, true), status: 'miss' }
       }
       // Another process holds the lock and is loading: wait for its value, bounded.
@@ -377,9 +383,20 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       // One flight per Redis key (and local invalidation): concurrent callers in this process share the first one's promise.
       const epoch = loc.generation ? (epochs.get(loc.generation) ?? 0) : 0
       // Its Redis calls (read, lock, write: up to 3 round trips) wait REDIS_TIMEOUT_MS at most together, or
-      // share the request's budget; callers joining the flight wait on the first caller's.
+      // share the request's budget; callers joining it wait within their own.
       const timeoutMs = resolveContext(source).config.timeoutMs
-      return flights.run(`${loc.value}#${epoch}`, () => withOperationBudget(timeoutMs, () => getOrSetFlight(loc, loader, ttl, swr)))
+      const flightKey = `${loc.value}#${epoch}`
+      const joining = flights.has(flightKey)
+      const shared = flights.run(flightKey, () => withOperationBudget(timeoutMs, () => getOrSetFlight(loc, loader, ttl, swr)))
+      if (!joining) return shared
+      // Another caller's flight runs on that caller's budget: wait for it within our own (counted in it, as
+      // waiting for another instance's fill is), then load from the source ourselves.
+      try {
+        return await waitForShared(shared)
+      } catch (err) {
+        if (!(err instanceof RedisBudgetSpent)) throw err
+        return { value: await callLoaderUncached(loader), status: 'bypass' }
+      }
     }
   }
 
@@ -416,15 +433,6 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
     async whenIdle(): Promise<void> {
       while (background.size > 0) await Promise.allSettled([...background])
     },
-  }
-}
-
-/** Next's after() keeps the work alive past the response inside a request; outside one it throws, and the promise just runs on. */
-function nextAfter(promise: Promise<unknown>): void {
-  try {
-    after(() => promise)
-  } catch {
-    // not inside a request scope (a script, a test, the worker)
   }
 }
 

@@ -16,8 +16,14 @@ export class RedisUnavailableError extends Error {
  */
 export class RedisOutcomeUnknownError extends RedisUnavailableError {
   override name = 'RedisOutcomeUnknownError'
-  constructor(operation: string, options?: { cause?: unknown }) {
+  /**
+   * When the wait was cut by a RedisBudget, the call itself, still running: it settles with Redis's
+   * eventual answer (e.g. to release a lock the abandoned call took after all). Undefined otherwise.
+   */
+  readonly outcome?: Promise<unknown>
+  constructor(operation: string, options?: { cause?: unknown; outcome?: Promise<unknown> }) {
     super(operation, options)
+    this.outcome = options?.outcome
     this.message = `Redis did not confirm ${operation}: the command was sent and may have run (outcome unknown; retry only if it is safe to run twice): ${describeCause(options?.cause)}`
   }
 }

@@ -1,4 +1,5 @@
 import { resolveContext, type ContextSource } from './context'
+import { withRedis } from './run'
 
 /** What `health()` reports: whether Redis answered, how fast, and why not. */
 export type RedisHealth =
@@ -6,7 +7,7 @@ export type RedisHealth =
   | { status: 'down'; latencyMs: number; error: string }
   | { status: 'disabled' }
 
-/** One PING, bounded by REDIS_TIMEOUT_MS (and retries); never throws. */
+/** One PING, bounded by REDIS_TIMEOUT_MS (and retries) and by the request's Redis budget; never throws. */
 export async function health(source: ContextSource): Promise<RedisHealth> {
   let ctx
   try {
@@ -17,7 +18,7 @@ export async function health(source: ContextSource): Promise<RedisHealth> {
   if (!ctx.redis) return { status: 'disabled' }
   const started = performance.now()
   try {
-    const pong = await ctx.redis.ping()
+    const pong = await withRedis(ctx, 'health', (redis) => redis.ping())
     const latencyMs = performance.now() - started
     return pong === 'PONG' ? { status: 'up', latencyMs } : { status: 'down', latencyMs, error: `unexpected PING answer ${String(pong)}` }
   } catch (err) {

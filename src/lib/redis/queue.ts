@@ -5,7 +5,7 @@ import { resolveContext, type ContextSource, type RedisContext } from './context
 import { optionsObjectError, parseInput } from './helper-input'
 import { nowTick, parseScore, queueScripts, readyMax, readyScore, tickToMs } from './queue-scripts'
 import { withOperationBudget } from './budget'
-import { withRedis } from './run'
+import { withRedis, type WithRedisOptions } from './run'
 import { decodeJson, encodeJson } from './serialize'
 
 /**
@@ -190,13 +190,16 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
   /** Queue name → until when reserves here spread over the candidates (another worker took one first). */
   const contended = new Map<string, number>()
 
-  /** Validates the name, then runs `fn` with the client and the queue's keys. */
-  async function run<T>(op: string, name: string, fn: (redis: Redis, keys: QueueKeys) => Promise<T>): Promise<T> {
+  /**
+   * Validates the name, then runs `fn`, ONE round trip, with the client and the queue's keys. One:
+   * withRedis stops waiting for `fn` when a budget runs out, and a loop inside it would go on sending
+   * (a claim nobody receives) after its caller was told Redis is unavailable.
+   */
+  async function run<T>(op: string, name: string, fn: (redis: Redis, keys: QueueKeys) => Promise<T>, options?: WithRedisOptions): Promise<T> {
     const ctx: RedisContext = resolveContext(source)
     parseInput(queueNameSchema, name, `queue.${op}: name`)
     const [jobs, data, dead] = ctx.keys.slotKeys('queue', name, KEY_PARTS)
-    // `fn` may make several round trips (reserve's claim retries): together they wait REDIS_TIMEOUT_MS at most.
-    return withOperationBudget(ctx.config.timeoutMs, () => withRedis(ctx, `queue.${op}`, (redis) => fn(redis, { jobs, data, dead, all: [jobs, data, dead] })))
+    return withRedis(ctx, `queue.${op}`, (redis) => fn(redis, { jobs, data, dead, all: [jobs, data, dead] }), options)
   }
 
   /**
@@ -205,12 +208,14 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
    */
   async function take(op: string, name: string, pop: boolean, visibilityTimeoutMs: number): Promise<{ id: string; record: string; score: number } | null> {
     const s = settingsFor(name)
-    return run(op, name, async (redis, k) => {
+    // Its round trips (a read, then claims until one wins) share one budget (REDIS_TIMEOUT_MS, or the request's):
+    // each is its own withRedis call, so once the budget is spent no further claim is sent.
+    return withOperationBudget(resolveContext(source).config.timeoutMs, async () => {
       for (let round = 0; round < 20; round++) {
         const tick = nowTick()
         // A few of the oldest ready jobs: the first is tried first (FIFO); when another worker takes
         // it first, the next try picks another candidate at random instead of reading again.
-        const flat = (await redis.zrange(k.jobs, '-inf', readyMax(tick), { byScore: true, offset: 0, count: CANDIDATES, withScores: true })) as (string | number)[]
+        const flat = (await run(op, name, (redis, k) => redis.zrange(k.jobs, '-inf', readyMax(tick), { byScore: true, offset: 0, count: CANDIDATES, withScores: true }))) as (string | number)[]
         const candidates: [string, string][] = []
         for (let i = 0; i + 1 < flat.length; i += 2) candidates.push([String(flat[i]), String(flat[i + 1])])
         if (candidates.length === 0) return null
@@ -219,7 +224,14 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
         for (let tries = 0; candidates.length > 0 && tries < CANDIDATES; tries++) {
           const [id, score] = candidates.splice(tries === 0 && !spread ? 0 : Math.floor(Math.random() * candidates.length), 1)[0]!
           const leaseTick = tick + visibilityTimeoutMs * 10
-          const reply = (await queueScripts(redis).claim.exec(k.all, [id, score, String(leaseTick * 1000 + 100), String(Date.now()), String(s.deadLetterLimit), pop ? '1' : '0'])) as [string, string?, string?]
+          // Once sent, the claim's answer is waited for even past the budget: a claim nobody receives would
+          // lose a popped job, or lease a reserved one to nobody (its attempt spent).
+          const reply = (await run(
+            op,
+            name,
+            (redis, k) => queueScripts(redis).claim.exec(k.all, [id, score, String(leaseTick * 1000 + 100), String(Date.now()), String(s.deadLetterLimit), pop ? '1' : '0']),
+            { waitOnceSent: true },
+          )) as [string, string?, string?]
           if (reply[0] === 'ok') return { id, record: reply[1]!, score: Number(reply[2]) }
           // 'taken' (another worker won), 'gone', 'dead' (its lease expired on the last attempt): try another.
           if (reply[0] === 'taken') contended.set(name, Date.now() + 1000)

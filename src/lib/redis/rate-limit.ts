@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
-import { withOperationBudget } from './budget'
+import { waitForShared, withOperationBudget } from './budget'
 import { resolveContext, type ContextSource } from './context'
 import { isConnectionError, redactError, redactMessage, RedisUnavailableError } from './errors'
 import { parseInput, ttlSecondsSchema } from './helper-input'
-import type { KeyValueStore } from './store'
+import { counterValue, type KeyValueStore } from './store'
 
 /** What to answer when Redis cannot be asked in time: let the request through (flagged) or refuse it. */
 export type RateLimitFailurePolicy = 'open' | 'closed'
@@ -84,7 +84,7 @@ const onFailureSchema = z.enum(['open', 'closed'], { error: "must be 'open' or '
 export function createRateLimit(source: ContextSource, options: { store?: KeyValueStore } = {}): RateLimitFn {
   // A call's round trips (the count, a refusal's DECR, the EXPIRE after a loss) wait REDIS_TIMEOUT_MS at
   // most together, or share the request's budget (see budget.ts).
-  return (identifier, limit, windowSeconds, callOptions) =>
+  return async (identifier, limit, windowSeconds, callOptions) =>
     withOperationBudget(resolveContext(source).config.timeoutMs, () => limitOnce(identifier, limit, windowSeconds, callOptions))
 
   async function limitOnce(...[identifier, limit, windowSeconds, callOptions]: Parameters<RateLimitFn>): Promise<RateLimitResult> {
@@ -173,7 +173,10 @@ async function count(store: KeyValueStore, state: LimiterState, current: string,
   const knownPrevious = state.closed.get(previous)
   const setup = state.setups.get(current)
   if (state.expiring.has(current) && (knownPrevious !== undefined || setup)) {
-    const [counted, prev] = await Promise.all([store.count('rateLimit', current, false, ttlMs, undefined), knownPrevious ?? setup!])
+    // The set-up in flight is another call's (on its budget): waited for within ours, else the previous
+    // bucket is read here (1 command), so that call's budget running out never fails this one.
+    const previousCount = knownPrevious ?? waitForShared(setup!).catch(async () => counterValue((await store.get('rateLimit', previous)) ?? 0, 'GET of the previous bucket'))
+    const [counted, prev] = await Promise.all([store.count('rateLimit', current, false, ttlMs, undefined), previousCount])
     // Chaos fix: INCR answered 1, so the counter did not exist although this instance had given it an
     // expiry: Redis lost it (restarted empty, flushed, evicted) and this INCR re-created it without one,
     // a key that would never expire. Give it its expiry now (EXPIRE: 1 command, only after such a loss);

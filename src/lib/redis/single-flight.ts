@@ -6,11 +6,14 @@
 export interface SingleFlight {
   /** Runs `fn` for `key`, or joins the call already running for it (same result, same error). */
   run<T>(key: string, fn: () => Promise<T>): Promise<T>
+  /** Whether a call for `key` is running (a caller of run would join it). */
+  has(key: string): boolean
 }
 
 export function createSingleFlight(): SingleFlight {
   const inFlight = new Map<string, Promise<unknown>>()
   return {
+    has: (key) => inFlight.has(key),
     run<T>(key: string, fn: () => Promise<T>): Promise<T> {
       const running = inFlight.get(key)
       if (running) return running as Promise<T>

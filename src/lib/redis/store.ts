@@ -59,7 +59,7 @@ export function redisStore(ctx: RedisHandle): KeyValueStore {
  * answer (a key overwritten by something else, a corrupted connection): thrown as an error, so it is
  * seen, rather than compared with the limit (a refusal remembered until the next bucket).
  */
-function counterValue(reply: unknown, command: string): number {
+export function counterValue(reply: unknown, command: string): number {
   const n = typeof reply === 'number' ? reply : typeof reply === 'string' && /^-?\d{1,16}$/.test(reply) ? Number(reply) : Number.NaN
   if (!Number.isSafeInteger(n)) throw new Error(`rateLimit: ${command} answered ${typeof reply === 'string' ? `a ${reply.length}-character string` : typeof reply}, not a whole number`)
   return n

@@ -174,7 +174,8 @@ export async function readUsage(now: Date = new Date()): Promise<UsageToday> {
   const day = utcDay(now)
   const cutoff = utcDay(new Date(now.getTime() - KEEP_DAYS * 86_400_000))
   const stale = Object.keys(all).filter((d) => d < cutoff)
-  if (stale.length > 0) await redis.hdel(key, ...stale).catch(() => 0)
+  // Housekeeping, not waited for: the page's answer needs only the HGETALL.
+  if (stale.length > 0) void redis.hdel(key, ...stale).catch(() => 0)
   const used = Number(all[day] ?? 0) + (usageCounter()?.pending(day) ?? 0)
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
   const dayElapsed = Math.min(1, Math.max(0, (now.getTime() - midnight) / 86_400_000))
