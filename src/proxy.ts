@@ -136,5 +136,6 @@ function rateLimitHeaders(r: RateLimitResult): Record<string, string> {
 
 export const config = {
   // Everything but Next's static assets: pages need the identity too, and a client-sent identity header must never get through.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'],
+  // Anchored: `/favicon.icoX` or `/_next/staticX` merely start like an asset, and a page (with its server actions) answers them.
+  matcher: ['/((?!_next/static/|_next/image$|favicon\\.ico$).*)'],
 }
