@@ -136,6 +136,7 @@ function rateLimitHeaders(r: RateLimitResult): Record<string, string> {
 
 export const config = {
   // Everything but Next's static assets: pages need the identity too, and a client-sent identity header must never get through.
-  // Anchored: `/favicon.icoX` or `/_next/staticX` merely start like an asset, and a page (with its server actions) answers them.
-  matcher: ['/((?!_next/static/|_next/image$|favicon\\.ico$).*)'],
+  // Anchored: `/icon.svgX` or `/_next/staticX` merely start like an asset, and a page (with its server actions) answers them.
+  // (No favicon.ico here: the not-found page answers it, so it goes through the proxy like any page.)
+  matcher: ['/((?!_next/static/|_next/image$|icon\\.svg$).*)'],
 }

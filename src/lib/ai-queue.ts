@@ -19,7 +19,7 @@ import { cachedQueries, type CachedQueries } from '@/lib/cached-queries'
 import { HttpError } from '@/lib/http-error'
 import { leaderboard as defaultLeaderboard, type Leaderboard } from '@/lib/leaderboard'
 import { prisma as defaultPrisma } from '@/lib/prisma'
-import { parseInput, PermanentJobError, RedisOutcomeUnknownError, processNext, queue as defaultQueue, runWorker, type JobOutcome, type ProcessOptions, type Queue, type ReservedJob, type WorkerOptions } from '@/lib/upstash'
+import { afterAnswer, parseInput, PermanentJobError, RedisOutcomeUnknownError, processNext, queue as defaultQueue, runWorker, type JobOutcome, type ProcessOptions, type Queue, type ReservedJob, type WorkerOptions } from '@/lib/upstash'
 
 export const AI_ANALYSIS_QUEUE = 'ai-analysis-queue'
 
@@ -175,8 +175,11 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
       await push(task)
     } catch (err) {
       // Not sent: the row goes, nothing was queued. Sent but unconfirmed: the job may be queued, so the row stays
-      // QUEUED (the worker will find it); a client retry re-pushes the same job id, which queues nothing twice.
-      if (created && !(err instanceof RedisOutcomeUnknownError)) await prisma.analysis.deleteMany({ where: { id: analysis.id, status: 'QUEUED' } })
+      // QUEUED and the cabinet's cached reads are invalidated after the answer, so that they show it. If the push
+      // did not land, the row waits, as after an empty restart, for the client to ask again: that re-pushes the
+      // same job id, which queues nothing twice.
+      if (created && err instanceof RedisOutcomeUnknownError) void afterAnswer(() => queries().invalidateTenant(tenantId))
+      else if (created) await prisma.analysis.deleteMany({ where: { id: analysis.id, status: 'QUEUED' } })
       throw err
     }
     if (created) await queries().invalidateTenant(tenantId)

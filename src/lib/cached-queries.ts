@@ -3,7 +3,7 @@ import { newDossierSchema, dossierPatchSchema, type DossierPatch, type DossierSt
 import { appConfig } from '@/lib/config'
 import { HttpError } from '@/lib/http-error'
 import { prisma as defaultPrisma, type PrismaClient } from '@/lib/prisma'
-import { afterAnswer, cache as defaultCache, hashMap as defaultHashMap, nowOrAfterAnswer, redisBudgetSpent, waitWithinBudget, type Cache, type CacheStatus, type HashMap, type NamespacedCache } from '@/lib/upstash'
+import { afterAnswer, cache as defaultCache, hashMap as defaultHashMap, redisBudgetSpent, waitWithinBudget, type Cache, type CacheStatus, type HashMap, type NamespacedCache } from '@/lib/upstash'
 
 /**
  * Every read of dossiers (and of their analyses) goes through the Redis cache; every write goes to
@@ -124,6 +124,11 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
     try {
       await hashMap.set(profileKey(tenantId), { name: tenant.name, plan: tenant.plan, activeDossiers } satisfies TenantProfile)
     } catch (err) {
+      // Cut by the request's Redis budget (Redis may be fine): written again after the answer (HSET can repeat).
+      if (redisBudgetSpent()) {
+        void afterAnswer(() => syncProfile(tenantId))
+        return
+      }
       // The next getTenantProfile rebuilds it from the database.
       await hashMap.del(profileKey(tenantId)).catch(() => {})
       log(`[profile] cabinet ${tenantId}: profile not updated (${(err as Error).message})`)
@@ -133,7 +138,8 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
   /** After every write: the cabinet's cached reads, then its profile. */
   async function afterWrite(tenantId: string): Promise<boolean> {
     const invalidated = await invalidateTenant(tenantId)
-    await nowOrAfterAnswer(() => syncProfile(tenantId))
+    // An invalidation deferred past the answer rewrites the profile itself once it lands.
+    if (invalidated || !redisBudgetSpent()) await syncProfile(tenantId)
     return invalidated
   }
 

@@ -162,13 +162,15 @@ describe('sessions', () => {
       JSON.stringify({ userId: 'u', tenantId: 'cabinet-martin', role: 'ADMIN', email: 'x@x.fr', name: 'Mallory Forged', sessionId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }),
     )
     // Were the proxy skipped there, the page (the not-found page, with the header) would trust the client's identity.
-    for (const path of ['/favicon.icoX', '/favicon.ico/x', '/_next/staticX', '/_next/imageX', '/nope']) {
+    for (const path of ['/favicon.ico', '/favicon.icoX', '/icon.svgX', '/icon.svg/x', '/_next/staticX', '/_next/imageX', '/nope']) {
       const res = await new Client(app.url, { 'x-iapm-identity': forged }).get(path)
       expect(res.headers.get('server-timing') ?? 'no proxy', path).toMatch(/proxy;dur=/)
       expect(await res.text(), path).not.toContain('Mallory Forged')
     }
     // The assets themselves stay outside it (no session lookup for them).
-    expect((await new Client(app.url).get('/favicon.ico')).headers.get('server-timing') ?? '').not.toMatch(/proxy;dur=/)
+    const icon = await new Client(app.url).get('/icon.svg')
+    expect(icon.status).toBe(200)
+    expect(icon.headers.get('server-timing') ?? '').not.toMatch(/proxy;dur=/)
   })
 })
 

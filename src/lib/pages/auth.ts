@@ -23,7 +23,9 @@ export async function withPageBudget<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * One budget per rendered request, shared by the layout (the header's profile) and the page (React's
- * cache() is per request): their Redis calls together stay within what the proxy left.
+ * cache() is per render): their Redis calls together stay within what the proxy left. A server action
+ * runs outside the render (cache() does not memoize there), so it and the render after it each get
+ * what the proxy left.
  */
 const pageBudget = cache(async (): Promise<RedisBudget> => budgetLeft(await headers()))
 

@@ -23,8 +23,9 @@ export interface AfterAnswerOptions {
 }
 
 /**
- * Redis work finished after the answer, under a budget of its own: neither eating the request's nor
- * refused because the request spent it. Never rejects.
+ * Redis work that may finish after the answer: started now, kept alive past the response (waitUntil),
+ * under a budget of its own, neither eating the request's nor refused because the request spent it.
+ * Never rejects.
  */
 export function afterAnswer(work: () => Promise<unknown>, options: AfterAnswerOptions = {}): Promise<void> {
   const p = withDetachedBudget(options.limitMs ?? timeoutMs(), work).then(

@@ -149,6 +149,8 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
   const now = options.now ?? Date.now
   const onError = options.onError ?? throttledWarn(10_000)
   const flights = createSingleFlight()
+  /** Per running flight: resolved once its loader starts (joiners stop counting their wait from then). */
+  const loaderStarted = new Map<string, Promise<void>>()
   /**
    * Per namespace, how many times this process invalidated it: part of the single-flight key, so a
    * read that starts after a local invalidation never joins a load that started before it.
@@ -386,17 +388,26 @@ export function createCache(source: ContextSource, options: CacheOptions = {}): 
       // share the request's budget; callers joining it wait within their own.
       const timeoutMs = resolveContext(source).config.timeoutMs
       const flightKey = `${loc.value}#${epoch}`
-      const joining = flights.has(flightKey)
-      const shared = flights.run(flightKey, () => withOperationBudget(timeoutMs, () => getOrSetFlight(loc, loader, ttl, swr)))
-      if (!joining) return shared
-      // Another caller's flight runs on that caller's budget: wait for it within our own (counted in it, as
-      // waiting for another instance's fill is), then load from the source ourselves.
+      if (!flights.has(flightKey)) {
+        let loading!: () => void
+        const started = new Promise<void>((resolve) => (loading = resolve))
+        loaderStarted.set(flightKey, started)
+        const announced = () => (loading(), loader())
+        return flights.run(flightKey, () => withOperationBudget(timeoutMs, () => getOrSetFlight(loc, announced, ttl, swr))).finally(() => {
+          if (loaderStarted.get(flightKey) === started) loaderStarted.delete(flightKey)
+        })
+      }
+      // Another caller's flight, on that caller's budget. Its Redis part (read, lock, another instance's fill)
+      // is waited for within our own budget, counted in it; past it we load from the source ourselves. Its
+      // loader is the database's time, not Redis's: that part is waited for without counting.
+      const shared = flights.run(flightKey, () => Promise.reject(new Error('unreachable: the flight is running')))
       try {
-        return await waitForShared(shared)
+        await waitForShared(Promise.race([shared, loaderStarted.get(flightKey) ?? shared]))
       } catch (err) {
         if (!(err instanceof RedisBudgetSpent)) throw err
         return { value: await callLoaderUncached(loader), status: 'bypass' }
       }
+      return shared
     }
   }
 

@@ -9,9 +9,10 @@ export interface RedisHandle {
 
 export interface WithRedisOptions {
   /**
-   * Once sent, wait for the answer (up to REDIS_TIMEOUT_MS, the client's own bound) even past the
-   * budget: for a command whose effect is handed to the caller (a queue claim), an answer nobody
-   * waits for would lose it. The budget still decides whether it is sent at all.
+   * Once sent, wait for the answer even past the budget, up to the client's own bound: REDIS_TIMEOUT_MS
+   * per HTTP request (a script not yet loaded takes two: EVALSHA, then EVAL). For a command whose effect
+   * is handed to the caller (a queue claim), an answer nobody waits for would lose it. The budget still
+   * decides whether it is sent at all.
    */
   waitOnceSent?: boolean
 }
