@@ -4,12 +4,11 @@
  * through the admin URL) or the network (a latency proxy between the endpoint and Redis), and a recorder of every operation's wall time and outcome that prints a
  * summary table per scenario. CHAOS_FULL=1 (npm run test:chaos) runs longer scenarios.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startEndpoint, startRedisServer, type OwnRedisServer, type RunningEndpoint } from '@/upstash-local'
 import { startLatencyProxy } from '../support/latency-proxy'
@@ -218,68 +217,7 @@ export async function loadUntil(stop: Promise<unknown>, n: number, step: (i: num
   )
 }
 
-export interface WorkerEvent {
-  event: string
-  id?: string
-  attempt?: number
-  error?: string
-}
-
-/** scripts/worker.ts as its own node process, its JSON lines parsed into events. */
-export function startWorker(env: Record<string, string>, args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  const events: WorkerEvent[] = []
-  const listeners: ((e: WorkerEvent) => void)[] = []
-  let stderr = ''
-  child.stderr!.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)))
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    let e: WorkerEvent
-    try {
-      e = JSON.parse(line) as WorkerEvent
-    } catch {
-      return
-    }
-    events.push(e)
-    for (const l of [...listeners]) l(e)
-  })
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  return {
-    child,
-    events,
-    exited,
-    stderr: () => stderr,
-    /** The first event (past or future) matching `test`. */
-    next(test: (e: WorkerEvent) => boolean, timeoutMs = 20_000): Promise<WorkerEvent> {
-      const past = events.find(test)
-      if (past) return Promise.resolve(past)
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker event not seen in ${timeoutMs} ms; last events ${JSON.stringify(events.slice(-10))}; stderr ${stderr}`)), timeoutMs)
-        const l = (e: WorkerEvent) => {
-          if (!test(e)) return
-          clearTimeout(timer)
-          listeners.splice(listeners.indexOf(l), 1)
-          resolve(e)
-        }
-        listeners.push(l)
-      })
-    },
-    /** Only events after this call. */
-    nextNew(test: (e: WorkerEvent) => boolean, timeoutMs = 20_000): Promise<WorkerEvent> {
-      const seen = events.length
-      return this.next((e) => events.indexOf(e) >= seen && test(e), timeoutMs)
-    },
-    async kill(signal: NodeJS.Signals = 'SIGKILL') {
-      if (child.exitCode !== null || child.signalCode !== null) return
-      child.kill(signal)
-      await exited
-    },
-  }
-}
-export type Worker = ReturnType<typeof startWorker>
+export { startWorker, type Worker, type WorkerEvent } from '../support/worker-process'
 
 /** Calls of an INFO commandstats counter on the current redis-server (e.g. the worker's empty polls: zrange … BYSCORE). */
 export async function commandCalls(adminUrl: string, command: string): Promise<number> {

@@ -6,7 +6,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, describe, expect, inject, it, vi } from 'vitest'
 import type { Dossier } from '@/generated/prisma/client'
 import { AI_ANALYSIS_QUEUE, createAIPipeline, type AIAnalysisTask, type AIPipeline, type AIPipelineDeps } from '@/lib/ai-queue'
@@ -19,6 +18,7 @@ import { PermanentJobError, type JobOutcome } from '@/lib/redis/queue-worker'
 import { createCache, createContext, createHashMap, createQueue, createSortedSet, RedisUnavailableError, type QueueOptions } from '@/lib/upstash'
 import { tempDatabase } from '../support/database'
 import { uniquePrefix } from '../support/stack'
+import { startWorker as startWorkerProcess } from '../support/worker-process'
 
 const stack = inject('stack')
 const db = tempDatabase('worker')
@@ -473,51 +473,11 @@ describe('reconcileDeadLetters', () => {
   })
 })
 
-interface WorkerEvent {
-  event: string
-  id?: string
-  attempt?: number
-  error?: string
-  leaseExpiresAt?: number
-}
-
-/** Starts scripts/worker.ts as its own node process (no tsx wrapper process, so signals reach the worker itself). */
+/** scripts/worker.ts with short idle polls, killed after the file if still running. */
 function startWorker(env: Record<string, string>, args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '20', '--max-idle-ms', '50', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  const events: WorkerEvent[] = []
-  const waiters: { test: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }[] = []
-  let stderr = ''
-  child.stderr!.on('data', (d) => (stderr += String(d)))
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    let e: WorkerEvent
-    try {
-      e = JSON.parse(line) as WorkerEvent
-    } catch {
-      return
-    }
-    events.push(e)
-    for (const w of [...waiters]) if (w.test(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e))
-  })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-  return {
-    child,
-    events,
-    exited,
-    /** Resolves with the first event (past or future) matching `test`; fails after `timeoutMs`. */
-    waitFor(test: (e: WorkerEvent) => boolean, timeoutMs = 20_000): Promise<WorkerEvent> {
-      const past = events.find(test)
-      if (past) return Promise.resolve(past)
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker event not seen in ${timeoutMs} ms; events ${JSON.stringify(events)}; stderr ${stderr}`)), timeoutMs)
-        waiters.push({ test, resolve: (e) => (clearTimeout(timer), resolve(e)) })
-      })
-    },
-  }
+  const worker = startWorkerProcess(env, ['--min-idle-ms', '20', '--max-idle-ms', '50', ...args])
+  children.push(worker.child)
+  return worker
 }
 
 describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => {
@@ -528,7 +488,7 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
     expect((await w.queries.getLatestAnalysis(tenantId, dossier.id)).data?.status).toBe('QUEUED') // cached
 
     const doomed = startWorker(w.env, ['--visibility-ms', '800', '--analysis-delay-ms', '60000'])
-    const reserved = await doomed.waitFor((e) => e.event === 'reserved')
+    const reserved = await doomed.next((e) => e.event === 'reserved')
     expect(reserved).toMatchObject({ id: jobId, attempt: 1, leaseExpiresAt: expect.any(Number) })
     // It marked the analysis RUNNING before starting the (long) analysis.
     await vi.waitFor(async () => expect(await analysisOf(jobId)).toMatchObject({ status: 'RUNNING', attempts: 1 }), { timeout: 10_000, interval: 20 })
@@ -538,7 +498,7 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
     expect(await w.score(tenantId)).toBeNull()
 
     const rescuer = startWorker(w.env, ['--visibility-ms', '5000'])
-    const acked = await rescuer.waitFor((e) => e.event === 'acked')
+    const acked = await rescuer.next((e) => e.event === 'acked')
     expect(acked).toMatchObject({ id: jobId, attempt: 2 })
     expect(rescuer.events.filter((e) => e.event === 'reserved')).toMatchObject([{ id: jobId, attempt: 2 }])
 
@@ -562,7 +522,7 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
     const w = world('term')
     const { jobId } = await w.pipeline().requestAnalysis(tenantId, dossier.id)
     const worker = startWorker(w.env, ['--visibility-ms', '5000', '--analysis-delay-ms', '700'])
-    await worker.waitFor((e) => e.event === 'reserved' && e.id === jobId)
+    await worker.next((e) => e.event === 'reserved' && e.id === jobId)
     worker.child.kill('SIGTERM')
     expect(await worker.exited).toEqual({ code: 0, signal: null })
     expect(worker.events.map((e) => e.event)).toEqual(['started', 'reserved', 'stopping', 'acked', 'stopped'])
@@ -577,7 +537,7 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
     const w = world('grace')
     const { jobId } = await w.pipeline().requestAnalysis(tenantId, dossier.id)
     const worker = startWorker(w.env, ['--visibility-ms', '600', '--analysis-delay-ms', '60000', '--grace-ms', '100'])
-    await worker.waitFor((e) => e.event === 'reserved' && e.id === jobId)
+    await worker.next((e) => e.event === 'reserved' && e.id === jobId)
     await vi.waitFor(async () => expect(await analysisOf(jobId)).toMatchObject({ status: 'RUNNING' }), { timeout: 10_000, interval: 20 })
     worker.child.kill('SIGTERM')
     expect(await worker.exited).toEqual({ code: 1, signal: null })
