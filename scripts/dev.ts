@@ -19,7 +19,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { startEndpoint, startRedisServer, freePort, RedisServerMissingError } from '@/upstash-local'
 import { dbSetup } from './db-setup'
-import { LOCAL_ENDPOINT_FILE, removeLocalEndpointFile, writeLocalEndpointFile } from './local-endpoint-file'
+import { LOCAL_ENDPOINT_FILE, redisRestConfigured, removeLocalEndpointFile, writeLocalEndpointFile } from './local-endpoint-file'
 
 /** A message nobody scrolls past. */
 function loud(lines: string[]): void {
@@ -31,18 +31,20 @@ function loud(lines: string[]): void {
 async function checkConfiguredRedis(): Promise<boolean> {
   const { health } = await import('@/lib/upstash')
   const h = await health()
+  const { getConfig } = await import('@/lib/upstash')
+  const { url, credentialSource } = getConfig()
   if (h.status === 'up') {
-    console.log(`[dev] Redis ${process.env.UPSTASH_REDIS_REST_URL} answers (${h.latencyMs.toFixed(1)} ms)`)
+    console.log(`[dev] Redis ${url} answers (${h.latencyMs.toFixed(1)} ms)`)
     return true
   }
   if (h.status === 'disabled') return true
-  const placeholder = process.env.UPSTASH_REDIS_REST_TOKEN === 'change-me'
+  const placeholder = getConfig().token === 'change-me'
   loud([
-    `Redis is UNREACHABLE at UPSTASH_REDIS_REST_URL=${process.env.UPSTASH_REDIS_REST_URL}`,
+    `Redis is UNREACHABLE at ${credentialSource}=${url}`,
     `  (${h.error.slice(0, 120)})`,
-    placeholder ? 'UPSTASH_REDIS_REST_TOKEN is still the placeholder "change-me" from .env.example.' : '',
+    placeholder ? 'The token is still the placeholder "change-me" from .env.example.' : '',
     'The app will start DEGRADED: no logins, no cache, no analyses.',
-    'Fix: remove (or comment out) the UPSTASH_REDIS_REST_* lines in .env.local to use the',
+    'Fix: remove (or comment out) the UPSTASH_REDIS_REST_* / KV_REST_API_* lines in .env.local to use the',
     '     local endpoint npm run dev starts by itself, or put your real Upstash REST URL and token there.',
   ].filter(Boolean))
   return false
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
   let redisReachable = true
   // The same spellings src/lib/redis/config.ts accepts for false.
   const redisEnabled = !['false', '0', 'no'].includes(process.env.REDIS_ENABLED ?? 'true')
-  if (redisEnabled && !process.env.UPSTASH_REDIS_REST_URL) {
+  if (redisEnabled && !redisRestConfigured()) {
     let own
     try {
       own = process.env.REDIS_URL ? undefined : await startRedisServer({ dataDir: path.resolve('.data/redis') })
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
     stops.push(() => endpoint.close())
     if (own) stops.push(() => own.stop())
   } else if (redisEnabled) {
-    console.log(`[dev] using UPSTASH_REDIS_REST_URL from the environment (${process.env.UPSTASH_REDIS_REST_URL})`)
+    console.log('[dev] using the Redis REST URL and token from the environment')
     redisReachable = await checkConfiguredRedis()
   }
 

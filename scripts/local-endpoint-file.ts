@@ -22,11 +22,12 @@ export function removeLocalEndpointFile(): void {
 }
 
 /**
- * When neither UPSTASH_REDIS_REST_URL nor _TOKEN is set (shell, .env files), takes both from the
- * file `npm run dev` wrote. Returns the URL it used, or undefined.
+ * When no Redis REST variable is set (neither UPSTASH_REDIS_REST_* nor Vercel's KV_REST_API_*, in the
+ * shell or .env files), takes the URL and token from the file `npm run dev` wrote. Returns the URL it
+ * used, or undefined.
  */
 export function useLocalEndpointFileIfUnset(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.UPSTASH_REDIS_REST_URL || env.UPSTASH_REDIS_REST_TOKEN || !existsSync(LOCAL_ENDPOINT_FILE)) return undefined
+  if (redisRestConfigured(env) || !existsSync(LOCAL_ENDPOINT_FILE)) return undefined
   const values = Object.fromEntries(
     readFileSync(LOCAL_ENDPOINT_FILE, 'utf8')
       .split('\n')
@@ -37,4 +38,9 @@ export function useLocalEndpointFileIfUnset(env: NodeJS.ProcessEnv = process.env
   env.UPSTASH_REDIS_REST_URL = values.UPSTASH_REDIS_REST_URL
   env.UPSTASH_REDIS_REST_TOKEN = values.UPSTASH_REDIS_REST_TOKEN
   return values.UPSTASH_REDIS_REST_URL
+}
+
+/** true when either pair of Redis REST variables is set, even partly (src/lib/redis/config.ts then reads, or rejects, it). */
+export function redisRestConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.UPSTASH_REDIS_REST_URL || env.UPSTASH_REDIS_REST_TOKEN || env.KV_REST_API_URL || env.KV_REST_API_TOKEN)
 }

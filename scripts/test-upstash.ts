@@ -14,8 +14,8 @@ type Step = { name: string; run: () => Promise<string | void> }
 function hint(err: unknown): string {
   const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? String(err)} ${String((err as { cause?: unknown })?.cause ?? '')}`
   if (/ConfigError|Invalid Redis configuration/.test(text)) return 'fix the variable named above in .env.local (see .env.example)'
-  if (/Unauthorized|401|WRONGPASS|invalid token/i.test(text)) return 'check UPSTASH_REDIS_REST_TOKEN (the database\'s REST token, not the password)'
-  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(text)) return 'check UPSTASH_REDIS_REST_URL: the host name does not resolve'
+  if (/Unauthorized|401|WRONGPASS|invalid token/i.test(text)) return 'check UPSTASH_REDIS_REST_TOKEN (or KV_REST_API_TOKEN): the database\'s REST token, not its password'
+  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(text)) return 'check UPSTASH_REDIS_REST_URL (or KV_REST_API_URL): the host name does not resolve'
   if (/ECONNREFUSED|fetch failed|unavailable/i.test(text)) {
     return 'check UPSTASH_REDIS_REST_URL and the network: nothing answers there (local: is `npm run redis:local` running?)'
   }

@@ -19,6 +19,7 @@ describe('parseConfig', () => {
       enabled: true,
       url: base.UPSTASH_REDIS_REST_URL,
       token: base.UPSTASH_REDIS_REST_TOKEN,
+      credentialSource: 'UPSTASH_REDIS_REST_URL',
       disableTelemetry: false,
       keyPrefix: 'iapm',
       timeoutMs: 1000,
@@ -53,7 +54,9 @@ describe('parseConfig', () => {
   })
 
   it('requires URL and token unless Redis is disabled, without ever echoing the token', () => {
-    expect(issuesOf({}).join('\n')).toMatch(/UPSTASH_REDIS_REST_URL is required[\s\S]*UPSTASH_REDIS_REST_TOKEN is required/)
+    expect(issuesOf({}).join('\n')).toMatch(/UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required[\s\S]*KV_REST_API_URL and KV_REST_API_TOKEN/)
+    expect(issuesOf({ UPSTASH_REDIS_REST_URL: base.UPSTASH_REDIS_REST_URL })).toEqual(['UPSTASH_REDIS_REST_TOKEN is required when UPSTASH_REDIS_REST_URL is set'])
+    expect(issuesOf({ UPSTASH_REDIS_REST_TOKEN: base.UPSTASH_REDIS_REST_TOKEN })).toEqual(['UPSTASH_REDIS_REST_URL is required when UPSTASH_REDIS_REST_TOKEN is set'])
     let message = ''
     try {
       parseConfig({ ...base, UPSTASH_REDIS_REST_URL: 'not a url' })
@@ -68,5 +71,17 @@ describe('parseConfig', () => {
   it('refuses REDIS_ENABLED=false in production unless explicitly allowed', () => {
     expect(issuesOf({ REDIS_ENABLED: 'false', NODE_ENV: 'production' }).join()).toMatch(/REDIS_DISABLED_ALLOW_PRODUCTION=true/)
     expect(parseConfig({ REDIS_ENABLED: 'false', NODE_ENV: 'production', REDIS_DISABLED_ALLOW_PRODUCTION: 'true' }).enabled).toBe(false)
+  })
+
+  it("reads Vercel's Upstash integration names (KV_REST_API_*) when the UPSTASH_* names are absent", () => {
+    const kv = { KV_REST_API_URL: 'https://eu2-kv.upstash.io', KV_REST_API_TOKEN: 'AXkvTOKENvalue456', KV_REST_API_READ_ONLY_TOKEN: 'ro', KV_URL: 'rediss://x' }
+    expect(parseConfig(kv)).toMatchObject({ url: kv.KV_REST_API_URL, token: kv.KV_REST_API_TOKEN, credentialSource: 'KV_REST_API_URL' })
+    // UPSTASH_* win, as a pair: never the URL of one database with the token of another.
+    expect(parseConfig({ ...kv, ...base })).toMatchObject({ url: base.UPSTASH_REDIS_REST_URL, token: base.UPSTASH_REDIS_REST_TOKEN, credentialSource: 'UPSTASH_REDIS_REST_URL' })
+    expect(issuesOf({ ...kv, UPSTASH_REDIS_REST_URL: base.UPSTASH_REDIS_REST_URL })).toEqual(['UPSTASH_REDIS_REST_TOKEN is required when UPSTASH_REDIS_REST_URL is set'])
+    expect(issuesOf({ KV_REST_API_URL: kv.KV_REST_API_URL })).toEqual(['KV_REST_API_TOKEN is required when KV_REST_API_URL is set'])
+    const bad = issuesOf({ KV_REST_API_URL: 'kv.upstash.io', KV_REST_API_TOKEN: kv.KV_REST_API_TOKEN })
+    expect(bad.join()).toMatch(/KV_REST_API_URL must be a URL/)
+    expect(bad.join()).not.toContain(kv.KV_REST_API_TOKEN)
   })
 })

@@ -8,7 +8,7 @@ import { RedisDisabledError } from './errors'
  */
 export function createRedisClient(config: RedisConfig, options: { automaticDeserialization?: boolean } = {}): Redis {
   if (!config.url || !config.token) {
-    throw new Error('Redis is not configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN, or REDIS_ENABLED=false')
+    throw new Error('Redis is not configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (or KV_REST_API_URL and KV_REST_API_TOKEN), or REDIS_ENABLED=false')
   }
   return new Redis({
     url: config.url,

@@ -24,17 +24,33 @@ const int = (name: string, fallback: number, min: number, max: number) =>
       return n
     })
 
+const restUrl = (name: string) =>
+  z
+    .string()
+    .url({ error: `${name} must be a URL like https://<name>.upstash.io or http://127.0.0.1:8079` })
+    .refine((u) => /^https?:\/\//.test(u), { error: `${name} must start with http:// or https://` })
+    .optional()
+
+/**
+ * The REST URL and token come as a pair, under one of two names: Upstash's own (UPSTASH_REDIS_REST_*,
+ * the guide's) or those Vercel's Upstash integration injects (KV_REST_API_*). UPSTASH_* win; a pair is
+ * never mixed (a URL of one database with the token of another would only fail later, as a 401).
+ */
+export const CREDENTIAL_PAIRS = [
+  { url: 'UPSTASH_REDIS_REST_URL', token: 'UPSTASH_REDIS_REST_TOKEN' },
+  { url: 'KV_REST_API_URL', token: 'KV_REST_API_TOKEN' },
+] as const
+export type CredentialSource = (typeof CREDENTIAL_PAIRS)[number]['url']
+
 const envSchema = z
   .object({
     NODE_ENV: z.string().optional(),
     REDIS_ENABLED: bool('REDIS_ENABLED', true),
-    UPSTASH_REDIS_REST_URL: z
-      .string({ error: 'UPSTASH_REDIS_REST_URL is required when REDIS_ENABLED is not false' })
-      .url({ error: 'UPSTASH_REDIS_REST_URL must be a URL like https://<name>.upstash.io or http://127.0.0.1:8079' })
-      .refine((u) => /^https?:\/\//.test(u), { error: 'UPSTASH_REDIS_REST_URL must start with http:// or https://' })
-      .optional(),
-    // The token's value never appears in an error: only whether it is present.
+    UPSTASH_REDIS_REST_URL: restUrl('UPSTASH_REDIS_REST_URL'),
+    // A token's value never appears in an error: only whether it is present.
     UPSTASH_REDIS_REST_TOKEN: z.string({ error: 'UPSTASH_REDIS_REST_TOKEN must be a string' }).optional(),
+    KV_REST_API_URL: restUrl('KV_REST_API_URL'),
+    KV_REST_API_TOKEN: z.string({ error: 'KV_REST_API_TOKEN must be a string' }).optional(),
     UPSTASH_DISABLE_TELEMETRY: bool('UPSTASH_DISABLE_TELEMETRY', false),
     REDIS_KEY_PREFIX: z
       .string()
@@ -59,27 +75,32 @@ const envSchema = z
       }
       return
     }
-    if (!env.UPSTASH_REDIS_REST_URL) {
+    const pair = chosenPair(env)
+    if (!pair) {
       ctx.addIssue({
         code: 'custom',
         path: ['UPSTASH_REDIS_REST_URL'],
-        message: 'UPSTASH_REDIS_REST_URL is required when REDIS_ENABLED is not false (run `npm run redis:local` for a local one)',
+        message:
+          'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required when REDIS_ENABLED is not false (or KV_REST_API_URL and KV_REST_API_TOKEN, as set by Vercel\'s Upstash integration; `npm run redis:local` for a local endpoint)',
       })
+      return
     }
-    if (!env.UPSTASH_REDIS_REST_TOKEN) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['UPSTASH_REDIS_REST_TOKEN'],
-        message: 'UPSTASH_REDIS_REST_TOKEN is required when REDIS_ENABLED is not false',
-      })
-    }
+    if (!env[pair.url]) ctx.addIssue({ code: 'custom', path: [pair.url], message: `${pair.url} is required when ${pair.token} is set` })
+    if (!env[pair.token]) ctx.addIssue({ code: 'custom', path: [pair.token], message: `${pair.token} is required when ${pair.url} is set` })
   })
+
+/** The pair in use: the first with either of its variables set (UPSTASH_* before KV_*). */
+function chosenPair(env: Partial<Record<(typeof CREDENTIAL_PAIRS)[number]['url' | 'token'], string>>) {
+  return CREDENTIAL_PAIRS.find((p) => env[p.url] || env[p.token])
+}
 
 /** The validated settings of the Redis layer. */
 export interface RedisConfig {
   enabled: boolean
   url: string | undefined
   token: string | undefined
+  /** Which pair of variables the URL and token came from (undefined when Redis is disabled or unset). */
+  credentialSource: CredentialSource | undefined
   disableTelemetry: boolean
   /** Prepended to every key the helpers write (`<prefix>:<helper>:…`). */
   keyPrefix: string
@@ -112,10 +133,12 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     )
   }
   const e = parsed.data
+  const pair = e.REDIS_ENABLED ? chosenPair(e) : undefined
   return {
     enabled: e.REDIS_ENABLED,
-    url: e.UPSTASH_REDIS_REST_URL,
-    token: e.UPSTASH_REDIS_REST_TOKEN,
+    url: pair ? e[pair.url] : undefined,
+    token: pair ? e[pair.token] : undefined,
+    credentialSource: pair?.url,
     disableTelemetry: e.UPSTASH_DISABLE_TELEMETRY,
     keyPrefix: e.REDIS_KEY_PREFIX,
     timeoutMs: e.REDIS_TIMEOUT_MS,
