@@ -5,13 +5,14 @@
  * replaced by the address resolved from the socket and TRUSTED_PROXY_HOPS (src/lib/client-address.ts).
  * Not used on Vercel, whose edge overwrites the header itself.
  */
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadEnvConfig } from '@next/env'
-import { appConfig, AppConfigError } from '@/lib/config'
+import { appConfig } from '@/lib/config'
 import { guardUpgradeRequests, withClientAddress } from '@/lib/client-address'
 
 const USAGE = `Usage: tsx scripts/serve.ts [--dev] [--port N] [--hostname H]
@@ -89,14 +90,20 @@ async function main(): Promise<void> {
   // the development ones). Next calls it again while preparing; @next/env keeps the first result, so
   // the files are read once, and they are read here already so the settings can be checked first.
   loadEnvConfig(dir, dev)
-  let trustedProxyHops: number
+  // This process's stamp: every request handed to Next carries it, which tells the proxy (same
+  // process, same env) that X-Forwarded-For was rewritten here. Fresh per start, never configured.
+  const stamp = randomBytes(24).toString('base64url')
+  process.env.IAPM_SERVER_STAMP = stamp
+  // A production server that cannot work refuses to start, naming each variable (no Redis, no DATABASE_URL…).
+  const { assertReadyToStart, StartupConfigError } = await import('@/lib/startup-check')
   try {
-    trustedProxyHops = appConfig().trustedProxyHops
+    assertReadyToStart(process.env, 'server')
   } catch (err) {
-    if (!(err instanceof AppConfigError)) throw err
+    if (!(err instanceof StartupConfigError)) throw err
     console.error(err.message)
     process.exit(1)
   }
+  const trustedProxyHops = appConfig().trustedProxyHops
 
   // Listen first, as `next start` does (a taken port fails fast); requests that arrive while Next
   // prepares wait for it.
@@ -124,9 +131,9 @@ async function main(): Promise<void> {
         if (!res.headersSent) res.statusCode = 500
         res.end()
       }
-    }, trustedProxyHops),
+    }, trustedProxyHops, stamp),
   )
-  guardUpgradeRequests(server, trustedProxyHops)
+  guardUpgradeRequests(server, trustedProxyHops, stamp)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(port, hostname, () => {

@@ -1,8 +1,9 @@
 import { LRUCache } from 'lru-cache'
 import { NextResponse, type NextRequest } from 'next/server'
 import { isCrossSiteWrite } from '@/lib/auth/csrf'
-import { callerAddress, encodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
+import { encodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
 import { resolveSession, sessionCookieName, setSessionCookie } from '@/lib/auth/sessions'
+import { CLIENT_ADDRESS_HEADER, SERVER_STAMP_HEADER, trustedClientAddress } from '@/lib/client-address'
 import { appConfig } from '@/lib/config'
 import { newRequestBudget, REDIS_SPENT_HEADER, spentHeaderValue } from '@/lib/request-budget'
 import { RedisUnavailableError, runWithRedisBudget, session, type RateLimitResult, type RedisBudget } from '@/lib/upstash'
@@ -19,12 +20,13 @@ import { RedisUnavailableError, runWithRedisBudget, session, type RateLimitResul
  */
 
 /**
- * Paths without the API rate limit: the health check (monitors poll it), and login, which has
- * stricter limits of its own (per e-mail and address, failing closed).
+ * Paths without the API rate limit: the health check (monitors poll it), login, which has stricter
+ * limits of its own (per e-mail and address, failing closed), and the cron route, which checks its
+ * secret before any Redis call: a caller without it costs no billed command.
  */
-const UNLIMITED = new Set(['/api/health', '/api/auth/login'])
-/** Paths that never look at the session: the health check answers even when the session store cannot. */
-const ANONYMOUS = new Set(['/api/health'])
+const UNLIMITED = new Set(['/api/health', '/api/auth/login', '/api/cron/analysis'])
+/** Paths that never look at the session: the health check answers even when the session store cannot; cron has no user. */
+const ANONYMOUS = new Set(['/api/health', '/api/cron/analysis'])
 /** Routes that set (or clear) the session cookie themselves. */
 const SETS_OWN_COOKIE = new Set(['/api/auth/login', '/api/auth/logout'])
 
@@ -65,6 +67,10 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
 
   const headers = new Headers(request.headers)
   headers.delete(IDENTITY_HEADER)
+  // Settled once here, for the rate limit below and for the routes (login's limits); the stamp stays here.
+  const address = trustedClientAddress(request.headers, config)
+  headers.delete(SERVER_STAMP_HEADER)
+  headers.set(CLIENT_ADDRESS_HEADER, address)
   const cookieName = sessionCookieName(config.production)
   const sessionId = ANONYMOUS.has(pathname) ? undefined : request.cookies.get(cookieName)?.value
   const limited = isApi && !UNLIMITED.has(pathname)
@@ -83,7 +89,7 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
     if (identity) sessionOwners.set(sessionId!, identity.userId)
     else if (sessionId) sessionOwners.delete(sessionId)
     // Counted again under the right name when the session turned out not to be that user's any more.
-    if (limited && (!verdict || !identity)) verdict = await rateLimit(identity ? `user:${identity.userId}` : `ip:${callerAddress(request)}`)
+    if (limited && (!verdict || !identity)) verdict = await rateLimit(identity ? `user:${identity.userId}` : `ip:${address}`)
   } catch (err) {
     if (err instanceof RedisUnavailableError) {
       // Without the session store nobody can be identified: say so rather than treat everyone as anonymous.

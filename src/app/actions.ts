@@ -25,8 +25,8 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
   if (String(form.get('password') ?? '') === '') return { ...state, field: 'password', error: 'Saisissez votre mot de passe.' }
   let sessionId: string
   try {
-    // callerAddress reads X-Forwarded-For, which scripts/serve.ts set from the socket.
-    const address = callerAddress({ headers: await headers() } as Request)
+    // The address the proxy settled (the platform's, scripts/serve.ts's, or 'unverified').
+    const address = callerAddress({ headers: await headers() })
     ;({ sessionId } = await withPageBudget(() => login({ email, password: form.get('password') }, address)))
   } catch (err) {
     if (err instanceof ZodError) {

@@ -147,6 +147,32 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
     return fixed
   }
 
+  /**
+   * The cron route's safety net, free while nothing is stuck: asks the database (not billed) for
+   * analyses pending for longer than `staleAfterMs`; only when there are some does it ask Redis: the
+   * dead letters (analyses whose last lease expired: FAILED), then a push of each one still pending
+   * (a no-op for a job still queued, 2 commands; re-queues one lost with Redis's data).
+   */
+  async function reconcile(options: { staleAfterMs: number; limit?: number }): Promise<{ stale: number; failed: number; repushed: number }> {
+    const limit = options.limit ?? 50
+    const stale = await prisma.analysis.findMany({
+      where: { pendingFor: { not: null }, createdAt: { lt: new Date(Date.now() - options.staleAfterMs) } },
+      select: { id: true },
+      take: limit,
+      orderBy: { createdAt: 'asc' },
+    })
+    if (stale.length === 0) return { stale: 0, failed: 0, repushed: 0 }
+    const failed = await reconcileDeadLetters()
+    const still = await prisma.analysis.findMany({ where: { id: { in: stale.map((a) => a.id) }, pendingFor: { not: null } }, select: { id: true, dossierId: true, tenantId: true } })
+    for (const a of still) await push({ analysisId: a.id, dossierId: a.dossierId, tenantId: a.tenantId, timestamp: Date.now(), priority: 'normal' })
+    return { stale: stale.length, failed, repushed: still.length }
+  }
+
+  /** Analyses requested and not finished (QUEUED or RUNNING), counted in the database: free. */
+  function pendingCount(): Promise<number> {
+    return prisma.analysis.count({ where: { pendingFor: { not: null } } })
+  }
+
   async function requestAnalysis(tenantId: string, dossierId: string, priority: AIAnalysisTask['priority'] = 'normal'): Promise<AnalysisRequest> {
     const dossier = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId }, select: { id: true } })
     if (!dossier) throw new HttpError(404, 'dossier not found')
@@ -208,6 +234,10 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
     },
 
     reconcileDeadLetters,
+    reconcile,
+    pendingCount,
+    /** Jobs ready to be taken now: 3 commands (the stats script). */
+    waiting: (): Promise<number> => queue.length(AI_ANALYSIS_QUEUE),
 
     /** Processes at most one job (reserve → analyse → store → ack, or fail → retry / dead letter). */
     processAIQueue(options: ProcessOptions = {}): Promise<JobOutcome<unknown>> {

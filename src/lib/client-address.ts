@@ -1,5 +1,14 @@
+import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
+import type { ClientAddressSource } from '@/lib/config'
+
+/** Set by scripts/serve.ts on every request it hands to Next: its per-process secret, proof that it rewrote X-Forwarded-For. */
+export const SERVER_STAMP_HEADER = 'x-iapm-server-stamp'
+/** Set by the proxy for routes, pages and actions: the client address it trusts (a client-sent copy is overwritten). */
+export const CLIENT_ADDRESS_HEADER = 'x-iapm-client-address'
+/** The address of every caller whose address cannot be trusted (a plain `next start`): they share one rate-limit key. */
+export const UNVERIFIED_ADDRESS = 'unverified'
 
 /**
  * The client address of a request served by scripts/serve.ts, decided once from what this server can
@@ -57,7 +66,7 @@ export function resolveClientAddress(input: {
  * - x-real-ip is dropped: the proxy falls back to it, and only the client could have set it here;
  * - x-iapm-identity is dropped: the proxy sets it for the routes, a client must never supply it.
  */
-export function applyClientAddress(req: IncomingMessage, trustedProxyHops: number): string {
+export function applyClientAddress(req: IncomingMessage, trustedProxyHops: number, stamp?: string): string {
   const address = resolveClientAddress({
     socketAddress: req.socket.remoteAddress,
     forwardedFor: req.headers['x-forwarded-for'],
@@ -66,7 +75,37 @@ export function applyClientAddress(req: IncomingMessage, trustedProxyHops: numbe
   req.headers['x-forwarded-for'] = address
   delete req.headers['x-real-ip']
   delete req.headers['x-iapm-identity']
+  delete req.headers[CLIENT_ADDRESS_HEADER]
+  if (stamp) req.headers[SERVER_STAMP_HEADER] = stamp
+  else delete req.headers[SERVER_STAMP_HEADER]
   return address
+}
+
+/**
+ * The client address the proxy may trust for a request, by where the app runs (AppConfig's
+ * clientAddressSource): the platform's X-Real-IP on Vercel; behind scripts/serve.ts, the
+ * X-Forwarded-For it wrote, once the request's stamp proves it went through it; otherwise (a plain
+ * `next start`, or a request without the stamp) UNVERIFIED_ADDRESS, since the client chose the header.
+ */
+export function trustedClientAddress(
+  headers: Pick<Headers, 'get'>,
+  where: { clientAddressSource: ClientAddressSource; serverStamp: string | undefined },
+): string {
+  const first = (h: string | null) => h?.split(',')[0]?.trim() || undefined
+  let address: string | undefined
+  if (where.clientAddressSource === 'platform') address = first(headers.get('x-real-ip')) ?? first(headers.get('x-forwarded-for'))
+  else if (where.clientAddressSource === 'server' && where.serverStamp && sameSecret(headers.get(SERVER_STAMP_HEADER), where.serverStamp)) {
+    address = first(headers.get('x-forwarded-for'))
+  }
+  return (address && normaliseAddress(address)) || UNVERIFIED_ADDRESS
+}
+
+/** Constant-time comparison: the stamp is a secret, its prefix must not leak through timing. */
+function sameSecret(given: string | null, expected: string): boolean {
+  if (!given) return false
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
 }
 
 /** Methods the Fetch API refuses to represent (so Next cannot handle them). */
@@ -76,6 +115,7 @@ const UNSUPPORTED_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
 export function withClientAddress(
   handler: (req: IncomingMessage, res: ServerResponse) => unknown,
   trustedProxyHops: number,
+  stamp?: string,
 ): (req: IncomingMessage, res: ServerResponse) => unknown {
   return (req, res) => {
     // Fuzz finding (tests/fuzz/api.test.ts): Node's HTTP parser accepts CONNECT, TRACE and TRACK, which
@@ -87,7 +127,7 @@ export function withClientAddress(
       res.end(JSON.stringify({ error: `method ${req.method} is not allowed` }))
       return
     }
-    applyClientAddress(req, trustedProxyHops)
+    applyClientAddress(req, trustedProxyHops, stamp)
     return handler(req, res)
   }
 }
@@ -99,8 +139,8 @@ export function withClientAddress(
  * no 'upgrade' listener, Node hands upgrade requests to the 'request' handler (already wrapped), and
  * a lone listener of ours would leave them unanswered.
  */
-export function guardUpgradeRequests(server: Server, trustedProxyHops: number): void {
-  const rewrite = (req: IncomingMessage) => void applyClientAddress(req, trustedProxyHops)
+export function guardUpgradeRequests(server: Server, trustedProxyHops: number, stamp?: string): void {
+  const rewrite = (req: IncomingMessage) => void applyClientAddress(req, trustedProxyHops, stamp)
   const onNewListener = (event: string | symbol, listener: unknown) => {
     if (event !== 'upgrade' || listener === rewrite) return
     server.off('newListener', onNewListener)

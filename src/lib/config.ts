@@ -20,12 +20,35 @@ const int = (name: string, fallback: number, min: number, max: number) =>
       return n
     })
 
+const bool = (name: string) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: `${name} must be "true" or "false"` })
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1' || v === 'yes'))
+
 const YEAR = 366 * 24 * 3600
 
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
-  /** Vercel sets VERCEL=1; its edge overwrites X-Forwarded-For with the real client address. */
+  /** Vercel sets VERCEL=1; its edge overwrites X-Forwarded-For and X-Real-IP with the real client address. */
   VERCEL: z.string().optional(),
+  /** Set by scripts/serve.ts for its own process only (a fresh random value per start), never by hand. */
+  IAPM_SERVER_STAMP: z.string().optional(),
+  // Its value never appears in an error: only its length.
+  CRON_SECRET: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined
+      if (v.length < 16) {
+        ctx.addIssue({ code: 'custom', message: `CRON_SECRET must be at least 16 characters (got ${v.length}); e.g. \`openssl rand -hex 32\`` })
+        return z.NEVER
+      }
+      return v
+    }),
+  ALLOW_DEMO_ACCOUNTS: bool('ALLOW_DEMO_ACCOUNTS'),
+  ANALYSIS_AFTER_RESPONSE: bool('ANALYSIS_AFTER_RESPONSE'),
+  ANALYSIS_DRAIN_SECONDS: int('ANALYSIS_DRAIN_SECONDS', 45, 1, 800),
   SESSION_TTL_SECONDS: int('SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
   RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 100, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, YEAR),
@@ -63,11 +86,26 @@ export interface AppConfig {
    */
   loginRateLimit: { perEmailAndAddress: number; perEmail: number; perAddress: number; windowSeconds: number }
   /**
-   * Where the client address comes from. 'platform': the host (Vercel) overwrites X-Forwarded-For,
-   * its first hop is the client. 'server': scripts/serve.ts resolved it from the socket and
-   * TRUSTED_PROXY_HOPS and wrote it into X-Forwarded-For, replacing whatever the client sent.
+   * Where the client address comes from. 'platform': the host (Vercel) overwrites X-Real-IP and
+   * X-Forwarded-For with the client's. 'server': scripts/serve.ts resolved it from the socket and
+   * TRUSTED_PROXY_HOPS, wrote it into X-Forwarded-For and stamped the request with `serverStamp`.
+   * 'none': a plain `next start` keeps whatever the client sent, so no address can be trusted and
+   * anonymous callers share one rate-limit key (said loudly at start).
    */
-  clientAddressSource: 'platform' | 'server'
+  clientAddressSource: ClientAddressSource
+  /** The per-process secret scripts/serve.ts stamps every request with (undefined elsewhere). */
+  serverStamp: string | undefined
+  /** Bearer token of GET /api/cron/analysis (Vercel sends CRON_SECRET itself); undefined: the route refuses in production. */
+  cronSecret: string | undefined
+  /** The demo accounts (prisma/demo-data.ts) may log in: always in development, in production only with ALLOW_DEMO_ACCOUNTS=true. */
+  allowDemoAccounts: boolean
+  /**
+   * Analyses run right after the response that queued them (Next's after()), for hosts with no
+   * long-running worker: ANALYSIS_AFTER_RESPONSE, default on when VERCEL=1.
+   */
+  analysisAfterResponse: boolean
+  /** How long one after() or cron run may spend on analyses (a function's maxDuration minus a margin). */
+  analysisDrainMs: number
   /** Proxies in front of scripts/serve.ts that append to X-Forwarded-For (0: clients connect directly). */
   trustedProxyHops: number
   /** An extra origin allowed to send state-changing requests (the app's public URL behind a proxy). */
@@ -75,6 +113,8 @@ export interface AppConfig {
   /** How long dossier reads stay cached; 0 turns the dossier cache off (every read BYPASS, from the database). */
   dossierCacheTtlSeconds: number
 }
+
+export type ClientAddressSource = 'platform' | 'server' | 'none'
 
 /** Thrown for an invalid environment; the message lists every wrong variable. */
 export class AppConfigError extends Error {
@@ -98,7 +138,12 @@ export function parseAppConfig(env: Record<string, string | undefined> = process
       perAddress: e.LOGIN_MAX_PER_ADDRESS,
       windowSeconds: e.LOGIN_WINDOW_SECONDS,
     },
-    clientAddressSource: e.VERCEL === '1' ? 'platform' : 'server',
+    clientAddressSource: e.VERCEL === '1' ? 'platform' : e.IAPM_SERVER_STAMP ? 'server' : 'none',
+    serverStamp: e.IAPM_SERVER_STAMP || undefined,
+    cronSecret: e.CRON_SECRET,
+    allowDemoAccounts: e.NODE_ENV !== 'production' || e.ALLOW_DEMO_ACCOUNTS === true,
+    analysisAfterResponse: e.ANALYSIS_AFTER_RESPONSE ?? e.VERCEL === '1',
+    analysisDrainMs: e.ANALYSIS_DRAIN_SECONDS * 1000,
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     appOrigin: e.APP_ORIGIN,
     dossierCacheTtlSeconds: e.DOSSIER_CACHE_TTL_SECONDS,

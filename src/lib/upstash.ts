@@ -11,7 +11,7 @@ export { redis } from './redis/client'
 export { createContext, type RedisContext, type ContextSource } from './redis/context'
 export { parseConfig, getConfig, ConfigError, type RedisConfig } from './redis/config'
 export { RedisUnavailableError, RedisOutcomeUnknownError, RedisDisabledError, RedisInputError } from './redis/errors'
-export { RedisBudget, runWithRedisBudget, activeRedisBudget, waitWithinBudget } from './redis/budget'
+export { RedisBudget, runWithRedisBudget, activeRedisBudget, waitWithinBudget, outsideRedisBudget } from './redis/budget'
 export { afterAnswer, nowOrAfterAnswer, redisBudgetSpent } from './redis/background'
 /** The layer's one input validator (zod issues → one message format, RedisInputError or the class given): for app code that validates the same way. */
 export { parseInput } from './redis/helper-input'

@@ -72,17 +72,30 @@ export interface RunningApp {
   stop(): Promise<void>
 }
 
+export interface StartOptions {
+  /**
+   * How the build is served: 'serve' = scripts/serve.ts (`npm start`, a single server); 'next' = plain
+   * `next start`, as Vercel and any standard Next host serve it (no custom server in front).
+   */
+  via?: 'serve' | 'next'
+}
+
 /**
- * Starts scripts/serve.ts (production mode) with `env` on a free port; resolves once it is ready.
- * The build is ensureBuilt's (its folder goes to the server as NEXT_DIST_DIR).
+ * Starts the production build with `env` on a free port; resolves once it is ready. The build is
+ * ensureBuilt's (its folder goes to the server as NEXT_DIST_DIR). The demo accounts may log in
+ * (ALLOW_DEMO_ACCOUNTS=true) unless `env` says otherwise.
  */
-export async function startApp(env: Record<string, string>): Promise<RunningApp> {
+export async function startApp(env: Record<string, string>, options: StartOptions = {}): Promise<RunningApp> {
   // Built on first use (app and page tests only), once per version of the sources, whichever worker gets there first.
   const build = await ensureBuilt()
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts', '--port', String(port), '--hostname', '127.0.0.1'], {
+  const args =
+    options.via === 'next'
+      ? [require.resolve('next/dist/bin/next'), 'start', '--port', String(port), '--hostname', '127.0.0.1']
+      : ['--import', 'tsx', 'scripts/serve.ts', '--port', String(port), '--hostname', '127.0.0.1']
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', ...build, ...env },
+    env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', ALLOW_DEMO_ACCOUNTS: 'true', ...build, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''
@@ -91,7 +104,7 @@ export async function startApp(env: Record<string, string>): Promise<RunningApp>
     const timer = setTimeout(() => reject(new Error(`app not ready in 30 s:\n${out}`)), 30_000)
     createInterface({ input: child.stdout! }).on('line', (line) => {
       out += `${line}\n`
-      if (/ready on/i.test(line)) {
+      if (/ready on|✓ ready in/i.test(line)) {
         clearTimeout(timer)
         resolve()
       }

@@ -2,6 +2,7 @@
 
 import { redirect } from 'next/navigation'
 import { aiPipeline } from '@/lib/ai-queue'
+import { drainAfterResponse } from '@/lib/analysis/drain'
 import { cachedQueries } from '@/lib/cached-queries'
 import { dossierIdSchema, dossierPatchSchema, newDossierSchema } from '@/lib/dossiers/schemas'
 import { HttpError } from '@/lib/http-error'
@@ -88,6 +89,7 @@ export async function requestAnalysisAction(dossierId: string, _prev: AnalyzeSta
   if (!id.success) return { error: 'Ce dossier n’existe pas.' }
   try {
     await withPageBudget(() => aiPipeline().requestAnalysis(tenantId, id.data))
+    drainAfterResponse()
   } catch (err) {
     if (err instanceof HttpError && err.status === 404) return { error: 'Ce dossier n’existe pas ou plus.' }
     if (err instanceof RedisUnavailableError || err instanceof RedisDisabledError) {

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { CLIENT_ADDRESS_HEADER, UNVERIFIED_ADDRESS } from '@/lib/client-address'
 import { HttpError } from '@/lib/http-error'
 
 /**
@@ -51,10 +52,10 @@ export function requireRole(identity: Identity, ...roles: Role[]): void {
 }
 
 /**
- * The client's address: the first X-Forwarded-For hop, which scripts/serve.ts (or the platform,
- * e.g. Vercel) wrote itself, replacing whatever the client sent. Bounded: an address is ≤ 45 characters.
+ * The client's address as the proxy settled it (src/lib/client-address.ts: the platform's header on
+ * Vercel, scripts/serve.ts's behind it, else 'unverified'), in a header the proxy always overwrites.
+ * Bounded: an address is ≤ 45 characters.
  */
-export function callerAddress(request: Request): string {
-  const first = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim()
-  return (first || 'unknown').slice(0, 64)
+export function callerAddress(request: Pick<Request, 'headers'>): string {
+  return (request.headers.get(CLIENT_ADDRESS_HEADER) || UNVERIFIED_ADDRESS).slice(0, 64)
 }

@@ -5,6 +5,10 @@ import { prisma } from '@/lib/prisma'
 import { session } from '@/lib/upstash'
 import { identitySchema, type Identity } from './identity'
 import { verifyPassword } from './password'
+import { DEMO_CABINETS } from '../../../prisma/demo-data'
+
+/** The demo accounts' e-mails: public (README), with a public password, so never valid on a real production server. */
+const DEMO_EMAILS = new Set(DEMO_CABINETS.flatMap((c) => c.users.map((u) => u.email)))
 
 /**
  * Accounts on the session helper: login (rate-limited, constant-time), session lookup with sliding
@@ -75,6 +79,12 @@ export async function login(input: unknown, clientAddress: string): Promise<{ se
     throw new HttpError(429, 'too many login attempts; try again later', { 'retry-after': retryAfter })
   }
 
+  if (DEMO_EMAILS.has(email) && !appConfig().allowDemoAccounts) {
+    // Same answer as a wrong password; the operator learns why from the log.
+    console.warn(`[auth] login refused for the demo account ${email}: demo accounts are off in production (ALLOW_DEMO_ACCOUNTS=true turns them on)`)
+    await verifyPassword(password, null)
+    throw new HttpError(401, BAD_CREDENTIALS)
+  }
   const user = await prisma.user.findUnique({ where: { email }, include: { tenant: true } })
   // verifyPassword runs a full scrypt even for an unknown e-mail: the timing does not tell which part was wrong.
   const ok = await verifyPassword(password, user?.passwordHash ?? null)

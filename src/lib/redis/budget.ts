@@ -71,6 +71,14 @@ export function withOperationBudget<T>(limitMs: number, fn: () => Promise<T>): P
 }
 
 /**
+ * Runs `fn` outside any budget: long background work (draining a queue after the answer) whose every
+ * operation then gets a budget of its own, instead of inheriting the spent one of the request that started it.
+ */
+export function outsideRedisBudget<T>(fn: () => T): T {
+  return active.exit(fn)
+}
+
+/**
  * Runs background work (a stale entry's refresh after the answer went out) under a budget of its
  * own: it must neither eat the request's budget nor be refused because the request spent it.
  */

@@ -16,6 +16,8 @@ import { requestAnalysisAction, updateDossierAction } from '../actions'
 type Props = { params: Promise<{ id: string }>; searchParams: Promise<{ cree?: string; enregistre?: string }> }
 
 export const metadata: Metadata = { title: 'Dossier' }
+/** Its server actions share the page's function: "Lancer l'analyse" may run the analysis after the response (ANALYSIS_AFTER_RESPONSE). */
+export const maxDuration = 60
 
 export default async function DossierPage({ params, searchParams }: Props) {
   const { id: rawId } = await params

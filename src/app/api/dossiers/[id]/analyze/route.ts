@@ -1,10 +1,13 @@
 import { aiPipeline } from '@/lib/ai-queue'
+import { drainAfterResponse } from '@/lib/analysis/drain'
 import { requireIdentity } from '@/lib/auth/identity'
 import { dossierNotFound } from '@/lib/dossiers/responses'
 import { dossierIdSchema } from '@/lib/dossiers/schemas'
 import { route } from '@/lib/http'
 
 export const dynamic = 'force-dynamic'
+/** Serverless: the analysis may run after the response (ANALYSIS_AFTER_RESPONSE), within this function's time. */
+export const maxDuration = 60
 
 /**
  * Queues an AI analysis of the dossier → 202 `{ jobId }`. Idempotent while one is pending: a retry
@@ -15,5 +18,6 @@ export const POST = route(async (request: Request, { params }: { params: Promise
   const id = dossierIdSchema.safeParse((await params).id)
   if (!id.success) return dossierNotFound()
   const { jobId, created } = await aiPipeline().requestAnalysis(tenantId, id.data)
+  drainAfterResponse()
   return Response.json({ jobId, created }, { status: 202 })
 })

@@ -1,0 +1,74 @@
+import { AppConfigError, parseAppConfig } from '@/lib/config'
+import { databaseUrl } from '@/lib/prisma'
+import { ConfigError, parseConfig } from '@/lib/redis/config'
+
+/**
+ * What a process checks before it serves (scripts/serve.ts, Next's instrumentation hook for a plain
+ * `next start` or Vercel, the worker): every setting read and validated at once, so a production
+ * server that cannot work refuses to start, naming each variable, instead of printing "ready" and
+ * answering 503 to every login. Values of secrets never appear.
+ */
+export interface StartupReport {
+  /** Each makes the process refuse to start. */
+  errors: string[]
+  /** Worth saying loudly, not worth refusing. */
+  warnings: string[]
+}
+
+/** Thrown by assertReadyToStart; its message lists every error. */
+export class StartupConfigError extends Error {
+  override name = 'StartupConfigError'
+  constructor(readonly errors: string[]) {
+    super(`Refusing to start: the configuration is incomplete or invalid:\n  - ${errors.join('\n  - ')}\n(see .env.example and docs/deploy.md)`)
+  }
+}
+
+/** Checks the environment for a server (`role: 'server'`) or the analysis worker. */
+export function checkStartup(env: Record<string, string | undefined> = process.env, role: 'server' | 'worker' = 'server'): StartupReport {
+  const errors: string[] = []
+  const warnings: string[] = []
+  const production = env.NODE_ENV === 'production'
+
+  try {
+    const redis = parseConfig(env)
+    if (!redis.enabled) warnings.push('REDIS_ENABLED=false: sessions and rate limits live in this one process, the cache is off and analyses cannot be queued')
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    // Outside production a missing Redis is the developer's to fix (npm run dev provides one); a wrong value is still wrong.
+    ;(production ? errors : warnings).push(...err.issues)
+  }
+
+  try {
+    const app = parseAppConfig(env)
+    if (production && role === 'server') {
+      if (app.clientAddressSource === 'none') {
+        warnings.push(
+          'No trusted client address: this is neither scripts/serve.ts (`npm start`) nor Vercel (VERCEL=1), so X-Forwarded-For is whatever the client sent. Anonymous callers therefore share ONE rate-limit key ("unverified"), and login limits per address do not tell them apart. Serve with `npm start` (TRUSTED_PROXY_HOPS behind a proxy), or on Vercel.',
+        )
+      }
+      if (!app.cronSecret) warnings.push('CRON_SECRET is not set: GET /api/cron/analysis answers 503 (set it to at least 16 random characters; Vercel Cron sends it)')
+      if (app.allowDemoAccounts) warnings.push('ALLOW_DEMO_ACCOUNTS=true: the demo accounts (password "demo-password") can log in to this production server')
+    }
+  } catch (err) {
+    if (!(err instanceof AppConfigError)) throw err
+    errors.push(...err.message.split('\n').slice(1).map((l) => l.replace(/^\s*-\s*/, '')))
+  }
+
+  if (production && !env.DATABASE_URL?.trim()) {
+    errors.push('DATABASE_URL is required in production (no default): file:/path/on/a/volume/app.db for a single server, libsql://<db>.turso.io with DATABASE_AUTH_TOKEN for serverless')
+  } else {
+    try {
+      databaseUrl(env)
+    } catch (err) {
+      errors.push((err as Error).message)
+    }
+  }
+  return { errors, warnings }
+}
+
+/** Prints the warnings, then throws StartupConfigError when there is any error. */
+export function assertReadyToStart(env: Record<string, string | undefined> = process.env, role: 'server' | 'worker' = 'server', log: (line: string) => void = console.warn): void {
+  const { errors, warnings } = checkStartup(env, role)
+  for (const w of warnings) log(`[config] WARNING: ${w}`)
+  if (errors.length > 0) throw new StartupConfigError(errors)
+}
