@@ -64,6 +64,47 @@ export async function ensureBuilt(): Promise<{ NEXT_DIST_DIR: string }> {
   return env
 }
 
+/** The server's environment on top of the test's: a variable given as undefined is removed. */
+export type AppEnv = Record<string, string | undefined>
+
+async function spawnApp(env: AppEnv, options: StartOptions): Promise<{ child: ChildProcess; port: number }> {
+  // Built on first use (app and page tests only), once per version of the sources, whichever worker gets there first.
+  const build = await ensureBuilt()
+  const port = await freePort()
+  const args =
+    options.via === 'next'
+      ? [require.resolve('next/dist/bin/next'), 'start', '--port', String(port), '--hostname', '127.0.0.1']
+      : ['--import', 'tsx', 'scripts/serve.ts', '--port', String(port), '--hostname', '127.0.0.1']
+  const merged: AppEnv = { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', ALLOW_DEMO_ACCOUNTS: 'true', ...build, ...env }
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined)) as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  return { child, port }
+}
+
+/**
+ * Starts the production build as startApp does, for a configuration that must be refused: resolves
+ * with the exit code and everything printed once the process exits; rejects if it becomes ready.
+ */
+export async function startAppExpectingExit(env: AppEnv, options: StartOptions = {}): Promise<{ code: number | null; output: string }> {
+  const { child } = await spawnApp(env, options)
+  let out = ''
+  child.stdout!.on('data', (d) => (out += String(d)))
+  child.stderr!.on('data', (d) => (out += String(d)))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`still running after 30 s instead of refusing to start:\n${out}`))
+    }, 30_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, output: out })
+    })
+  })
+}
+
 export interface RunningApp {
   url: string
   child: ChildProcess
@@ -85,19 +126,8 @@ export interface StartOptions {
  * ensureBuilt's (its folder goes to the server as NEXT_DIST_DIR). The demo accounts may log in
  * (ALLOW_DEMO_ACCOUNTS=true) unless `env` says otherwise.
  */
-export async function startApp(env: Record<string, string>, options: StartOptions = {}): Promise<RunningApp> {
-  // Built on first use (app and page tests only), once per version of the sources, whichever worker gets there first.
-  const build = await ensureBuilt()
-  const port = await freePort()
-  const args =
-    options.via === 'next'
-      ? [require.resolve('next/dist/bin/next'), 'start', '--port', String(port), '--hostname', '127.0.0.1']
-      : ['--import', 'tsx', 'scripts/serve.ts', '--port', String(port), '--hostname', '127.0.0.1']
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', ALLOW_DEMO_ACCOUNTS: 'true', ...build, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+export async function startApp(env: AppEnv, options: StartOptions = {}): Promise<RunningApp> {
+  const { child, port } = await spawnApp(env, options)
   let out = ''
   child.stderr!.on('data', (d) => (out += String(d)))
   await new Promise<void>((resolve, reject) => {
