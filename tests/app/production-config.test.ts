@@ -1,0 +1,101 @@
+/**
+ * A production server refuses to run half-configured, on both ways of serving the build
+ * (scripts/serve.ts and plain `next start`), never accepts the public demo accounts unless told to,
+ * and takes the client address only from where it can be trusted.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { seedDemo } from '../../prisma/seed'
+import { Client, startApp, startAppExpectingExit } from '../support/app'
+import { tempDatabase } from '../support/database'
+import { uniquePrefix } from '../support/stack'
+
+const db = tempDatabase('prodconfig')
+const NO_REDIS = { UPSTASH_REDIS_REST_URL: undefined, UPSTASH_REDIS_REST_TOKEN: undefined, KV_REST_API_URL: undefined, KV_REST_API_TOKEN: undefined }
+
+beforeAll(async () => {
+  await seedDemo(db.url, () => {})
+})
+afterAll(() => db.remove())
+
+describe('a production server refuses to start half-configured', () => {
+  for (const via of ['serve', 'next'] as const) {
+    it(`${via === 'serve' ? 'npm start (scripts/serve.ts)' : 'plain next start'}: no Redis settings → exits non-zero naming both pairs of variables`, async () => {
+      const { code, output } = await startAppExpectingExit({ ...NO_REDIS, DATABASE_URL: db.url }, { via })
+      expect(code).not.toBe(0)
+      expect(output).toMatch(/Refusing to start/)
+      expect(output).toMatch(/UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required/)
+      expect(output).toMatch(/KV_REST_API_URL and KV_REST_API_TOKEN/)
+    })
+
+    it(`${via === 'serve' ? 'npm start' : 'plain next start'}: no DATABASE_URL → exits non-zero naming it (no default in production)`, async () => {
+      const { code, output } = await startAppExpectingExit({ ...inject('stack'), DATABASE_URL: undefined }, { via })
+      expect(code).not.toBe(0)
+      expect(output).toMatch(/DATABASE_URL is required in production/)
+    })
+  }
+
+  it('names a wrong value without printing the secret', async () => {
+    const secret = 'short-secret'
+    const { code, output } = await startAppExpectingExit({ ...inject('stack'), DATABASE_URL: db.url, CRON_SECRET: secret, REDIS_TIMEOUT_MS: 'fast' })
+    expect(code).not.toBe(0)
+    expect(output).toMatch(/CRON_SECRET must be at least 16 characters \(got 12\)/)
+    expect(output).toMatch(/REDIS_TIMEOUT_MS must be a whole number/)
+    expect(output).not.toContain(secret)
+    expect(output).not.toContain(inject('stack').UPSTASH_REDIS_REST_TOKEN)
+  })
+})
+
+describe('the demo accounts on a production server', () => {
+  it('refuses them (same answer as a wrong password) unless ALLOW_DEMO_ACCOUNTS=true', async () => {
+    const app = await startApp({ ...inject('stack'), DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('demo'), ALLOW_DEMO_ACCOUNTS: undefined })
+    try {
+      const res = await new Client(app.url).post('/api/auth/login', { email: 'demo@cabinet-dupont.fr', password: 'demo-password' })
+      expect(res.status).toBe(401)
+      expect(await res.json()).toEqual({ error: 'e-mail ou mot de passe incorrect' })
+      expect(app.output()).toMatch(/demo accounts are off in production/)
+    } finally {
+      await app.stop()
+    }
+  })
+})
+
+describe('the client address, by where the app runs', () => {
+  const LIMIT = 3
+  const base = { DATABASE_URL: db.url, RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW_SECONDS: '900' }
+  /** Statuses of anonymous API calls, each claiming another address in every header a client can send. */
+  async function spoofed(url: string, n: number, extra: Record<string, string> = {}): Promise<number[]> {
+    const statuses = []
+    for (let i = 0; i < n; i++) {
+      const res = await fetch(`${url}/api/dossiers`, { headers: { 'x-forwarded-for': `198.51.100.${i}`, 'x-real-ip': `198.51.100.${i}`, ...extra } })
+      statuses.push(res.status)
+    }
+    return statuses
+  }
+
+  it('plain next start without VERCEL: says so loudly, and anonymous callers share one key whatever they send', async () => {
+    const app = await startApp({ ...inject('stack'), ...base, REDIS_KEY_PREFIX: uniquePrefix('plain'), VERCEL: undefined }, { via: 'next' })
+    try {
+      // A forged stamp proves nothing: only scripts/serve.ts knows its own.
+      expect(await spoofed(app.url, LIMIT + 2, { 'x-iapm-server-stamp': 'guess' })).toEqual([...Array(LIMIT).fill(401), 429, 429])
+      // Said at start (Next runs the instrumentation hook before the first request is served).
+      expect(app.output()).toMatch(/No trusted client address[\s\S]*share ONE rate-limit key/)
+    } finally {
+      await app.stop()
+    }
+  })
+
+  it("on Vercel (VERCEL=1): the platform's X-Real-IP, which its edge overwrites, keys each caller", async () => {
+    const app = await startApp({ ...inject('stack'), ...base, REDIS_KEY_PREFIX: uniquePrefix('platform'), VERCEL: '1' }, { via: 'next' })
+    try {
+      // Each address its own budget…
+      expect(await spoofed(app.url, LIMIT + 2)).toEqual(Array(LIMIT + 2).fill(401))
+      expect(app.output()).not.toMatch(/No trusted client address/)
+      // …and one address runs out of its own.
+      const one = []
+      for (let i = 0; i < LIMIT + 1; i++) one.push((await fetch(`${app.url}/api/dossiers`, { headers: { 'x-real-ip': '203.0.113.9' } })).status)
+      expect(one).toEqual([...Array(LIMIT).fill(401), 429])
+    } finally {
+      await app.stop()
+    }
+  })
+})
