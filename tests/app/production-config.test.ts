@@ -45,14 +45,19 @@ describe('a production server refuses to start half-configured', () => {
   })
 })
 
-describe('the demo accounts on a production server', () => {
-  it('refuses them (same answer as a wrong password) unless ALLOW_DEMO_ACCOUNTS=true', async () => {
-    const app = await startApp({ ...inject('stack'), DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('demo'), ALLOW_DEMO_ACCOUNTS: undefined })
+describe('a production server started with the bare minimum (Redis, DATABASE_URL)', () => {
+  it('refuses the demo accounts (same answer as a wrong password) unless ALLOW_DEMO_ACCOUNTS=true, and the cron route without CRON_SECRET', async () => {
+    const app = await startApp({ ...inject('stack'), DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('demo'), ALLOW_DEMO_ACCOUNTS: undefined, CRON_SECRET: undefined })
     try {
       const res = await new Client(app.url).post('/api/auth/login', { email: 'demo@cabinet-dupont.fr', password: 'demo-password' })
       expect(res.status).toBe(401)
       expect(await res.json()).toEqual({ error: 'e-mail ou mot de passe incorrect' })
       expect(app.output()).toMatch(/demo accounts are off in production/)
+
+      const cron = await fetch(`${app.url}/api/cron/analysis`, { headers: { authorization: 'Bearer anything-at-all-0123456789' } })
+      expect(cron.status).toBe(503)
+      expect((await cron.json()).error).toMatch(/CRON_SECRET is not set/)
+      expect(app.output()).toMatch(/CRON_SECRET is not set/) // also said at start
     } finally {
       await app.stop()
     }
