@@ -2,10 +2,11 @@
  * The AI analysis worker (`npm run worker`): processes 'ai-analysis-queue' at least once (reserve →
  * mark RUNNING → analyse → store the result in the database → score → ack; failures retried with
  * backoff, then dead-lettered and the analysis marked FAILED). Redis and database settings come
- * from the environment (.env, .env.local…), like the app. Every hour (and at start) it also marks FAILED the
- * analyses whose job reached the dead letters without a worker recording it (1 command).
+ * from the environment (.env, .env.local…), like the app. Every hour (and at start) it also reconciles
+ * analyses pending for over 10 minutes: dead letters → FAILED, a job lost with Redis's data pushed again
+ * (free, a database query, while nothing is stuck).
  * Cost when idle: one empty reserve (1 billed command) per --max-idle-ms (60 s: ~1 440 a day) plus
- * the hourly dead-letter check; it asks the database (free) every second whether an analysis was
+ * the hourly reconciliation (free while nothing is stuck); it asks the database (free) every second whether an analysis was
  * requested, so a new one starts within about a second.
  *   npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 60000] [--visibility-ms 300000]
  *                             [--grace-ms 30000] [--analysis-delay-ms 0]
@@ -94,9 +95,10 @@ async function main(): Promise<number> {
   const analyzer = delayMs > 0 ? { name: local.name, analyze: async (...args: Parameters<typeof local.analyze>) => (await sleep(delayMs), local.analyze(...args)) } : local
   const ai = createAIPipeline({ analyzer, visibilityTimeoutMs: flags['visibility-ms'] })
   const controller = new AbortController()
+  // As the cron route does: free unless an analysis has been pending for 10 minutes (then dead letters → FAILED, lost jobs pushed again).
   const reconcile = () =>
-    ai.reconcileDeadLetters().then(
-      (n) => n > 0 && log('reconciled', { failed: n }),
+    ai.reconcile({ staleAfterMs: 10 * 60_000 }).then(
+      (r) => r.stale > 0 && log('reconciled', r),
       (err: Error) => log('reconcile-error', { error: err.message }),
     )
   void reconcile()

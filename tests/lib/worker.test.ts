@@ -434,6 +434,33 @@ describe('reconcileDeadLetters', () => {
     expect((await ai.requestAnalysis(tenantId, dossier.id)).created).toBe(true)
   })
 
+  it('reconcile (the cron route and the worker, hourly): leaves recent analyses alone, fails dead ones, queues again one lost with Redis', async () => {
+    // reconcile looks at every pending analysis in the database: end the ones earlier tests left pending.
+    await prisma.analysis.updateMany({ where: { pendingFor: { not: null } }, data: { pendingFor: null, status: 'FAILED' } })
+    const { tenantId, dossier, second } = await seedCabinets()
+    const w = world('reconcile2', { maxAttempts: 1 })
+    const ai = w.pipeline({ analyzer: fakeAnalyzer() })
+    const dead = await ai.requestAnalysis(tenantId, dossier.id)
+    // Its only lease expires: the next reserve sends it to the dead letters, nobody records it.
+    await w.queue.reserve(AI_ANALYSIS_QUEUE, { visibilityTimeoutMs: 30 })
+    await vi.waitFor(async () => {
+      await w.queue.reserve(AI_ANALYSIS_QUEUE)
+      expect(await w.stats()).toMatchObject({ dead: 1 })
+    })
+    // The other one's job is lost, as when Redis restarts empty: only the database remembers it.
+    const lost = await ai.requestAnalysis(tenantId, second.id)
+    await w.queue.ack(AI_ANALYSIS_QUEUE, { id: lost.jobId, leaseToken: '0' })
+    expect(await w.stats()).toMatchObject({ waiting: 0, inFlight: 0, delayed: 0 })
+
+    // Pending for less than staleAfterMs: not looked at.
+    expect(await ai.reconcile({ staleAfterMs: 60_000 })).toEqual({ stale: 0, failed: 0, repushed: 0 })
+    expect(await ai.reconcile({ staleAfterMs: 0 })).toEqual({ stale: 2, failed: 1, repushed: 1 })
+    expect(await analysisOf(dead.jobId)).toMatchObject({ status: 'FAILED', pendingFor: null })
+    expect(await ai.processAIQueue()).toMatchObject({ status: 'acked', job: { id: lost.jobId } })
+    expect(await analysisOf(lost.jobId)).toMatchObject({ status: 'DONE' })
+    expect(await ai.reconcile({ staleAfterMs: 0 })).toEqual({ stale: 0, failed: 0, repushed: 0 })
+  })
+
   it('an idle worker (polling Redis once a minute) starts a new analysis within a few seconds: the database wakes it', async () => {
     const { tenantId, dossier } = await seedCabinets()
     const w = world('wake')
