@@ -11,6 +11,11 @@ describe('safeNext: where /login may send a visitor back to', () => {
       expect(safeNext(bad), String(bad)).toBe('/dossiers')
     }
   })
+  it('refuses paths that only leave the site once their dot segments are resolved (an open redirect otherwise)', () => {
+    for (const bad of ['/.//evil.example', '/%2e//evil.example', '/%2e%2e//evil.example', '/a/..//evil.example', '/a/%2E%2E//evil.example/x?y=1', '/././/evil.example']) {
+      expect(safeNext(bad), String(bad)).toBe('/dossiers')
+    }
+  })
   it('builds /login?next=', () => {
     expect(loginPath('/status')).toBe('/login?next=%2Fstatus')
     expect(loginPath('/dossiers')).toBe('/login')

@@ -61,6 +61,9 @@ export function safeNext(next: unknown): string {
   }
   if (url.origin !== 'http://iapm.invalid') return DEFAULT_LANDING
   const path = `${url.pathname}${url.search}`
+  // Checked again once dot segments are resolved: `/.//evil.example`, `/a/..//evil.example` and
+  // `/%2e%2e//evil.example` all become `//evil.example`, which a browser follows to another host.
+  if (!path.startsWith('/') || path.startsWith('//') || path.startsWith('/\\')) return DEFAULT_LANDING
   if (path === '/login' || path.startsWith('/login?') || path.startsWith('/api/')) return DEFAULT_LANDING
   return path
 }
