@@ -1,5 +1,5 @@
 /** The helpers that own keys. Each gets its own namespace so they never collide. */
-export type Helper = 'cache' | 'cache-ns' | 'session' | 'ratelimit' | 'queue' | 'zset' | 'hash' | 'lock'
+export type Helper = 'cache' | 'cache-ns' | 'session' | 'session-owner' | 'ratelimit' | 'queue' | 'zset' | 'hash' | 'lock'
 
 /** Builds every key of the layer for one prefix (REDIS_KEY_PREFIX). */
 export interface Keys {

@@ -36,14 +36,31 @@ export interface Session {
    * `T` only narrows the type of extra fields; the three required ones are checked. 1 command (GET, or GETEX when sliding).
    */
   get<T extends SessionData = SessionData>(id: string, options?: SessionGetOptions): Promise<T | null>
-  /** Logs out: true when a session was removed. 1 command (DEL). */
-  delete(id: string): Promise<boolean>
+  /** Logs out: true when a session was removed. 1 command (DEL); 2 with `owner` (also leaves the owner's index). */
+  delete(id: string, options?: { owner?: string }): Promise<boolean>
+  /**
+   * Logs an owner out everywhere ("log out all devices", a revoked account): deletes every session
+   * created with `owner`, and the index. 2 commands (ZRANGE, one DEL). Returns how many sessions there were.
+   */
+  deleteAll(owner: string): Promise<number>
   /** Restarts the session's lifetime at `ttlSeconds` (default 3600); false when there is no such session. 1 command (EXPIRE). */
   touch(id: string, ttlSeconds?: number): Promise<boolean>
-  /** Stores `data` under a fresh unguessable id (192 random bits, base64url) and returns the id. 1 command (SET NX EX). */
-  create(data: SessionData, ttlSeconds?: number): Promise<string>
+  /**
+   * Stores `data` under a fresh unguessable id (192 random bits, base64url) and returns the id. 1 command
+   * (SET NX EX); with `owner`, also indexes it under that owner (e.g. the user id) so that deleteAll can
+   * end them all: 3 more in a second round trip (ZADD, ZREMRANGEBYSCORE of entries older than
+   * `ownerTtlSeconds`, EXPIRE).
+   */
+  create(data: SessionData, ttlSeconds?: number, options?: CreateOptions): Promise<string>
   /** See rate-limit.ts: counts one request for `identifier`, `limit` per `windowSeconds`. */
   rateLimit: RateLimitFn
+}
+
+export interface CreateOptions {
+  /** Indexes the session under this owner (a user id) for deleteAll. */
+  owner?: string
+  /** How long the owner's index lives and keeps entries: the longest a session can live (default 30 days). */
+  ownerTtlSeconds?: number
 }
 
 export interface SessionOptions {
@@ -98,9 +115,20 @@ export function createSession(source: ContextSource, options: SessionOptions = {
       return decodeSession<T>(raw)
     },
 
-    async delete(id) {
+    async delete(id, deleteOptions = {}) {
       const { store, key } = at('session.delete', id)
-      return store.delete('session.delete', key)
+      if (deleteOptions.owner === undefined) return store.delete('session.delete', key)
+      const [deleted] = await Promise.all([store.delete('session.delete', key), store.unindex('session.delete', ownerIndex('session.delete', deleteOptions.owner), id)])
+      return deleted
+    },
+    async deleteAll(owner) {
+      const index = ownerIndex('session.deleteAll', owner)
+      const { store } = at('session.deleteAll', 'x')
+      const ids = await store.members('session.deleteAll', index)
+      const keys = ids.filter((id) => idSchema.safeParse(id).success).map((id) => at('session.deleteAll', id).key)
+      const deleted = await store.deleteMany('session.deleteAll', [...keys, index])
+      // The index itself was one of the keys deleted, when it existed.
+      return Math.max(0, deleted - (ids.length > 0 ? 1 : 0))
     },
 
     async touch(id, ttlSeconds = defaultTtl) {
@@ -109,20 +137,32 @@ export function createSession(source: ContextSource, options: SessionOptions = {
       return store.expire('session.touch', key, ttl)
     },
 
-    async create(data, ttlSeconds = defaultTtl) {
+    async create(data, ttlSeconds = defaultTtl, createOptions = {}) {
       const ttl = parseInput(ttlSchema, ttlSeconds, 'session.create: ttlSeconds')
+      const ownerTtl = parseInput(ttlSchema, createOptions.ownerTtlSeconds ?? 30 * 24 * 3600, 'session.create: options.ownerTtlSeconds')
+      const index = createOptions.owner === undefined ? undefined : ownerIndex('session.create', createOptions.owner)
       const json = encode('session.create', data)
       // NX: a fresh id never overwrites a session. A clash of 192 random bits does not happen;
       // the loop only keeps that impossibility from turning into a silent overwrite.
       for (let attempt = 0; attempt < 3; attempt++) {
         const id = newSessionId()
         const { store, key } = at('session.create', id)
-        if (await store.set('session.create', key, json, ttl, true)) return id
+        if (!(await store.set('session.create', key, json, ttl, true))) continue
+        if (index) {
+          const now = store.now()
+          await store.index('session.create', index, id, now, Math.max(ownerTtl, ttl), now - ownerTtl * 1000)
+        }
+        return id
       }
       throw new Error('session.create: could not mint a unique id (is crypto.getRandomValues broken?)')
     },
 
     rateLimit: createRateLimit(source, { store: options.store }),
+  }
+
+  /** The key of an owner's index of sessions (the owner validated like an id). */
+  function ownerIndex(op: string, owner: unknown): string {
+    return resolveContext(source).keys.key('session-owner', parseInput(idSchema, owner, `${op}: owner`))
   }
 }
 
@@ -131,6 +171,7 @@ export function newSessionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES))
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
+
 
 /** The id validated (RedisInputError naming the operation otherwise; the id itself is never echoed). */
 function sessionKey(op: string, id: unknown): string {

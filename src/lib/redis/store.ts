@@ -28,6 +28,17 @@ export interface KeyValueStore {
   count(op: string, counter: string, setExpiry: boolean, expiryMs: number, previous: string | undefined): Promise<{ count: number; previous: number }>
   /** Gives a counted unit back (DECR). */
   uncount(op: string, counter: string): Promise<void>
+  /**
+   * Adds `member` to the index `index` (a sorted set by time, e.g. one user's sessions) and, in the
+   * same round trip, drops members added before `dropBeforeMs` and keeps the index `ttlSeconds`.
+   */
+  index(op: string, index: string, member: string, atMs: number, ttlSeconds: number, dropBeforeMs: number): Promise<void>
+  /** Removes `member` from `index`. */
+  unindex(op: string, index: string, member: string): Promise<void>
+  /** Every member of `index`, oldest first. */
+  members(op: string, index: string): Promise<string[]>
+  /** Deletes every key given, in one command; how many existed. */
+  deleteMany(op: string, keys: string[]): Promise<number>
 }
 
 /** Redis through @upstash/redis: RedisUnavailableError when it cannot be reached in time (withRedis). */
@@ -51,6 +62,11 @@ export function redisStore(ctx: RedisHandle): KeyValueStore {
         return { count: counterValue(replies[0], 'INCR'), previous: previous === undefined ? 0 : counterValue(replies[replies.length - 1] ?? 0, 'GET of the previous bucket') }
       }),
     uncount: (op, counter) => run(op, async (r) => void (await r.decr(counter))),
+    index: (op, index, member, atMs, ttl, dropBeforeMs) =>
+      run(op, async (r) => void (await r.pipeline().zadd(index, { score: atMs, member }).zremrangebyscore(index, '-inf', `(${dropBeforeMs}`).expire(index, ttl).exec())),
+    unindex: (op, index, member) => run(op, async (r) => void (await r.zrem(index, member))),
+    members: (op, index) => run(op, async (r) => (await r.zrange<string[]>(index, 0, -1)).map(String)),
+    deleteMany: (op, keys) => (keys.length === 0 ? Promise.resolve(0) : run(op, (r) => r.del(...keys))),
   }
 }
 
@@ -90,6 +106,8 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
   // ttlResolution 0: read the clock at every check (lru-cache otherwise reuses one reading for 1 ms).
   const sessions = new LRUCache<string, string>({ max: options.maxSessions ?? DEFAULT_MAX_SESSIONS, perf, ttlResolution: 0 })
   const counters = new LRUCache<string, number>({ max: options.maxCounters ?? DEFAULT_MAX_COUNTERS, perf, ttlResolution: 0 })
+  // Indexes (e.g. a user's sessions): member → time added; bounded like the sessions they list.
+  const indexes = new LRUCache<string, Map<string, number>>({ max: options.maxSessions ?? DEFAULT_MAX_SESSIONS, perf, ttlResolution: 0 })
   /** GETEX: the value, its lifetime restarted; null when absent. */
   const getAndExpire = (key: string, ttl: number): string | null => {
     const value = sessions.get(key)
@@ -127,6 +145,23 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
     async uncount(_op, counter) {
       const value = counters.get(counter)
       if (value !== undefined) counters.set(counter, value - 1, { ttl: Math.max(1, counters.getRemainingTTL(counter)) })
+    },
+    async index(_op, index, member, atMs, ttl, dropBeforeMs) {
+      const entries = indexes.get(index) ?? new Map<string, number>()
+      entries.set(member, atMs)
+      for (const [m, at] of entries) if (at < dropBeforeMs) entries.delete(m)
+      indexes.set(index, entries, { ttl: ttl * 1000 })
+    },
+    async unindex(_op, index, member) {
+      indexes.get(index)?.delete(member)
+    },
+    async members(_op, index) {
+      return [...(indexes.get(index)?.entries() ?? [])].sort((a, b) => a[1] - b[1]).map(([m]) => m)
+    },
+    async deleteMany(_op, keys) {
+      let n = 0
+      for (const key of keys) if (sessions.delete(key) || indexes.delete(key)) n++
+      return n
     },
   }
 }
