@@ -78,7 +78,7 @@ describe('usage meter = Upstash bill (INFO commandstats)', () => {
 
     const saved = await directClient(stack.env.REDIS_URL)
     try {
-      const total = Number(await saved.hGet(usageKey(env.REDIS_KEY_PREFIX), day))
+      const total = Number(await saved.hGet(usageKey(env.REDIS_KEY_PREFIX!), day))
       expect(total).toBe(billed.total)
     } finally {
       await saved.close()
