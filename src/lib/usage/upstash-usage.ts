@@ -69,9 +69,9 @@ export interface UsageCounter {
   /** flush() when due(), else nothing. */
   flushIfDue(): Promise<void>
   /**
-   * When due, a flushIfDue() at the end of the request this runs in (Next's after()), so it also carries
-   * that request's own commands; once per flush interval at most. Outside a request scope, nothing
-   * (the timer, or the next request, will).
+   * When due, a flushIfDue() once the request scope this runs in has answered (Next's after(): the
+   * proxy's scope ends before the route runs, a route's or a page's at its end). Outside a request
+   * scope, nothing (the timer, or the next request, will).
    */
   scheduleFlush(): void
   /** Stops the timer, gives fetch back and stops listening to scripts (tests). */
@@ -93,7 +93,6 @@ export function installUsageCounter(options: UsageCounterOptions): UsageCounter 
   const add = (day: string, n: number) => counts.set(day, (counts.get(day) ?? 0) + n)
   // Never flushed: due at once, so a short-lived instance saves its first request's count.
   let lastFlushAt = -Infinity
-  let scheduledAt = -Infinity
   let flushing = false
 
   const original = globalThis.fetch
@@ -137,11 +136,10 @@ export function installUsageCounter(options: UsageCounterOptions): UsageCounter 
     },
     flushIfDue: () => (counter.due() ? counter.flush() : Promise.resolve()),
     scheduleFlush() {
-      const t = now().getTime()
-      if (!counter.due() || t - scheduledAt < flushEveryMs) return
+      if (!counter.due()) return
       try {
+        // Several requests may each queue one while due: the first to run flushes, the others find it not due.
         after(() => counter.flushIfDue())
-        scheduledAt = t
       } catch {
         // not inside a request scope
       }
