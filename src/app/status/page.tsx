@@ -147,6 +147,16 @@ function Stat({ label, value, warn = false }: { label: string; value: number; wa
 
 const monthName = (month: string) =>
   new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${month}-01T00:00:00Z`))
+/** "une fois par minute", "toutes les 5 minutes", "toutes les 30 secondes". */
+function everyLabel(seconds: number): string {
+  const [n, unit] = seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'seconde']
+  return n === 1 ? `une fois par ${unit}` : `toutes les ${formatNumber(n)} ${unit}s`
+}
+/** When the month's count resets (the 1st, 00:00 UTC), in Paris time for the reader. */
+const resetLabel = (month: string) => {
+  const [y, m] = month.split('-').map(Number) as [number, number]
+  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date(Date.UTC(y, m, 1)))
+}
 const dayName = (day: string) => new Intl.DateTimeFormat('fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`))
 
 function Usage({ usage }: { usage: UsageReport }) {
@@ -183,13 +193,13 @@ function Usage({ usage }: { usage: UsageReport }) {
         <span className="font-semibold tabular-nums" data-testid="usage-today">
           {formatNumber(usage.today)}
         </span>{' '}
-        commandes.
+        commandes. Remise à zéro le {resetLabel(usage.month)} (heure de Paris).
       </p>
       <p className="text-xs text-slate-600">
         Compté comme Upstash facture : chaque commande compte, celles d’un envoi groupé une par une, et un script compte pour une commande plus
         chacune de celles qu’il exécute. Le mois et les jours sont en temps universel (UTC), comme la remise à zéro d’Upstash le 1er du mois ; le
         mois est écoulé à {formatNumber(usage.monthElapsed * 100, 0)} %. Chaque instance (serveur, worker) compte ses commandes et les ajoute au
-        total au plus toutes les {formatNumber(usage.flushSeconds)} s (une commande, comptée elle aussi), rien quand elle est inactive.
+        total {everyLabel(usage.flushSeconds)} au plus (une commande, comptée elle aussi), rien quand elle est inactive.
       </p>
       {(usage.history.length > 1 || usage.previousMonth) && (
         <details className="text-xs text-slate-700">
