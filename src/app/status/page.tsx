@@ -155,7 +155,8 @@ function everyLabel(seconds: number): string {
 /** When the month's count resets (the 1st, 00:00 UTC), in Paris time for the reader. */
 const resetLabel = (month: string) => {
   const [y, m] = month.split('-').map(Number) as [number, number]
-  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date(Date.UTC(y, m, 1)))
+  // French writes the first of the month "1er".
+  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date(Date.UTC(y, m, 1))).replace(/^1 /, '1er ')
 }
 const dayName = (day: string) => new Intl.DateTimeFormat('fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`))
 
