@@ -128,7 +128,8 @@ export function installUsageCounter(options: UsageCounterOptions): UsageCounter 
         // +1: Upstash bills this HINCRBY too; it is never counted by the fetch wrapper (uncounted).
         await uncounted.run(true, () => send(oldest, n + 1))
       } catch (err) {
-        add(oldest, n) // next flush
+        // Kept for the next flush (an HINCRBY that reached Redis but whose answer was lost is then counted twice).
+        add(oldest, n)
         log(`[usage] Upstash command count not saved (${(err as Error).message}); retrying at the next flush`)
       } finally {
         flushing = false
@@ -152,9 +153,8 @@ export function installUsageCounter(options: UsageCounterOptions): UsageCounter 
     },
   }
   // Checks a few times per interval (free: no command unless due), so a flush is never much later than due.
-  const timer = setInterval(() => void counter.flushIfDue(), Math.max(250, Math.floor(flushEveryMs / 4)))
-  timer.unref()
-  if (options.timer === false) clearInterval(timer)
+  const timer = options.timer === false ? undefined : setInterval(() => void counter.flushIfDue(), Math.max(250, Math.floor(flushEveryMs / 4)))
+  timer?.unref()
   g[INSTALLED] = counter
   return counter
 }
