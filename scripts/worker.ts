@@ -87,8 +87,9 @@ async function main(): Promise<number> {
     return 1
   }
 
-  // Counts this process's Upstash commands for /status (one HINCRBY a minute at most, none when idle).
-  await (await import('../src/lib/usage/upstash-usage')).startUsageCounter()
+  // Counts this process's billed Upstash commands for /status (one HINCRBY a minute at most, none when idle).
+  // It serves no request, so only its timer flushes, whatever UPSTASH_USAGE_FLUSH_TIMER says.
+  const usageMeter = await (await import('../src/lib/usage/upstash-usage')).startUsageCounter(process.env, { timer: true })
 
   const local = createLocalAnalyzer()
   const delayMs = flags['analysis-delay-ms'] ?? 0
@@ -135,6 +136,7 @@ async function main(): Promise<number> {
     onError: (err) => log('redis-error', { error: (err as Error).message }),
   })
   clearInterval(reconciler)
+  await usageMeter?.flush() // what is pending (one HINCRBY, none when nothing is)
   log('stopped')
   return 0
 }

@@ -7,6 +7,7 @@ import { CLIENT_ADDRESS_HEADER, SERVER_STAMP_HEADER, trustedClientAddress } from
 import { appConfig } from '@/lib/config'
 import { newRequestBudget, REDIS_SPENT_HEADER, spentHeaderValue } from '@/lib/request-budget'
 import { RedisUnavailableError, runWithRedisBudget, session, type RateLimitResult, type RedisBudget } from '@/lib/upstash'
+import { scheduleUsageFlush } from '@/lib/usage/upstash-usage'
 
 /**
  * Every request passes here first (Next 16's proxy, Node runtime):
@@ -38,6 +39,8 @@ const SETS_OWN_COOKIE = new Set(['/api/auth/login', '/api/auth/logout'])
 const sessionOwners = new LRUCache<string, string>({ max: 10_000 })
 
 export async function proxy(request: NextRequest): Promise<Response> {
+  // Usage meter (/status): saves the pending Upstash command count after the answer when due (≤ 1 HINCRBY).
+  scheduleUsageFlush()
   const started = performance.now()
   // The request's Redis budget starts here: what the proxy waits on Redis, the route no longer may.
   const budget = newRequestBudget()

@@ -278,15 +278,21 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await check(page, console, '10-leaderboard')
   })
 
-  it('shows the health of Redis and the database, the queue and the Upstash commands used today', async () => {
+  it('shows the health of Redis and the database, the queue and the Upstash commands billed this month against the plan', async () => {
     await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'État du service' }).click()
     await page.waitForURL((u) => u.pathname === '/status')
     await page.getByText('Opérationnel', { exact: true }).waitFor()
     await page.getByText('Opérationnelle', { exact: true }).waitFor()
     await page.getByText('Lettres mortes').waitFor()
-    const used = Number((await page.getByTestId('usage-used').textContent())!.replace(/\D/g, ''))
-    expect(used).toBeGreaterThan(0)
-    await page.getByText(/Projection pour la journée/).waitFor()
+    const figure = async (id: string) => Number((await page.getByTestId(id).textContent())!.replace(/\D/g, ''))
+    const month = await figure('usage-month')
+    const today = await figure('usage-today')
+    expect(today).toBeGreaterThan(0)
+    expect(month).toBeGreaterThanOrEqual(today)
+    await page.getByText(/sur les 500\s000 par mois de votre offre/).waitFor()
+    await page.getByText(/Projection pour le mois au rythme actuel/).waitFor()
+    await page.getByText(/un script compte pour une commande plus chacune de celles qu’il exécute/).waitFor()
+    expect(await page.getByRole('meter', { name: 'Part de l’offre mensuelle utilisée' }).getAttribute('aria-valuemax')).toBe('500000')
     await check(page, console, '11-status')
   })
 

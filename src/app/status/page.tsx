@@ -6,7 +6,7 @@ import { requireUser, withPageBudget } from '@/lib/pages/auth'
 import { formatDateTime, formatNumber } from '@/lib/pages/labels'
 import { prisma } from '@/lib/prisma'
 import { cache, health, queue } from '@/lib/upstash'
-import { readUsage, type UsageToday } from '@/lib/usage/upstash-usage'
+import { readUsage, UsageConfigError, type UsageReport } from '@/lib/usage/upstash-usage'
 
 export const metadata: Metadata = { title: 'État du service' }
 
@@ -36,7 +36,10 @@ export default async function StatusPage() {
     health(),
     timed(() => prisma.$queryRawUnsafe('SELECT 1')),
     isAdmin ? settle(() => queue.stats(AI_ANALYSIS_QUEUE)) : Promise.resolve(null),
-    settle(() => readUsage()),
+    readUsage().then(
+      (data) => ({ ok: true as const, data }),
+      (err: unknown) => ({ ok: false as const, configError: err instanceof UsageConfigError ? err.issues.join(' ; ') : null }),
+    ),
     ]),
   )
   const stats = cache.stats()
@@ -94,10 +97,14 @@ export default async function StatusPage() {
 
       <section aria-labelledby="usage-title" className="card">
         <h2 id="usage-title" className="text-lg font-semibold text-slate-900">
-          Commandes Upstash aujourd’hui
+          Consommation Upstash ce mois-ci
         </h2>
         {usage.ok ? (
           <Usage usage={usage.data} />
+        ) : usage.configError ? (
+          <p role="alert" className="mt-3 text-sm text-red-800">
+            Consommation indisponible : réglage invalide ({usage.configError}).
+          </p>
         ) : (
           <p role="alert" className="mt-3 text-sm text-red-800">
             Consommation indisponible : Redis ne répond pas.
@@ -138,36 +145,75 @@ function Stat({ label, value, warn = false }: { label: string; value: number; wa
   )
 }
 
-function Usage({ usage }: { usage: UsageToday }) {
-  const share = usage.used / usage.budget
-  const projectedShare = usage.projected / usage.budget
+const monthName = (month: string) =>
+  new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${month}-01T00:00:00Z`))
+/** "une fois par minute", "toutes les 5 minutes", "toutes les 30 secondes". */
+function everyLabel(seconds: number): string {
+  const [n, unit] = seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'seconde']
+  return n === 1 ? `une fois par ${unit}` : `toutes les ${formatNumber(n)} ${unit}s`
+}
+/** When the month's count resets (the 1st, 00:00 UTC), in Paris time for the reader. */
+const resetLabel = (month: string) => {
+  const [y, m] = month.split('-').map(Number) as [number, number]
+  // French writes the first of the month "1er".
+  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date(Date.UTC(y, m, 1))).replace(/^1 /, '1er ')
+}
+const dayName = (day: string) => new Intl.DateTimeFormat('fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`))
+
+function Usage({ usage }: { usage: UsageReport }) {
+  const share = usage.monthUsed / usage.limit
+  const projectedShare = usage.monthProjected / usage.limit
   const tone = projectedShare > 1 ? 'bg-red-600' : projectedShare > 0.8 ? 'bg-amber-500' : 'bg-emerald-600'
   return (
     <div className="mt-3 space-y-3 text-sm">
       <p className="text-slate-800">
-        <span className="text-2xl font-bold text-slate-900 tabular-nums" data-testid="usage-used">
-          {formatNumber(usage.used)}
+        <span className="text-2xl font-bold text-slate-900 tabular-nums" data-testid="usage-month">
+          {formatNumber(usage.monthUsed)}
         </span>{' '}
-        sur {formatNumber(usage.budget)} commandes par jour (offre gratuite), soit {formatNumber(share * 100, 1)} %.
+        commandes facturées en {monthName(usage.month)}, sur les {formatNumber(usage.limit)} par mois de votre offre, soit{' '}
+        {formatNumber(share * 100, 1)} %.
       </p>
-      <div className="h-3 w-full overflow-hidden rounded-full bg-slate-200" aria-hidden="true">
+      <div
+        className="h-3 w-full overflow-hidden rounded-full bg-slate-200"
+        role="meter"
+        aria-label="Part de l’offre mensuelle utilisée"
+        aria-valuemin={0}
+        aria-valuemax={usage.limit}
+        aria-valuenow={Math.min(usage.monthUsed, usage.limit)}
+      >
         <div className={`h-full ${tone}`} style={{ width: `${Math.min(100, share * 100)}%` }} />
       </div>
       <p className={projectedShare > 1 ? 'font-semibold text-red-800' : 'text-slate-800'}>
-        Projection pour la journée : {formatNumber(usage.projected)} commandes ({formatNumber(projectedShare * 100, 0)} % du quota)
-        {projectedShare > 1 ? ' : le quota gratuit sera dépassé à ce rythme.' : '.'}
+        Projection pour le mois au rythme actuel : {formatNumber(usage.monthProjected)} commandes ({formatNumber(projectedShare * 100, 0)} % de l’offre)
+        {projectedShare > 1
+          ? ' : l’offre sera épuisée avant la fin du mois ; Upstash refuserait alors toute commande jusqu’au 1er du mois suivant.'
+          : '.'}
+      </p>
+      <p className="text-slate-800">
+        Aujourd’hui :{' '}
+        <span className="font-semibold tabular-nums" data-testid="usage-today">
+          {formatNumber(usage.today)}
+        </span>{' '}
+        commandes. Remise à zéro le {resetLabel(usage.month)} (heure de Paris).
       </p>
       <p className="text-xs text-slate-600">
-        Journée UTC du {usage.day}, écoulée à {formatNumber(usage.dayElapsed * 100, 0)} %. Chaque instance (serveur, worker) compte ses commandes en mémoire et les
-        ajoute au total une fois par minute au plus (une commande), rien quand elle est inactive ; un script compte pour une commande.
+        Compté comme Upstash facture : chaque commande compte, celles d’un envoi groupé une par une, et un script compte pour une commande plus
+        chacune de celles qu’il exécute. Le mois et les jours sont en temps universel (UTC), comme la remise à zéro d’Upstash le 1er du mois ; le
+        mois est écoulé à {formatNumber(usage.monthElapsed * 100, 0)} %. Chaque instance (serveur, worker) compte ses commandes et les ajoute au
+        total {everyLabel(usage.flushSeconds)} au plus (une commande, comptée elle aussi), rien quand elle est inactive.
       </p>
-      {usage.history.length > 0 && (
+      {(usage.history.length > 1 || usage.previousMonth) && (
         <details className="text-xs text-slate-700">
-          <summary className="cursor-pointer font-medium">Jours précédents</summary>
-          <ul className="mt-2 grid grid-cols-2 gap-1 sm:grid-cols-4">
+          <summary className="cursor-pointer font-medium">Historique</summary>
+          {usage.previousMonth && (
+            <p className="mt-2">
+              {monthName(usage.previousMonth.month)} : {formatNumber(usage.previousMonth.used)} commandes enregistrées.
+            </p>
+          )}
+          <ul className="mt-2 grid grid-cols-2 gap-1 sm:grid-cols-4" aria-label="Commandes par jour (UTC)">
             {usage.history.map((h) => (
               <li key={h.day}>
-                {h.day} : {formatNumber(h.used)}
+                {dayName(h.day)} : {formatNumber(h.used)}
               </li>
             ))}
           </ul>

@@ -1,4 +1,5 @@
 import type { Redis } from '@upstash/redis'
+import { reportScriptCommands } from './billing'
 
 /**
  * The queue's layout and its few Lua scripts. Upstash bills a script 1 + every command it runs, so
@@ -18,7 +19,27 @@ import type { Redis } from '@upstash/redis'
  * A job is ready when its score ≤ now's tick × 1000 + 999: waiting, due, or a lease that expired
  * (then reclaimed by the next reserve). Times come from the callers' clocks (kept within ~1 s by NTP:
  * a worker whose clock runs ahead takes expired leases back early by its skew).
+ *
+ * Every script counts the commands it runs and answers {count, result}; exec() strips the count and
+ * reports it (billing.ts), so the usage meter on /status bills a script as Upstash does. Counting is
+ * Lua arithmetic: no extra command. A script that fails half-way reports nothing (none of ours do).
  */
+const counter = `
+local billed = 0
+local server = redis
+-- Redis 7 makes the global redis table read-only: a local of the same name shadows it for all below.
+local redis = setmetatable({ call = function(...) billed = billed + 1 return server.call(...) end }, { __index = server })
+`
+
+/** A script body (which may return anywhere) run after the counter and the prelude, answering {count, result}. */
+const counted = (body: string) => `${counter}${prelude}
+local function main()
+${body}
+end
+local result = main()
+return {billed, result}
+`
+
 const prelude = `
 local K_JOBS, K_DATA, K_DEAD = KEYS[1], KEYS[2], KEYS[3]
 
@@ -54,7 +75,7 @@ end
  * ZINCRBY: only the caller whose increment lands on the expected score wins (a loser undoes its step).
  * Returns {'ok', record, score} | {'taken'} | {'gone'} | {'dead'}.
  */
-const CLAIM = `${prelude}
+const CLAIM = `
 local id, seen = ARGV[1], tonumber(ARGV[2])
 local attempts = seen % 100
 local target = tonumber(ARGV[3]) + attempts + 1
@@ -95,7 +116,7 @@ if not score or score == math.huge or score % 100 ~= attempt or math.floor(score
  * ARGV: id, attempt, error, deadLetterLimit, giveUp ('1'), nowTick, nowMs.
  * Returns {'retry', attempts, dueAtMs, delayMs} | {'dead', attempts} | false (lease lost).
  */
-const FAIL = `${prelude}${leaseCheck}
+const FAIL = `${leaseCheck}
 local meta, payload = split(redis.call('HGET', K_DATA, id))
 if attempt >= meta.m or ARGV[5] == '1' then
   to_dead(id, meta, payload, ARGV[3], attempt, tonumber(ARGV[7]), tonumber(ARGV[4]))
@@ -110,13 +131,13 @@ return {'retry', attempt, int(tonumber(ARGV[7]) + delay), delay}
 `
 
 /** ARGV: id, attempt, leaseTick. A heartbeat: moves the lease deadline; 1, or false when the lease was lost. */
-const EXTEND = `${prelude}${leaseCheck}
+const EXTEND = `${leaseCheck}
 redis.call('ZADD', K_JOBS, 'XX', int(tonumber(ARGV[3]) * 1000 + 100 + attempt), id)
 return 1
 `
 
 /** ARGV: readyMax (now's tick × 1000 + 999). {waiting, inFlight, delayed, dead}. Read-only; O(jobs not dead). */
-const STATS = `${prelude}
+const STATS = `
 local ready_max = tonumber(ARGV[1])
 local waiting, inflight, delayed = 0, 0, 0
 local all = redis.call('ZRANGEBYSCORE', K_JOBS, '-inf', '(inf', 'WITHSCORES')
@@ -130,7 +151,7 @@ return {waiting, inflight, delayed, redis.call('LLEN', K_DEAD)}
 `
 
 /** ARGV: id, nowTick. Puts a dead job back, waiting, with a fresh set of attempts; 1, or 0 when it is not dead. */
-const RETRY_DEAD = `${prelude}
+const RETRY_DEAD = `
 local id = ARGV[1]
 if redis.call('LREM', K_DEAD, 1, id) == 0 then return 0 end
 local rec = redis.call('HGET', K_DATA, id)
@@ -147,11 +168,14 @@ redis.call('ZADD', K_JOBS, int(tonumber(ARGV[2]) * 1000), id)
 return 1
 `
 
-const sources = { claim: CLAIM, fail: FAIL, extend: EXTEND, stats: STATS, retryDead: RETRY_DEAD } as const
+const sources = { claim: counted(CLAIM), fail: counted(FAIL), extend: counted(EXTEND), stats: counted(STATS), retryDead: counted(RETRY_DEAD) } as const
 
 export type QueueScriptName = keyof typeof sources
 
-/** Runs one script: EVALSHA, falling back to EVAL once per server when the script is not loaded yet. */
+/**
+ * Runs one script: EVALSHA, falling back to EVAL once per server when the script is not loaded yet.
+ * Answers the script's own result (a Lua false or nil as null); the commands it ran are reported.
+ */
 export type QueueScripts = Record<QueueScriptName, { exec(keys: string[], args: string[]): Promise<unknown> }>
 
 const perClient = new WeakMap<Redis, QueueScripts>()
@@ -160,10 +184,21 @@ const perClient = new WeakMap<Redis, QueueScripts>()
 export function queueScripts(redis: Redis): QueueScripts {
   let scripts = perClient.get(redis)
   if (!scripts) {
-    scripts = Object.fromEntries(Object.entries(sources).map(([name, lua]) => [name, redis.createScript<unknown>(lua)])) as unknown as QueueScripts
+    scripts = Object.fromEntries(
+      Object.entries(sources).map(([name, lua]) => {
+        const script = redis.createScript<[number, unknown?]>(lua)
+        return [name, { exec: async (keys: string[], args: string[]) => uncount(await script.exec(keys, args)) }]
+      }),
+    ) as QueueScripts
     perClient.set(redis, scripts)
   }
   return scripts
+}
+
+/** {count, result} → result, reporting the count. */
+function uncount(reply: [number, unknown?]): unknown {
+  reportScriptCommands(Number(reply[0]))
+  return reply[1] ?? null
 }
 
 /** 2026-01-01T00:00:00Z: ticks count from here so that scores stay exact integers for decades. */

@@ -1,29 +1,34 @@
 /**
- * Upstash commands used today, counted nearly for free.
+ * Upstash commands billed this month, counted as Upstash bills them, nearly for free.
  *
  * Each process counts, in memory, the commands its own Upstash REST requests carry (a request to
  * the configured URL: 1 command, or one per entry of a /pipeline or /multi-exec body; counted once
- * an answer came back, so a connection that never reached Upstash is not counted). It does so by
- * wrapping `globalThis.fetch`, which @upstash/redis calls for every request: no change to the Redis
- * layer. Once a minute, and only when the count is not zero, it adds it to a shared hash
- * (`<prefix>:usage:upstash-commands`, one field per UTC day) with ONE HINCRBY, sent on its own client
- * and left out of the count. So: at most one extra command per minute per running instance, none
- * while the instance makes no Upstash call, and the flush never keeps itself alive.
+ * an answer came back, so a connection that never reached Upstash is not counted) by wrapping
+ * `globalThis.fetch`, which @upstash/redis calls for every request. Upstash also bills every command a
+ * Lua script runs: the project's scripts count theirs and report them (src/lib/redis/billing.ts).
  *
- * A script (EVAL/EVALSHA) counts here as 1; Upstash may bill the commands it runs as well, so the
- * figure is a floor. Up to one minute of counts is lost when a process is killed.
+ * The counts are saved into a shared hash (`<prefix>:usage:upstash-commands`, one field per UTC day)
+ * with ONE HINCRBY per flush, which adds 1 for itself (it is billed too) and is not counted otherwise.
+ * A flush happens at most every UPSTASH_USAGE_FLUSH_SECONDS and only when something is pending: at the
+ * end of a request (Next's after(): serverless instances are frozen between requests and never fire a
+ * timer), and by a timer in long-running processes (the worker, `npm start`) for what the last request
+ * left. Never a read on the write path: an idle cron run costs its own commands + that one HINCRBY.
+ * Up to one flush interval of counts is lost when a process is killed (or an instance is dropped).
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { after } from 'next/server'
+import { onScriptCommands } from '@/lib/redis/billing'
+import { DEFAULT_FLUSH_SECONDS, parseUsageConfig, UsageConfigError, type UsageConfig } from './config'
 
-/** The free tier's daily budget (the seed's figure). */
-export const FREE_TIER_DAILY_COMMANDS = 10_000
-export const DEFAULT_FLUSH_SECONDS = 60
-/** Days of history kept in the hash (older fields are removed when /status reads it). */
-export const KEEP_DAYS = 31
+export { DEFAULT_FLUSH_SECONDS, DEFAULT_MONTHLY_COMMAND_LIMIT, parseUsageConfig, UsageConfigError, type UsageConfig } from './config'
+
+/** Days shown in the daily history on /status (today included). */
+export const HISTORY_DAYS = 14
 
 export const usageKey = (keyPrefix: string) => `${keyPrefix}:usage:upstash-commands`
-/** Upstash's daily quota follows UTC days. */
+/** Upstash's counters follow UTC: days, and months (the quota resets on the 1st, 00:00 UTC). */
 export const utcDay = (d: Date = new Date()) => d.toISOString().slice(0, 10)
+export const utcMonth = (d: Date = new Date()) => d.toISOString().slice(0, 7)
 
 /** How many commands one Upstash REST request body carries. */
 export function commandsInRequest(url: string, body: unknown): number {
@@ -41,24 +46,40 @@ export function commandsInRequest(url: string, body: unknown): number {
 export interface UsageCounterOptions {
   /** The Upstash REST URL: only requests to it are counted. */
   baseUrl: string
-  /** Adds `count` to day `day` in the shared hash (one command). */
+  /** Adds `count` to day `day` in the shared hash (one command: HINCRBY). */
   send: (day: string, count: number) => Promise<unknown>
-  /** Default 60 000; the flush happens at most this often. */
+  /** Default 60 000: pending counts are saved at most this often. */
   flushEveryMs?: number
+  /** Whether a timer also flushes (default true); without it only the end of requests does. */
+  timer?: boolean
   now?: () => Date
   log?: (message: string) => void
 }
 
 export interface UsageCounter {
-  /** Commands counted here and not flushed yet, for `day` (default today). */
+  /** Commands counted here and not saved yet, for `day` (default today). */
   pending(day?: string): number
-  /** Sends at most one day's pending count (the oldest): one command, or none when there is nothing. */
+  /** Something is pending and the last flush (or the start) is at least one flush interval old. */
+  due(): boolean
+  /**
+   * Saves the oldest day's pending count + 1 (the HINCRBY itself): one command, none when nothing is
+   * pending or a flush is already under way. A failed flush keeps the count for the next one.
+   */
   flush(): Promise<void>
-  /** Stops the timer and gives fetch back (tests). */
+  /** flush() when due(), else nothing. */
+  flushIfDue(): Promise<void>
+  /**
+   * When due, a flushIfDue() once the request scope this runs in has answered (Next's after(): the
+   * proxy's scope ends before the route runs, a route's or a page's at its end). Outside a request
+   * scope, nothing (the timer, or the next request, will).
+   */
+  scheduleFlush(): void
+  /** Stops the timer, gives fetch back and stops listening to scripts (tests). */
   stop(): void
 }
 
 const uncounted = new AsyncLocalStorage<true>()
+// On globalThis: Next may load this module more than once (instrumentation, the app's bundles).
 const INSTALLED = Symbol.for('iapm.upstashUsageCounter')
 type GlobalWithCounter = typeof globalThis & { [INSTALLED]?: UsageCounter }
 
@@ -70,6 +91,9 @@ export function installUsageCounter(options: UsageCounterOptions): UsageCounter 
   const base = options.baseUrl.replace(/\/$/, '')
   const counts = new Map<string, number>()
   const add = (day: string, n: number) => counts.set(day, (counts.get(day) ?? 0) + n)
+  // Never flushed: due at once, so a short-lived instance saves its first request's count.
+  let lastFlushAt = -Infinity
+  let flushing = false
 
   const original = globalThis.fetch
   const counted: typeof fetch = async (input, init) => {
@@ -77,16 +101,21 @@ export function installUsageCounter(options: UsageCounterOptions): UsageCounter 
     const ours = (url === base || url.startsWith(`${base}/`)) && !uncounted.getStore()
     const response = await original(input, init)
     // 401/403: refused before running anything, not billed.
-    if (ours && response.status !== 401 && response.status !== 403) add(utcDay(now()), commandsInRequest(url, init?.body))
+    if (ours && response.status !== 401 && response.status !== 403) {
+      add(utcDay(now()), commandsInRequest(url, init?.body))
+      counter.scheduleFlush()
+    }
     return response
   }
   // Keeps the markers frameworks put on fetch (e.g. Next's `__nextPatched`), so nobody wraps it again.
   Object.assign(counted, original)
   globalThis.fetch = counted
+  // A script's EVAL/EVALSHA was counted by its request; the commands it ran inside arrive here.
+  onScriptCommands((n) => add(utcDay(now()), n))
 
-  let flushing = false
   const counter: UsageCounter = {
     pending: (day = utcDay(now())) => counts.get(day) ?? 0,
+    due: () => counts.size > 0 && !flushing && now().getTime() - lastFlushAt >= flushEveryMs,
     async flush() {
       if (flushing) return
       const oldest = [...counts.keys()].sort()[0]
@@ -94,23 +123,38 @@ export function installUsageCounter(options: UsageCounterOptions): UsageCounter 
       const n = counts.get(oldest)!
       counts.delete(oldest)
       flushing = true
+      lastFlushAt = now().getTime()
       try {
-        await uncounted.run(true, () => send(oldest, n))
+        // +1: Upstash bills this HINCRBY too; it is never counted by the fetch wrapper (uncounted).
+        await uncounted.run(true, () => send(oldest, n + 1))
       } catch (err) {
-        add(oldest, n) // next minute
-        log(`[usage] Upstash command count not saved (${(err as Error).message}); retrying in a minute`)
+        // Kept for the next flush (an HINCRBY that reached Redis but whose answer was lost is then counted twice).
+        add(oldest, n)
+        log(`[usage] Upstash command count not saved (${(err as Error).message}); retrying at the next flush`)
       } finally {
         flushing = false
+      }
+    },
+    flushIfDue: () => (counter.due() ? counter.flush() : Promise.resolve()),
+    scheduleFlush() {
+      if (!counter.due()) return
+      try {
+        // Several requests may each queue one while due: the first to run flushes, the others find it not due.
+        after(() => counter.flushIfDue())
+      } catch {
+        // not inside a request scope
       }
     },
     stop() {
       clearInterval(timer)
       if (globalThis.fetch === counted) globalThis.fetch = original
+      onScriptCommands(undefined)
       if (g[INSTALLED] === counter) delete g[INSTALLED]
     },
   }
-  const timer = setInterval(() => void counter.flush(), flushEveryMs)
-  timer.unref()
+  // Checks a few times per interval (free: no command unless due), so a flush is never much later than due.
+  const timer = options.timer === false ? undefined : setInterval(() => void counter.flushIfDue(), Math.max(250, Math.floor(flushEveryMs / 4)))
+  timer?.unref()
   g[INSTALLED] = counter
   return counter
 }
@@ -121,18 +165,31 @@ export function usageCounter(): UsageCounter | undefined {
 }
 
 /**
- * Installs the counter on the app's Redis configuration: UPSTASH_USAGE_FLUSH_SECONDS (default 60;
- * 0 = do not count). Nothing when Redis is disabled or not configured. Never throws.
+ * For the proxy, once per request: saves the pending count after the answer when it is due (more
+ * than UPSTASH_USAGE_FLUSH_SECONDS since the last flush, and something pending). At most one HINCRBY,
+ * nothing when idle; no-op without a counter or outside a request scope.
  */
-export async function startUsageCounter(env: Record<string, string | undefined> = process.env): Promise<UsageCounter | undefined> {
+export function scheduleUsageFlush(): void {
+  usageCounter()?.scheduleFlush()
+}
+
+/**
+ * Installs the counter on the app's Redis configuration (UPSTASH_USAGE_FLUSH_SECONDS, 0 = do not count;
+ * UPSTASH_USAGE_FLUSH_TIMER). Nothing when Redis is disabled or not configured. Never throws: a wrong
+ * setting is logged naming the variable, and its default used (/status shows the error too).
+ * `options.timer` overrides the setting (the worker, which serves no request, always needs it).
+ */
+export async function startUsageCounter(env: Record<string, string | undefined> = process.env, options: { timer?: boolean } = {}): Promise<UsageCounter | undefined> {
   try {
-    const raw = env.UPSTASH_USAGE_FLUSH_SECONDS?.trim()
-    const seconds = raw ? Number(raw) : DEFAULT_FLUSH_SECONDS
-    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 3600) {
-      console.warn(`[usage] UPSTASH_USAGE_FLUSH_SECONDS must be a whole number of seconds from 0 to 3600 (got "${raw}"); using ${DEFAULT_FLUSH_SECONDS}`)
+    let settings: UsageConfig
+    try {
+      settings = parseUsageConfig(env)
+    } catch (err) {
+      if (!(err instanceof UsageConfigError)) throw err
+      console.error(`[usage] ${err.message}; using the default instead`)
+      settings = parseUsageConfig(Object.fromEntries(Object.entries(env).filter(([k]) => !err.variables.includes(k))))
     }
-    const flushSeconds = Number.isInteger(seconds) && seconds >= 0 && seconds <= 3600 ? seconds : DEFAULT_FLUSH_SECONDS
-    if (flushSeconds === 0) return undefined
+    if (settings.flushSeconds === 0) return undefined
     const { getConfig } = await import('@/lib/redis/config')
     const config = getConfig()
     if (!config.enabled || !config.url || !config.token) return undefined
@@ -141,7 +198,8 @@ export async function startUsageCounter(env: Record<string, string | undefined> 
     const key = usageKey(config.keyPrefix)
     return installUsageCounter({
       baseUrl: config.url,
-      flushEveryMs: flushSeconds * 1000,
+      flushEveryMs: settings.flushSeconds * 1000,
+      timer: options.timer ?? settings.flushTimer,
       send: (day, n) => (client ??= createRedisClient(config)).hincrby(key, day, n),
     })
   } catch (err) {
@@ -150,41 +208,103 @@ export async function startUsageCounter(env: Record<string, string | undefined> 
   }
 }
 
-export interface UsageToday {
+export interface UsageReport {
+  /** The UTC month, "2026-11". */
+  month: string
+  /** Today, UTC, "2026-11-26". */
   day: string
-  /** Saved by every instance, plus this one's pending count. */
-  used: number
-  budget: number
-  /** used extrapolated to the whole UTC day at today's average rate. */
-  projected: number
-  /** Share of the UTC day elapsed, 0..1. */
-  dayElapsed: number
-  /** Last days (oldest first), for the history. */
+  /** Billed commands this UTC month: what every instance saved, plus this one's pending count. */
+  monthUsed: number
+  /** UPSTASH_MONTHLY_COMMAND_LIMIT. */
+  limit: number
+  /** UPSTASH_USAGE_FLUSH_SECONDS: how stale other instances' counts may be (0: nothing is counted). */
+  flushSeconds: number
+  /** monthUsed extrapolated to the end of the month at its average rate since counting began this month. */
+  monthProjected: number
+  /** Share of the UTC month elapsed, 0..1. */
+  monthElapsed: number
+  /** Billed commands today (UTC). */
+  today: number
+  /** The last HISTORY_DAYS days, oldest first, today included (0 where nothing was recorded); from the first recorded day. */
   history: { day: string; used: number }[]
+  /** The previous UTC month's total as recorded, when anything was. */
+  previousMonth: { month: string; used: number } | null
 }
 
+const DAY_MS = 86_400_000
+
 /**
- * Today's usage for /status: 1 command (HGETALL of the small hash), plus an HDEL of days older
- * than KEEP_DAYS when there are any. Throws when Redis cannot be reached.
+ * The month's usage for /status: 1 command (HGETALL of the small hash), plus an HDEL of the days
+ * before the previous month when there are any (so the hash keeps at most ~62 fields once /status
+ * is read; the flush itself never trims: it must stay one command). Throws UsageConfigError for a
+ * wrong UPSTASH_MONTHLY_COMMAND_LIMIT, and when Redis cannot be reached.
  */
-export async function readUsage(now: Date = new Date()): Promise<UsageToday> {
+export async function readUsage(now: Date = new Date(), env: Record<string, string | undefined> = process.env): Promise<UsageReport> {
+  const { monthlyCommandLimit, flushSeconds } = parseUsageConfig(env)
   const { getConfig, redis } = await import('@/lib/upstash')
   const key = usageKey(getConfig().keyPrefix)
-  const all = ((await redis.hgetall<Record<string, number | string>>(key)) ?? {}) as Record<string, number | string>
+  const saved = ((await redis.hgetall<Record<string, number | string>>(key)) ?? {}) as Record<string, number | string>
+  const report = summarize(saved, now, monthlyCommandLimit, usageCounter(), (stale) => void redis.hdel(key, ...stale).catch(() => 0))
+  return { ...report, flushSeconds }
+}
+
+/** The report from the saved hash (day → count) and this process's pending counts; `trim` gets the fields too old to keep. */
+export function summarize(
+  saved: Record<string, number | string>,
+  now: Date,
+  limit: number,
+  counter?: Pick<UsageCounter, 'pending'>,
+  trim?: (stale: string[]) => void,
+): Omit<UsageReport, 'flushSeconds'> {
   const day = utcDay(now)
-  const cutoff = utcDay(new Date(now.getTime() - KEEP_DAYS * 86_400_000))
-  const stale = Object.keys(all).filter((d) => d < cutoff)
+  const month = utcMonth(now)
+  const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)
+  const nextMonthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)
+  const previousMonth = utcMonth(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)))
+  const stale = Object.keys(saved).filter((d) => d < `${previousMonth}-01`)
   // Housekeeping, not waited for: the page's answer needs only the HGETALL.
-  if (stale.length > 0) void redis.hdel(key, ...stale).catch(() => 0)
-  const used = Number(all[day] ?? 0) + (usageCounter()?.pending(day) ?? 0)
-  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
-  const dayElapsed = Math.min(1, Math.max(0, (now.getTime() - midnight) / 86_400_000))
-  // Early in the day one busy minute would project absurdly: assume at least an hour has passed.
-  const projected = Math.round(used / Math.max(dayElapsed, 1 / 24))
-  const history = Object.entries(all)
-    .filter(([d]) => d >= cutoff && d < day)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .slice(-7)
-    .map(([d, n]) => ({ day: d, used: Number(n) }))
-  return { day, used, budget: FREE_TIER_DAILY_COMMANDS, projected, dayElapsed, history }
+  if (stale.length > 0) trim?.(stale)
+
+  const days = new Map<string, number>()
+  for (const [d, n] of Object.entries(saved)) if (d >= `${previousMonth}-01` && /^\d{4}-\d\d-\d\d$/.test(d)) days.set(d, Number(n) || 0)
+  // This process's pending counts for the month: today's, and yesterday's when a day just ended unflushed.
+  for (let t = Math.max(monthStart, now.getTime() - DAY_MS); utcDay(new Date(t)) <= day; t += DAY_MS) {
+    const d = utcDay(new Date(t))
+    const p = counter?.pending(d) ?? 0
+    if (p > 0) days.set(d, (days.get(d) ?? 0) + p)
+  }
+
+  let monthUsed = 0
+  let previousUsed = 0
+  let firstThisMonth: string | undefined
+  for (const [d, n] of days) {
+    if (d.startsWith(month)) {
+      monthUsed += n
+      if (n > 0 && (!firstThisMonth || d < firstThisMonth)) firstThisMonth = d
+    } else if (d.startsWith(previousMonth)) previousUsed += n
+  }
+  const monthElapsed = (now.getTime() - monthStart) / (nextMonthStart - monthStart)
+  // The rate since counting began this month (a deployment mid-month is not diluted over days it did not see),
+  // over at least an hour: early on, one busy minute would project absurdly.
+  const countedFrom = Math.max(monthStart, firstThisMonth ? Date.parse(`${firstThisMonth}T00:00:00Z`) : monthStart)
+  const rate = monthUsed / Math.max(now.getTime() - countedFrom, 3_600_000)
+  const monthProjected = Math.round(monthUsed + rate * (nextMonthStart - now.getTime()))
+
+  const firstRecorded = [...days.keys()].sort()[0] ?? day
+  const history: UsageReport['history'] = []
+  for (let i = HISTORY_DAYS - 1; i >= 0; i--) {
+    const d = utcDay(new Date(now.getTime() - i * DAY_MS))
+    if (d >= firstRecorded) history.push({ day: d, used: days.get(d) ?? 0 })
+  }
+  return {
+    month,
+    day,
+    monthUsed,
+    limit,
+    monthProjected,
+    monthElapsed,
+    today: days.get(day) ?? 0,
+    history,
+    previousMonth: [...days.keys()].some((d) => d.startsWith(previousMonth)) ? { month: previousMonth, used: previousUsed } : null,
+  }
 }
