@@ -23,11 +23,11 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
   const state = { email, next }
   if (email.trim() === '') return { ...state, field: 'email', error: 'Saisissez votre adresse e-mail.' }
   if (String(form.get('password') ?? '') === '') return { ...state, field: 'password', error: 'Saisissez votre mot de passe.' }
-  let sessionId: string
+  let cookie: string
   try {
     // The address the proxy settled (the platform's, scripts/serve.ts's, or 'unverified').
     const address = callerAddress({ headers: await headers() })
-    ;({ sessionId } = await withPageBudget(() => login({ email, password: form.get('password') }, address)))
+    ;({ cookie } = await withPageBudget(() => login({ email, password: form.get('password') }, address)))
   } catch (err) {
     if (err instanceof ZodError) {
       const onEmail = err.issues.some((i) => i.path[0] === 'email')
@@ -38,14 +38,14 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
     if (err instanceof HttpError && err.status === 503) return { ...state, error: 'La connexion est momentanément indisponible. Réessayez dans un instant.' }
     throw err
   }
-  setSessionCookie({ cookies: await cookies() }, sessionId)
+  setSessionCookie({ cookies: await cookies() }, cookie)
   redirect(next)
 }
 
 /** "Se déconnecter": the session is deleted in Redis (the old cookie is refused from now on). */
 export async function logoutAction(): Promise<void> {
   const identity = await currentIdentity()
-  if (identity) await withPageBudget(() => logout(identity.sessionId)).catch((err: Error) => console.warn(`[logout] session not deleted: ${err.message}`))
+  if (identity) await withPageBudget(() => logout(identity)).catch((err: Error) => console.warn(`[logout] session not deleted: ${err.message}`))
   setSessionCookie({ cookies: await cookies() }, null)
   redirect('/login')
 }

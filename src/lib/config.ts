@@ -50,6 +50,19 @@ const envSchema = z.object({
   ANALYSIS_AFTER_RESPONSE: bool('ANALYSIS_AFTER_RESPONSE'),
   ANALYSIS_DRAIN_SECONDS: int('ANALYSIS_DRAIN_SECONDS', 45, 1, 800),
   SESSION_TTL_SECONDS: int('SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
+  SESSION_MAX_LIFETIME_SECONDS: int('SESSION_MAX_LIFETIME_SECONDS', 7 * 24 * 3600, 60, 90 * 24 * 3600),
+  // Its value never appears in an error: only its length.
+  SESSION_SECRET: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined
+      if (v.length < 32) {
+        ctx.addIssue({ code: 'custom', message: `SESSION_SECRET must be at least 32 characters (got ${v.length}); e.g. \`openssl rand -hex 32\`` })
+        return z.NEVER
+      }
+      return v
+    }),
   RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 100, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, YEAR),
   LOGIN_MAX_PER_EMAIL: int('LOGIN_MAX_PER_EMAIL', 50, 1, 100_000),
@@ -77,6 +90,14 @@ export interface AppConfig {
   production: boolean
   /** Server-side session lifetime, restarted by every authenticated request (sliding expiry). */
   sessionTtlSeconds: number
+  /** Absolute bound on a session's life, however active: then the user logs in again. */
+  sessionMaxLifetimeSeconds: number
+  /**
+   * Signs session ids in their cookie, so a forged or random cookie is refused without asking Redis.
+   * Required in production; outside it a fixed development value (the signature is a filter, not the
+   * secret: a session still needs its unguessable id to exist in Redis).
+   */
+  sessionSecret: string | undefined
   /** The API budget per caller (user id when logged in, else client address). */
   apiRateLimit: { limit: number; windowSeconds: number }
   /**
@@ -114,6 +135,9 @@ export interface AppConfig {
   dossierCacheTtlSeconds: number
 }
 
+/** Outside production only: cookies signed with it mean nothing elsewhere. */
+const DEVELOPMENT_SESSION_SECRET = 'iapm-development-only-session-secret-never-in-production'
+
 export type ClientAddressSource = 'platform' | 'server' | 'none'
 
 /** Thrown for an invalid environment; the message lists every wrong variable. */
@@ -131,6 +155,8 @@ export function parseAppConfig(env: Record<string, string | undefined> = process
   return {
     production: e.NODE_ENV === 'production',
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    sessionMaxLifetimeSeconds: e.SESSION_MAX_LIFETIME_SECONDS,
+    sessionSecret: e.SESSION_SECRET ?? (e.NODE_ENV === 'production' ? undefined : DEVELOPMENT_SESSION_SECRET),
     apiRateLimit: { limit: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     loginRateLimit: {
       perEmailAndAddress: e.LOGIN_MAX_PER_EMAIL_AND_ADDRESS,

@@ -40,6 +40,9 @@ export function checkStartup(env: Record<string, string | undefined> = process.e
 
   try {
     const app = parseAppConfig(env)
+    if (production && role === 'server' && !app.sessionSecret) {
+      errors.push('SESSION_SECRET is required in production (at least 32 random characters, e.g. `openssl rand -hex 32`; the same on every instance): it signs session cookies')
+    }
     if (production && role === 'server') {
       if (app.clientAddressSource === 'none') {
         warnings.push(

@@ -27,10 +27,11 @@ describe('a production server refuses to start half-configured', () => {
       expect(output).toMatch(/KV_REST_API_URL and KV_REST_API_TOKEN/)
     })
 
-    it(`${via === 'serve' ? 'npm start' : 'plain next start'}: no DATABASE_URL → exits non-zero naming it (no default in production)`, async () => {
-      const { code, output } = await startAppExpectingExit({ ...inject('stack'), DATABASE_URL: undefined }, { via })
+    it(`${via === 'serve' ? 'npm start' : 'plain next start'}: no DATABASE_URL, no SESSION_SECRET → exits non-zero naming both (no default in production)`, async () => {
+      const { code, output } = await startAppExpectingExit({ ...inject('stack'), DATABASE_URL: undefined, SESSION_SECRET: undefined }, { via })
       expect(code).not.toBe(0)
       expect(output).toMatch(/DATABASE_URL is required in production/)
+      expect(output).toMatch(/SESSION_SECRET is required in production/)
     })
   }
 

@@ -19,7 +19,11 @@ import { loginSchema } from '@/lib/auth/sessions'
 import { dossierPatchSchema, newDossierSchema } from '@/lib/dossiers/schemas'
 import { createPrismaClient } from '@/lib/prisma'
 import { seedDemo } from '../../prisma/seed'
-import { startApp, type RunningApp } from '../support/app'
+import { signSessionId } from '@/lib/auth/session-cookie'
+import { startApp, TEST_SESSION_SECRET, type RunningApp } from '../support/app'
+
+/** The session id in a `name=<id>.<signature>` cookie (the Redis key's last part). */
+const sessionIdOf = (cookie: string) => cookie.split('=')[1]!.split('.')[0]!
 import { tempDatabase } from '../support/database'
 import { directClient } from '../support/redis-direct'
 import { uniquePrefix } from '../support/stack'
@@ -407,7 +411,7 @@ describe('session cookies', () => {
     for (let i = 0; i < 3; i++) {
       // Expired: the session's key given a 1 ms lifetime in Redis.
       const expired = await loginCookie('avocat@cabinet-dupont.fr')
-      const key = `${prefix}:session:${expired.split('=')[1]}`
+      const key = `${prefix}:session:${sessionIdOf(expired)}`
       expect(await direct.ttl(key)).toBeGreaterThan(50)
       await direct.pExpire(key, 1)
       await vi.waitFor(async () => expect(await direct.exists(key)).toBe(0), { timeout: 2_000, interval: 2 })
@@ -424,13 +428,14 @@ describe('session cookies', () => {
       for (const [m, p] of [['GET', '/api/dossiers'], ['POST', '/api/auth/logout'], ['GET', '/api/auth/me'], ['DELETE', `/api/dossiers/${dupontIds[0]}`]] as const) {
         expectSafe(await call(m, p, undefined, {}, replayed), `replay ${m} ${p}`, [401])
       }
-      expect(await direct.exists(`${prefix}:session:${replayed.split('=')[1]}`)).toBe(0)
+      expect(await direct.exists(`${prefix}:session:${sessionIdOf(replayed)}`)).toBe(0)
     }
     // A session whose stored value is not a session (corrupted, or another helper's data under that key): 401, not 500.
     for (const stored of ['not json', '{}', '{"userId":"u"}', JSON.stringify({ userId: 'x', tenantId: 'cabinet-martin', role: 'ROOT', email: 'x', name: 'x' }), '\u0000', '[]', 'null']) {
       const id = 'Z'.repeat(31) + 'a'
       await direct.set(`${prefix}:session:${id}`, stored, { EX: 60 })
-      expectSafe(await call('GET', '/api/dossiers', undefined, {}, `${COOKIE}=${id}`), `stored session ${stored}`, [401])
+      // Signed as the server would, so that the lookup reaches what is stored.
+      expectSafe(await call('GET', '/api/dossiers', undefined, {}, `${COOKIE}=${signSessionId(id, TEST_SESSION_SECRET)}`), `stored session ${stored}`, [401])
       await direct.del(`${prefix}:session:${id}`)
     }
     // Forged identity headers, with no cookie, a forged one, or Dupont's own: never Martin's data.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { assertReadyToStart, checkStartup, StartupConfigError } from '@/lib/startup-check'
 
 const redis = { UPSTASH_REDIS_REST_URL: 'https://eu1-x.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'AXsecretTOKEN' }
-const prod = { NODE_ENV: 'production', ...redis, DATABASE_URL: 'file:/var/lib/iapm/app.db', CRON_SECRET: 'a'.repeat(32), IAPM_SERVER_STAMP: 's' }
+const prod = { NODE_ENV: 'production', ...redis, DATABASE_URL: 'file:/var/lib/iapm/app.db', CRON_SECRET: 'a'.repeat(32), SESSION_SECRET: 'b'.repeat(32), IAPM_SERVER_STAMP: 's' }
 
 describe('checkStartup', () => {
   it('passes a complete production configuration without a word', () => {
@@ -12,7 +12,9 @@ describe('checkStartup', () => {
 
   it('refuses production without Redis or DATABASE_URL, listing every problem at once', () => {
     const { errors } = checkStartup({ NODE_ENV: 'production' })
-    expect(errors.join('\n')).toMatch(/UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required[\s\S]*DATABASE_URL is required in production/)
+    expect(errors.join('\n')).toMatch(/UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required[\s\S]*SESSION_SECRET is required in production[\s\S]*DATABASE_URL is required in production/)
+    // The worker signs no cookie.
+    expect(checkStartup({ ...prod, SESSION_SECRET: undefined }, 'worker').errors).toEqual([])
     expect(() => assertReadyToStart({ NODE_ENV: 'production' }, 'server', () => {})).toThrow(StartupConfigError)
   })
 
@@ -32,9 +34,10 @@ describe('checkStartup', () => {
 
   it('never prints a secret', () => {
     const secret = 'tooshort'
-    const report = checkStartup({ ...prod, CRON_SECRET: secret, UPSTASH_REDIS_REST_URL: 'not a url' })
+    const report = checkStartup({ ...prod, CRON_SECRET: secret, SESSION_SECRET: `${secret}${secret}`, UPSTASH_REDIS_REST_URL: 'not a url' })
     const text = report.errors.join('\n')
     expect(text).toMatch(/CRON_SECRET must be at least 16 characters/)
+    expect(text).toMatch(/SESSION_SECRET must be at least 32 characters \(got 16\)/)
     expect(text).toMatch(/UPSTASH_REDIS_REST_URL must be a URL/)
     expect(text).not.toContain(secret)
     expect(text).not.toContain(redis.UPSTASH_REDIS_REST_TOKEN)

@@ -64,6 +64,9 @@ export async function ensureBuilt(): Promise<{ NEXT_DIST_DIR: string }> {
   return env
 }
 
+/** What every test server signs its session cookies with (production requires one). */
+export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef0123456789'
+
 /** The server's environment on top of the test's: a variable given as undefined is removed. */
 export type AppEnv = Record<string, string | undefined>
 
@@ -75,7 +78,7 @@ async function spawnApp(env: AppEnv, options: StartOptions): Promise<{ child: Ch
     options.via === 'next'
       ? [require.resolve('next/dist/bin/next'), 'start', '--port', String(port), '--hostname', '127.0.0.1']
       : ['--import', 'tsx', 'scripts/serve.ts', '--port', String(port), '--hostname', '127.0.0.1']
-  const merged: AppEnv = { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', ALLOW_DEMO_ACCOUNTS: 'true', ...build, ...env }
+  const merged: AppEnv = { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', ALLOW_DEMO_ACCOUNTS: 'true', SESSION_SECRET: TEST_SESSION_SECRET, ...build, ...env }
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined)) as NodeJS.ProcessEnv,
@@ -125,6 +128,9 @@ export interface StartOptions {
  * Starts the production build with `env` on a free port; resolves once it is ready. The build is
  * ensureBuilt's (its folder goes to the server as NEXT_DIST_DIR). The demo accounts may log in
  * (ALLOW_DEMO_ACCOUNTS=true) unless `env` says otherwise.
+ */
+/**
+ * (The demo accounts may log in and a SESSION_SECRET is set, unless `env` says otherwise.)
  */
 export async function startApp(env: AppEnv, options: StartOptions = {}): Promise<RunningApp> {
   const { child, port } = await spawnApp(env, options)

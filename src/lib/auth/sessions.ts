@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import { appConfig } from '@/lib/config'
 import { HttpError } from '@/lib/http-error'
@@ -5,6 +6,7 @@ import { prisma } from '@/lib/prisma'
 import { session } from '@/lib/upstash'
 import { identitySchema, type Identity } from './identity'
 import { verifyPassword } from './password'
+import { signSessionId, verifySessionCookie } from './session-cookie'
 import { DEMO_CABINETS } from '../../../prisma/demo-data'
 
 /** The demo accounts' e-mails: public (README), with a public password, so never valid on a real production server. */
@@ -25,14 +27,11 @@ export function sessionCookieOptions(production: boolean, maxAgeSeconds: number)
   return { httpOnly: true, sameSite: 'lax' as const, secure: production, path: '/', maxAge: maxAgeSeconds }
 }
 
-/** Sets or clears (no `sessionId`) the session cookie on a response, with the attributes the browser needs to accept both. */
-export function setSessionCookie(response: { cookies: { set(name: string, value: string, options: object): unknown } }, sessionId: string | null): void {
+/** Sets or clears (null) the session cookie (its signed value) on a response, with the attributes the browser needs to accept both. */
+export function setSessionCookie(response: { cookies: { set(name: string, value: string, options: object): unknown } }, cookie: string | null): void {
   const { production, sessionTtlSeconds } = appConfig()
-  response.cookies.set(sessionCookieName(production), sessionId ?? '', sessionCookieOptions(production, sessionId ? sessionTtlSeconds : 0))
+  response.cookies.set(sessionCookieName(production), cookie ?? '', sessionCookieOptions(production, cookie ? sessionTtlSeconds : 0))
 }
-
-/** What session.create mints: 24 random bytes, base64url. Anything else is refused without asking Redis. */
-const sessionIdSchema = z.string().regex(/^[A-Za-z0-9_-]{32}$/)
 
 export const loginSchema = z.object({
   email: z
@@ -53,7 +52,15 @@ export interface PublicUser {
   tenant: { id: string; name: string; plan: string }
 }
 
-const stored = identitySchema.omit({ sessionId: true })
+/** What a session holds: who logged in, and when (the absolute lifetime counts from then). */
+const stored = identitySchema.omit({ sessionId: true }).extend({ createdAt: z.number().int().positive() })
+
+/** The signing secret (SESSION_SECRET; the startup check refuses a production server without it). */
+function secret(): string {
+  const s = appConfig().sessionSecret
+  if (!s) throw new HttpError(503, 'sessions are not configured (SESSION_SECRET is missing)')
+  return s
+}
 
 /** Same answer for an unknown e-mail and a wrong password. */
 const BAD_CREDENTIALS = 'e-mail ou mot de passe incorrect'
@@ -63,7 +70,7 @@ const BAD_CREDENTIALS = 'e-mail ou mot de passe incorrect'
  * Attempts are counted per e-mail and per client address before the password is checked, and
  * fail closed: while Redis is unreachable nobody can guess (503), rather than everyone guessing freely.
  */
-export async function login(input: unknown, clientAddress: string): Promise<{ sessionId: string; user: PublicUser }> {
+export async function login(input: unknown, clientAddress: string): Promise<{ cookie: string; user: PublicUser }> {
   const { email, password } = loginSchema.parse(input)
   const { perEmailAndAddress, perEmail, perAddress, windowSeconds } = appConfig().loginRateLimit
   // All counted in one round trip (auto-pipelined).
@@ -88,29 +95,74 @@ export async function login(input: unknown, clientAddress: string): Promise<{ se
   const user = await prisma.user.findUnique({ where: { email }, include: { tenant: true } })
   // verifyPassword runs a full scrypt even for an unknown e-mail: the timing does not tell which part was wrong.
   const ok = await verifyPassword(password, user?.passwordHash ?? null)
-  if (!user || !ok) throw new HttpError(401, BAD_CREDENTIALS)
+  // A deactivated account gets the same answer as a wrong password.
+  if (!user || !ok || !user.active) throw new HttpError(401, BAD_CREDENTIALS)
 
-  const data = { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email, name: user.name }
-  const sessionId = await session.create(data, appConfig().sessionTtlSeconds)
+  const { sessionTtlSeconds, sessionMaxLifetimeSeconds } = appConfig()
+  const data = { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email, name: user.name, createdAt: Date.now() }
+  // Indexed under the user, so that revoking the account or "log out everywhere" ends every session at once.
+  const sessionId = await session.create(data, sessionTtlSeconds, { owner: user.id, ownerTtlSeconds: sessionMaxLifetimeSeconds })
+  userChecks.delete(user.id)
   return {
-    sessionId,
+    cookie: signSessionId(sessionId, secret()),
     user: { id: user.id, email: user.email, name: user.name, role: user.role, tenant: { id: user.tenant.id, name: user.tenant.name, plan: user.tenant.plan } },
   }
 }
 
+/** How long an instance trusts what it read of a user (role, cabinet, active) before reading it again. */
+export const USER_RECHECK_MS = 60_000
+
+/**
+ * The user as the database has it, read at most once a minute per instance: a change made in the
+ * database directly (a role, an account deactivated) reaches every session within USER_RECHECK_MS,
+ * with no Redis command. Changes made through the app end the user's sessions at once (revokeSessions).
+ */
+const userChecks = new LRUCache<string, { role: Identity['role']; tenantId: string; active: boolean; email: string; name: string } | { gone: true }>({
+  max: 10_000,
+  ttl: USER_RECHECK_MS,
+})
+
+async function currentUser(userId: string) {
+  const cached = userChecks.get(userId)
+  if (cached) return 'gone' in cached ? null : cached
+  const user = await prisma.user.findUnique({ where: { id: userId }, select: { role: true, tenantId: true, active: true, email: true, name: true } })
+  userChecks.set(userId, user ?? { gone: true })
+  return user
+}
+
 /**
  * The identity behind a session cookie, restarting its lifetime (sliding expiry) in the same single
- * command (GETEX). null for a malformed, unknown, expired or logged-out id. Throws
- * RedisUnavailableError when the session store cannot be asked.
+ * command (GETEX). null, without a Redis command, for a cookie this app did not sign; null for an
+ * unknown, expired or logged-out id, a session older than SESSION_MAX_LIFETIME_SECONDS, or a user who
+ * no longer exists, was deactivated or moved to another cabinet (the session is then deleted). The
+ * role is the database's, not the one at login. Throws RedisUnavailableError when the session store
+ * cannot be asked.
  */
-export async function resolveSession(sessionId: string | undefined): Promise<Identity | null> {
-  if (!sessionId || !sessionIdSchema.safeParse(sessionId).success) return null
-  const data = await session.get(sessionId, { slide: appConfig().sessionTtlSeconds })
-  const parsed = stored.safeParse(data)
-  return parsed.success ? { ...parsed.data, sessionId } : null
+export async function resolveSession(cookie: string | undefined): Promise<Identity | null> {
+  const { sessionSecret, sessionTtlSeconds, sessionMaxLifetimeSeconds } = appConfig()
+  const sessionId = sessionSecret ? verifySessionCookie(cookie, sessionSecret) : null
+  if (!sessionId) return null
+  const parsed = stored.safeParse(await session.get(sessionId, { slide: sessionTtlSeconds }))
+  if (!parsed.success) return null
+  const data = parsed.data
+  const user = await currentUser(data.userId)
+  if (Date.now() - data.createdAt > sessionMaxLifetimeSeconds * 1000 || !user || !user.active || user.tenantId !== data.tenantId) {
+    await session.delete(sessionId, { owner: data.userId }).catch(() => false)
+    return null
+  }
+  return { userId: data.userId, tenantId: data.tenantId, role: user.role, email: user.email, name: user.name, sessionId }
 }
 
 /** Deletes the session in Redis: the old cookie is refused from now on. */
-export async function logout(sessionId: string): Promise<void> {
-  await session.delete(sessionId)
+export async function logout(identity: Pick<Identity, 'sessionId' | 'userId'>): Promise<void> {
+  await session.delete(identity.sessionId, { owner: identity.userId })
+}
+
+/**
+ * Ends every session of a user, on every instance at once: "log out everywhere", or an account an
+ * admin changed (role, deactivated). Returns how many there were.
+ */
+export async function revokeSessions(userId: string): Promise<number> {
+  userChecks.delete(userId)
+  return session.deleteAll(userId)
 }

@@ -7,8 +7,8 @@ export const dynamic = 'force-dynamic'
 
 /** `{ email, password }` → 200 `{ user }` and a fresh session cookie; 401 without saying which part was wrong. */
 export const POST = route(async (request: Request) => {
-  const { sessionId, user } = await login(await readJson(request), callerAddress(request))
+  const { cookie, user } = await login(await readJson(request), callerAddress(request))
   const response = NextResponse.json({ user })
-  setSessionCookie(response, sessionId)
+  setSessionCookie(response, cookie)
   return response
 })

@@ -8,7 +8,7 @@ export const dynamic = 'force-dynamic'
 /** Deletes the session in Redis (the old cookie is refused from now on) and clears the cookie. */
 export const POST = route(async (request: Request) => {
   const identity = requireIdentity(request)
-  await logout(identity.sessionId)
+  await logout(identity)
   const response = NextResponse.json({ ok: true })
   setSessionCookie(response, null)
   return response
