@@ -29,7 +29,7 @@ const UNLIMITED = new Set(['/api/health', '/api/auth/login', '/api/cron/analysis
 /** Paths that never look at the session: the health check answers even when the session store cannot; cron has no user. */
 const ANONYMOUS = new Set(['/api/health', '/api/cron/analysis'])
 /** Routes that set (or clear) the session cookie themselves. */
-const SETS_OWN_COOKIE = new Set(['/api/auth/login', '/api/auth/logout'])
+const SETS_OWN_COOKIE = new Set(['/api/auth/login', '/api/auth/logout', '/api/auth/logout-all'])
 
 /**
  * session id → user id, for sessions this instance has resolved: lets the user's rate-limit

@@ -53,10 +53,13 @@ export async function SiteHeader({ identity }: { identity: Identity | null }) {
           </div>
           {identity && (
             <div className="flex shrink-0 items-center gap-3">
-              <p className="hidden text-right text-sm leading-tight sm:block">
+              <Link href="/compte" className="hidden rounded-md px-1 text-right text-sm leading-tight hover:bg-slate-100 sm:block" title="Mon compte">
                 <span className="block font-medium whitespace-nowrap text-slate-900">{identity.name}</span>
                 <span className="block text-xs text-slate-600">{ROLE_LABELS[identity.role] ?? identity.role}</span>
-              </p>
+              </Link>
+              <Link href="/compte" className="link text-sm whitespace-nowrap sm:hidden">
+                Mon compte
+              </Link>
               <form action={logoutAction}>
                 <button type="submit" className="btn-secondary px-2.5 whitespace-nowrap sm:px-3">
                   Se déconnecter

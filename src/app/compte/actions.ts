@@ -1,0 +1,42 @@
+'use server'
+
+import { cookies } from 'next/headers'
+import { redirect } from 'next/navigation'
+import { HttpError } from '@/lib/http-error'
+import { revokeSessions, setSessionCookie } from '@/lib/auth/sessions'
+import { currentIdentity, loginPath, withPageBudget } from '@/lib/pages/auth'
+import { updateTeamMember, userIdSchema, userPatchSchema } from '@/lib/users'
+
+/** "Se déconnecter de tous les appareils": ends every session of the user, this one included. */
+export async function logoutEverywhereAction(): Promise<void> {
+  const identity = await currentIdentity()
+  if (identity) await withPageBudget(() => revokeSessions(identity.userId))
+  setSessionCookie({ cookies: await cookies() }, null)
+  redirect('/login?deconnexion=partout')
+}
+
+export interface MemberState {
+  saved?: boolean
+  error?: string
+}
+
+/** One row of the team table: the role and whether the account may log in. ADMIN only, the cabinet's users only. */
+export async function updateMemberAction(userId: string, _prev: MemberState, form: FormData): Promise<MemberState> {
+  const identity = await currentIdentity()
+  if (!identity) redirect(loginPath('/compte'))
+  const id = userIdSchema.safeParse(userId)
+  const patch = userPatchSchema.safeParse({ role: form.get('role') ?? undefined, active: form.get('active') === 'on' })
+  if (!id.success) return { error: 'Cet utilisateur n’existe pas ou plus.' }
+  if (!patch.success) return { error: 'Choisissez un rôle dans la liste.' }
+  try {
+    await withPageBudget(() => updateTeamMember(identity, id.data, patch.data))
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 409) return { error: 'Le cabinet doit garder au moins un administrateur actif.' }
+    if (err instanceof HttpError && err.status === 404) return { error: 'Cet utilisateur n’existe pas ou plus.' }
+    if (err instanceof HttpError && err.status === 403) return { error: 'Seul un administrateur peut modifier l’équipe.' }
+    throw err
+  }
+  // Changing one's own account ends one's own sessions too: back to the login page.
+  if (id.data === identity.userId) redirect('/login?next=%2Fcompte')
+  return { saved: true }
+}
