@@ -50,6 +50,7 @@ const envSchema = z.object({
   ANALYSIS_AFTER_RESPONSE: bool('ANALYSIS_AFTER_RESPONSE'),
   ANALYSIS_DRAIN_SECONDS: int('ANALYSIS_DRAIN_SECONDS', 45, 1, 800),
   SESSION_TTL_SECONDS: int('SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
+  SESSION_RECHECK_SECONDS: int('SESSION_RECHECK_SECONDS', 60, 1, 3600),
   SESSION_MAX_LIFETIME_SECONDS: int('SESSION_MAX_LIFETIME_SECONDS', 7 * 24 * 3600, 60, 90 * 24 * 3600),
   // Its value never appears in an error: only its length.
   SESSION_SECRET: z
@@ -90,6 +91,11 @@ export interface AppConfig {
   production: boolean
   /** Server-side session lifetime, restarted by every authenticated request (sliding expiry). */
   sessionTtlSeconds: number
+  /**
+   * How long an instance trusts what it read of a session's user (role, cabinet, active) before reading
+   * the database again: the bound on how late a change made outside the app reaches live sessions.
+   */
+  sessionRecheckMs: number
   /** Absolute bound on a session's life, however active: then the user logs in again. */
   sessionMaxLifetimeSeconds: number
   /**
@@ -156,6 +162,7 @@ export function parseAppConfig(env: Record<string, string | undefined> = process
     production: e.NODE_ENV === 'production',
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     sessionMaxLifetimeSeconds: e.SESSION_MAX_LIFETIME_SECONDS,
+    sessionRecheckMs: e.SESSION_RECHECK_SECONDS * 1000,
     sessionSecret: e.SESSION_SECRET ?? (e.NODE_ENV === 'production' ? undefined : DEVELOPMENT_SESSION_SECRET),
     apiRateLimit: { limit: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     loginRateLimit: {

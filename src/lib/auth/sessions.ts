@@ -109,24 +109,22 @@ export async function login(input: unknown, clientAddress: string): Promise<{ co
   }
 }
 
-/** How long an instance trusts what it read of a user (role, cabinet, active) before reading it again. */
-export const USER_RECHECK_MS = 60_000
-
 /**
- * The user as the database has it, read at most once a minute per instance: a change made in the
- * database directly (a role, an account deactivated) reaches every session within USER_RECHECK_MS,
- * with no Redis command. Changes made through the app end the user's sessions at once (revokeSessions).
+ * The user as the database has it, read at most once per SESSION_RECHECK_SECONDS (60) per instance: a
+ * change made in the database directly (a role, an account deactivated) reaches every session within
+ * that time, with no Redis command. Changes made through the app end the user's sessions at once
+ * (revokeSessions).
  */
 const userChecks = new LRUCache<string, { role: Identity['role']; tenantId: string; active: boolean; email: string; name: string } | { gone: true }>({
   max: 10_000,
-  ttl: USER_RECHECK_MS,
+  ttl: 60_000,
 })
 
 async function currentUser(userId: string) {
   const cached = userChecks.get(userId)
   if (cached) return 'gone' in cached ? null : cached
   const user = await prisma.user.findUnique({ where: { id: userId }, select: { role: true, tenantId: true, active: true, email: true, name: true } })
-  userChecks.set(userId, user ?? { gone: true })
+  userChecks.set(userId, user ?? { gone: true }, { ttl: appConfig().sessionRecheckMs })
   return user
 }
 
