@@ -3,7 +3,7 @@ import { NextResponse, type NextRequest } from 'next/server'
 import { isCrossSiteWrite } from '@/lib/auth/csrf'
 import { encodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
 import { resolveSession, sessionCookieName, setSessionCookie } from '@/lib/auth/sessions'
-import { CLIENT_ADDRESS_HEADER, SERVER_STAMP_HEADER, trustedClientAddress } from '@/lib/client-address'
+import { addressKey, CLIENT_ADDRESS_HEADER, SERVER_STAMP_HEADER, trustedClientAddress } from '@/lib/client-address'
 import { appConfig } from '@/lib/config'
 import { newRequestBudget, REDIS_SPENT_HEADER, spentHeaderValue } from '@/lib/request-budget'
 import { RedisUnavailableError, runWithRedisBudget, session, type RateLimitResult, type RedisBudget } from '@/lib/upstash'
@@ -76,23 +76,33 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
   headers.set(CLIENT_ADDRESS_HEADER, address)
   const cookieName = sessionCookieName(config.production)
   const sessionId = ANONYMOUS.has(pathname) ? undefined : request.cookies.get(cookieName)?.value
-  const limited = isApi && !UNLIMITED.has(pathname)
-  const { limit, windowSeconds } = config.apiRateLimit
-  const rateLimit = (who: string) => session.rateLimit(`api:${who}`, limit, windowSeconds)
+  // Which budget this request spends: the API's (API routes, and server actions, which are the same
+  // writes through a form), or the page views' (pages and their prefetches, logged-in users only:
+  // an anonymous page is the login page or a redirect to it, which costs nothing).
+  const isAction = request.method === 'POST' && request.headers.has('next-action')
+  const kind: 'api' | 'page' | null = isApi ? (UNLIMITED.has(pathname) ? null : 'api') : isAction ? 'api' : 'page'
+  const rateLimit = (k: 'api' | 'page', who: string) => {
+    const { limit, windowSeconds } = k === 'api' ? config.apiRateLimit : config.pageRateLimit
+    return session.rateLimit(`${k}:${who}`, limit, windowSeconds)
+  }
 
   let identity: Identity | null = null
   let verdict: RateLimitResult | undefined
   try {
     const knownOwner = sessionId ? sessionOwners.get(sessionId) : undefined
-    if (sessionId && knownOwner && limited) {
-      ;[identity, verdict] = await Promise.all([resolveSession(sessionId), rateLimit(`user:${knownOwner}`)])
+    if (sessionId && knownOwner && kind) {
+      ;[identity, verdict] = await Promise.all([resolveSession(sessionId), rateLimit(kind, `user:${knownOwner}`)])
     } else if (sessionId) {
       identity = await resolveSession(sessionId)
     }
     if (identity) sessionOwners.set(sessionId!, identity.userId)
     else if (sessionId) sessionOwners.delete(sessionId)
     // Counted again under the right name when the session turned out not to be that user's any more.
-    if (limited && (!verdict || !identity)) verdict = await rateLimit(identity ? `user:${identity.userId}` : `ip:${address}`)
+    if (kind && (!verdict || !identity)) {
+      if (identity) verdict = await rateLimit(kind, `user:${identity.userId}`)
+      else if (kind === 'api' && isApi) verdict = await rateLimit('api', `ip:${addressKey(address)}`)
+      else verdict = undefined
+    }
   } catch (err) {
     if (err instanceof RedisUnavailableError) {
       // Without the session store nobody can be identified: say so rather than treat everyone as anonymous.
@@ -106,19 +116,26 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
   const limitHeaders = verdict ? rateLimitHeaders(verdict) : {}
   if (verdict && !verdict.allowed) {
     const retryAfter = Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000))
-    return NextResponse.json(
-      { error: 'Rate limit exceeded', retryAfterSeconds: retryAfter },
-      { status: 429, headers: { ...limitHeaders, 'retry-after': String(retryAfter) } },
-    )
+    const refusal = { ...limitHeaders, 'retry-after': String(retryAfter), 'cache-control': 'private, no-store' }
+    if (!isApi && !isAction) {
+      const minutes = Math.ceil(retryAfter / 60)
+      return new NextResponse(`Trop de pages demandées en peu de temps. Réessayez dans ${minutes} minute${minutes > 1 ? 's' : ''}.`, {
+        status: 429,
+        headers: { ...refusal, 'content-type': 'text/plain; charset=utf-8' },
+      })
+    }
+    return NextResponse.json({ error: 'Rate limit exceeded', retryAfterSeconds: retryAfter }, { status: 429, headers: refusal })
   }
 
   if (identity) headers.set(IDENTITY_HEADER, encodeIdentity(identity))
   headers.set(REDIS_SPENT_HEADER, spentHeaderValue(budget)) // overwrites a client-sent copy
   const response = NextResponse.next({ request: { headers } })
   for (const [k, v] of Object.entries(limitHeaders)) response.headers.set(k, v)
-  // The browser's copy slides with the server's; an unknown one is cleared rather than sent again and again.
-  // Not on login and logout, which set the cookie themselves: one Set-Cookie per answer.
-  if (sessionId && !SETS_OWN_COOKIE.has(pathname)) setSessionCookie(response, identity ? sessionId : null)
+  // A logged-in answer is the user's alone: no shared cache may keep it.
+  if (identity) response.headers.set('cache-control', 'private, no-store')
+  // The cookie lives as long as the session may (set at login); the sliding part is Redis's. So it is sent
+  // again only to clear one that no longer opens a session. (Login and logout set it themselves.)
+  if (sessionId && !identity && !SETS_OWN_COOKIE.has(pathname)) setSessionCookie(response, null)
   return response
 }
 

@@ -148,3 +148,18 @@ export function guardUpgradeRequests(server: Server, trustedProxyHops: number, s
   }
   server.on('newListener', onNewListener)
 }
+
+/**
+ * The rate-limit key for an address: an IPv4 address as it is, an IPv6 one by its /64 prefix (one
+ * subscriber's network: anyone holding one has 2^64 addresses to rotate through).
+ */
+export function addressKey(address: string): string {
+  if (isIP(address) !== 6) return address
+  // Expanded to 8 groups first, so that every spelling of one network gives one key.
+  const [head = '', tail = ''] = address.split('::')
+  const left = head ? head.split(':') : []
+  const right = tail ? tail.split(':') : []
+  const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
+  if (groups.length !== 8 || groups.some((g) => g.includes('.'))) return address // IPv4-embedded forms: keep whole
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`
+}

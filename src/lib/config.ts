@@ -66,6 +66,7 @@ const envSchema = z.object({
     }),
   RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 100, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, YEAR),
+  PAGE_RATE_LIMIT_MAX: int('PAGE_RATE_LIMIT_MAX', 1500, 1, 1_000_000),
   LOGIN_MAX_PER_EMAIL: int('LOGIN_MAX_PER_EMAIL', 50, 1, 100_000),
   LOGIN_MAX_PER_EMAIL_AND_ADDRESS: int('LOGIN_MAX_PER_EMAIL_AND_ADDRESS', 10, 1, 10_000),
   LOGIN_MAX_PER_ADDRESS: int('LOGIN_MAX_PER_ADDRESS', 20, 1, 100_000),
@@ -104,8 +105,13 @@ export interface AppConfig {
    * secret: a session still needs its unguessable id to exist in Redis).
    */
   sessionSecret: string | undefined
-  /** The API budget per caller (user id when logged in, else client address). */
+  /** The API budget per caller (user id when logged in, else client address); server actions (form writes) count in it too. */
   apiRateLimit: { limit: number; windowSeconds: number }
+  /**
+   * Page views per logged-in user per RATE_LIMIT_WINDOW_SECONDS, Next's link prefetches included (a
+   * list of 50 dossiers prefetches up to 50 links): sized for a day's real browsing, not a script's.
+   */
+  pageRateLimit: { limit: number; windowSeconds: number }
   /**
    * Login attempts allowed in `windowSeconds`: per e-mail from one address (a guesser), per address
    * (one guesser, many e-mails) and per e-mail from all addresses (many guessers, one account; set
@@ -165,6 +171,7 @@ export function parseAppConfig(env: Record<string, string | undefined> = process
     sessionRecheckMs: e.SESSION_RECHECK_SECONDS * 1000,
     sessionSecret: e.SESSION_SECRET ?? (e.NODE_ENV === 'production' ? undefined : DEVELOPMENT_SESSION_SECRET),
     apiRateLimit: { limit: e.RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
+    pageRateLimit: { limit: e.PAGE_RATE_LIMIT_MAX, windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS },
     loginRateLimit: {
       perEmailAndAddress: e.LOGIN_MAX_PER_EMAIL_AND_ADDRESS,
       perEmail: e.LOGIN_MAX_PER_EMAIL,

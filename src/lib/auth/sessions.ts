@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
+import { addressKey } from '@/lib/client-address'
 import { appConfig } from '@/lib/config'
 import { HttpError } from '@/lib/http-error'
 import { prisma } from '@/lib/prisma'
@@ -27,10 +28,14 @@ export function sessionCookieOptions(production: boolean, maxAgeSeconds: number)
   return { httpOnly: true, sameSite: 'lax' as const, secure: production, path: '/', maxAge: maxAgeSeconds }
 }
 
-/** Sets or clears (null) the session cookie (its signed value) on a response, with the attributes the browser needs to accept both. */
+/**
+ * Sets or clears (null) the session cookie (its signed value) on a response, with the attributes the
+ * browser needs to accept both. It lives as long as a session may (SESSION_MAX_LIFETIME_SECONDS): the
+ * sliding expiry is kept in Redis, so the cookie never needs sending again while the session lives.
+ */
 export function setSessionCookie(response: { cookies: { set(name: string, value: string, options: object): unknown } }, cookie: string | null): void {
-  const { production, sessionTtlSeconds } = appConfig()
-  response.cookies.set(sessionCookieName(production), cookie ?? '', sessionCookieOptions(production, cookie ? sessionTtlSeconds : 0))
+  const { production, sessionMaxLifetimeSeconds } = appConfig()
+  response.cookies.set(sessionCookieName(production), cookie ?? '', sessionCookieOptions(production, cookie ? sessionMaxLifetimeSeconds : 0))
 }
 
 export const loginSchema = z.object({
@@ -74,9 +79,10 @@ export async function login(input: unknown, clientAddress: string): Promise<{ co
   const { email, password } = loginSchema.parse(input)
   const { perEmailAndAddress, perEmail, perAddress, windowSeconds } = appConfig().loginRateLimit
   // All counted in one round trip (auto-pipelined).
+  const where = addressKey(clientAddress) // an IPv6 address by its /64
   const verdicts = await Promise.all([
-    session.rateLimit(`login:pair:${email}|${clientAddress}`, perEmailAndAddress, windowSeconds, { onFailure: 'closed' }),
-    session.rateLimit(`login:ip:${clientAddress}`, perAddress, windowSeconds, { onFailure: 'closed' }),
+    session.rateLimit(`login:pair:${email}|${where}`, perEmailAndAddress, windowSeconds, { onFailure: 'closed' }),
+    session.rateLimit(`login:ip:${where}`, perAddress, windowSeconds, { onFailure: 'closed' }),
     session.rateLimit(`login:email:${email}`, perEmail, windowSeconds, { onFailure: 'closed' }),
   ])
   for (const r of verdicts) {
