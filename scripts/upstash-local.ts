@@ -3,7 +3,7 @@
  *   npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token T] [--redis-url redis://…]
  *                                    [--max-body 10485760] [--timeout 2000] [--pool 1] [--allow-origin <origin>]… [--verbose]
  *                                    [--max-reply-bytes 10485760] [--max-commands 10000] [--max-inflight-bytes 33554432]
- *                                    [--max-blocking 100] [--script-timeout 5000]
+ *                                    [--max-blocking 100] [--script-timeout 5000] [--body-timeout 10000] [--min-body-rate 262144]
  * With no Redis URL (flag or REDIS_URL) it starts its own redis-server (data under .data/redis).
  * Reads .env / .env.local first, as the app does.
  */
@@ -14,7 +14,7 @@ import { loadEnvConfig } from '@next/env'
 import { z } from 'zod'
 import { RedisServerMissingError, startEndpoint, startRedisServer, type OwnRedisServer } from '../src/upstash-local'
 
-const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--allow-origin <origin>]… [--max-reply-bytes <bytes>] [--max-commands <n>] [--max-inflight-bytes <bytes>] [--max-blocking <n>] [--script-timeout <ms>] [--verbose]`
+const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--allow-origin <origin>]… [--max-reply-bytes <bytes>] [--max-commands <n>] [--max-inflight-bytes <bytes>] [--max-blocking <n>] [--script-timeout <ms>] [--body-timeout <ms>] [--min-body-rate <bytes/s>] [--verbose]`
 
 const number = (flag: string) =>
   z
@@ -37,6 +37,8 @@ const flagsSchema = z.object({
   'max-inflight-bytes': number('--max-inflight-bytes'),
   'max-blocking': number('--max-blocking'),
   'script-timeout': number('--script-timeout'),
+  'body-timeout': number('--body-timeout'),
+  'min-body-rate': number('--min-body-rate'),
   verbose: z.boolean().optional(),
   help: z.boolean().optional(),
 })
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
         'max-inflight-bytes': { type: 'string' },
         'max-blocking': { type: 'string' },
         'script-timeout': { type: 'string' },
+        'body-timeout': { type: 'string' },
+        'min-body-rate': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -111,6 +115,8 @@ async function main(): Promise<void> {
       maxInflightBytes: flags['max-inflight-bytes'],
       maxBlocking: flags['max-blocking'],
       scriptTimeoutMs: flags['script-timeout'],
+      bodyTimeoutMs: flags['body-timeout'],
+      minBodyRate: flags['min-body-rate'],
       verbose: flags.verbose ?? false,
     })
   } catch (err) {

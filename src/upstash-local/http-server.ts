@@ -19,7 +19,7 @@ import {
   type PoolConnection,
 } from './redis-connections'
 import { errorJson, replySize, safeResultJson } from './reply'
-import { HttpError, InflightBudget, parseJson, readBody, toCommand, toCommands } from './request'
+import { BodyWatch, HttpError, InflightBudget, parseJson, readBody, toCommand, toCommands } from './request'
 
 /** A running endpoint: where it listens, and how to stop it. */
 export interface RunningEndpoint {
@@ -93,6 +93,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   const scriptMs = opts.scriptTimeoutMs + opts.timeoutMs
   const scriptDeadlines = new Deadlines(scriptMs, outcomeUnknown(scriptMs))
   const budget = new InflightBudget(opts.maxInflightBytes)
+  const bodyWatch = new BodyWatch(opts.bodyTimeoutMs, opts.minBodyRate)
   const scripts = new ScriptFlagRewriter()
   const streams = new Set<ServerResponse>()
   let commandNames: Set<string> | undefined
@@ -334,7 +335,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     }
     const base64 = req.headers['upstash-encoding'] === 'base64'
     const pipeline = path === '/pipeline' || path === '/multi-exec'
-    const body = await readBody(req, { maxBytes: opts.maxBodyBytes, budget, held, maxCommands: pipeline ? opts.maxCommands : undefined })
+    const body = await readBody(req, { maxBytes: opts.maxBodyBytes, budget, held, maxCommands: pipeline ? opts.maxCommands : undefined, watch: bodyWatch })
 
     if (path === '/' || pipeline) {
       if (method !== 'POST') {
@@ -381,7 +382,9 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       return
     }
     if (err instanceof HttpError) {
-      // After a 413 (or a 503 before reading) the rest of the body is not read: the connection cannot be reused.
+      if (err.status === 499) return void res.destroy()
+      // Past the drain bound (or a body too slow) the rest of the body is never read: close once answered.
+      if (err.closeAfter) res.once('finish', () => res.socket?.destroy())
       send(res, err.status, errorJson(err.message), err.headers)
     } else if (err instanceof TooManyBlockingError) {
       send(res, 429, errorJson(err.message), ['retry-after', '1'])
@@ -423,6 +426,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     connections.close()
     deadlines.close()
     scriptDeadlines.close()
+    bodyWatch.close()
     throw err
   }
   const { port } = server.address() as AddressInfo
@@ -451,6 +455,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       connections.close()
       deadlines.close()
       scriptDeadlines.close()
+      bodyWatch.close()
     },
   }
 }

@@ -22,6 +22,10 @@ export const endpointOptionsSchema = z.object({
   redisUrl: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
   /** Largest request body accepted, in bytes; larger gets 413. */
   maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  /** A request body must arrive whole within this many ms of the request's start; else 408. */
+  bodyTimeoutMs: z.number({ error: 'bodyTimeoutMs (--body-timeout) must be a number of ms' }).int().min(100, 'bodyTimeoutMs (--body-timeout) must be at least 100 ms').default(10_000),
+  /** After its first second, a request body must average at least this many bytes/s; else 408 (0 = no minimum). */
+  minBodyRate: z.number({ error: 'minBodyRate (--min-body-rate) must be a number of bytes per second' }).int().min(0, 'minBodyRate (--min-body-rate) must be at least 0').default(256 * 1024),
   /** How long a non-blocking request may wait for Redis before a 503. */
   timeoutMs: z.number().int().positive().default(2_000),
   /**
