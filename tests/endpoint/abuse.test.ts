@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -149,4 +149,122 @@ describe('2. a body that arrives too slowly is cut and frees its budget', () => 
     expect(performance.now() - started).toBeLessThan(10_000)
     expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
   })
+})
+
+/** Peak resident memory of a process so far (/proc/<pid>/status VmHWM), in bytes. */
+function peakRss(pid: number): number {
+  return Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024
+}
+
+describe('3. replies bounded before they are built', () => {
+  it('SRANDMEMBER k -3000000 is refused before Redis builds it: 400 saying why, the CLI endpoint’s peak memory does not move', async () => {
+    redis = await startRedisServer()
+    const cli = await startCli(['--redis-url', redis.endpointUrl])
+    try {
+      const target = cli.target
+      await command(target, ['SADD', 's', 'm'.repeat(100)])
+      await command(target, ['HSET', 'h', 'f', 'v'.repeat(100)])
+      await command(target, ['ZADD', 'z', '1', 'z'.repeat(100)])
+      const before = peakRss(cli.child.pid!)
+      const res = await command(target, ['SRANDMEMBER', 's', '-3000000'])
+      expect(res.status).toBe(400)
+      expect(errorOf(res)).toMatch(/^ERR reply too large: SRANDMEMBER with a count of -3000000 asks for 3000000 elements, over what the endpoint's limit of 10485760 bytes per request \(--max-reply-bytes\) allows \(163840 elements.*not run/)
+      for (const args of [['HRANDFIELD', 'h', '-100000', 'WITHVALUES'], ['ZRANDMEMBER', 'z', '-2000000'], ['LRANGE', 'l', '0', '9999999'], ['ZRANGE', 'z', '0', '100000', 'WITHSCORES'], ['ZRANGEBYSCORE', 'z', '-inf', '+inf', 'LIMIT', '0', '5000000'], ['GETRANGE', 'g', '0', '20000000'], ['SUBSTR', 'g', '0', '20000000'], ['SPOP', 's', '1000000'], ['LPOP', 'l', '1000000']]) {
+        const r = await command(target, args)
+        expect(r.status, args.join(' ')).toBe(400)
+        expect(errorOf(r)).toMatch(/^ERR reply too large: .*not run/)
+      }
+      // In a pipeline: that entry is refused, the others run; in a transaction nothing runs.
+      const piped = (await raw(target, '/pipeline', { body: JSON.stringify([['INCR', 'n'], ['SRANDMEMBER', 's', '-3000000'], ['INCR', 'n']]) })).json as { result?: unknown; error?: string }[]
+      expect(piped[0]).toEqual({ result: 1 })
+      expect(piped[1]!.error).toMatch(/reply too large: SRANDMEMBER/)
+      expect(piped[2]).toEqual({ result: 2 })
+      const multi = await raw(target, '/multi-exec', { body: JSON.stringify([['INCR', 'n'], ['SRANDMEMBER', 's', '-3000000']]) })
+      expect(multi.status).toBe(400)
+      expect(errorOf(multi)).toMatch(/reply too large: SRANDMEMBER .*the transaction was not run/)
+      expect((await command(target, ['GET', 'n'])).json).toEqual({ result: '2' })
+      // Bounded requests are untouched.
+      expect((await command(target, ['SRANDMEMBER', 's', '-5'])).json).toEqual({ result: Array(5).fill('m'.repeat(100)) })
+      expect((await command(target, ['ZRANGE', 'z', '0', '-1'])).json).toEqual({ result: ['z'.repeat(100)] })
+      // The attack used to grow the endpoint by ~317 MB (three million decoded elements).
+      expect(peakRss(cli.child.pid!) - before).toBeLessThan(40 * 1024 * 1024)
+    } finally {
+      await cli.stop()
+    }
+  })
+})
+
+describe('4. Redis’s memory is bounded', () => {
+  it('the own redis-server has maxmemory 256mb and noeviction by default', async () => {
+    redis = await startRedisServer()
+    const admin = await directClient(redis.url)
+    try {
+      expect(await admin.sendCommand(['CONFIG', 'GET', 'maxmemory'])).toEqual(['maxmemory', String(256 * 1024 * 1024)])
+      expect(await admin.sendCommand(['CONFIG', 'GET', 'maxmemory-policy'])).toEqual(['maxmemory-policy', 'noeviction'])
+    } finally {
+      await admin.close()
+    }
+  })
+
+  it('SETRANGE/SETBIT/BITFIELD growing a value past --max-value-bytes from a tiny request are refused unrun', async () => {
+    const target = await start()
+    for (const args of [['SETRANGE', 'v', '200000000', 'x'], ['SETBIT', 'v', '4294967295', '1'], ['BITFIELD', 'v', 'SET', 'u8', '#200000000', '1']]) {
+      const r = await command(target, args)
+      expect(r.status, args.join(' ')).toBe(400)
+      expect(errorOf(r)).toMatch(/^ERR value too large: .* over the endpoint's limit of 104857600 bytes per value \(--max-value-bytes\); not run/)
+    }
+    expect((await command(target, ['EXISTS', 'v'])).json).toEqual({ result: 0 })
+    expect((await command(target, ['SETRANGE', 'v', '1000', 'x'])).json).toEqual({ result: 1001 })
+  })
+
+  it('once full, a write gets a 400 that says Redis is full (maxmemory, noeviction), reads still work, nothing was evicted', async () => {
+    const target = await start({}, { maxMemory: '3mb' }, true)
+    let full: { status: number; json: unknown } | undefined
+    let written = 0
+    while (!full) {
+      const r = await command(target, ['SET', `fill:${written}`, 'x'.repeat(64 * 1024)])
+      if (r.status === 200) written++
+      else full = r
+      expect(written).toBeLessThan(1000)
+    }
+    expect(full.status).toBe(400)
+    expect(errorOf(full)).toMatch(/^OOM command not allowed .*Redis is full: its memory is over its maxmemory \(3mb, the endpoint's own redis-server: --redis-maxmemory\) and it evicts nothing/)
+    expect(written).toBeGreaterThan(0)
+    expect((await command(target, ['DBSIZE'])).json).toEqual({ result: written })
+    expect((await command(target, ['GET', 'fill:0'])).json).toEqual({ result: 'x'.repeat(64 * 1024) })
+  })
+})
+
+describe('5. a script that wrote and loops forever, on the endpoint’s own redis-server', () => {
+  it('ends with a restart of that redis-server from its AOF (cause logged), 503s that say so meanwhile, and the endpoint serves again by itself', async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'upstash-local-aof-'))
+    const target = await start({ timeoutMs: 500, scriptTimeoutMs: 500 }, { dataDir }, true)
+    const admin = await directClient(target.admin)
+    await admin.sendCommand(['CONFIG', 'SET', 'busy-reply-threshold', '500'])
+    await admin.close()
+    expect((await command(target, ['SET', 'kept', 'before'])).json).toEqual({ result: 'OK' })
+    const pid = redis!.process.pid
+    const logged: string[] = []
+    const log = console.error
+    console.error = (line: string) => logged.push(line)
+    try {
+      const script = command(target, ['EVAL', "redis.call('SET', KEYS[1], '1') while true do end", '1', 'wrote'])
+      const busy: string[] = []
+      await eventually(async () => {
+        const r = await command(target, ['GET', 'kept'])
+        if (r.status === 503) busy.push(errorOf(r))
+        return r.status === 200 && busy.some((e) => /could not be stopped .*being restarted, not sent, safe to retry/.test(e))
+      }, 15_000, 20)
+      const scriptRes = await script
+      expect(scriptRes.status).toBe(504)
+      expect(errorOf(scriptRes)).toMatch(/could not be stopped .*Redis was restarted from its AOF/)
+      expect(redis!.process.pid).not.toBe(pid)
+      // What was acknowledged before is there; the half-run script left nothing.
+      expect((await command(target, ['GET', 'kept'])).json).toEqual({ result: 'before' })
+      expect((await command(target, ['EXISTS', 'wrote'])).json).toEqual({ result: 0 })
+      expect(logged.some((l) => /could not be stopped .*restarting the endpoint's own redis-server \(SIGKILL, then reload from its AOF\)/.test(l))).toBe(true)
+    } finally {
+      console.error = log
+    }
+  }, 30_000)
 })
