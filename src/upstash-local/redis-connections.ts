@@ -405,14 +405,19 @@ export class RedisConnections {
     const ran = Math.round(performance.now() - conn.progressAt)
     if (ran < this.opts.scriptTimeoutMs || this.unkillableSince !== undefined) return
     const fn = /FUNCTION KILL/.test(busy)
+    // Marked before the kill is sent: Redis answers the script's caller and this connection in the same
+    // turn, and under load the caller's "killed by user" error may be read first; it must already name the limit.
+    conn.scriptKilled = true
     let answer = await ctl.sendCommand([fn ? 'FUNCTION' : 'SCRIPT', 'KILL']).catch((err: unknown) => err)
     if (answer instanceof ErrorReply && answer.message.startsWith('NOTBUSY') && !fn) {
       answer = await ctl.sendCommand(['FUNCTION', 'KILL']).catch((err: unknown) => err)
     }
     if (answer === 'OK') {
-      conn.scriptKilled = true
       this.log(`upstash-local: stopped a ${fn ? 'function' : 'Lua script'} that had run for ${ran} ms (over --script-timeout ${this.opts.scriptTimeoutMs} ms) with ${fn ? 'FUNCTION' : 'SCRIPT'} KILL`)
-    } else if (answer instanceof ErrorReply && answer.message.startsWith('UNKILLABLE') && this.opts.restartRedis) {
+    } else {
+      conn.scriptKilled = false
+    }
+    if (answer instanceof ErrorReply && answer.message.startsWith('UNKILLABLE') && this.opts.restartRedis) {
       this.unkillableSince = performance.now()
       this.restartOwnRedis(ran)
     } else if (answer instanceof ErrorReply && answer.message.startsWith('UNKILLABLE')) {
