@@ -59,7 +59,7 @@ describe('1. replies over the size limit', () => {
     expect(both[0]).not.toHaveProperty('error')
     expect(both[1]!.error).toMatch(/reply too large: .*with the ones before it/)
     expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
-  })
+   }, 2 * SLOW_OK)
 
   it('a reply that cannot be encoded (limit raised past what V8 can build) becomes an error answer, not a crash', async () => {
     const target = await start({ maxReplyBytes: 600 * 1024 * 1024, timeoutMs: SLOW_OK })
@@ -68,7 +68,7 @@ describe('1. replies over the size limit', () => {
     expect(res.status).toBe(400)
     expect(errorOf(res)).toMatch(/^ERR the reply could not be encoded as JSON \(.*Invalid string length/)
     expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
-  })
+   }, 2 * SLOW_OK)
 
   it('the limit is an option with a clear message', async () => {
     await expect(startEndpoint({ redisUrl: 'redis://127.0.0.1:1', token: randomBytes(16).toString('hex'), maxReplyBytes: 10 })).rejects.toThrow(
