@@ -3,7 +3,8 @@
  *   npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token T] [--redis-url redis://…]
  *                                    [--max-body 10485760] [--timeout 2000] [--pool 1] [--allow-origin <origin>]… [--verbose]
  *                                    [--max-reply-bytes 10485760] [--max-commands 10000] [--max-inflight-bytes 33554432]
- *                                    [--max-blocking 100] [--script-timeout 5000]
+ *                                    [--max-blocking 100] [--script-timeout 5000] [--body-timeout 10000] [--min-body-rate 262144]
+ *                                    [--max-value-bytes 104857600] [--redis-maxmemory 256mb]
  * With no Redis URL (flag or REDIS_URL) it starts its own redis-server (data under .data/redis).
  * Reads .env / .env.local first, as the app does.
  */
@@ -14,7 +15,7 @@ import { loadEnvConfig } from '@next/env'
 import { z } from 'zod'
 import { RedisServerMissingError, startEndpoint, startRedisServer, type OwnRedisServer } from '../src/upstash-local'
 
-const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--allow-origin <origin>]… [--max-reply-bytes <bytes>] [--max-commands <n>] [--max-inflight-bytes <bytes>] [--max-blocking <n>] [--script-timeout <ms>] [--verbose]`
+const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--allow-origin <origin>]… [--max-reply-bytes <bytes>] [--max-commands <n>] [--max-inflight-bytes <bytes>] [--max-blocking <n>] [--script-timeout <ms>] [--body-timeout <ms>] [--min-body-rate <bytes/s>] [--max-value-bytes <bytes>] [--redis-maxmemory <size, own redis-server: 256mb>] [--verbose]`
 
 const number = (flag: string) =>
   z
@@ -37,6 +38,10 @@ const flagsSchema = z.object({
   'max-inflight-bytes': number('--max-inflight-bytes'),
   'max-blocking': number('--max-blocking'),
   'script-timeout': number('--script-timeout'),
+  'body-timeout': number('--body-timeout'),
+  'min-body-rate': number('--min-body-rate'),
+  'max-value-bytes': number('--max-value-bytes'),
+  'redis-maxmemory': z.string().regex(/^\d+(b|k|kb|m|mb|g|gb)?$/i, '--redis-maxmemory expects a size such as 256mb or 1gb').optional(),
   verbose: z.boolean().optional(),
   help: z.boolean().optional(),
 })
@@ -62,6 +67,10 @@ async function main(): Promise<void> {
         'max-inflight-bytes': { type: 'string' },
         'max-blocking': { type: 'string' },
         'script-timeout': { type: 'string' },
+        'body-timeout': { type: 'string' },
+        'min-body-rate': { type: 'string' },
+        'max-value-bytes': { type: 'string' },
+        'redis-maxmemory': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -86,7 +95,7 @@ async function main(): Promise<void> {
   let own: OwnRedisServer | undefined
   if (!redisUrl) {
     try {
-      own = await startRedisServer({ dataDir: path.resolve('.data/redis') })
+      own = await startRedisServer({ dataDir: path.resolve('.data/redis'), maxMemory: flags['redis-maxmemory'] })
     } catch (err) {
       console.error(err instanceof RedisServerMissingError ? err.message : `could not start redis-server: ${(err as Error).message}`)
       process.exit(1)
@@ -111,8 +120,12 @@ async function main(): Promise<void> {
       maxInflightBytes: flags['max-inflight-bytes'],
       maxBlocking: flags['max-blocking'],
       scriptTimeoutMs: flags['script-timeout'],
+      bodyTimeoutMs: flags['body-timeout'],
+      minBodyRate: flags['min-body-rate'],
+      maxValueBytes: flags['max-value-bytes'],
       verbose: flags.verbose ?? false,
-    })
+      // Its own redis-server: an unkillable script ends with a restart of it (from its AOF).
+    }, { ownRedis: own })
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const hint = code === 'EADDRINUSE' ? ` (port ${flags.port ?? 8079} is taken: pick another with --port)` : ''

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { z } from 'zod'
+import { boundRefusal } from './bounds'
 import { classify } from './commands'
 import { ScriptFlagRewriter } from './script-flags'
 import { Deadlines } from './deadlines'
@@ -18,8 +19,9 @@ import {
   type Command,
   type PoolConnection,
 } from './redis-connections'
+import type { OwnRedisServer } from './redis-server'
 import { errorJson, replySize, safeResultJson } from './reply'
-import { HttpError, InflightBudget, parseJson, readBody, toCommand, toCommands } from './request'
+import { BodyWatch, HttpError, InflightBudget, parseJson, readBody, toCommand, toCommands } from './request'
 
 /** A running endpoint: where it listens, and how to stop it. */
 export interface RunningEndpoint {
@@ -70,7 +72,7 @@ function scriptKind(args: Command): number {
  * Starts the Upstash-compatible REST endpoint in this process.
  * Throws (with a message naming the field) when an option is invalid, or when the port is taken.
  */
-export async function startEndpoint(input: EndpointOptions): Promise<RunningEndpoint> {
+export async function startEndpoint(input: EndpointOptions, owned: { ownRedis?: OwnRedisServer } = {}): Promise<RunningEndpoint> {
   const parsed = endpointOptionsSchema.safeParse(input)
   if (!parsed.success) throw new Error(`invalid endpoint options:\n${z.prettifyError(parsed.error)}`)
   const opts = parsed.data
@@ -84,6 +86,8 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     // Half the request timeout: a request sent later would most likely time out (504) instead of a clean 503.
     stallMs: opts.timeoutMs / 2,
     scriptTimeoutMs: opts.scriptTimeoutMs,
+    // Only a redis-server this endpoint started may be restarted by it; with --redis-url an unkillable script gets 503s until it ends.
+    restartRedis: owned.ownRedis ? () => owned.ownRedis!.restart() : undefined,
   })
   const outcomeUnknown = (ms: number) => () =>
     new NoAnswerError(`Redis did not answer within ${ms} ms; the command was sent and may still run`)
@@ -93,6 +97,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
   const scriptMs = opts.scriptTimeoutMs + opts.timeoutMs
   const scriptDeadlines = new Deadlines(scriptMs, outcomeUnknown(scriptMs))
   const budget = new InflightBudget(opts.maxInflightBytes)
+  const bodyWatch = new BodyWatch(opts.bodyTimeoutMs, opts.minBodyRate)
   const scripts = new ScriptFlagRewriter()
   const streams = new Set<ServerResponse>()
   let commandNames: Set<string> | undefined
@@ -203,6 +208,10 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     if (conn?.scriptKilled && /killed by user with (SCRIPT|FUNCTION) KILL/i.test(message)) {
       return `ERR the script ran longer than the endpoint's limit of ${opts.scriptTimeoutMs} ms (--script-timeout) and was stopped before it wrote anything (${message})`
     }
+    if (message.startsWith('OOM ')) {
+      // noeviction: nothing is dropped to make room, so the write is refused; say what is full and what to do.
+      return `${message} Redis is full: its memory is over its maxmemory${owned.ownRedis ? ` (${owned.ownRedis.maxMemory}, the endpoint's own redis-server: --redis-maxmemory)` : ''} and it evicts nothing, so writes are refused until keys are deleted or expire, or the limit is raised; reads still work`
+    }
     return message
   }
 
@@ -238,6 +247,8 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       const c = classify(commands[i]!)
       if (c.kind === 'blocking') blocking = true
       else if (c.kind === 'refused') (refusals ??= [])[i] = c.reason
+      const bound = c.kind === 'refused' ? undefined : boundRefusal(commands[i]!, opts)
+      if (bound !== undefined) (refusals ??= [])[i] = bound
       const answer = scripts.rewrite(commands[i]!)
       if (answer !== undefined) (answers ??= [])[i] = answer
       const s = scriptKind(commands[i]!)
@@ -263,6 +274,8 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     for (const args of commands) {
       const c = classify(args)
       if (c.kind === 'refused') throw new HttpError(400, c.reason!)
+      const bound = boundRefusal(args, opts)
+      if (bound !== undefined) throw new HttpError(400, `${bound} (the transaction was not run)`)
       // Inside a transaction SCRIPT LOAD answers Redis's SHA of the stripped script (rare; EVALSHA still maps).
       scripts.rewrite(args)
     }
@@ -334,7 +347,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     }
     const base64 = req.headers['upstash-encoding'] === 'base64'
     const pipeline = path === '/pipeline' || path === '/multi-exec'
-    const body = await readBody(req, { maxBytes: opts.maxBodyBytes, budget, held, maxCommands: pipeline ? opts.maxCommands : undefined })
+    const body = await readBody(req, { maxBytes: opts.maxBodyBytes, budget, held, maxCommands: pipeline ? opts.maxCommands : undefined, watch: bodyWatch })
 
     if (path === '/' || pipeline) {
       if (method !== 'POST') {
@@ -381,7 +394,9 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       return
     }
     if (err instanceof HttpError) {
-      // After a 413 (or a 503 before reading) the rest of the body is not read: the connection cannot be reused.
+      if (err.status === 499) return void res.destroy()
+      // Past the drain bound (or a body too slow) the rest of the body is never read: close once answered.
+      if (err.closeAfter) res.once('finish', () => res.socket?.destroy())
       send(res, err.status, errorJson(err.message), err.headers)
     } else if (err instanceof TooManyBlockingError) {
       send(res, 429, errorJson(err.message), ['retry-after', '1'])
@@ -423,6 +438,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
     connections.close()
     deadlines.close()
     scriptDeadlines.close()
+    bodyWatch.close()
     throw err
   }
   const { port } = server.address() as AddressInfo
@@ -451,6 +467,7 @@ export async function startEndpoint(input: EndpointOptions): Promise<RunningEndp
       connections.close()
       deadlines.close()
       scriptDeadlines.close()
+      bodyWatch.close()
     },
   }
 }

@@ -4,4 +4,4 @@
  */
 export { startEndpoint, type RunningEndpoint } from './http-server'
 export { endpointOptionsSchema, type EndpointOptions } from './options'
-export { startRedisServer, freePort, RedisServerMissingError, type OwnRedisServer } from './redis-server'
+export { startRedisServer, freePort, RedisServerMissingError, DEFAULT_MAX_MEMORY, type OwnRedisServer, type RedisServerOptions } from './redis-server'

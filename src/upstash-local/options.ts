@@ -22,6 +22,10 @@ export const endpointOptionsSchema = z.object({
   redisUrl: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
   /** Largest request body accepted, in bytes; larger gets 413. */
   maxBodyBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  /** A request body must arrive whole within this many ms of the request's start; else 408. */
+  bodyTimeoutMs: z.number({ error: 'bodyTimeoutMs (--body-timeout) must be a number of ms' }).int().min(100, 'bodyTimeoutMs (--body-timeout) must be at least 100 ms').default(10_000),
+  /** After its first second, a request body must average at least this many bytes/s; else 408 (0 = no minimum). */
+  minBodyRate: z.number({ error: 'minBodyRate (--min-body-rate) must be a number of bytes per second' }).int().min(0, 'minBodyRate (--min-body-rate) must be at least 0').default(256 * 1024),
   /** How long a non-blocking request may wait for Redis before a 503. */
   timeoutMs: z.number().int().positive().default(2_000),
   /**
@@ -35,6 +39,8 @@ export const endpointOptionsSchema = z.object({
   // Resource limits (see docs/endpoint.md, "Limits"): what one request, or all of them at once, may cost.
   /** Largest reply of one request (a pipeline's replies together), in bytes of data; larger gets an error for that command instead of the reply. */
   maxReplyBytes: z.number({ error: 'maxReplyBytes (--max-reply-bytes) must be a number of bytes' }).int().min(1024, 'maxReplyBytes (--max-reply-bytes) must be at least 1024 bytes').default(10 * 1024 * 1024),
+  /** Largest value a write's arguments alone may build (SETRANGE/SETBIT/BITFIELD offsets), in bytes: Upstash's maximum record size. */
+  maxValueBytes: z.number({ error: 'maxValueBytes (--max-value-bytes) must be a number of bytes' }).int().min(1024, 'maxValueBytes (--max-value-bytes) must be at least 1024 bytes').default(100 * 1024 * 1024),
   /** Most commands in one /pipeline or /multi-exec request; more gets 413. */
   maxCommands: z.number({ error: 'maxCommands (--max-commands) must be a number' }).int().min(1, 'maxCommands (--max-commands) must be at least 1').max(1_000_000, 'maxCommands (--max-commands) must be at most 1000000').default(10_000),
   /** Bytes of request bodies and replies held at once across all requests; beyond it new requests get 503 with Retry-After. */

@@ -122,6 +122,11 @@ export interface ConnectionsOptions {
   scriptTimeoutMs: number
   /** One line per incident (never a secret). */
   log?: (line: string) => void
+  /**
+   * Set when the endpoint owns its redis-server: restarts it (SIGKILL, reload from its AOF). Used for a
+   * script that wrote and so cannot be killed, which would otherwise hold Redis busy for good.
+   */
+  restartRedis?: () => Promise<void>
 }
 
 /** A pooled connection and what it owes: commands sent and not answered yet, and when it last answered. */
@@ -135,6 +140,8 @@ export interface PoolConnection {
 }
 
 const WATCHDOG_MS = 100
+
+const RESTART_REASON = 'a Lua script that had written data ran past the limit and could not be stopped (SCRIPT KILL refused: UNKILLABLE)'
 
 /**
  * The endpoint's Redis connections: a small round-robin pool for ordinary commands (node-redis
@@ -163,6 +170,8 @@ export class RedisConnections {
   private watchdog: NodeJS.Timeout | undefined
   /** A script that wrote and cannot be killed keeps Redis busy: said in every 503 meanwhile. */
   private unkillableSince: number | undefined
+  /** While the own redis-server is restarted to end such a script (until a connection is ready again). */
+  private restarting: 'running' | 'done' | undefined
 
   constructor(private readonly opts: ConnectionsOptions) {
     this.log = opts.log ?? ((line) => console.error(line))
@@ -251,7 +260,12 @@ export class RedisConnections {
         stalled = c
         continue
       }
+      if (this.restarting === 'running') continue
+      if (this.restarting === 'done') this.restarting = undefined
       return c
+    }
+    if (this.restarting !== undefined) {
+      throw new NotSentError(`${RESTART_REASON}; it is being restarted, not sent, safe to retry`)
     }
     if (stalled) {
       const silent = Math.round(performance.now() - stalled.progressAt)
@@ -391,17 +405,47 @@ export class RedisConnections {
     const ran = Math.round(performance.now() - conn.progressAt)
     if (ran < this.opts.scriptTimeoutMs || this.unkillableSince !== undefined) return
     const fn = /FUNCTION KILL/.test(busy)
+    // Marked before the kill is sent: Redis answers the script's caller and this connection in the same
+    // turn, and under load the caller's "killed by user" error may be read first; it must already name the limit.
+    conn.scriptKilled = true
     let answer = await ctl.sendCommand([fn ? 'FUNCTION' : 'SCRIPT', 'KILL']).catch((err: unknown) => err)
     if (answer instanceof ErrorReply && answer.message.startsWith('NOTBUSY') && !fn) {
       answer = await ctl.sendCommand(['FUNCTION', 'KILL']).catch((err: unknown) => err)
     }
     if (answer === 'OK') {
-      conn.scriptKilled = true
       this.log(`upstash-local: stopped a ${fn ? 'function' : 'Lua script'} that had run for ${ran} ms (over --script-timeout ${this.opts.scriptTimeoutMs} ms) with ${fn ? 'FUNCTION' : 'SCRIPT'} KILL`)
+    } else {
+      conn.scriptKilled = false
+    }
+    if (answer instanceof ErrorReply && answer.message.startsWith('UNKILLABLE') && this.opts.restartRedis) {
+      this.unkillableSince = performance.now()
+      this.restartOwnRedis(ran)
     } else if (answer instanceof ErrorReply && answer.message.startsWith('UNKILLABLE')) {
       this.unkillableSince = performance.now()
       this.log(`upstash-local: a script has run for ${ran} ms (over --script-timeout ${this.opts.scriptTimeoutMs} ms) but has written data, so it cannot be stopped; Redis stays busy until it ends (the endpoint never uses SHUTDOWN NOSAVE), requests get 503 meanwhile`)
     }
+  }
+
+  /**
+   * Ends an unkillable script on a server the endpoint owns: SIGKILL and a restart from its AOF. (SHUTDOWN
+   * NOSAVE needs @admin, which the endpoint's user lacks on purpose, and a process kill works whatever
+   * state Redis is in.) A script's writes reach the AOF only once it returns, so the reloaded data is what
+   * was acknowledged before, without the half-run script.
+   */
+  private restartOwnRedis(ran: number): void {
+    this.restarting = 'running'
+    const why = `${RESTART_REASON} (it ran ${ran} ms, over --script-timeout ${this.opts.scriptTimeoutMs} ms)`
+    for (const conn of this.pool) if (conn.pending > 0) this.broken.set(conn.client, `${why}; Redis was restarted from its AOF, where an unfinished script leaves nothing`)
+    for (const c of this.busy) this.broken.set(c, `${why}; Redis was restarted`)
+    this.log(`upstash-local: ${why}; restarting the endpoint's own redis-server (SIGKILL, then reload from its AOF); requests get 503 meanwhile`)
+    const started = performance.now()
+    this.opts.restartRedis!().then(
+      () => this.log(`upstash-local: redis-server restarted in ${Math.round(performance.now() - started)} ms; serving again once reconnected`),
+      (err: unknown) => this.log(`upstash-local: could not restart redis-server: ${(err as Error).message}`),
+    ).finally(() => {
+      this.restarting = 'done'
+      this.unkillableSince = undefined
+    })
   }
 
   /** Drops the dedicated connections (their blocked commands and subscriptions end) and refuses new ones. */

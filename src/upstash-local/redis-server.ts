@@ -42,9 +42,18 @@ export interface OwnRedisServer {
   endpointUrl: string
   credentials: RedisCredentials
   port: number
+  /** The running redis-server (replaced by restart()). */
   process: ChildProcess
+  /** Its maxmemory (Redis syntax, e.g. `256mb`); policy noeviction. */
+  maxMemory: string
   /** SIGTERM, then waits for the process to exit. */
   stop(): Promise<void>
+  /**
+   * SIGKILL, then starts it again on the same port with the same passwords and data folder: it reloads
+   * its AOF (what was acknowledged before; a script that never finished left nothing there). Without a
+   * data folder it comes back empty. For a Redis that cannot be stopped otherwise (a script that wrote).
+   */
+  restart(): Promise<void>
 }
 
 export interface RedisServerOptions {
@@ -53,7 +62,15 @@ export interface RedisServerOptions {
   dataDir?: string
   /** Reuse these passwords (a restart on the same port that clients must keep reaching); default: new random ones. */
   credentials?: RedisCredentials
+  /**
+   * maxmemory, in Redis syntax (`256mb`, `1gb`, bytes); default 256mb, as Upstash's free plan. Policy
+   * noeviction: once full, writes fail with Redis's OOM error instead of data being evicted silently.
+   */
+  maxMemory?: string
 }
+
+/** Default maxmemory of the endpoint's own redis-server (Upstash's free plan holds 256 MB). */
+export const DEFAULT_MAX_MEMORY = '256mb'
 
 /**
  * Resolves when the child answers PING on `port` (so another program holding the port is not taken
@@ -96,18 +113,46 @@ function waitForRedis(port: number, password: string, child: ChildProcess, log: 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<OwnRedisServer> {
   if (spawnSync('redis-server', ['--version']).error) throw new RedisServerMissingError()
   const credentials = options.credentials ?? { admin: randomBytes(18).toString('hex'), endpoint: randomBytes(18).toString('hex') }
-  if (options.port !== undefined) return spawnRedis(options.port, options.dataDir, credentials)
+  const maxMemory = options.maxMemory ?? DEFAULT_MAX_MEMORY
+  if (!/^\d+(b|k|kb|m|mb|g|gb)?$/i.test(maxMemory)) throw new Error(`maxmemory must be a size such as 256mb or 1gb (got ${JSON.stringify(maxMemory)})`)
+  if (options.port !== undefined) return spawnRedis(options.port, options.dataDir, credentials, maxMemory)
   // A port found free can be taken by someone else before redis-server binds it: try a few.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await spawnRedis(await freePort(), options.dataDir, credentials)
+      return await spawnRedis(await freePort(), options.dataDir, credentials, maxMemory)
     } catch (err) {
       if (attempt === 3) throw err
     }
   }
 }
 
-async function spawnRedis(port: number, dataDir: string | undefined, credentials: RedisCredentials): Promise<OwnRedisServer> {
+async function spawnRedis(port: number, dataDir: string | undefined, credentials: RedisCredentials, maxMemory: string): Promise<OwnRedisServer> {
+  const child = await spawnChild(port, dataDir, credentials, maxMemory)
+  const server: OwnRedisServer = {
+    url: `redis://:${credentials.admin}@127.0.0.1:${port}`,
+    endpointUrl: `redis://endpoint:${credentials.endpoint}@127.0.0.1:${port}`,
+    credentials,
+    port,
+    process: child,
+    maxMemory,
+    stop: () => stopChild(server.process, 'SIGTERM'),
+    restart: async () => {
+      await stopChild(server.process, 'SIGKILL')
+      server.process = await spawnChild(port, dataDir, credentials, maxMemory)
+    },
+  }
+  return server
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve()
+    child.once('exit', () => resolve())
+    child.kill(signal)
+  })
+}
+
+async function spawnChild(port: number, dataDir: string | undefined, credentials: RedisCredentials, maxMemory: string): Promise<ChildProcess> {
   // Passwords on the command line are visible to local users in `ps`, as the port is; they keep other
   // programs (and web pages reaching the port) out, which an open port does not.
   const args = [
@@ -116,6 +161,9 @@ async function spawnRedis(port: number, dataDir: string | undefined, credentials
     // The endpoint's user: everything clients may run on Upstash, no administration (CONFIG SET requirepass,
     // REPLICAOF, SAVE, ACL… would lock everyone out or leak data), and Redis enforces it inside scripts too.
     '--user', 'endpoint', 'on', `>${credentials.endpoint}`, '~*', '&*', '+@all', '-@admin', '-migrate', '-swapdb',
+    // Bounded, like an Upstash database: without it a client grows Redis until the OS kills it (SETRANGE,
+    // APPEND…). noeviction: writes fail clearly (OOM) rather than data vanishing.
+    '--maxmemory', maxMemory, '--maxmemory-policy', 'noeviction',
   ]
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true })
@@ -139,17 +187,5 @@ async function spawnRedis(port: number, dataDir: string | undefined, credentials
     child.kill('SIGKILL')
     throw err
   }
-  return {
-    url: `redis://:${credentials.admin}@127.0.0.1:${port}`,
-    endpointUrl: `redis://endpoint:${credentials.endpoint}@127.0.0.1:${port}`,
-    credentials,
-    port,
-    process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill('SIGTERM')
-      }),
-  }
+  return child
 }

@@ -8,6 +8,8 @@ export class HttpError extends Error {
     message: string,
     /** Extra response headers, as a flat list (e.g. Retry-After). */
     readonly headers?: readonly string[],
+    /** Destroy the connection once answered: the client may still be sending a body nobody reads. */
+    readonly closeAfter = false,
   ) {
     super(message)
   }
@@ -97,6 +99,79 @@ export interface BodyLimits {
   held: { bytes: number }
   /** For /pipeline and /multi-exec: the most commands allowed (counted while reading). */
   maxCommands?: number
+  /** Cuts bodies that arrive too slowly (see BodyWatch). */
+  watch: BodyWatch
+}
+
+/** Grace before the minimum rate applies: connection setup and the first chunks are not a rate. */
+const RATE_GRACE_MS = 1_000
+
+/** A body being read: what BodyWatch needs to judge it, and how to cut it. */
+interface Upload {
+  startedAt: number
+  received: number
+  cut(err: HttpError): void
+}
+
+/**
+ * Bounds the time a request body may take: the whole body within `timeoutMs`, and after the first
+ * second at least `minRate` bytes/s on average. A body that arrives too slowly would otherwise hold
+ * its in-flight reservation (up to --max-body) for as long as the client likes (Node's own
+ * requestTimeout is 300 s): four such uploads starve every other request. One timer sweeps all
+ * uploads (a timer per request would cost more than the request on the hot path).
+ */
+export class BodyWatch {
+  private readonly uploads = new Set<Upload>()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    readonly timeoutMs: number,
+    readonly minRate: number,
+  ) {}
+
+  add(u: Upload): void {
+    this.uploads.add(u)
+    this.timer ??= setInterval(this.sweep, Math.min(100, this.timeoutMs)).unref()
+  }
+
+  delete(u: Upload): void {
+    this.uploads.delete(u)
+    if (this.uploads.size === 0 && this.timer !== undefined) {
+      clearInterval(this.timer)
+      this.timer = undefined
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  private readonly sweep = (): void => {
+    const now = performance.now()
+    for (const u of this.uploads) {
+      const elapsed = now - u.startedAt
+      if (elapsed > this.timeoutMs) {
+        u.cut(bodyTooSlow(`the body was not received within ${this.timeoutMs} ms (--body-timeout); ${u.received} bytes came`))
+      } else if (elapsed > RATE_GRACE_MS && u.received < (this.minRate * (elapsed - RATE_GRACE_MS)) / 1000) {
+        u.cut(bodyTooSlow(`the body arrives too slowly: ${u.received} bytes in ${Math.round(elapsed)} ms, under the minimum of ${this.minRate} bytes/s (--min-body-rate)`))
+      }
+    }
+  }
+}
+
+function bodyTooSlow(why: string): HttpError {
+  return new HttpError(408, `ERR request timeout: ${why}; the request was not run`, ['connection', 'close'], true)
+}
+
+/**
+ * A refused body is still read, and discarded, up to this many bytes before the answer: a client
+ * that is still sending (Node's fetch, so @upstash/redis) would otherwise get a connection reset
+ * (EPIPE, "fetch failed") instead of the 413 the endpoint sent. Beyond it, the connection is closed.
+ * Discarding holds no memory; the body deadline still applies.
+ */
+export function drainLimit(maxBytes: number): number {
+  return Math.max(4 * maxBytes, 64 * 1024 * 1024)
 }
 
 /**
@@ -144,48 +219,99 @@ export function parseJson(body: Buffer, route: string): unknown {
 const EMPTY = Buffer.alloc(0)
 
 /**
- * The whole request body, or an HttpError as soon as it is known to be refused: 413 over `maxBytes`
- * or over `maxCommands` (from Content-Length before reading anything, else while streaming), 503 when
- * the in-flight budget has no room for it. Its bytes are reserved in the budget (`held`).
+ * The whole request body, or an HttpError once it is known to be refused: 413 over `maxBytes` or over
+ * `maxCommands` (from Content-Length before reading anything, else while streaming), 503 when the
+ * in-flight budget has no room for it, 408 when it arrives too slowly (BodyWatch). Its bytes are
+ * reserved in the budget (`held`) while it is read; a refused body gives its reservation back at once
+ * and is read to its end, discarded (up to drainLimit), so that the client reads the answer.
  */
 export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buffer> {
-  const { maxBytes, budget, held, maxCommands } = limits
+  const { maxBytes, budget, held, maxCommands, watch } = limits
   const declared = Number(req.headers['content-length'] ?? 0)
-  if (declared > maxBytes) {
-    return Promise.reject(new HttpError(413, `body of ${declared} bytes is over the limit of ${maxBytes} bytes`, ['connection', 'close']))
-  }
   if (declared === 0 && req.headers['transfer-encoding'] === undefined) {
     // No body (GET, or POST without one): nothing to wait for beyond the end of the request.
     req.resume()
     return Promise.resolve(EMPTY)
   }
-  if (declared > 0) {
-    if (!budget.tryReserve(declared)) return Promise.reject(budget.refusal())
-    held.bytes += declared
-  }
   // The smallest command, `[""]`, takes 4 bytes with its comma: a shorter body cannot hold too many.
   const counter = maxCommands !== undefined && (declared === 0 || declared > 4 * maxCommands) ? new CommandCounter() : undefined
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
-    let size = 0
-    const refuse = (err: HttpError) => {
+    let reserved = 0
+    let refusal: HttpError | undefined
+    let drained = 0
+    const drainMax = drainLimit(maxBytes)
+    const upload: Upload = { startedAt: performance.now(), received: 0, cut: (err) => cut(err) }
+    const done = () => {
+      watch.delete(upload)
       req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('close', onClose)
+    }
+    const giveBack = () => {
+      budget.release(reserved)
+      held.bytes -= reserved
+      reserved = 0
+      chunks.length = 0
+    }
+    /** Answer now; the connection is closed after the answer (the rest of the body is never read). */
+    const cut = (err: HttpError) => {
+      done()
+      giveBack()
       req.resume()
-      reject(err)
+      reject(err.closeAfter ? err : new HttpError(err.status, err.message, err.headers, true))
+    }
+    /** Refused: keep reading, discard, answer at the end of the body (or cut past drainLimit). */
+    const refuse = (err: HttpError) => {
+      refusal = err
+      giveBack()
+      if (drained > drainMax) cut(err)
     }
     const onData = (chunk: Buffer) => {
-      size += chunk.length
-      if (size > maxBytes) return refuse(new HttpError(413, `body is over the limit of ${maxBytes} bytes`, ['connection', 'close']))
+      upload.received += chunk.length
+      if (refusal) {
+        drained += chunk.length
+        if (drained > drainMax) cut(refusal)
+        return
+      }
+      if (upload.received > maxBytes) return refuse(new HttpError(413, `body is over the limit of ${maxBytes} bytes`, ['connection', 'close']))
       if (declared === 0) {
         // Chunked: reserved as it comes.
         if (!budget.tryReserve(chunk.length)) return refuse(budget.refusal())
+        reserved += chunk.length
         held.bytes += chunk.length
       }
       if (counter && counter.feed(chunk) > maxCommands!) return refuse(tooManyCommands(maxCommands!))
       chunks.push(chunk)
     }
+    const onEnd = () => {
+      done()
+      if (refusal) return reject(refusal)
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
+    }
+    const onError = (err: Error) => {
+      done()
+      giveBack()
+      reject(err)
+    }
+    // The client went away before the end of its body: nobody to answer, give the reservation back.
+    const onClose = () => onError(new HttpError(499, 'the client closed the request'))
     req.on('data', onData)
-    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)))
-    req.once('error', reject)
+    req.once('end', onEnd)
+    req.once('error', onError)
+    req.once('close', onClose)
+    watch.add(upload)
+    if (declared > maxBytes) {
+      refusal = new HttpError(413, `body of ${declared} bytes is over the limit of ${maxBytes} bytes`, ['connection', 'close'])
+      drained = 0
+      if (declared > drainMax) cut(refusal)
+    } else if (declared > 0) {
+      if (!budget.tryReserve(declared)) refusal = budget.refusal()
+      else {
+        reserved = declared
+        held.bytes += declared
+      }
+    }
   })
 }
