@@ -71,7 +71,8 @@ async function main(): Promise<void> {
     // 8079 is the documented default; if something else holds it, any free port will do.
     const port = (await portIsFree(8079)) ? 8079 : await freePort()
     // Its own redis-server: the endpoint connects as the ACL user without administration commands.
-    const endpoint = await startEndpoint({ redisUrl: process.env.REDIS_URL ?? own!.endpointUrl, token, port })
+    // Owning its redis-server, the endpoint can restart it when a script that wrote cannot be stopped.
+    const endpoint = await startEndpoint({ redisUrl: process.env.REDIS_URL ?? own!.endpointUrl, token, port }, { ownRedis: own })
     process.env.UPSTASH_REDIS_REST_URL = endpoint.url
     process.env.UPSTASH_REDIS_REST_TOKEN = token
     writeLocalEndpointFile(endpoint.url, token)
