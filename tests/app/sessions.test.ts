@@ -183,3 +183,4 @@ describe('the team, managed by the cabinet ADMIN', () => {
     await prisma.user.update({ where: { email: 'avocat@cabinet-martin.fr' }, data: { active: true, role: 'AVOCAT' } })
   })
 })
+

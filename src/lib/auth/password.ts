@@ -11,9 +11,40 @@ const DEFAULT_PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const
 const KEY_BYTES = 32
 const SALT_BYTES = 16
 
+/**
+ * scrypt runs on libuv's small thread pool (4 threads), which file and DNS work share: a flood of
+ * guesses filling it slowed every other request (a page took 9.6 s under 80 guesses). At most
+ * MAX_HASHING run at once per instance; a few wait; beyond that a login is refused at once (busy).
+ */
+const MAX_HASHING = 2
+const MAX_WAITING = 16
+let hashing = 0
+const waiting: (() => void)[] = []
+
+/** Thrown when MAX_HASHING checks run and MAX_WAITING wait: the login answers 503, try again shortly. */
+export class PasswordCheckBusyError extends Error {
+  override name = 'PasswordCheckBusyError'
+}
+
+async function withHashingSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (hashing >= MAX_HASHING) {
+    if (waiting.length >= MAX_WAITING) throw new PasswordCheckBusyError('too many password checks in progress')
+    await new Promise<void>((resolve) => waiting.push(resolve))
+  }
+  hashing++
+  try {
+    return await work()
+  } finally {
+    hashing--
+    waiting.shift()?.()
+  }
+}
+
 function scrypt(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...params, maxmem: 256 * params.N * params.r }
-  return new Promise((resolve, reject) => scryptCb(password.normalize('NFKC'), salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key))))
+  return withHashingSlot(
+    () => new Promise((resolve, reject) => scryptCb(password.normalize('NFKC'), salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key)))),
+  )
 }
 
 /** A new salted hash of `password`, to store in User.passwordHash. */

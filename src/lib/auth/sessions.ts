@@ -6,7 +6,7 @@ import { HttpError } from '@/lib/http-error'
 import { prisma } from '@/lib/prisma'
 import { session } from '@/lib/upstash'
 import { identitySchema, type Identity } from './identity'
-import { verifyPassword } from './password'
+import { PasswordCheckBusyError, verifyPassword } from './password'
 import { signSessionId, verifySessionCookie } from './session-cookie'
 import { DEMO_CABINETS } from '../../../prisma/demo-data'
 
@@ -95,12 +95,15 @@ export async function login(input: unknown, clientAddress: string): Promise<{ co
   if (DEMO_EMAILS.has(email) && !appConfig().allowDemoAccounts) {
     // Same answer as a wrong password; the operator learns why from the log.
     console.warn(`[auth] login refused for the demo account ${email}: demo accounts are off in production (ALLOW_DEMO_ACCOUNTS=true turns them on)`)
-    await verifyPassword(password, null)
+    await verifyPassword(password, null).catch(() => false)
     throw new HttpError(401, BAD_CREDENTIALS)
   }
   const user = await prisma.user.findUnique({ where: { email }, include: { tenant: true } })
   // verifyPassword runs a full scrypt even for an unknown e-mail: the timing does not tell which part was wrong.
-  const ok = await verifyPassword(password, user?.passwordHash ?? null)
+  const ok = await verifyPassword(password, user?.passwordHash ?? null).catch((err: unknown) => {
+    if (err instanceof PasswordCheckBusyError) throw new HttpError(503, 'login is busy for a moment; try again shortly', { 'retry-after': '2' })
+    throw err
+  })
   // A deactivated account gets the same answer as a wrong password.
   if (!user || !ok || !user.active) throw new HttpError(401, BAD_CREDENTIALS)
 
