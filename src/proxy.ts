@@ -64,6 +64,14 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
       : new NextResponse('Adresse invalide', { status: 400 })
   }
 
+  // Behind its public name only: a request for another Host (DNS rebinding, a stray domain pointed at the
+  // app) is refused in production once APP_ORIGIN says which name that is. Health checks may use any.
+  if (config.production && config.appOrigin && pathname !== '/api/health' && !servedHost(request, config.appOrigin, config.trustedProxyHops)) {
+    return isApi
+      ? NextResponse.json({ error: 'unknown host: this app answers on its APP_ORIGIN only' }, { status: 421 })
+      : new NextResponse('Adresse inconnue', { status: 421 })
+  }
+
   if (isCrossSiteWrite(request, config.appOrigin ? [config.appOrigin] : [])) {
     return NextResponse.json({ error: 'cross-site request refused' }, { status: 403 })
   }
@@ -129,7 +137,11 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
 
   if (identity) headers.set(IDENTITY_HEADER, encodeIdentity(identity))
   headers.set(REDIS_SPENT_HEADER, spentHeaderValue(budget)) // overwrites a client-sent copy
+  // Pages: a per-request nonce in a strict CSP; Next reads it from the request's header and puts it on its scripts.
+  const csp = isApi ? undefined : contentSecurityPolicy(config.production)
+  if (csp) headers.set('content-security-policy', csp)
   const response = NextResponse.next({ request: { headers } })
+  if (csp) response.headers.set('content-security-policy', csp)
   for (const [k, v] of Object.entries(limitHeaders)) response.headers.set(k, v)
   // A logged-in answer is the user's alone: no shared cache may keep it.
   if (identity) response.headers.set('cache-control', 'private, no-store')
@@ -137,6 +149,37 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
   // again only to clear one that no longer opens a session. (Login and logout set it themselves.)
   if (sessionId && !identity && !SETS_OWN_COOKIE.has(pathname)) setSessionCookie(response, null)
   return response
+}
+
+/**
+ * A page's Content-Security-Policy: scripts only with this request's nonce (and what they load,
+ * 'strict-dynamic'), everything else from the app itself, no plugins, no framing, forms posting home.
+ * Development adds 'unsafe-eval', which React's dev tooling needs.
+ */
+function contentSecurityPolicy(production: boolean): string {
+  const nonce = btoa(crypto.randomUUID())
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'nonce-${nonce}' 'strict-dynamic'${production ? '' : " 'unsafe-eval'"}`,
+    // Inline style attributes only (React sets some); no inline <style> can run script.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    ...(production ? ['upgrade-insecure-requests'] : []),
+  ].join('; ')
+}
+
+/** The request's Host is the app's public one (or, behind our own proxies, the X-Forwarded-Host they set). */
+function servedHost(request: NextRequest, appOrigin: string, trustedProxyHops: number): boolean {
+  const expected = new URL(appOrigin).host.toLowerCase()
+  const host = request.headers.get('host')?.toLowerCase()
+  const forwarded = trustedProxyHops > 0 ? request.headers.get('x-forwarded-host')?.split(',')[0]?.trim().toLowerCase() : undefined
+  return host === expected || forwarded === expected
 }
 
 /** true when every percent-escape of `path` decodes (valid UTF-8, no lone surrogate). */

@@ -3,6 +3,7 @@
  * (scripts/serve.ts and plain `next start`), never accepts the public demo accounts unless told to,
  * and takes the client address only from where it can be trusted.
  */
+import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, startAppExpectingExit } from '../support/app'
@@ -100,6 +101,40 @@ describe('the client address, by where the app runs', () => {
       const one = []
       for (let i = 0; i < LIMIT + 1; i++) one.push((await fetch(`${app.url}/api/dossiers`, { headers: { 'x-real-ip': '203.0.113.9' } })).status)
       expect(one).toEqual([...Array(LIMIT).fill(401), 429])
+    } finally {
+      await app.stop()
+    }
+  })
+})
+
+describe('headers of a production server', () => {
+  /** A GET with the Host header of our choosing (fetch does not let a caller set it). */
+  function getWithHost(url: string, path: string, host: string): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(`${url}${path}`, { headers: { host } }, (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  }
+
+  it('refuses a foreign Host once APP_ORIGIN names the public one (health checks excepted), and sends a nonce-based CSP on pages', async () => {
+    const app = await startApp({ ...inject('stack'), DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('host'), APP_ORIGIN: 'https://avocats.example.fr' })
+    try {
+      expect((await getWithHost(app.url, '/login', 'evil.example')).status).toBe(421)
+      expect((await getWithHost(app.url, '/api/dossiers', '127.0.0.1')).status).toBe(421)
+      expect((await getWithHost(app.url, '/api/health', '10.0.0.5:3000')).status).toBe(200)
+      const page = await getWithHost(app.url, '/login', 'avocats.example.fr')
+      expect(page.status).toBe(200)
+      const csp = String(page.headers['content-security-policy'])
+      expect(csp).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/)
+      expect(csp).toMatch(/object-src 'none'/)
+      expect(csp).not.toMatch(/unsafe-eval/)
+      // A fresh nonce per request.
+      const again = await getWithHost(app.url, '/login', 'avocats.example.fr')
+      expect(String(again.headers['content-security-policy'])).not.toBe(csp)
     } finally {
       await app.stop()
     }
