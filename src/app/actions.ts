@@ -4,7 +4,7 @@ import { cookies, headers } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { ZodError } from 'zod'
 import { callerAddress } from '@/lib/auth/identity'
-import { login, logout, setSessionCookie } from '@/lib/auth/sessions'
+import { deviceCookieName, login, logout, setDeviceCookie, setSessionCookie } from '@/lib/auth/sessions'
 import { HttpError } from '@/lib/http-error'
 import { currentIdentity, safeNext, withPageBudget } from '@/lib/pages/auth'
 
@@ -24,10 +24,11 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
   if (email.trim() === '') return { ...state, field: 'email', error: 'Saisissez votre adresse e-mail.' }
   if (String(form.get('password') ?? '') === '') return { ...state, field: 'password', error: 'Saisissez votre mot de passe.' }
   let cookie: string
+  let device: string
   try {
     // The address the proxy settled (the platform's, scripts/serve.ts's, or 'unverified').
     const address = callerAddress({ headers: await headers() })
-    ;({ cookie } = await withPageBudget(() => login({ email, password: form.get('password') }, address)))
+    ;({ cookie, device } = await withPageBudget(async () => login({ email, password: form.get('password') }, address, (await cookies()).get(deviceCookieName())?.value)))
   } catch (err) {
     if (err instanceof ZodError) {
       const onEmail = err.issues.some((i) => i.path[0] === 'email')
@@ -39,6 +40,7 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
     throw err
   }
   setSessionCookie({ cookies: await cookies() }, cookie)
+  setDeviceCookie({ cookies: await cookies() }, device)
   redirect(next)
 }
 

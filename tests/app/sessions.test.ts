@@ -184,3 +184,32 @@ describe('the team, managed by the cabinet ADMIN', () => {
   })
 })
 
+
+describe('login lockout cannot be turned against the owner', () => {
+  it("a browser that logged in before keeps a budget of its own: guesses from elsewhere lock out everyone but the owner's device", async () => {
+    const own = await startApp({ ...stack.env, DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('device'), LOGIN_MAX_PER_EMAIL: '3', LOGIN_MAX_PER_EMAIL_AND_ADDRESS: '100', LOGIN_MAX_PER_ADDRESS: '1000' })
+    const login = (password: string, cookie?: string) =>
+      fetch(`${own.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify({ email: 'avocat@cabinet-martin.fr', password }) })
+    try {
+      const first = await login('demo-password')
+      expect(first.status).toBe(200)
+      const device = first.headers.getSetCookie().find((c) => c.startsWith('__Host-iapm_device='))!
+      expect(device).toMatch(/HttpOnly/i)
+      const deviceCookie = device.split(';')[0]!
+
+      // Someone else guesses: the e-mail's shared budget (3, the owner's first login included) runs out,
+      // for them and any new browser.
+      const guesses = []
+      for (let i = 0; i < 4; i++) guesses.push((await login(`guess-${i}`)).status)
+      expect(guesses).toEqual([401, 401, 429, 429])
+      expect((await login('demo-password')).status).toBe(429)
+      // A forged device cookie is no device.
+      expect((await login('demo-password', `__Host-iapm_device=${deviceCookie.split('=')[1]!.slice(0, -3)}abc`)).status).toBe(429)
+
+      // The owner's browser still gets in.
+      expect((await login('demo-password', deviceCookie)).status).toBe(200)
+    } finally {
+      await own.stop()
+    }
+  })
+})

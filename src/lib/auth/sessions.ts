@@ -7,7 +7,7 @@ import { prisma } from '@/lib/prisma'
 import { session } from '@/lib/upstash'
 import { identitySchema, type Identity } from './identity'
 import { PasswordCheckBusyError, verifyPassword } from './password'
-import { signSessionId, verifySessionCookie } from './session-cookie'
+import { signDevice, signSessionId, verifyDevice, verifySessionCookie } from './session-cookie'
 import { DEMO_CABINETS } from '../../../prisma/demo-data'
 
 /** The demo accounts' e-mails: public (README), with a public password, so never valid on a real production server. */
@@ -26,6 +26,20 @@ export function sessionCookieName(production = appConfig().production): string {
 /** The session cookie's attributes: not readable by scripts, not sent on cross-site subrequests, HTTPS-only in production. */
 export function sessionCookieOptions(production: boolean, maxAgeSeconds: number) {
   return { httpOnly: true, sameSite: 'lax' as const, secure: production, path: '/', maxAge: maxAgeSeconds }
+}
+
+/** The device cookie (see session-cookie.ts): `__Host-` in production, like the session's. */
+export function deviceCookieName(production = appConfig().production): string {
+  return production ? '__Host-iapm_device' : 'iapm_device'
+}
+
+/** A device is remembered this long after its last successful login. */
+const DEVICE_MAX_AGE_SECONDS = 180 * 24 * 3600
+
+/** Sets the device cookie given by a successful login. */
+export function setDeviceCookie(response: { cookies: { set(name: string, value: string, options: object): unknown } }, device: string): void {
+  const { production } = appConfig()
+  response.cookies.set(deviceCookieName(production), device, sessionCookieOptions(production, DEVICE_MAX_AGE_SECONDS))
 }
 
 /**
@@ -75,15 +89,23 @@ const BAD_CREDENTIALS = 'e-mail ou mot de passe incorrect'
  * Attempts are counted per e-mail and per client address before the password is checked, and
  * fail closed: while Redis is unreachable nobody can guess (503), rather than everyone guessing freely.
  */
-export async function login(input: unknown, clientAddress: string): Promise<{ cookie: string; user: PublicUser }> {
+export async function login(input: unknown, clientAddress: string, deviceCookie?: string): Promise<{ cookie: string; device: string; user: PublicUser }> {
   const { email, password } = loginSchema.parse(input)
   const { perEmailAndAddress, perEmail, perAddress, windowSeconds } = appConfig().loginRateLimit
-  // All counted in one round trip (auto-pipelined).
   const where = addressKey(clientAddress) // an IPv6 address by its /64
+  // A browser this e-mail logged in from before has a budget of its own: guesses from elsewhere, which
+  // spend the e-mail's shared budgets, cannot lock its owner out there.
+  const device = verifyDevice(deviceCookie, secret())
+  const trusted = device?.email === email ? device : null
+  // All counted in one round trip (auto-pipelined).
   const verdicts = await Promise.all([
-    session.rateLimit(`login:pair:${email}|${where}`, perEmailAndAddress, windowSeconds, { onFailure: 'closed' }),
     session.rateLimit(`login:ip:${where}`, perAddress, windowSeconds, { onFailure: 'closed' }),
-    session.rateLimit(`login:email:${email}`, perEmail, windowSeconds, { onFailure: 'closed' }),
+    ...(trusted
+      ? [session.rateLimit(`login:device:${trusted.id}`, perEmailAndAddress, windowSeconds, { onFailure: 'closed' })]
+      : [
+          session.rateLimit(`login:pair:${email}|${where}`, perEmailAndAddress, windowSeconds, { onFailure: 'closed' }),
+          session.rateLimit(`login:email:${email}`, perEmail, windowSeconds, { onFailure: 'closed' }),
+        ]),
   ])
   for (const r of verdicts) {
     if (r.allowed) continue
@@ -114,6 +136,7 @@ export async function login(input: unknown, clientAddress: string): Promise<{ co
   userChecks.delete(user.id)
   return {
     cookie: signSessionId(sessionId, secret()),
+    device: signDevice(email)(secret()),
     user: { id: user.id, email: user.email, name: user.name, role: user.role, tenant: { id: user.tenant.id, name: user.tenant.name, plan: user.tenant.plan } },
   }
 }
