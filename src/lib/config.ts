@@ -1,30 +1,11 @@
 import { z } from 'zod'
+import { boolVar as bool, intVar as int, secretVar } from '@/lib/env-vars'
 
 /**
  * The app's own settings (sessions, rate limits, client addresses), read and validated from the
  * environment in this one place. The Redis layer's settings live in src/lib/redis/config.ts, which
  * stays usable without the app. Errors name the variable and what was expected.
  */
-
-const int = (name: string, fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return fallback
-      const n = Number(v)
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max} (got "${v.slice(0, 40)}")` })
-        return z.NEVER
-      }
-      return n
-    })
-
-const bool = (name: string) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: `${name} must be "true" or "false"` })
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1' || v === 'yes'))
 
 const YEAR = 366 * 24 * 3600
 
@@ -34,36 +15,14 @@ const envSchema = z.object({
   VERCEL: z.string().optional(),
   /** Set by scripts/serve.ts for its own process only (a fresh random value per start), never by hand. */
   IAPM_SERVER_STAMP: z.string().optional(),
-  // Its value never appears in an error: only its length.
-  CRON_SECRET: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return undefined
-      if (v.length < 16) {
-        ctx.addIssue({ code: 'custom', message: `CRON_SECRET must be at least 16 characters (got ${v.length}); e.g. \`openssl rand -hex 32\`` })
-        return z.NEVER
-      }
-      return v
-    }),
+  CRON_SECRET: secretVar('CRON_SECRET', 16),
   ALLOW_DEMO_ACCOUNTS: bool('ALLOW_DEMO_ACCOUNTS'),
   ANALYSIS_AFTER_RESPONSE: bool('ANALYSIS_AFTER_RESPONSE'),
   ANALYSIS_DRAIN_SECONDS: int('ANALYSIS_DRAIN_SECONDS', 45, 1, 800),
   SESSION_TTL_SECONDS: int('SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
   SESSION_RECHECK_SECONDS: int('SESSION_RECHECK_SECONDS', 60, 1, 3600),
   SESSION_MAX_LIFETIME_SECONDS: int('SESSION_MAX_LIFETIME_SECONDS', 7 * 24 * 3600, 60, 90 * 24 * 3600),
-  // Its value never appears in an error: only its length.
-  SESSION_SECRET: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return undefined
-      if (v.length < 32) {
-        ctx.addIssue({ code: 'custom', message: `SESSION_SECRET must be at least 32 characters (got ${v.length}); e.g. \`openssl rand -hex 32\`` })
-        return z.NEVER
-      }
-      return v
-    }),
+  SESSION_SECRET: secretVar('SESSION_SECRET', 32),
   RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 100, 1, 1_000_000),
   RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, YEAR),
   PAGE_RATE_LIMIT_MAX: int('PAGE_RATE_LIMIT_MAX', 1500, 1, 1_000_000),

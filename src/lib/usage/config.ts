@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { boolVar as flag, intVar as whole } from '@/lib/env-vars'
 
 /**
  * The usage meter's settings (shown on /status), validated with zod; an error names the variable,
@@ -8,28 +9,6 @@ import { z } from 'zod'
 /** Upstash's free plan: 500 000 commands a month ("max requests limit exceeded" once spent). */
 export const DEFAULT_MONTHLY_COMMAND_LIMIT = 500_000
 export const DEFAULT_FLUSH_SECONDS = 60
-
-const whole = (name: string, fallback: number, min: number, max: number, unit: string) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      const v = raw?.trim()
-      if (v === undefined || v === '') return fallback
-      // Digits only: "5e5", "500 000" or "1.5" are refused rather than guessed at.
-      const n = /^\d+$/.test(v) ? Number(v) : NaN
-      if (!Number.isSafeInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number of ${unit} from ${min} to ${max} (got "${v}")` })
-        return z.NEVER
-      }
-      return n
-    })
-
-const flag = (name: string) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: `${name} must be "true" or "false"` })
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1' || v === 'yes'))
 
 const schema = z.object({
   UPSTASH_MONTHLY_COMMAND_LIMIT: whole('UPSTASH_MONTHLY_COMMAND_LIMIT', DEFAULT_MONTHLY_COMMAND_LIMIT, 1, 1_000_000_000_000, 'commands'),
