@@ -111,13 +111,73 @@ export function databaseConfig(env: Record<string, string | undefined> = process
 /** The driver adapter factory Prisma (client and CLI) connects through; creating it opens nothing. */
 export type DatabaseAdapter = PrismaBetterSQLite3 | PrismaLibSQLWeb | import('@prisma/adapter-libsql').PrismaLibSQL
 
+/** SQLite's extended result codes @prisma/adapter-libsql turns into Prisma errors (P2002 unique, P2011 null, P2003 foreign key, busy). */
+const RAW_CODES: Record<string, number> = {
+  SQLITE_CONSTRAINT_UNIQUE: 2067,
+  SQLITE_CONSTRAINT_PRIMARYKEY: 1555,
+  SQLITE_CONSTRAINT_NOTNULL: 1299,
+  SQLITE_CONSTRAINT_FOREIGNKEY: 787,
+  SQLITE_CONSTRAINT_TRIGGER: 1811,
+  SQLITE_BUSY: 5,
+}
+const RAW_CODES_BY_MESSAGE: [RegExp, number][] = [
+  [/UNIQUE constraint failed: /, 2067],
+  [/NOT NULL constraint failed: /, 1299],
+  [/FOREIGN KEY constraint failed/, 787],
+  [/database is locked/, 5],
+]
+
+/**
+ * Over HTTP a libSQL server's error carries SQLite's code as a name (`SQLITE_CONSTRAINT_UNIQUE`, or
+ * only `SQLITE_CONSTRAINT`) and no number, while the adapter maps errors by number (`rawCode`):
+ * without this a reference already taken is an unknown error (500) on Turso where a file gives
+ * P2002 (409), and the reference generator's retry on P2002 never runs. Adds the number.
+ */
+function withRawCode(err: unknown): unknown {
+  const e = err as { code?: unknown; rawCode?: unknown; message?: unknown } | null
+  if (!e || typeof e !== 'object' || e.rawCode !== undefined || typeof e.code !== 'string' || typeof e.message !== 'string') return err
+  const raw = RAW_CODES[e.code] ?? RAW_CODES_BY_MESSAGE.find(([pattern]) => pattern.test(e.message as string))?.[1]
+  if (raw !== undefined) Object.defineProperty(e, 'rawCode', { value: raw, enumerable: true, configurable: true })
+  return err
+}
+
+/** `target` with every method's failure passed through withRawCode; the transactions it opens too. */
+function rawCodeErrors<T extends object>(target: T): T {
+  return new Proxy(target, {
+    get(t, property) {
+      const value = Reflect.get(t, property, t) as unknown
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        let out: unknown
+        try {
+          out = (value as (...a: unknown[]) => unknown).apply(t, args)
+        } catch (err) {
+          throw withRawCode(err)
+        }
+        if (!(out instanceof Promise)) return out
+        return out.then(
+          (result: unknown) => (property === 'transaction' && result && typeof result === 'object' ? rawCodeErrors(result) : result),
+          (err: unknown) => Promise.reject(withRawCode(err)),
+        )
+      }
+    },
+  })
+}
+
+/** The libSQL web adapter, its client's errors carrying SQLite's numeric code (see withRawCode). */
+class PrismaLibSQLRemote extends PrismaLibSQLWeb {
+  override createClient(config: Parameters<PrismaLibSQLWeb['createClient']>[0]): ReturnType<PrismaLibSQLWeb['createClient']> {
+    return rawCodeErrors(super.createClient(config))
+  }
+}
+
 /**
  * The Prisma driver adapter for `config`. A libSQL server goes through the web (fetch) variant; an
  * SQLite file through better-sqlite3, or through libSQL's native binding with DATABASE_DRIVER=libsql,
  * loaded only then (it loads its native module on import).
  */
 export function databaseAdapter(config: DatabaseConfig): DatabaseAdapter {
-  if (config.kind === 'libsql') return new PrismaLibSQLWeb({ url: config.url, ...(config.authToken ? { authToken: config.authToken } : {}) })
+  if (config.kind === 'libsql') return new PrismaLibSQLRemote({ url: config.url, ...(config.authToken ? { authToken: config.authToken } : {}) })
   if (config.driver === 'libsql') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
     const { PrismaLibSQL } = require('@prisma/adapter-libsql') as typeof import('@prisma/adapter-libsql')
