@@ -1,5 +1,5 @@
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
-import { PrismaLibSQL as PrismaLibSQLWeb } from '@prisma/adapter-libsql/web'
+import type { PrismaLibSQL as PrismaLibSQLWeb } from '@prisma/adapter-libsql/web'
 import { z } from 'zod'
 
 /**
@@ -16,7 +16,7 @@ import { z } from 'zod'
 
 export const DEFAULT_DATABASE_URL = 'file:./prisma/dev.db'
 
-/** What the app connects to. `authToken` is a secret: never log a DatabaseConfig as a whole. */
+/** What the app connects to. `authToken` is a secret, not enumerable on what databaseConfig returns (logging the config does not print it). */
 export interface DatabaseConfig {
   /** DATABASE_URL as given (trimmed). It never holds the token (an `authToken` query parameter is refused). */
   url: string
@@ -99,7 +99,10 @@ export function databaseConfig(env: Record<string, string | undefined> = process
     }
     if (DATABASE_DRIVER === 'better-sqlite3') issues.push(`DATABASE_DRIVER=better-sqlite3 opens only file: URLs, not ${scheme}:`)
     if (issues.length) throw new DatabaseConfigError(issues)
-    return { url, kind: 'libsql', driver: 'libsql', ...(authToken ? { authToken } : {}) }
+    const config: DatabaseConfig = { url, kind: 'libsql', driver: 'libsql' }
+    // Not enumerable: a config logged or serialised whole (console.log, JSON) does not show the token.
+    if (authToken) Object.defineProperty(config, 'authToken', { value: authToken, enumerable: false })
+    return config
   }
 
   if (url === ':memory:') {
@@ -164,20 +167,26 @@ function rawCodeErrors<T extends object>(target: T): T {
   })
 }
 
-/** The libSQL web adapter, its client's errors carrying SQLite's numeric code (see withRawCode). */
-class PrismaLibSQLRemote extends PrismaLibSQLWeb {
-  override createClient(config: Parameters<PrismaLibSQLWeb['createClient']>[0]): ReturnType<PrismaLibSQLWeb['createClient']> {
-    return rawCodeErrors(super.createClient(config))
+/** The libSQL web adapter for `config`, its client's errors carrying SQLite's numeric code (see withRawCode). */
+function remoteAdapter(config: DatabaseConfig): PrismaLibSQLWeb {
+  // Loaded only for a server URL: a file: database's process never loads the libSQL client.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PrismaLibSQL } = require('@prisma/adapter-libsql/web') as typeof import('@prisma/adapter-libsql/web')
+  class PrismaLibSQLRemote extends PrismaLibSQL {
+    override createClient(c: Parameters<PrismaLibSQLWeb['createClient']>[0]): ReturnType<PrismaLibSQLWeb['createClient']> {
+      return rawCodeErrors(super.createClient(c))
+    }
   }
+  return new PrismaLibSQLRemote({ url: config.url, ...(config.authToken ? { authToken: config.authToken } : {}) })
 }
 
 /**
  * The Prisma driver adapter for `config`. A libSQL server goes through the web (fetch) variant; an
- * SQLite file through better-sqlite3, or through libSQL's native binding with DATABASE_DRIVER=libsql,
- * loaded only then (it loads its native module on import).
+ * SQLite file through better-sqlite3, or through libSQL's native binding with DATABASE_DRIVER=libsql.
+ * The libSQL packages are loaded only when chosen (the node variant loads its native module on import).
  */
 export function databaseAdapter(config: DatabaseConfig): DatabaseAdapter {
-  if (config.kind === 'libsql') return new PrismaLibSQLRemote({ url: config.url, ...(config.authToken ? { authToken: config.authToken } : {}) })
+  if (config.kind === 'libsql') return remoteAdapter(config)
   if (config.driver === 'libsql') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
     const { PrismaLibSQL } = require('@prisma/adapter-libsql') as typeof import('@prisma/adapter-libsql')
