@@ -1,8 +1,10 @@
 import type { NextConfig } from 'next'
 
 const nextConfig: NextConfig = {
-  // better-sqlite3 is a native addon: load it from node_modules at run time, never bundle it.
-  serverExternalPackages: ['better-sqlite3'],
+  // Native addons (and the packages that load them) are loaded from node_modules at run time, never
+  // bundled: better-sqlite3 for file: databases; libsql (+ @libsql/<platform>) when DATABASE_DRIVER=libsql
+  // opens a file. Next lists these by default too; stated here so the build does not depend on that list.
+  serverExternalPackages: ['better-sqlite3', '@prisma/adapter-libsql', '@libsql/client', 'libsql'],
   // Tests build into a folder per version of the sources (tests/support/app.ts), so runs never share a half-written build.
   distDir: process.env.NEXT_DIST_DIR || '.next',
   // The build type-checks the app only (src/); `npm run typecheck` checks everything, tests and scripts included.

@@ -1,15 +1,17 @@
 import path from 'node:path'
 import { defineConfig } from 'prisma/config'
-import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
+import { databaseAdapter, databaseConfig } from './src/lib/database'
 
-// Engine-free Prisma 6.19: the CLI talks to SQLite through the same driver adapter as the app,
-// so no query/schema engine binary is ever downloaded.
+// Engine-free Prisma 6.19: the CLI (migrate deploy, db push) talks to the database through the same
+// driver adapter as the app, chosen by DATABASE_URL's scheme (src/lib/database.ts), so no
+// query/schema engine binary is ever downloaded and `DATABASE_URL=libsql://… npm run db:setup`
+// migrates a Turso database.
 export default defineConfig({
   schema: path.join('prisma', 'schema.prisma'),
   migrations: { path: path.join('prisma', 'migrations') },
   experimental: { adapter: true },
   engine: 'js',
   async adapter() {
-    return new PrismaBetterSQLite3({ url: process.env.DATABASE_URL ?? 'file:./prisma/dev.db' })
+    return databaseAdapter(databaseConfig(process.env))
   },
 })

@@ -1,37 +1,42 @@
-import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
-import { z } from 'zod'
 import { PrismaClient } from '@/generated/prisma/client'
+import { databaseAdapter, databaseConfig, type DatabaseConfig } from './database'
 
 /**
- * The app's Prisma client: one per process, engine-free (SQLite through the better-sqlite3 driver
- * adapter, so no engine binary is downloaded). Kept on globalThis so Next.js dev hot reloads reuse
- * it instead of opening a new database handle on every edit.
+ * The app's Prisma client: one per process, engine-free (no engine binary is downloaded): the
+ * driver adapter DATABASE_URL selects (src/lib/database.ts): better-sqlite3 for a `file:`
+ * database, libSQL over HTTP for Turso. Kept on globalThis so Next.js dev hot reloads reuse it
+ * instead of opening a new database handle on every edit.
  */
 
-/** DATABASE_URL, validated: the better-sqlite3 adapter takes `file:<path>` (relative to the working directory) or `:memory:`. */
-const databaseUrlSchema = z
-  .string()
-  .trim()
-  .regex(/^(file:.+|:memory:)$/, {
-    error: 'DATABASE_URL must be a SQLite URL like file:./prisma/dev.db (or :memory:); the app uses the better-sqlite3 adapter',
-  })
-  .default('file:./prisma/dev.db')
+export { databaseConfig, DatabaseConfigError, DEFAULT_DATABASE_URL, type DatabaseConfig } from './database'
 
-/** Reads DATABASE_URL (default file:./prisma/dev.db) or throws an error naming it and what was expected. */
+/** DATABASE_URL, validated (default file:./prisma/dev.db outside production); throws naming the variable and what was expected. */
 export function databaseUrl(env: Record<string, string | undefined> = process.env): string {
-  const parsed = databaseUrlSchema.safeParse(env.DATABASE_URL === '' ? undefined : env.DATABASE_URL)
-  if (!parsed.success) throw new Error(`Invalid database configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`)
-  return parsed.data
+  return databaseConfig(env).url
 }
 
-/** A new client on `url` (tests use this for a throwaway database); the app uses `prisma`. */
-export function createPrismaClient(url: string = databaseUrl()): PrismaClient {
-  return new PrismaClient({ adapter: new PrismaBetterSQLite3({ url }) })
+/**
+ * A new client (tests use this for a throwaway database; the app uses `prisma`). `target` is a URL
+ * (a `file:` URL opens with better-sqlite3; a libsql/https URL is a server, with no token), a full
+ * DatabaseConfig (e.g. `{ url, kind: 'file', driver: 'libsql' }`), or absent: the environment's.
+ */
+export function createPrismaClient(target?: string | DatabaseConfig, options: Omit<ConstructorParameters<typeof PrismaClient>[0], 'adapter'> = {}): PrismaClient {
+  const config = target === undefined ? databaseConfig() : typeof target === 'string' ? databaseConfig({ DATABASE_URL: target }) : target
+  return new PrismaClient({ ...options, adapter: databaseAdapter(config) })
 }
 
 const globalForPrisma = globalThis as typeof globalThis & { __iapmPrisma?: PrismaClient }
 
-/** The process-wide client. Creating it opens nothing: the database file is opened on the first query. */
-export const prisma: PrismaClient = (globalForPrisma.__iapmPrisma ??= createPrismaClient())
+/**
+ * The process-wide client, created on first use: importing this module validates nothing and opens
+ * nothing, so a build (which imports every route) needs no DATABASE_URL; the first query does.
+ */
+export const prisma: PrismaClient = new Proxy({} as PrismaClient, {
+  get(_, property) {
+    const client = (globalForPrisma.__iapmPrisma ??= createPrismaClient())
+    const value = Reflect.get(client, property, client) as unknown
+    return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(client) : value
+  },
+})
 
 export type { PrismaClient }

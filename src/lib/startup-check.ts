@@ -1,5 +1,5 @@
 import { AppConfigError, parseAppConfig } from '@/lib/config'
-import { databaseUrl } from '@/lib/prisma'
+import { databaseConfig, DatabaseConfigError } from '@/lib/database'
 import { ConfigError, parseConfig } from '@/lib/redis/config'
 
 /**
@@ -57,14 +57,11 @@ export function checkStartup(env: Record<string, string | undefined> = process.e
     errors.push(...err.message.split('\n').slice(1).map((l) => l.replace(/^\s*-\s*/, '')))
   }
 
-  if (production && !env.DATABASE_URL?.trim()) {
-    errors.push('DATABASE_URL is required in production (no default): file:/path/on/a/volume/app.db for a single server, libsql://<db>.turso.io with DATABASE_AUTH_TOKEN for serverless')
-  } else {
-    try {
-      databaseUrl(env)
-    } catch (err) {
-      errors.push((err as Error).message)
-    }
+  try {
+    databaseConfig(env) // no default in production; opens nothing
+  } catch (err) {
+    if (!(err instanceof DatabaseConfigError)) throw err
+    errors.push(...err.issues)
   }
   return { errors, warnings }
 }

@@ -31,7 +31,7 @@ describe('a production server refuses to start half-configured', () => {
     it(`${via === 'serve' ? 'npm start' : 'plain next start'}: no DATABASE_URL, no SESSION_SECRET → exits non-zero naming both (no default in production)`, async () => {
       const { code, output } = await startAppExpectingExit({ ...inject('stack'), DATABASE_URL: undefined, SESSION_SECRET: undefined }, { via })
       expect(code).not.toBe(0)
-      expect(output).toMatch(/DATABASE_URL is required in production/)
+      expect(output).toMatch(/DATABASE_URL is required when NODE_ENV=production/)
       expect(output).toMatch(/SESSION_SECRET is required in production/)
     })
   }
