@@ -15,6 +15,7 @@ export default defineConfig({
     // the process-wide helpers, and must never see another file's. Explicit, since they rely on it.
     pool: 'forks',
     isolate: true,
-    hookTimeout: 30_000,
+    // A hook that starts a server (next start, redis-server) must survive a loaded 2-core machine.
+    hookTimeout: 60_000,
   },
 })

@@ -57,9 +57,6 @@ export async function SiteHeader({ identity }: { identity: Identity | null }) {
                 <span className="block font-medium whitespace-nowrap text-slate-900">{identity.name}</span>
                 <span className="block text-xs text-slate-600">{ROLE_LABELS[identity.role] ?? identity.role}</span>
               </Link>
-              <Link href="/compte" className="link text-sm whitespace-nowrap sm:hidden">
-                Mon compte
-              </Link>
               <form action={logoutAction}>
                 <button type="submit" className="btn-secondary px-2.5 whitespace-nowrap sm:px-3">
                   Se déconnecter
@@ -70,9 +67,15 @@ export async function SiteHeader({ identity }: { identity: Identity | null }) {
         </div>
         {identity && (
           // Narrow screens: the cabinet on its own line (the same content, shown once per width).
-          <p className="-mt-1 pb-2 text-sm text-slate-700 md:hidden" data-testid="cabinet-narrow">
-            {cabinet}
-          </p>
+          <div className="-mt-1 flex items-start justify-between gap-3 pb-2 md:hidden">
+            <p className="text-sm text-slate-700" data-testid="cabinet-narrow">
+              {cabinet}
+            </p>
+            {/* Below `sm` the name and role are hidden: the account is reached from here. */}
+            <Link href="/compte" className="link shrink-0 text-sm whitespace-nowrap sm:hidden">
+              Mon compte
+            </Link>
+          </div>
         )}
         {identity && (
           <nav aria-label="Navigation principale" className="-mx-3 border-t border-slate-100 py-1.5 sm:mx-0">
