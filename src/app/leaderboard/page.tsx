@@ -36,7 +36,7 @@ export default async function LeaderboardPage() {
     <main id="contenu">
       <PageTitle
         title="Classement"
-        subtitle={`Points : dossier créé +${POINTS.dossierCreated}, analyse terminée +${POINTS.analysisCompleted}, dossier clôturé +${POINTS.dossierClosed}.`}
+        subtitle={`Points gagnés une seule fois par dossier : création +${POINTS.dossierCreated}, première analyse terminée +${POINTS.analysisCompleted}, première clôture +${POINTS.dossierClosed}.`}
       />
       <div className="grid gap-6 lg:grid-cols-2">
         <section aria-labelledby="cabinets-title" className="card">
@@ -80,7 +80,7 @@ export default async function LeaderboardPage() {
               {top.data.some((c) => c.you && c.score === 0) && (
                 <p className="mt-3 text-sm text-slate-700">Votre cabinet n’a pas encore de points : créez un dossier, lancez une analyse ou clôturez un dossier.</p>
               )}
-              <p className="mt-3 text-xs text-slate-600">Chaque dossier rapporte ses points une seule fois : rouvrir puis clôturer un dossier, ou relancer une analyse, n’en ajoute pas.</p>
+              <p className="mt-3 text-xs text-slate-600">Rouvrir puis clôturer un dossier, ou relancer une analyse, n’ajoute pas de points. Les cabinets à égalité partagent le même rang.</p>
             </div>
           )}
         </section>
