@@ -124,7 +124,7 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
       analyzer: result.analyzer,
     })
     // Only the delivery that completed it scores it: a concurrent or repeated delivery does not.
-    if (done) await leaderboard.record(task.tenantId, task.dossierId, ['analysisCompleted'])
+    if (done) await leaderboard.recordChange(task.tenantId, { kind: 'analysisCompleted', dossierId: task.dossierId })
     await queries().invalidateTenant(task.tenantId)
   }
 

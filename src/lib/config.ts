@@ -32,6 +32,19 @@ const envSchema = z.object({
   LOGIN_WINDOW_SECONDS: int('LOGIN_WINDOW_SECONDS', 900, 1, YEAR),
   TRUSTED_PROXY_HOPS: int('TRUSTED_PROXY_HOPS', 0, 0, 10),
   DOSSIER_CACHE_TTL_SECONDS: int('DOSSIER_CACHE_TTL_SECONDS', 300, 0, 7 * 24 * 3600),
+  PLATFORM_ADMIN_EMAILS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return []
+      const emails = v.split(',').map((e) => e.trim().toLowerCase()).filter((e) => e !== '')
+      const wrong = emails.filter((e) => !z.email().safeParse(e).success)
+      if (wrong.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `PLATFORM_ADMIN_EMAILS must be e-mail addresses separated by commas (not one: "${wrong[0]!.slice(0, 60)}")` })
+        return z.NEVER
+      }
+      return emails
+    }),
   APP_ORIGIN: z
     .string()
     .optional()
@@ -104,6 +117,11 @@ export interface AppConfig {
   appOrigin: string | undefined
   /** How long dossier reads stay cached; 0 turns the dossier cache off (every read BYPASS, from the database). */
   dossierCacheTtlSeconds: number
+  /**
+   * The platform's operators (lower-case e-mails): only they see platform-wide figures (the Redis queue,
+   * Upstash usage, the cache hit rate). Empty (PLATFORM_ADMIN_EMAILS unset): nobody does.
+   */
+  platformAdminEmails: readonly string[]
 }
 
 /** Outside production only: cookies signed with it mean nothing elsewhere. */
@@ -146,6 +164,7 @@ export function parseAppConfig(env: Record<string, string | undefined> = process
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     appOrigin: e.APP_ORIGIN,
     dossierCacheTtlSeconds: e.DOSSIER_CACHE_TTL_SECONDS,
+    platformAdminEmails: e.PLATFORM_ADMIN_EMAILS,
   }
 }
 

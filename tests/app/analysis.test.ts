@@ -56,7 +56,7 @@ describe('POST /api/dossiers/:id/analyze → worker → GET /api/dossiers/:id/an
     expect(await prisma.analysis.count({ where: { dossierId: dossier.id } })).toBe(1)
     const queued = await (await dupont.get(`/api/dossiers/${dossier.id}/analysis`)).json()
     expect(queued).toMatchObject({ status: 'QUEUED', jobId: bodies[0]!.jobId })
-    expect((await (await dupont.get('/api/queue')).json()).waiting).toBe(1)
+    expect((await (await dupont.get('/api/queue')).json()).cabinet.waiting).toBe(1)
 
     worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '20', '--max-idle-ms', '100'], {
       cwd: ROOT,

@@ -66,6 +66,16 @@ describe('sortedSet: the seed API', () => {
     }
   })
 
+  it('countAbove counts the members scoring strictly more (ties are not above)', async () => {
+    for (const [m, s] of [['a', 5], ['b', 5], ['c', 3], ['d', -1]] as const) await sortedSet.add('above', m, s)
+    expect(await sortedSet.countAbove('above', 5)).toBe(0)
+    expect(await sortedSet.countAbove('above', 3)).toBe(2)
+    expect(await sortedSet.countAbove('above', 0)).toBe(3)
+    expect(await sortedSet.countAbove('above', -1.5)).toBe(4)
+    expect(await sortedSet.countAbove('no-such-key', 0)).toBe(0)
+    await expect(sortedSet.countAbove('above', Number.NaN)).rejects.toThrow(/^sortedSet\.countAbove: score: expected a finite number/)
+  })
+
   it('concurrent increments are all counted', async () => {
     await Promise.all(Array.from({ length: 100 }, () => sortedSet.increment('race', 'm', 2)))
     expect(await sortedSet.score('race', 'm')).toBe(200)
@@ -117,6 +127,7 @@ describe('sortedSet on a private stack: cost and failure', () => {
     expect(await sent(() => own.rank('a', 'm'))).toEqual({ total: 1, byCommand: { zrevrank: 1 } })
     expect(await sent(() => own.score('a', 'm'))).toEqual({ total: 1, byCommand: { zscore: 1 } })
     expect(await sent(() => own.remove('a', 'm'))).toEqual({ total: 1, byCommand: { zrem: 1 } })
+    expect(await sent(() => own.countAbove('a', 0))).toEqual({ total: 1, byCommand: { zcount: 1 } })
   })
 
   it('Redis unreachable: throws RedisUnavailableError within the bound (data, not cache)', async () => {

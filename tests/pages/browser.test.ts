@@ -33,6 +33,8 @@ const env = {
   LOGIN_MAX_PER_EMAIL: '10000',
   // The usage counter flushes every second here, so /status shows a saved count.
   UPSTASH_USAGE_FLUSH_SECONDS: '1',
+  // The platform's operator: the only one shown the platform-wide figures on /status.
+  PLATFORM_ADMIN_EMAILS: 'avocat@cabinet-martin.fr',
 }
 
 let app: RunningApp
@@ -178,8 +180,11 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await login(page, 'demo@cabinet-dupont.fr')
     await page.waitForURL((u) => u.pathname === '/leaderboard')
     await page.getByRole('heading', { level: 1, name: 'Classement' }).waitFor()
+    // No points yet: the cabinet is still shown, with its rank.
     const mine = page.locator('tr[aria-current="true"]')
-    expect(await mine.count()).toBeLessThanOrEqual(1)
+    await mine.getByText('Cabinet Dupont').waitFor()
+    expect(await mine.count()).toBe(1)
+    await page.getByText('Votre cabinet n’a pas encore de points').waitFor()
     await check(page, console, '03-leaderboard')
   })
 
@@ -278,22 +283,40 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await check(page, console, '10-leaderboard')
   })
 
-  it('shows the health of Redis and the database, the queue and the Upstash commands billed this month against the plan', async () => {
+  it("shows the health of Redis and the database and the cabinet's own analyses, none of the platform's figures", async () => {
     await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'État du service' }).click()
     await page.waitForURL((u) => u.pathname === '/status')
     await page.getByText('Opérationnel', { exact: true }).waitFor()
     await page.getByText('Opérationnelle', { exact: true }).waitFor()
-    await page.getByText('Lettres mortes').waitFor()
-    const figure = async (id: string) => Number((await page.getByTestId(id).textContent())!.replace(/\D/g, ''))
+    await page.getByRole('heading', { name: 'Analyses de votre cabinet' }).waitFor()
+    // The analysis launched above, and nothing of another cabinet.
+    const done = page.locator('dt', { hasText: 'Terminées' }).locator('xpath=following-sibling::dd')
+    expect(Number((await done.textContent())!.replace(/\D/g, ''))).toBe(await prisma.analysis.count({ where: { tenantId: 'cabinet-dupont', status: 'DONE' } }))
+    for (const text of ['Lettres mortes', 'Consommation Upstash ce mois-ci', 'Plateforme']) expect(await page.getByText(text).count(), text).toBe(0)
+    expect(await page.getByTestId('usage-month').count()).toBe(0)
+    await check(page, console, '11-status')
+  })
+
+  it("shows the platform's operator the shared queue, the cache and the Upstash commands billed this month against the plan", async () => {
+    const ops = await newPage({ width: 1280, height: 900 })
+    await ops.page.goto('/login?next=%2Fstatus')
+    await login(ops.page, 'avocat@cabinet-martin.fr')
+    await ops.page.waitForURL((u) => u.pathname === '/status')
+    await ops.page.getByRole('heading', { name: 'Plateforme' }).waitFor()
+    await ops.page.getByText('Lettres mortes').waitFor()
+    await ops.page.getByText('Taux de succès du cache, tous cabinets').waitFor()
+    // An AVOCAT: the cabinet's analyses are for its admins.
+    await ops.page.getByText('Le suivi des analyses du cabinet est réservé à ses administrateurs.').waitFor()
+    const figure = async (id: string) => Number((await ops.page.getByTestId(id).textContent())!.replace(/\D/g, ''))
     const month = await figure('usage-month')
     const today = await figure('usage-today')
     expect(today).toBeGreaterThan(0)
     expect(month).toBeGreaterThanOrEqual(today)
-    await page.getByText(/sur les 500\s000 par mois de votre offre/).waitFor()
-    await page.getByText(/Projection pour le mois au rythme actuel/).waitFor()
-    await page.getByText(/un script compte pour une commande plus chacune de celles qu’il exécute/).waitFor()
-    expect(await page.getByRole('meter', { name: 'Part de l’offre mensuelle utilisée' }).getAttribute('aria-valuemax')).toBe('500000')
-    await check(page, console, '11-status')
+    await ops.page.getByText(/sur les 500\s000 par mois de votre offre/).waitFor()
+    await ops.page.getByText(/Projection pour le mois au rythme actuel/).waitFor()
+    await ops.page.getByText(/un script compte pour une commande plus chacune de celles qu’il exécute/).waitFor()
+    expect(await ops.page.getByRole('meter', { name: 'Part de l’offre mensuelle utilisée' }).getAttribute('aria-valuemax')).toBe('500000')
+    await check(ops.page, ops.console, '11-status-platform')
   })
 
   it('gives the other demo cabinet a real 404 for this dossier', async () => {
@@ -350,8 +373,13 @@ describe('the pages in Chromium at a phone width (390 px)', { timeout: 180_000 }
     await page.locator('tr[aria-current="true"]').waitFor()
     await check(page, console, '10-leaderboard')
     await page.goto('/status')
-    await page.getByText('Lettres mortes').waitFor()
+    await page.getByRole('heading', { name: 'Analyses de votre cabinet' }).waitFor()
     await check(page, console, '11-status')
+    const ops = await newPage({ width: 390, height: 844 })
+    await ops.page.goto('/login?next=%2Fstatus')
+    await login(ops.page, 'avocat@cabinet-martin.fr')
+    await ops.page.getByTestId('usage-month').waitFor()
+    await check(ops.page, ops.console, '11-status-platform')
     const missing = await page.goto('/dossiers/does-not-exist')
     expect(missing?.status()).toBe(404)
     await check(page, console, '12-not-found', /status of 404/)

@@ -6,7 +6,7 @@ import { drainAfterResponse } from '@/lib/analysis/drain'
 import { cachedQueries } from '@/lib/cached-queries'
 import { dossierIdSchema, dossierPatchSchema, newDossierSchema } from '@/lib/dossiers/schemas'
 import { HttpError } from '@/lib/http-error'
-import { record } from '@/lib/leaderboard'
+import { recordChange } from '@/lib/leaderboard'
 import { currentIdentity, loginPath, withPageBudget } from '@/lib/pages/auth'
 import { frenchIssues, type DossierField } from '@/lib/pages/labels'
 import { RedisDisabledError, RedisUnavailableError } from '@/lib/upstash'
@@ -50,7 +50,7 @@ export async function createDossierAction(_prev: DossierFormState, form: FormDat
   try {
     id = await withPageBudget(async () => {
       const written = await cachedQueries().createDossier(tenantId, parsed.data)
-      await record(tenantId, written.data.id, ['dossierCreated', ...(written.data.status === 'CLOSED' ? (['dossierClosed'] as const) : [])])
+      await recordChange(tenantId, { kind: 'created', after: written.data })
       return written.data.id
     })
   } catch (err) {
@@ -71,7 +71,7 @@ export async function updateDossierAction(dossierId: string, _prev: DossierFormS
     const written = await cachedQueries().updateDossier(tenantId, id.data, parsed.data)
     if (!written.data) return null
     const { before, after } = written.data
-    await record(tenantId, after.id, after.status === 'CLOSED' && before.status !== 'CLOSED' ? ['dossierClosed'] : [])
+    await recordChange(tenantId, { kind: 'updated', before, after })
     return after
   })
   if (!after) return { values, errors: { form: 'Ce dossier n’existe pas ou plus.' } }

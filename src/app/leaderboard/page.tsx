@@ -3,10 +3,9 @@ import Link from 'next/link'
 import { PageTitle } from '@/components/page-title'
 import { DossierStatusBadge } from '@/components/status-badge'
 import { cachedQueries } from '@/lib/cached-queries'
-import { getActiveDossiers, getTopTenants, POINTS } from '@/lib/leaderboard'
+import { cabinetLeaderboard, getActiveDossiers, POINTS } from '@/lib/leaderboard'
 import { requireUser, withPageBudget } from '@/lib/pages/auth'
 import { formatDateTime, formatNumber } from '@/lib/pages/labels'
-import { prisma } from '@/lib/prisma'
 
 export const metadata: Metadata = { title: 'Classement' }
 
@@ -24,13 +23,7 @@ export default async function LeaderboardPage() {
   const identity = await requireUser('/leaderboard')
   const [top, active, list] = await withPageBudget(() =>
     Promise.all([
-    attempt('top cabinets', async () => {
-      const top = await getTopTenants(10)
-      const tenants = await prisma.tenant.findMany({ where: { id: { in: top.map((t) => t.member) } }, select: { id: true, name: true } })
-      const names = new Map(tenants.map((t) => [t.id, t.name]))
-      // As GET /api/leaderboard: ids of cabinets that no longer exist are left out, never shown raw.
-      return top.flatMap(({ member, score }, i) => (names.has(member) ? [{ rank: i + 1, id: member, name: names.get(member)!, score, you: member === identity.tenantId }] : []))
-    }),
+    attempt('top cabinets', () => cabinetLeaderboard(identity.tenantId)),
     attempt('active dossiers', () => getActiveDossiers(identity.tenantId, 10)),
     cachedQueries().listDossiers(identity.tenantId),
     ]),
@@ -43,7 +36,7 @@ export default async function LeaderboardPage() {
     <main id="contenu">
       <PageTitle
         title="Classement"
-        subtitle={`Points : dossier créé +${POINTS.dossierCreated}, analyse terminée +${POINTS.analysisCompleted}, dossier clôturé +${POINTS.dossierClosed}.`}
+        subtitle={`Points gagnés une seule fois par dossier : création +${POINTS.dossierCreated}, première analyse terminée +${POINTS.analysisCompleted}, première clôture +${POINTS.dossierClosed}.`}
       />
       <div className="grid gap-6 lg:grid-cols-2">
         <section aria-labelledby="cabinets-title" className="card">
@@ -54,8 +47,6 @@ export default async function LeaderboardPage() {
             <p role="alert" className="mt-3 text-sm text-red-800">
               Le classement est momentanément indisponible.
             </p>
-          ) : top.data.length === 0 ? (
-            <p className="mt-3 text-sm text-slate-700">Aucun point marqué pour l’instant : créez un dossier ou lancez une analyse.</p>
           ) : (
             <div className="mt-3 overflow-x-auto">
               <table className="min-w-full text-sm">
@@ -86,6 +77,10 @@ export default async function LeaderboardPage() {
                   ))}
                 </tbody>
               </table>
+              {top.data.some((c) => c.you && c.score === 0) && (
+                <p className="mt-3 text-sm text-slate-700">Votre cabinet n’a pas encore de points : créez un dossier, lancez une analyse ou clôturez un dossier.</p>
+              )}
+              <p className="mt-3 text-xs text-slate-600">Rouvrir puis clôturer un dossier, ou relancer une analyse, n’ajoute pas de points. Les cabinets à égalité partagent le même rang.</p>
             </div>
           )}
         </section>

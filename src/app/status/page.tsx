@@ -2,7 +2,9 @@ import type { Metadata } from 'next'
 import type { ReactNode } from 'react'
 import { PageTitle } from '@/components/page-title'
 import { AI_ANALYSIS_QUEUE } from '@/lib/ai-queue'
+import { cabinetAnalysisCounts } from '@/lib/analysis/cabinet-counts'
 import { requireUser, withPageBudget } from '@/lib/pages/auth'
+import { isPlatformOperator } from '@/lib/platform'
 import { formatDateTime, formatNumber } from '@/lib/pages/labels'
 import { prisma } from '@/lib/prisma'
 import { cache, health, queue } from '@/lib/upstash'
@@ -31,15 +33,20 @@ async function settle<T>(read: () => Promise<T>): Promise<{ ok: true; data: T } 
 export default async function StatusPage() {
   const identity = await requireUser('/status')
   const isAdmin = identity.role === 'ADMIN'
-  const [redis, database, queueStats, usage] = await withPageBudget(() =>
+  // Platform-wide figures show every cabinet's work: for the platform's operators only.
+  const operator = isPlatformOperator(identity)
+  const [redis, database, cabinetCounts, queueStats, usage] = await withPageBudget(() =>
     Promise.all([
-    health(),
-    timed(() => prisma.$queryRawUnsafe('SELECT 1')),
-    isAdmin ? settle(() => queue.stats(AI_ANALYSIS_QUEUE)) : Promise.resolve(null),
-    readUsage().then(
-      (data) => ({ ok: true as const, data }),
-      (err: unknown) => ({ ok: false as const, configError: err instanceof UsageConfigError ? err.issues.join(' ; ') : null }),
-    ),
+      health(),
+      timed(() => prisma.$queryRawUnsafe('SELECT 1')),
+      isAdmin ? settle(() => cabinetAnalysisCounts(identity.tenantId)) : Promise.resolve(null),
+      operator ? settle(() => queue.stats(AI_ANALYSIS_QUEUE)) : Promise.resolve(null),
+      operator
+        ? readUsage().then(
+            (data) => ({ ok: true as const, data }),
+            (err: unknown) => ({ ok: false as const, configError: err instanceof UsageConfigError ? err.issues.join(' ; ') : null }),
+          )
+        : Promise.resolve(null),
     ]),
   )
   const stats = cache.stats()
@@ -55,7 +62,7 @@ export default async function StatusPage() {
         <h2 id="health-title" className="sr-only">
           Santé des services
         </h2>
-        <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
+        <div className="grid gap-4 sm:grid-cols-2">
           <Tile label="Redis (Upstash)">
             {redis.status === 'disabled' ? (
               <Health ok={true} text="Désactivé (REDIS_ENABLED=false)" />
@@ -66,51 +73,80 @@ export default async function StatusPage() {
           <Tile label="Base de données">
             <Health ok={database.ok} text={database.ok ? 'Opérationnelle' : 'Injoignable'} latencyMs={database.latencyMs} />
           </Tile>
-          <Tile label="Taux de succès du cache">
-            <p className="text-2xl font-bold text-slate-900 tabular-nums">{reads === 0 ? '—' : `${formatNumber((hits / reads) * 100, 1)} %`}</p>
-            <p className="mt-1 text-xs text-slate-600">
-              {formatNumber(hits)} succès, {formatNumber(stats.misses)} échecs depuis le démarrage de cette instance
-            </p>
-          </Tile>
         </div>
       </section>
 
-      <section aria-labelledby="queue-title" className="card">
-        <h2 id="queue-title" className="text-lg font-semibold text-slate-900">
-          File d’analyse <span className="font-mono text-sm font-normal text-slate-600">{AI_ANALYSIS_QUEUE}</span>
+      <section aria-labelledby="analyses-title" className="card">
+        <h2 id="analyses-title" className="text-lg font-semibold text-slate-900">
+          Analyses de votre cabinet
         </h2>
-        {queueStats === null ? (
-          <p className="mt-3 text-sm text-slate-700">Les statistiques de la file sont réservées aux administrateurs du cabinet.</p>
-        ) : !queueStats.ok ? (
+        {cabinetCounts === null ? (
+          <p className="mt-3 text-sm text-slate-700">Le suivi des analyses du cabinet est réservé à ses administrateurs.</p>
+        ) : !cabinetCounts.ok ? (
           <p role="alert" className="mt-3 text-sm text-red-800">
-            Statistiques indisponibles : Redis ne répond pas.
+            Suivi indisponible : la base de données ne répond pas.
           </p>
         ) : (
           <dl className="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
-            <Stat label="En attente" value={queueStats.data.waiting} />
-            <Stat label="En traitement" value={queueStats.data.inFlight} />
-            <Stat label="Différées" value={queueStats.data.delayed} />
-            <Stat label="Lettres mortes" value={queueStats.data.dead} warn={queueStats.data.dead > 0} />
+            <Stat label="En attente" value={cabinetCounts.data.waiting} />
+            <Stat label="En cours" value={cabinetCounts.data.running} />
+            <Stat label="Terminées" value={cabinetCounts.data.done} />
+            <Stat label="En échec" value={cabinetCounts.data.failed} warn={cabinetCounts.data.failed > 0} />
           </dl>
         )}
       </section>
 
-      <section aria-labelledby="usage-title" className="card">
-        <h2 id="usage-title" className="text-lg font-semibold text-slate-900">
-          Consommation Upstash ce mois-ci
-        </h2>
-        {usage.ok ? (
-          <Usage usage={usage.data} />
-        ) : usage.configError ? (
-          <p role="alert" className="mt-3 text-sm text-red-800">
-            Consommation indisponible : réglage invalide ({usage.configError}).
-          </p>
-        ) : (
-          <p role="alert" className="mt-3 text-sm text-red-800">
-            Consommation indisponible : Redis ne répond pas.
-          </p>
-        )}
-      </section>
+      {operator && (
+        <section aria-labelledby="platform-title" className="space-y-4">
+          <div>
+            <h2 id="platform-title" className="text-lg font-semibold text-slate-900">
+              Plateforme
+            </h2>
+            <p className="text-sm text-slate-700">Réservé aux opérateurs de la plateforme : ces chiffres incluent l’activité de tous les cabinets.</p>
+          </div>
+
+          <div className="card">
+            <h3 className="text-base font-semibold text-slate-900">
+              File d’analyse, tous cabinets <span className="font-mono text-sm font-normal text-slate-600">{AI_ANALYSIS_QUEUE}</span>
+            </h3>
+            {!queueStats!.ok ? (
+              <p role="alert" className="mt-3 text-sm text-red-800">
+                Statistiques indisponibles : Redis ne répond pas.
+              </p>
+            ) : (
+              <dl className="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
+                <Stat label="En attente" value={queueStats!.data.waiting} />
+                <Stat label="En traitement" value={queueStats!.data.inFlight} />
+                <Stat label="Différées" value={queueStats!.data.delayed} />
+                <Stat label="Lettres mortes" value={queueStats!.data.dead} warn={queueStats!.data.dead > 0} />
+              </dl>
+            )}
+          </div>
+
+          <div className="card">
+            <h3 className="text-base font-semibold text-slate-900">Taux de succès du cache, tous cabinets</h3>
+            <p className="mt-2 text-2xl font-bold text-slate-900 tabular-nums">{reads === 0 ? '—' : `${formatNumber((hits / reads) * 100, 1)} %`}</p>
+            <p className="mt-1 text-xs text-slate-600">
+              {formatNumber(hits)} succès, {formatNumber(stats.misses)} échecs depuis le démarrage de cette instance
+            </p>
+          </div>
+
+          <div className="card">
+            <h3 className="text-base font-semibold text-slate-900">Consommation Upstash ce mois-ci</h3>
+            {usage!.ok ? (
+              <Usage usage={usage!.data} />
+            ) : usage!.configError ? (
+              <p role="alert" className="mt-3 text-sm text-red-800">
+                Consommation indisponible : réglage invalide ({usage!.configError}).
+              </p>
+            ) : (
+              <p role="alert" className="mt-3 text-sm text-red-800">
+                Consommation indisponible : Redis ne répond pas.
+              </p>
+            )}
+          </div>
+        </section>
+      )}
     </main>
   )
 }

@@ -27,6 +27,8 @@ export interface SortedSet {
   score(key: string, member: string): Promise<number | null>
   /** Removes members; returns how many were there. 1 command (ZREM). */
   remove(key: string, ...members: string[]): Promise<number>
+  /** How many members score strictly more than `score` (a rank with ties shared: 1 + this). 1 command (ZCOUNT). */
+  countAbove(key: string, score: number): Promise<number>
 }
 
 const memberSchema = z.string({ error: 'expected a string' })
@@ -90,6 +92,14 @@ export function createSortedSet(source: ContextSource): SortedSet {
       members.forEach((m, i) => parseInput(memberSchema, m, `sortedSet.remove: members[${i}]`))
       const [first, ...rest] = members as [string, ...string[]]
       return withRedis(ctx, 'sortedSet.remove', (redis) => redis.zrem(redisKey, first, ...rest))
+    },
+
+    async countAbove(key, score) {
+      const ctx = resolveContext(source)
+      const redisKey = keyOf(key, 'countAbove')
+      parseInput(scoreSchema, score, 'sortedSet.countAbove: score')
+      // "(" makes the bound exclusive: equal scores are not above.
+      return Number(await withRedis(ctx, 'sortedSet.countAbove', (redis) => redis.zcount(redisKey, `(${score}`, '+inf')))
     },
   }
 }

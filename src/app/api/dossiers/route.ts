@@ -3,7 +3,7 @@ import { cachedQueries } from '@/lib/cached-queries'
 import { listQuerySchema, queryObject } from '@/lib/dossiers/schemas'
 import { readHeaders, writeHeaders } from '@/lib/dossiers/responses'
 import { readJson, route } from '@/lib/http'
-import { record } from '@/lib/leaderboard'
+import { recordChange } from '@/lib/leaderboard'
 
 export const dynamic = 'force-dynamic'
 
@@ -19,6 +19,6 @@ export const GET = route(async (request: Request) => {
 export const POST = route(async (request: Request) => {
   const { tenantId } = requireIdentity(request)
   const written = await cachedQueries().createDossier(tenantId, (await readJson(request)) as never)
-  await record(tenantId, written.data.id, ['dossierCreated', ...(written.data.status === 'CLOSED' ? (['dossierClosed'] as const) : [])])
+  await recordChange(tenantId, { kind: 'created', after: written.data })
   return Response.json({ dossier: written.data }, { status: 201, headers: writeHeaders(written) })
 })

@@ -1,17 +1,14 @@
 import { requireIdentity } from '@/lib/auth/identity'
 import { route } from '@/lib/http'
-import { getTopTenants } from '@/lib/leaderboard'
-import { prisma } from '@/lib/prisma'
+import { cabinetLeaderboard } from '@/lib/leaderboard'
 
 export const dynamic = 'force-dynamic'
 
-/** The top cabinets by score, with their names; `you: true` marks the caller's. */
+/**
+ * The best cabinets with points `{ rank, id, name, score, you }`, ties sharing a rank, and the caller's
+ * cabinet always (`you: true`; last when it is not among the best, even at 0 points).
+ */
 export const GET = route(async (request: Request) => {
   const { tenantId } = requireIdentity(request)
-  const top = await getTopTenants(10)
-  const names = new Map(
-    (await prisma.tenant.findMany({ where: { id: { in: top.map((t) => t.member) } }, select: { id: true, name: true } })).map((t) => [t.id, t.name]),
-  )
-  const cabinets = top.flatMap(({ member, score }, i) => (names.has(member) ? [{ rank: i + 1, id: member, name: names.get(member)!, score, you: member === tenantId }] : []))
-  return Response.json({ cabinets })
+  return Response.json({ cabinets: await cabinetLeaderboard(tenantId) })
 })

@@ -1,12 +1,26 @@
 import { AI_ANALYSIS_QUEUE } from '@/lib/ai-queue'
-import { requireIdentity, requireRole } from '@/lib/auth/identity'
+import { cabinetAnalysisCounts } from '@/lib/analysis/cabinet-counts'
+import { requireIdentity } from '@/lib/auth/identity'
 import { route } from '@/lib/http'
+import { HttpError } from '@/lib/http-error'
+import { isPlatformOperator } from '@/lib/platform'
 import { queue } from '@/lib/upstash'
 
 export const dynamic = 'force-dynamic'
 
-/** The analysis queue's counts (waiting, in flight, delayed, dead). ADMIN only. */
+/**
+ * The analyses of the caller's cabinet by status, `{ cabinet: { waiting, running, done, failed } }` (ADMIN;
+ * from the database, free), and for platform operators (PLATFORM_ADMIN_EMAILS) only, the shared Redis
+ * queue's counts `platform: { queue, waiting, inFlight, delayed, dead }` (every cabinet's jobs). Else 403.
+ */
 export const GET = route(async (request: Request) => {
-  requireRole(requireIdentity(request), 'ADMIN')
-  return Response.json({ queue: AI_ANALYSIS_QUEUE, ...(await queue.stats(AI_ANALYSIS_QUEUE)) })
+  const identity = requireIdentity(request)
+  const admin = identity.role === 'ADMIN'
+  const operator = isPlatformOperator(identity)
+  if (!admin && !operator) throw new HttpError(403, 'this needs the role ADMIN')
+  const [cabinet, platform] = await Promise.all([
+    admin ? cabinetAnalysisCounts(identity.tenantId) : undefined,
+    operator ? queue.stats(AI_ANALYSIS_QUEUE).then((stats) => ({ queue: AI_ANALYSIS_QUEUE, ...stats })) : undefined,
+  ])
+  return Response.json({ ...(cabinet && { cabinet }), ...(platform && { platform }) })
 })

@@ -3,7 +3,7 @@ import { cachedQueries } from '@/lib/cached-queries'
 import { dossierNotFound, readHeaders, writeHeaders } from '@/lib/dossiers/responses'
 import { dossierIdSchema } from '@/lib/dossiers/schemas'
 import { readJson, route } from '@/lib/http'
-import { forgetDossier, record } from '@/lib/leaderboard'
+import { recordChange } from '@/lib/leaderboard'
 
 export const dynamic = 'force-dynamic'
 
@@ -33,7 +33,7 @@ export const PATCH = route(async (request: Request, context: Params) => {
   const written = await cachedQueries().updateDossier(tenantId, id, body)
   if (!written.data) return dossierNotFound()
   const { before, after } = written.data
-  await record(tenantId, id, after.status === 'CLOSED' && before.status !== 'CLOSED' ? ['dossierClosed'] : [])
+  await recordChange(tenantId, { kind: 'updated', before, after })
   return Response.json({ dossier: after }, { headers: writeHeaders(written) })
 })
 
@@ -46,6 +46,6 @@ export const DELETE = route(async (request: Request, context: Params) => {
   if (!id) return dossierNotFound()
   const written = await cachedQueries().deleteDossier(tenantId, id)
   if (!written.data) return dossierNotFound()
-  await forgetDossier(tenantId, id).catch((err: Error) => console.warn(`[leaderboard] dossier ${id}: activity not removed: ${err.message}`))
+  await recordChange(tenantId, { kind: 'deleted', dossierId: id })
   return new Response(null, { status: 204, headers: writeHeaders(written) })
 })
