@@ -50,7 +50,7 @@ export function TeamMemberRow({ member, you, action }: { member: TeamMember; you
             {state.error}
           </span>
         ) : state.saved ? (
-          <span className="text-green-800">Enregistré : ses sessions en cours ont été fermées.</span>
+          <span className="text-green-800">{state.saved.changed ? 'Enregistré. Ses sessions en cours ont été fermées.' : 'Rien à changer.'}</span>
         ) : null}
       </p>
     </li>

@@ -52,7 +52,7 @@ export async function listTeam(actor: Identity): Promise<TeamMember[]> {
  * Changes a user of the caller's cabinet (ADMIN only, 403): another cabinet's user is a 404; leaving
  * the cabinet without an active ADMIN is a 409. The user's sessions end at once when anything changed.
  */
-export async function updateTeamMember(actor: Identity, userId: string, patch: UserPatch): Promise<TeamMember> {
+export async function updateTeamMember(actor: Identity, userId: string, patch: UserPatch): Promise<{ member: TeamMember; changed: boolean }> {
   requireRole(actor, 'ADMIN')
   const { changed, user } = await prisma.$transaction(async (tx) => {
     const current = await tx.user.findFirst({ where: { id: userId, tenantId: actor.tenantId }, select })
@@ -68,5 +68,5 @@ export async function updateTeamMember(actor: Identity, userId: string, patch: U
     return { changed: true, user: await tx.user.update({ where: { id: userId }, data: { role, active }, select }) }
   })
   if (changed) await revokeSessions(userId)
-  return toMember(user)
+  return { member: toMember(user), changed }
 }

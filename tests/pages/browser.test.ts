@@ -342,6 +342,22 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     expect(other.console.take()).toEqual([])
   })
 
+  it("shows the account, and the cabinet's team to its ADMIN: a role change is saved and ends that user's sessions", async () => {
+    await page.getByRole('link', { name: /Claire Dupont/ }).click()
+    await page.waitForURL((u) => u.pathname === '/compte')
+    await page.getByRole('heading', { level: 1, name: 'Mon compte' }).waitFor()
+    await page.getByRole('button', { name: 'Se déconnecter de tous les appareils' }).waitFor()
+    const team = page.getByRole('region', { name: 'Équipe du cabinet' })
+    const role = team.getByLabel('Rôle de Léa Fournier')
+    expect(await role.inputValue()).toBe('ASSISTANT')
+    await role.selectOption('AVOCAT')
+    await team.getByRole('listitem').filter({ hasText: 'Léa Fournier' }).getByRole('button', { name: 'Enregistrer' }).click()
+    await team.getByText('Enregistré. Ses sessions en cours ont été fermées.').waitFor()
+    expect(await prisma.user.findUniqueOrThrow({ where: { email: 'assistant@cabinet-dupont.fr' }, select: { role: true } })).toEqual({ role: 'AVOCAT' })
+    await check(page, console, '13-account')
+    await prisma.user.update({ where: { email: 'assistant@cabinet-dupont.fr' }, data: { role: 'ASSISTANT' } })
+  })
+
   it('logs out: back to /login, and the pages send the old session to /login', async () => {
     await page.getByRole('button', { name: 'Se déconnecter' }).click()
     await page.waitForURL((u) => u.pathname === '/login')
@@ -375,6 +391,9 @@ describe('the pages in Chromium at a phone width (390 px)', { timeout: 180_000 }
     await page.goto('/status')
     await page.getByRole('heading', { name: 'Analyses de votre cabinet' }).waitFor()
     await check(page, console, '11-status')
+    await page.getByRole('link', { name: 'Mon compte' }).click()
+    await page.getByRole('heading', { level: 1, name: 'Mon compte' }).waitFor()
+    await check(page, console, '13-account')
     const ops = await newPage({ width: 390, height: 844 })
     await ops.page.goto('/login?next=%2Fstatus')
     await login(ops.page, 'avocat@cabinet-martin.fr')

@@ -16,7 +16,8 @@ export async function logoutEverywhereAction(): Promise<void> {
 }
 
 export interface MemberState {
-  saved?: boolean
+  /** Saved; `changed` when something differed (and the user's sessions were ended). */
+  saved?: { changed: boolean }
   error?: string
 }
 
@@ -28,8 +29,9 @@ export async function updateMemberAction(userId: string, _prev: MemberState, for
   const patch = userPatchSchema.safeParse({ role: form.get('role') ?? undefined, active: form.get('active') === 'on' })
   if (!id.success) return { error: 'Cet utilisateur n’existe pas ou plus.' }
   if (!patch.success) return { error: 'Choisissez un rôle dans la liste.' }
+  let changed: boolean
   try {
-    await withPageBudget(() => updateTeamMember(identity, id.data, patch.data))
+    ;({ changed } = await withPageBudget(() => updateTeamMember(identity, id.data, patch.data)))
   } catch (err) {
     if (err instanceof HttpError && err.status === 409) return { error: 'Le cabinet doit garder au moins un administrateur actif.' }
     if (err instanceof HttpError && err.status === 404) return { error: 'Cet utilisateur n’existe pas ou plus.' }
@@ -37,6 +39,6 @@ export async function updateMemberAction(userId: string, _prev: MemberState, for
     throw err
   }
   // Changing one's own account ends one's own sessions too: back to the login page.
-  if (id.data === identity.userId) redirect('/login?next=%2Fcompte')
-  return { saved: true }
+  if (changed && id.data === identity.userId) redirect('/login?next=%2Fcompte')
+  return { saved: { changed } }
 }

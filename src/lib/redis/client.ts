@@ -1,6 +1,7 @@
 import { Redis } from '@upstash/redis'
 import { getConfig, type RedisConfig } from './config'
 import { RedisDisabledError } from './errors'
+import { markTransportStatus } from './transport'
 
 /**
  * Builds an @upstash/redis client with this project's bounds: every call is capped by
@@ -10,6 +11,8 @@ export function createRedisClient(config: RedisConfig, options: { automaticDeser
   if (!config.url || !config.token) {
     throw new Error('Redis is not configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (or KV_REST_API_URL and KV_REST_API_TOKEN), or REDIS_ENABLED=false')
   }
+  // Its 502/503/504 answers keep their status for the error classifier (see transport.ts).
+  markTransportStatus(config.url)
   return new Redis({
     url: config.url,
     token: config.token,

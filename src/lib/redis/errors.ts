@@ -1,3 +1,5 @@
+import { transportStatus } from './transport'
+
 /** Errors the Redis layer throws on purpose; routes map them to HTTP statuses. */
 
 /** Redis could not be reached in time (network, timeout, endpoint down). Map to 503. */
@@ -82,6 +84,9 @@ export function redactError<E>(err: E): E {
  */
 export function isOutcomeUnknown(err: unknown): boolean {
   if (!(err instanceof Error)) return false
+  // The status first, whoever answered (the endpoint, Upstash, a gateway in front of either).
+  const status = transportStatus(err)
+  if (status !== undefined) return status === 504
   if (err.name === 'UpstashError') return /Redis outcome unknown|may have run/i.test(err.message)
   if (err.name === 'UpstashJSONParseError') return /\b504\b|gateway time-?out/i.test(err.message)
   return false
@@ -90,6 +95,8 @@ export function isOutcomeUnknown(err: unknown): boolean {
 /** True when an error from @upstash/redis means "could not reach Redis" rather than "Redis said no". */
 export function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false
+  // 502/503: not served; 504: no answer in time (an outage to every failure policy too).
+  if (transportStatus(err) !== undefined) return true
   // The endpoint's 503s, and Upstash's plan quotas ("max daily request limit exceeded"): Redis is
   // there but will not serve us, which callers must treat like an outage (cache miss, 503, policy).
   if (err.name === 'UpstashError') return /Redis is unavailable|Redis outcome unknown|did not answer|too many blocking|endpoint is busy|max [a-z ]*limit exceeded/i.test(err.message)

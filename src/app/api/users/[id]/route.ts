@@ -13,5 +13,6 @@ export const PATCH = route(async (request: Request, { params }: { params: Promis
   const id = userIdSchema.safeParse((await params).id)
   if (!id.success) throw new HttpError(404, 'user not found')
   const patch = userPatchSchema.parse(await readJson(request))
-  return Response.json({ user: await updateTeamMember(actor, id.data, patch) })
+  const { member } = await updateTeamMember(actor, id.data, patch)
+  return Response.json({ user: member })
 })
