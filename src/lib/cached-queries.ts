@@ -201,10 +201,15 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
     const before = query.before ? decodeCursor(query.before) : undefined
     const q = query.q?.trim()
     const load = async (): Promise<PageJson> => {
+      // Prisma's `contains` is SQLite's LIKE without an escape: `%` and `_` in a search would be wildcards.
+      // Such a search asks the database for the pieces between them (a superset), then keeps the exact matches.
+      const pieces = q ? q.split(/[%_]+/).filter(Boolean) : []
+      const wild = Boolean(q && /[%_]/.test(q))
+      const field = (name: 'title' | 'clientName' | 'reference'): Prisma.DossierWhereInput => ({ AND: pieces.map((p) => ({ [name]: { contains: p } })) })
       const where: Prisma.DossierWhereInput = {
         tenantId,
         ...(query.status ? { status: query.status } : {}),
-        ...(q ? { OR: [{ title: { contains: q } }, { clientName: { contains: q } }, { reference: { contains: q } }] } : {}),
+        ...(pieces.length > 0 ? { OR: [field('title'), field('clientName'), field('reference')] } : {}),
       }
       // Newest first is (createdAt desc, id asc); a page before a cursor is read the other way and turned round.
       const keyset: Prisma.DossierWhereInput | undefined = after
@@ -219,10 +224,13 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
         take: limit + 1,
       })
       const more = rows.length > limit
-      const page = rows.slice(0, limit)
-      if (before) page.reverse()
-      const first = page[0]
-      const last = page.at(-1)
+      const scanned = rows.slice(0, limit)
+      if (before) scanned.reverse()
+      // Cursors come from the rows read, so a page thinned by the exact filter still leads on correctly.
+      const first = scanned[0]
+      const last = scanned.at(-1)
+      const needle = q?.toLowerCase() ?? ''
+      const page = wild ? scanned.filter((d) => [d.title, d.clientName, d.reference].some((f) => f.toLowerCase().includes(needle))) : scanned
       return JSON.parse(JSON.stringify({
         dossiers: page,
         // Forward: a next page when one more row exists; a previous one whenever we came from somewhere.

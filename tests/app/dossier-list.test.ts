@@ -121,6 +121,8 @@ describe('GET /api/dossiers, paginated', () => {
     expect(many.body.nextCursor).not.toBeNull()
     const rest = await page(`/api/dossiers?q=empil%C3%A9&status=OPEN&limit=100&cursor=${many.body.nextCursor}`)
     expect(rest.body.dossiers.length).toBe(PILE - 100)
+    // LIKE's wildcards are plain characters in a search: no title, client or reference holds them.
+    for (const q of ['%25', '_', '%25%25', '%5C']) expect((await page(`/api/dossiers?q=${q}`)).body.dossiers, q).toEqual([])
     // Another cabinet's search finds none of them.
     const dupont = new Client(app.url)
     await dupont.login('demo@cabinet-dupont.fr')
