@@ -4,6 +4,10 @@
  *   POST /api/dossiers/:id/analyze → requestAnalysis: an Analysis row (QUEUED) + a job whose id is
  *   the row's id. At most one pending analysis per dossier (a unique column), and a push of an id
  *   already queued does nothing: a client retrying after a timeout never queues a second analysis.
+ *   Limits: a cabinet has at most ANALYSIS_MAX_PENDING_PER_CABINET analyses pending (counted in the
+ *   database, free), a user asks at most ANALYSIS_RATE_LIMIT_MAX times per window (1 command); over
+ *   either → AnalysisLimitError (429), nothing queued. Jobs are pushed in their cabinet's group, so one
+ *   cabinet's burst delays another cabinet's analysis by about one job (src/lib/redis/queue.ts).
  *
  *   scripts/worker.ts → the handler: marks the analysis RUNNING, runs the analyser, stores the result
  *   (DONE) in the database, scores the cabinet and the dossier's activity, invalidates the cabinet's
@@ -19,7 +23,8 @@ import { cachedQueries, type CachedQueries } from '@/lib/cached-queries'
 import { HttpError } from '@/lib/http-error'
 import { leaderboard as defaultLeaderboard, type Leaderboard } from '@/lib/leaderboard'
 import { prisma as defaultPrisma } from '@/lib/prisma'
-import { afterAnswer, parseInput, PermanentJobError, RedisOutcomeUnknownError, processNext, queue as defaultQueue, runWorker, type JobOutcome, type ProcessOptions, type Queue, type ReservedJob, type WorkerOptions } from '@/lib/upstash'
+import { appConfig } from '@/lib/config'
+import { afterAnswer, rateLimit as defaultRateLimit, type RateLimitFn, parseInput, PermanentJobError, RedisOutcomeUnknownError, processNext, queue as defaultQueue, runWorker, type JobOutcome, type ProcessOptions, type Queue, type ReservedJob, type WorkerOptions } from '@/lib/upstash'
 
 export const AI_ANALYSIS_QUEUE = 'ai-analysis-queue'
 
@@ -54,6 +59,38 @@ export interface AIPipelineDeps {
   leaderboard?: Leaderboard
   /** Lease per attempt; the worker renews it while the analysis runs (default 5 min). */
   visibilityTimeoutMs?: number
+  /** Pending analyses allowed per cabinet (default ANALYSIS_MAX_PENDING_PER_CABINET). */
+  maxPendingPerCabinet?: number
+  /** Requests allowed per user and window (default ANALYSIS_RATE_LIMIT_MAX per ANALYSIS_RATE_LIMIT_WINDOW_SECONDS). */
+  userRateLimit?: { limit: number; windowSeconds: number }
+  rateLimit?: RateLimitFn
+}
+
+/** Who asks for an analysis, for the per-user rate limit. */
+export interface AnalysisRequester {
+  userId: string
+}
+
+/**
+ * A request over one of the limits: 429, nothing queued. `reason` lets the page say it in French;
+ * the API answers the English message (with Retry-After).
+ */
+export class AnalysisLimitError extends HttpError {
+  override name = 'AnalysisLimitError'
+  constructor(
+    readonly reason: 'cabinet-pending' | 'user-rate',
+    /** The limit that was reached. */
+    readonly limit: number,
+    retryAfterSeconds: number,
+  ) {
+    super(
+      429,
+      reason === 'cabinet-pending'
+        ? `too many analyses pending for this cabinet (at most ${limit}): wait until some finish`
+        : `too many analysis requests (at most ${limit} per window): try again in ${retryAfterSeconds} s`,
+      { 'retry-after': String(retryAfterSeconds) },
+    )
+  }
 }
 
 /** What requestAnalysis answers. */
@@ -71,9 +108,25 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
   const queries = () => deps.queries ?? cachedQueries()
   const leaderboard = deps.leaderboard ?? defaultLeaderboard
   const visibilityTimeoutMs = deps.visibilityTimeoutMs ?? 5 * 60_000
+  const maxPending = () => deps.maxPendingPerCabinet ?? appConfig().analysisMaxPendingPerCabinet
+  const userLimit = () => deps.userRateLimit ?? appConfig().analysisRateLimit
+  const limiter = deps.rateLimit ?? defaultRateLimit
 
   async function push(task: AIAnalysisTask): Promise<void> {
-    await queue.push(AI_ANALYSIS_QUEUE, task, { jobId: task.analysisId })
+    // The cabinet is the job's group: the queue serves cabinets fairly, not one cabinet's burst first.
+    await queue.push(AI_ANALYSIS_QUEUE, task, { jobId: task.analysisId, group: task.tenantId })
+  }
+
+  /** The cabinet's pending analyses created before `row` (ordered by createdAt, then id). */
+  function pendingAhead(tenantId: string, row: { id: string; createdAt: Date }): Promise<number> {
+    return prisma.analysis.count({
+      where: { tenantId, pendingFor: { not: null }, OR: [{ createdAt: { lt: row.createdAt } }, { createdAt: row.createdAt, id: { lt: row.id } }] },
+    })
+  }
+
+  /** The cabinet's analyses pending (QUEUED or RUNNING), counted in the database: free. */
+  function pendingOf(tenantId: string): Promise<number> {
+    return prisma.analysis.count({ where: { tenantId, pendingFor: { not: null } } })
   }
 
   /** Marks a pending analysis as finished (compare-and-set on the status); true when this call did it. */
@@ -129,11 +182,6 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
   }
 
   /**
-   * Queues an analysis of one of the cabinet's dossiers, or returns the one already pending.
-   * 404 when the cabinet has no such dossier; RedisUnavailableError (503) when the queue cannot be
-   * reached, in which case nothing is left pending (a retry starts clean).
-   */
-  /**
    * Analyses whose job ended in the dead letters without the worker recording it (a lease that
    * expired on its last attempt) are marked FAILED with the job's last error. 2 commands (LRANGE, HMGET).
    */
@@ -173,12 +221,25 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
     return prisma.analysis.count({ where: { pendingFor: { not: null } } })
   }
 
-  async function requestAnalysis(tenantId: string, dossierId: string, priority: AIAnalysisTask['priority'] = 'normal'): Promise<AnalysisRequest> {
+  /**
+   * Queues an analysis of one of the cabinet's dossiers, or returns the one already pending.
+   * 404 when the cabinet has no such dossier; AnalysisLimitError (429) over the cabinet's pending bound
+   * or the requester's rate limit (nothing queued); RedisUnavailableError (503) when the queue cannot
+   * be reached, in which case nothing is left pending (a retry starts clean).
+   */
+  async function requestAnalysis(tenantId: string, dossierId: string, priority: AIAnalysisTask['priority'] = 'normal', requester?: AnalysisRequester): Promise<AnalysisRequest> {
+    if (requester) {
+      const { limit, windowSeconds } = userLimit()
+      const verdict = await limiter(`analysis:${requester.userId}`, limit, windowSeconds)
+      if (!verdict.allowed) throw new AnalysisLimitError('user-rate', limit, Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000)))
+    }
     const dossier = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId }, select: { id: true } })
     if (!dossier) throw new HttpError(404, 'dossier not found')
     let analysis = await prisma.analysis.findUnique({ where: { pendingFor: dossierId } })
     let created = false
     if (!analysis) {
+      const max = maxPending()
+      if ((await pendingOf(tenantId)) >= max) throw new AnalysisLimitError('cabinet-pending', max, 30)
       try {
         analysis = await prisma.analysis.create({ data: { dossierId, tenantId, pendingFor: dossierId } })
         created = true
@@ -186,6 +247,13 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
         // A concurrent request created it first: that one is ours too.
         analysis = await prisma.analysis.findUnique({ where: { pendingFor: dossierId } })
         if (!analysis) throw err
+      }
+      // Concurrent requests may all have passed the check: each counts the cabinet's pending rows
+      // created before its own, and the ones with `max` or more ahead take theirs back, so the first
+      // `max` stay and the bound holds.
+      if (created && (await pendingAhead(tenantId, analysis)) >= max) {
+        await prisma.analysis.deleteMany({ where: { id: analysis.id, status: 'QUEUED' } })
+        throw new AnalysisLimitError('cabinet-pending', max, 30)
       }
     }
     if (!created && (await reconcileDeadLetters()) > 0) {

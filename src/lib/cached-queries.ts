@@ -51,6 +51,51 @@ export type AnalysisView = Pick<
   'id' | 'status' | 'attempts' | 'error' | 'domain' | 'urgency' | 'urgencyReason' | 'summary' | 'analyzer' | 'createdAt' | 'startedAt' | 'completedAt'
 > & { keyDates: { date: string; context: string }[]; amounts: { amount: number; context: string }[] }
 
+/**
+ * A dossier as lists show it: everything but the description (up to 10 000 characters), so that a
+ * list page is bounded in bytes whatever the dossiers hold (50 items of at most ~1.6 kB: < 100 kB),
+ * and every page can be cached. The dossier itself (getDossier) has the description.
+ */
+export type DossierListItem = Omit<Dossier, 'description'>
+
+/** Dossiers per list page when the caller does not say (and the most it may ask for: DOSSIER_PAGE_MAX). */
+export const DOSSIER_PAGE_SIZE = 50
+export const DOSSIER_PAGE_MAX = 100
+
+/** Which page of the cabinet's dossiers (newest first: createdAt desc, then id). */
+export interface DossierListQuery {
+  status?: DossierStatusValue
+  /** Title, client or reference containing this (case-insensitive for ASCII letters), searched in the database. */
+  q?: string
+  /** The page after this cursor (a page's nextCursor). */
+  cursor?: string
+  /** The page before this cursor (a page's prevCursor). Not with `cursor`. */
+  before?: string
+  /** Page size, 1 to DOSSIER_PAGE_MAX (default DOSSIER_PAGE_SIZE). */
+  limit?: number
+}
+
+/** One page and how to reach its neighbours (null: there is none). */
+export interface DossierPage {
+  dossiers: DossierListItem[]
+  nextCursor: string | null
+  prevCursor: string | null
+}
+
+/**
+ * Keyset cursors on (createdAt, id), both immutable: a dossier never moves between pages, and a page
+ * is one indexed range query however deep. Format `<createdAt ms, base 36>.<id>`: opaque to callers.
+ */
+export const DOSSIER_CURSOR_PATTERN = /^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/
+const encodeCursor = (d: { createdAt: Date; id: string }) => `${d.createdAt.getTime().toString(36)}.${d.id}`
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  if (!DOSSIER_CURSOR_PATTERN.test(cursor)) throw new HttpError(400, 'cursor must be a nextCursor or prevCursor given by a previous page')
+  const dot = cursor.indexOf('.')
+  return { createdAt: new Date(parseInt(cursor.slice(0, dot), 36)), id: cursor.slice(dot + 1) }
+}
+
+const LIST_FIELDS = { id: true, tenantId: true, reference: true, title: true, clientName: true, status: true, createdAt: true, updatedAt: true } as const
+
 const ACTIVE: DossierStatusValue[] = ['OPEN', 'IN_PROGRESS']
 const INVALIDATION_RETRY_DELAYS_MS = [25, 100, 250]
 
@@ -143,14 +188,85 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
     return invalidated
   }
 
+  /**
+   * One page of the cabinet's dossiers, newest first. Each page is its own cache entry (1 command on
+   * a hit), invalidated with the rest of the cabinet on every write; a search (`q`) is a database query
+   * across all the cabinet's dossiers, not cached (free text would fill the cache with one-off keys).
+   */
+  async function listDossierPage(tenantId: string, query: DossierListQuery = {}): Promise<Read<DossierPage>> {
+    const limit = query.limit ?? DOSSIER_PAGE_SIZE
+    if (!Number.isInteger(limit) || limit < 1 || limit > DOSSIER_PAGE_MAX) throw new HttpError(400, `limit must be a whole number from 1 to ${DOSSIER_PAGE_MAX}`)
+    if (query.cursor && query.before) throw new HttpError(400, 'give cursor or before, not both')
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined
+    const before = query.before ? decodeCursor(query.before) : undefined
+    const q = query.q?.trim()
+    const load = async (): Promise<PageJson> => {
+      // Prisma's `contains` is SQLite's LIKE without an escape: `%` and `_` in a search would be wildcards.
+      // Such a search asks the database for the pieces between them (a superset), then keeps the exact matches.
+      const pieces = q ? q.split(/[%_]+/).filter(Boolean) : []
+      const wild = Boolean(q && /[%_]/.test(q))
+      const field = (name: 'title' | 'clientName' | 'reference'): Prisma.DossierWhereInput => ({ AND: pieces.map((p) => ({ [name]: { contains: p } })) })
+      const where: Prisma.DossierWhereInput = {
+        tenantId,
+        ...(query.status ? { status: query.status } : {}),
+        ...(pieces.length > 0 ? { OR: [field('title'), field('clientName'), field('reference')] } : {}),
+      }
+      // Newest first is (createdAt desc, id asc); a page before a cursor is read the other way and turned round.
+      const keyset: Prisma.DossierWhereInput | undefined = after
+        ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] }
+        : before
+          ? { OR: [{ createdAt: { gt: before.createdAt } }, { createdAt: before.createdAt, id: { lt: before.id } }] }
+          : undefined
+      const rows = await prisma.dossier.findMany({
+        where: keyset ? { AND: [where, keyset] } : where,
+        select: LIST_FIELDS,
+        orderBy: before ? [{ createdAt: 'asc' }, { id: 'desc' }] : [{ createdAt: 'desc' }, { id: 'asc' }],
+        take: limit + 1,
+      })
+      const more = rows.length > limit
+      const scanned = rows.slice(0, limit)
+      if (before) scanned.reverse()
+      // Cursors come from the rows read, so a page thinned by the exact filter still leads on correctly.
+      const first = scanned[0]
+      const last = scanned.at(-1)
+      const needle = q?.toLowerCase() ?? ''
+      const page = wild ? scanned.filter((d) => [d.title, d.clientName, d.reference].some((f) => f.toLowerCase().includes(needle))) : scanned
+      return JSON.parse(JSON.stringify({
+        dossiers: page,
+        // Forward: a next page when one more row exists; a previous one whenever we came from somewhere.
+        nextCursor: last && (before || more) ? encodeCursor(last) : null,
+        prevCursor: first && (after || (before && more)) ? encodeCursor(first) : null,
+      })) as PageJson
+    }
+    const read: Read<PageJson> = q
+      ? { data: await load(), cache: 'BYPASS' }
+      : await cachedRead(tenantId, `list:${query.status ?? 'ALL'}:${limit}:${after ? `a${query.cursor}` : before ? `b${query.before}` : 'first'}`, load)
+    return { ...read, data: { ...read.data, dossiers: read.data.dossiers.map((d) => reviveDossier<DossierListItem>(d)) } }
+  }
+
   return {
     invalidateTenant,
 
-    /** The cabinet's dossiers, newest first, optionally of one status. 1 Redis command on a hit. */
-    listDossiers(tenantId: string, status?: DossierStatusValue): Promise<Read<Dossier[]>> {
-      return cachedRead(tenantId, `list:${status ?? 'ALL'}`, async () =>
-        (await prisma.dossier.findMany({ where: { tenantId, ...(status ? { status } : {}) }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] })).map(toJson),
-      ).then((r) => ({ ...r, data: r.data.map(reviveDossier) }))
+    listDossierPage,
+
+    /** The first page (the DOSSIER_PAGE_SIZE newest) of the cabinet's dossiers, optionally of one status: listDossierPage's cached entry. */
+    async listDossiers(tenantId: string, status?: DossierStatusValue): Promise<Read<DossierListItem[]>> {
+      const read = await listDossierPage(tenantId, { status })
+      return { data: read.data.dossiers, cache: read.cache }
+    },
+
+    /**
+     * The cabinet's dossiers with these ids, in the order given; ids that are not the cabinet's are
+     * left out. Cached as one entry (1 command on a hit). At most 100 ids.
+     */
+    getDossiersByIds(tenantId: string, ids: string[]): Promise<Read<DossierListItem[]>> {
+      const wanted = [...new Set(ids)].slice(0, 100)
+      if (wanted.length === 0) return Promise.resolve({ data: [], cache: ttlSeconds === 0 ? 'BYPASS' : 'HIT' })
+      return cachedRead(tenantId, `ids:${wanted.join(',')}`, async () => {
+        const rows = await prisma.dossier.findMany({ where: { tenantId, id: { in: wanted } }, select: LIST_FIELDS })
+        const byId = new Map(rows.map((r) => [r.id, r]))
+        return wanted.flatMap((id) => (byId.has(id) ? [toJson(byId.get(id)!)] : []))
+      }).then((r) => ({ ...r, data: r.data.map((d) => reviveDossier<DossierListItem>(d)) }))
     },
 
     /** One dossier of the cabinet, or null (also cached) when the cabinet has no such dossier. */
@@ -302,6 +418,9 @@ function analysisView(a: Analysis): AnalysisView {
   }
 }
 
+/** A page as cached: dates as ISO strings. */
+type PageJson = { dossiers: Json<DossierListItem>[]; nextCursor: string | null; prevCursor: string | null }
+
 // The cache holds JSON: dates travel as ISO strings and are revived, so cached and fresh reads have the same types.
 type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] }
 
@@ -309,8 +428,9 @@ function toJson<T extends object>(row: T): Json<T> {
   return JSON.parse(JSON.stringify(row)) as Json<T>
 }
 
-function reviveDossier(d: Json<Dossier>): Dossier {
-  return { ...d, createdAt: new Date(d.createdAt), updatedAt: new Date(d.updatedAt) }
+function reviveDossier<D extends { createdAt: Date; updatedAt: Date }>(d: Json<D>): D {
+  const dates = d as unknown as { createdAt: string; updatedAt: string }
+  return { ...d, createdAt: new Date(dates.createdAt), updatedAt: new Date(dates.updatedAt) } as unknown as D
 }
 
 function reviveAnalysis(a: Json<AnalysisView>): AnalysisView {
@@ -323,7 +443,17 @@ let defaults: CachedQueries | undefined
 export const cachedQueries = (): CachedQueries =>
   (defaults ??= createCachedQueries({ prisma: defaultPrisma, cache: defaultCache, hashMap: defaultHashMap, ttlSeconds: appConfig().dossierCacheTtlSeconds }))
 
-/** The seed's call: the cabinet's dossiers, newest first, through the cache. */
-export async function getCachedDossiers(tenantId: string): Promise<Dossier[]> {
-  return (await cachedQueries().listDossiers(tenantId)).data
+/**
+ * The seed's call: the cabinet's dossiers, newest first, through the cache, page by page (each page
+ * its own bounded cache entry; 1 command per page on a hit). List items: no description.
+ */
+export async function getCachedDossiers(tenantId: string): Promise<DossierListItem[]> {
+  const all: DossierListItem[] = []
+  let cursor: string | undefined
+  do {
+    const { data } = await cachedQueries().listDossierPage(tenantId, { cursor })
+    all.push(...data.dossiers)
+    cursor = data.nextCursor ?? undefined
+  } while (cursor)
+  return all
 }

@@ -19,6 +19,9 @@ const envSchema = z.object({
   ALLOW_DEMO_ACCOUNTS: bool('ALLOW_DEMO_ACCOUNTS'),
   ANALYSIS_AFTER_RESPONSE: bool('ANALYSIS_AFTER_RESPONSE'),
   ANALYSIS_DRAIN_SECONDS: int('ANALYSIS_DRAIN_SECONDS', 45, 1, 800),
+  ANALYSIS_MAX_PENDING_PER_CABINET: int('ANALYSIS_MAX_PENDING_PER_CABINET', 20, 1, 100_000),
+  ANALYSIS_RATE_LIMIT_MAX: int('ANALYSIS_RATE_LIMIT_MAX', 30, 1, 1_000_000),
+  ANALYSIS_RATE_LIMIT_WINDOW_SECONDS: int('ANALYSIS_RATE_LIMIT_WINDOW_SECONDS', 600, 1, YEAR),
   SESSION_TTL_SECONDS: int('SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
   SESSION_RECHECK_SECONDS: int('SESSION_RECHECK_SECONDS', 60, 1, 3600),
   SESSION_MAX_LIFETIME_SECONDS: int('SESSION_MAX_LIFETIME_SECONDS', 7 * 24 * 3600, 60, 90 * 24 * 3600),
@@ -111,6 +114,13 @@ export interface AppConfig {
   analysisAfterResponse: boolean
   /** How long one after() or cron run may spend on analyses (a function's maxDuration minus a margin). */
   analysisDrainMs: number
+  /**
+   * Analyses a cabinet may have pending (QUEUED or RUNNING) at once; one more is refused (429) and
+   * nothing is queued: one cabinet cannot pile up work that the others' analyses wait behind.
+   */
+  analysisMaxPendingPerCabinet: number
+  /** Analysis requests allowed per user in `windowSeconds` (a retry of a pending one counts too). */
+  analysisRateLimit: { limit: number; windowSeconds: number }
   /** Proxies in front of scripts/serve.ts that append to X-Forwarded-For (0: clients connect directly). */
   trustedProxyHops: number
   /** An extra origin allowed to send state-changing requests (the app's public URL behind a proxy). */
@@ -161,6 +171,8 @@ export function parseAppConfig(env: Record<string, string | undefined> = process
     allowDemoAccounts: e.NODE_ENV !== 'production' || e.ALLOW_DEMO_ACCOUNTS === true,
     analysisAfterResponse: e.ANALYSIS_AFTER_RESPONSE ?? e.VERCEL === '1',
     analysisDrainMs: e.ANALYSIS_DRAIN_SECONDS * 1000,
+    analysisMaxPendingPerCabinet: e.ANALYSIS_MAX_PENDING_PER_CABINET,
+    analysisRateLimit: { limit: e.ANALYSIS_RATE_LIMIT_MAX, windowSeconds: e.ANALYSIS_RATE_LIMIT_WINDOW_SECONDS },
     trustedProxyHops: e.TRUSTED_PROXY_HOPS,
     appOrigin: e.APP_ORIGIN,
     dossierCacheTtlSeconds: e.DOSSIER_CACHE_TTL_SECONDS,

@@ -333,6 +333,31 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await check(martin.page, martin.console, '12-not-found-other-cabinet', /status of 404/)
   })
 
+  it('pages a long list with "Suivant" and "Précédent", keeping the status filter', async () => {
+    const martin = await newPage({ width: 1280, height: 900 })
+    await martin.page.goto('/login?next=/dossiers')
+    await login(martin.page, 'demo@cabinet-martin.fr')
+    const start = Date.now() - 3_600_000
+    for (let i = 0; i < 60; i++) {
+      await prisma.dossier.create({ data: { tenantId: 'cabinet-martin', reference: `MAR-LOT-${i}`, title: `Succession Lambert, lot ${i}`, clientName: 'Famille Lambert', createdAt: new Date(start + i * 1000) } })
+    }
+    // One write through the app: the cabinet's cached pages are invalidated (the rows above skipped it).
+    const created = await martin.page.evaluate(() =>
+      fetch('/api/dossiers', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Succession Lambert, inventaire', clientName: 'Famille Lambert' }) }).then((r) => r.status),
+    )
+    expect(created).toBe(201)
+    await martin.page.goto('/dossiers?status=OPEN')
+    const pages = martin.page.getByRole('navigation', { name: 'Pages de dossiers' })
+    expect(await pages.getByRole('link', { name: 'Précédent' }).count()).toBe(0)
+    await pages.getByRole('link', { name: 'Suivant' }).click()
+    await martin.page.waitForURL((u) => u.searchParams.has('cursor') && u.searchParams.get('status') === 'OPEN')
+    await martin.page.getByRole('link', { name: 'Succession Lambert, lot 0', exact: true }).first().waitFor()
+    await check(martin.page, martin.console, '13-dossiers-page-2')
+    await pages.getByRole('link', { name: 'Précédent' }).click()
+    await martin.page.waitForURL((u) => u.searchParams.has('before') && u.searchParams.get('status') === 'OPEN')
+    await martin.page.getByRole('link', { name: 'Succession Lambert, inventaire' }).first().waitFor()
+  })
+
   it('never follows a `next` that leaves the site', async () => {
     const other = await newPage({ width: 1280, height: 900 })
     await other.page.goto('/login?next=%2F%2Fevil.example%2Fx')

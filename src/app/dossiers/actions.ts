@@ -1,7 +1,7 @@
 'use server'
 
 import { redirect } from 'next/navigation'
-import { aiPipeline } from '@/lib/ai-queue'
+import { aiPipeline, AnalysisLimitError } from '@/lib/ai-queue'
 import { drainAfterResponse } from '@/lib/analysis/drain'
 import { cachedQueries } from '@/lib/cached-queries'
 import { dossierIdSchema, dossierPatchSchema, newDossierSchema } from '@/lib/dossiers/schemas'
@@ -84,13 +84,22 @@ export interface AnalyzeState {
 
 /** "Lancer l'analyse": queues it (or finds the one pending), then shows the dossier again. */
 export async function requestAnalysisAction(dossierId: string, _prev: AnalyzeState): Promise<AnalyzeState> {
-  const tenantId = await tenantOr(`/dossiers/${dossierId}`)
+  const identity = await currentIdentity()
+  if (!identity) redirect(loginPath(`/dossiers/${dossierId}`))
   const id = dossierIdSchema.safeParse(dossierId)
   if (!id.success) return { error: 'Ce dossier n’existe pas.' }
   try {
-    await withPageBudget(() => aiPipeline().requestAnalysis(tenantId, id.data))
+    await withPageBudget(() => aiPipeline().requestAnalysis(identity.tenantId, id.data, 'normal', { userId: identity.userId }))
     drainAfterResponse()
   } catch (err) {
+    if (err instanceof AnalysisLimitError) {
+      return {
+        error:
+          err.reason === 'cabinet-pending'
+            ? `Votre cabinet a déjà ${err.limit} analyses en attente : attendez qu’elles se terminent avant d’en lancer d’autres.`
+            : 'Trop de demandes d’analyse en peu de temps. Réessayez dans quelques minutes.',
+      }
+    }
     if (err instanceof HttpError && err.status === 404) return { error: 'Ce dossier n’existe pas ou plus.' }
     if (err instanceof RedisUnavailableError || err instanceof RedisDisabledError) {
       return { error: 'La file d’analyse est momentanément indisponible. Réessayez dans un instant.' }

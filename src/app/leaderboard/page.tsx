@@ -21,16 +21,18 @@ async function attempt<T>(what: string, read: () => Promise<T>): Promise<{ ok: t
 
 export default async function LeaderboardPage() {
   const identity = await requireUser('/leaderboard')
-  const [top, active, list] = await withPageBudget(() =>
+  const [top, active] = await withPageBudget(() =>
     Promise.all([
     attempt('top cabinets', () => cabinetLeaderboard(identity.tenantId)),
-    attempt('active dossiers', () => getActiveDossiers(identity.tenantId, 10)),
-    cachedQueries().listDossiers(identity.tenantId),
+    attempt('active dossiers', async () => {
+      const active = await getActiveDossiers(identity.tenantId, 10)
+      // Fetched by id among the cabinet's own dossiers (cached): an id that is not the cabinet's is never shown.
+      return { active, list: await cachedQueries().getDossiersByIds(identity.tenantId, active.map((a) => a.member)) }
+    }),
     ]),
   )
-  // Joined with the cabinet's own list: an id that is not the cabinet's is never shown.
-  const byId = new Map(list.data.map((d) => [d.id, d]))
-  const activeDossiers = active.ok ? active.data.flatMap(({ member, score }) => (byId.has(member) ? [{ dossier: byId.get(member)!, at: new Date(score) }] : [])) : []
+  const byId = new Map(active.ok ? active.data.list.data.map((d) => [d.id, d]) : [])
+  const activeDossiers = active.ok ? active.data.active.flatMap(({ member, score }) => (byId.has(member) ? [{ dossier: byId.get(member)!, at: new Date(score) }] : [])) : []
 
   return (
     <main id="contenu">

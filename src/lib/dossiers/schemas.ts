@@ -50,8 +50,29 @@ export const dossierPatchSchema = z
   .refine((p) => Object.keys(p).length > 0, { error: 'give at least one of title, clientName, description, status' })
 export type DossierPatch = z.output<typeof dossierPatchSchema>
 
-/** ?status= on the list: nothing else, at most once. */
-export const listQuerySchema = z.object({ status: dossierStatusSchema.optional() }).strict()
+/** A list page's cursor (nextCursor / prevCursor of a previous page): `<base-36 ms>.<id>`. */
+const cursorParam = (name: string) =>
+  z.string({ error: `${name} must be given once` }).regex(/^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/, { error: `${name} must be a nextCursor or prevCursor given by a previous page` })
+
+/**
+ * The list's query string, each parameter at most once, nothing else: `status`, `q` (search in title,
+ * client or reference), `cursor` (the page after) or `before` (the page before), `limit` (1-100, default 50).
+ */
+export const listQuerySchema = z
+  .object({
+    status: dossierStatusSchema.optional(),
+    q: z.string({ error: 'q must be given once' }).trim().max(200, { error: 'q must be at most 200 characters' }).optional().transform((v) => v || undefined),
+    cursor: cursorParam('cursor').optional(),
+    before: cursorParam('before').optional(),
+    limit: z
+      .string({ error: 'limit must be given once' })
+      .regex(/^\d{1,3}$/, { error: 'limit must be a whole number from 1 to 100' })
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 100, { error: 'limit must be a whole number from 1 to 100' })
+      .optional(),
+  })
+  .strict()
+  .refine((p) => !(p.cursor && p.before), { error: 'give cursor or before, not both', path: ['before'] })
 
 /** The query string as an object for listQuerySchema; a repeated parameter is an error, not "the last one wins". */
 export function queryObject(url: string): Record<string, string | string[]> {

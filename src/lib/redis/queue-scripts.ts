@@ -4,7 +4,8 @@ import { reportScriptCommands } from './billing'
 /**
  * The queue's layout and its few Lua scripts. Upstash bills a script 1 + every command it runs, so
  * the hot path is built to run as few commands as possible: push is 2 plain commands, reserve 1
- * plain check + a 3-command script, ack 2 plain commands (8 per job); an empty reserve is 1.
+ * plain check + a 3-command script, ack 2 plain commands (8 per job); an empty reserve is 1. A push
+ * with a group is a 3-command script (4; 10 per job).
  *
  * KEYS (all tagged `{name}`: one cluster slot):
  *   1 jobs  ZSET  job id → score (below): waiting, delayed, leased and dead jobs, one member each
@@ -12,10 +13,15 @@ import { reportScriptCommands } from './billing'
  *                 meta: m maxAttempts, b backoffMs, x maxBackoffMs, c createdAt, e last error,
  *                 r the attempt that error belongs to, f failedAt)
  *   3 dead  LIST  dead job ids, newest first (their data is kept)
+ *   data also holds one field per job group, `~g:<group>` → the tick of the group's latest place
+ *   (`~` never starts a job id), so a grouped push reads and writes it in the commands it runs anyway.
  *
  * score = tick × 1000 + leased × 100 + attempts, an exact integer in a double:
  *   tick: 100 µs since 2026-01-01 (the job is available from then: pushed at, due at, or lease deadline);
  *   leased: 1 while a worker holds it; attempts: reserves so far (≤ 99); dead jobs: +inf.
+ *   A grouped push's tick is its place, not its push time: max(group's previous place + slot,
+ *   now - window), at most now; so it is ready at once, and a group's burst is spaced out in the
+ *   order while another group's first job lands near the front (fair queuing, no extra key to read).
  * A job is ready when its score ≤ now's tick × 1000 + 999: waiting, due, or a lease that expired
  * (then reclaimed by the next reserve). Times come from the callers' clocks (kept within ~1 s by NTP:
  * a worker whose clock runs ahead takes expired leases back early by its skew).
@@ -105,6 +111,23 @@ end
 return {'ok', rec, int(target)}
 `
 
+/**
+ * ARGV: id, record, group, nowTick, slotTicks, windowTicks. A push with a group: 1 + 3 commands
+ * (1 + 2 when the id is already queued: nothing changes). Returns 1 when queued, 0 when already there.
+ */
+const PUSH_GROUPED = `
+local id, field = ARGV[1], '~g:' .. ARGV[3]
+local now, slot, window = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local at = now - window
+local last = tonumber(redis.call('HGET', K_DATA, field))
+if last and last + slot > at then at = last + slot end
+if at > now then at = now end
+if at < 0 then at = 0 end
+if redis.call('ZADD', K_JOBS, 'NX', int(at * 1000), id) == 0 then return 0 end
+redis.call('HSET', K_DATA, id, ARGV[2], field, int(at))
+return 1
+`
+
 /** Shared lease check: the job is still leased, at the attempt this lease is for. */
 const leaseCheck = `
 local id, attempt = ARGV[1], tonumber(ARGV[2])
@@ -168,7 +191,7 @@ redis.call('ZADD', K_JOBS, int(tonumber(ARGV[2]) * 1000), id)
 return 1
 `
 
-const sources = { claim: counted(CLAIM), fail: counted(FAIL), extend: counted(EXTEND), stats: counted(STATS), retryDead: counted(RETRY_DEAD) } as const
+const sources = { pushGrouped: counted(PUSH_GROUPED), claim: counted(CLAIM), fail: counted(FAIL), extend: counted(EXTEND), stats: counted(STATS), retryDead: counted(RETRY_DEAD) } as const
 
 export type QueueScriptName = keyof typeof sources
 

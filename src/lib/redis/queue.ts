@@ -15,11 +15,17 @@ import { decodeJson, encodeJson } from './serialize'
  *    `ack` completes it, `fail` retries it with exponential backoff and dead-letters it after
  *    `maxAttempts`; a lease that expires (the worker died) is taken back by the next reserve.
  * Billed Upstash commands (a script = 1 + each command inside): push 2, reserve 4 (1 on an empty
- * queue), ack 2: 8 per job. Layout and scores: queue-scripts.ts. Failure: Redis unreachable →
+ * queue), ack 2: 8 per job. A push with a `group` (e.g. a cabinet) costs 4 (a script; 3 when the id is
+ * already queued): 10 per job. Groups make one queue fair: a group's queued jobs are spaced
+ * `groupSlotMs` apart in the queue's order, so another group's job pushed during a burst lands
+ * after one or two of the burst's jobs, not after all of them. Layout and scores: queue-scripts.ts. Failure: Redis unreachable →
  * RedisUnavailableError, REDIS_ENABLED=false → RedisDisabledError; a job is never silently dropped.
  */
 export interface Queue {
-  /** Appends a job (or schedules it `delayMs` later); returns its id. 2 commands, one round trip. */
+  /**
+   * Appends a job (or schedules it `delayMs` later); returns its id. 2 commands, one round trip; with
+   * `group`, 4 (a script; 3 for an id already queued).
+   */
   push<T>(name: string, data: T, options?: PushOptions): Promise<string>
   /**
    * Removes and returns the oldest ready job, or null when there is none. 1 command when empty, else 5.
@@ -62,6 +68,19 @@ export interface QueueSettings {
   visibilityTimeoutMs: number
   /** Dead jobs kept per queue; the oldest are deleted beyond this. */
   deadLetterLimit: number
+  /**
+   * Fairness between groups (PushOptions.group): a group's next job is placed this long after its
+   * previous one in the queue's order (as if pushed that much later). Larger = closer to strict
+   * round-robin between groups. Ungrouped jobs are ordered by push time, as ever.
+   */
+  groupSlotMs: number
+  /**
+   * How far back a group's jobs can be placed: a group's first job is ordered as if pushed this long
+   * ago, so it goes before the other groups' backlogs (their later jobs), yet is ready at once. A
+   * group holding more than groupWindowMs / groupSlotMs jobs has the rest ordered by push time.
+   * Jobs retried or reclaimed after an expired lease are ordered by when they are due (after groups' backlogs).
+   */
+  groupWindowMs: number
 }
 
 export interface QueueOptions extends Partial<QueueSettings> {
@@ -80,6 +99,12 @@ export interface PushOptions {
   delayMs?: number
   maxAttempts?: number
   backoffMs?: number
+  /**
+   * Who the job is for (e.g. a cabinet id): jobs of different groups share the queue fairly (see
+   * QueueSettings.groupSlotMs), so one group's burst delays another group's job by about one job.
+   * Ignored with delayMs (a delayed job is ordered by when it is due). Letters, digits, `:_.-`.
+   */
+  group?: string
 }
 
 export interface ReserveOptions {
@@ -142,6 +167,8 @@ export const DEFAULT_QUEUE_OPTIONS: QueueSettings = {
   maxPayloadBytes: 256 * 1024,
   visibilityTimeoutMs: 30_000,
   deadLetterLimit: 1_000,
+  groupSlotMs: 60_000,
+  groupWindowMs: 30 * 24 * 3600_000,
 }
 
 const ms = (max: number) => z.number({ error: 'expected a number of milliseconds' }).int('expected whole milliseconds').min(0, 'must not be negative').max(max, `must be at most ${max}`)
@@ -157,6 +184,8 @@ const settingsSchema = z.strictObject(
     maxPayloadBytes: positive(10 * 1024 * 1024),
     visibilityTimeoutMs: positive(DAY),
     deadLetterLimit: positive(1_000_000),
+    groupSlotMs: positive(DAY),
+    groupWindowMs: positive(365 * DAY),
   },
   optionsObjectError,
 )
@@ -165,6 +194,7 @@ const pushOptionsSchema = z.strictObject(
   {
     jobId: z.string({ error: 'expected a string' }).regex(/^[A-Za-z0-9:_.-]{1,128}$/, 'expected 1-128 letters, digits, ":", "_", "." or "-"').optional(),
     delayMs: ms(365 * DAY).optional(), maxAttempts: positive(99).optional(), backoffMs: ms(DAY).optional(),
+    group: z.string({ error: 'expected a string' }).regex(/^[A-Za-z0-9:_.-]{1,128}$/, 'expected 1-128 letters, digits, ":", "_", "." or "-"').optional(),
   },
   optionsObjectError,
 )
@@ -189,6 +219,8 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
   const settingsFor = (name: string): QueueSettings => ({ ...DEFAULT_QUEUE_OPTIONS, ...base, ...perQueue[name] })
   /** Queue name → until when reserves here spread over the candidates (another worker took one first). */
   const contended = new Map<string, number>()
+  /** Queue name → takes of this process in flight (where a contended take starts among the candidates). */
+  const takesInFlight = new Map<string, number>()
 
   /**
    * Validates the name, then runs `fn`, ONE round trip, with the client and the queue's keys. One:
@@ -210,6 +242,8 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
     const s = settingsFor(name)
     // Its round trips (a read, then claims until one wins) share one budget (REDIS_TIMEOUT_MS, or the request's):
     // each is its own withRedis call, so once the budget is spent no further claim is sent.
+    const place = takesInFlight.get(name) ?? 0
+    takesInFlight.set(name, place + 1)
     return withOperationBudget(resolveContext(source).config.timeoutMs, async () => {
       for (let round = 0; round < 20; round++) {
         const tick = nowTick()
@@ -219,10 +253,13 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
         const candidates: [string, string][] = []
         for (let i = 0; i + 1 < flat.length; i += 2) candidates.push([String(flat[i]), String(flat[i + 1])])
         if (candidates.length === 0) return null
-        // While workers of this process have been colliding, even the first try is random.
+        // While workers of this process have been colliding, each concurrent take starts at its own place
+        // (the k-th take in flight tries the k-th oldest; not a random pick, so the order stays nearly
+        // FIFO and a job that group fairness placed second is taken second); a loser then tries at random.
         const spread = (contended.get(name) ?? 0) > Date.now()
         for (let tries = 0; candidates.length > 0 && tries < CANDIDATES; tries++) {
-          const [id, score] = candidates.splice(tries === 0 && !spread ? 0 : Math.floor(Math.random() * candidates.length), 1)[0]!
+          const pick = tries > 0 ? Math.floor(Math.random() * candidates.length) : spread ? Math.min(place, candidates.length - 1) : 0
+          const [id, score] = candidates.splice(pick, 1)[0]!
           const leaseTick = tick + visibilityTimeoutMs * 10
           // Once sent, the claim's answer is waited for even past the budget: a claim nobody receives would
           // lose a popped job, or lease a reserved one to nobody (its attempt spent).
@@ -238,6 +275,10 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
         }
       }
       return null
+    }).finally(() => {
+      const left = (takesInFlight.get(name) ?? 1) - 1
+      if (left > 0) takesInFlight.set(name, left)
+      else takesInFlight.delete(name)
     })
   }
 
@@ -257,6 +298,13 @@ export function createQueue(source: ContextSource, options: QueueOptions = {}): 
       // The id is known before the call, so a push retried after a lost answer is recognised and not queued twice.
       const id = opts.jobId ?? randomUUID()
       const meta = { m: opts.maxAttempts ?? s.maxAttempts, b: opts.backoffMs ?? s.backoffMs, x: s.maxBackoffMs, c: Date.now() }
+      if (opts.group !== undefined && !opts.delayMs) {
+        // The group's place needs its previous one, read and written with the job in one script (atomic:
+        // concurrent pushes of one group never share a place).
+        const record = `${JSON.stringify(meta)}\n${payload}`
+        await run('push', name, (redis, k) => queueScripts(redis).pushGrouped.exec(k.all, [id, record, opts.group!, String(nowTick()), String(s.groupSlotMs * 10), String(s.groupWindowMs * 10)]))
+        return id
+      }
       const score = readyScore(nowTick() + (opts.delayMs ?? 0) * 10)
       // Both are no-ops for an id already queued (waiting, delayed, leased or dead); the data first, so
       // a reserve never sees an id without it. If only the first lands, a retried push adds the second.

@@ -7,12 +7,16 @@ import { recordChange } from '@/lib/leaderboard'
 
 export const dynamic = 'force-dynamic'
 
-/** The caller's cabinet's dossiers, newest first; `?status=OPEN|IN_PROGRESS|CLOSED|ARCHIVED`. */
+/**
+ * One page of the caller's cabinet's dossiers, newest first → `{ dossiers, nextCursor, prevCursor }`
+ * (items without their description; null: no such page). `?status=`, `?q=` (title, client or reference,
+ * searched across all the cabinet's dossiers), `?cursor=` (next page) or `?before=` (previous), `?limit=` (1-100, 50).
+ */
 export const GET = route(async (request: Request) => {
   const { tenantId } = requireIdentity(request)
-  const { status } = listQuerySchema.parse(queryObject(request.url))
-  const read = await cachedQueries().listDossiers(tenantId, status)
-  return Response.json({ dossiers: read.data }, { headers: readHeaders(read) })
+  const query = listQuerySchema.parse(queryObject(request.url))
+  const read = await cachedQueries().listDossierPage(tenantId, query)
+  return Response.json(read.data, { headers: readHeaders(read) })
 })
 
 /** Creates a dossier in the caller's cabinet (`title`, `clientName`; optional `reference`, `description`, `status`). */

@@ -2,37 +2,39 @@ import type { Metadata } from 'next'
 import Link from 'next/link'
 import { PageTitle } from '@/components/page-title'
 import { DossierStatusBadge } from '@/components/status-badge'
-import { cachedQueries } from '@/lib/cached-queries'
 import { DOSSIER_STATUSES, dossierStatusSchema } from '@/lib/dossiers/schemas'
+import { cachedQueries, DOSSIER_CURSOR_PATTERN } from '@/lib/cached-queries'
 import { requireUser, withPageBudget } from '@/lib/pages/auth'
 import { DOSSIER_STATUS_LABELS, formatDate } from '@/lib/pages/labels'
 
 export const metadata: Metadata = { title: 'Dossiers' }
 
-type Search = { status?: string | string[]; q?: string | string[] }
+type Search = { status?: string | string[]; q?: string | string[]; cursor?: string | string[]; before?: string | string[] }
 const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v) ?? ''
-
-/** Accent- and case-insensitive, for the search. */
-const fold = (s: string) => s.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase()
 
 export default async function DossiersPage({ searchParams }: { searchParams: Promise<Search> }) {
   const params = await searchParams
   const statusParam = first(params.status)
   const q = first(params.q).trim().slice(0, 200)
-  const query = new URLSearchParams({ ...(statusParam ? { status: statusParam } : {}), ...(q ? { q } : {}) }).toString()
-  const identity = await requireUser(`/dossiers${query ? `?${query}` : ''}`)
+  // A malformed cursor (edited by hand) shows the first page rather than an error.
+  const cursor = DOSSIER_CURSOR_PATTERN.test(first(params.cursor)) ? first(params.cursor) : undefined
+  const before = !cursor && DOSSIER_CURSOR_PATTERN.test(first(params.before)) ? first(params.before) : undefined
+  const filters = { ...(statusParam ? { status: statusParam } : {}), ...(q ? { q } : {}) }
+  const here = new URLSearchParams({ ...filters, ...(cursor ? { cursor } : {}), ...(before ? { before } : {}) }).toString()
+  const identity = await requireUser(`/dossiers${here ? `?${here}` : ''}`)
   const status = dossierStatusSchema.safeParse(statusParam).data
-  // The list is the cached read the API uses (?status= included); the search filters it here.
-  const { data } = await withPageBudget(() => cachedQueries().listDossiers(identity.tenantId, status))
-  const needle = fold(q)
-  const dossiers = needle ? data.filter((d) => [d.title, d.clientName, d.reference].some((f) => fold(f).includes(needle))) : data
+  // One page, the cached read the API uses; a search runs in the database across all the cabinet's dossiers.
+  const { data } = await withPageBudget(() => cachedQueries().listDossierPage(identity.tenantId, { status, q, cursor, before }))
+  const dossiers = data.dossiers
   const filtered = Boolean(status || q)
+  const paged = Boolean(data.nextCursor || data.prevCursor)
+  const pageLink = (key: 'cursor' | 'before', value: string) => `/dossiers?${new URLSearchParams({ ...filters, [key]: value }).toString()}`
 
   return (
     <main id="contenu">
       <PageTitle
         title="Dossiers"
-        subtitle={`${dossiers.length} dossier${dossiers.length > 1 ? 's' : ''}${filtered ? ' correspondant à la recherche' : ' du cabinet'}`}
+        subtitle={`${dossiers.length} dossier${dossiers.length > 1 ? 's' : ''}${filtered ? ' correspondant à la recherche' : ' du cabinet'}${paged ? ' sur cette page' : ''}`}
         actions={
           <Link href="/dossiers/new" className="btn-primary">
             Nouveau dossier
@@ -143,6 +145,23 @@ export default async function DossiersPage({ searchParams }: { searchParams: Pro
             </table>
           </div>
         </>
+      )}
+
+      {paged && (
+        <nav aria-label="Pages de dossiers" className="mt-6 flex items-center justify-between gap-4">
+          {data.prevCursor ? (
+            <Link href={pageLink('before', data.prevCursor)} rel="prev" className="btn-secondary">
+              ← Précédent
+            </Link>
+          ) : (
+            <span />
+          )}
+          {data.nextCursor && (
+            <Link href={pageLink('cursor', data.nextCursor)} rel="next" className="btn-secondary">
+              Suivant →
+            </Link>
+          )}
+        </nav>
       )}
     </main>
   )

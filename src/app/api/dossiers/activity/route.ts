@@ -9,8 +9,9 @@ export const dynamic = 'force-dynamic'
 /** The caller's cabinet's most recently active dossiers (its `dossier-activity` sorted set), with their titles. */
 export const GET = route(async (request: Request) => {
   const { tenantId } = requireIdentity(request)
-  const [top, list] = await Promise.all([getActiveDossiers(tenantId, 10), cachedQueries().listDossiers(tenantId)])
-  // Joined with the cabinet's own (cached) list: an id that is not the cabinet's is never shown.
+  const top = await getActiveDossiers(tenantId, 10)
+  // Fetched by id among the cabinet's own (cached) dossiers: an id that is not the cabinet's is never shown.
+  const list = await cachedQueries().getDossiersByIds(tenantId, top.map((t) => t.member))
   const byId = new Map(list.data.map((d) => [d.id, d]))
   const dossiers = top.flatMap(({ member, score }) => {
     const d = byId.get(member)

@@ -11,13 +11,14 @@ export const maxDuration = 60
 
 /**
  * Queues an AI analysis of the dossier → 202 `{ jobId }`. Idempotent while one is pending: a retry
- * answers the same jobId and queues nothing (`created: false`).
+ * answers the same jobId and queues nothing (`created: false`). 429 (Retry-After) when the cabinet has
+ * ANALYSIS_MAX_PENDING_PER_CABINET analyses pending or the user asked too often: nothing queued.
  */
 export const POST = route(async (request: Request, { params }: { params: Promise<{ id: string }> }) => {
-  const { tenantId } = requireIdentity(request)
+  const { tenantId, userId } = requireIdentity(request)
   const id = dossierIdSchema.safeParse((await params).id)
   if (!id.success) return dossierNotFound()
-  const { jobId, created } = await aiPipeline().requestAnalysis(tenantId, id.data)
+  const { jobId, created } = await aiPipeline().requestAnalysis(tenantId, id.data, 'normal', { userId })
   drainAfterResponse()
   return Response.json({ jobId, created }, { status: 202 })
 })
