@@ -94,6 +94,11 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   return { createdAt: new Date(parseInt(cursor.slice(0, dot), 36)), id: cursor.slice(dot + 1) }
 }
 
+/** Text as a search compares it: without accents (NFD, marks removed) and in lower case. */
+export function foldForSearch(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase()
+}
+
 const LIST_FIELDS = { id: true, tenantId: true, reference: true, title: true, clientName: true, status: true, createdAt: true, updatedAt: true } as const
 
 const ACTIVE: DossierStatusValue[] = ['OPEN', 'IN_PROGRESS']
@@ -201,16 +206,7 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
     const before = query.before ? decodeCursor(query.before) : undefined
     const q = query.q?.trim()
     const load = async (): Promise<PageJson> => {
-      // Prisma's `contains` is SQLite's LIKE without an escape: `%` and `_` in a search would be wildcards.
-      // Such a search asks the database for the pieces between them (a superset), then keeps the exact matches.
-      const pieces = q ? q.split(/[%_]+/).filter(Boolean) : []
-      const wild = Boolean(q && /[%_]/.test(q))
-      const field = (name: 'title' | 'clientName' | 'reference'): Prisma.DossierWhereInput => ({ AND: pieces.map((p) => ({ [name]: { contains: p } })) })
-      const where: Prisma.DossierWhereInput = {
-        tenantId,
-        ...(query.status ? { status: query.status } : {}),
-        ...(pieces.length > 0 ? { OR: [field('title'), field('clientName'), field('reference')] } : {}),
-      }
+      const where: Prisma.DossierWhereInput = { tenantId, ...(query.status ? { status: query.status } : {}) }
       // Newest first is (createdAt desc, id asc); a page before a cursor is read the other way and turned round.
       const keyset: Prisma.DossierWhereInput | undefined = after
         ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] }
@@ -224,13 +220,10 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
         take: limit + 1,
       })
       const more = rows.length > limit
-      const scanned = rows.slice(0, limit)
-      if (before) scanned.reverse()
-      // Cursors come from the rows read, so a page thinned by the exact filter still leads on correctly.
-      const first = scanned[0]
-      const last = scanned.at(-1)
-      const needle = q?.toLowerCase() ?? ''
-      const page = wild ? scanned.filter((d) => [d.title, d.clientName, d.reference].some((f) => f.toLowerCase().includes(needle))) : scanned
+      const page = rows.slice(0, limit)
+      if (before) page.reverse()
+      const first = page[0]
+      const last = page.at(-1)
       return JSON.parse(JSON.stringify({
         dossiers: page,
         // Forward: a next page when one more row exists; a previous one whenever we came from somewhere.
@@ -238,8 +231,46 @@ export function createCachedQueries({ prisma, cache, hashMap, ttlSeconds = DOSSI
         prevCursor: first && (after || (before && more)) ? encodeCursor(first) : null,
       })) as PageJson
     }
+    /**
+     * A search, as a lawyer types it: accents and case ignored ("equipe" finds "Équipe", "%" is a
+     * character), which SQLite's LIKE cannot do. The cabinet's short columns (reference, title,
+     * client) are read in order and matched here, then the page's rows are read by id: a few hundred
+     * bytes per dossier, once per search.
+     */
+    const search = async (needle: string): Promise<PageJson> => {
+      const all = await prisma.dossier.findMany({
+        where: { tenantId, ...(query.status ? { status: query.status } : {}) },
+        select: { id: true, createdAt: true, title: true, clientName: true, reference: true },
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      })
+      const hits = all.filter((d) => [d.title, d.clientName, d.reference].some((f) => foldForSearch(f).includes(needle)))
+      // Rows strictly after a cursor in the list's order (createdAt desc, id asc).
+      const beyond = (d: { createdAt: Date; id: string }, c: { createdAt: Date; id: string }) =>
+        d.createdAt.getTime() < c.createdAt.getTime() || (d.createdAt.getTime() === c.createdAt.getTime() && d.id > c.id)
+      let start = 0
+      let end = Math.min(hits.length, limit)
+      if (after) {
+        start = hits.findIndex((d) => beyond(d, after))
+        if (start < 0) start = hits.length
+        end = Math.min(hits.length, start + limit)
+      } else if (before) {
+        // The first hit not strictly before the cursor (the cursor's own row included) ends the page.
+        end = hits.findIndex((d) => !beyond(before, d))
+        if (end < 0) end = hits.length
+        start = Math.max(0, end - limit)
+      }
+      const ids = hits.slice(start, end).map((d) => d.id)
+      const rows = await prisma.dossier.findMany({ where: { tenantId, id: { in: ids } }, select: LIST_FIELDS })
+      const byId = new Map(rows.map((r) => [r.id, r]))
+      const page = ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []))
+      return JSON.parse(JSON.stringify({
+        dossiers: page,
+        nextCursor: end < hits.length && page.length > 0 ? encodeCursor(hits[end - 1]!) : null,
+        prevCursor: start > 0 && page.length > 0 ? encodeCursor(hits[start]!) : null,
+      })) as PageJson
+    }
     const read: Read<PageJson> = q
-      ? { data: await load(), cache: 'BYPASS' }
+      ? { data: await search(foldForSearch(q)), cache: 'BYPASS' }
       : await cachedRead(tenantId, `list:${query.status ?? 'ALL'}:${limit}:${after ? `a${query.cursor}` : before ? `b${query.before}` : 'first'}`, load)
     return { ...read, data: { ...read.data, dossiers: read.data.dossiers.map((d) => reviveDossier<DossierListItem>(d)) } }
   }

@@ -121,6 +121,13 @@ describe('GET /api/dossiers, paginated', () => {
     expect(many.body.nextCursor).not.toBeNull()
     const rest = await page(`/api/dossiers?q=empil%C3%A9&status=OPEN&limit=100&cursor=${many.body.nextCursor}`)
     expect(rest.body.dossiers.length).toBe(PILE - 100)
+    // As a lawyer types it: without accents, in any case.
+    expect((await page('/api/dossiers?q=ZEPHYRIN')).body.dossiers.map((d) => d.reference)).toEqual(['PILE-0'])
+    expect((await page('/api/dossiers?q=empile&status=OPEN&limit=100')).body.dossiers.length).toBe(100)
+    // Back from the second page: the first again.
+    const back = await page(`/api/dossiers?q=empile&status=OPEN&limit=100&before=${rest.body.prevCursor}`)
+    expect(back.body.dossiers.map((d) => d.id)).toEqual(many.body.dossiers.map((d) => d.id))
+    expect(back.body.prevCursor).toBeNull()
     // LIKE's wildcards are plain characters in a search: no title, client or reference holds them.
     for (const q of ['%25', '_', '%25%25', '%5C']) expect((await page(`/api/dossiers?q=${q}`)).body.dossiers, q).toEqual([])
     // Another cabinet's search finds none of them.
