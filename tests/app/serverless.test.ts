@@ -118,7 +118,8 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
     const dossier = await prisma.dossier.findFirstOrThrow({ where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-004' } })
     const { jobId } = await pipeline.requestAnalysis('cabinet-dupont', dossier.id)
     // A function took the job and was killed before finishing: its lease is held, nobody acks it.
-    const held = await queue.reserve('ai-analysis-queue', { visibilityTimeoutMs: 300 })
+    // A lease long enough that the first cron run surely meets it held, even on a loaded machine.
+    const held = await queue.reserve('ai-analysis-queue', { visibilityTimeoutMs: 3_000 })
     expect(held?.id).toBe(jobId)
     const before = await (await cron(CRON_SECRET)).json()
     expect(before).toMatchObject({ processed: 0, pending: 1 })
@@ -129,7 +130,7 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
         if (body.processed !== 1) throw new Error(`not redelivered yet: ${JSON.stringify(body)}`)
         return body
       },
-      { timeout: 10_000, interval: 200 },
+      { timeout: 20_000, interval: 250 },
     )
     expect(after).toMatchObject({ done: 1, pending: 0 })
     expect(await prisma.analysis.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({ status: 'DONE', attempts: 2 })
