@@ -113,7 +113,7 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
     expect(await prisma.analysis.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({ status: 'DONE', attempts: 1 })
   })
 
-  it('redelivers the job of a function killed mid-job, and completes it once', async () => {
+  it('redelivers the job of a function killed mid-job, and completes it once', { timeout: 40_000 }, async () => {
     const { pipeline, queue } = pipelineHere()
     const dossier = await prisma.dossier.findFirstOrThrow({ where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-004' } })
     const { jobId } = await pipeline.requestAnalysis('cabinet-dupont', dossier.id)
