@@ -384,7 +384,7 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
   })
 
   it('logs out: back to /login, and the pages send the old session to /login', async () => {
-    await page.getByRole('button', { name: 'Se déconnecter' }).click()
+    await page.getByRole('button', { name: 'Se déconnecter', exact: true }).click()
     await page.waitForURL((u) => u.pathname === '/login')
     await page.goto(dossierPath)
     await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === dossierPath)
