@@ -13,6 +13,7 @@ export { parseConfig, getConfig, ConfigError, type RedisConfig } from './redis/c
 export { RedisUnavailableError, RedisOutcomeUnknownError, RedisDisabledError, RedisInputError } from './redis/errors'
 export { RedisBudget, runWithRedisBudget, activeRedisBudget, waitWithinBudget, outsideRedisBudget } from './redis/budget'
 export { afterAnswer, nowOrAfterAnswer, redisBudgetSpent } from './redis/background'
+export { lastRedisFailureAt } from './redis/run'
 /** The layer's one input validator (zod issues → one message format, RedisInputError or the class given): for app code that validates the same way. */
 export { parseInput } from './redis/helper-input'
 export type { RedisHealth }

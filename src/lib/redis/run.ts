@@ -25,6 +25,19 @@ export interface WithRedisOptions {
  * "In time" is REDIS_TIMEOUT_MS for the call (the client's own bound) and, under a RedisBudget (a
  * request's or an operation's), what is left of it: a spent budget fails the call at once, unsent.
  */
+/** Kept on globalThis: Next bundles this module into the proxy and into each route, one copy each, in one process. */
+const FAILURE_AT = Symbol.for('iapm.redisLastFailureAt')
+type WithFailure = typeof globalThis & { [FAILURE_AT]?: number }
+const noteFailure = () => void ((globalThis as WithFailure)[FAILURE_AT] = Date.now())
+
+/**
+ * When this process last saw Redis fail to answer (ms since the epoch; 0: never): lets a cached
+ * health answer ("up") be dropped as soon as any call here finds Redis gone.
+ */
+export function lastRedisFailureAt(): number {
+  return (globalThis as WithFailure)[FAILURE_AT] ?? 0
+}
+
 export async function withRedis<T>(ctx: RedisHandle, operation: string, fn: (redis: Redis) => Promise<T>, options: WithRedisOptions = {}): Promise<T> {
   if (!ctx.redis) throw new RedisDisabledError(operation)
   const budget = activeRedisBudget()
@@ -37,8 +50,14 @@ export async function withRedis<T>(ctx: RedisHandle, operation: string, fn: (red
     return await (budget && Number.isFinite(budget.limitMs) && !options.waitOnceSent ? withinBudget(call, budget) : call)
   } catch (err) {
     if (err instanceof BudgetExpired) throw new RedisOutcomeUnknownError(operation, { cause: err, outcome: err.outcome })
-    if (isOutcomeUnknown(err)) throw new RedisOutcomeUnknownError(operation, { cause: redactError(err) })
-    if (isConnectionError(err)) throw new RedisUnavailableError(operation, { cause: redactError(err) })
+    if (isOutcomeUnknown(err)) {
+      noteFailure()
+      throw new RedisOutcomeUnknownError(operation, { cause: redactError(err) })
+    }
+    if (isConnectionError(err)) {
+      noteFailure()
+      throw new RedisUnavailableError(operation, { cause: redactError(err) })
+    }
     throw redactError(err)
   } finally {
     end?.()

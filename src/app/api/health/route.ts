@@ -1,5 +1,5 @@
 import { prisma } from '@/lib/prisma'
-import { health } from '@/lib/upstash'
+import { health, lastRedisFailureAt } from '@/lib/upstash'
 
 export const dynamic = 'force-dynamic'
 
@@ -17,17 +17,20 @@ interface HealthReport {
 }
 
 /** The check in progress or last made on this instance (concurrent callers share one). */
-let last: { at: number; report: Promise<HealthReport>; ok?: boolean } | undefined
+let last: { at: number; checkedAtMs: number; report: Promise<HealthReport>; ok?: boolean } | undefined
 
 /**
  * Liveness of the app's two stores: `{ status, redis: { ok, latencyMs }, database: { ok, latencyMs }, checkedAt }`,
  * 200 when both answer, 503 otherwise (Redis "disabled" counts as fine). Not rate-limited, hence measured
- * at most every 5 s per instance: 100 calls cost 1 billed command, not 100.
+ * at most every 5 s per instance (sooner once any call here found Redis gone): 100 calls cost 1 billed
+ * command, not 100.
  */
 export async function GET(): Promise<Response> {
   const age = last ? performance.now() - last.at : Infinity
-  if (!last || age > FRESH_MS || (last.ok === false && age > FRESH_WHEN_DEGRADED_MS)) {
-    const entry: NonNullable<typeof last> = { at: performance.now(), report: check() }
+  // A call of this instance found Redis gone since the last check: "up" is no longer news.
+  const contradicted = last?.ok === true && lastRedisFailureAt() > last.checkedAtMs
+  if (!last || age > FRESH_MS || contradicted || (last.ok === false && age > FRESH_WHEN_DEGRADED_MS)) {
+    const entry: NonNullable<typeof last> = { at: performance.now(), checkedAtMs: Date.now(), report: check() }
     void entry.report.then((r) => (entry.ok = r.status === 'ok'))
     last = entry
   }
