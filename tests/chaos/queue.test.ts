@@ -116,6 +116,9 @@ describe('analyses across worker kills and Redis restarts', () => {
         async () => {
           await w.ai.reconcileDeadLetters().catch(() => 0)
           expect(await finished()).toBe(true)
+          // And the queue drained: a job whose worker died between its database write and its ack is
+          // redelivered when its lease (1.5 s) expires, and acked then without running twice.
+          expect(await w.stats()).toMatchObject({ waiting: 0, inFlight: 0, delayed: 0 })
         },
         { timeout: scale(40_000, 120_000), interval: 250 },
       )
