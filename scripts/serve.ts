@@ -95,14 +95,7 @@ async function main(): Promise<void> {
   const stamp = randomBytes(24).toString('base64url')
   process.env.IAPM_SERVER_STAMP = stamp
   // A production server that cannot work refuses to start, naming each variable (no Redis, no DATABASE_URL…).
-  const { assertReadyToStart, StartupConfigError } = await import('@/lib/startup-check')
-  try {
-    assertReadyToStart(process.env, 'server')
-  } catch (err) {
-    if (!(err instanceof StartupConfigError)) throw err
-    console.error(err.message)
-    process.exit(1)
-  }
+  if ((await import('@/lib/startup-check')).refusalToStart('server')) process.exit(1)
   const trustedProxyHops = appConfig().trustedProxyHops
 
   // Listen first, as `next start` does (a taken port fails fast); requests that arrive while Next

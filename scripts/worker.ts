@@ -69,14 +69,7 @@ async function main(): Promise<number> {
   const { getConfig } = await import('../src/lib/upstash')
   const { createAIPipeline, AI_ANALYSIS_QUEUE } = await import('../src/lib/ai-queue')
   const { createLocalAnalyzer } = await import('../src/lib/analysis/analyzer')
-  const { assertReadyToStart, StartupConfigError } = await import('../src/lib/startup-check')
-  try {
-    assertReadyToStart(process.env, 'worker')
-  } catch (err) {
-    if (!(err instanceof StartupConfigError)) throw err
-    console.error(err.message)
-    return 1
-  }
+  if ((await import('../src/lib/startup-check')).refusalToStart('worker')) return 1
   try {
     if (!getConfig().enabled) {
       console.error('REDIS_ENABLED=false: the worker needs Redis (set REDIS_ENABLED=true and UPSTASH_REDIS_REST_URL / _TOKEN)')

@@ -8,15 +8,11 @@
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return
   if (!process.env.IAPM_SERVER_STAMP) {
-    const { assertReadyToStart, StartupConfigError } = await import('@/lib/startup-check')
-    try {
-      assertReadyToStart()
-    } catch (err) {
-      if (!(err instanceof StartupConfigError)) throw err
-      console.error(err.message)
+    const refusal = (await import('@/lib/startup-check')).refusalToStart('server')
+    if (refusal) {
       // A self-hosted `next start` exits; on Vercel the throw fails the cold start (every request 500s and the logs say why).
       if (!process.env.VERCEL) process.exit(1)
-      throw err
+      throw refusal
     }
   }
   const { startUsageCounter } = await import('@/lib/usage/upstash-usage')

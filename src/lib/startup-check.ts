@@ -72,3 +72,19 @@ export function assertReadyToStart(env: Record<string, string | undefined> = pro
   for (const w of warnings) log(`[config] WARNING: ${w}`)
   if (errors.length > 0) throw new StartupConfigError(errors)
 }
+
+/**
+ * What serve.ts, the worker and the instrumentation hook do before starting: prints the warnings and,
+ * when the configuration cannot work, the error (every variable named); returns that error, or
+ * undefined when the process may start.
+ */
+export function refusalToStart(role: 'server' | 'worker', env: Record<string, string | undefined> = process.env): StartupConfigError | undefined {
+  try {
+    assertReadyToStart(env, role)
+    return undefined
+  } catch (err) {
+    if (!(err instanceof StartupConfigError)) throw err
+    console.error(err.message)
+    return err
+  }
+}
