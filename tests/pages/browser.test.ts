@@ -337,6 +337,8 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     const martin = await newPage({ width: 1280, height: 900 })
     await martin.page.goto('/login?next=/dossiers')
     await login(martin.page, 'demo@cabinet-martin.fr')
+    // Logged in (the session cookie set) before the page's own fetch below needs it.
+    await martin.page.waitForURL((u) => u.pathname === '/dossiers')
     const start = Date.now() - 3_600_000
     for (let i = 0; i < 60; i++) {
       await prisma.dossier.create({ data: { tenantId: 'cabinet-martin', reference: `MAR-LOT-${i}`, title: `Succession Lambert, lot ${i}`, clientName: 'Famille Lambert', createdAt: new Date(start + i * 1000) } })
