@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process'
 import { createPrismaClient, type DatabaseConfig } from '@/lib/prisma'
 import { seedDemo } from '../prisma/seed'
-import { tempDatabase } from '../tests/support/database'
+import { tempDatabase } from '../testing/database'
 import { loadAvg, machineInfo, percentile } from './support'
 
 type Driver = DatabaseConfig['driver']

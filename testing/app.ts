@@ -9,7 +9,7 @@ import { freePort } from '@/upstash-local'
  * The real app for tests: `next build` (once, and again only when the sources changed), then
  * scripts/serve.ts, the production server `npm start` runs, on a free port with the test's env.
  */
-export const ROOT = path.resolve(__dirname, '../..')
+export const ROOT = path.resolve(__dirname, '..')
 
 function sourcesHash(): string {
   const hash = createHash('sha256')

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 
-const MIGRATIONS = path.resolve(__dirname, '../../prisma/migrations')
+const MIGRATIONS = path.resolve(__dirname, '../prisma/migrations')
 
 /** The SQL of every migration in prisma/migrations, in order (what `prisma migrate deploy` applies). */
 export function migrationSql(): string {
