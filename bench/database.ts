@@ -100,7 +100,10 @@ async function main(): Promise<void> {
         let done = 0
         const end = performance.now() + CONCURRENT_MS / 2
         await Promise.all(Array.from({ length: 10 }, async () => {
-          while (performance.now() < end) (await list(d), done++)
+          while (performance.now() < end) {
+            await list(d)
+            done++
+          }
         }))
         rps[d].push(done / (CONCURRENT_MS / 2000))
       }

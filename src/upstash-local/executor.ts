@@ -169,10 +169,11 @@ export class Executor {
     const client = await this.connections.dedicated()
     if (res.closed) return this.connections.discard(client)
     this.streams.add(res)
-    await streamSubscription(res, client, pattern, channels, ['upstash-sync-token', nextSyncToken()], () => {
+    const onEnd = () => {
       this.streams.delete(res)
       this.connections.discard(client)
-    })
+    }
+    await streamSubscription(res, client, { pattern, channels, headers: ['upstash-sync-token', nextSyncToken()], onEnd })
   }
 
   /** Ends the open streams and drops the dedicated connections (their blocked commands get 503s); refuses new ones. */
