@@ -170,6 +170,7 @@ async function spawnChild(spec: Spawn): Promise<ChildProcess> {
   const { port, dataDir, credentials, maxMemory } = spec
   // Passwords on the command line are visible to local users in `ps`, as the port is; they keep other
   // programs (and web pages reaching the port) out, which an open port does not.
+  // prettier-ignore
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes',
     '--requirepass', credentials.admin,

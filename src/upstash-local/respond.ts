@@ -10,6 +10,7 @@ export function nextSyncToken(): string {
 
 /** Writes a JSON answer; `json` is already serialised. Headers as a flat array: the cheapest form for node:http. */
 export function send(res: ServerResponse, status: number, json: string, extra?: readonly string[]): void {
+  // prettier-ignore
   const headers = [
     'content-type', 'application/json',
     'content-length', String(Buffer.byteLength(json)),
