@@ -39,6 +39,8 @@ interface NodemailerError extends Error {
   responseCode?: number
   command?: string
   response?: string
+  /** EENVELOPE "all recipients were rejected": each recipient's own refusal, with its reply code. */
+  rejectedErrors?: NodemailerError[]
 }
 
 /**
@@ -49,12 +51,16 @@ interface NodemailerError extends Error {
  */
 export function classifySmtpError(err: unknown, smtpUrl?: string | null): SmtpError {
   const e = err as NodemailerError
-  const code = typeof e?.responseCode === 'number' ? e.responseCode : undefined
+  // Refused recipients: the reply codes are on each recipient's error, not on the envelope error.
+  const codes = [e?.responseCode, ...(e?.rejectedErrors ?? []).map((r) => r.responseCode)].filter((c): c is number => typeof c === 'number')
+  const code = codes.length ? Math.min(...codes) : undefined
   // nodemailer's messages may quote the URL's host but never its password; strip any URL credentials anyway.
   let message = String(e?.message ?? err).replace(/\/\/[^/@\s]*@/g, '//***@')
   if (smtpUrl) message = message.split(smtpUrl).join(redactSmtpUrl(smtpUrl))
   const auth = e?.code === 'EAUTH'
-  const permanent = !auth && ((code !== undefined && code >= 500 && code < 600) || e?.code === 'EENVELOPE')
+  // A 4xx for any recipient (greylisting, mailbox busy) makes the whole attempt worth retrying; an
+  // envelope error with no reply code at all is an address nodemailer cannot use.
+  const permanent = !auth && (code !== undefined ? code >= 500 && code < 600 : e?.code === 'EENVELOPE')
   return new SmtpError(`${e?.code ? `${e.code}: ` : ''}${message}`.slice(0, 500), permanent, code)
 }
 
