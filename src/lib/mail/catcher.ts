@@ -46,6 +46,8 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
     disabledCommands: ['STARTTLS', 'AUTH'],
     authOptional: true,
     logger: false,
+    // Stopping waits this long at most for clients still connected (a sender's idle pooled connection).
+    closeTimeout: 1_000,
     size: 10 * 1024 * 1024,
     onRcptTo(address, _session, callback) {
       const refusal = options.onRecipient?.(address.address)

@@ -94,3 +94,9 @@ export function mailer(): Mailer {
   defaultMailer ??= createSmtpMailer()
   return defaultMailer
 }
+
+/** Closes the process's pooled SMTP connections (a worker stopping; tests). */
+export function closeMailer(): void {
+  defaultMailer?.close()
+  defaultMailer = undefined
+}
