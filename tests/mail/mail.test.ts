@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { listCaughtMail, storeCaughtMail } from '@/lib/mail/caught-mail'
+import { startDevMailCatcher } from '@/lib/mail/catcher'
 import { parseMailConfig } from '@/lib/mail/config'
 import { createEmailHandler, drainEmails } from '@/lib/mail/drain'
 import { EMAIL_QUEUE, type EmailJob } from '@/lib/mail/jobs'
@@ -103,6 +104,35 @@ describe('dev catcher store', () => {
       for (let i = 0; i < 5; i++) storeCaughtMail({ id: String(i), receivedAt: new Date().toISOString(), from: 'a@b.fr', to: ['c@d.fr'], subject: `n${i}`, text: '', html: null }, 3, file)
       expect(listCaughtMail(file).map((m) => m.subject)).toEqual(['n4', 'n3', 'n2'])
       expect(listCaughtMail(path.join(dir, 'absent.json'))).toEqual([])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('dev mail catcher', () => {
+  it('starts only when SMTP_URL is unset outside production, points SMTP_URL at itself, and keeps what it catches for listCaughtMail', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'catcher-'))
+    const file = path.join(dir, 'caught.json')
+    try {
+      const prod: Record<string, string | undefined> = { NODE_ENV: 'production' }
+      await (await startDevMailCatcher(prod, { file }))()
+      expect(prod.SMTP_URL).toBeUndefined()
+      const configured: Record<string, string | undefined> = { SMTP_URL: 'smtp://mail.example.fr:587' }
+      await (await startDevMailCatcher(configured, { file }))()
+      expect(configured.SMTP_URL).toBe('smtp://mail.example.fr:587')
+
+      const env: Record<string, string | undefined> = { NODE_ENV: 'development', MAIL_CATCHER_KEEP: '2' }
+      const stop = await startDevMailCatcher(env, { file })
+      expect(env.SMTP_URL).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/)
+      const mailer = createSmtpMailer(parseMailConfig(env))
+      for (const n of [1, 2, 3]) await mailer.send({ to: 'dev@cabinet.fr', subject: `Essai ${n} é`, text: 'Bonjour', html: '<p>Bonjour</p>' })
+      mailer.close()
+      await stop()
+      expect(listCaughtMail(file).map((m) => [m.subject, m.to, m.html])).toEqual([
+        ['Essai 3 é', ['dev@cabinet.fr'], '<p>Bonjour</p>'],
+        ['Essai 2 é', ['dev@cabinet.fr'], '<p>Bonjour</p>'],
+      ])
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -96,10 +96,12 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
  * when SMTP_URL is unset outside production, starts the catcher on a free port and sets SMTP_URL to it.
  * Returns what stops it (a no-op when it did not start).
  */
-export async function startDevMailCatcher(env: NodeJS.ProcessEnv = process.env): Promise<() => Promise<void>> {
+export async function startDevMailCatcher(env: Record<string, string | undefined> = process.env, options: { file?: string } = {}): Promise<() => Promise<void>> {
   if (env.SMTP_URL?.trim() || env.NODE_ENV === 'production') return async () => {}
-  const catcher = await startMailCatcher()
+  const file = options.file ?? CAUGHT_MAIL_FILE
+  const keep = caughtMailLimit(env)
+  const catcher = await startMailCatcher({ file, keep })
   env.SMTP_URL = catcher.url
-  console.log(`[dev] mail catcher ${catcher.url}: e-mails are caught, not sent (last ${caughtMailLimit(env)} in ${CAUGHT_MAIL_FILE})`)
+  console.log(`[dev] mail catcher ${catcher.url}: e-mails are caught, not sent (the last ${keep} in ${file}, listed by the dev mail page)`)
   return catcher.stop
 }
