@@ -184,17 +184,45 @@ describe('reminders', () => {
     }
   })
 
-  it('offsets already past are skipped; a deadline a year and more away waits for the daily reconciliation', async () => {
+  it('offsets already past are skipped; an offset beyond the queue’s reach stays pending for the reconciliation', async () => {
     const w = wire('7d,1d')
     try {
-      await w.service.create(ctxOf(B), B.dossierId, { title: 'Dans deux jours', dueAt: inSeconds(2 * 86_400) })
+      const soon = await w.service.create(ctxOf(B), B.dossierId, { title: 'Dans deux jours', dueAt: inSeconds(2 * 86_400) })
       expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 }) // 1d only, to B's one admin
       await w.service.create(ctxOf(B), B.dossierId, { title: 'Dans une heure', dueAt: inSeconds(3600) })
-      await w.service.create(ctxOf(B), B.dossierId, { title: 'Prescription lointaine', dueAt: inSeconds(400 * 86_400), kind: 'prescription' })
+      const far = await w.service.create(ctxOf(B), B.dossierId, { title: 'Prescription lointaine', dueAt: inSeconds(400 * 86_400), kind: 'prescription' })
       expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 })
+      const pending = async (id: string) => (await prisma.deadline.findUniqueOrThrow({ where: { id } })).remindersPending
+      expect([await pending(soon.id), await pending(far.id)]).toEqual([false, true])
+      // Not in reach yet: the reconciliation pushes nothing (a database query, no Redis command) and it stays pending.
+      expect(await w.reminders.reconcileReminders()).toBe(0)
+      expect(await pending(far.id)).toBe(true)
     } finally {
       await w.stop()
     }
+  })
+
+  it('a deadline saved while Redis is unreachable keeps its reminders pending; the reconciliation queues them', async () => {
+    const w = wire('1d')
+    try {
+      const down = createContext({ UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1', UPSTASH_REDIS_REST_TOKEN: 'x', REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_RETRIES: '0' })
+      const offline = createDeadlineService({ prisma, reminders: createReminders({ prisma, outbox: createOutbox({ queue: createQueue(down) }), offsets: () => parseReminderOffsets('1d') }) })
+      const d = await offline.create(ctxOf(B), B.dossierId, { title: 'Saisie pendant la panne', dueAt: inSeconds(3 * 86_400) })
+      expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(true)
+      expect(await w.reminders.reconcileReminders()).toBeGreaterThanOrEqual(1)
+      expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(false)
+      expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1 })
+      expect(await w.reminders.reconcileReminders()).toBe(0)
+    } finally {
+      await w.stop()
+    }
+  })
+
+  it('a misconfigured REMINDER_OFFSETS refuses the write, naming the variable, before anything is saved', async () => {
+    const bad = createDeadlineService({ prisma, reminders: createReminders({ prisma, offsets: () => parseReminderOffsets('7 jours') }) })
+    const count = await prisma.deadline.count()
+    await expect(bad.create(ctxOf(B), B.dossierId, { title: 'x', dueAt: inSeconds(86_400) })).rejects.toThrow(/REMINDER_OFFSETS must be durations/)
+    expect(await prisma.deadline.count()).toBe(count)
   })
 })
 

@@ -12,6 +12,7 @@ CREATE TABLE "Deadline" (
     "doneAt" DATETIME,
     "sourceKey" TEXT,
     "reminderVersion" INTEGER NOT NULL DEFAULT 0,
+    "remindersPending" BOOLEAN NOT NULL DEFAULT false,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL,
     CONSTRAINT "Deadline_tenantId_fkey" FOREIGN KEY ("tenantId") REFERENCES "Tenant" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
@@ -23,6 +24,9 @@ CREATE INDEX "Deadline_tenantId_dueAt_idx" ON "Deadline"("tenantId", "dueAt");
 
 -- CreateIndex
 CREATE INDEX "Deadline_dossierId_dueAt_idx" ON "Deadline"("dossierId", "dueAt");
+
+-- CreateIndex
+CREATE INDEX "Deadline_remindersPending_dueAt_idx" ON "Deadline"("remindersPending", "dueAt");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "Deadline_dossierId_sourceKey_key" ON "Deadline"("dossierId", "sourceKey");

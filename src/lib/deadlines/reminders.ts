@@ -23,10 +23,8 @@ import { parseReminderOffsets, type ReminderOffset } from './offsets'
 export const REMINDER_ROLES = ['ADMIN', 'AVOCAT'] as const
 
 const DAY = 86_400_000
-/** The queue delays a job by at most 365 d; reminders further out are pushed later by reconcileFarReminders (daily cron). */
+/** The queue delays a job by at most 365 d; a reminder further out stays pending, pushed by reconcileReminders once in reach. */
 export const SCHEDULE_HORIZON_MS = 360 * DAY
-/** reconcileFarReminders looks this far below the horizon too, so a week of missed cron runs loses nothing. */
-const RECONCILE_OVERLAP_MS = 7 * DAY
 
 /** What scheduling needs of a deadline. */
 export interface ReminderTarget {
@@ -56,15 +54,35 @@ export interface RemindersDeps {
   cancel?: (jobIds: string[]) => Promise<void>
 }
 
+/** What one scheduling did. */
+export interface Scheduled {
+  /** Jobs pushed (a push of a job still queued is a no-op, counted here all the same). */
+  pushed: number
+  /** false while some offset is beyond the queue's reach (pushed later by reconcileReminders). */
+  complete: boolean
+}
+
 export interface Reminders {
-  /** Pushes the deadline's reminders for its current version; offsets already past are skipped. Returns how many jobs were pushed. */
-  schedule(deadline: ReminderTarget): Promise<number>
+  /** Throws (naming REMINDER_OFFSETS) when the offsets are misconfigured: called before a deadline is written. */
+  check(): void
+  /** Pushes the deadline's reminders for its current version; offsets already past are skipped. */
+  schedule(deadline: ReminderTarget): Promise<Scheduled>
+  /**
+   * Schedules, then clears the deadline's remindersPending flag (if its version is unchanged). Never
+   * throws for Redis: a failure is logged and the flag stays, for reconcileReminders.
+   */
+  sync(deadline: ReminderTarget): Promise<Scheduled | null>
   /** Cancels the reminders of `version` (the one before a change), for the cabinet's current recipients. */
   cancel(deadline: ReminderTarget, version: number): Promise<void>
   /** Gives a user who just became a recipient (joined as ADMIN/AVOCAT) the cabinet's pending reminders. */
   scheduleForMember(tenantId: string, userId: string): Promise<number>
-  /** Daily: pushes reminders that entered the queue's 360-day reach (prescriptions years away). */
-  reconcileFarReminders(): Promise<number>
+  /**
+   * For the cron route and the worker's periodic reconciliation: pushes the reminders of deadlines still
+   * flagged remindersPending (a push that failed, an offset that was beyond the queue's reach and is now
+   * within it). A database query (free) when nothing is pending; 2 billed commands per push otherwise.
+   * Returns how many jobs were pushed.
+   */
+  reconcileReminders(): Promise<number>
 }
 
 export function createReminders(deps: RemindersDeps): Reminders {
@@ -80,14 +98,19 @@ export function createReminders(deps: RemindersDeps): Reminders {
   }
 
   /** Pushes for `userIds`, each offset whose time is still ahead and within the queue's reach. */
-  async function push(deadline: ReminderTarget, userIds: string[], lowerBoundMs = 0): Promise<number> {
+  async function push(deadline: ReminderTarget, userIds: string[]): Promise<Scheduled> {
     const t = now()
     const pushes: Promise<string>[] = []
+    let complete = true
     for (const offset of offsets()) {
       const fireAt = deadline.dueAt.getTime() - offset.ms
       const delayMs = fireAt - t
-      // Past already: skipped (a reminder after its time is noise). Beyond reach: reconcileFarReminders.
-      if (delayMs <= 0 || delayMs > SCHEDULE_HORIZON_MS || delayMs < lowerBoundMs) continue
+      // Past already: skipped (a reminder after its time is noise). Beyond reach: later, by reconcileReminders.
+      if (delayMs <= 0) continue
+      if (delayMs > SCHEDULE_HORIZON_MS) {
+        complete = false
+        continue
+      }
       for (const userId of userIds) {
         const job: DeadlineReminderJob = { template: 'deadline-reminder', tenantId: deadline.tenantId, deadlineId: deadline.id, userId, offset: offset.label, version: deadline.reminderVersion }
         pushes.push(outbox.enqueue(job, { jobId: reminderJobId(deadline.id, offset.label, deadline.reminderVersion, userId), delayMs }))
@@ -95,13 +118,30 @@ export function createReminders(deps: RemindersDeps): Reminders {
     }
     // Concurrent: the client auto-pipelines them into few round trips.
     await Promise.all(pushes)
-    return pushes.length
+    return { pushed: pushes.length, complete }
+  }
+
+  async function sync(deadline: ReminderTarget): Promise<Scheduled | null> {
+    try {
+      const done = await push(deadline, await recipients(deadline.tenantId))
+      if (done.complete) await prisma.deadline.updateMany({ where: { id: deadline.id, reminderVersion: deadline.reminderVersion }, data: { remindersPending: false } })
+      return done
+    } catch (err) {
+      console.warn(`[deadlines] reminders of ${deadline.id} not queued yet (reconcileReminders will): ${(err as Error).message}`)
+      return null
+    }
   }
 
   return {
+    check() {
+      offsets()
+    },
+
     async schedule(deadline) {
       return push(deadline, await recipients(deadline.tenantId))
     },
+
+    sync,
 
     async cancel(deadline, version) {
       const users = await recipients(deadline.tenantId)
@@ -120,25 +160,22 @@ export function createReminders(deps: RemindersDeps): Reminders {
         take: 1_000,
       })
       let n = 0
-      for (const d of pending) n += await push(d, [userId])
+      for (const d of pending) n += (await push(d, [userId])).pushed
       return n
     },
 
-    async reconcileFarReminders() {
+    async reconcileReminders() {
       const t = now()
       const maxOffset = Math.max(0, ...offsets().map((o) => o.ms))
-      // Only deadlines with a reminder time in (horizon - overlap, horizon]: what the queue could not take before.
-      const band = await prisma.deadline.findMany({
-        where: { status: 'confirmed', done: false, dueAt: { gt: new Date(t + SCHEDULE_HORIZON_MS - RECONCILE_OVERLAP_MS), lte: new Date(t + SCHEDULE_HORIZON_MS + maxOffset) } },
+      // Only what has an offset within reach now: a prescription years away costs nothing until then.
+      const pending = await prisma.deadline.findMany({
+        where: { remindersPending: true, status: 'confirmed', done: false, dueAt: { gt: new Date(t), lte: new Date(t + SCHEDULE_HORIZON_MS + maxOffset) } },
         select: { id: true, tenantId: true, dueAt: true, reminderVersion: true },
-        take: 10_000,
+        orderBy: { dueAt: 'asc' },
+        take: 1_000,
       })
-      const byCabinet = new Map<string, string[]>()
       let n = 0
-      for (const d of band) {
-        if (!byCabinet.has(d.tenantId)) byCabinet.set(d.tenantId, await recipients(d.tenantId))
-        n += await push(d, byCabinet.get(d.tenantId)!, SCHEDULE_HORIZON_MS - RECONCILE_OVERLAP_MS)
-      }
+      for (const d of pending) n += (await sync(d))?.pushed ?? 0
       return n
     },
   }

@@ -142,12 +142,14 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
     async create(ctx: DeadlineContext, dossierId: string, input: unknown): Promise<DeadlineView> {
       const { cabinetId } = ctxOf(ctx)
       const body = parseInput(deadlineCreateSchema, input, 'deadline', BadRequest)
+      reminders.check()
       await ownDossier(cabinetId, dossierId)
+      const wanted = body.dueAt.getTime() > now()
       const d = await prisma.deadline.create({
-        data: { tenantId: cabinetId, dossierId, title: body.title, dueAt: body.dueAt, kind: body.kind ?? 'autre', source: 'manual', status: 'confirmed' },
+        data: { tenantId: cabinetId, dossierId, title: body.title, dueAt: body.dueAt, kind: body.kind ?? 'autre', source: 'manual', status: 'confirmed', remindersPending: wanted },
         include: withDossier,
       })
-      if (remindable(d)) await reminders.schedule(d)
+      if (wanted) await reminders.sync(d)
       return toDeadlineView(d)
     },
 
@@ -186,11 +188,13 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
     async update(ctx: DeadlineContext, deadlineId: string, input: unknown): Promise<DeadlineView> {
       const { cabinetId } = ctxOf(ctx)
       const patch = parseInput(deadlineUpdateSchema, input, 'deadline', BadRequest)
+      reminders.check()
       const before = await own(cabinetId, deadlineId)
       const moved = patch.dueAt !== undefined && patch.dueAt.getTime() !== before.dueAt.getTime()
       const doneChanged = patch.done !== undefined && patch.done !== before.done
       // A new version whenever the reminders must change: every queued one of the old version is then dropped at send time.
       const bump = moved || doneChanged
+      const wanted = before.status === 'confirmed' && !(patch.done ?? before.done) && (patch.dueAt ?? before.dueAt).getTime() > now()
       const after = await prisma.deadline.update({
         where: { id: before.id },
         data: {
@@ -198,13 +202,13 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
           dueAt: patch.dueAt,
           kind: patch.kind,
           ...(doneChanged ? { done: patch.done, doneAt: patch.done ? new Date(now()) : null } : {}),
-          ...(bump ? { reminderVersion: { increment: 1 } } : {}),
+          ...(bump ? { reminderVersion: { increment: 1 }, remindersPending: wanted } : {}),
         },
         include: withDossier,
       })
       if (bump && before.status === 'confirmed') {
         await reminders.cancel(before, before.reminderVersion)
-        if (remindable(after)) await reminders.schedule(after)
+        if (remindable(after)) await reminders.sync(after)
       }
       return toDeadlineView(after)
     },
@@ -252,12 +256,17 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
     /** A lawyer confirms a proposal (or re-confirms a dismissed one): reminders are scheduled. Confirming a confirmed deadline changes nothing. */
     async confirm(ctx: DeadlineContext, deadlineId: string): Promise<DeadlineView> {
       const { cabinetId } = ctxOf(ctx)
+      reminders.check()
       const before = await own(cabinetId, deadlineId)
       if (before.status === 'confirmed') return toDeadlineView(before)
       // Compare-and-set on the status: two confirmations at once schedule once.
-      const { count } = await prisma.deadline.updateMany({ where: { id: before.id, tenantId: cabinetId, status: before.status as DeadlineStatus }, data: { status: 'confirmed', reminderVersion: { increment: 1 } } })
+      const wanted = !before.done && before.dueAt.getTime() > now()
+      const { count } = await prisma.deadline.updateMany({
+        where: { id: before.id, tenantId: cabinetId, status: before.status as DeadlineStatus },
+        data: { status: 'confirmed', reminderVersion: { increment: 1 }, remindersPending: wanted },
+      })
       const after = await own(cabinetId, deadlineId)
-      if (count === 1 && remindable(after)) await reminders.schedule(after)
+      if (count === 1 && remindable(after)) await reminders.sync(after)
       return toDeadlineView(after)
     },
 
