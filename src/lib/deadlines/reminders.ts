@@ -152,7 +152,7 @@ export function createReminders(deps: RemindersDeps): Reminders {
       const user = await prisma.user.findFirst({ where: { id: userId, tenantId, active: true, role: { in: [...REMINDER_ROLES] } }, select: { id: true } })
       if (!user) return 0
       const maxOffset = Math.max(0, ...offsets().map((o) => o.ms))
-      // Bounded: the nearest 1 000 pending deadlines (the rest enter through reconcileFarReminders or are far enough not to matter today).
+      // Bounded: the nearest 1 000 pending deadlines (a cabinet with more gives the newcomer those; the rest stay with the colleagues already scheduled).
       const pending = await prisma.deadline.findMany({
         where: { tenantId, status: 'confirmed', done: false, dueAt: { gt: new Date(now()), lte: new Date(now() + SCHEDULE_HORIZON_MS + maxOffset) } },
         select: { id: true, tenantId: true, dueAt: true, reminderVersion: true },
