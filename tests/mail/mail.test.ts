@@ -36,6 +36,7 @@ describe('configuration', () => {
       expect((err as Error).message).not.toContain('s3cr3t-pw')
     }
     expect(() => parseMailConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.fr' })).toThrow(/MAIL_FROM is required in production[\s\S]*APP_ORIGIN is required/)
+    expect(() => parseMailConfig({ NODE_ENV: 'production', MAIL_FROM: 'a@b.fr', APP_ORIGIN: 'https://a.fr' })).toThrow(/SMTP_URL is required in production/)
     expect(() => parseMailConfig({ MAIL_FROM: 'pas une adresse' })).toThrow(/MAIL_FROM must be an address/)
     const ok = parseMailConfig({ SMTP_URL: 'smtps://bob:s3cr3t-pw@mail.example.fr:465', MAIL_FROM: 'Cabinet <no-reply@cabinet.fr>', APP_ORIGIN: 'https://app.cabinet.fr/x' })
     expect(ok).toMatchObject({ smtpDisplay: 'smtps://mail.example.fr:465', from: 'Cabinet <no-reply@cabinet.fr>', appOrigin: 'https://app.cabinet.fr' })

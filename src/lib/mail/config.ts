@@ -100,6 +100,7 @@ export function parseMailConfig(env: Record<string, string | undefined> = proces
   const e = parsed.data
   const production = e.NODE_ENV === 'production'
   const missing: string[] = []
+  if (production && !e.SMTP_URL) missing.push('SMTP_URL is required in production (e.g. smtp://user:password@smtp.example.fr:587)')
   if (production && !e.MAIL_FROM) missing.push('MAIL_FROM is required in production (e.g. "Cabinet Dupont <no-reply@cabinet-dupont.fr>")')
   if (production && !e.APP_ORIGIN) missing.push('APP_ORIGIN is required in production to put links in e-mails (e.g. https://app.cabinet-dupont.fr)')
   if (missing.length) throw new MailConfigError(`Invalid e-mail configuration:\n  - ${missing.join('\n  - ')}`)
