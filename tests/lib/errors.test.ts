@@ -1,6 +1,6 @@
 import { errors } from '@upstash/redis'
 import { describe, expect, it } from 'vitest'
-import { isConnectionError, redactMessage, RedisUnavailableError } from '@/lib/redis/errors'
+import { isConnectionError, redactMessage, RedisUnavailableError } from '@/redis/core/errors'
 
 const { UpstashError } = errors
 

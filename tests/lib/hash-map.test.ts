@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createContext } from '@/lib/redis/context'
-import { RedisDisabledError, RedisInputError, RedisUnavailableError } from '@/lib/redis/errors'
-import { createHashMap, type HashMap } from '@/lib/redis/hash-map'
+import { createContext } from '@/redis/core/context'
+import { RedisDisabledError, RedisInputError, RedisUnavailableError } from '@/redis/core/errors'
+import { createHashMap, type HashMap } from '@/redis/kv/hash-map'
 import { billedCommands, directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContext, type RedisContext } from '@/lib/upstash'
-import { health, isRedisAvailable } from '@/lib/redis/health'
+import { health, isRedisAvailable } from '@/redis/core/health'
 import { startStack, type Stack } from '../support/stack'
 
 /** isRedisAvailable / health against a private endpoint that the test really stops. */

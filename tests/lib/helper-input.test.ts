@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { RedisInputError } from '@/lib/redis/errors'
-import { MAX_TTL_SECONDS, optionsObjectError, parseInput, ttlSecondsSchema } from '@/lib/redis/helper-input'
-import { PermanentJobError } from '@/lib/redis/queue-worker'
+import { RedisInputError } from '@/redis/core/errors'
+import { MAX_TTL_SECONDS, optionsObjectError, parseInput, ttlSecondsSchema } from '@/redis/core/helper-input'
+import { PermanentJobError } from '@/redis/queue/worker'
 
 /** The error parseInput throws for `value`, or a failure when it does not throw. */
 function errorOf(schema: z.ZodType, value: unknown, where = 'thing.do: arg', ErrorClass?: new (message: string) => Error): Error {

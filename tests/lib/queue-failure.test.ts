@@ -3,10 +3,10 @@
  * other files' traffic, and the endpoint / redis-server are stopped for real.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createContext, type RedisContext } from '@/lib/redis/context'
-import { isRedisAvailable } from '@/lib/redis/health'
-import { RedisDisabledError, RedisUnavailableError } from '@/lib/redis/errors'
-import { createQueue, type Queue } from '@/lib/redis/queue'
+import { createContext, type RedisContext } from '@/redis/core/context'
+import { isRedisAvailable } from '@/redis/core/health'
+import { RedisDisabledError, RedisUnavailableError } from '@/redis/core/errors'
+import { createQueue, type Queue } from '@/redis/queue/queue'
 import { startEndpoint } from '@/upstash-local'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 import { billedCommands } from '../support/redis-direct'

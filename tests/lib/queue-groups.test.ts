@@ -4,10 +4,10 @@
  * redis-server behind the local endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createContext } from '@/lib/redis/context'
-import { createQueue, type Queue, type ReservedJob } from '@/lib/redis/queue'
-import { runWorker } from '@/lib/redis/queue-worker'
-import { RedisInputError } from '@/lib/redis/errors'
+import { createContext } from '@/redis/core/context'
+import { createQueue, type Queue, type ReservedJob } from '@/redis/queue/queue'
+import { runWorker } from '@/redis/queue/worker'
+import { RedisInputError } from '@/redis/core/errors'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 import { billedCommands } from '../support/redis-direct'
 

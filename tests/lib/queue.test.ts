@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import { createContext } from '@/lib/redis/context'
-import { RedisInputError } from '@/lib/redis/errors'
-import { createQueue, type ReservedJob } from '@/lib/redis/queue'
+import { createContext } from '@/redis/core/context'
+import { RedisInputError } from '@/redis/core/errors'
+import { createQueue, type ReservedJob } from '@/redis/queue/queue'
 import { directClient } from '../support/redis-direct'
 import { uniquePrefix } from '../support/stack'
 

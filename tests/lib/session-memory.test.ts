@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createContext, createSession, RedisInputError } from '@/lib/upstash'
-import { memoryStore } from '@/lib/redis/store'
+import { memoryStore } from '@/redis/core/store'
 
 /** REDIS_ENABLED=false: no URL, no token, no network; sessions live in this process. */
 const disabledCtx = () => createContext({ REDIS_ENABLED: 'false', REDIS_KEY_PREFIX: 'mem' })

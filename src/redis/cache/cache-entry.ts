@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { parseInput, ttlSecondsSchema } from './helper-input'
-import { encodeJson } from './serialize'
+import { parseInput, ttlSecondsSchema } from '../core/helper-input'
+import { encodeJson } from '../core/serialize'
 
 /**
  * How one cache entry is stored, the one place that writes and reads the format:

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import { resolveContext, type ContextSource } from './context'
-import { keyNameSchema, parseInput } from './helper-input'
-import { withRedis } from './run'
+import { resolveContext, type ContextSource } from '../core/context'
+import { keyNameSchema, parseInput } from '../core/helper-input'
+import { withRedis } from '../core/run'
 
 /** A member and its score, as `top` returns them. */
 export interface ScoredMember {

@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { resolveContext, type ContextSource } from './context'
-import { RedisInputError } from './errors'
-import { keyNameSchema, parseInput } from './helper-input'
-import { withRedis } from './run'
-import { decodeJson, encodeJson } from './serialize'
+import { resolveContext, type ContextSource } from '../core/context'
+import { RedisInputError } from '../core/errors'
+import { keyNameSchema, parseInput } from '../core/helper-input'
+import { withRedis } from '../core/run'
+import { decodeJson, encodeJson } from '../core/serialize'
 
 /**
  * Structured objects in a Redis hash (`<prefix>:hash:<key>`), one field per property.

@@ -1,5 +1,5 @@
 import type { Redis } from '@upstash/redis'
-import { reportScriptCommands } from './billing'
+import { reportScriptCommands } from '../core/billing'
 
 /**
  * The queue's layout and its few Lua scripts. Upstash bills a script 1 + every command it runs, so

@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { resolveContext, type ContextSource } from './context'
-import { createRateLimit, type RateLimitFn } from './rate-limit'
-import { parseInput, ttlSecondsSchema } from './helper-input'
-import { encodeJson } from './serialize'
-import type { KeyValueStore } from './store'
+import { resolveContext, type ContextSource } from '../core/context'
+import { createRateLimit, type RateLimitFn } from '../rate-limit/rate-limit'
+import { parseInput, ttlSecondsSchema } from '../core/helper-input'
+import { encodeJson } from '../core/serialize'
+import type { KeyValueStore } from '../core/store'
 
 /**
  * What the app keeps in a session: who (userId), in which cabinet (tenantId), with which role.

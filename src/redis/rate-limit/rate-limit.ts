@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
-import { waitForShared, withOperationBudget } from './budget'
-import { resolveContext, type ContextSource } from './context'
-import { isConnectionError, redactError, redactMessage, RedisUnavailableError } from './errors'
-import { parseInput, ttlSecondsSchema } from './helper-input'
-import { counterValue, type KeyValueStore } from './store'
+import { waitForShared, withOperationBudget } from '../core/budget'
+import { resolveContext, type ContextSource } from '../core/context'
+import { isConnectionError, redactError, redactMessage, RedisUnavailableError } from '../core/errors'
+import { parseInput, ttlSecondsSchema } from '../core/helper-input'
+import { counterValue, type KeyValueStore } from '../core/store'
 
 /** What to answer when Redis cannot be asked in time: let the request through (flagged) or refuse it. */
 export type RateLimitFailurePolicy = 'open' | 'closed'

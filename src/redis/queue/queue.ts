@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { Redis } from '@upstash/redis'
 import { z } from 'zod'
-import { resolveContext, type ContextSource, type RedisContext } from './context'
-import { optionsObjectError, parseInput } from './helper-input'
-import { nowTick, parseScore, queueScripts, readyMax, readyScore, tickToMs } from './queue-scripts'
-import { withOperationBudget } from './budget'
-import { withRedis, type WithRedisOptions } from './run'
-import { decodeJson, encodeJson } from './serialize'
+import { resolveContext, type ContextSource, type RedisContext } from '../core/context'
+import { optionsObjectError, parseInput } from '../core/helper-input'
+import { nowTick, parseScore, queueScripts, readyMax, readyScore, tickToMs } from './scripts'
+import { withOperationBudget } from '../core/budget'
+import { withRedis, type WithRedisOptions } from '../core/run'
+import { decodeJson, encodeJson } from '../core/serialize'
 
 /**
  * Job queues over the REST API (no blocking connection), BullMQ-style but polled:

@@ -1,0 +1,50 @@
+/**
+ * The Redis layer of IA Poste Manager: the one module app code imports.
+ *   import { redis, cache, session, queue, sortedSet, hashMap, isRedisAvailable } from '@/lib/upstash'
+ * Helpers are built on the process-wide context (env read and validated on first use, so importing
+ * never throws); `create*` factories build the same helpers on another context (tests, scripts).
+ */
+import { defaultContext } from './core/context'
+import { health as healthOf, isRedisAvailable as isAvailable, type RedisHealth } from './core/health'
+
+export { redis } from './core/client'
+export { createContext, type RedisContext, type ContextSource } from './core/context'
+export { parseConfig, getConfig, ConfigError, type RedisConfig } from './core/config'
+export { RedisUnavailableError, RedisOutcomeUnknownError, RedisDisabledError, RedisInputError } from './core/errors'
+export { RedisBudget, runWithRedisBudget, activeRedisBudget, waitWithinBudget, outsideRedisBudget } from './core/budget'
+export { afterAnswer, nowOrAfterAnswer, redisBudgetSpent } from './core/background'
+export { lastRedisFailureAt } from './core/run'
+/** The layer's one input validator (zod issues → one message format, RedisInputError or the class given): for app code that validates the same way. */
+export { parseInput } from './core/helper-input'
+export type { RedisHealth }
+
+/** true when Redis answers within REDIS_TIMEOUT_MS; never throws. */
+export const isRedisAvailable = (): Promise<boolean> => isAvailable(defaultContext)
+/** PING latency, or why Redis is down/disabled; never throws. */
+export const health = (): Promise<RedisHealth> => healthOf(defaultContext)
+
+// --- helpers (each line owned by its module) ---
+import { createCache } from './cache/cache'
+export { createCache, type Cache, type CacheStore, type NamespacedCache, type CacheOptions, type CacheStats, type GetOrSetOptions, type CacheStatus, type Fetched } from './cache/cache'
+/** JSON cache: get/set/del/exists, stampede-safe getOrSet, namespaces invalidated in one command. Never throws for Redis failures. */
+export const cache = createCache(defaultContext)
+import { createSession } from './kv/session'
+export { createSession, SessionDataSchema, newSessionId, type Session, type SessionData, type SessionGetOptions, type SessionOptions } from './kv/session'
+export { createRateLimit, type RateLimitFn, type RateLimitOptions, type RateLimitResult, type RateLimitFailurePolicy } from './rate-limit/rate-limit'
+/** Sessions (set/get/delete/touch/create) and `session.rateLimit`; in-process when REDIS_ENABLED=false. */
+export const session = createSession(defaultContext)
+/** The sliding-window rate limit (also `session.rateLimit`, the seed's spelling): ~1 billed command a call. */
+export const rateLimit = session.rateLimit
+import { createQueue } from './queue/queue'
+import { createSortedSet } from './kv/sorted-set'
+import { createHashMap } from './kv/hash-map'
+export { processNext, runWorker, PermanentJobError, type JobOutcome, type JobHandler, type ProcessOptions, type WorkerOptions } from './queue/worker'
+export { createQueue, DEFAULT_QUEUE_OPTIONS, type Queue, type QueueOptions, type QueueSettings, type PushOptions, type ReserveOptions, type ReservedJob, type Lease, type FailResult, type QueueStats, type DeadJob } from './queue/queue'
+export { createSortedSet, type SortedSet, type ScoredMember } from './kv/sorted-set'
+export { createHashMap, type HashMap } from './kv/hash-map'
+/** Job queues: push/pop/length (FIFO) and reserve/ack/fail for at-least-once workers; throws when Redis is down or disabled. */
+export const queue = createQueue(defaultContext)
+/** Rankings (add/top/increment/rank/score/remove); throws when Redis is down or disabled. */
+export const sortedSet = createSortedSet(defaultContext)
+/** Objects in a hash, one JSON-encoded field per property; throws when Redis is down or disabled. */
+export const hashMap = createHashMap(defaultContext)
