@@ -1,6 +1,6 @@
 /**
- * The Redis layer of IA Poste Manager: the one module app code imports.
- *   import { redis, cache, session, queue, sortedSet, hashMap, isRedisAvailable } from '@/lib/upstash'
+ * The Redis layer of IA Poste Manager, a framework-free package (no Next, no React, nothing of the
+ * app): the app imports it through src/lib/upstash.ts, which also installs Next's after() here.
  * Helpers are built on the process-wide context (env read and validated on first use, so importing
  * never throws); `create*` factories build the same helpers on another context (tests, scripts).
  */
@@ -9,10 +9,10 @@ import { health as healthOf, isRedisAvailable as isAvailable, type RedisHealth }
 
 export { redis } from './core/client'
 export { createContext, type RedisContext, type ContextSource } from './core/context'
-export { parseConfig, getConfig, ConfigError, type RedisConfig } from './core/config'
-export { RedisUnavailableError, RedisOutcomeUnknownError, RedisDisabledError, RedisInputError } from './core/errors'
+export { parseConfig, getConfig, configuredTimeoutMs, DEFAULT_TIMEOUT_MS, ConfigError, type RedisConfig } from './core/config'
+export { RedisLayerError, RedisOutageError, RedisUnavailableError, RedisOutcomeUnknownError, RedisBudgetSpent, RedisDisabledError, RedisInputError, type RedisErrorCode } from './core/errors'
 export { RedisBudget, runWithRedisBudget, activeRedisBudget, waitWithinBudget, outsideRedisBudget } from './core/budget'
-export { afterAnswer, nowOrAfterAnswer, redisBudgetSpent } from './core/background'
+export { afterAnswer, nowOrAfterAnswer, redisBudgetSpent, setWaitUntil, type WaitUntil, type AfterAnswerOptions } from './core/background'
 export { lastRedisFailureAt } from './core/run'
 /** The layer's one input validator (zod issues → one message format, RedisInputError or the class given): for app code that validates the same way. */
 export { parseInput } from './core/helper-input'

@@ -33,7 +33,7 @@ describe('isConnectionError', () => {
   it('never repeats a bearer token from the cause', () => {
     const err = new RedisUnavailableError('cache.get', { cause: new Error('401 Bearer AXsecret123 rejected') })
     expect(err.message).not.toContain('AXsecret123')
-    expect(err.status).toBe(503)
+    expect(err.code).toBe('REDIS_UNAVAILABLE')
   })
 
   it('keeps the command name but drops its arguments (keys, values) from Redis errors', () => {

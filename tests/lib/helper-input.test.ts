@@ -75,10 +75,10 @@ describe('parseInput', () => {
     )
   })
 
-  it('throws RedisInputError (a 400) by default, and the ErrorClass given otherwise', () => {
+  it('throws RedisInputError (code REDIS_INPUT) by default, and the ErrorClass given otherwise', () => {
     const byDefault = errorOf(z.string({ error: 'expected a string' }), 1)
     expect(byDefault).toBeInstanceOf(RedisInputError)
-    expect((byDefault as RedisInputError).status).toBe(400)
+    expect((byDefault as RedisInputError).code).toBe('REDIS_INPUT')
     const permanent = errorOf(z.string({ error: 'expected a string' }), 1, 'ai-analysis-queue job: data', PermanentJobError)
     expect(permanent).toBeInstanceOf(PermanentJobError)
     expect(permanent).not.toBeInstanceOf(RedisInputError)

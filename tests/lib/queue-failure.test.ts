@@ -99,7 +99,7 @@ describe('queue: Redis unreachable (stopped for real)', () => {
       const err = await q.push('email-queue', { n: 3 }).catch((e: unknown) => e)
       expect(performance.now() - started).toBeLessThan(2_000)
       expect(err).toBeInstanceOf(RedisUnavailableError)
-      expect((err as RedisUnavailableError).status).toBe(503)
+      expect((err as RedisUnavailableError).code).toBe('REDIS_UNAVAILABLE')
       expect((err as Error).message).toMatch(/Redis is unavailable \(queue\.push\)/)
       expect((err as Error).message).not.toContain(own.env.UPSTASH_REDIS_REST_TOKEN)
       await expect(q.reserve('email-queue')).rejects.toBeInstanceOf(RedisUnavailableError)

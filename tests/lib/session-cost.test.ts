@@ -71,7 +71,7 @@ describe('session when Redis cannot answer', () => {
         (e: unknown) => e,
       )
       expect(err).toBeInstanceOf(RedisUnavailableError)
-      expect((err as RedisUnavailableError).status).toBe(503)
+      expect((err as RedisUnavailableError).code).toBe('REDIS_UNAVAILABLE')
       expect(performance.now() - started).toBeLessThan(2000)
     }
   })

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { RedisBudgetSpent } from './errors'
 
 /**
  * How long a unit of work (one HTTP request, one helper operation) may wait on Redis in total.
@@ -109,12 +110,6 @@ export async function waitWithinBudget(ms: number): Promise<boolean> {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** The active budget ran out (or was spent) while waiting on work shared with another caller. */
-export class RedisBudgetSpent extends Error {
-  // An outage to every failure policy (isConnectionError counts a TimeoutError as one).
-  override name = 'TimeoutError'
-}
 
 /**
  * Waits for a promise that other work owns (a cache load another request started, a rate-limit

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { RedisLayerError } from './errors'
 
 /**
  * The one place that reads and validates the Redis layer's environment.
@@ -42,6 +43,9 @@ export const CREDENTIAL_PAIRS = [
 ] as const
 export type CredentialSource = (typeof CREDENTIAL_PAIRS)[number]['url']
 
+/** REDIS_TIMEOUT_MS when unset: the per-call bound on a Redis round trip, in ms. */
+export const DEFAULT_TIMEOUT_MS = 1000
+
 const envSchema = z
   .object({
     NODE_ENV: z.string().optional(),
@@ -56,7 +60,7 @@ const envSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,32}$/, { error: 'REDIS_KEY_PREFIX must be 1-32 letters, digits, "_", "." or "-"' })
       .default('iapm'),
-    REDIS_TIMEOUT_MS: int('REDIS_TIMEOUT_MS', 1000, 50, 10_000),
+    REDIS_TIMEOUT_MS: int('REDIS_TIMEOUT_MS', DEFAULT_TIMEOUT_MS, 50, 10_000),
     REDIS_RETRIES: int('REDIS_RETRIES', 2, 0, 5),
     RATE_LIMIT_FAILURE_POLICY: z
       .enum(['open', 'closed'], { error: 'RATE_LIMIT_FAILURE_POLICY must be "open" or "closed"' })
@@ -114,8 +118,9 @@ export interface RedisConfig {
 }
 
 /** Thrown for an invalid environment; `issues` lists every wrong variable. */
-export class ConfigError extends Error {
+export class ConfigError extends RedisLayerError {
   override name = 'ConfigError'
+  readonly code = 'REDIS_CONFIG'
   constructor(readonly issues: string[]) {
     super(`Invalid Redis configuration:\n  - ${issues.join('\n  - ')}`)
   }
@@ -154,4 +159,16 @@ let current: RedisConfig | undefined
 export function getConfig(): RedisConfig {
   current ??= parseConfig()
   return current
+}
+
+/**
+ * REDIS_TIMEOUT_MS, or its default when the configuration is broken: a budget or a background task
+ * still needs a bound, and the broken configuration is reported by the first Redis call itself.
+ */
+export function configuredTimeoutMs(): number {
+  try {
+    return getConfig().timeoutMs
+  } catch {
+    return DEFAULT_TIMEOUT_MS
+  }
 }

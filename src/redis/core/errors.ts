@@ -1,11 +1,32 @@
 import { transportStatus } from './transport'
 
-/** Errors the Redis layer throws on purpose; routes map them to HTTP statuses. */
+/**
+ * What went wrong, for code that must decide (an HTTP status, a retry, a failure policy). The layer
+ * says what happened, not how to answer it: the app maps codes to statuses (src/lib/redis-status.ts).
+ * - REDIS_UNAVAILABLE: Redis could not be reached in time; the command did not run.
+ * - REDIS_OUTCOME_UNKNOWN: the command was sent, its answer never came: it may have run.
+ * - REDIS_BUDGET_SPENT: the request's (or operation's) Redis budget ran out while waiting.
+ * - REDIS_DISABLED: the helper needs Redis but REDIS_ENABLED=false.
+ * - REDIS_INPUT: an argument the caller passed is not acceptable (nothing was written).
+ * - REDIS_CONFIG: the environment is invalid (names each wrong variable).
+ */
+export type RedisErrorCode = 'REDIS_UNAVAILABLE' | 'REDIS_OUTCOME_UNKNOWN' | 'REDIS_BUDGET_SPENT' | 'REDIS_DISABLED' | 'REDIS_INPUT' | 'REDIS_CONFIG'
 
-/** Redis could not be reached in time (network, timeout, endpoint down). Map to 503. */
-export class RedisUnavailableError extends Error {
+/** Every error the Redis layer throws on purpose: `code` says which case it is. */
+export abstract class RedisLayerError extends Error {
+  abstract readonly code: RedisErrorCode
+}
+
+/**
+ * Redis did not serve the call in time, whatever the reason (unreachable, slow, the budget spent):
+ * every failure policy treats any subclass as an outage (cache miss, rate limit's policy, 503).
+ */
+export abstract class RedisOutageError extends RedisLayerError {}
+
+/** Redis could not be reached in time (network, timeout, endpoint down). */
+export class RedisUnavailableError extends RedisOutageError {
   override name = 'RedisUnavailableError'
-  readonly status = 503
+  readonly code: 'REDIS_UNAVAILABLE' | 'REDIS_OUTCOME_UNKNOWN' = 'REDIS_UNAVAILABLE'
   constructor(operation: string, options?: { cause?: unknown }) {
     super(`Redis is unavailable (${operation}): ${describeCause(options?.cause)}`, options)
   }
@@ -18,6 +39,7 @@ export class RedisUnavailableError extends Error {
  */
 export class RedisOutcomeUnknownError extends RedisUnavailableError {
   override name = 'RedisOutcomeUnknownError'
+  override readonly code = 'REDIS_OUTCOME_UNKNOWN'
   /**
    * When the wait was cut by a RedisBudget, the call itself, still running: it settles with Redis's
    * eventual answer (e.g. to release a lock the abandoned call took after all). Undefined otherwise.
@@ -30,19 +52,25 @@ export class RedisOutcomeUnknownError extends RedisUnavailableError {
   }
 }
 
-/** The helper needs Redis but REDIS_ENABLED=false (e.g. queue.push). Map to 503. */
-export class RedisDisabledError extends Error {
+/** The active Redis budget ran out (or was spent) before an answer: a call not sent, or shared work not waited for. */
+export class RedisBudgetSpent extends RedisOutageError {
+  override name = 'RedisBudgetSpent'
+  readonly code = 'REDIS_BUDGET_SPENT'
+}
+
+/** The helper needs Redis but REDIS_ENABLED=false (e.g. queue.push). */
+export class RedisDisabledError extends RedisLayerError {
   override name = 'RedisDisabledError'
-  readonly status = 503
+  readonly code = 'REDIS_DISABLED'
   constructor(operation: string) {
     super(`${operation} needs Redis, but REDIS_ENABLED=false; set REDIS_ENABLED=true and the UPSTASH_REDIS_REST_* variables`)
   }
 }
 
-/** A value or argument the caller passed is not acceptable (not JSON-serialisable, too large…). Map to 400. */
-export class RedisInputError extends Error {
+/** A value or argument the caller passed is not acceptable (not JSON-serialisable, too large…); nothing was written. */
+export class RedisInputError extends RedisLayerError {
   override name = 'RedisInputError'
-  readonly status = 400
+  readonly code = 'REDIS_INPUT'
 }
 
 function describeCause(cause: unknown): string {
@@ -95,6 +123,7 @@ export function isOutcomeUnknown(err: unknown): boolean {
 /** True when an error from @upstash/redis means "could not reach Redis" rather than "Redis said no". */
 export function isConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false
+  if (err instanceof RedisOutageError) return true
   // 502/503: not served; 504: no answer in time (an outage to every failure policy too).
   if (transportStatus(err) !== undefined) return true
   // The endpoint's 503s, and Upstash's plan quotas ("max daily request limit exceeded"): Redis is
@@ -102,7 +131,7 @@ export function isConnectionError(err: unknown): boolean {
   if (err.name === 'UpstashError') return /Redis is unavailable|Redis outcome unknown|did not answer|too many blocking|endpoint is busy|max [a-z ]*limit exceeded/i.test(err.message)
   // An answer that is not the REST API's JSON: a proxy or load balancer's error page in front of it.
   if (err.name === 'UpstashJSONParseError') return true
-  // Our bound on the call (AbortSignal.timeout) or the caller's abort.
+  // Our bound on the call (AbortSignal.timeout's DOMException) or the caller's abort.
   if (err.name === 'AbortError' || err.name === 'TimeoutError') return true
   // What the transport reports: undici's "fetch failed" TypeError carries the network error as its cause.
   // Any other TypeError, and any message that merely mentions a timeout, is a bug and surfaces as one.

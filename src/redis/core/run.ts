@@ -1,6 +1,6 @@
 import type { Redis } from '@upstash/redis'
 import { activeRedisBudget, MIN_SEND_MS, type RedisBudget } from './budget'
-import { isConnectionError, isOutcomeUnknown, redactError, RedisDisabledError, RedisOutcomeUnknownError, RedisUnavailableError } from './errors'
+import { isConnectionError, isOutcomeUnknown, redactError, RedisDisabledError, RedisOutageError, RedisOutcomeUnknownError, RedisUnavailableError } from './errors'
 
 /** What withRedis needs of a context (RedisContext has it): the client, null when REDIS_ENABLED=false. */
 export interface RedisHandle {
@@ -65,8 +65,9 @@ export async function withRedis<T>(ctx: RedisHandle, operation: string, fn: (red
 }
 
 /** The budget ran out while the call was in flight; `outcome` is the call itself, still running. */
-class BudgetExpired extends Error {
-  override name = 'TimeoutError'
+class BudgetExpired extends RedisOutageError {
+  override name = 'BudgetExpired'
+  readonly code = 'REDIS_BUDGET_SPENT'
   constructor(
     message: string,
     readonly outcome: Promise<unknown>,

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache'
 import { z } from 'zod'
 import { waitForShared, withOperationBudget } from '../core/budget'
 import { resolveContext, type ContextSource } from '../core/context'
-import { isConnectionError, redactError, redactMessage, RedisUnavailableError } from '../core/errors'
+import { isConnectionError, redactError, redactMessage } from '../core/errors'
 import { parseInput, ttlSecondsSchema } from '../core/helper-input'
 import { counterValue, type KeyValueStore } from '../core/store'
 
@@ -124,7 +124,7 @@ export function createRateLimit(source: ContextSource, options: { store?: KeyVal
       state.blocked.set(blockedKey, admissibleAgainAt(counted.previous, counted.current - 1, args.limit, bucket, windowMs))
       return { allowed: false, remaining: 0, resetAt, limit: args.limit, ...flag }
     } catch (err) {
-      if (err instanceof RedisUnavailableError || isConnectionError(err)) {
+      if (isConnectionError(err)) {
         warnUnavailable(err, policy)
         return { allowed: policy === 'open', remaining: 0, resetAt, limit: args.limit, reason: 'unavailable' }
       }
