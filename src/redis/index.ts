@@ -29,12 +29,13 @@ export { createCache, type Cache, type CacheStore, type NamespacedCache, type Ca
 /** JSON cache: get/set/del/exists, stampede-safe getOrSet, namespaces invalidated in one command. Never throws for Redis failures. */
 export const cache = createCache(defaultContext)
 import { createSession } from './kv/session'
+import { createRateLimit } from './rate-limit/rate-limit'
 export { createSession, SessionDataSchema, newSessionId, type Session, type SessionData, type SessionGetOptions, type SessionOptions } from './kv/session'
 export { createRateLimit, type RateLimitFn, type RateLimitOptions, type RateLimitResult, type RateLimitFailurePolicy } from './rate-limit/rate-limit'
-/** Sessions (set/get/delete/touch/create) and `session.rateLimit`; in-process when REDIS_ENABLED=false. */
-export const session = createSession(defaultContext)
-/** The sliding-window rate limit (also `session.rateLimit`, the seed's spelling): ~1 billed command a call. */
-export const rateLimit = session.rateLimit
+/** The sliding-window rate limit: ~1 billed command a call; the policy when Redis is down is RATE_LIMIT_FAILURE_POLICY. */
+export const rateLimit = createRateLimit(defaultContext)
+/** Sessions (set/get/delete/touch/create), and `session.rateLimit`, the guide's alias of `rateLimit`; in-process when REDIS_ENABLED=false. */
+export const session = createSession(defaultContext, { rateLimit })
 import { createQueue } from './queue/queue'
 import { createSortedSet } from './kv/sorted-set'
 import { createHashMap } from './kv/hash-map'

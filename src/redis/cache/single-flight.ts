@@ -1,7 +1,7 @@
 /**
  * In-process single-flight: while a call for a key is running, later calls for the same key share
  * its promise instead of starting another. This is what keeps 50 concurrent cache misses in one
- * process down to one loader call; the Redis lock in cache.ts does the same across processes.
+ * process down to one loader call; the Redis lock in get-or-set.ts does the same across processes.
  */
 export interface SingleFlight {
   /** Runs `fn` for `key`, or joins the call already running for it (same result, same error). */

@@ -1,7 +1,7 @@
 /**
  * Upstash bills a Lua script 1 (its EVAL/EVALSHA) + every command it runs. The REST request shows only
- * the first; the project's scripts count the rest themselves (queue-scripts.ts) and report it here.
- * Whoever meters usage (src/lib/usage) listens, so the Redis layer never imports the app.
+ * the first; the project's scripts count the rest themselves (queue/scripts/runner.ts) and report it here.
+ * Whoever meters usage (the app's usage counter) listens, so the Redis layer never imports the app.
  *
  * Kept on globalThis: Next may load this module more than once (instrumentation and the app's bundles),
  * and the listener installed by one copy must hear the scripts run by another.

@@ -19,7 +19,7 @@ export abstract class RedisLayerError extends Error {
 
 /**
  * Redis did not serve the call in time, whatever the reason (unreachable, slow, the budget spent):
- * every failure policy treats any subclass as an outage (cache miss, rate limit's policy, 503).
+ * every failure policy treats any subclass as an outage (a cache miss, the rate limit's policy, an error the app answers 503).
  */
 export abstract class RedisOutageError extends RedisLayerError {}
 

@@ -3,7 +3,7 @@ import { RedisInputError } from './errors'
 
 /**
  * The one validator of the layer's arguments (and of the app's queued payloads): parses `value` with
- * `schema` and returns the parsed value, or throws `ErrorClass` (default RedisInputError, a 400) with
+ * `schema` and returns the parsed value, or throws `ErrorClass` (default RedisInputError, code REDIS_INPUT) with
  * one message format everywhere, so a caller reads every bad-input error the same way:
  *
  *   `<where><path>: <message> (got <what was received>)`, issues joined with "; "

@@ -1,5 +1,5 @@
 /** The helpers that own keys. Each gets its own namespace so they never collide. */
-export type Helper = 'cache' | 'cache-ns' | 'session' | 'session-owner' | 'ratelimit' | 'queue' | 'zset' | 'hash' | 'lock'
+export type Helper = 'cache' | 'cache-ns' | 'session' | 'session-owner' | 'ratelimit' | 'queue' | 'zset' | 'hash'
 
 /** Builds every key of the layer for one prefix (REDIS_KEY_PREFIX). */
 export interface Keys {
@@ -10,7 +10,7 @@ export interface Keys {
    * hash tag puts them in one cluster slot, so multi-key Lua scripts stay valid on a cluster.
    */
   slotKeys<const P extends readonly string[]>(helper: Helper, name: string, parts: P): { [K in keyof P]: string }
-  /** The prefix given to @upstash/ratelimit, which appends its own `:<identifier>:<window>` parts. */
+  /** The rate limiter's prefix (`<prefix>:ratelimit`); it appends `:<window>s:{<identifier>}:<bucket>` (rate-limit.ts). */
   readonly rateLimitPrefix: string
 }
 

@@ -10,7 +10,7 @@ import { decodeJson, encodeJson } from '../core/serialize'
  * Each field is stored as JSON, so types survive the round trip (42 comes back as 42, '42' as '42'),
  * and a number field is stored as its plain JSON digits, which HINCRBY/HINCRBYFLOAT understand.
  * Failure: hashes are data, not cache, so an unreachable Redis throws RedisUnavailableError
- * (503) and REDIS_ENABLED=false throws RedisDisabledError, as sessions do.
+ * (REDIS_UNAVAILABLE) and REDIS_ENABLED=false throws RedisDisabledError, as sessions do.
  */
 export interface HashMap {
   /** Writes every property of `object` as a field (other fields are kept). 1 command (HSET). Returns how many fields were new. */

@@ -52,7 +52,7 @@ export interface Session {
    * `ownerTtlSeconds`, EXPIRE).
    */
   create(data: SessionData, ttlSeconds?: number, options?: CreateOptions): Promise<string>
-  /** See rate-limit.ts: counts one request for `identifier`, `limit` per `windowSeconds`. */
+  /** The guide's spelling of `rateLimit` (rate-limit/rate-limit.ts): counts one request for `identifier`, `limit` per `windowSeconds`. */
   rateLimit: RateLimitFn
 }
 
@@ -68,6 +68,8 @@ export interface SessionOptions {
   defaultTtlSeconds?: number
   /** Where sessions live (default: the context's store, Redis or this process's memory). Tests pass a memory store with a clock. */
   store?: KeyValueStore
+  /** What `session.rateLimit` is (default: a rate limit on the same context and store). */
+  rateLimit?: RateLimitFn
 }
 
 export const DEFAULT_SESSION_TTL_SECONDS = 3600
@@ -157,7 +159,7 @@ export function createSession(source: ContextSource, options: SessionOptions = {
       throw new Error('session.create: could not mint a unique id (is crypto.getRandomValues broken?)')
     },
 
-    rateLimit: createRateLimit(source, { store: options.store }),
+    rateLimit: options.rateLimit ?? createRateLimit(source, { store: options.store }),
   }
 
   /** The key of an owner's index of sessions (the owner validated like an id). */

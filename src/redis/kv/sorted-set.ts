@@ -11,7 +11,7 @@ export interface ScoredMember {
 
 /**
  * Rankings in a Redis sorted set (`<prefix>:zset:<key>`): leaderboards, "most active" lists.
- * Failure: like hashMap, this is data, so an unreachable Redis throws RedisUnavailableError (503)
+ * Failure: like hashMap, this is data, so an unreachable Redis throws RedisUnavailableError (REDIS_UNAVAILABLE)
  * and REDIS_ENABLED=false throws RedisDisabledError.
  */
 export interface SortedSet {

@@ -177,7 +177,7 @@ async function count(store: KeyValueStore, state: LimiterState, current: string,
     // bucket is read here (1 command), so that call's budget running out never fails this one.
     const previousCount = knownPrevious ?? waitForShared(setup!).catch(async () => counterValue((await store.get('rateLimit', previous)) ?? 0, 'GET of the previous bucket'))
     const [counted, prev] = await Promise.all([store.count('rateLimit', current, false, ttlMs, undefined), previousCount])
-    // Chaos fix: INCR answered 1, so the counter did not exist although this instance had given it an
+    // INCR answered 1, so the counter did not exist although this instance had given it an
     // expiry: Redis lost it (restarted empty, flushed, evicted) and this INCR re-created it without one,
     // a key that would never expire. Give it its expiry now (EXPIRE: 1 command, only after such a loss);
     // if that fails, forget the setup so the next call sends PEXPIRE NX again.
