@@ -14,6 +14,8 @@ export { RedisLayerError, RedisOutageError, RedisUnavailableError, RedisOutcomeU
 export { RedisBudget, runWithRedisBudget, activeRedisBudget, waitWithinBudget, outsideRedisBudget } from './core/budget'
 export { afterAnswer, nowOrAfterAnswer, redisBudgetSpent, setWaitUntil, type WaitUntil, type AfterAnswerOptions } from './core/background'
 export { lastRedisFailureAt } from './core/run'
+/** The in-process store (REDIS_ENABLED=false), for a session or rate limit given its own (e.g. with a test clock). */
+export { memoryStore, type KeyValueStore, type MemoryStoreOptions } from './core/store'
 /** The layer's one input validator (zod issues → one message format, RedisInputError or the class given): for app code that validates the same way. */
 export { parseInput } from './core/helper-input'
 export type { RedisHealth }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createContext, createQueue, createSession, RedisUnavailableError } from '@/lib/upstash'
+import { createContext, createQueue, createSession, RedisUnavailableError } from '@/redis'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
 /**

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import { createContext, createSession, RedisInputError, type SessionData } from '@/lib/upstash'
+import { createContext, createSession, RedisInputError, type SessionData } from '@/redis'
 import { directClient } from '../support/redis-direct'
 import { uniquePrefix } from '../support/stack'
 

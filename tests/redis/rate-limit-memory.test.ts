@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createContext, createSession, RedisInputError } from '@/lib/upstash'
-import { createRateLimit } from '@/lib/upstash'
-import { memoryStore } from '@/redis/core/store'
+import { createContext, createSession, RedisInputError, createRateLimit, memoryStore } from '@/redis'
 
 /** REDIS_ENABLED=false: counted in this process, flagged reason 'disabled'. */
 const disabledCtx = () => createContext({ REDIS_ENABLED: 'false', REDIS_KEY_PREFIX: 'mem' })

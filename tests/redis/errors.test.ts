@@ -1,6 +1,7 @@
 import { errors } from '@upstash/redis'
 import { describe, expect, it } from 'vitest'
-import { isConnectionError, redactMessage, RedisUnavailableError } from '@/redis/core/errors'
+import { RedisUnavailableError } from '@/redis'
+import { isConnectionError, redactMessage } from '@/redis/core/errors'
 
 const { UpstashError } = errors
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createContext, type RedisContext } from '@/lib/upstash'
+import { createContext, type RedisContext } from '@/redis'
 import { health, isRedisAvailable } from '@/redis/core/health'
 import { startStack, type Stack } from '../support/stack'
 

@@ -4,10 +4,7 @@
  * redis-server behind the local endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createContext } from '@/redis/core/context'
-import { createQueue, type Queue, type ReservedJob } from '@/redis/queue/queue'
-import { runWorker } from '@/redis/queue/worker'
-import { RedisInputError } from '@/redis/core/errors'
+import { createContext, createQueue, type Queue, type ReservedJob, runWorker, RedisInputError } from '@/redis'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 import { billedCommands } from '../support/redis-direct'
 

@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCache, createContext, createQueue, createSession, RedisOutcomeUnknownError, RedisUnavailableError } from '@/lib/upstash'
+import { createCache, createContext, createQueue, createSession, RedisOutcomeUnknownError, RedisUnavailableError } from '@/redis'
 
 let server: Server
 let reply: { status: number; body: string; type: string } = { status: 503, body: '{"error":"service unavailable"}', type: 'application/json' }

@@ -3,7 +3,7 @@
  * many there are: against a real redis-server made to hang (CLIENT PAUSE) behind the local endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { activeRedisBudget, createCache, createContext, createQueue, createRateLimit, createSession, RedisBudget, RedisUnavailableError, runWithRedisBudget, type RedisContext } from '@/lib/upstash'
+import { activeRedisBudget, createCache, createContext, createQueue, createRateLimit, createSession, RedisBudget, RedisUnavailableError, runWithRedisBudget, type RedisContext } from '@/redis'
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
 import { startLatencyProxy, type LatencyProxy } from '../support/latency-proxy'
 import { billedCommands, directClient } from '../support/redis-direct'

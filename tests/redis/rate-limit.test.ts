@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createContext, createRateLimit, createSession, RedisInputError } from '@/lib/upstash'
+import { createContext, createRateLimit, createSession, RedisInputError } from '@/redis'
 import { directClient } from '../support/redis-direct'
 import { uniquePrefix } from '../support/stack'
 

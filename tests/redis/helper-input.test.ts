@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { RedisInputError } from '@/redis/core/errors'
-import { MAX_TTL_SECONDS, optionsObjectError, parseInput, ttlSecondsSchema } from '@/redis/core/helper-input'
-import { PermanentJobError } from '@/redis/queue/worker'
+import { RedisInputError, parseInput, PermanentJobError } from '@/redis'
+import { MAX_TTL_SECONDS, optionsObjectError, ttlSecondsSchema } from '@/redis/core/helper-input'
 
 /** The error parseInput throws for `value`, or a failure when it does not throw. */
 function errorOf(schema: z.ZodType, value: unknown, where = 'thing.do: arg', ErrorClass?: new (message: string) => Error): Error {

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import { createContext } from '@/redis/core/context'
-import { RedisInputError } from '@/redis/core/errors'
-import { createQueue, type ReservedJob } from '@/redis/queue/queue'
+import { createContext, RedisInputError, createQueue, type ReservedJob } from '@/redis'
 import { directClient } from '../support/redis-direct'
 import { uniquePrefix } from '../support/stack'
 
@@ -365,3 +363,51 @@ async function scanAll(pattern: string): Promise<[string, string[]]> {
   } while (cursor !== '0')
   return [cursor, keys]
 }
+
+describe('queue.cancel', () => {
+  const dataField = async (name: string, id: string) => Boolean(await direct.hExists(`${prefix}:queue:{${name}}:data`, id))
+
+  it('removes a waiting job and its data: it is never reserved; false once it is gone', async () => {
+    const name = fresh('cancel-waiting')
+    const id = await queue.push(name, { remind: 'dossier-1' }, { jobId: 'reminder-1' })
+    const kept = await queue.push(name, { remind: 'dossier-2' })
+    expect(await queue.cancel(name, id)).toBe(true)
+    expect(await dataField(name, id)).toBe(false)
+    expect(await queue.stats(name)).toEqual({ waiting: 1, inFlight: 0, delayed: 0, dead: 0 })
+    expect(await queue.cancel(name, id)).toBe(false)
+    const job = await queue.reserve(name)
+    expect(job?.id).toBe(kept)
+    expect(await queue.ack(name, job!)).toBe(true)
+    expect(await queue.reserve(name)).toBeNull()
+  })
+
+  it('removes a delayed job and a grouped one', async () => {
+    const name = fresh('cancel-delayed')
+    const later = await queue.push(name, 'later', { delayMs: 60_000 })
+    const grouped = await queue.push(name, 'grouped', { group: 'cabinet-1' })
+    expect(await queue.stats(name)).toEqual({ waiting: 1, inFlight: 0, delayed: 1, dead: 0 })
+    expect(await queue.cancel(name, later)).toBe(true)
+    expect(await queue.cancel(name, grouped)).toBe(true)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+    expect(await dataField(name, later)).toBe(false)
+    expect(await dataField(name, grouped)).toBe(false)
+  })
+
+  it('leaves a leased job (it is running) and a dead one (kept for inspection) as they are; false for an unknown id', async () => {
+    const name = fresh('cancel-leased')
+    await queue.push(name, 'running')
+    const job = (await queue.reserve(name))!
+    expect(await queue.cancel(name, job.id)).toBe(false)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 1, delayed: 0, dead: 0 })
+    expect(await queue.fail(name, job, new Error('bad input'), { giveUp: true })).toEqual({ status: 'dead', attempts: 1 })
+    expect(await queue.cancel(name, job.id)).toBe(false)
+    expect((await queue.deadLetters(name)).map((d) => d.id)).toEqual([job.id])
+    expect(await queue.cancel(name, 'no-such-job')).toBe(false)
+  })
+
+  it('checks its arguments before any Redis call', async () => {
+    await expect(queue.cancel('bad{name}', 'x')).rejects.toThrow(/^queue\.cancel: name: expected 1-128 letters/)
+    await expect(queue.cancel(fresh('cancel-input'), '')).rejects.toThrow(/^queue\.cancel: jobId: must not be empty \(got an empty string\)$/)
+    await expect(queue.cancel(fresh('cancel-input'), '')).rejects.toBeInstanceOf(RedisInputError)
+  })
+})

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCache, createContext, type Cache } from '@/lib/upstash'
+import { createCache, createContext, type Cache } from '@/redis'
 import { billedCommands } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 

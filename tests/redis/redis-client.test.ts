@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
  */
 const saved = { ...process.env }
 Object.assign(process.env, { REDIS_ENABLED: 'false', REDIS_KEY_PREFIX: 'rawdisabled' })
-const { redis, RedisDisabledError } = await import('@/lib/upstash')
+const { redis, RedisDisabledError } = await import('@/redis')
 afterAll(() => {
   process.env = saved
 })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createContext, createRateLimit, type RateLimitFn } from '@/lib/upstash'
+import { createContext, createRateLimit, type RateLimitFn } from '@/redis'
 import { billedCommands } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createContext, createSession, RedisInputError } from '@/lib/upstash'
-import { memoryStore } from '@/redis/core/store'
+import { createContext, createSession, RedisInputError, memoryStore } from '@/redis'
 
 /** REDIS_ENABLED=false: no URL, no token, no network; sessions live in this process. */
 const disabledCtx = () => createContext({ REDIS_ENABLED: 'false', REDIS_KEY_PREFIX: 'mem' })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
-import { createCache, createContext, RedisInputError, type Cache, type RedisContext } from '@/lib/upstash'
+import { createCache, createContext, RedisInputError, type Cache, type RedisContext } from '@/redis'
 import { directClient } from '../support/redis-direct'
 import { uniquePrefix } from '../support/stack'
 

@@ -3,10 +3,8 @@
  * other files' traffic, and the endpoint / redis-server are stopped for real.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createContext, type RedisContext } from '@/redis/core/context'
+import { createContext, type RedisContext, RedisDisabledError, RedisUnavailableError, createQueue, type Queue } from '@/redis'
 import { isRedisAvailable } from '@/redis/core/health'
-import { RedisDisabledError, RedisUnavailableError } from '@/redis/core/errors'
-import { createQueue, type Queue } from '@/redis/queue/queue'
 import { startEndpoint } from '@/upstash-local'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 import { billedCommands } from '../support/redis-direct'
@@ -44,6 +42,15 @@ describe('queue: billed Upstash commands (a script = 1 + each command inside)', 
     expect(await billed(() => queue.ack(name, job!))).toBe(2)
     expect(await billed(() => queue.push(name, 'later', { delayMs: 60_000 }))).toBe(2)
     expect(await billed(() => queue.stats(name))).toBe(3)
+  })
+
+  it('cancel costs at most 4 billed commands (a script: ZSCORE, ZREM, HDEL), at most 2 when there is nothing to cancel', async () => {
+    const name = 'cost-cancel'
+    await queue.cancel(name, 'warm') // loads the script (EVALSHA → NOSCRIPT → EVAL on a server's first call)
+    const id = await queue.push(name, 'reminder', { delayMs: 60_000 })
+    expect(await billed(() => queue.cancel(name, id))).toBeLessThanOrEqual(4)
+    expect(await billed(() => queue.cancel(name, id))).toBeLessThanOrEqual(2)
+    expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
   })
 
   it('100 jobs drained by 4 competing workers cost at most 9 each (8, plus what collisions waste)', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCache, createContext, RedisInputError, RedisUnavailableError, type Cache, type RedisContext } from '@/lib/upstash'
+import { createCache, createContext, RedisInputError, RedisUnavailableError, type Cache, type RedisContext } from '@/redis'
 import { directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
