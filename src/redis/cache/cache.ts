@@ -6,7 +6,7 @@ import type { Cache, CacheOptions } from './types'
 export type { Cache, CacheOptions, CacheStats, CacheStatus, CacheStore, Fetched, GetOrSetOptions, NamespacedCache } from './types'
 
 /**
- * Builds the cache on a context (the app uses `cache` from '@/lib/upstash', built on the default
+ * Builds the cache on a context (the app uses `cache` from its entry, src/lib/upstash.ts, built on the default
  * one). Options are validated here, once; the operations live in operations.ts, getOrSet's
  * stampede protection in get-or-set.ts, the stored format in cache-entry.ts and cache-store.ts.
  */

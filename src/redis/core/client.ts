@@ -27,7 +27,7 @@ export function createRedisClient(config: RedisConfig, options: { automaticDeser
 let publicClient: Redis | undefined
 
 /**
- * The app-facing client (`redis` in '@/lib/upstash'), with @upstash/redis's usual JSON (de)serialisation.
+ * The app-facing client (`redis` in the package's entry), with @upstash/redis's usual JSON (de)serialisation.
  * REDIS_ENABLED=false throws RedisDisabledError, as the helpers do: the raw client must not reach Redis
  * behind a deliberately disabled layer (nor blame a missing URL).
  */
@@ -39,7 +39,7 @@ export function getRedis(): Redis {
 }
 
 /**
- * `redis`, created on first use so that importing '@/lib/upstash' never throws (e.g. during `next build`);
+ * `redis`, created on first use so that importing the package never throws (e.g. during `next build`);
  * a missing variable is reported at the first call instead, naming the variable.
  */
 export const redis: Redis = new Proxy({} as Redis, {

@@ -21,24 +21,36 @@ export interface KeyValueStore {
   delete(op: string, key: string): Promise<boolean>
   /** true when the key exists (its lifetime restarted). */
   expire(op: string, key: string, ttlSeconds: number): Promise<boolean>
-  /**
-   * The rate limiter's step, one round trip: INCR `counter`; give it an expiry of `expiryMs` unless
-   * it has one (PEXPIRE NX) when `setExpiry`; read `previous` when given.
-   */
-  count(op: string, counter: string, setExpiry: boolean, expiryMs: number, previous: string | undefined): Promise<{ count: number; previous: number }>
+  /** The rate limiter's step, one round trip (see CountStep). */
+  count(op: string, step: CountStep): Promise<{ count: number; previous: number }>
   /** Gives a counted unit back (DECR). */
   uncount(op: string, counter: string): Promise<void>
-  /**
-   * Adds `member` to the index `index` (a sorted set by time, e.g. one user's sessions) and, in the
-   * same round trip, drops members added before `dropBeforeMs` and keeps the index `ttlSeconds`.
-   */
-  index(op: string, index: string, member: string, atMs: number, ttlSeconds: number, dropBeforeMs: number): Promise<void>
+  /** Adds a member to an index (a sorted set by time, e.g. one user's sessions), see IndexEntry. One round trip. */
+  index(op: string, entry: IndexEntry): Promise<void>
   /** Removes `member` from `index`. */
   unindex(op: string, index: string, member: string): Promise<void>
   /** Every member of `index`, oldest first. */
   members(op: string, index: string): Promise<string[]>
   /** Deletes every key given, in one command; how many existed. */
   deleteMany(op: string, keys: string[]): Promise<number>
+}
+
+/** INCR `counter`; give it an expiry of `expiryMs` unless it has one (PEXPIRE NX) when `setExpiry`; read `previous` when given. */
+export interface CountStep {
+  counter: string
+  setExpiry: boolean
+  expiryMs: number
+  /** The previous bucket's counter, read in the same round trip. */
+  previous?: string
+}
+
+/** Adds `member` to `index` at `atMs` and, in the same round trip, drops members added before `dropBeforeMs` and keeps the index `ttlSeconds`. */
+export interface IndexEntry {
+  index: string
+  member: string
+  atMs: number
+  ttlSeconds: number
+  dropBeforeMs: number
 }
 
 /** Redis through @upstash/redis: RedisUnavailableError when it cannot be reached in time (withRedis). */
@@ -52,7 +64,7 @@ export function redisStore(ctx: RedisHandle): KeyValueStore {
     set: (op, key, value, ttl, nx) => run(op, async (r) => (nx ? (await r.set(key, value, { ex: ttl, nx: true })) !== null : (await r.set(key, value, { ex: ttl }), true))),
     delete: (op, key) => run(op, async (r) => (await r.del(key)) > 0),
     expire: (op, key, ttl) => run(op, async (r) => (await r.expire(key, ttl)) === 1),
-    count: (op, counter, setExpiry, expiryMs, previous) =>
+    count: (op, { counter, setExpiry, expiryMs, previous }) =>
       run(op, async (r) => {
         if (!setExpiry && previous === undefined) return { count: counterValue(await r.incr(counter), 'INCR'), previous: 0 }
         const p = r.pipeline().incr(counter)
@@ -62,8 +74,8 @@ export function redisStore(ctx: RedisHandle): KeyValueStore {
         return { count: counterValue(replies[0], 'INCR'), previous: previous === undefined ? 0 : counterValue(replies[replies.length - 1] ?? 0, 'GET of the previous bucket') }
       }),
     uncount: (op, counter) => run(op, async (r) => void (await r.decr(counter))),
-    index: (op, index, member, atMs, ttl, dropBeforeMs) =>
-      run(op, async (r) => void (await r.pipeline().zadd(index, { score: atMs, member }).zremrangebyscore(index, '-inf', `(${dropBeforeMs}`).expire(index, ttl).exec())),
+    index: (op, { index, member, atMs, ttlSeconds, dropBeforeMs }) =>
+      run(op, async (r) => void (await r.pipeline().zadd(index, { score: atMs, member }).zremrangebyscore(index, '-inf', `(${dropBeforeMs}`).expire(index, ttlSeconds).exec())),
     unindex: (op, index, member) => run(op, async (r) => void (await r.zrem(index, member))),
     members: (op, index) => run(op, async (r) => (await r.zrange<string[]>(index, 0, -1)).map(String)),
     deleteMany: (op, keys) => (keys.length === 0 ? Promise.resolve(0) : run(op, (r) => r.del(...keys))),
@@ -135,7 +147,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
     async expire(_op, key, ttl) {
       return getAndExpire(key, ttl) !== null
     },
-    async count(_op, counter, _setExpiry, expiryMs, previous) {
+    async count(_op, { counter, expiryMs, previous }) {
       const remaining = counters.getRemainingTTL(counter)
       const count = (counters.get(counter) ?? 0) + 1
       // Like PEXPIRE NX: the first count of a bucket sets its expiry, later ones keep it.
@@ -146,11 +158,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
       const value = counters.get(counter)
       if (value !== undefined) counters.set(counter, value - 1, { ttl: Math.max(1, counters.getRemainingTTL(counter)) })
     },
-    async index(_op, index, member, atMs, ttl, dropBeforeMs) {
+    async index(_op, { index, member, atMs, ttlSeconds, dropBeforeMs }) {
       const entries = indexes.get(index) ?? new Map<string, number>()
       entries.set(member, atMs)
       for (const [m, at] of entries) if (at < dropBeforeMs) entries.delete(m)
-      indexes.set(index, entries, { ttl: ttl * 1000 })
+      indexes.set(index, entries, { ttl: ttlSeconds * 1000 })
     },
     async unindex(_op, index, member) {
       indexes.get(index)?.delete(member)

@@ -152,7 +152,7 @@ export function createSession(source: ContextSource, options: SessionOptions = {
         if (!(await store.set('session.create', key, json, ttl, true))) continue
         if (index) {
           const now = store.now()
-          await store.index('session.create', index, id, now, Math.max(ownerTtl, ttl), now - ownerTtl * 1000)
+          await store.index('session.create', { index, member: id, atMs: now, ttlSeconds: Math.max(ownerTtl, ttl), dropBeforeMs: now - ownerTtl * 1000 })
         }
         return id
       }

@@ -8,7 +8,7 @@ export { DEFAULT_QUEUE_OPTIONS } from './types'
 export type { DeadJob, FailResult, Lease, PushOptions, Queue, QueueOptions, QueueSettings, QueueStats, ReservedJob, ReserveOptions } from './types'
 
 /**
- * Builds the queue on a context (the app uses `queue` from '@/lib/upstash', built on the default
+ * Builds the queue on a context (the app uses `queue` from its entry, src/lib/upstash.ts, built on the default
  * one). Options are validated here, once; each operation lives in jobs.ts or admin.ts, each Lua
  * script in scripts/, the keys and scores in layout.ts.
  */

@@ -113,7 +113,7 @@ export function createRateLimit(source: ContextSource, options: { store?: KeyVal
     try {
       const current = `${base}:${bucket}`
       const previous = `${base}:${bucket - 1}`
-      const counted = await count(store, state, current, previous, 2 * windowMs + 1000)
+      const counted = await count(store, state, { current, previous, ttlMs: 2 * windowMs + 1000 })
       // The share of the previous bucket the sliding window still covers.
       const weight = 1 - (now - bucket * windowMs) / windowMs
       const carried = Math.floor(counted.previous * weight)
@@ -121,7 +121,7 @@ export function createRateLimit(source: ContextSource, options: { store?: KeyVal
       if (total <= args.limit) return { allowed: true, remaining: args.limit - total, resetAt, limit: args.limit, ...flag }
       // Refused: give the unit back, and remember until when this identifier cannot be admitted.
       await store.uncount('rateLimit', current).catch(() => {})
-      state.blocked.set(blockedKey, admissibleAgainAt(counted.previous, counted.current - 1, args.limit, bucket, windowMs))
+      state.blocked.set(blockedKey, admissibleAgainAt({ previous: counted.previous, current: counted.current - 1, limit: args.limit, bucket, windowMs }))
       return { allowed: false, remaining: 0, resetAt, limit: args.limit, ...flag }
     } catch (err) {
       if (isConnectionError(err)) {
@@ -169,14 +169,14 @@ function stateFor(store: KeyValueStore): LimiterState {
  * trip: INCR alone when this instance knows the previous bucket and has set (or is setting) the
  * counter's expiry; otherwise pipelined with PEXPIRE … NX and GET of the previous bucket.
  */
-async function count(store: KeyValueStore, state: LimiterState, current: string, previous: string, ttlMs: number): Promise<{ current: number; previous: number }> {
+async function count(store: KeyValueStore, state: LimiterState, { current, previous, ttlMs }: { current: string; previous: string; ttlMs: number }): Promise<{ current: number; previous: number }> {
   const knownPrevious = state.closed.get(previous)
   const setup = state.setups.get(current)
   if (state.expiring.has(current) && (knownPrevious !== undefined || setup)) {
     // The set-up in flight is another call's (on its budget): waited for within ours, else the previous
     // bucket is read here (1 command), so that call's budget running out never fails this one.
     const previousCount = knownPrevious ?? waitForShared(setup!).catch(async () => counterValue((await store.get('rateLimit', previous)) ?? 0, 'GET of the previous bucket'))
-    const [counted, prev] = await Promise.all([store.count('rateLimit', current, false, ttlMs, undefined), previousCount])
+    const [counted, prev] = await Promise.all([store.count('rateLimit', { counter: current, setExpiry: false, expiryMs: ttlMs }), previousCount])
     // INCR answered 1, so the counter did not exist although this instance had given it an
     // expiry: Redis lost it (restarted empty, flushed, evicted) and this INCR re-created it without one,
     // a key that would never expire. Give it its expiry now (EXPIRE: 1 command, only after such a loss);
@@ -188,7 +188,7 @@ async function count(store: KeyValueStore, state: LimiterState, current: string,
     return { current: counted.count, previous: prev }
   }
   state.expiring.set(current, true)
-  const pending = store.count('rateLimit', current, true, ttlMs, previous)
+  const pending = store.count('rateLimit', { counter: current, setExpiry: true, expiryMs: ttlMs, previous })
   const prevOf = pending.then((c) => c.previous)
   prevOf.catch(() => {}) // its failure reaches this call's caller; the waiting calls see it through their own await
   state.setups.set(current, prevOf)
@@ -209,7 +209,7 @@ async function count(store: KeyValueStore, state: LimiterState, current: string,
  * When a refused identifier can next be admitted: once carried + current < limit, i.e. when the
  * previous bucket's weight has dropped enough, or at the next bucket, whichever comes first.
  */
-function admissibleAgainAt(previous: number, current: number, limit: number, bucket: number, windowMs: number): number {
+function admissibleAgainAt({ previous, current, limit, bucket, windowMs }: { previous: number; current: number; limit: number; bucket: number; windowMs: number }): number {
   const start = bucket * windowMs
   const nextBucket = start + windowMs
   if (current >= limit || previous <= 0) return nextBucket
