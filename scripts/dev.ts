@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = []
   let localEndpoint = false
   let redisReachable = true
-  // The same spellings src/lib/redis/config.ts accepts for false.
+  // The same spellings src/redis/core/config.ts accepts for false.
   const redisEnabled = !['false', '0', 'no'].includes(process.env.REDIS_ENABLED ?? 'true')
   if (redisEnabled && !redisRestConfigured()) {
     let own

@@ -3,7 +3,7 @@ import { boolVar as bool, intVar as int, secretVar } from '@/lib/env-vars'
 
 /**
  * The app's own settings (sessions, rate limits, client addresses), read and validated from the
- * environment in this one place. The Redis layer's settings live in src/lib/redis/config.ts, which
+ * environment in this one place. The Redis layer's settings live in src/redis/core/config.ts, which
  * stays usable without the app. Errors name the variable and what was expected.
  */
 

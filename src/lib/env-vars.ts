@@ -3,7 +3,7 @@ import { z } from 'zod'
 /**
  * The zod shapes of the app's environment variables (src/lib/config.ts, src/lib/usage/config.ts): one
  * message format, naming the variable and what was expected. The Redis layer keeps its own
- * (src/lib/redis/config.ts), so that it stays usable without the app.
+ * (src/redis/core/config.ts), so that it stays usable without the app.
  */
 
 /** A whole number from `min` to `max` (digits only: "5e5", "500 000" or "1.5" are refused, not guessed at); empty → `fallback`. */

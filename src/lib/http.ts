@@ -1,6 +1,7 @@
 import { ZodError } from 'zod'
 import { RedisDisabledError, RedisInputError, RedisUnavailableError } from '@/lib/upstash'
 import { HttpError } from '@/lib/http-error'
+import { redisErrorStatus } from '@/lib/redis-status'
 import { withRequestBudget } from '@/lib/request-budget'
 
 export { HttpError }
@@ -28,7 +29,7 @@ export function errorResponse(err: unknown): Response {
     return Response.json({ error: err.message } satisfies ApiError, { status: 503, headers: { 'retry-after': '5' } })
   }
   // RedisInputError, QueryInputError…: the caller's input was wrong, and the message names the field.
-  const status = (err as { status?: unknown } | null)?.status
+  const status = redisErrorStatus(err) ?? (err as { status?: unknown } | null)?.status
   if (err instanceof RedisInputError || (err instanceof Error && typeof status === 'number' && status >= 400 && status < 500)) {
     return Response.json({ error: err.message } satisfies ApiError, { status: typeof status === 'number' ? status : 400 })
   }

@@ -1,50 +1,18 @@
 /**
- * The Redis layer of IA Poste Manager: the one module app code imports.
+ * The Redis layer's entry for the app, as the guide spells it:
  *   import { redis, cache, session, queue, sortedSet, hashMap, isRedisAvailable } from '@/lib/upstash'
- * Helpers are built on the process-wide context (env read and validated on first use, so importing
- * never throws); `create*` factories build the same helpers on another context (tests, scripts).
+ * The layer itself is the framework-free package in src/redis; this file re-exports it and gives it
+ * Next's after(), so that work after the answer (a stale entry's refresh) outlives the response.
  */
-import { defaultContext } from './redis/context'
-import { health as healthOf, isRedisAvailable as isAvailable, type RedisHealth } from './redis/health'
+import { after } from 'next/server'
+import { setWaitUntil } from '@/redis'
 
-export { redis } from './redis/client'
-export { createContext, type RedisContext, type ContextSource } from './redis/context'
-export { parseConfig, getConfig, ConfigError, type RedisConfig } from './redis/config'
-export { RedisUnavailableError, RedisOutcomeUnknownError, RedisDisabledError, RedisInputError } from './redis/errors'
-export { RedisBudget, runWithRedisBudget, activeRedisBudget, waitWithinBudget, outsideRedisBudget } from './redis/budget'
-export { afterAnswer, nowOrAfterAnswer, redisBudgetSpent } from './redis/background'
-export { lastRedisFailureAt } from './redis/run'
-/** The layer's one input validator (zod issues → one message format, RedisInputError or the class given): for app code that validates the same way. */
-export { parseInput } from './redis/helper-input'
-export type { RedisHealth }
+export * from '@/redis'
 
-/** true when Redis answers within REDIS_TIMEOUT_MS; never throws. */
-export const isRedisAvailable = (): Promise<boolean> => isAvailable(defaultContext)
-/** PING latency, or why Redis is down/disabled; never throws. */
-export const health = (): Promise<RedisHealth> => healthOf(defaultContext)
-
-// --- helpers (each line owned by its module) ---
-import { createCache } from './redis/cache'
-export { createCache, type Cache, type CacheStore, type NamespacedCache, type CacheOptions, type CacheStats, type GetOrSetOptions, type CacheStatus, type Fetched } from './redis/cache'
-/** JSON cache: get/set/del/exists, stampede-safe getOrSet, namespaces invalidated in one command. Never throws for Redis failures. */
-export const cache = createCache(defaultContext)
-import { createSession } from './redis/session'
-export { createSession, SessionDataSchema, newSessionId, type Session, type SessionData, type SessionGetOptions, type SessionOptions } from './redis/session'
-export { createRateLimit, type RateLimitFn, type RateLimitOptions, type RateLimitResult, type RateLimitFailurePolicy } from './redis/rate-limit'
-/** Sessions (set/get/delete/touch/create) and `session.rateLimit`; in-process when REDIS_ENABLED=false. */
-export const session = createSession(defaultContext)
-/** The sliding-window rate limit (also `session.rateLimit`, the seed's spelling): ~1 billed command a call. */
-export const rateLimit = session.rateLimit
-import { createQueue } from './redis/queue'
-import { createSortedSet } from './redis/sorted-set'
-import { createHashMap } from './redis/hash-map'
-export { processNext, runWorker, PermanentJobError, type JobOutcome, type JobHandler, type ProcessOptions, type WorkerOptions } from './redis/queue-worker'
-export { createQueue, DEFAULT_QUEUE_OPTIONS, type Queue, type QueueOptions, type QueueSettings, type PushOptions, type ReserveOptions, type ReservedJob, type Lease, type FailResult, type QueueStats, type DeadJob } from './redis/queue'
-export { createSortedSet, type SortedSet, type ScoredMember } from './redis/sorted-set'
-export { createHashMap, type HashMap } from './redis/hash-map'
-/** Job queues: push/pop/length (FIFO) and reserve/ack/fail for at-least-once workers; throws when Redis is down or disabled. */
-export const queue = createQueue(defaultContext)
-/** Rankings (add/top/increment/rank/score/remove); throws when Redis is down or disabled. */
-export const sortedSet = createSortedSet(defaultContext)
-/** Objects in a hash, one JSON-encoded field per property; throws when Redis is down or disabled. */
-export const hashMap = createHashMap(defaultContext)
+setWaitUntil((promise) => {
+  try {
+    after(() => promise)
+  } catch {
+    // Not inside a request scope (a script, a test, the worker): the promise just runs on.
+  }
+})

@@ -4,7 +4,7 @@
  * restarted from its AOF, restarted empty, and made slow (every byte to it delayed). Load: logged-in and anonymous reads, health checks,
  * analysis requests. Asserted, with the numbers printed:
  *  - every request answers within REDIS_TIMEOUT_MS + 250 ms, including those a fault starts or ends
- *    in the middle of (the request's Redis calls share one budget: src/lib/redis/budget.ts);
+ *    in the middle of (the request's Redis calls share one budget: src/redis/core/budget.ts);
  *  - what the design says while Redis is gone: /api/health 503 `degraded` (database ok); a logged-in
  *    request 503 (sessions live in Redis: nobody can be identified), an anonymous one 401, fast;
  *    never a 500; every 200 list is the cabinet's real list;

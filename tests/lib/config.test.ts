@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ConfigError, parseConfig } from '@/lib/redis/config'
+import { ConfigError, parseConfig } from '@/redis/core/config'
 
 const base = { UPSTASH_REDIS_REST_URL: 'https://eu1-test.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'AXsecretTOKENvalue123' }
 

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { candidateEvents, createLeaderboard, TENANT_LEADERBOARD, type DossierChange, type Leaderboard } from '@/lib/leaderboard'
-import { createContext } from '@/lib/redis/context'
-import { createSortedSet } from '@/lib/redis/sorted-set'
+import { createContext } from '@/redis/core/context'
+import { createSortedSet } from '@/redis/kv/sorted-set'
 import { billedCommands } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 

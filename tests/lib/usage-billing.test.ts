@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContext, createCache, createHashMap, createQueue, createSession, createSortedSet, parseConfig } from '@/lib/upstash'
-import { createRedisClient } from '@/lib/redis/client'
+import { createRedisClient } from '@/redis/core/client'
 import { installUsageCounter, usageKey, utcDay, type UsageCounter } from '@/lib/usage/upstash-usage'
 import { billedCommands, directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'

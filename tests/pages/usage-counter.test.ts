@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { reportScriptCommands } from '@/lib/redis/billing'
+import { reportScriptCommands } from '@/redis/core/billing'
 import {
   commandsInRequest,
   installUsageCounter,

@@ -5,7 +5,7 @@
  * the configured URL: 1 command, or one per entry of a /pipeline or /multi-exec body; counted once
  * an answer came back, so a connection that never reached Upstash is not counted) by wrapping
  * `globalThis.fetch`, which @upstash/redis calls for every request. Upstash also bills every command a
- * Lua script runs: the project's scripts count theirs and report them (src/lib/redis/billing.ts).
+ * Lua script runs: the project's scripts count theirs and report them (src/redis/core/billing.ts).
  *
  * The counts are saved into a shared hash (`<prefix>:usage:upstash-commands`, one field per UTC day)
  * with ONE HINCRBY per flush, which adds 1 for itself (it is billed too) and is not counted otherwise.
@@ -17,7 +17,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { after } from 'next/server'
-import { onScriptCommands } from '@/lib/redis/billing'
+import { onScriptCommands } from '@/redis/core/billing'
 import { DEFAULT_FLUSH_SECONDS, parseUsageConfig, UsageConfigError, type UsageConfig } from './config'
 
 export { DEFAULT_FLUSH_SECONDS, DEFAULT_MONTHLY_COMMAND_LIMIT, parseUsageConfig, UsageConfigError, type UsageConfig } from './config'
@@ -190,10 +190,10 @@ export async function startUsageCounter(env: Record<string, string | undefined> 
       settings = parseUsageConfig(Object.fromEntries(Object.entries(env).filter(([k]) => !err.variables.includes(k))))
     }
     if (settings.flushSeconds === 0) return undefined
-    const { getConfig } = await import('@/lib/redis/config')
+    const { getConfig } = await import('@/redis/core/config')
     const config = getConfig()
     if (!config.enabled || !config.url || !config.token) return undefined
-    const { createRedisClient } = await import('@/lib/redis/client')
+    const { createRedisClient } = await import('@/redis/core/client')
     let client: ReturnType<typeof createRedisClient> | undefined
     const key = usageKey(config.keyPrefix)
     return installUsageCounter({
