@@ -12,9 +12,11 @@
  * Billed commands per reminder e-mail: schedule 2 (push: HSETNX + ZADD NX) + send 6 (reserve: ZRANGEBYSCORE
  * + claim script 1+2; ack: ZREM + HDEL) = 8, plus the handler's database reads (free). Waiting costs 0:
  * a delayed job is a sorted-set entry no reserve reads until it is due. A dropped reminder (moved,
- * done, deleted) costs the same 8 and sends nothing; cancelling it when the queue has `cancel` saves the 6.
+ * done, deleted) is cancelled (queue.cancel, 4 billed commands); one the cancel missed costs 6 more and sends nothing.
  */
 import type { PrismaClient } from '@/generated/prisma/client'
+import { queue } from '@/lib/upstash'
+import { EMAIL_QUEUE } from '@/lib/mail/jobs'
 import { createOutbox, type Outbox } from '@/lib/mail/outbox'
 import { reminderJobId, type DeadlineReminderJob } from '@/lib/mail/jobs'
 import { parseReminderOffsets, type ReminderOffset } from './offsets'
@@ -39,10 +41,10 @@ export interface ReminderTarget {
  * Correctness never depends on it (the send-time check drops them); it only saves their send cost.
  */
 export async function cancelReminderJobs(jobIds: string[]): Promise<void> {
-  // TODO(lead): queue.cancel — once the queue has `cancel(name, jobId)`, wire it here:
-  //   await Promise.all(jobIds.map((id) => queue.cancel(EMAIL_QUEUE, id)))
-  // Until then a no-op: stale jobs are dropped by the send-time check in src/lib/mail/handler.ts.
-  void jobIds
+  // 4 billed commands a job still queued, 2 when there is none; a failure only leaves the send-time check to drop them.
+  const results = await Promise.allSettled(jobIds.map((id) => queue.cancel(EMAIL_QUEUE, id)))
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed) console.warn(`[deadlines] stale reminders not cancelled (they will be dropped when due): ${(failed.reason as Error)?.message}`)
 }
 
 export interface RemindersDeps {
