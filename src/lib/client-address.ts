@@ -2,13 +2,10 @@ import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import type { ClientAddressSource } from '@/lib/config'
+import { PROTOCOL_HEADERS, UNVERIFIED_ADDRESS } from '@/lib/request/protocol'
 
 /** Set by scripts/serve.ts on every request it hands to Next: its per-process secret, proof that it rewrote X-Forwarded-For. */
 export const SERVER_STAMP_HEADER = 'x-iapm-server-stamp'
-/** Set by the proxy for routes, pages and actions: the client address it trusts (a client-sent copy is overwritten). */
-export const CLIENT_ADDRESS_HEADER = 'x-iapm-client-address'
-/** The address of every caller whose address cannot be trusted (a plain `next start`): they share one rate-limit key. */
-export const UNVERIFIED_ADDRESS = 'unverified'
 
 /**
  * The client address of a request served by scripts/serve.ts, decided once from what this server can
@@ -64,7 +61,7 @@ export function resolveClientAddress(input: {
  * - x-forwarded-for becomes that one address. Next only fills it in when absent, and the proxy
  *   (src/proxy.ts) keys rate limits on its first hop, so a client-sent value would choose the key;
  * - x-real-ip is dropped: the proxy falls back to it, and only the client could have set it here;
- * - x-iapm-identity is dropped: the proxy sets it for the routes, a client must never supply it.
+ * - the proxy → app headers (src/lib/request/protocol.ts) are dropped: only the proxy sets them.
  */
 export function applyClientAddress(req: IncomingMessage, trustedProxyHops: number, stamp?: string): string {
   const address = resolveClientAddress({
@@ -74,8 +71,7 @@ export function applyClientAddress(req: IncomingMessage, trustedProxyHops: numbe
   })
   req.headers['x-forwarded-for'] = address
   delete req.headers['x-real-ip']
-  delete req.headers['x-iapm-identity']
-  delete req.headers[CLIENT_ADDRESS_HEADER]
+  for (const name of PROTOCOL_HEADERS) delete req.headers[name]
   if (stamp) req.headers[SERVER_STAMP_HEADER] = stamp
   else delete req.headers[SERVER_STAMP_HEADER]
   return address

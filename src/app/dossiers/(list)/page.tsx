@@ -2,9 +2,10 @@ import type { Metadata } from 'next'
 import Link from 'next/link'
 import { PageTitle } from '@/components/page-title'
 import { DossierStatusBadge } from '@/components/status-badge'
+import { DOSSIER_CURSOR_PATTERN } from '@/lib/dossiers/paging'
 import { DOSSIER_STATUSES, dossierStatusSchema } from '@/lib/dossiers/schemas'
-import { cachedQueries, DOSSIER_CURSOR_PATTERN } from '@/lib/cached-queries'
-import { requireUser, withPageBudget } from '@/lib/pages/auth'
+import { dossiers as dossierService } from '@/lib/dossiers/service'
+import { pageContext } from '@/lib/request/page'
 import { DOSSIER_STATUS_LABELS, formatDate } from '@/lib/pages/labels'
 
 export const metadata: Metadata = { title: 'Dossiers' }
@@ -21,10 +22,10 @@ export default async function DossiersPage({ searchParams }: { searchParams: Pro
   const before = !cursor && DOSSIER_CURSOR_PATTERN.test(first(params.before)) ? first(params.before) : undefined
   const filters = { ...(statusParam ? { status: statusParam } : {}), ...(q ? { q } : {}) }
   const here = new URLSearchParams({ ...filters, ...(cursor ? { cursor } : {}), ...(before ? { before } : {}) }).toString()
-  const identity = await requireUser(`/dossiers${here ? `?${here}` : ''}`)
+  const ctx = await pageContext(`/dossiers${here ? `?${here}` : ''}`)
   const status = dossierStatusSchema.safeParse(statusParam).data
   // One page, the cached read the API uses; a search runs in the database across all the cabinet's dossiers.
-  const { data } = await withPageBudget(() => cachedQueries().listDossierPage(identity.tenantId, { status, q, cursor, before }))
+  const { data } = await ctx.run(() => dossierService().listDossierPage(ctx.tenantId, { status, q, cursor, before }))
   const dossiers = data.dossiers
   const filtered = Boolean(status || q)
   const paged = Boolean(data.nextCursor || data.prevCursor)
