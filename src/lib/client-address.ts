@@ -114,9 +114,8 @@ export function withClientAddress(
   stamp?: string,
 ): (req: IncomingMessage, res: ServerResponse) => unknown {
   return (req, res) => {
-    // Fuzz finding (tests/fuzz/api.test.ts): Node's HTTP parser accepts CONNECT, TRACE and TRACK, which
-    // the WHATWG Request Next builds from every request refuses ("'TRACE' HTTP method is unsupported"):
-    // each was a 500 (and a stack trace in the log), even for a cross-site request. No route serves them.
+    // Node's HTTP parser accepts CONNECT, TRACE and TRACK, which the WHATWG Request Next builds refuses
+    // ("'TRACE' HTTP method is unsupported"): a 500 and a stack trace otherwise. No route serves them.
     if (req.method !== undefined && UNSUPPORTED_METHODS.has(req.method)) {
       req.resume()
       res.writeHead(405, { 'content-type': 'application/json', allow: 'GET, HEAD, OPTIONS, POST, PATCH, DELETE' })

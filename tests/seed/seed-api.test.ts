@@ -108,6 +108,8 @@ describe('the guide’s examples, verbatim', () => {
     expect(await getTopTenants()).toEqual([
       { member: 'tenant-a', score: 8 },
       { member: 'tenant-b', score: 7 },
+      // The analysis processed above completed: its cabinet earned its 3 points.
+      { member: 'tenant-xyz', score: 3 },
     ])
   })
 })

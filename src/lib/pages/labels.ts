@@ -21,7 +21,7 @@ export const ANALYSIS_STATUS_LABELS: Record<AnalysisStatusValue, string> = {
 
 export const ROLE_LABELS: Record<string, string> = { ADMIN: 'Administrateur', AVOCAT: 'Avocat', ASSISTANT: 'Assistant' }
 
-export const PLAN_LABELS: Record<string, string> = { FREE: 'Gratuit', PREMIUM: 'Premium', ENTERPRISE: 'Entreprise' }
+export const PLAN_LABELS: Record<string, string> = { FREE: 'Gratuit', PREMIUM: 'Premium' }
 
 /** The dossier form's fields, as the zod schemas name them. */
 export type DossierField = 'title' | 'clientName' | 'reference' | 'description' | 'status'
