@@ -2,10 +2,17 @@ import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import type { ClientAddressSource } from '@/lib/config'
-import { PROTOCOL_HEADERS, UNVERIFIED_ADDRESS } from '@/lib/request/protocol'
 
 /** Set by scripts/serve.ts on every request it hands to Next: its per-process secret, proof that it rewrote X-Forwarded-For. */
 export const SERVER_STAMP_HEADER = 'x-iapm-server-stamp'
+/** The address of every caller whose address cannot be trusted (a plain `next start`): they share one rate-limit key. */
+export const UNVERIFIED_ADDRESS = 'unverified'
+/**
+ * The app's own header namespace (src/lib/request/protocol.ts names the proxy → app headers in it): a
+ * client may send none of them. This file does not import the protocol: scripts/serve.ts loads it
+ * before Next, and the protocol needs the Redis layer.
+ */
+const APP_HEADER_PREFIX = 'x-iapm-'
 
 /**
  * The client address of a request served by scripts/serve.ts, decided once from what this server can
@@ -61,7 +68,7 @@ export function resolveClientAddress(input: {
  * - x-forwarded-for becomes that one address. Next only fills it in when absent, and the proxy
  *   (src/proxy.ts) keys rate limits on its first hop, so a client-sent value would choose the key;
  * - x-real-ip is dropped: the proxy falls back to it, and only the client could have set it here;
- * - the proxy → app headers (src/lib/request/protocol.ts) are dropped: only the proxy sets them.
+ * - every x-iapm-* header is dropped: the proxy sets its own for the app, a client must never supply one.
  */
 export function applyClientAddress(req: IncomingMessage, trustedProxyHops: number, stamp?: string): string {
   const address = resolveClientAddress({
@@ -71,9 +78,8 @@ export function applyClientAddress(req: IncomingMessage, trustedProxyHops: numbe
   })
   req.headers['x-forwarded-for'] = address
   delete req.headers['x-real-ip']
-  for (const name of PROTOCOL_HEADERS) delete req.headers[name]
+  for (const name of Object.keys(req.headers)) if (name.startsWith(APP_HEADER_PREFIX)) delete req.headers[name]
   if (stamp) req.headers[SERVER_STAMP_HEADER] = stamp
-  else delete req.headers[SERVER_STAMP_HEADER]
   return address
 }
 

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { identitySchema, type Identity } from '@/lib/auth/identity'
+import { UNVERIFIED_ADDRESS } from '@/lib/client-address'
 import { appConfig } from '@/lib/config'
 import { getConfig, RedisBudget } from '@/lib/upstash'
 
@@ -14,12 +15,11 @@ import { getConfig, RedisBudget } from '@/lib/upstash'
  * - CLIENT_ADDRESS_HEADER: the client address the proxy trusts (src/lib/client-address.ts).
  * - REDIS_SPENT_HEADER: what the proxy already spent of the request's Redis budget, in ms. A relative
  *   figure, not a deadline: no clock has to agree with another.
+ * All live in the app's x-iapm-* namespace, which scripts/serve.ts also strips from clients' requests.
  */
 export const IDENTITY_HEADER = 'x-iapm-identity'
 export const CLIENT_ADDRESS_HEADER = 'x-iapm-client-address'
 export const REDIS_SPENT_HEADER = 'x-iapm-redis-spent-ms'
-/** The address of every caller whose address cannot be trusted (a plain `next start`): they share one rate-limit key. */
-export const UNVERIFIED_ADDRESS = 'unverified'
 
 /** Every header of the protocol: a client may send none of them. */
 export const PROTOCOL_HEADERS = [IDENTITY_HEADER, CLIENT_ADDRESS_HEADER, REDIS_SPENT_HEADER] as const
