@@ -5,7 +5,7 @@ const nextConfig: NextConfig = {
   // bundled: better-sqlite3 for file: databases; libsql (+ @libsql/<platform>) when DATABASE_DRIVER=libsql
   // opens a file. Next lists these by default too; stated here so the build does not depend on that list.
   serverExternalPackages: ['better-sqlite3', '@prisma/adapter-libsql', '@libsql/client', 'libsql'],
-  // Tests build into a folder per version of the sources (tests/support/app.ts), so runs never share a half-written build.
+  // Tests build into a folder per version of the sources (testing/app.ts), so runs never share a half-written build.
   distDir: process.env.NEXT_DIST_DIR || '.next',
   // The build type-checks the app only (src/); `npm run typecheck` checks everything, tests and scripts included.
   typescript: { tsconfigPath: 'tsconfig.next.json' },

@@ -19,7 +19,7 @@ import { runEndpointBench, type EndpointBenchResult } from './endpoint'
 import { BOUNDARY, RATE_LIMIT, runHelpersBench, STAMPEDE, type HelpersBenchResult } from './helpers'
 import { QUEUE_SETTINGS, runQueueBench, type QueueBenchResult } from './queue'
 import { loadAvg, machineInfo } from './support'
-import { ensureBuilt } from '../tests/support/app'
+import { ensureBuilt } from '../testing/app'
 
 const QUICK = process.argv.includes('--quick')
 

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process'
 import { createPrismaClient, type DatabaseConfig } from '@/lib/prisma'
 import { seedDemo } from '../prisma/seed'
-import { tempDatabase } from '../tests/support/database'
+import { tempDatabase } from '../testing/database'
 import { loadAvg, machineInfo, percentile } from './support'
 
 type Driver = DatabaseConfig['driver']
@@ -100,7 +100,10 @@ async function main(): Promise<void> {
         let done = 0
         const end = performance.now() + CONCURRENT_MS / 2
         await Promise.all(Array.from({ length: 10 }, async () => {
-          while (performance.now() < end) (await list(d), done++)
+          while (performance.now() < end) {
+            await list(d)
+            done++
+          }
         }))
         rps[d].push(done / (CONCURRENT_MS / 2000))
       }

@@ -6,7 +6,7 @@
  *  - queue: ours (reserve/ack) against naive LPUSH/RPOP.
  * Measures, per implementation:
  *  - billed Upstash commands per operation: every command Redis executed, from INFO commandstats deltas on
- *    the private redis-server (the project's one way, tests/support/redis-direct.ts `billedCommands`): a
+ *    the private redis-server (the project's one way, testing/redis-direct.ts `billedCommands`): a
  *    pipeline counts each command, a Lua script 1 + every command it runs inside, as Upstash bills;
  *  - latency p50/p99 of sequential calls after a warm-up, taken in interleaved rounds;
  *  - behaviour under concurrency: rate-limit over-admission, loader calls on a stampede over instances,
@@ -22,7 +22,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Ratelimit } from '@upstash/ratelimit'
 import { createCache, createContext, createQueue, createRateLimit, type NamespacedCache, type Queue, type RateLimitFn } from '@/lib/upstash'
-import { billedCommands, directClient } from '../tests/support/redis-direct'
+import { billedCommands, directClient } from '../testing/redis-direct'
 import { createNaiveHelpers, type NaiveHelpers } from './naive'
 import { bentoInstance, restClient, upstashRatelimit, type BentoInstance, type BentoNamespace } from './peers'
 import { loadAvg, machineInfo, percentile, startBenchStack, type BenchStack, type MachineInfo } from './support'

@@ -21,7 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Queue as BullQueue, Worker as BullWorker, type Job } from 'bullmq'
 import { Redis as IoRedis } from 'ioredis'
 import { createContext, createQueue, runWorker, type Queue } from '@/lib/upstash'
-import { billedCommands } from '../tests/support/redis-direct'
+import { billedCommands } from '../testing/redis-direct'
 import { loadAvg, machineInfo, startBenchStack, type BenchStack, type MachineInfo } from './support'
 
 export const QUEUE_SETTINGS = {

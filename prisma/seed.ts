@@ -31,12 +31,15 @@ export async function seedDemo(url?: string, log: (line: string) => void = conso
         await prisma.user.create({ data: { ...u, passwordHash, tenantId: c.id } })
         users++
       }
-      for (const d of c.dossiers) {
+      for (const [i, d] of c.dossiers.entries()) {
         const { createdDaysAgo, ...fields } = d
         const existing = await prisma.dossier.findUnique({ where: { tenantId_reference: { tenantId: c.id, reference: d.reference } } })
         if (existing) continue
         const createdAt = new Date(Date.now() - createdDaysAgo * 86_400_000)
-        await prisma.dossier.create({ data: { ...fields, tenantId: c.id, createdAt } })
+        // Last worked on some time after opening, each at its own hour, so "latest first" reads as a
+        // real cabinet's list rather than a dozen identical seed timestamps.
+        const updatedAt = new Date(Math.max(createdAt.getTime(), Date.now() - (createdDaysAgo / 3) * 86_400_000 - (i * 53 + 17) * 60_000))
+        await prisma.dossier.create({ data: { ...fields, tenantId: c.id, createdAt, updatedAt } })
         dossiers++
       }
       // Generated references continue after the demo ones.

@@ -18,7 +18,7 @@ export async function SiteHeader({ identity, profile: loading }: { identity: Ide
       {profile && (
         <>
           {' · '}
-          <span className="whitespace-nowrap">Offre {PLAN_LABELS[profile.plan] ?? profile.plan}</span>
+          <span className="whitespace-nowrap">{PLAN_LABELS[profile.plan] ?? `Offre ${profile.plan}`}</span>
           {' · '}
           <span className="whitespace-nowrap">
             {profile.activeDossiers} dossier{profile.activeDossiers > 1 ? 's' : ''} actif{profile.activeDossiers > 1 ? 's' : ''}

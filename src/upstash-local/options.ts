@@ -52,3 +52,6 @@ export const endpointOptionsSchema = z.object({
 })
 
 export type EndpointOptions = z.input<typeof endpointOptionsSchema>
+
+/** The options once validated, every default filled in. */
+export type EndpointConfig = z.output<typeof endpointOptionsSchema>

@@ -25,6 +25,17 @@ export function sseEvent(data: string): string {
 }
 import type { Client } from './redis-connections'
 
+/** What to subscribe to, and what the stream carries besides the events. */
+export interface Subscription {
+  /** PSUBSCRIBE (patterns) instead of SUBSCRIBE. */
+  pattern: boolean
+  channels: string[]
+  /** Extra response headers, as a flat list. */
+  headers: string[]
+  /** Runs once when the stream ends, to drop the connection. */
+  onEnd: () => void
+}
+
 /**
  * Upstash's pub/sub over REST: subscribes `client` (a dedicated connection) and streams
  * `text/event-stream` events `data: subscribe,<channel>,<count>` then `data: message,<channel>,<message>`
@@ -32,14 +43,8 @@ import type { Client } from './redis-connections'
  * @upstash/redis parses. Resolves once every subscription is confirmed; the stream lasts until the
  * caller closes it (or `res.end()` on shutdown), and `onEnd` runs once then to drop the connection.
  */
-export async function streamSubscription(
-  res: ServerResponse,
-  client: Client,
-  pattern: boolean,
-  channels: string[],
-  headers: string[],
-  onEnd: () => void,
-): Promise<void> {
+export async function streamSubscription(res: ServerResponse, client: Client, subscription: Subscription): Promise<void> {
+  const { pattern, channels, headers, onEnd } = subscription
   res.writeHead(200, ['content-type', 'text/event-stream', 'cache-control', 'no-cache', ...headers])
   res.flushHeaders()
   let ended = false

@@ -1,19 +1,5 @@
-import {
-  AbortError as RedisAbortError,
-  ClientClosedError,
-  CommandTimeoutDuringMaintenanceError,
-  DisconnectsClientError,
-  SocketTimeoutDuringMaintenanceError,
-  TimeoutError as RedisTimeoutError,
-  ClientOfflineError,
-  ConnectionTimeoutError,
-  createClient,
-  ErrorReply,
-  ReconnectStrategyError,
-  RESP_TYPES,
-  SocketClosedUnexpectedlyError,
-  SocketTimeoutError,
-} from 'redis'
+import { createClient, ErrorReply, RESP_TYPES } from 'redis'
+import { isSocketError, NotSentError, TooManyBlockingError } from './errors'
 
 /** One argument of a Redis command: text, or raw bytes (a path-style POST body). */
 export type RedisArg = string | Buffer
@@ -42,64 +28,6 @@ function newClient(url: string, onError: (err: Error) => void) {
 }
 
 export type Client = ReturnType<typeof newClient>
-
-/**
- * Redis cannot be reached and the command was NOT sent: safe to retry. The server maps it to a 503.
- * (Named apart from the helpers' RedisUnavailableError, which is what a client sees of it.)
- */
-export class NotSentError extends Error {
-  override name = 'NotSentError'
-}
-
-/** The command was sent but its answer did not come (timeout, lost or rebuilt connection): it may have run. A 504. */
-export class NoAnswerError extends Error {
-  override name = 'NoAnswerError'
-}
-
-/** Too many dedicated connections (blocking commands, subscriptions) at once: a 429, nothing was sent. */
-export class TooManyBlockingError extends Error {
-  override name = 'TooManyBlockingError'
-}
-
-/**
- * True for a failure that means "Redis is not there", by what node-redis or this endpoint reports
- * (closed or offline client, lost socket, connection timeout, our own not-sent / no-answer errors);
- * false for an error reply from Redis itself (`ERR …`, `WRONGTYPE …`: the caller's), and for anything
- * else, which is a bug of the endpoint and must surface as a 500, not hide as an outage.
- */
-export function isUnavailable(err: unknown): boolean {
-  if (err instanceof ErrorReply) return false
-  return (
-    err instanceof NotSentError ||
-    err instanceof NoAnswerError ||
-    err instanceof TooManyBlockingError ||
-    err instanceof ClientOfflineError ||
-    // node-redis rejecting what was pending on a connection that was destroyed (rebuilt) or timed out
-    err instanceof DisconnectsClientError ||
-    err instanceof RedisAbortError ||
-    err instanceof RedisTimeoutError ||
-    err instanceof SocketTimeoutDuringMaintenanceError ||
-    err instanceof CommandTimeoutDuringMaintenanceError ||
-    (err instanceof Error && isSocketError(err))
-  )
-}
-
-/** True when a failure happened before the command was handed to Redis (so a 503, safe to retry). */
-export function notSent(err: unknown): boolean {
-  return err instanceof NotSentError || err instanceof ClientOfflineError || err instanceof ClientClosedError || err instanceof TooManyBlockingError
-}
-
-/** Socket-level failures node-redis recovers from by reconnecting; anything else emitted as 'error' is a reply it failed to decode. */
-function isSocketError(err: Error): boolean {
-  return (
-    err instanceof SocketClosedUnexpectedlyError ||
-    err instanceof ConnectionTimeoutError ||
-    err instanceof SocketTimeoutError ||
-    err instanceof ReconnectStrategyError ||
-    err instanceof ClientClosedError ||
-    typeof (err as NodeJS.ErrnoException).code === 'string'
-  )
-}
 
 /** Destroys a client unless it is already closed (node-redis throws on a second destroy). */
 function destroy(c: Client): void {

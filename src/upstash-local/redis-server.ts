@@ -72,11 +72,23 @@ export interface RedisServerOptions {
 /** Default maxmemory of the endpoint's own redis-server (Upstash's free plan holds 256 MB). */
 export const DEFAULT_MAX_MEMORY = '256mb'
 
+/** What one redis-server process is started with (a restart reuses it). */
+interface Spawn {
+  port: number
+  dataDir: string | undefined
+  credentials: RedisCredentials
+  maxMemory: string
+}
+
+const START_WITHIN_MS = 10_000
+
 /**
- * Resolves when the child answers PING on `port` (so another program holding the port is not taken
- * for it); rejects if the child exits first or after `withinMs`.
+ * Resolves when the child answers PING on its port (so another program holding the port is not taken
+ * for it); rejects if the child exits first or after START_WITHIN_MS. `log` is the child's output so far.
  */
-function waitForRedis(port: number, password: string, child: ChildProcess, log: () => string, withinMs = 10_000): Promise<void> {
+function waitForRedis(child: ChildProcess, { port, credentials }: Spawn, log: () => string): Promise<void> {
+  const withinMs = START_WITHIN_MS
+  const password = credentials.admin
   return new Promise((resolve, reject) => {
     let settled = false
     const finish = (err?: Error) => {
@@ -115,19 +127,21 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const credentials = options.credentials ?? { admin: randomBytes(18).toString('hex'), endpoint: randomBytes(18).toString('hex') }
   const maxMemory = options.maxMemory ?? DEFAULT_MAX_MEMORY
   if (!/^\d+(b|k|kb|m|mb|g|gb)?$/i.test(maxMemory)) throw new Error(`maxmemory must be a size such as 256mb or 1gb (got ${JSON.stringify(maxMemory)})`)
-  if (options.port !== undefined) return spawnRedis(options.port, options.dataDir, credentials, maxMemory)
+  const spec = { dataDir: options.dataDir, credentials, maxMemory }
+  if (options.port !== undefined) return spawnRedis({ ...spec, port: options.port })
   // A port found free can be taken by someone else before redis-server binds it: try a few.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await spawnRedis(await freePort(), options.dataDir, credentials, maxMemory)
+      return await spawnRedis({ ...spec, port: await freePort() })
     } catch (err) {
       if (attempt === 3) throw err
     }
   }
 }
 
-async function spawnRedis(port: number, dataDir: string | undefined, credentials: RedisCredentials, maxMemory: string): Promise<OwnRedisServer> {
-  const child = await spawnChild(port, dataDir, credentials, maxMemory)
+async function spawnRedis(spec: Spawn): Promise<OwnRedisServer> {
+  const { port, credentials, maxMemory } = spec
+  const child = await spawnChild(spec)
   const server: OwnRedisServer = {
     url: `redis://:${credentials.admin}@127.0.0.1:${port}`,
     endpointUrl: `redis://endpoint:${credentials.endpoint}@127.0.0.1:${port}`,
@@ -138,7 +152,7 @@ async function spawnRedis(port: number, dataDir: string | undefined, credentials
     stop: () => stopChild(server.process, 'SIGTERM'),
     restart: async () => {
       await stopChild(server.process, 'SIGKILL')
-      server.process = await spawnChild(port, dataDir, credentials, maxMemory)
+      server.process = await spawnChild(spec)
     },
   }
   return server
@@ -152,9 +166,11 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   })
 }
 
-async function spawnChild(port: number, dataDir: string | undefined, credentials: RedisCredentials, maxMemory: string): Promise<ChildProcess> {
+async function spawnChild(spec: Spawn): Promise<ChildProcess> {
+  const { port, dataDir, credentials, maxMemory } = spec
   // Passwords on the command line are visible to local users in `ps`, as the port is; they keep other
   // programs (and web pages reaching the port) out, which an open port does not.
+  // prettier-ignore
   const args = [
     '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--protected-mode', 'yes',
     '--requirepass', credentials.admin,
@@ -182,7 +198,7 @@ async function spawnChild(port: number, dataDir: string | undefined, credentials
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
   try {
-    await waitForRedis(port, credentials.admin, child, () => log)
+    await waitForRedis(child, spec, () => log)
   } catch (err) {
     child.kill('SIGKILL')
     throw err

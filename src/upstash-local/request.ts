@@ -1,19 +1,6 @@
 import type { IncomingMessage } from 'node:http'
+import { clientClosed, EndpointError } from './errors'
 import type { Command } from './redis-connections'
-
-/** A request the endpoint rejects before reaching Redis: HTTP status and the message of its `{"error"}` body. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    /** Extra response headers, as a flat list (e.g. Retry-After). */
-    readonly headers?: readonly string[],
-    /** Destroy the connection once answered: the client may still be sending a body nobody reads. */
-    readonly closeAfter = false,
-  ) {
-    super(message)
-  }
-}
 
 /**
  * Bytes held at once by all requests (bodies being read and processed, replies being sent). A new
@@ -40,8 +27,8 @@ export class InflightBudget {
     this.bytes -= n
   }
 
-  refusal(): HttpError {
-    return new HttpError(
+  refusal(): EndpointError {
+    return new EndpointError(
       503,
       `ERR the endpoint is busy: ${Math.round(this.bytes / 1024 / 1024)} MB of requests and replies in flight (limit ${Math.round(this.max / 1024 / 1024)} MB, --max-inflight-bytes); not sent, retry shortly`,
       ['retry-after', '1', 'connection', 'close'],
@@ -83,8 +70,8 @@ export class CommandCounter {
 }
 
 /** The 413 for a request of more than `max` commands. */
-export function tooManyCommands(max: number, given?: number): HttpError {
-  return new HttpError(
+export function tooManyCommands(max: number, given?: number): EndpointError {
+  return new EndpointError(
     413,
     `ERR ${given === undefined ? `more than ${max}` : given} commands in one request, over the limit of ${max} (--max-commands); split it into smaller pipelines`,
     ['connection', 'close'],
@@ -110,7 +97,7 @@ const RATE_GRACE_MS = 1_000
 interface Upload {
   startedAt: number
   received: number
-  cut(err: HttpError): void
+  cut(err: EndpointError): void
 }
 
 /**
@@ -160,8 +147,8 @@ export class BodyWatch {
   }
 }
 
-function bodyTooSlow(why: string): HttpError {
-  return new HttpError(408, `ERR request timeout: ${why}; the request was not run`, ['connection', 'close'], true)
+function bodyTooSlow(why: string): EndpointError {
+  return new EndpointError(408, `ERR request timeout: ${why}; the request was not run`, ['connection', 'close'], true)
 }
 
 /**
@@ -180,9 +167,9 @@ export function drainLimit(maxBytes: number): number {
  */
 export function toCommand(value: unknown, where: string): Command {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new HttpError(400, `${where}: expected a non-empty JSON array like ["SET","key","value"]`)
+    throw new EndpointError(400, `${where}: expected a non-empty JSON array like ["SET","key","value"]`)
   }
-  if (typeof value[0] !== 'string') throw new HttpError(400, `${where}[0]: expected the command name as a string`)
+  if (typeof value[0] !== 'string') throw new EndpointError(400, `${where}[0]: expected the command name as a string`)
   const args = value as unknown[]
   for (let i = 1; i < args.length; i++) {
     const v = args[i]
@@ -190,7 +177,7 @@ export function toCommand(value: unknown, where: string): Command {
     if (typeof v === 'number' || typeof v === 'boolean') args[i] = String(v)
     else {
       const got = v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v
-      throw new HttpError(400, `${where}[${i}]: expected a string, number or boolean argument, got ${got}`)
+      throw new EndpointError(400, `${where}[${i}]: expected a string, number or boolean argument, got ${got}`)
     }
   }
   return args as Command
@@ -199,7 +186,7 @@ export function toCommand(value: unknown, where: string): Command {
 /** A JSON array of commands, as POST /pipeline and /multi-exec take. */
 export function toCommands(value: unknown, route: string, maxCommands = Infinity): Command[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new HttpError(400, `${route}: expected a non-empty JSON array of commands like [["SET","k","v"],["GET","k"]]`)
+    throw new EndpointError(400, `${route}: expected a non-empty JSON array of commands like [["SET","k","v"],["GET","k"]]`)
   }
   if (value.length > maxCommands) throw tooManyCommands(maxCommands, value.length)
   const out: Command[] = new Array(value.length)
@@ -208,18 +195,18 @@ export function toCommands(value: unknown, route: string, maxCommands = Infinity
 }
 
 export function parseJson(body: Buffer, route: string): unknown {
-  if (body.length === 0) throw new HttpError(400, `${route}: empty body, expected a JSON array`)
+  if (body.length === 0) throw new EndpointError(400, `${route}: empty body, expected a JSON array`)
   try {
     return JSON.parse(body.toString('utf8'))
   } catch (err) {
-    throw new HttpError(400, `${route}: body is not valid JSON (${(err as Error).message}); expected a JSON array`)
+    throw new EndpointError(400, `${route}: body is not valid JSON (${(err as Error).message}); expected a JSON array`)
   }
 }
 
 const EMPTY = Buffer.alloc(0)
 
 /**
- * The whole request body, or an HttpError once it is known to be refused: 413 over `maxBytes` or over
+ * The whole request body, or an EndpointError once it is known to be refused: 413 over `maxBytes` or over
  * `maxCommands` (from Content-Length before reading anything, else while streaming), 503 when the
  * in-flight budget has no room for it, 408 when it arrives too slowly (BodyWatch). Its bytes are
  * reserved in the budget (`held`) while it is read; a refused body gives its reservation back at once
@@ -238,7 +225,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let reserved = 0
-    let refusal: HttpError | undefined
+    let refusal: EndpointError | undefined
     let drained = 0
     const drainMax = drainLimit(maxBytes)
     const upload: Upload = { startedAt: performance.now(), received: 0, cut: (err) => cut(err) }
@@ -256,14 +243,14 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
       chunks.length = 0
     }
     /** Answer now; the connection is closed after the answer (the rest of the body is never read). */
-    const cut = (err: HttpError) => {
+    const cut = (err: EndpointError) => {
       done()
       giveBack()
       req.resume()
-      reject(err.closeAfter ? err : new HttpError(err.status, err.message, err.headers, true))
+      reject(err.closeAfter ? err : new EndpointError(err.status, err.message, err.headers, true))
     }
     /** Refused: keep reading, discard, answer at the end of the body (or cut past drainLimit). */
-    const refuse = (err: HttpError) => {
+    const refuse = (err: EndpointError) => {
       refusal = err
       giveBack()
       if (drained > drainMax) cut(err)
@@ -275,7 +262,7 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
         if (drained > drainMax) cut(refusal)
         return
       }
-      if (upload.received > maxBytes) return refuse(new HttpError(413, `body is over the limit of ${maxBytes} bytes`, ['connection', 'close']))
+      if (upload.received > maxBytes) return refuse(new EndpointError(413, `body is over the limit of ${maxBytes} bytes`, ['connection', 'close']))
       if (declared === 0) {
         // Chunked: reserved as it comes.
         if (!budget.tryReserve(chunk.length)) return refuse(budget.refusal())
@@ -296,14 +283,14 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
       reject(err)
     }
     // The client went away before the end of its body: nobody to answer, give the reservation back.
-    const onClose = () => onError(new HttpError(499, 'the client closed the request'))
+    const onClose = () => onError(clientClosed())
     req.on('data', onData)
     req.once('end', onEnd)
     req.once('error', onError)
     req.once('close', onClose)
     watch.add(upload)
     if (declared > maxBytes) {
-      refusal = new HttpError(413, `body of ${declared} bytes is over the limit of ${maxBytes} bytes`, ['connection', 'close'])
+      refusal = new EndpointError(413, `body of ${declared} bytes is over the limit of ${maxBytes} bytes`, ['connection', 'close'])
       drained = 0
       if (declared > drainMax) cut(refusal)
     } else if (declared > 0) {

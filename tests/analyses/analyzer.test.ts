@@ -314,6 +314,23 @@ describe('urgency', () => {
   })
 })
 
+describe('sentences', () => {
+  it('does not end a sentence at a civility, an initial or a legal abbreviation', async () => {
+    const result = await analyze(
+      "Le contrat est rompu. M. Leroy a été licencié le 12/01/2027 selon l'art. 1240 al. 2 du code. Mme. Fabre, témoin, sera entendue le 15/03/2027 avec Me Durand et J. Martin.",
+      { title: 'Licenciement Leroy' },
+      new Date('2027-01-02T10:00:00Z'),
+    )
+    const dismissal = result.keyDates.find((d) => d.date === '2027-01-12')
+    const hearing = result.keyDates.find((d) => d.date === '2027-03-15')
+    expect(dismissal?.context.startsWith('M. Leroy a été licencié le 12/01/2027')).toBe(true)
+    expect(hearing?.context.startsWith('Mme. Fabre, témoin')).toBe(true)
+    expect(hearing?.context).toContain('J. Martin')
+    // A real sentence break still ends the context.
+    expect(dismissal?.context).not.toContain('Le contrat est rompu')
+  })
+})
+
 describe('summary', () => {
   it('names the dossier, client, domain, urgency, next deadline and amounts in French', async () => {
     const result = await analyze(

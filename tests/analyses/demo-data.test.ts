@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { createLocalAnalyzer, type LegalDomain } from '@/lib/analyses/analyzer'
 import { DEMO_CABINETS, DEMO_PASSWORD } from '../../prisma/demo-data'
+import { seedDemo } from '../../prisma/seed'
+import { createPrismaClient } from '@/lib/prisma'
+import { tempDatabase } from '../support/database'
 
 /** The day the demo data was written: its hearings are then spread over the next weeks and months. */
 const NOW = new Date('2026-11-26T10:00:00Z')
@@ -120,5 +123,28 @@ describe('demo data', () => {
     expect(result.keyDates.map((d) => d.date)).toEqual(['2026-10-08', '2026-12-02'])
     expect(result.urgency).toBe('CRITIQUE')
     expect(result.urgencyReason).toBe('Audience le 02/12/2026, dans 6 jours.')
+  })
+})
+
+describe('seeded database', () => {
+  it('gives every seeded dossier its own "last updated" time, after its opening', async () => {
+    const db = tempDatabase('seed-times')
+    try {
+      await seedDemo(db.url, () => {})
+      const prisma = createPrismaClient(db.url)
+      try {
+        const rows = await prisma.dossier.findMany({ select: { tenantId: true, createdAt: true, updatedAt: true } })
+        expect(rows.length).toBe(dossiers.length)
+        for (const cabinet of DEMO_CABINETS) {
+          const times = rows.filter((r) => r.tenantId === cabinet.id).map((r) => r.updatedAt.getTime())
+          expect(new Set(times).size).toBe(times.length)
+        }
+        for (const r of rows) expect(r.updatedAt.getTime()).toBeGreaterThanOrEqual(r.createdAt.getTime())
+      } finally {
+        await prisma.$disconnect()
+      }
+    } finally {
+      db.remove()
+    }
   })
 })

@@ -16,9 +16,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createPrismaClient } from '@/lib/prisma'
 import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, type RunningApp } from '../support/app'
-import { tempDatabase } from '../support/database'
-import { uniquePrefix } from '../support/stack'
+import { Client, startApp, type RunningApp } from '../../testing/app'
+import { tempDatabase } from '../../testing/database'
+import { uniquePrefix } from '../../testing/stack'
 import { loadUntil, Recorder, scale, SLACK_MS, startChaosStack, startWorker, type ChaosStack, type Worker } from './support'
 
 const TIMEOUT_MS = 800

@@ -17,9 +17,9 @@ import { createPrismaClient } from '@/lib/prisma'
 import { createCache, createContext, createHashMap, createRateLimit, createSession, RedisUnavailableError, type RateLimitResult, type RedisContext } from '@/lib/upstash'
 import { isRedisAvailable } from '@/lib/redis/health'
 import { seedDemo } from '../../prisma/seed'
-import { tempDatabase } from '../support/database'
-import { directClient } from '../support/redis-direct'
-import { uniquePrefix } from '../support/stack'
+import { tempDatabase } from '../../testing/database'
+import { directClient } from '../../testing/redis-direct'
+import { uniquePrefix } from '../../testing/stack'
 import { FULL, loadUntil, Recorder, scale, SLACK_MS, startChaosStack, type ChaosStack } from './support'
 
 const TIMEOUT_MS = 500

@@ -12,8 +12,8 @@ import { createCachedQueries } from '@/lib/cached-queries'
 import { createLeaderboard, TENANT_LEADERBOARD } from '@/lib/leaderboard'
 import { createPrismaClient } from '@/lib/prisma'
 import { createCache, createContext, createHashMap, createQueue, createSortedSet, RedisUnavailableError } from '@/lib/upstash'
-import { tempDatabase } from '../support/database'
-import { uniquePrefix } from '../support/stack'
+import { tempDatabase } from '../../testing/database'
+import { uniquePrefix } from '../../testing/stack'
 import { commandCalls, scale, startChaosStack, startWorker, type ChaosStack, type Worker } from './support'
 
 const db = tempDatabase('chaos-queue')

@@ -12,7 +12,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { startEndpoint, startRedisServer, type OwnRedisServer, type RunningEndpoint } from '@/upstash-local'
 import { startLatencyProxy } from '../support/latency-proxy'
-import { directClient } from '../support/redis-direct'
+import { directClient } from '../../testing/redis-direct'
 
 export const FULL = process.env.CHAOS_FULL === '1'
 /** `short` in plain `npm test`, `full` under `npm run test:chaos`. */

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url'
 import { errors } from '@upstash/redis'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEndpoint, startRedisServer, type EndpointOptions, type OwnRedisServer, type RedisServerOptions, type RunningEndpoint } from '@/upstash-local'
-import { directClient } from '../support/redis-direct'
+import { directClient } from '../../testing/redis-direct'
 import { command, eventually, raw, upstash, type Target } from './support'
 
 /**

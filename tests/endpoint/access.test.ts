@@ -6,8 +6,8 @@
 import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startEndpoint } from '@/upstash-local'
-import { directClient } from '../support/redis-direct'
-import { startStack, type Stack } from '../support/stack'
+import { directClient } from '../../testing/redis-direct'
+import { startStack, type Stack } from '../../testing/stack'
 import { command, raw, type Target } from './support'
 
 let stack: Stack

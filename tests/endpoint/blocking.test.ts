@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { directClient } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { directClient } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 import { command, eventually, raw, upstash } from './support'
 
 /** Blocking commands get their own connection; pub/sub streams as text/event-stream. */

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest'
-import { uniquePrefix } from '../support/stack'
+import { uniquePrefix } from '../../testing/stack'
 import { upstash } from './support'
 
 /**

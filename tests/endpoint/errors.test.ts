@@ -1,6 +1,6 @@
 import { ClientOfflineError, DisconnectsClientError, ErrorReply, SocketClosedUnexpectedlyError } from 'redis'
 import { describe, expect, it } from 'vitest'
-import { isUnavailable, NoAnswerError, NotSentError, notSent } from '@/upstash-local/redis-connections'
+import { isUnavailable, NoAnswerError, NotSentError, notSent } from '@/upstash-local/errors'
 
 /** How the endpoint tells an outage (503/504) from Redis's own answer (400) and from its own bug (500). */
 describe('isUnavailable', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
-import { uniquePrefix } from '../support/stack'
+import { uniquePrefix } from '../../testing/stack'
 import { b64, command, raw, type RawAnswer, type Target } from './support'
 
 /** The REST protocol over raw fetch: auth, routes, path style, encodings, headers, malformed input, limits. */

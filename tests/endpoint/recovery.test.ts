@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startEndpoint, startRedisServer, type OwnRedisServer, type RunningEndpoint } from '@/upstash-local'
-import { directClient } from '../support/redis-direct'
+import { directClient } from '../../testing/redis-direct'
 import { command, eventually, raw, upstash, type Target } from './support'
 
 /**

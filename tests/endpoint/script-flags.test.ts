@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { Redis } from '@upstash/redis'
 import { describe, expect, inject, it } from 'vitest'
 import { stripUpstashFlags } from '@/upstash-local/script-flags'
-import { uniquePrefix } from '../support/stack'
+import { uniquePrefix } from '../../testing/stack'
 
 /**
  * Upstash accepts `#!lua flags=allow-key-locking` (used by @upstash/ratelimit ≥ 2.2); redis-server

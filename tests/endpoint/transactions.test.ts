@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest'
-import { directClient } from '../support/redis-direct'
-import { uniquePrefix } from '../support/stack'
+import { directClient } from '../../testing/redis-direct'
+import { uniquePrefix } from '../../testing/stack'
 import { raw, upstash } from './support'
 
 /** Pipelines, MULTI/EXEC and concurrency: order, per-entry errors, atomicity, no lost updates. */

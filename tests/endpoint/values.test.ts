@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { RESP_TYPES } from 'redis'
 import { describe, expect, inject, it } from 'vitest'
-import { directClient } from '../support/redis-direct'
-import { uniquePrefix } from '../support/stack'
+import { directClient } from '../../testing/redis-direct'
+import { uniquePrefix } from '../../testing/stack'
 import { b64, command, raw, upstash } from './support'
 
 /** Values survive the trip byte for byte: unicode, NUL and invalid UTF-8 bytes, 1 MB. */

@@ -20,13 +20,13 @@ import { dossierPatchSchema, newDossierSchema } from '@/lib/dossiers/schemas'
 import { createPrismaClient } from '@/lib/prisma'
 import { seedDemo } from '../../prisma/seed'
 import { signSessionId } from '@/lib/auth/session-cookie'
-import { startApp, TEST_SESSION_SECRET, type RunningApp } from '../support/app'
+import { startApp, TEST_SESSION_SECRET, type RunningApp } from '../../testing/app'
 
 /** The session id in a `name=<id>.<signature>` cookie (the Redis key's last part). */
 const sessionIdOf = (cookie: string) => cookie.split('=')[1]!.split('.')[0]!
-import { tempDatabase } from '../support/database'
-import { directClient } from '../support/redis-direct'
-import { uniquePrefix } from '../support/stack'
+import { tempDatabase } from '../../testing/database'
+import { directClient } from '../../testing/redis-direct'
+import { uniquePrefix } from '../../testing/stack'
 import { anyJsonValue, fuzzSeed, hostileString, httpSend, params, type RawAnswer, Tally } from './support'
 
 const seed = fuzzSeed('api')

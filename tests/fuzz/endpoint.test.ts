@@ -15,8 +15,8 @@
 import { connect } from 'node:net'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { directClient } from '../support/redis-direct'
-import { startStack, type Stack } from '../support/stack'
+import { directClient } from '../../testing/redis-direct'
+import { startStack, type Stack } from '../../testing/stack'
 import { anyJsonValue, fuzzSeed, hostileString, hostileStrings, httpSend, nested, params, type RawAnswer, REQUEST_TIMEOUT_MS, Tally } from './support'
 
 const seed = fuzzSeed('endpoint')

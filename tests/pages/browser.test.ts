@@ -13,9 +13,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createPrismaClient } from '@/lib/prisma'
 import { seedDemo } from '../../prisma/seed'
-import { ROOT, startApp, type RunningApp } from '../support/app'
-import { tempDatabase } from '../support/database'
-import { uniquePrefix } from '../support/stack'
+import { ROOT, startApp, type RunningApp } from '../../testing/app'
+import { tempDatabase } from '../../testing/database'
+import { uniquePrefix } from '../../testing/stack'
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots')

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 import { freePort } from '@/upstash-local'
-import { uniquePrefix } from '../support/stack'
+import { uniquePrefix } from '../../testing/stack'
 
 /**
  * `npx tsx scripts/test-upstash.ts` as a user runs it. It runs from an empty folder so a

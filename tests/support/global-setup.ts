@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node'
-import { ensureBuilt } from './app'
-import { startStack, type Stack } from './stack'
+import { ensureBuilt } from '../../testing/app'
+import { startStack, type Stack } from '../../testing/stack'
 
 let stack: Stack | undefined
 

@@ -278,6 +278,29 @@ const isSpace = (c: string | undefined) => c === ' ' || c === '\n'
 const isTerminator = (c: string | undefined) => c === '.' || c === '!' || c === '?' || c === ';' || c === '…'
 
 /**
+ * Words that end with a dot without ending the sentence: civilities (M. Leroy, Mme. Fabre), titles,
+ * and the abbreviations of legal writing (art. 1240, al. 2, Cass. civ., cf., p.). Folded, lower case.
+ */
+const ABBREVIATIONS = new Set([
+  'm', 'mm', 'mme', 'mmes', 'mlle', 'mlles', 'me', 'mes', 'dr', 'pr', 'st', 'ste', 'sté', 'ets',
+  'art', 'arts', 'al', 'cf', 'p', 'pp', 'n', 'no', 'vol', 'chap', 'éd', 'ed', 'etc', 'env', 'av', 'bd',
+  'cass', 'civ', 'com', 'crim', 'soc', 'ch', 'req', 'ass', 'plén', 'mixte', 'ord', 'ca', 'tgi', 'tj',
+  'c', 'l', 'r', 'd', 'jur', 'bull', 'obs', 'note', 'préc', 'op', 'cit', 'ibid', 'réf', 'tél',
+])
+
+/** True when text[i] is a sentence break: a terminator not closing an abbreviation or an initial (J. Dupont). */
+function endsSentence(text: string, i: number): boolean {
+  if (!isTerminator(text[i])) return false
+  if (text[i] !== '.') return true
+  let w = i
+  while (w > 0 && /\p{L}/u.test(text[w - 1]!)) w--
+  const word = text.slice(w, i)
+  if (word === '') return true
+  // A lone capital is an initial; a known abbreviation never ends a sentence.
+  return !((word.length === 1 && word === word.toUpperCase()) || ABBREVIATIONS.has(word.toLowerCase()))
+}
+
+/**
  * The part of the sentence around text[start, end) within `maxBefore` / `maxAfter` characters.
  * Sentence breaks are ". " "! " "? " "; " and newlines (so 12.03.2027 or 15.000 do not break).
  * When the window cuts a sentence, the partial word at the cut is dropped and `cut*` is set.
@@ -288,7 +311,7 @@ function sentencePart(text: string, start: number, end: number, maxBefore: numbe
   let cutLeft = from > 0
   for (let i = before.length - 1; i >= 0; i--) {
     const c = before[i]
-    if (c === '\n' || (isTerminator(c) && isSpace(before[i + 1]))) {
+    if (c === '\n' || (isSpace(before[i + 1]) && endsSentence(text, from + i))) {
       before = before.slice(i + 1)
       cutLeft = false
       break
@@ -304,7 +327,7 @@ function sentencePart(text: string, start: number, end: number, maxBefore: numbe
   let cutRight = to < text.length
   for (let i = 0; i < after.length; i++) {
     const c = after[i]
-    if (c === '\n' || (isTerminator(c) && (i + 1 >= after.length ? to >= text.length : isSpace(after[i + 1])))) {
+    if (c === '\n' || (endsSentence(text, end + i) && (i + 1 >= after.length ? to >= text.length : isSpace(after[i + 1])))) {
       after = after.slice(0, i)
       cutRight = false
       break

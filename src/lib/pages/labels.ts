@@ -19,9 +19,11 @@ export const ANALYSIS_STATUS_LABELS: Record<AnalysisStatusValue, string> = {
   FAILED: 'Échec',
 }
 
-export const ROLE_LABELS: Record<string, string> = { ADMIN: 'Administrateur', AVOCAT: 'Avocat', ASSISTANT: 'Assistant' }
+/** Roles as functions, not genders: the app does not know who is Madame or Monsieur. */
+export const ROLE_LABELS: Record<string, string> = { ADMIN: 'Administrateur(trice)', AVOCAT: 'Avocat(e)', ASSISTANT: 'Assistant(e) juridique' }
 
-export const PLAN_LABELS: Record<string, string> = { FREE: 'Gratuit', PREMIUM: 'Premium' }
+/** The cabinet's plan as the header names it. */
+export const PLAN_LABELS: Record<string, string> = { FREE: 'Offre gratuite', PREMIUM: 'Offre Premium' }
 
 /** The dossier form's fields, as the zod schemas name them. */
 export type DossierField = 'title' | 'clientName' | 'reference' | 'description' | 'status'

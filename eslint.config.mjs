@@ -1,0 +1,117 @@
+// @ts-check
+import js from '@eslint/js'
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
+import { importX } from 'eslint-plugin-import-x'
+import globals from 'globals'
+import tseslint from 'typescript-eslint'
+
+/** Packages the framework-free code (the Redis package, the endpoint) may not use: it runs outside Next too (scripts, worker, endpoint). */
+const APP = 'the Redis package does not import the app: the app imports it'
+const FRAMEWORK = [
+  { name: 'next', message: 'framework-free code: take what it needs from Next (after/waitUntil) as a parameter' },
+  { name: 'react', message: 'framework-free code' },
+  { name: 'react-dom', message: 'framework-free code' },
+]
+const FRAMEWORK_PATTERNS = [
+  { group: ['next/*', 'react/*', 'react-dom/*'], message: 'framework-free code' },
+]
+
+export default tseslint.config(
+  {
+    ignores: [
+      'node_modules/**',
+      'src/generated/**',
+      '.next/**',
+      '.next-*/**',
+      'test-results/**',
+      'coverage/**',
+      'bench/results/**',
+      'next-env.d.ts',
+    ],
+  },
+  js.configs.recommended,
+  tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    plugins: { 'import-x': importX },
+    settings: {
+      // Without these the import rules skip .ts files (they parse .js only by default).
+      'import-x/extensions': importX.flatConfigs.typescript.settings['import-x/extensions'],
+      'import-x/parsers': importX.flatConfigs.typescript.settings['import-x/parsers'],
+      // Resolves `@/…` through tsconfig.json's paths, so the import rules see the real files.
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+    },
+    rules: {
+      'import-x/no-cycle': 'error',
+      'import-x/no-self-import': 'error',
+      'import-x/no-duplicates': 'error',
+      // The layers: who may import whom (docs/architecture.md).
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: './src',
+              from: ['./tests', './bench', './testing'],
+              message: 'application code never imports test or benchmark code',
+            },
+            {
+              target: ['./testing', './bench'],
+              from: './tests',
+              message: 'shared tooling lives in testing/; tests/ is for the tests only',
+            },
+            {
+              target: './src/redis',
+              from: ['./src/lib', './src/app', './src/components', './src/proxy.ts'],
+              message: 'the Redis package does not import the app: the app imports it',
+            },
+            {
+              target: './src/upstash-local',
+              from: ['./src/lib', './src/app', './src/components', './src/proxy.ts', './src/redis'],
+              message: 'the local endpoint stands alone: it speaks HTTP and RESP, nothing of the app',
+            },
+            {
+              target: './src/components',
+              from: './src/app',
+              message: 'components do not import from src/app: pass server actions in as props or import them from src/lib',
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // Control characters in patterns are the point where they appear: stripping them from input and output.
+      'no-control-regex': 'off',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    // Functions a reader can hold in mind; past 4 positional parameters, callers pass a named object.
+    files: ['src/**'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 150, skipBlankLines: true, skipComments: true }],
+      'max-params': ['error', 4],
+    },
+  },
+  {
+    files: ['src/redis/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...FRAMEWORK, { name: '@/lib', message: APP }],
+          patterns: [...FRAMEWORK_PATTERNS, { group: ['@/lib/*', '@/app/*', '@/components/*'], message: APP }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/upstash-local/**'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: FRAMEWORK, patterns: FRAMEWORK_PATTERNS }],
+    },
+  },
+  {
+    files: ['src/components/**/*.tsx', 'src/app/**/*.tsx'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+)

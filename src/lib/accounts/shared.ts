@@ -1,0 +1,30 @@
+import { z } from 'zod'
+import { HttpError } from '@/lib/http-error'
+
+/** Shapes and errors shared by invitations and password resets. */
+
+export const emailSchema = z
+  .string({ error: 'email must be a string' })
+  .trim()
+  .toLowerCase()
+  .max(254, { error: 'email must be at most 254 characters' })
+  .pipe(z.email({ error: 'email must be an e-mail address' }))
+
+/** A new password: at least 10 characters (a passphrase is welcome), at most what login accepts. */
+export const newPasswordSchema = z
+  .string({ error: 'password must be a string' })
+  .min(10, { error: 'password must be at least 10 characters' })
+  .max(1024, { error: 'password must be at most 1024 characters' })
+
+export const tokenSchema = z.string({ error: 'token must be a string' }).regex(/^[A-Za-z0-9_-]{43}$/, { error: 'token is not a valid link token' })
+
+export class BadRequest extends HttpError {
+  constructor(message: string) {
+    super(400, message)
+  }
+}
+
+/** A Redis failure while handling a token: the route answers 503 rather than pretending it worked. */
+export function unavailable(what: string): HttpError {
+  return new HttpError(503, `${what} is unavailable for a moment (session store unreachable); try again shortly`, { 'retry-after': '5' })
+}

@@ -1,0 +1,130 @@
+/**
+ * Draining 'email-queue' the way analyses are drained (src/lib/analysis/drain.ts): by the worker
+ * (runEmailWorker), right after a response (drainEmailsAfterResponse, Next's after()) and by the cron
+ * route (drainEmails). Same queue, same handler, same guarantees: a job is leased, so a function killed
+ * mid-send is redelivered when its lease expires (at-least-once: an e-mail may, rarely, go twice; never zero times).
+ */
+import { after } from 'next/server'
+import { appConfig } from '@/lib/config'
+import { outsideRedisBudget, processNext, queue as defaultQueue, runWorker, type JobOutcome, type Queue, type WorkerOptions } from '@/lib/upstash'
+import { createEmailHandler, handleEmailJob, type EmailJobHandler, type EmailOutcome } from './handler'
+import { EMAIL_QUEUE } from './jobs'
+
+/** Lease per send: longer than nodemailer's connection + greeting + socket timeouts. */
+export const EMAIL_VISIBILITY_MS = 60_000
+
+export interface EmailDrainResult {
+  /** Jobs taken and finished one way or another (the counts below add up to it). */
+  processed: number
+  sent: number
+  /** Reminders no longer wanted (deadline moved, done, deleted…): acked, nothing sent. */
+  dropped: number
+  /** Failed attempts that will be retried after their backoff. */
+  retried: number
+  /** Dead-lettered (permanent SMTP refusal, malformed job, or out of attempts). */
+  failed: number
+  leaseLost: number
+  /** 'empty': nothing due was left; 'budget': time ran out with jobs maybe left; 'error': Redis failed. */
+  stoppedBy: 'empty' | 'budget' | 'error'
+  error?: string
+  durationMs: number
+}
+
+export interface EmailDrainOptions {
+  /** No job is started after this many ms from the call (a function's maxDuration minus one send). */
+  deadlineMs: number
+  queue?: Queue
+  handler?: EmailJobHandler
+}
+
+/**
+ * Sends due e-mails until none is ready or `deadlineMs` has passed. Cost: each e-mail as with the
+ * worker (reserve 4 + ack 2 billed commands), plus the one empty reserve (1) that ends the run; delayed
+ * jobs not yet due are never read. Never throws.
+ */
+export function drainEmails(options: EmailDrainOptions): Promise<EmailDrainResult> {
+  return outsideRedisBudget(async () => {
+    const queue = options.queue ?? defaultQueue
+    const handler = options.handler ?? handleEmailJob
+    const started = performance.now()
+    const result: EmailDrainResult = { processed: 0, sent: 0, dropped: 0, retried: 0, failed: 0, leaseLost: 0, stoppedBy: 'budget', durationMs: 0 }
+    while (performance.now() - started < options.deadlineMs) {
+      let outcome: JobOutcome<unknown>
+      let handled: EmailOutcome | undefined
+      try {
+        outcome = await processNext(
+          queue,
+          EMAIL_QUEUE,
+          async (data, job) => {
+            handled = await handler(data, job)
+          },
+          { visibilityTimeoutMs: EMAIL_VISIBILITY_MS },
+        )
+      } catch (err) {
+        result.stoppedBy = 'error'
+        result.error = (err as Error)?.message ?? String(err)
+        break
+      }
+      if (outcome.status === 'empty') {
+        result.stoppedBy = 'empty'
+        break
+      }
+      result.processed++
+      if (outcome.status === 'acked') handled?.status === 'dropped' ? result.dropped++ : result.sent++
+      else if (outcome.status === 'retry') result.retried++
+      else if (outcome.status === 'dead') result.failed++
+      else result.leaseLost++
+    }
+    result.durationMs = Math.round(performance.now() - started)
+    return result
+  })
+}
+
+let running: Promise<EmailDrainResult> | undefined
+let again = false
+
+/** Drains now, or joins the drain this instance is running (which then looks at the queue once more). */
+export function drainEmailsShared(options: EmailDrainOptions): Promise<EmailDrainResult> {
+  if (running) {
+    again = true
+    return running
+  }
+  const deadline = performance.now() + options.deadlineMs
+  running = (async () => {
+    let last: EmailDrainResult
+    do {
+      again = false
+      last = await drainEmails({ ...options, deadlineMs: Math.max(0, deadline - performance.now()) })
+    } while (again && last.stoppedBy === 'empty' && performance.now() < deadline)
+    return last
+  })().finally(() => {
+    running = undefined
+  })
+  return running
+}
+
+/**
+ * For whatever just queued an e-mail someone is waiting for (an invitation, a password reset): sends it
+ * right after the response, within ANALYSIS_DRAIN_SECONDS, kept alive by after(). Unlike analyses this is
+ * not gated by ANALYSIS_AFTER_RESPONSE: the person is waiting at their mailbox and a worker polling an
+ * idle queue may take up to a minute; racing the worker is safe (leases). Costs one extra empty reserve.
+ */
+export function drainEmailsAfterResponse(): void {
+  const { analysisDrainMs } = appConfig()
+  after(async () => {
+    const r = await drainEmailsShared({ deadlineMs: analysisDrainMs })
+    if (r.stoppedBy === 'error') console.warn(`[mail] drain after the response stopped: ${r.error}`)
+  })
+}
+
+/**
+ * The worker's loop for 'email-queue' (scripts/worker.ts runs it beside the analysis loop). Idle cost:
+ * one empty reserve per maxIdleMs (60 s: ≤ 1 440 billed commands a day), however many reminders wait
+ * delayed, since a reserve reads only jobs already due; a reminder is sent within maxIdleMs of its time.
+ */
+export function runEmailWorker(options: Omit<WorkerOptions, 'visibilityTimeoutMs'> & { queue?: Queue; handler?: EmailJobHandler }): Promise<void> {
+  const { queue = defaultQueue, handler = handleEmailJob, ...worker } = options
+  return runWorker(queue, EMAIL_QUEUE, async (data, job) => void (await handler(data, job)), { ...worker, visibilityTimeoutMs: EMAIL_VISIBILITY_MS })
+}
+
+export { createEmailHandler }
