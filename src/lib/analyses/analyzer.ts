@@ -305,7 +305,7 @@ function endsSentence(text: string, i: number): boolean {
  * Sentence breaks are ". " "! " "? " "; " and newlines (so 12.03.2027 or 15.000 do not break).
  * When the window cuts a sentence, the partial word at the cut is dropped and `cut*` is set.
  */
-function sentencePart(text: string, start: number, end: number, maxBefore: number, maxAfter: number) {
+function sentencePart(text: string, [start, end]: readonly [number, number], { maxBefore, maxAfter }: { maxBefore: number; maxAfter: number }) {
   const from = Math.max(0, start - maxBefore)
   let before = text.slice(from, start)
   let cutLeft = from > 0
@@ -345,9 +345,9 @@ const DEADLINE_BEFORE = 100
 const DEADLINE_AFTER = 60
 
 function around(text: string, start: number, end: number): Around {
-  const shown = sentencePart(text, start, end, CONTEXT_BEFORE, CONTEXT_AFTER)
+  const shown = sentencePart(text, [start, end], { maxBefore: CONTEXT_BEFORE, maxAfter: CONTEXT_AFTER })
   const raw = `${shown.cutLeft ? '…' : ''}${shown.before}${text.slice(start, end)}${shown.after}${shown.cutRight ? '…' : ''}`
-  const wide = sentencePart(text, start, end, DEADLINE_BEFORE, DEADLINE_AFTER)
+  const wide = sentencePart(text, [start, end], { maxBefore: DEADLINE_BEFORE, maxAfter: DEADLINE_AFTER })
   return { context: oneLine(raw, MAX_CONTEXT), before: wide.before, after: wide.after }
 }
 
