@@ -67,8 +67,9 @@ async function main(): Promise<number> {
   if (fromDev) log('local-endpoint', { url: fromDev, from: '.data/local-endpoint.env' })
   // Imported after the env is loaded: the Redis layer reads process.env on first use.
   const { getConfig } = await import('../src/lib/upstash')
-  const { createAIPipeline, AI_ANALYSIS_QUEUE } = await import('../src/lib/ai-queue')
-  const { createLocalAnalyzer } = await import('../src/lib/analysis/analyzer')
+  const { createAIPipeline } = await import('../src/lib/analyses/pipeline')
+  const { AI_ANALYSIS_QUEUE } = await import('../src/lib/analyses/job')
+  const { createLocalAnalyzer } = await import('../src/lib/analyses/analyzer')
   if ((await import('../src/lib/startup-check')).refusalToStart('worker')) return 1
   try {
     if (!getConfig().enabled) {

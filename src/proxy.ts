@@ -1,23 +1,24 @@
 import { LRUCache } from 'lru-cache'
 import { NextResponse, type NextRequest } from 'next/server'
 import { isCrossSiteWrite } from '@/lib/auth/csrf'
-import { encodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
+import type { Identity } from '@/lib/auth/identity'
 import { resolveSession, sessionCookieName, setSessionCookie } from '@/lib/auth/sessions'
-import { addressKey, CLIENT_ADDRESS_HEADER, SERVER_STAMP_HEADER, trustedClientAddress } from '@/lib/client-address'
+import { addressKey, SERVER_STAMP_HEADER, trustedClientAddress } from '@/lib/client-address'
 import { appConfig } from '@/lib/config'
-import { newRequestBudget, REDIS_SPENT_HEADER, spentHeaderValue } from '@/lib/request-budget'
+import { forwardedHeaders, newRequestBudget } from '@/lib/request/protocol'
 import { RedisUnavailableError, runWithRedisBudget, session, type RateLimitResult, type RedisBudget } from '@/lib/upstash'
 import { scheduleUsageFlush } from '@/lib/usage/upstash-usage'
 
 /**
  * Every request passes here first (Next 16's proxy, Node runtime):
- * 1. strips any client-sent identity header, then resolves the session cookie into an identity
- *    (1 Redis command, GETEX: the session's lifetime slides) and hands it to the route in that header;
+ * 1. resolves the session cookie into an identity (1 Redis command, GETEX: the session's lifetime
+ *    slides) and hands it to the app, signed, with the client address and the Redis budget left
+ *    (src/lib/request/protocol.ts; any client-sent copy of those headers is dropped);
  * 2. refuses cross-site writes;
  * 3. rate-limits /api/* (except /api/health): logged-in callers by user id, others by client address
  *    (1 command). Both commands go in one round trip when this instance has seen the session before.
  * Both wait on Redis within the request's budget (REDIS_TIMEOUT_MS for the whole request); the route
- * gets what is left of it (REDIS_SPENT_HEADER).
+ * gets what is left of it.
  */
 
 /**
@@ -55,9 +56,8 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
   const { pathname } = request.nextUrl
   const isApi = pathname === '/api' || pathname.startsWith('/api/')
 
-  // Fuzz finding (tests/fuzz/api.test.ts): a path with broken percent-encoding (`/api/dossiers/%ZZ`, an
-  // encoded lone surrogate `%ED%A0%80`) made Next's route matching throw while decoding the dynamic
-  // segment: a 500 for what is the client's error. Refused here, before any route sees it.
+  // A path with broken percent-encoding (`/api/dossiers/%ZZ`, an encoded lone surrogate `%ED%A0%80`)
+  // makes Next's route matching throw while decoding a dynamic segment: a 500 for the client's error.
   if (!decodable(pathname)) {
     return isApi
       ? NextResponse.json({ error: 'malformed URL: invalid percent-encoding in the path' }, { status: 400 })
@@ -76,12 +76,8 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
     return NextResponse.json({ error: 'cross-site request refused' }, { status: 403 })
   }
 
-  const headers = new Headers(request.headers)
-  headers.delete(IDENTITY_HEADER)
-  // Settled once here, for the rate limit below and for the routes (login's limits); the stamp stays here.
+  // Settled once here, for the rate limit below and for the routes (login's limits).
   const address = trustedClientAddress(request.headers, config)
-  headers.delete(SERVER_STAMP_HEADER)
-  headers.set(CLIENT_ADDRESS_HEADER, address)
   const cookieName = sessionCookieName(config.production)
   const sessionId = ANONYMOUS.has(pathname) ? undefined : request.cookies.get(cookieName)?.value
   // Which budget this request spends: the API's (API routes, and server actions, which are the same
@@ -135,8 +131,8 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
     return NextResponse.json({ error: 'Rate limit exceeded', retryAfterSeconds: retryAfter }, { status: 429, headers: refusal })
   }
 
-  if (identity) headers.set(IDENTITY_HEADER, encodeIdentity(identity))
-  headers.set(REDIS_SPENT_HEADER, spentHeaderValue(budget)) // overwrites a client-sent copy
+  const headers = forwardedHeaders(request.headers, { identity, address, budget })
+  headers.delete(SERVER_STAMP_HEADER) // scripts/serve.ts's proof for this proxy: the app has no use for it
   // Pages: a per-request nonce in a strict CSP; Next reads it from the request's header and puts it on its scripts.
   const csp = isApi ? undefined : contentSecurityPolicy(config.production)
   if (csp) headers.set('content-security-policy', csp)

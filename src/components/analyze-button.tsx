@@ -1,7 +1,7 @@
 'use client'
 
 import { useActionState } from 'react'
-import type { AnalyzeState } from '@/app/dossiers/actions'
+import type { AnalyzeState } from '@/lib/analyses/actions'
 
 export function AnalyzeButton({ action, disabled }: { action: (state: AnalyzeState) => Promise<AnalyzeState>; disabled: boolean }) {
   const [state, formAction, pending] = useActionState<AnalyzeState>(action, {})

@@ -1,7 +1,7 @@
 'use client'
 
 import { useActionState } from 'react'
-import { loginAction, type LoginState } from '@/app/actions'
+import { loginAction, type LoginState } from '@/lib/auth/actions'
 
 export function LoginForm({ next }: { next: string }) {
   const [state, action, pending] = useActionState<LoginState, FormData>(loginAction, { email: '', next })

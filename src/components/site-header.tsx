@@ -1,24 +1,17 @@
 import Link from 'next/link'
-import { logoutAction } from '@/app/actions'
 import type { Identity } from '@/lib/auth/identity'
-import { cachedQueries, type TenantProfile } from '@/lib/cached-queries'
-import { withPageBudget } from '@/lib/pages/auth'
+import { logoutAction } from '@/lib/auth/actions'
 import { PLAN_LABELS, ROLE_LABELS } from '@/lib/pages/labels'
+import type { TenantProfile } from '@/lib/tenants/profile'
 import { NavLinks } from './nav-links'
 
-/** The cabinet's profile for the header; the header still renders when Redis and the database cannot say. */
-async function profileOf(tenantId: string): Promise<TenantProfile | null> {
-  try {
-    return await withPageBudget(() => cachedQueries().getTenantProfile(tenantId))
-  } catch (err) {
-    console.warn(`[header] cabinet ${tenantId}: profile unavailable: ${(err as Error).message}`)
-    return null
-  }
-}
-
-/** Every page's header: the app, the cabinet (name, plan, active dossiers), the navigation and logout. */
-export async function SiteHeader({ identity }: { identity: Identity | null }) {
-  const profile = identity ? await profileOf(identity.tenantId) : null
+/**
+ * Every page's header: the app, the cabinet (name, plan, active dossiers), the navigation and logout.
+ * `profile` is started by the layout (within the request's Redis budget) and awaited here, so the page
+ * does not wait for it; null when Redis and the database cannot say.
+ */
+export async function SiteHeader({ identity, profile: loading }: { identity: Identity | null; profile: Promise<TenantProfile | null> }) {
+  const profile = await loading
   const cabinet = identity && (
     <>
       <span className="font-semibold text-slate-900">{profile?.name ?? 'Cabinet'}</span>

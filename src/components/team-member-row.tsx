@@ -1,8 +1,8 @@
 'use client'
 
 import { useActionState } from 'react'
-import type { MemberState } from '@/app/compte/actions'
-import type { TeamMember } from '@/lib/users'
+import type { MemberState } from '@/lib/users/actions'
+import type { TeamMember } from '@/lib/users/team'
 
 const ROLE_OPTIONS = [
   { value: 'ADMIN', label: 'Administrateur' },

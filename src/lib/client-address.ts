@@ -5,10 +5,14 @@ import type { ClientAddressSource } from '@/lib/config'
 
 /** Set by scripts/serve.ts on every request it hands to Next: its per-process secret, proof that it rewrote X-Forwarded-For. */
 export const SERVER_STAMP_HEADER = 'x-iapm-server-stamp'
-/** Set by the proxy for routes, pages and actions: the client address it trusts (a client-sent copy is overwritten). */
-export const CLIENT_ADDRESS_HEADER = 'x-iapm-client-address'
 /** The address of every caller whose address cannot be trusted (a plain `next start`): they share one rate-limit key. */
 export const UNVERIFIED_ADDRESS = 'unverified'
+/**
+ * The app's own header namespace (src/lib/request/protocol.ts names the proxy → app headers in it): a
+ * client may send none of them. This file does not import the protocol: scripts/serve.ts loads it
+ * before Next, and the protocol needs the Redis layer.
+ */
+const APP_HEADER_PREFIX = 'x-iapm-'
 
 /**
  * The client address of a request served by scripts/serve.ts, decided once from what this server can
@@ -64,7 +68,7 @@ export function resolveClientAddress(input: {
  * - x-forwarded-for becomes that one address. Next only fills it in when absent, and the proxy
  *   (src/proxy.ts) keys rate limits on its first hop, so a client-sent value would choose the key;
  * - x-real-ip is dropped: the proxy falls back to it, and only the client could have set it here;
- * - x-iapm-identity is dropped: the proxy sets it for the routes, a client must never supply it.
+ * - every x-iapm-* header is dropped: the proxy sets its own for the app, a client must never supply one.
  */
 export function applyClientAddress(req: IncomingMessage, trustedProxyHops: number, stamp?: string): string {
   const address = resolveClientAddress({
@@ -74,10 +78,8 @@ export function applyClientAddress(req: IncomingMessage, trustedProxyHops: numbe
   })
   req.headers['x-forwarded-for'] = address
   delete req.headers['x-real-ip']
-  delete req.headers['x-iapm-identity']
-  delete req.headers[CLIENT_ADDRESS_HEADER]
+  for (const name of Object.keys(req.headers)) if (name.startsWith(APP_HEADER_PREFIX)) delete req.headers[name]
   if (stamp) req.headers[SERVER_STAMP_HEADER] = stamp
-  else delete req.headers[SERVER_STAMP_HEADER]
   return address
 }
 
@@ -118,9 +120,8 @@ export function withClientAddress(
   stamp?: string,
 ): (req: IncomingMessage, res: ServerResponse) => unknown {
   return (req, res) => {
-    // Fuzz finding (tests/fuzz/api.test.ts): Node's HTTP parser accepts CONNECT, TRACE and TRACK, which
-    // the WHATWG Request Next builds from every request refuses ("'TRACE' HTTP method is unsupported"):
-    // each was a 500 (and a stack trace in the log), even for a cross-site request. No route serves them.
+    // Node's HTTP parser accepts CONNECT, TRACE and TRACK, which the WHATWG Request Next builds refuses
+    // ("'TRACE' HTTP method is unsupported"): a 500 and a stack trace otherwise. No route serves them.
     if (req.method !== undefined && UNSUPPORTED_METHODS.has(req.method)) {
       req.resume()
       res.writeHead(405, { 'content-type': 'application/json', allow: 'GET, HEAD, OPTIONS, POST, PATCH, DELETE' })

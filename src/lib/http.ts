@@ -2,7 +2,6 @@ import { ZodError } from 'zod'
 import { RedisDisabledError, RedisInputError, RedisUnavailableError } from '@/lib/upstash'
 import { HttpError } from '@/lib/http-error'
 import { redisErrorStatus } from '@/lib/redis-status'
-import { withRequestBudget } from '@/lib/request-budget'
 
 export { HttpError }
 
@@ -52,19 +51,5 @@ export async function readJson(request: Request): Promise<unknown> {
     return JSON.parse(text)
   } catch {
     throw new HttpError(400, 'the request body must be JSON')
-  }
-}
-
-/**
- * Wraps a route handler: its Redis calls share what the proxy left of the request's Redis budget
- * (so the whole request waits REDIS_TIMEOUT_MS at most on Redis), and any thrown error becomes its JSON answer.
- */
-export function route<A extends [Request, ...unknown[]]>(handler: (...args: A) => Promise<Response>): (...args: A) => Promise<Response> {
-  return async (...args) => {
-    try {
-      return await withRequestBudget(args[0].headers, () => handler(...args))
-    } catch (err) {
-      return errorResponse(err)
-    }
   }
 }

@@ -4,9 +4,9 @@
  * Analyses run through after() and the cron route; the cron route's secret, cost and reconciliation.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createAIPipeline } from '@/lib/ai-queue'
+import { createAIPipeline } from '@/lib/analyses/pipeline'
 import { createPrismaClient } from '@/lib/prisma'
-import { createCachedQueries } from '@/lib/cached-queries'
+import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import { createCache, createContext, createHashMap, createQueue } from '@/lib/upstash'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../support/app'
@@ -45,8 +45,8 @@ function pipelineHere() {
   const ctx = createContext({ ...process.env, UPSTASH_REDIS_REST_URL: stack.env.UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN, REDIS_KEY_PREFIX: prefix })
   const queue = createQueue(ctx)
   // The app's cached reads on the same Redis, so a request made here invalidates what the server shows.
-  const queries = createCachedQueries({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx) })
-  return { queue, pipeline: createAIPipeline({ prisma, queue, queries }) }
+  const cabinet = createCabinetCache({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx) })
+  return { queue, pipeline: createAIPipeline({ prisma, queue, invalidate: cabinet.invalidate }) }
 }
 
 const cron = (secret?: string) => fetch(`${app.url}/api/cron/analysis`, { headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` } })

@@ -1,8 +1,8 @@
 import type { ReactNode } from 'react'
-import { requireUser } from '@/lib/pages/auth'
+import { pageContext } from '@/lib/request/page'
 
 /** Checked here, above anything that streams: an anonymous visitor gets a real redirect (307). */
 export default async function Layout({ children }: { children: ReactNode }) {
-  await requireUser('/compte')
+  await pageContext('/compte')
   return children
 }

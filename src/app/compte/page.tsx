@@ -1,16 +1,16 @@
 import type { Metadata } from 'next'
 import { PageTitle } from '@/components/page-title'
 import { TeamMemberRow } from '@/components/team-member-row'
-import { requireUser } from '@/lib/pages/auth'
 import { ROLE_LABELS } from '@/lib/pages/labels'
-import { listTeam } from '@/lib/users'
-import { logoutEverywhereAction, updateMemberAction } from './actions'
+import { pageContext } from '@/lib/request/page'
+import { logoutEverywhereAction, updateMemberAction } from '@/lib/users/actions'
+import { listTeam } from '@/lib/users/team'
 
 export const metadata: Metadata = { title: 'Mon compte' }
 
 /** The user's account (and "log out everywhere"); for an ADMIN, the cabinet's team too. */
 export default async function AccountPage() {
-  const identity = await requireUser('/compte')
+  const { identity } = await pageContext('/compte')
   const team = identity.role === 'ADMIN' ? await listTeam(identity) : null
   return (
     <main id="contenu">

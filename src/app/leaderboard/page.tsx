@@ -2,10 +2,10 @@ import type { Metadata } from 'next'
 import Link from 'next/link'
 import { PageTitle } from '@/components/page-title'
 import { DossierStatusBadge } from '@/components/status-badge'
-import { cachedQueries } from '@/lib/cached-queries'
-import { cabinetLeaderboard, getActiveDossiers, POINTS } from '@/lib/leaderboard'
-import { requireUser, withPageBudget } from '@/lib/pages/auth'
+import { dossiers } from '@/lib/dossiers/service'
 import { formatDateTime, formatNumber } from '@/lib/pages/labels'
+import { pageContext } from '@/lib/request/page'
+import { cabinetLeaderboard, getActiveDossiers, POINTS } from '@/lib/scores/leaderboard'
 
 export const metadata: Metadata = { title: 'Classement' }
 
@@ -20,15 +20,15 @@ async function attempt<T>(what: string, read: () => Promise<T>): Promise<{ ok: t
 }
 
 export default async function LeaderboardPage() {
-  const identity = await requireUser('/leaderboard')
-  const [top, active] = await withPageBudget(() =>
+  const { tenantId, run } = await pageContext('/leaderboard')
+  const [top, active] = await run(() =>
     Promise.all([
-    attempt('top cabinets', () => cabinetLeaderboard(identity.tenantId)),
-    attempt('active dossiers', async () => {
-      const active = await getActiveDossiers(identity.tenantId, 10)
-      // Fetched by id among the cabinet's own dossiers (cached): an id that is not the cabinet's is never shown.
-      return { active, list: await cachedQueries().getDossiersByIds(identity.tenantId, active.map((a) => a.member)) }
-    }),
+      attempt('top cabinets', () => cabinetLeaderboard(tenantId)),
+      attempt('active dossiers', async () => {
+        const active = await getActiveDossiers(tenantId, 10)
+        // Fetched by id among the cabinet's own dossiers (cached): an id that is not the cabinet's is never shown.
+        return { active, list: await dossiers().getDossiersByIds(tenantId, active.map((a) => a.member)) }
+      }),
     ]),
   )
   const byId = new Map(active.ok ? active.data.list.data.map((d) => [d.id, d]) : [])

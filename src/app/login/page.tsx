@@ -1,14 +1,15 @@
 import type { Metadata } from 'next'
 import { redirect } from 'next/navigation'
 import { LoginForm } from '@/components/login-form'
-import { currentIdentity, safeNext } from '@/lib/pages/auth'
+import { safeNext } from '@/lib/pages/auth'
+import { optionalPageContext } from '@/lib/request/page'
 
 export const metadata: Metadata = { title: 'Connexion' }
 
 export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
   const raw = (await searchParams).next
   const next = safeNext(Array.isArray(raw) ? raw[0] : raw)
-  if (await currentIdentity()) redirect(next)
+  if ((await optionalPageContext()).identity) redirect(next)
   return (
     <main id="contenu" className="mx-auto max-w-md">
       <div className="card">

@@ -1,13 +1,13 @@
 import type { Metadata } from 'next'
 import type { ReactNode } from 'react'
 import { PageTitle } from '@/components/page-title'
-import { AI_ANALYSIS_QUEUE } from '@/lib/ai-queue'
-import { cabinetAnalysisCounts } from '@/lib/analysis/cabinet-counts'
-import { requireUser, withPageBudget } from '@/lib/pages/auth'
-import { isPlatformOperator } from '@/lib/platform'
+import { AI_ANALYSIS_QUEUE } from '@/lib/analyses/job'
+import { analysisReads } from '@/lib/analyses/read-model'
 import { formatDateTime, formatNumber } from '@/lib/pages/labels'
+import { isPlatformOperator } from '@/lib/platform'
 import { prisma } from '@/lib/prisma'
 import { cache, health, queue } from '@/lib/upstash'
+import { pageContext } from '@/lib/request/page'
 import { readUsage, UsageConfigError, type UsageReport } from '@/lib/usage/upstash-usage'
 
 export const metadata: Metadata = { title: 'État du service' }
@@ -31,15 +31,15 @@ async function settle<T>(read: () => Promise<T>): Promise<{ ok: true; data: T } 
 }
 
 export default async function StatusPage() {
-  const identity = await requireUser('/status')
+  const { identity, run } = await pageContext('/status')
   const isAdmin = identity.role === 'ADMIN'
   // Platform-wide figures show every cabinet's work: for the platform's operators only.
   const operator = isPlatformOperator(identity)
-  const [redis, database, cabinetCounts, queueStats, usage] = await withPageBudget(() =>
+  const [redis, database, cabinetCounts, queueStats, usage] = await run(() =>
     Promise.all([
       health(),
       timed(() => prisma.$queryRawUnsafe('SELECT 1')),
-      isAdmin ? settle(() => cabinetAnalysisCounts(identity.tenantId)) : Promise.resolve(null),
+      isAdmin ? settle(() => analysisReads().countsOf(identity.tenantId)) : Promise.resolve(null),
       operator ? settle(() => queue.stats(AI_ANALYSIS_QUEUE)) : Promise.resolve(null),
       operator
         ? readUsage().then(

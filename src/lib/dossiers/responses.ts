@@ -1,4 +1,6 @@
-import type { Read, Written } from '@/lib/cached-queries'
+import type { IdParam } from '@/lib/request/api'
+import type { Read, Written } from '@/lib/tenants/cabinet-cache'
+import { parseDossierId } from './schemas'
 
 /** `X-Cache: HIT | MISS | BYPASS` on a cached read. */
 export function readHeaders(read: Read<unknown>): Record<string, string> {
@@ -19,3 +21,6 @@ const NOT_FOUND = { error: 'dossier not found' }
 export function dossierNotFound(headers: Record<string, string> = {}): Response {
   return Response.json(NOT_FOUND, { status: 404, headers })
 }
+
+/** The `[id]` segment of /api/dossiers/[id]/**: for withAuthAndId. */
+export const DOSSIER_ID: IdParam = { parse: parseDossierId, notFound: () => dossierNotFound() }

@@ -86,3 +86,9 @@ export function queryObject(url: string): Record<string, string | string[]> {
 
 /** A dossier id in a URL: a cuid, or anything short and plain (never reaches SQL unescaped, but keeps cache keys sane). */
 export const dossierIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'not a dossier id' })
+
+/** The dossier id of a URL or a form, or null when it cannot be one (answered like any unknown dossier). The one place ids are parsed. */
+export function parseDossierId(raw: unknown): string | null {
+  const parsed = dossierIdSchema.safeParse(raw)
+  return parsed.success ? parsed.data : null
+}

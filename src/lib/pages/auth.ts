@@ -1,40 +1,4 @@
-import { headers } from 'next/headers'
-import { redirect } from 'next/navigation'
-import { cache } from 'react'
-import { decodeIdentity, IDENTITY_HEADER, type Identity } from '@/lib/auth/identity'
-import { budgetLeft } from '@/lib/request-budget'
-import { runWithRedisBudget, type RedisBudget } from '@/lib/upstash'
-
-/**
- * Who is looking at a page: the identity src/proxy.ts resolved from the session cookie and passed
- * in IDENTITY_HEADER (after deleting any client-sent copy). No Redis call here.
- */
-export async function currentIdentity(): Promise<Identity | null> {
-  return decodeIdentity((await headers()).get(IDENTITY_HEADER))
-}
-
-/**
- * Runs a page's or a server action's Redis work under what the proxy left of the request's Redis
- * budget, as route() does for API routes: the whole request waits REDIS_TIMEOUT_MS at most on Redis.
- */
-export async function withPageBudget<T>(fn: () => Promise<T>): Promise<T> {
-  return runWithRedisBudget(await pageBudget(), fn)
-}
-
-/**
- * One budget per rendered request, shared by the layout (the header's profile) and the page (React's
- * cache() is per render): their Redis calls together stay within what the proxy left. A server action
- * runs outside the render (cache() does not memoize there), so it and the render after it each get
- * what the proxy left.
- */
-const pageBudget = cache(async (): Promise<RedisBudget> => budgetLeft(await headers()))
-
-/** The identity, or a redirect to /login that brings the visitor back to `path` afterwards. */
-export async function requireUser(path: string): Promise<Identity> {
-  const identity = await currentIdentity()
-  if (!identity) redirect(loginPath(path))
-  return identity
-}
+/** Where pages send visitors to log in, and where the login sends them back (the request context is src/lib/request). */
 
 /** `/login?next=<path>` (no `next` for the default landing page). */
 export function loginPath(path: string): string {

@@ -1,10 +1,7 @@
-import { requireIdentity } from '@/lib/auth/identity'
-import { route } from '@/lib/http'
-import { listTeam } from '@/lib/users'
+import { withAuth } from '@/lib/request/api'
+import { listTeam } from '@/lib/users/team'
 
 export const dynamic = 'force-dynamic'
 
 /** The cabinet's users `{ users }` (ADMIN only, else 403). */
-export const GET = route(async (request: Request) => {
-  return Response.json({ users: await listTeam(requireIdentity(request)) })
-})
+export const GET = withAuth(async ({ identity }) => Response.json({ users: await listTeam(identity) }))

@@ -6,12 +6,14 @@ import { AnalyzeButton } from '@/components/analyze-button'
 import { DossierForm } from '@/components/dossier-form'
 import { PageTitle } from '@/components/page-title'
 import { AnalysisStatusBadge, DossierStatusBadge } from '@/components/status-badge'
-import { DOMAIN_LABELS, formatDateLongFr, formatEuros, URGENCY_LABELS, type LegalDomain, type Urgency } from '@/lib/analysis/analyzer'
-import { cachedQueries, type AnalysisView } from '@/lib/cached-queries'
-import { dossierIdSchema } from '@/lib/dossiers/schemas'
-import { requireUser, withPageBudget } from '@/lib/pages/auth'
+import { requestAnalysisAction } from '@/lib/analyses/actions'
+import { DOMAIN_LABELS, formatDateLongFr, formatEuros, URGENCY_LABELS, type LegalDomain, type Urgency } from '@/lib/analyses/analyzer'
+import { analysisReads, type AnalysisView } from '@/lib/analyses/read-model'
+import { updateDossierAction } from '@/lib/dossiers/actions'
+import { parseDossierId } from '@/lib/dossiers/schemas'
+import { dossiers } from '@/lib/dossiers/service'
 import { ANALYSIS_STATUS_LABELS, formatDateTime, type AnalysisStatusValue } from '@/lib/pages/labels'
-import { requestAnalysisAction, updateDossierAction } from '../actions'
+import { pageContext } from '@/lib/request/page'
 
 type Props = { params: Promise<{ id: string }>; searchParams: Promise<{ cree?: string; enregistre?: string }> }
 
@@ -21,12 +23,11 @@ export const maxDuration = 60
 
 export default async function DossierPage({ params, searchParams }: Props) {
   const { id: rawId } = await params
-  const identity = await requireUser(`/dossiers/${encodeURIComponent(rawId)}`)
-  const id = dossierIdSchema.safeParse(rawId)
+  const ctx = await pageContext(`/dossiers/${encodeURIComponent(rawId)}`)
+  const id = parseDossierId(rawId)
   // Another cabinet's dossier and one that does not exist: the same real 404.
-  if (!id.success) notFound()
-  const queries = cachedQueries()
-  const [dossierRead, analysisRead] = await withPageBudget(() => Promise.all([queries.getDossier(identity.tenantId, id.data), queries.getLatestAnalysis(identity.tenantId, id.data)]))
+  if (!id) notFound()
+  const [dossierRead, analysisRead] = await ctx.run(() => Promise.all([dossiers().getDossier(ctx.tenantId, id), analysisReads().getLatestAnalysis(ctx.tenantId, id)]))
   const dossier = dossierRead.data
   if (!dossier) notFound()
   const analysis = analysisRead.data

@@ -1,13 +1,13 @@
 import type { Metadata } from 'next'
 import { DossierForm } from '@/components/dossier-form'
 import { PageTitle } from '@/components/page-title'
-import { requireUser } from '@/lib/pages/auth'
-import { createDossierAction } from '../actions'
+import { createDossierAction } from '@/lib/dossiers/actions'
+import { pageContext } from '@/lib/request/page'
 
 export const metadata: Metadata = { title: 'Nouveau dossier' }
 
 export default async function NewDossierPage() {
-  await requireUser('/dossiers/new')
+  await pageContext('/dossiers/new')
   return (
     <main id="contenu" className="mx-auto max-w-3xl">
       <PageTitle title="Nouveau dossier" subtitle="Le dossier est ajouté aux dossiers de votre cabinet." />

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { aiPipeline } from '@/lib/ai-queue'
-import { drainShared } from '@/lib/analysis/drain'
+import { drainShared } from '@/lib/analyses/drain'
+import { aiPipeline } from '@/lib/analyses/pipeline'
 import { appConfig } from '@/lib/config'
-import { route } from '@/lib/http'
+import { withPublic } from '@/lib/request/api'
 
 export const dynamic = 'force-dynamic'
 /** Vercel stops the function after this many seconds; the drain stops starting jobs ANALYSIS_DRAIN_SECONDS (45) in. */
@@ -19,7 +19,7 @@ const STALE_AFTER_MS = 10 * 60_000
  * analysis has been pending for 10 minutes.
  * → 200 { processed, done, retried, failed, remaining, pending, reconciled, stoppedBy, durationMs }
  */
-export const GET = route(async (request: Request) => {
+export const GET = withPublic(async ({ request }) => {
   const { cronSecret, production, analysisDrainMs } = appConfig()
   if (!cronSecret && production) {
     return Response.json(

@@ -1,6 +1,6 @@
-import { requireIdentity } from '@/lib/auth/identity'
-import { HttpError, readJson, route } from '@/lib/http'
-import { updateTeamMember, userIdSchema, userPatchSchema } from '@/lib/users'
+import { readJson } from '@/lib/http'
+import { withAuthAndId } from '@/lib/request/api'
+import { updateTeamMember, USER_ID, userPatchSchema } from '@/lib/users/team'
 
 export const dynamic = 'force-dynamic'
 
@@ -8,11 +8,8 @@ export const dynamic = 'force-dynamic'
  * `{ role?, active? }` → 200 `{ user }` (ADMIN only, else 403). Another cabinet's user is a 404; the
  * last active ADMIN cannot be demoted or deactivated (409). The user's sessions end at once.
  */
-export const PATCH = route(async (request: Request, { params }: { params: Promise<{ id: string }> }) => {
-  const actor = requireIdentity(request)
-  const id = userIdSchema.safeParse((await params).id)
-  if (!id.success) throw new HttpError(404, 'user not found')
+export const PATCH = withAuthAndId(USER_ID, async ({ identity, id, request }) => {
   const patch = userPatchSchema.parse(await readJson(request))
-  const { member } = await updateTeamMember(actor, id.data, patch)
+  const { member } = await updateTeamMember(identity, id, patch)
   return Response.json({ user: member })
 })

@@ -1,8 +1,7 @@
-import { requireIdentity } from '@/lib/auth/identity'
-import { cachedQueries } from '@/lib/cached-queries'
-import { dossierNotFound } from '@/lib/dossiers/responses'
-import { dossierIdSchema } from '@/lib/dossiers/schemas'
-import { route } from '@/lib/http'
+import { analysisReads } from '@/lib/analyses/read-model'
+import { DOSSIER_ID, dossierNotFound } from '@/lib/dossiers/responses'
+import { dossiers } from '@/lib/dossiers/service'
+import { withAuthAndId } from '@/lib/request/api'
 
 export const dynamic = 'force-dynamic'
 
@@ -10,12 +9,8 @@ export const dynamic = 'force-dynamic'
  * The dossier's latest analysis: `{ status, result?, error? }`; status NONE when none was ever
  * requested. The result is there once DONE; `error` says why it FAILED (or why the last attempt did).
  */
-export const GET = route(async (request: Request, { params }: { params: Promise<{ id: string }> }) => {
-  const { tenantId } = requireIdentity(request)
-  const id = dossierIdSchema.safeParse((await params).id)
-  if (!id.success) return dossierNotFound()
-  const queries = cachedQueries()
-  const [dossier, analysis] = await Promise.all([queries.getDossier(tenantId, id.data), queries.getLatestAnalysis(tenantId, id.data)])
+export const GET = withAuthAndId(DOSSIER_ID, async ({ tenantId, id }) => {
+  const [dossier, analysis] = await Promise.all([dossiers().getDossier(tenantId, id), analysisReads().getLatestAnalysis(tenantId, id)])
   if (!dossier.data) return dossierNotFound()
   const a = analysis.data
   const headers = { 'x-cache': dossier.cache === analysis.cache ? analysis.cache : 'MISS' }

@@ -3,6 +3,7 @@ import { ROLES, requireRole, type Identity, type Role } from '@/lib/auth/identit
 import { revokeSessions } from '@/lib/auth/sessions'
 import { HttpError } from '@/lib/http-error'
 import { prisma } from '@/lib/prisma'
+import type { IdParam } from '@/lib/request/api'
 
 /**
  * A cabinet's team, managed by its ADMINs: roles and deactivation. Every change ends the user's
@@ -21,6 +22,15 @@ export interface TeamMember {
 }
 
 export const userIdSchema = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be a user id' })
+
+/** The `[id]` segment of /api/users/[id]: an id that cannot be one is an unknown user. */
+export const USER_ID: IdParam = {
+  parse: (raw) => {
+    const parsed = userIdSchema.safeParse(raw)
+    return parsed.success ? parsed.data : null
+  },
+  notFound: () => Response.json({ error: 'user not found' }, { status: 404 }),
+}
 
 export const userPatchSchema = z
   .strictObject(

@@ -2,7 +2,9 @@ import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest'
 import { ZodError } from 'zod'
 import { PrismaClient, type Dossier } from '@/generated/prisma/client'
-import { createCachedQueries, type CachedQueries } from '@/lib/cached-queries'
+import { createAnalysisReads } from '@/lib/analyses/read-model'
+import { createDossierService } from '@/lib/dossiers/service'
+import { createCabinetCache, type CabinetCacheDeps } from '@/lib/tenants/cabinet-cache'
 import { HttpError } from '@/lib/http-error'
 import { createCache, createContext, createHashMap, RedisBudget, runWithRedisBudget, type HashMap, type RedisContext } from '@/lib/upstash'
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
@@ -10,7 +12,9 @@ import { tempDatabase } from '../support/database'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
 /**
- * src/lib/cached-queries.ts against a real SQLite file (prisma/migrations applied) and real Redis.
+ * The dossier service (src/lib/dossiers), the cabinet cache and profile (src/lib/tenants) and the
+ * analysis read model (src/lib/analyses/read-model.ts), unscored, against a real SQLite file
+ * (prisma/migrations applied) and real Redis.
  * Every SQL statement Prisma runs is taken from its own query log, so "served from the cache" means
  * "no SQL ran", and "read from the database" means the SELECT was really sent.
  */
@@ -22,6 +26,19 @@ prisma.$on('query', (e) => statements.push(e.query))
 const ctx = createContext({ ...inject('stack'), REDIS_KEY_PREFIX: uniquePrefix('cq'), UPSTASH_DISABLE_TELEMETRY: 'true' })
 const hashMap = createHashMap(ctx)
 const logged: string[] = []
+/** The services on one set of dependencies, as the app composes them (scoring has its own tests: tests/scores). */
+function createCachedQueries(deps: CabinetCacheDeps & { prisma: typeof prisma }) {
+  const cabinet = createCabinetCache(deps)
+  const analyses = createAnalysisReads({ prisma: deps.prisma, cabinetCache: cabinet })
+  return {
+    ...createDossierService({ prisma: deps.prisma, cabinetCache: cabinet }),
+    getLatestAnalysis: analyses.getLatestAnalysis,
+    getTenantProfile: cabinet.profile,
+    invalidateTenant: cabinet.invalidate,
+  }
+}
+type CachedQueries = ReturnType<typeof createCachedQueries>
+
 const queries: CachedQueries = createCachedQueries({ prisma, cache: createCache(ctx), hashMap, log: (m) => logged.push(m) })
 
 afterAll(async () => {

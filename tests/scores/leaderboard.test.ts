@@ -1,12 +1,11 @@
 /**
- * The fair leaderboard (src/lib/leaderboard.ts) on the run's redis-server: each dossier earns its
+ * The fair leaderboard (src/lib/scores/leaderboard.ts) on the run's redis-server: each dossier earns its
  * close and its first analysis once, whatever is reopened, re-run, raced from several instances or
  * deleted; the caller's cabinet always has a rank; billed commands counted on a private server.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { candidateEvents, createLeaderboard, TENANT_LEADERBOARD, type DossierChange, type Leaderboard } from '@/lib/leaderboard'
-import { createContext } from '@/redis/core/context'
-import { createSortedSet } from '@/redis/kv/sorted-set'
+import { candidateEvents, createLeaderboard, TENANT_LEADERBOARD, type DossierChange, type Leaderboard } from '@/lib/scores/leaderboard'
+import { createContext, createSortedSet } from '@/lib/upstash'
 import { billedCommands } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 

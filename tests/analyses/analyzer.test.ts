@@ -6,7 +6,7 @@ import {
   URGENCY_LABELS,
   type AnalysisInput,
   type AnalysisResult,
-} from '@/lib/analysis/analyzer'
+} from '@/lib/analyses/analyzer'
 
 /** Sunday 7 March 2027, 10:00 in Paris. */
 const NOW = new Date('2027-03-07T09:00:00Z')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createLocalAnalyzer, type LegalDomain } from '@/lib/analysis/analyzer'
+import { createLocalAnalyzer, type LegalDomain } from '@/lib/analyses/analyzer'
 import { DEMO_CABINETS, DEMO_PASSWORD } from '../../prisma/demo-data'
 import { seedDemo } from '../../prisma/seed'
 import { createPrismaClient } from '@/lib/prisma'

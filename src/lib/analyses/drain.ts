@@ -6,7 +6,7 @@
  * mid-job is redelivered when its lease expires; completion is a compare-and-set, never done twice.
  */
 import { after } from 'next/server'
-import { aiPipeline, type AIPipeline } from '@/lib/ai-queue'
+import { aiPipeline, type AIPipeline } from './pipeline'
 import { appConfig } from '@/lib/config'
 import { outsideRedisBudget, type JobOutcome } from '@/lib/upstash'
 

@@ -1,12 +1,11 @@
 'use server'
-
-import { cookies, headers } from 'next/headers'
+import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { ZodError } from 'zod'
-import { callerAddress } from '@/lib/auth/identity'
-import { deviceCookieName, login, logout, setDeviceCookie, setSessionCookie } from '@/lib/auth/sessions'
 import { HttpError } from '@/lib/http-error'
-import { currentIdentity, safeNext, withPageBudget } from '@/lib/pages/auth'
+import { safeNext } from '@/lib/pages/auth'
+import { publicAction } from '@/lib/request/action'
+import { deviceCookieName, login, logout, setDeviceCookie, setSessionCookie } from './sessions'
 
 export interface LoginState {
   error?: string
@@ -17,7 +16,7 @@ export interface LoginState {
 }
 
 /** The login form: same checks, limits and session as POST /api/auth/login, then back to `next`. */
-export async function loginAction(_prev: LoginState, form: FormData): Promise<LoginState> {
+export const loginAction = publicAction(async (ctx, _prev: LoginState, form: FormData): Promise<LoginState> => {
   const email = String(form.get('email') ?? '')
   const next = safeNext(form.get('next'))
   const state = { email, next }
@@ -27,8 +26,7 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
   let device: string
   try {
     // The address the proxy settled (the platform's, scripts/serve.ts's, or 'unverified').
-    const address = callerAddress({ headers: await headers() })
-    ;({ cookie, device } = await withPageBudget(async () => login({ email, password: form.get('password') }, address, (await cookies()).get(deviceCookieName())?.value)))
+    ;({ cookie, device } = await login({ email, password: form.get('password') }, ctx.address, (await cookies()).get(deviceCookieName())?.value))
   } catch (err) {
     if (err instanceof ZodError) {
       const onEmail = err.issues.some((i) => i.path[0] === 'email')
@@ -42,12 +40,11 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
   setSessionCookie({ cookies: await cookies() }, cookie)
   setDeviceCookie({ cookies: await cookies() }, device)
   redirect(next)
-}
+})
 
 /** "Se déconnecter": the session is deleted in Redis (the old cookie is refused from now on). */
-export async function logoutAction(): Promise<void> {
-  const identity = await currentIdentity()
-  if (identity) await withPageBudget(() => logout(identity)).catch((err: Error) => console.warn(`[logout] session not deleted: ${err.message}`))
+export const logoutAction = publicAction(async (ctx): Promise<void> => {
+  if (ctx.identity) await logout(ctx.identity).catch((err: Error) => console.warn(`[logout] session not deleted: ${err.message}`))
   setSessionCookie({ cookies: await cookies() }, null)
   redirect('/login')
-}
+})

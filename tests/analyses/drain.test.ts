@@ -1,17 +1,17 @@
 /**
- * Draining without a worker (src/lib/analysis/drain.ts): what after() and the cron route run. Its
+ * Draining without a worker (src/lib/analyses/drain.ts): what after() and the cron route run. Its
  * cost per analysis against the worker's, counted on the server; its time budget; one drain per
  * instance however many requests ask.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAIPipeline, type AIPipeline } from '@/lib/ai-queue'
-import { drainAnalyses, drainShared } from '@/lib/analysis/drain'
-import type { Analyzer } from '@/lib/analysis/analyzer'
-import { createLocalAnalyzer } from '@/lib/analysis/analyzer'
-import { createCachedQueries } from '@/lib/cached-queries'
-import { createLeaderboard } from '@/lib/leaderboard'
+import { createAIPipeline, type AIPipeline } from '@/lib/analyses/pipeline'
+import { drainAnalyses, drainShared } from '@/lib/analyses/drain'
+import type { Analyzer } from '@/lib/analyses/analyzer'
+import { createLocalAnalyzer } from '@/lib/analyses/analyzer'
+import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
+import { createLeaderboard } from '@/lib/scores/leaderboard'
 import { createPrismaClient } from '@/lib/prisma'
-import { createCache, createContext, createHashMap, createQueue, createSortedSet, runWorker } from '@/lib/upstash'
+import { createCache, createContext, createHashMap, createQueue, createSortedSet } from '@/lib/upstash'
 import { tempDatabase } from '../support/database'
 import { billedCommands } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
@@ -42,8 +42,8 @@ async function newDossier(): Promise<string> {
 function pipeline(analyzer: Analyzer = createLocalAnalyzer()): { pipeline: AIPipeline; queue: ReturnType<typeof createQueue> } {
   const ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('drain'), REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
   const queue = createQueue(ctx)
-  const queries = createCachedQueries({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
-  return { queue, pipeline: createAIPipeline({ prisma, queue, queries, leaderboard: createLeaderboard(createSortedSet(ctx)), analyzer }) }
+  const cabinet = createCabinetCache({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
+  return { queue, pipeline: createAIPipeline({ prisma, queue, invalidate: cabinet.invalidate, leaderboard: createLeaderboard(createSortedSet(ctx)), analyzer }) }
 }
 
 describe('drainAnalyses', () => {

@@ -94,18 +94,22 @@ describe('the guide’s examples, verbatim', () => {
   })
 
   it('use cases: AI queue and cabinet leaderboard', async () => {
-    const { queueAIAnalysis } = await import('@/lib/ai-queue')
-    const { updateTenantScore, getTopTenants } = await import('@/lib/leaderboard')
+    const { getCachedDossiers, queueAIAnalysis, processAIQueue, updateTenantScore, getTopTenants } = await import('@/lib/seed-api')
     const { prisma } = await import('@/lib/prisma')
     await prisma.tenant.create({ data: { id: 'tenant-xyz', name: 'Cabinet Dupont', dossiers: { create: { id: 'dossier-123', reference: 'DUP-2026-123', title: 'Succession', clientName: 'M. Durand' } } } })
-    await queueAIAnalysis('dossier-123')
+    expect((await getCachedDossiers('tenant-xyz')).map((d) => d.id)).toEqual(['dossier-123'])
+    const jobId = await queueAIAnalysis('dossier-123')
     expect((await lib.queue.stats('ai-analysis-queue')).waiting).toBeGreaterThanOrEqual(1)
+    expect(await processAIQueue()).toMatchObject({ status: 'acked', job: { id: jobId } })
+    expect(await prisma.analysis.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({ status: 'DONE', dossierId: 'dossier-123' })
     await updateTenantScore('tenant-a', 5)
     await updateTenantScore('tenant-b', 7)
     await updateTenantScore('tenant-a', 3)
     expect(await getTopTenants()).toEqual([
       { member: 'tenant-a', score: 8 },
       { member: 'tenant-b', score: 7 },
+      // The analysis processed above completed: its cabinet earned its 3 points.
+      { member: 'tenant-xyz', score: 3 },
     ])
   })
 })

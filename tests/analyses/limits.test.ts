@@ -4,12 +4,14 @@
  * a real redis-server (private stack, so billed commands are counted) and Prisma on a real SQLite file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AI_ANALYSIS_QUEUE, AnalysisLimitError, createAIPipeline, type AIPipeline } from '@/lib/ai-queue'
-import type { Analyzer } from '@/lib/analysis/analyzer'
-import { createLocalAnalyzer } from '@/lib/analysis/analyzer'
-import { createCachedQueries } from '@/lib/cached-queries'
+import { AI_ANALYSIS_QUEUE } from '@/lib/analyses/job'
+import { createAIPipeline, type AIPipeline } from '@/lib/analyses/pipeline'
+import { AnalysisLimitError } from '@/lib/analyses/request'
+import type { Analyzer } from '@/lib/analyses/analyzer'
+import { createLocalAnalyzer } from '@/lib/analyses/analyzer'
+import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import { parseAppConfig } from '@/lib/config'
-import { createLeaderboard } from '@/lib/leaderboard'
+import { createLeaderboard } from '@/lib/scores/leaderboard'
 import { createPrismaClient } from '@/lib/prisma'
 import { createCache, createContext, createHashMap, createQueue, createRateLimit, createSortedSet, type Queue } from '@/lib/upstash'
 import { tempDatabase } from '../support/database'
@@ -43,13 +45,13 @@ async function newDossier(tenantId: string): Promise<string> {
 function pipeline(options: { maxPendingPerCabinet?: number; userRateLimit?: { limit: number; windowSeconds: number }; analyzer?: Analyzer } = {}): { pipeline: AIPipeline; queue: Queue } {
   const ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('limits'), REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
   const queue = createQueue(ctx)
-  const queries = createCachedQueries({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
+  const cabinet = createCabinetCache({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
   return {
     queue,
     pipeline: createAIPipeline({
       prisma,
       queue,
-      queries,
+      invalidate: cabinet.invalidate,
       leaderboard: createLeaderboard(createSortedSet(ctx)),
       analyzer: options.analyzer ?? createLocalAnalyzer(),
       maxPendingPerCabinet: options.maxPendingPerCabinet ?? 1000,
