@@ -12,9 +12,7 @@ const FRAMEWORK = [
   { name: 'react', message: 'framework-free code' },
   { name: 'react-dom', message: 'framework-free code' },
 ]
-const FRAMEWORK_PATTERNS = [
-  { group: ['next/*', 'react/*', 'react-dom/*'], message: 'framework-free code' },
-]
+const FRAMEWORK_PATTERNS = [{ group: ['next/*', 'react/*', 'react-dom/*'], message: 'framework-free code' }]
 
 export default tseslint.config(
   {
@@ -73,12 +71,16 @@ export default tseslint.config(
             {
               target: './src/components',
               from: './src/app',
-              message: 'components do not import from src/app: pass server actions in as props or import them from src/lib',
+              message:
+                'components do not import from src/app: pass server actions in as props or import them from src/lib',
             },
           ],
         },
       ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       // Control characters in patterns are the point where they appear: stripping them from input and output.
       'no-control-regex': 'off',
       eqeqeq: ['error', 'always', { null: 'ignore' }],

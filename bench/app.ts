@@ -43,15 +43,20 @@ function configure(quick: boolean): void {
 }
 
 /** A pass-through HTTP proxy that counts the requests (round trips) the app makes to the endpoint. */
-export async function countingProxy(target: string): Promise<{ url: string; count: () => number; close(): Promise<void> }> {
+export async function countingProxy(
+  target: string,
+): Promise<{ url: string; count: () => number; close(): Promise<void> }> {
   const to = new URL(target)
   let count = 0
   const server = createServer((req, res) => {
     count++
-    const upstream = httpRequest({ host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers)
-      up.pipe(res)
-    })
+    const upstream = httpRequest(
+      { host: to.hostname, port: to.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      },
+    )
     upstream.on('error', () => res.destroy())
     req.pipe(upstream)
   })
@@ -101,7 +106,10 @@ async function measureCost(client: Client, redis: Redis, proxy: { count: () => n
 }
 
 /** Billed commands of one user action (everything Redis ran meanwhile, scripts' inner commands included). */
-async function billedDuring(redis: Redis, action: () => Promise<void>): Promise<{ total: number; byCommand: Record<string, number> }> {
+async function billedDuring(
+  redis: Redis,
+  action: () => Promise<void>,
+): Promise<{ total: number; byCommand: Record<string, number> }> {
   await redis.sendCommand(['CONFIG', 'RESETSTAT'])
   await action()
   const byCommand = await billed(redis)
@@ -124,20 +132,30 @@ async function measureActions(appUrl: string, redis: Redis, env: Record<string, 
     })
     let dossierId = ''
     const create = await billedDuring(redis, async () => {
-      const res = await user.post('/api/dossiers', { title: 'Licenciement Roche', clientName: 'M. Roche', description: 'Audience prud’homale le 12/03/2027, indemnité réclamée 15 000 €.' })
+      const res = await user.post('/api/dossiers', {
+        title: 'Licenciement Roche',
+        clientName: 'M. Roche',
+        description: 'Audience prud’homale le 12/03/2027, indemnité réclamée 15 000 €.',
+      })
       dossierId = ((await res.json()) as { dossier: { id: string } }).dossier.id
     })
     const analysis = await billedDuring(redis, async () => {
       const res = await user.post(`/api/dossiers/${dossierId}/analyze`)
       if (res.status !== 202) throw new Error(`analyze: ${res.status}`)
-      const worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '1000', '--max-idle-ms', '1000'], {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      })
+      const worker = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '1000', '--max-idle-ms', '1000'],
+        {
+          env: { ...process.env, ...env },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      )
       try {
         // Watched in the database, not through the API, so the wait itself costs no Redis command.
         const deadline = Date.now() + 30_000
-        while ((await prisma.analysis.findFirst({ where: { dossierId }, select: { status: true } }))?.status !== 'DONE') {
+        while (
+          (await prisma.analysis.findFirst({ where: { dossierId }, select: { status: true } }))?.status !== 'DONE'
+        ) {
           if (Date.now() > deadline) throw new Error('analysis not DONE in 30 s')
           await new Promise((r) => setTimeout(r, 50))
         }
@@ -236,7 +254,13 @@ const COLD_LOGINS = ['avocat@cabinet-dupont.fr', 'assistant@cabinet-dupont.fr', 
  * cache namespace was invalidated from outside (1 SET, not counted), as after another instance's write; for login,
  * cold = the first login of an account. Commands: INFO commandstats deltas; round trips: the counting proxy.
  */
-async function measureRoutes(appUrl: string, prefix: string, redis: Redis, proxy: { count: () => number }, restEnv: { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string }): Promise<Record<RouteName, RouteCosts>> {
+async function measureRoutes(
+  appUrl: string,
+  prefix: string,
+  redis: Redis,
+  proxy: { count: () => number },
+  restEnv: { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string },
+): Promise<Record<RouteName, RouteCosts>> {
   const user = new Client(appUrl)
   await user.login('demo@cabinet-dupont.fr')
   const me = (await (await user.get('/api/auth/me')).json()) as { user: { tenant: { id: string } } }
@@ -244,7 +268,9 @@ async function measureRoutes(appUrl: string, prefix: string, redis: Redis, proxy
   const created = await user.post('/api/dossiers', { title: 'Bench: dossier patché', clientName: 'M. Bench' })
   if (created.status !== 201) throw new Error(`POST /api/dossiers: ${created.status}`)
   const target = ((await created.json()) as { dossier: { id: string } }).dossier.id
-  const ns = createCache(createContext({ ...restEnv, REDIS_KEY_PREFIX: prefix, UPSTASH_DISABLE_TELEMETRY: 'true' })).namespace(`dossiers:${tenantId}`)
+  const ns = createCache(
+    createContext({ ...restEnv, REDIS_KEY_PREFIX: prefix, UPSTASH_DISABLE_TELEMETRY: 'true' }),
+  ).namespace(`dossiers:${tenantId}`)
   let n = 0
   const calls: Record<RouteName, { send: (cold: number) => Promise<Response>; status: number }> = {
     'GET /api/dossiers': { send: () => user.get('/api/dossiers'), status: 200 },
@@ -253,11 +279,26 @@ async function measureRoutes(appUrl: string, prefix: string, redis: Redis, proxy
     'GET /api/dossiers/activity': { send: () => user.get('/api/dossiers/activity'), status: 200 },
     'GET /api/leaderboard': { send: () => user.get('/api/leaderboard'), status: 200 },
     'GET /api/auth/me': { send: () => user.get('/api/auth/me'), status: 200 },
-    'POST /api/dossiers': { send: () => user.post('/api/dossiers', { title: `Bench ${++n}`, clientName: 'M. Bench', description: 'Audience le 12/03/2027.' }), status: 201 },
-    'PATCH /api/dossiers/:id': { send: () => user.patch(`/api/dossiers/${target}`, { title: `Bench: dossier patché ${++n}` }), status: 200 },
+    'POST /api/dossiers': {
+      send: () =>
+        user.post('/api/dossiers', {
+          title: `Bench ${++n}`,
+          clientName: 'M. Bench',
+          description: 'Audience le 12/03/2027.',
+        }),
+      status: 201,
+    },
+    'PATCH /api/dossiers/:id': {
+      send: () => user.patch(`/api/dossiers/${target}`, { title: `Bench: dossier patché ${++n}` }),
+      status: 200,
+    },
     'POST /api/auth/login': {
       // warm: an account already logged in here (its rate-limit buckets set up); cold: another account's first login
-      send: (cold) => new Client(appUrl).post('/api/auth/login', { email: cold < 0 ? 'demo@cabinet-dupont.fr' : COLD_LOGINS[cold]!, password: 'demo-password' }),
+      send: (cold) =>
+        new Client(appUrl).post('/api/auth/login', {
+          email: cold < 0 ? 'demo@cabinet-dupont.fr' : COLD_LOGINS[cold]!,
+          password: 'demo-password',
+        }),
       status: 200,
     },
   }
@@ -267,7 +308,12 @@ async function measureRoutes(appUrl: string, prefix: string, redis: Redis, proxy
     if (res.status !== calls[name].status) throw new Error(`${name}: ${res.status}`)
     return res.headers.get('x-cache') ?? ''
   }
-  const counted = async (name: RouteName, requests: number, before: (() => Promise<unknown>) | undefined, cold: boolean): Promise<RouteCost> => {
+  const counted = async (
+    name: RouteName,
+    requests: number,
+    before: (() => Promise<unknown>) | undefined,
+    cold: boolean,
+  ): Promise<RouteCost> => {
     let billedTotal = 0
     let trips = 0
     let xCache = ''
@@ -278,21 +324,31 @@ async function measureRoutes(appUrl: string, prefix: string, redis: Redis, proxy
     }
     if (!cold) {
       const t = proxy.count()
-      add(await billedDuring(redis, async () => {
-        for (let i = 0; i < requests; i++) xCache = await once(name, -1)
-      }))
+      add(
+        await billedDuring(redis, async () => {
+          for (let i = 0; i < requests; i++) xCache = await once(name, -1)
+        }),
+      )
       trips += proxy.count() - t
     } else {
       for (let i = 0; i < requests; i++) {
         await before?.()
         const t = proxy.count()
-        add(await billedDuring(redis, async () => {
-          xCache = await once(name, i)
-        }))
+        add(
+          await billedDuring(redis, async () => {
+            xCache = await once(name, i)
+          }),
+        )
         trips += proxy.count() - t
       }
     }
-    return { billed: billedTotal / requests, roundTrips: trips / requests, requests, byCommand: Object.fromEntries(Object.entries(byCommand).map(([c, k]) => [c, k / requests])), xCache }
+    return {
+      billed: billedTotal / requests,
+      roundTrips: trips / requests,
+      requests,
+      byCommand: Object.fromEntries(Object.entries(byCommand).map(([c, k]) => [c, k / requests])),
+      xCache,
+    }
   }
   const out = {} as Record<RouteName, RouteCosts>
   for (const name of ROUTES) {
@@ -320,7 +376,9 @@ export interface AppBenchResult {
 }
 
 /** Runs the app benchmark (builds the app if its build is not current); `save` writes bench/results/app-<date>.{json,md}. */
-export async function runAppBench(options: { quick?: boolean; save?: boolean; log?: boolean } = {}): Promise<AppBenchResult> {
+export async function runAppBench(
+  options: { quick?: boolean; save?: boolean; log?: boolean } = {},
+): Promise<AppBenchResult> {
   configure(options.quick ?? QUICK)
   const log = options.log === false ? () => {} : console.log
   const machine = machineInfo()
@@ -357,7 +415,11 @@ export async function runAppBench(options: { quick?: boolean; save?: boolean; lo
     await warm.login('demo@cabinet-dupont.fr')
     await bypass.login('demo@cabinet-dupont.fr')
     // JIT and caches warm: the first requests of a Next route compile and load modules.
-    for (let i = 0; i < (QUICK ? 20 : 50); i++) await Promise.all([warm.get('/api/dossiers').then((r) => r.arrayBuffer()), bypass.get('/api/dossiers').then((r) => r.arrayBuffer())])
+    for (let i = 0; i < (QUICK ? 20 : 50); i++)
+      await Promise.all([
+        warm.get('/api/dossiers').then((r) => r.arrayBuffer()),
+        bypass.get('/api/dossiers').then((r) => r.arrayBuffer()),
+      ])
 
     const costWarm = await measureCost(warm, redis, proxy)
     const costBypass = await measureCost(bypass, redis, proxy)
@@ -365,15 +427,28 @@ export async function runAppBench(options: { quick?: boolean; save?: boolean; lo
     const rpsWarm = await measureThroughput(warm)
     const rpsBypass = await measureThroughput(bypass)
     log('[bench:app] each route…')
-    const restEnv = { UPSTASH_REDIS_REST_URL: stack.env.UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN }
+    const restEnv = {
+      UPSTASH_REDIS_REST_URL: stack.env.UPSTASH_REDIS_REST_URL,
+      UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN,
+    }
     const warmRoutes = await measureRoutes(warmApp.url, 'bench-warm', redis, proxy, restEnv)
     const bypassRoutes = await measureRoutes(bypassApp.url, 'bench-bypass', redis, proxy, restEnv)
-    const routes = Object.fromEntries(ROUTES.map((r) => [r, { ...warmRoutes[r], bypassed: bypassRoutes[r] }])) as AppBenchResult['routes']
+    const routes = Object.fromEntries(
+      ROUTES.map((r) => [r, { ...warmRoutes[r], bypassed: bypassRoutes[r] }]),
+    ) as AppBenchResult['routes']
     const actions = await measureActions(warmApp.url, redis, { ...env, REDIS_KEY_PREFIX: 'bench-warm' }, db.url)
 
     const result = {
       machine: { ...machine, loadAvgAfter: loadAvg() },
-      settings: { sequential: SEQUENTIAL, costRequests: COST_REQUESTS, throughputMs: THROUGHPUT_MS, concurrency: CONCURRENCY, routeWarm: ROUTE_WARM, routeCold: ROUTE_COLD, quick: QUICK },
+      settings: {
+        sequential: SEQUENTIAL,
+        costRequests: COST_REQUESTS,
+        throughputMs: THROUGHPUT_MS,
+        concurrency: CONCURRENCY,
+        routeWarm: ROUTE_WARM,
+        routeCold: ROUTE_COLD,
+        quick: QUICK,
+      },
       warm: { ...costWarm, ...latency.warm!, reqPerSec: rpsWarm },
       bypass: { ...costBypass, ...latency.bypass!, reqPerSec: rpsBypass },
       actions,
@@ -429,7 +504,9 @@ export async function runAppBench(options: { quick?: boolean; save?: boolean; lo
       `| warm dossier list (page view) | ${f(costWarm.billedPerRequest, 0)} | ${breakdown(costWarm)} |`,
       ...(['login', 'create', 'analysis'] as const).map(
         (k) =>
-          `| ${{ login: 'login', create: 'create a dossier', analysis: 'analysis: request + worker until DONE (its start-up check and 1 s polls included)' }[k]} | ${actions[k].total} | ${Object.entries(actions[k].byCommand)
+          `| ${{ login: 'login', create: 'create a dossier', analysis: 'analysis: request + worker until DONE (its start-up check and 1 s polls included)' }[k]} | ${actions[k].total} | ${Object.entries(
+            actions[k].byCommand,
+          )
             .map(([c, n]) => `${c} ${n}`)
             .join(', ')} |`,
       ),

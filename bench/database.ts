@@ -36,7 +36,9 @@ async function writer(url: string, driver: Driver, n: number): Promise<void> {
   let firstError: string | undefined
   for (let i = 0; i < n; i++) {
     try {
-      await prisma.dossier.create({ data: { tenantId: TENANT, reference: `W-${process.pid}-${i}`, title: 'Concurrent write', clientName: 'Client' } })
+      await prisma.dossier.create({
+        data: { tenantId: TENANT, reference: `W-${process.pid}-${i}`, title: 'Concurrent write', clientName: 'Client' },
+      })
       ok++
     } catch (err) {
       failed++
@@ -47,17 +49,28 @@ async function writer(url: string, driver: Driver, n: number): Promise<void> {
   console.log(JSON.stringify({ ok, failed, firstError }))
 }
 
-async function processes(url: string, driver: Driver): Promise<{ ok: number; failed: number; firstError?: string; ms: number }> {
+async function processes(
+  url: string,
+  driver: Driver,
+): Promise<{ ok: number; failed: number; firstError?: string; ms: number }> {
   const start = performance.now()
   const results = await Promise.all(
     Array.from(
       { length: PROCESSES },
       () =>
         new Promise<{ ok: number; failed: number; firstError?: string }>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--writer', url, driver, String(WRITES_PER_PROCESS)], { stdio: ['ignore', 'pipe', 'inherit'] })
+          const child = spawn(
+            process.execPath,
+            ['--import', 'tsx', __filename, '--writer', url, driver, String(WRITES_PER_PROCESS)],
+            { stdio: ['ignore', 'pipe', 'inherit'] },
+          )
           let out = ''
           child.stdout.on('data', (d) => (out += String(d)))
-          child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(`writer exited ${code}`))))
+          child.once('exit', (code) =>
+            code === 0
+              ? resolve(JSON.parse(out.trim().split('\n').at(-1)!))
+              : reject(new Error(`writer exited ${code}`)),
+          )
         }),
     ),
   )
@@ -73,8 +86,12 @@ async function main(): Promise<void> {
   const machine = machineInfo()
   const db = tempDatabase('bench-database')
   await seedDemo(db.url, () => {})
-  const clients = Object.fromEntries(DRIVERS.map((d) => [d, client(db.url, d)])) as Record<Driver, ReturnType<typeof client>>
-  const list = (d: Driver) => clients[d].dossier.findMany({ where: { tenantId: TENANT }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] })
+  const clients = Object.fromEntries(DRIVERS.map((d) => [d, client(db.url, d)])) as Record<
+    Driver,
+    ReturnType<typeof client>
+  >
+  const list = (d: Driver) =>
+    clients[d].dossier.findMany({ where: { tenantId: TENANT }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] })
   const reads: Record<Driver, number[]> = { 'better-sqlite3': [], libsql: [] }
   const writes: Record<Driver, number[]> = { 'better-sqlite3': [], libsql: [] }
   const rps: Record<Driver, number[]> = { 'better-sqlite3': [], libsql: [] }
@@ -90,7 +107,14 @@ async function main(): Promise<void> {
         }
         for (let i = 0; i < WRITES / 10; i++) {
           const t = performance.now()
-          await clients[d].dossier.create({ data: { tenantId: 'cabinet-martin', reference: `B-${d}-${round}-${i}`, title: 'Bench', clientName: 'Client' } })
+          await clients[d].dossier.create({
+            data: {
+              tenantId: 'cabinet-martin',
+              reference: `B-${d}-${round}-${i}`,
+              title: 'Bench',
+              clientName: 'Client',
+            },
+          })
           writes[d].push(performance.now() - t)
         }
       }
@@ -99,12 +123,14 @@ async function main(): Promise<void> {
       for (const d of DRIVERS) {
         let done = 0
         const end = performance.now() + CONCURRENT_MS / 2
-        await Promise.all(Array.from({ length: 10 }, async () => {
-          while (performance.now() < end) {
-            await list(d)
-            done++
-          }
-        }))
+        await Promise.all(
+          Array.from({ length: 10 }, async () => {
+            while (performance.now() < end) {
+              await list(d)
+              done++
+            }
+          }),
+        )
         rps[d].push(done / (CONCURRENT_MS / 2000))
       }
     }

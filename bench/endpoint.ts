@@ -75,7 +75,11 @@ async function measure(op: Op, concurrency: number, seconds: number) {
     }
   }
   await Promise.all(Array.from({ length: concurrency }, worker))
-  return { ops: latencies.length, seconds: (performance.now() - start) / 1000, latencies: Float64Array.from(latencies).sort() }
+  return {
+    ops: latencies.length,
+    seconds: (performance.now() - start) / 1000,
+    latencies: Float64Array.from(latencies).sort(),
+  }
 }
 
 /** utime+stime of a process in seconds, from /proc (Linux); undefined elsewhere. */
@@ -107,12 +111,16 @@ function runNullServer(): void {
       res.end(payload)
     })
   })
-  server.listen(0, '127.0.0.1', () => console.log(`NULL_SERVER=http://127.0.0.1:${(server.address() as { port: number }).port}`))
+  server.listen(0, '127.0.0.1', () =>
+    console.log(`NULL_SERVER=http://127.0.0.1:${(server.address() as { port: number }).port}`),
+  )
   process.on('SIGTERM', () => process.exit(0))
 }
 
 const fmt = (n: number | undefined, digits = 0) =>
-  n !== undefined && Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : ''
+  n !== undefined && Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : ''
 
 export type EndpointInfo = MachineInfo & { secondsPerCase: number; loadAvgAfter: number[] }
 type Info = EndpointInfo
@@ -154,7 +162,13 @@ interface Client {
 }
 
 function upstashClient(name: string, url: string, token: string, auto: boolean, serverPid: number | undefined): Client {
-  const r = new Redis({ url, token, enableTelemetry: false, enableAutoPipelining: auto, automaticDeserialization: false })
+  const r = new Redis({
+    url,
+    token,
+    enableTelemetry: false,
+    enableAutoPipelining: auto,
+    automaticDeserialization: false,
+  })
   return {
     name,
     serverPid,
@@ -176,7 +190,9 @@ function verdictsFor(rows: EndpointRow[]): string[] {
       const r = find(cs, client)
       const ceiling = find(cs, client.replace('endpoint', 'null server'))
       if (!r) continue
-      const note = ceiling ? ` (null server: ${fmt(ceiling.ratio * 100)} % of direct, so ${fmt((r.vsNull ?? NaN) * 100)} % of the reachable)` : ''
+      const note = ceiling
+        ? ` (null server: ${fmt(ceiling.ratio * 100)} % of direct, so ${fmt((r.vsNull ?? NaN) * 100)} % of the reachable)`
+        : ''
       out.push(
         `${cs}, ${client}: ${fmt(r.ratio * 100)} % of direct (target ≥ 60 %), p99 ${fmt(r.p99Ms, 2)} ms (≤ 10): ${r.ratio >= 0.6 && r.p99Ms <= 10 ? 'met' : 'NOT met'}${note}`,
       )
@@ -184,11 +200,15 @@ function verdictsFor(rows: EndpointRow[]): string[] {
   }
   for (const cs of ['GET c=1', 'SET c=1']) {
     const r = find(cs, 'endpoint, auto off')
-    if (r) out.push(`${cs}, ${r.client}: p50 ${fmt(r.p50Ms, 3)} ms (target ≤ 0.5): ${r.p50Ms <= 0.5 ? 'met' : 'NOT met'}`)
+    if (r)
+      out.push(`${cs}, ${r.client}: p50 ${fmt(r.p50Ms, 3)} ms (target ≤ 0.5): ${r.p50Ms <= 0.5 ? 'met' : 'NOT met'}`)
   }
   for (const cs of [`pipeline×${PIPELINE} c=1`, `pipeline×${PIPELINE} c=8`]) {
     const r = find(cs, 'endpoint')
-    if (r) out.push(`${cs}: ${fmt(r.opsPerSec)} commands/s (target ≥ 150,000): ${r.opsPerSec >= 150_000 ? 'met' : 'NOT met'}`)
+    if (r)
+      out.push(
+        `${cs}: ${fmt(r.opsPerSec)} commands/s (target ≥ 150,000): ${r.opsPerSec >= 150_000 ? 'met' : 'NOT met'}`,
+      )
   }
   return out
 }
@@ -264,14 +284,32 @@ export async function runEndpointBench(options: EndpointBenchOptions = {}): Prom
       { name: 'SET c=1', concurrency: 1, perOp: 1, clients: single, op: (c) => () => c.set(nextKey()) },
       { name: 'GET c=50', concurrency: 50, perOp: 1, clients: single, op: (c) => () => c.get(nextKey()) },
       { name: 'SET c=50', concurrency: 50, perOp: 1, clients: single, op: (c) => () => c.set(nextKey()) },
-      { name: `pipeline×${PIPELINE} c=1`, concurrency: 1, perOp: PIPELINE, clients: pipelined, op: (c) => () => c.pipeline() },
-      { name: `pipeline×${PIPELINE} c=8`, concurrency: 8, perOp: PIPELINE, clients: pipelined, op: (c) => () => c.pipeline() },
+      {
+        name: `pipeline×${PIPELINE} c=1`,
+        concurrency: 1,
+        perOp: PIPELINE,
+        clients: pipelined,
+        op: (c) => () => c.pipeline(),
+      },
+      {
+        name: `pipeline×${PIPELINE} c=8`,
+        concurrency: 8,
+        perOp: PIPELINE,
+        clients: pipelined,
+        op: (c) => () => c.pipeline(),
+      },
     ]
     log(`bench: ${info.cpu} × ${info.cpuCount}, load ${info.loadAvgBefore.join(' ')}, ${SECONDS} s per case`)
 
     // Before any case: every client (and so each server process) runs its code paths until the JIT has
     // settled, so the first case measured is not penalised.
-    const used = new Set(cases.filter((c) => CASES.test(c.name)).flatMap((cs) => cs.clients.filter((c) => c === directClient || (CLIENTS.test(c.name) && pick(cs.name, c.name)))))
+    const used = new Set(
+      cases
+        .filter((c) => CASES.test(c.name))
+        .flatMap((cs) =>
+          cs.clients.filter((c) => c === directClient || (CLIENTS.test(c.name) && pick(cs.name, c.name))),
+        ),
+    )
     for (const c of [...single, ...pipelined].filter((c) => used.has(c))) {
       await measure(() => Promise.all([c.get(nextKey()), c.set(nextKey())]), 8, WARMUP_SECONDS)
       await measure(() => c.pipeline(), 2, WARMUP_SECONDS / 2)
@@ -297,8 +335,9 @@ export async function runEndpointBench(options: EndpointBenchOptions = {}): Prom
           p50Ms: percentile(s.latencies, 50),
           p99Ms: percentile(s.latencies, 99),
           ratio: opsPerSec / directOps,
-          clientCpuPct: ((client1.user + client1.system) / 1e4) / s.seconds,
-          serverCpuPct: server0 === undefined || server1 === undefined ? undefined : ((server1 - server0) / s.seconds) * 100,
+          clientCpuPct: (client1.user + client1.system) / 1e4 / s.seconds,
+          serverCpuPct:
+            server0 === undefined || server1 === undefined ? undefined : ((server1 - server0) / s.seconds) * 100,
         }
         rows.push(row)
         log(
@@ -322,7 +361,10 @@ export async function runEndpointBench(options: EndpointBenchOptions = {}): Prom
       mkdirSync(dir, { recursive: true })
       const stamp = full.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
       writeFileSync(path.join(dir, `endpoint-${stamp}.md`), md)
-      writeFileSync(path.join(dir, `endpoint-${stamp}.json`), `${JSON.stringify({ machine: full, rows, verdicts }, null, 2)}\n`)
+      writeFileSync(
+        path.join(dir, `endpoint-${stamp}.json`),
+        `${JSON.stringify({ machine: full, rows, verdicts }, null, 2)}\n`,
+      )
       log(`saved bench/results/endpoint-${stamp}.md and .json`)
     }
     return { machine: full, rows, verdicts, markdown: md }

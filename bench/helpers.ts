@@ -21,7 +21,15 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Ratelimit } from '@upstash/ratelimit'
-import { createCache, createContext, createQueue, createRateLimit, type NamespacedCache, type Queue, type RateLimitFn } from '@/lib/upstash'
+import {
+  createCache,
+  createContext,
+  createQueue,
+  createRateLimit,
+  type NamespacedCache,
+  type Queue,
+  type RateLimitFn,
+} from '@/lib/upstash'
 import { billedCommands, directClient } from '../testing/redis-direct'
 import { createNaiveHelpers, type NaiveHelpers } from './naive'
 import { bentoInstance, restClient, upstashRatelimit, type BentoInstance, type BentoNamespace } from './peers'
@@ -111,7 +119,10 @@ async function cost(env: Env, call: Call, calls = COST_CALLS, warm = true): Prom
 }
 
 /** Billed commands of one block of work (e.g. a concurrent burst). */
-async function billed(env: Env, run: () => Promise<unknown>): Promise<{ total: number; byCommand: Record<string, number> }> {
+async function billed(
+  env: Env,
+  run: () => Promise<unknown>,
+): Promise<{ total: number; byCommand: Record<string, number> }> {
   return billedCommands(env.stack.env.REDIS_URL, run)
 }
 
@@ -166,7 +177,12 @@ function windowAwayFromBoundary(base: number, marginMs: number): number {
   for (let w = base; ; w++) if (w * 1000 - (Date.now() % (w * 1000)) > marginMs) return w
 }
 
-const ctxEnvOf = (stack: BenchStack) => ({ ...stack.env, REDIS_KEY_PREFIX: 'bench', REDIS_TIMEOUT_MS: '10000', UPSTASH_DISABLE_TELEMETRY: 'true' })
+const ctxEnvOf = (stack: BenchStack) => ({
+  ...stack.env,
+  REDIS_KEY_PREFIX: 'bench',
+  REDIS_TIMEOUT_MS: '10000',
+  UPSTASH_DISABLE_TELEMETRY: 'true',
+})
 
 // ─── rate limit ──────────────────────────────────────────────────────────────────────────────────
 
@@ -174,7 +190,12 @@ const ctxEnvOf = (stack: BenchStack) => ({ ...stack.env, REDIS_KEY_PREFIX: 'benc
  * A limiter of each implementation for one (limit, window): `call(id)` → allowed. New instances (app instances)
  * each time; ours and naive share their keys across instances, @upstash/ratelimit when given the same prefix.
  */
-function limiters(env: Env, limit: number, windowSeconds: number, upstashPrefix = `bench-url-${env.next('rl')}`): Record<RlImpl, (id: string) => Promise<boolean>> & { oursUnavailable: () => number } {
+function limiters(
+  env: Env,
+  limit: number,
+  windowSeconds: number,
+  upstashPrefix = `bench-url-${env.next('rl')}`,
+): Record<RlImpl, (id: string) => Promise<boolean>> & { oursUnavailable: () => number } {
   const ours = createRateLimit(createContext(env.ctxEnv))
   const upstash = upstashRatelimit(env.stack.env, upstashPrefix, limit, windowSeconds)
   const naive = createNaiveHelpers(restClient(env.stack.env), 'naive')
@@ -211,7 +232,8 @@ async function burstAcrossBoundary(first: () => Promise<number>, call: () => Pro
 /** Billed commands of a refused call: the first refusal of an identifier, then the next one (COST_CALLS identifiers). */
 async function refusalCost(env: Env, call: (id: string) => Promise<boolean>): Promise<{ first: Cost; later: Cost }> {
   const ids = Array.from({ length: COST_CALLS }, () => env.next('refused'))
-  for (const id of ids) if (!(await call(id))) throw new Error('bench: the first call of a limit-1 identifier was refused')
+  for (const id of ids)
+    if (!(await call(id))) throw new Error('bench: the first call of a limit-1 identifier was refused')
   const refuseAll = async () => {
     for (const id of ids) if (await call(id)) throw new Error('bench: a limit-1 identifier was admitted twice')
   }
@@ -255,7 +277,11 @@ async function rateLimitSection(env: Env) {
     const id = env.next('burst')
     let admitted = 0
     const { total, byCommand } = await billed(env, async () => {
-      admitted = countTrue(await Promise.all(Array.from({ length: RATE_LIMIT.calls }, (_, i) => instances[i % instances.length]![impl](id))))
+      admitted = countTrue(
+        await Promise.all(
+          Array.from({ length: RATE_LIMIT.calls }, (_, i) => instances[i % instances.length]![impl](id)),
+        ),
+      )
     })
     concurrent[impl] = { admitted, billed: total, byCommand }
     if (impl === 'ours') oursUnavailable = instances.reduce((n, l) => n + l.oursUnavailable(), 0)
@@ -278,11 +304,16 @@ async function rateLimitSection(env: Env) {
           await sleepUntil(start + 10)
           await call()
           // Naive windows start with their first call; sliding ones are aligned on the epoch (the whole window lies ahead).
-          return impl === 'naiveA' || impl === 'naiveB' ? Date.now() + (await redis.pTTL(naive.rateLimitKey(id))) : start + windowMs
+          return impl === 'naiveA' || impl === 'naiveB'
+            ? Date.now() + (await redis.pTTL(naive.rateLimitKey(id)))
+            : start + windowMs
         }, call)
       }),
     )
-    const boundary = Object.fromEntries(RL_IMPLS.map((impl, i) => [impl, results[i]!])) as Record<RlImpl, Awaited<ReturnType<typeof burstAcrossBoundary>>>
+    const boundary = Object.fromEntries(RL_IMPLS.map((impl, i) => [impl, results[i]!])) as Record<
+      RlImpl,
+      Awaited<ReturnType<typeof burstAcrossBoundary>>
+    >
     oursUnavailable += edge.oursUnavailable()
 
     // A process that dies between INCR and EXPIRE leaves a counter that never expires.
@@ -293,7 +324,15 @@ async function rateLimitSection(env: Env) {
     await rateLimit(oursCrashId, 100, 60)
     const oursKeys = await redis.keys(`*{${oursCrashId}}*`)
     const oursPttls = await Promise.all(oursKeys.map((k) => redis.pTTL(k)))
-    return { windowSeconds: w, ops, refused, concurrent, oursUnavailable, boundary, ttlAfterCrash: { naiveA: naiveCrashPttl, ours: oursPttls } }
+    return {
+      windowSeconds: w,
+      ops,
+      refused,
+      concurrent,
+      oursUnavailable,
+      boundary,
+      ttlAfterCrash: { naiveA: naiveCrashPttl, ours: oursPttls },
+    }
   } finally {
     await redis.close()
   }
@@ -316,14 +355,25 @@ function cacheInstance(env: Env, impl: CacheImpl, ns: string): GetOrSet {
 }
 
 async function cacheSection(env: Env) {
-  const value = { dossiers: Array.from({ length: 10 }, (_, i) => ({ id: `d${i}`, title: `Dossier ${i}`, status: 'OPEN' })) }
+  const value = {
+    dossiers: Array.from({ length: 10 }, (_, i) => ({ id: `d${i}`, title: `Dossier ${i}`, status: 'OPEN' })),
+  }
   const now = async () => value
-  const main = Object.fromEntries(CACHE_IMPLS.map((impl) => [impl, cacheInstance(env, impl, 'dossiers:bench')])) as Record<CacheImpl, GetOrSet>
+  const main = Object.fromEntries(
+    CACHE_IMPLS.map((impl) => [impl, cacheInstance(env, impl, 'dossiers:bench')]),
+  ) as Record<CacheImpl, GetOrSet>
   for (const impl of CACHE_IMPLS) await main[impl]('hot', now, 3600)
-  const each = (op: (impl: CacheImpl) => Call) => Object.fromEntries(CACHE_IMPLS.map((impl) => [impl, op(impl)])) as Record<CacheImpl, Call>
+  const each = (op: (impl: CacheImpl) => Call) =>
+    Object.fromEntries(CACHE_IMPLS.map((impl) => [impl, op(impl)])) as Record<CacheImpl, Call>
   const ops = {
-    hit: await compareOps(env, each((impl) => () => main[impl]('hot', now, 3600))),
-    miss: await compareOps(env, each((impl) => () => main[impl](env.next('miss'), now, 3600))),
+    hit: await compareOps(
+      env,
+      each((impl) => () => main[impl]('hot', now, 3600)),
+    ),
+    miss: await compareOps(
+      env,
+      each((impl) => () => main[impl](env.next('miss'), now, 3600)),
+    ),
   }
 
   // A namespace's very first miss (ours creates its generation then): a new namespace per call, same instance.
@@ -350,22 +400,37 @@ async function cacheSection(env: Env) {
       await sleep(STAMPEDE.loaderMs) // a database query's latency, so the others really wait
       return value
     }
-    const { total, byCommand } = await billed(env, () => Promise.all(Array.from({ length: STAMPEDE.callers }, (_, i) => instances[i % instances.length]!(key, loader, 60))))
+    const { total, byCommand } = await billed(env, () =>
+      Promise.all(
+        Array.from({ length: STAMPEDE.callers }, (_, i) => instances[i % instances.length]!(key, loader, 60)),
+      ),
+    )
     stampede[impl] = { loaderCalls, billed: total, byCommand }
   }
 
   // Invalidating a namespace holding INVALIDATE.entries entries (what every dossier write does for its cabinet).
   const redis = await directClient(env.stack.env.REDIS_URL)
   let dbSize = 0
-  const invalidate = {} as Record<'ours' | 'bentoL2' | 'bentoL1L2', { billed: number; byCommand: Record<string, number> }>
+  const invalidate = {} as Record<
+    'ours' | 'bentoL2' | 'bentoL1L2',
+    { billed: number; byCommand: Record<string, number> }
+  >
   try {
     for (const impl of ['ours', 'bentoL2', 'bentoL1L2'] as const) {
       const ns = env.next('inv')
-      const target = impl === 'ours' ? createCache(createContext(env.ctxEnv)).namespace(ns) : env.bento(impl === 'bentoL1L2').namespace(ns)
-      const getOrSet: GetOrSet = impl === 'ours' ? (k, l, ttl) => (target as NamespacedCache).getOrSet(k, l, { ttl }) : (k, l, ttl) => (target as BentoNamespace).getOrSet(k, l, ttl)
-      for (let i = 0; i < INVALIDATE.entries; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => getOrSet(`k${i + j}`, now, 3600)))
+      const target =
+        impl === 'ours'
+          ? createCache(createContext(env.ctxEnv)).namespace(ns)
+          : env.bento(impl === 'bentoL1L2').namespace(ns)
+      const getOrSet: GetOrSet =
+        impl === 'ours'
+          ? (k, l, ttl) => (target as NamespacedCache).getOrSet(k, l, { ttl })
+          : (k, l, ttl) => (target as BentoNamespace).getOrSet(k, l, ttl)
+      for (let i = 0; i < INVALIDATE.entries; i += 50)
+        await Promise.all(Array.from({ length: 50 }, (_, j) => getOrSet(`k${i + j}`, now, 3600)))
       dbSize = Math.max(dbSize, await redis.dbSize())
-      const run = impl === 'ours' ? () => (target as NamespacedCache).invalidate() : () => (target as BentoNamespace).clear()
+      const run =
+        impl === 'ours' ? () => (target as NamespacedCache).invalidate() : () => (target as BentoNamespace).clear()
       const { total, byCommand } = await billed(env, run)
       invalidate[impl] = { billed: total, byCommand }
     }
@@ -397,7 +462,8 @@ async function crashingConsumers(env: Env, kind: QueueImpl): Promise<CrashRun> {
   const name = env.next('jobs')
   const { naive, queue } = env
   const push = (i: number) => (kind === 'naive' ? naive.push(name, { i }) : queue.push(name, { i }))
-  for (let i = 0; i < JOBS.count; i += 100) await Promise.all(Array.from({ length: Math.min(100, JOBS.count - i) }, (_, j) => push(i + j)))
+  for (let i = 0; i < JOBS.count; i += 100)
+    await Promise.all(Array.from({ length: Math.min(100, JOBS.count - i) }, (_, j) => push(i + j)))
 
   const done = new Map<number, number>()
   const crashed = new Set<number>()
@@ -428,9 +494,19 @@ async function crashingConsumers(env: Env, kind: QueueImpl): Promise<CrashRun> {
       if (!dies(job.data.i) && (await queue.ack(name, job))) complete(job.data.i)
     }
   }
-  const { total } = await billed(env, () => Promise.all(Array.from({ length: JOBS.consumers }, kind === 'naive' ? naiveConsumer : oursConsumer)))
+  const { total } = await billed(env, () =>
+    Promise.all(Array.from({ length: JOBS.consumers }, kind === 'naive' ? naiveConsumer : oursConsumer)),
+  )
   const duplicates = [...done.values()].filter((n) => n > 1).length
-  return { completed: done.size, lost: JOBS.count - done.size, duplicates, crashes: crashed.size, deliveries, drainMs: Date.now() - started, billedPerJob: total / JOBS.count }
+  return {
+    completed: done.size,
+    lost: JOBS.count - done.size,
+    duplicates,
+    crashes: crashed.size,
+    deliveries,
+    drainMs: Date.now() - started,
+    billedPerJob: total / JOBS.count,
+  }
 }
 
 /** Billed commands of each step of a job's life: push, take (reserve / RPOP), ack, and a take from an empty queue. */
@@ -446,7 +522,12 @@ async function jobSteps(env: Env, kind: QueueImpl) {
   await naive.pop(name)
 
   let i = 0
-  const push = await cost(env, () => (kind === 'ours' ? queue.push(name, { ...job, i: i++ }) : naive.push(name, { ...job, i: i++ })), COST_CALLS, false)
+  const push = await cost(
+    env,
+    () => (kind === 'ours' ? queue.push(name, { ...job, i: i++ }) : naive.push(name, { ...job, i: i++ })),
+    COST_CALLS,
+    false,
+  )
   const leases: { id: string; leaseToken: string }[] = []
   const take = await cost(
     env,
@@ -465,11 +546,21 @@ async function jobSteps(env: Env, kind: QueueImpl) {
   let a = 0
   const ack: Cost =
     kind === 'ours'
-      ? await cost(env, async () => {
-          if (!(await queue.ack(name, leases[a++]!))) throw new Error('bench: ack of a fresh lease failed')
-        }, COST_CALLS, false)
+      ? await cost(
+          env,
+          async () => {
+            if (!(await queue.ack(name, leases[a++]!))) throw new Error('bench: ack of a fresh lease failed')
+          },
+          COST_CALLS,
+          false,
+        )
       : { perCall: 0, byCommand: {}, calls: COST_CALLS } // no ack: RPOP took the job out for good
-  const empty = await cost(env, () => (kind === 'ours' ? queue.reserve(env.next('empty')) : naive.pop(env.next('empty'))), COST_CALLS, false)
+  const empty = await cost(
+    env,
+    () => (kind === 'ours' ? queue.reserve(env.next('empty')) : naive.pop(env.next('empty'))),
+    COST_CALLS,
+    false,
+  )
   return { push, take, ack, total: push.perCall + take.perCall + ack.perCall, empty }
 }
 
@@ -477,11 +568,15 @@ async function queueSection(env: Env) {
   const { naive, queue } = env
   const job = { to: 'client@example.com', subject: 'Welcome!', template: 'welcome' }
   /** An op that takes a job from a queue filled beforehand with as many jobs as it will take. */
-  const taking = (push: (name: string, data: unknown) => Promise<unknown>, take: (name: string) => Promise<unknown>): Op => {
+  const taking = (
+    push: (name: string, data: unknown) => Promise<unknown>,
+    take: (name: string) => Promise<unknown>,
+  ): Op => {
     const name = env.next('q')
     return {
       prepare: async (n) => {
-        for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, j) => push(name, { ...job, i: i + j })))
+        for (let i = 0; i < n; i += 100)
+          await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, j) => push(name, { ...job, i: i + j })))
       },
       call: async () => {
         if (!(await take(name))) throw new Error('bench: a prefilled queue ran dry')
@@ -502,11 +597,19 @@ async function queueSection(env: Env) {
       naive: taking(naive.push, naive.pop),
     }),
   }
-  return { steps, ops, crash: { ours: await crashingConsumers(env, 'ours'), naive: await crashingConsumers(env, 'naive') } }
+  return {
+    steps,
+    ops,
+    crash: { ours: await crashingConsumers(env, 'ours'), naive: await crashingConsumers(env, 'naive') },
+  }
 }
 
 /** Runs every kind of call a while before anything is measured: JIT, connections and scripts warm in every process. */
-async function warmUp(env: Env, bento: { l2: BentoNamespace; l1l2: BentoNamespace }, upstash: Ratelimit): Promise<void> {
+async function warmUp(
+  env: Env,
+  bento: { l2: BentoNamespace; l1l2: BentoNamespace },
+  upstash: Ratelimit,
+): Promise<void> {
   const until = performance.now() + WARMUP_SECONDS * 1000
   const value = { warm: true }
   const ours = createCache(createContext(env.ctxEnv)).namespace('warm')
@@ -554,22 +657,40 @@ const breakdown = (c: Cost) =>
     .join('+')
 
 /** One row: ours, then each peer with its ratio to ours. */
-function row<I extends string>(measure: string, impls: readonly I[], show: (impl: I) => string, value: (impl: I) => number): string[] {
-  return [measure, ...impls.map((impl, i) => (i === 0 ? show(impl) : `${show(impl)}${rel(value(impl), value(impls[0]!))}`))]
+function row<I extends string>(
+  measure: string,
+  impls: readonly I[],
+  show: (impl: I) => string,
+  value: (impl: I) => number,
+): string[] {
+  return [
+    measure,
+    ...impls.map((impl, i) => (i === 0 ? show(impl) : `${show(impl)}${rel(value(impl), value(impls[0]!))}`)),
+  ]
 }
 function costRow<I extends string>(measure: string, impls: readonly I[], of: (impl: I) => Cost): string[] {
-  return row(measure, impls, (impl) => {
-    const c = of(impl)
-    const names = breakdown(c)
-    return `**${whole(c.perCall)}**${names ? ` ${names}` : ''}`
-  }, (impl) => of(impl).perCall)
+  return row(
+    measure,
+    impls,
+    (impl) => {
+      const c = of(impl)
+      const names = breakdown(c)
+      return `**${whole(c.perCall)}**${names ? ` ${names}` : ''}`
+    },
+    (impl) => of(impl).perCall,
+  )
 }
 function latencyRow<I extends string>(measure: string, impls: readonly I[], of: (impl: I) => OpStats): string[] {
   const ours = of(impls[0]!)
-  return [measure, ...impls.map((impl, i) => {
-    const s = of(impl)
-    return i === 0 ? `${f(s.p50Ms)} · ${f(s.p99Ms)}` : `${f(s.p50Ms)} · ${f(s.p99Ms)} (${f(s.p50Ms / ours.p50Ms)}× · ${f(s.p99Ms / ours.p99Ms)}×)`
-  })]
+  return [
+    measure,
+    ...impls.map((impl, i) => {
+      const s = of(impl)
+      return i === 0
+        ? `${f(s.p50Ms)} · ${f(s.p99Ms)}`
+        : `${f(s.p50Ms)} · ${f(s.p99Ms)} (${f(s.p50Ms / ours.p50Ms)}× · ${f(s.p99Ms / ours.p99Ms)}×)`
+    }),
+  ]
 }
 const table = (impls: readonly string[], rows: string[][]) => [
   `| measure | ${impls.map((i) => IMPL_NAMES[i as keyof typeof IMPL_NAMES]).join(' | ')} |`,
@@ -587,12 +708,26 @@ function cacheTable(c: Results['cache']): string[] {
     costRow("a namespace's very first miss: billed commands", impls, (i) => c.firstMiss[i]),
     latencyRow('hit: p50 · p99 ms', impls, (i) => c.ops.hit[i]),
     latencyRow('miss: p50 · p99 ms', impls, (i) => c.ops.miss[i]),
-    row(`${callers} concurrent misses over ${instances} instances (loader ${loaderMs} ms): loader calls`, impls, (i) => `**${c.stampede[i].loaderCalls}**`, (i) => c.stampede[i].loaderCalls),
-    row('same: billed commands in all', impls, (i) => `${c.stampede[i].billed} ${breakdown({ perCall: c.stampede[i].billed, byCommand: c.stampede[i].byCommand, calls: 1 })}`, (i) => c.stampede[i].billed),
+    row(
+      `${callers} concurrent misses over ${instances} instances (loader ${loaderMs} ms): loader calls`,
+      impls,
+      (i) => `**${c.stampede[i].loaderCalls}**`,
+      (i) => c.stampede[i].loaderCalls,
+    ),
+    row(
+      'same: billed commands in all',
+      impls,
+      (i) =>
+        `${c.stampede[i].billed} ${breakdown({ perCall: c.stampede[i].billed, byCommand: c.stampede[i].byCommand, calls: 1 })}`,
+      (i) => c.stampede[i].billed,
+    ),
     row(
       `invalidate a namespace of ${INVALIDATE.entries} entries (${inv.dbSize} keys in the database): billed commands`,
       impls,
-      (i) => (i === 'naive' ? 'n/a (no namespaces)' : `**${inv[i].billed}** ${breakdown({ perCall: inv[i].billed, byCommand: inv[i].byCommand, calls: 1 })}`),
+      (i) =>
+        i === 'naive'
+          ? 'n/a (no namespaces)'
+          : `**${inv[i].billed}** ${breakdown({ perCall: inv[i].billed, byCommand: inv[i].byCommand, calls: 1 })}`,
       (i) => (i === 'naive' ? NaN : inv[i].billed),
     ),
   ])
@@ -603,13 +738,24 @@ function rateLimitTable(r: Results['rateLimit']): string[] {
   const { calls, limit, instances } = RATE_LIMIT
   const b = r.boundary
   return table(impls, [
-    costRow("first call of a bucket (a new identifier): billed commands", impls, (i) => r.ops.first[i]),
+    costRow('first call of a bucket (a new identifier): billed commands', impls, (i) => r.ops.first[i]),
     costRow('steady state (same identifier, same bucket): billed commands', impls, (i) => r.ops.steady[i]),
     costRow('refused, first time: billed commands', impls, (i) => r.refused[i].first),
     costRow('refused again: billed commands', impls, (i) => r.refused[i].later),
     latencyRow('steady state: p50 · p99 ms', impls, (i) => r.ops.steady[i]),
-    row(`${calls} concurrent calls, limit ${limit}, over ${instances} instances: admitted`, impls, (i) => `**${r.concurrent[i].admitted}**`, (i) => r.concurrent[i].admitted),
-    row('same: billed commands in all', impls, (i) => `${r.concurrent[i].billed} ${breakdown({ perCall: r.concurrent[i].billed, byCommand: r.concurrent[i].byCommand, calls: 1 })}`, (i) => r.concurrent[i].billed),
+    row(
+      `${calls} concurrent calls, limit ${limit}, over ${instances} instances: admitted`,
+      impls,
+      (i) => `**${r.concurrent[i].admitted}**`,
+      (i) => r.concurrent[i].admitted,
+    ),
+    row(
+      'same: billed commands in all',
+      impls,
+      (i) =>
+        `${r.concurrent[i].billed} ${breakdown({ perCall: r.concurrent[i].billed, byCommand: r.concurrent[i].byCommand, calls: 1 })}`,
+      (i) => r.concurrent[i].billed,
+    ),
     row(
       `2 bursts of ${BOUNDARY.limit} straddling a window's end (limit ${BOUNDARY.limit} per ${BOUNDARY.windowSeconds} s): admitted (before + after)`,
       impls,
@@ -628,13 +774,33 @@ function queueTable(q: Results['queue']): string[] {
     costRow('push: billed commands', impls, (i) => s[i].push),
     costRow('take a job (ours: reserve; naive: RPOP): billed commands', impls, (i) => s[i].take),
     costRow('ack (naive: none, RPOP already removed it): billed commands', impls, (i) => s[i].ack),
-    row('a job, push → take → ack: billed commands', impls, (i) => `**${whole(s[i].total)}**`, (i) => s[i].total),
+    row(
+      'a job, push → take → ack: billed commands',
+      impls,
+      (i) => `**${whole(s[i].total)}**`,
+      (i) => s[i].total,
+    ),
     costRow('take from an empty queue: billed commands', impls, (i) => s[i].empty),
     latencyRow('push: p50 · p99 ms', impls, (i) => q.ops.push[i]),
     latencyRow('take + ack (naive: RPOP): p50 · p99 ms', impls, (i) => q.ops.take[i]),
-    row(`${count} jobs, ${consumers} consumers, 1 in ${crashEvery} dies after taking a job: completed · lost · twice`, impls, (i) => crash(q.crash[i]), (i) => q.crash[i].completed),
-    row('same run: billed commands per job (idle polls included)', impls, (i) => f(q.crash[i].billedPerJob), (i) => q.crash[i].billedPerJob),
-    row('same run: time to drain (deliveries)', impls, (i) => `${q.crash[i].drainMs} ms (${q.crash[i].deliveries})`, (i) => q.crash[i].drainMs),
+    row(
+      `${count} jobs, ${consumers} consumers, 1 in ${crashEvery} dies after taking a job: completed · lost · twice`,
+      impls,
+      (i) => crash(q.crash[i]),
+      (i) => q.crash[i].completed,
+    ),
+    row(
+      'same run: billed commands per job (idle polls included)',
+      impls,
+      (i) => f(q.crash[i].billedPerJob),
+      (i) => q.crash[i].billedPerJob,
+    ),
+    row(
+      'same run: time to drain (deliveries)',
+      impls,
+      (i) => `${q.crash[i].drainMs} ms (${q.crash[i].deliveries})`,
+      (i) => q.crash[i].drainMs,
+    ),
   ])
 }
 
@@ -643,7 +809,10 @@ function budget(r: Results): { text: string; ok: boolean }[] {
   const c = r.cache
   const rl = r.rateLimit
   const q = r.queue.steps.ours
-  const expect = (what: string, got: number, want: number) => ({ text: `${what}: expected ${want}, measured ${whole(got)}`, ok: got === want })
+  const expect = (what: string, got: number, want: number) => ({
+    text: `${what}: expected ${want}, measured ${whole(got)}`,
+    ok: got === want,
+  })
   return [
     expect('cache hit (namespaced)', c.ops.hit.ours.perCall, 1),
     expect('cache uncontended miss', c.ops.miss.ours.perCall, 4),
@@ -665,14 +834,31 @@ function checks(r: Results): { text: string; ok: boolean }[] {
   const c = r.cache
   const q = r.queue.crash.ours
   return [
-    { text: `rateLimit admits exactly ${RATE_LIMIT.limit} of ${RATE_LIMIT.calls} concurrent calls over ${RATE_LIMIT.instances} instances (got ${rl.concurrent.ours.admitted}; ${rl.oursUnavailable} answered by the failure policy)`, ok: rl.concurrent.ours.admitted === RATE_LIMIT.limit && rl.oursUnavailable === 0 },
-    { text: `rateLimit admits at most ${BOUNDARY.limit} + 5 % across a window boundary (got ${rl.boundary.ours.admitted})`, ok: rl.boundary.ours.admitted <= BOUNDARY.limit * 1.05 },
-    { text: `getOrSet calls the loader once for ${STAMPEDE.callers} concurrent misses over ${STAMPEDE.instances} instances (got ${c.stampede.ours.loaderCalls})`, ok: c.stampede.ours.loaderCalls === 1 },
-    { text: `queue: no job lost or completed twice when consumers die (lost ${q.lost}, twice ${q.duplicates})`, ok: q.lost === 0 && q.duplicates === 0 },
+    {
+      text: `rateLimit admits exactly ${RATE_LIMIT.limit} of ${RATE_LIMIT.calls} concurrent calls over ${RATE_LIMIT.instances} instances (got ${rl.concurrent.ours.admitted}; ${rl.oursUnavailable} answered by the failure policy)`,
+      ok: rl.concurrent.ours.admitted === RATE_LIMIT.limit && rl.oursUnavailable === 0,
+    },
+    {
+      text: `rateLimit admits at most ${BOUNDARY.limit} + 5 % across a window boundary (got ${rl.boundary.ours.admitted})`,
+      ok: rl.boundary.ours.admitted <= BOUNDARY.limit * 1.05,
+    },
+    {
+      text: `getOrSet calls the loader once for ${STAMPEDE.callers} concurrent misses over ${STAMPEDE.instances} instances (got ${c.stampede.ours.loaderCalls})`,
+      ok: c.stampede.ours.loaderCalls === 1,
+    },
+    {
+      text: `queue: no job lost or completed twice when consumers die (lost ${q.lost}, twice ${q.duplicates})`,
+      ok: q.lost === 0 && q.duplicates === 0,
+    },
   ]
 }
 
-function toMarkdown(info: MachineInfo & { loadAvgAfter: number[]; seconds: number }, r: Results, checked: { text: string; ok: boolean }[], budgeted: { text: string; ok: boolean }[]): string {
+function toMarkdown(
+  info: MachineInfo & { loadAvgAfter: number[]; seconds: number },
+  r: Results,
+  checked: { text: string; ok: boolean }[],
+  budgeted: { text: string; ok: boolean }[],
+): string {
   const crashTtl = r.rateLimit.ttlAfterCrash
   return [
     `# Helper benchmark: billed commands, latency and correctness of ours vs naive versions and libraries, ${info.date}${QUICK ? ' (--quick)' : ''}`,
@@ -726,7 +912,9 @@ export interface HelpersBenchResult {
 }
 
 /** Runs the helper benchmark on its own stack; `save` writes bench/results/helpers-<date>.{md,json}. */
-export async function runHelpersBench(options: { quick?: boolean; save?: boolean; log?: boolean } = {}): Promise<HelpersBenchResult> {
+export async function runHelpersBench(
+  options: { quick?: boolean; save?: boolean; log?: boolean } = {},
+): Promise<HelpersBenchResult> {
   configure(options.quick ?? QUICK)
   const log = options.log === false ? () => {} : console.log
   const info = machineInfo()
@@ -754,7 +942,11 @@ export async function runHelpersBench(options: { quick?: boolean; save?: boolean
       },
     }
     log('warm-up…')
-    await warmUp(env, { l2: env.bento(false).namespace('warm'), l1l2: env.bento(true).namespace('warm') }, upstashRatelimit(stack.env, 'bench-url-warm', 1e9, 60))
+    await warmUp(
+      env,
+      { l2: env.bento(false).namespace('warm'), l1l2: env.bento(true).namespace('warm') },
+      upstashRatelimit(stack.env, 'bench-url-warm', 1e9, 60),
+    )
     log('cache…')
     const cache = await cacheSection(env)
     log('rate limit…')
@@ -773,8 +965,23 @@ export async function runHelpersBench(options: { quick?: boolean; save?: boolean
       mkdirSync(dir, { recursive: true })
       const stamp = full.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
       writeFileSync(path.join(dir, `helpers-${stamp}.md`), md)
-      const settings = { QUICK, CALLS, ROUNDS, WARMUP_SECONDS, WARMUP_CALLS, COST_CALLS, RATE_LIMIT, BOUNDARY, STAMPEDE, INVALIDATE, JOBS }
-      writeFileSync(path.join(dir, `helpers-${stamp}.json`), `${JSON.stringify({ machine: full, settings, results, budget: budgeted, checks: checked }, null, 2)}\n`)
+      const settings = {
+        QUICK,
+        CALLS,
+        ROUNDS,
+        WARMUP_SECONDS,
+        WARMUP_CALLS,
+        COST_CALLS,
+        RATE_LIMIT,
+        BOUNDARY,
+        STAMPEDE,
+        INVALIDATE,
+        JOBS,
+      }
+      writeFileSync(
+        path.join(dir, `helpers-${stamp}.json`),
+        `${JSON.stringify({ machine: full, settings, results, budget: budgeted, checks: checked }, null, 2)}\n`,
+      )
       log(`saved bench/results/helpers-${stamp}.md and .json`)
     }
     return { machine: full, results, checks: checked, budget: budgeted, markdown: md }

@@ -15,7 +15,12 @@ export interface NaiveHelpers {
    * on a window's first call, 1 after). `crashAfterIncr` throws between the two, as a process that
    * dies there would: the key is left without a TTL.
    */
-  rateLimitIncrExpire(identifier: string, limit: number, windowSeconds: number, options?: { crashAfterIncr?: boolean }): Promise<NaiveRateLimitResult>
+  rateLimitIncrExpire(
+    identifier: string,
+    limit: number,
+    windowSeconds: number,
+    options?: { crashAfterIncr?: boolean },
+  ): Promise<NaiveRateLimitResult>
   /** Check-then-act: GET the count, refuse at the limit, else INCR (+ EXPIRE on 1). Not atomic. */
   rateLimitGetThenIncr(identifier: string, limit: number, windowSeconds: number): Promise<NaiveRateLimitResult>
   /** Read-through cache without single-flight: GET, on a miss call the loader and SET EX. */

@@ -59,7 +59,12 @@ export interface QueueBenchResult {
   markdown: string
 }
 
-const ctxEnvOf = (stack: BenchStack) => ({ ...stack.env, REDIS_KEY_PREFIX: 'bench-q', REDIS_TIMEOUT_MS: '10000', UPSTASH_DISABLE_TELEMETRY: 'true' })
+const ctxEnvOf = (stack: BenchStack) => ({
+  ...stack.env,
+  REDIS_KEY_PREFIX: 'bench-q',
+  REDIS_TIMEOUT_MS: '10000',
+  UPSTASH_DISABLE_TELEMETRY: 'true',
+})
 
 /** Runs `fn` for i = 0…n-1 with at most `concurrency` in flight. */
 async function pool(n: number, concurrency: number, fn: (i: number) => Promise<unknown>): Promise<void> {
@@ -84,7 +89,13 @@ const bullConnection = (url: string) => new IoRedis(url, { maxRetriesPerRequest:
 
 // ─── throughput ──────────────────────────────────────────────────────────────────────────────────
 
-async function oursThroughput(stack: BenchStack, jobs: number, workers: number, producers: number, name: string): Promise<ThroughputRun> {
+async function oursThroughput(
+  stack: BenchStack,
+  jobs: number,
+  workers: number,
+  producers: number,
+  name: string,
+): Promise<ThroughputRun> {
   const ctxEnv = ctxEnvOf(stack)
   const producer = createQueue(createContext(ctxEnv))
   const queues: Queue[] = Array.from({ length: workers }, () => createQueue(createContext(ctxEnv)))
@@ -122,12 +133,29 @@ async function oursThroughput(stack: BenchStack, jobs: number, workers: number, 
       await Promise.all(loops)
     }
   })
-  return { jobs, completed: done.size, duplicates: [...done.values()].filter((n) => n > 1).length, seconds, jobsPerSec: jobs / seconds, billedPerJob: total / jobs, byCommand }
+  return {
+    jobs,
+    completed: done.size,
+    duplicates: [...done.values()].filter((n) => n > 1).length,
+    seconds,
+    jobsPerSec: jobs / seconds,
+    billedPerJob: total / jobs,
+    byCommand,
+  }
 }
 
-async function bullThroughput(stack: BenchStack, jobs: number, workers: number, producers: number, name: string): Promise<ThroughputRun> {
+async function bullThroughput(
+  stack: BenchStack,
+  jobs: number,
+  workers: number,
+  producers: number,
+  name: string,
+): Promise<ThroughputRun> {
   const url = stack.env.REDIS_URL
-  const queue = new BullQueue(name, { connection: new IoRedis(url), defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000 } })
+  const queue = new BullQueue(name, {
+    connection: new IoRedis(url),
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000 },
+  })
   const done = new Map<number, number>()
   let warm = 0
   const ws = Array.from({ length: workers }, () => {
@@ -149,11 +177,21 @@ async function bullThroughput(stack: BenchStack, jobs: number, workers: number, 
     let seconds = 0
     const { total, byCommand } = await billedCommands(url, async () => {
       t0 = performance.now()
-      await pool(jobs, producers, (i) => queue.add('job', { i, to: 'client@example.com', template: 'welcome' } as never))
+      await pool(jobs, producers, (i) =>
+        queue.add('job', { i, to: 'client@example.com', template: 'welcome' } as never),
+      )
       await until(() => done.size >= jobs, 120_000, 'BullMQ: throughput run')
       seconds = (performance.now() - t0) / 1000
     })
-    return { jobs, completed: done.size, duplicates: [...done.values()].filter((n) => n > 1).length, seconds, jobsPerSec: jobs / seconds, billedPerJob: total / jobs, byCommand }
+    return {
+      jobs,
+      completed: done.size,
+      duplicates: [...done.values()].filter((n) => n > 1).length,
+      seconds,
+      jobsPerSec: jobs / seconds,
+      billedPerJob: total / jobs,
+      byCommand,
+    }
   } finally {
     await Promise.all(ws.map((w) => w.close().catch(() => undefined)))
     await queue.close().catch(() => undefined)
@@ -203,15 +241,28 @@ async function oursCrash(stack: BenchStack, name: string): Promise<QueueCrashRun
       if (await q.ack(name, job)) f.complete(job.data.i)
     }
   }
-  const { total } = await billedCommands(stack.env.REDIS_URL, () => Promise.all(Array.from({ length: consumers }, consumer)))
+  const { total } = await billedCommands(stack.env.REDIS_URL, () =>
+    Promise.all(Array.from({ length: consumers }, consumer)),
+  )
   dead = (await producer.stats(name)).dead
-  return { completed: f.done.size, lost: jobs - f.done.size, duplicates: [...f.done.values()].filter((n) => n > 1).length, failed: dead, crashes: f.crashed.size, drainMs: Date.now() - started, billedPerJob: total / jobs }
+  return {
+    completed: f.done.size,
+    lost: jobs - f.done.size,
+    duplicates: [...f.done.values()].filter((n) => n > 1).length,
+    failed: dead,
+    crashes: f.crashed.size,
+    drainMs: Date.now() - started,
+    billedPerJob: total / jobs,
+  }
 }
 
 async function bullCrash(stack: BenchStack, name: string): Promise<QueueCrashRun> {
   const { jobs, consumers, deadlineMs } = QUEUE_SETTINGS.crash
   const url = stack.env.REDIS_URL
-  const queue = new BullQueue(name, { connection: new IoRedis(url), defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000 } })
+  const queue = new BullQueue(name, {
+    connection: new IoRedis(url),
+    defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000 },
+  })
   await queue.waitUntilReady()
   await queue.addBulk(Array.from({ length: jobs }, (_, i) => ({ name: 'job', data: { i } })))
   const f = fates()
@@ -228,7 +279,12 @@ async function bullCrash(stack: BenchStack, name: string): Promise<QueueCrashRun
           return new Promise<never>(() => {})
         }
       },
-      { connection: bullConnection(url), concurrency: 1, lockDuration: QUEUE_SETTINGS.LEASE_MS, stalledInterval: QUEUE_SETTINGS.LEASE_MS },
+      {
+        connection: bullConnection(url),
+        concurrency: 1,
+        lockDuration: QUEUE_SETTINGS.LEASE_MS,
+        stalledInterval: QUEUE_SETTINGS.LEASE_MS,
+      },
     )
     w.on('completed', (job: Job<{ i: number }>) => f.complete(job.data.i))
     w.on('failed', () => failed++)
@@ -241,7 +297,15 @@ async function bullCrash(stack: BenchStack, name: string): Promise<QueueCrashRun
       for (let i = 0; i < consumers; i++) startWorker()
       await until(() => f.done.size >= jobs, deadlineMs, 'BullMQ crash run').catch(() => undefined)
     })
-    return { completed: f.done.size, lost: jobs - f.done.size, duplicates: [...f.done.values()].filter((n) => n > 1).length, failed, crashes: f.crashed.size, drainMs: Date.now() - started, billedPerJob: total / jobs }
+    return {
+      completed: f.done.size,
+      lost: jobs - f.done.size,
+      duplicates: [...f.done.values()].filter((n) => n > 1).length,
+      failed,
+      crashes: f.crashed.size,
+      drainMs: Date.now() - started,
+      billedPerJob: total / jobs,
+    }
   } finally {
     await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)))
     await queue.close().catch(() => undefined)
@@ -281,7 +345,9 @@ function toMarkdown(r: Omit<QueueBenchResult, 'markdown'>, quick: boolean): stri
   ].join('\n')
 }
 
-export async function runQueueBench(options: { quick?: boolean; save?: boolean; log?: boolean } = {}): Promise<QueueBenchResult> {
+export async function runQueueBench(
+  options: { quick?: boolean; save?: boolean; log?: boolean } = {},
+): Promise<QueueBenchResult> {
   const quick = options.quick ?? false
   const log = options.log === false ? () => {} : console.log
   const info = machineInfo()
@@ -290,7 +356,10 @@ export async function runQueueBench(options: { quick?: boolean; save?: boolean; 
   const stack = await startBenchStack()
   try {
     log('queue: throughput…')
-    const throughput = { ours: await oursThroughput(stack, jobs, workers, producers, 'tp-ours'), bullmq: await bullThroughput(stack, jobs, workers, producers, 'tp-bull') }
+    const throughput = {
+      ours: await oursThroughput(stack, jobs, workers, producers, 'tp-ours'),
+      bullmq: await bullThroughput(stack, jobs, workers, producers, 'tp-bull'),
+    }
     log('queue: consumers dying…')
     const crash = { ours: await oursCrash(stack, 'crash-ours'), bullmq: await bullCrash(stack, 'crash-bull') }
     const machine = { ...info, loadAvgAfter: loadAvg(), seconds: Math.round((performance.now() - t0) / 1000) }
@@ -302,7 +371,10 @@ export async function runQueueBench(options: { quick?: boolean; save?: boolean; 
       mkdirSync(dir, { recursive: true })
       const stamp = machine.date.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')
       writeFileSync(path.join(dir, `queue-${stamp}.md`), markdown)
-      writeFileSync(path.join(dir, `queue-${stamp}.json`), `${JSON.stringify({ settings: QUEUE_SETTINGS, ...partial }, null, 2)}\n`)
+      writeFileSync(
+        path.join(dir, `queue-${stamp}.json`),
+        `${JSON.stringify({ settings: QUEUE_SETTINGS, ...partial }, null, 2)}\n`,
+      )
     }
     return { ...partial, markdown }
   } finally {
@@ -313,7 +385,10 @@ export async function runQueueBench(options: { quick?: boolean; save?: boolean; 
 if (require.main === module) {
   runQueueBench({ quick: process.argv.includes('--quick') }).then(
     (r) => {
-      const ok = r.throughput.ours.completed === r.throughput.ours.jobs && r.crash.ours.lost === 0 && r.crash.ours.duplicates === 0
+      const ok =
+        r.throughput.ours.completed === r.throughput.ours.jobs &&
+        r.crash.ours.lost === 0 &&
+        r.crash.ours.duplicates === 0
       process.exit(ok ? 0 : 1)
     },
     (err: unknown) => {

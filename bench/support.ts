@@ -21,7 +21,10 @@ export async function startBenchStack(): Promise<BenchStack> {
   let child: ChildProcess | undefined
   try {
     // `--token=…`: a base64url token may start with '-', which the argument parser would take for an option.
-    const ready = await spawnReady(['scripts/upstash-local.ts', '--redis-url', redis.url, '--port', '0', `--token=${token}`], /UPSTASH_REDIS_REST_URL=(\S+)/)
+    const ready = await spawnReady(
+      ['scripts/upstash-local.ts', '--redis-url', redis.url, '--port', '0', `--token=${token}`],
+      /UPSTASH_REDIS_REST_URL=(\S+)/,
+    )
     child = ready.child
     const endpoint = child
     const url = ready.match[1]!
@@ -44,15 +47,21 @@ export async function startBenchStack(): Promise<BenchStack> {
  * Spawns `node [BENCH_ENDPOINT_NODE_ARGS] --import tsx <args>` and resolves with the first stdout match of
  * `ready`. However the benchmark ends (error, closed stdout), the child does not outlive it.
  */
-export async function spawnReady(args: string[], ready: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+export async function spawnReady(
+  args: string[],
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const extra = (process.env.BENCH_ENDPOINT_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const stop = () => child.kill('SIGTERM')
   process.once('exit', stop)
   child.once('exit', () => process.off('exit', stop))
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     let out = ''
-    const onExit = (code: number | null) => reject(new Error(`${args.join(' ')} exited with code ${code} before it was ready:\n${out}`))
+    const onExit = (code: number | null) =>
+      reject(new Error(`${args.join(' ')} exited with code ${code} before it was ready:\n${out}`))
     child.once('exit', onExit)
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString()
@@ -101,7 +110,8 @@ export function machineInfo(): MachineInfo {
     memoryGb: Math.round(os.totalmem() / 1024 ** 3),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
-    redis: spawnSync('redis-server', ['--version']).stdout?.toString().trim().split(' ').slice(0, 3).join(' ') ?? 'unknown',
+    redis:
+      spawnSync('redis-server', ['--version']).stdout?.toString().trim().split(' ').slice(0, 3).join(' ') ?? 'unknown',
     loadAvgBefore: loadAvg(),
   }
 }

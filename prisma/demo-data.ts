@@ -52,7 +52,7 @@ export const DEMO_CABINETS: DemoCabinet[] = [
         title: 'Bail commercial Boulangerie Lefèvre',
         clientName: 'SARL Boulangerie Lefèvre',
         description:
-          "Le bailleur des locaux commerciaux de la SARL Boulangerie Lefèvre demande que le loyer soit porté à 3 200 € par mois, contre 2 450 € actuellement. Le renouvellement du bail commercial prend effet le 1er janvier 2027. Notre mémoire en réponse doit être notifié au plus tard le 15/12/2026.",
+          'Le bailleur des locaux commerciaux de la SARL Boulangerie Lefèvre demande que le loyer soit porté à 3 200 € par mois, contre 2 450 € actuellement. Le renouvellement du bail commercial prend effet le 1er janvier 2027. Notre mémoire en réponse doit être notifié au plus tard le 15/12/2026.',
         status: 'IN_PROGRESS',
         createdDaysAgo: 60,
       },
@@ -61,7 +61,7 @@ export const DEMO_CABINETS: DemoCabinet[] = [
         title: 'Divorce Bernard',
         clientName: 'Sophie Bernard',
         description:
-          "Divorce par consentement mutuel de M. et Mme Bernard, convention signée le 12 septembre 2026. Prestation compensatoire de 35 000 € versée en capital et pension alimentaire de 400 € par mois et par enfant. Dossier clôturé après le dépôt de la convention au rang des minutes du notaire.",
+          'Divorce par consentement mutuel de M. et Mme Bernard, convention signée le 12 septembre 2026. Prestation compensatoire de 35 000 € versée en capital et pension alimentaire de 400 € par mois et par enfant. Dossier clôturé après le dépôt de la convention au rang des minutes du notaire.',
         status: 'CLOSED',
         createdDaysAgo: 118,
       },
@@ -79,7 +79,7 @@ export const DEMO_CABINETS: DemoCabinet[] = [
         title: 'Recouvrement de factures Transports Garnier',
         clientName: 'SAS Transports Garnier',
         description:
-          "La SAS Transports Garnier détient une créance commerciale de 67 850,40 € sur un grossiste, correspondant à douze factures impayées émises entre mars et juin 2026. Une mise en demeure a été adressée par le cabinet le 03/11/2026, restée sans réponse. La requête en injonction de payer devant le tribunal de commerce de Lyon doit être déposée avant le 31 janvier 2027.",
+          'La SAS Transports Garnier détient une créance commerciale de 67 850,40 € sur un grossiste, correspondant à douze factures impayées émises entre mars et juin 2026. Une mise en demeure a été adressée par le cabinet le 03/11/2026, restée sans réponse. La requête en injonction de payer devant le tribunal de commerce de Lyon doit être déposée avant le 31 janvier 2027.',
         status: 'OPEN',
         createdDaysAgo: 30,
       },

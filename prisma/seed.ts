@@ -12,7 +12,9 @@ import { DEMO_CABINETS, DEMO_PASSWORD } from './demo-data'
 /** Seeds the database at `url` (default: DATABASE_URL). */
 export async function seedDemo(url?: string, log: (line: string) => void = console.log): Promise<void> {
   if (process.env.NODE_ENV === 'production') {
-    throw new Error('refusing to seed demo users with NODE_ENV=production (their password is public); create real accounts instead')
+    throw new Error(
+      'refusing to seed demo users with NODE_ENV=production (their password is public); create real accounts instead',
+    )
   }
   const prisma = createPrismaClient(url)
   try {
@@ -33,19 +35,28 @@ export async function seedDemo(url?: string, log: (line: string) => void = conso
       }
       for (const [i, d] of c.dossiers.entries()) {
         const { createdDaysAgo, ...fields } = d
-        const existing = await prisma.dossier.findUnique({ where: { tenantId_reference: { tenantId: c.id, reference: d.reference } } })
+        const existing = await prisma.dossier.findUnique({
+          where: { tenantId_reference: { tenantId: c.id, reference: d.reference } },
+        })
         if (existing) continue
         const createdAt = new Date(Date.now() - createdDaysAgo * 86_400_000)
         // Last worked on some time after opening, each at its own hour, so "latest first" reads as a
         // real cabinet's list rather than a dozen identical seed timestamps.
-        const updatedAt = new Date(Math.max(createdAt.getTime(), Date.now() - (createdDaysAgo / 3) * 86_400_000 - (i * 53 + 17) * 60_000))
+        const updatedAt = new Date(
+          Math.max(createdAt.getTime(), Date.now() - (createdDaysAgo / 3) * 86_400_000 - (i * 53 + 17) * 60_000),
+        )
         await prisma.dossier.create({ data: { ...fields, tenantId: c.id, createdAt, updatedAt } })
         dossiers++
       }
       // Generated references continue after the demo ones.
-      await prisma.tenant.updateMany({ where: { id: c.id, referenceSeq: { lt: c.dossiers.length } }, data: { referenceSeq: c.dossiers.length } })
+      await prisma.tenant.updateMany({
+        where: { id: c.id, referenceSeq: { lt: c.dossiers.length } },
+        data: { referenceSeq: c.dossiers.length },
+      })
     }
-    log(`demo data: ${DEMO_CABINETS.length} cabinets; added ${users} users and ${dossiers} dossiers (password for the demo users: ${DEMO_PASSWORD})`)
+    log(
+      `demo data: ${DEMO_CABINETS.length} cabinets; added ${users} users and ${dossiers} dossiers (password for the demo users: ${DEMO_PASSWORD})`,
+    )
   } finally {
     await prisma.$disconnect()
   }

@@ -19,7 +19,12 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import { startEndpoint, startRedisServer, freePort, RedisServerMissingError } from '@/upstash-local'
 import { dbSetup } from './db-setup'
-import { LOCAL_ENDPOINT_FILE, redisRestConfigured, removeLocalEndpointFile, writeLocalEndpointFile } from './local-endpoint-file'
+import {
+  LOCAL_ENDPOINT_FILE,
+  redisRestConfigured,
+  removeLocalEndpointFile,
+  writeLocalEndpointFile,
+} from './local-endpoint-file'
 
 /** A message nobody scrolls past. */
 function loud(lines: string[]): void {
@@ -39,14 +44,16 @@ async function checkConfiguredRedis(): Promise<boolean> {
   }
   if (h.status === 'disabled') return true
   const placeholder = getConfig().token === 'change-me'
-  loud([
-    `Redis is UNREACHABLE at ${credentialSource}=${url}`,
-    `  (${h.error.slice(0, 120)})`,
-    placeholder ? 'The token is still the placeholder "change-me" from .env.example.' : '',
-    'The app will start DEGRADED: no logins, no cache, no analyses.',
-    'Fix: remove (or comment out) the UPSTASH_REDIS_REST_* / KV_REST_API_* lines in .env.local to use the',
-    '     local endpoint npm run dev starts by itself, or put your real Upstash REST URL and token there.',
-  ].filter(Boolean))
+  loud(
+    [
+      `Redis is UNREACHABLE at ${credentialSource}=${url}`,
+      `  (${h.error.slice(0, 120)})`,
+      placeholder ? 'The token is still the placeholder "change-me" from .env.example.' : '',
+      'The app will start DEGRADED: no logins, no cache, no analyses.',
+      'Fix: remove (or comment out) the UPSTASH_REDIS_REST_* / KV_REST_API_* lines in .env.local to use the',
+      '     local endpoint npm run dev starts by itself, or put your real Upstash REST URL and token there.',
+    ].filter(Boolean),
+  )
   return false
 }
 
@@ -72,12 +79,17 @@ async function main(): Promise<void> {
     const port = (await portIsFree(8079)) ? 8079 : await freePort()
     // Its own redis-server: the endpoint connects as the ACL user without administration commands.
     // Owning its redis-server, the endpoint can restart it when a script that wrote cannot be stopped.
-    const endpoint = await startEndpoint({ redisUrl: process.env.REDIS_URL ?? own!.endpointUrl, token, port }, { ownRedis: own })
+    const endpoint = await startEndpoint(
+      { redisUrl: process.env.REDIS_URL ?? own!.endpointUrl, token, port },
+      { ownRedis: own },
+    )
     process.env.UPSTASH_REDIS_REST_URL = endpoint.url
     process.env.UPSTASH_REDIS_REST_TOKEN = token
     writeLocalEndpointFile(endpoint.url, token)
     localEndpoint = true
-    console.log(`[dev] local Upstash endpoint ${endpoint.url} -> ${(process.env.REDIS_URL ?? own!.url).replace(/\/\/[^@/]*@/, '//***@')}`)
+    console.log(
+      `[dev] local Upstash endpoint ${endpoint.url} -> ${(process.env.REDIS_URL ?? own!.url).replace(/\/\/[^@/]*@/, '//***@')}`,
+    )
     stops.push(async () => removeLocalEndpointFile())
     stops.push(() => endpoint.close())
     if (own) stops.push(() => own.stop())
@@ -96,10 +108,14 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2)
   // `next dev` would listen on every interface, exposing the app to the network: loopback unless asked.
   const hostGiven = args.some((a) => a === '-H' || a === '--hostname' || a.startsWith('--hostname='))
-  const server = spawn(process.execPath, ['--import', 'tsx', 'scripts/serve.ts', '--dev', ...(hostGiven ? [] : ['--hostname', '127.0.0.1']), ...args], {
-    stdio: ['inherit', 'pipe', 'inherit'],
-    env: process.env,
-  })
+  const server = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/serve.ts', '--dev', ...(hostGiven ? [] : ['--hostname', '127.0.0.1']), ...args],
+    {
+      stdio: ['inherit', 'pipe', 'inherit'],
+      env: process.env,
+    },
+  )
   children.push(server)
   const worker = redisEnabled ? run('scripts/worker.ts', []) : undefined
   if (!worker) console.log('[dev] REDIS_ENABLED=false: no analysis worker (the queue needs Redis)')

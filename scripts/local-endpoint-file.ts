@@ -42,5 +42,7 @@ export function useLocalEndpointFileIfUnset(env: NodeJS.ProcessEnv = process.env
 
 /** true when either pair of Redis REST variables is set, even partly (src/redis/core/config.ts then reads, or rejects, it). */
 export function redisRestConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  return Boolean(env.UPSTASH_REDIS_REST_URL || env.UPSTASH_REDIS_REST_TOKEN || env.KV_REST_API_URL || env.KV_REST_API_TOKEN)
+  return Boolean(
+    env.UPSTASH_REDIS_REST_URL || env.UPSTASH_REDIS_REST_TOKEN || env.KV_REST_API_URL || env.KV_REST_API_TOKEN,
+  )
 }

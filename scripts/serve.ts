@@ -61,7 +61,9 @@ function parseCli(argv: string[]): { dev: boolean; port: number; hostname: strin
   const rawPort = values.port ?? process.env.PORT ?? '3000'
   const port = Number(rawPort)
   if (rawPort.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
-    usageError(`Invalid port "${rawPort}"${values.port === undefined ? ' (from PORT)' : ''}: expected a whole number from 0 to 65535.`)
+    usageError(
+      `Invalid port "${rawPort}"${values.port === undefined ? ' (from PORT)' : ''}: expected a whole number from 0 to 65535.`,
+    )
   }
   const hostname = values.hostname?.trim() || '0.0.0.0'
   return { dev: values.dev, port, hostname }
@@ -75,7 +77,9 @@ async function main(): Promise<void> {
   // only defaults it: a build served under another NODE_ENV runs half in development mode.
   const mode = dev ? 'development' : 'production'
   if (process.env.NODE_ENV && process.env.NODE_ENV !== mode) {
-    console.warn(`NODE_ENV="${process.env.NODE_ENV}" replaced by "${mode}"${dev ? '' : ' (pass --dev for development)'}`)
+    console.warn(
+      `NODE_ENV="${process.env.NODE_ENV}" replaced by "${mode}"${dev ? '' : ' (pass --dev for development)'}`,
+    )
   }
   ;(process.env as Record<string, string>).NODE_ENV = mode
 
@@ -107,24 +111,30 @@ async function main(): Promise<void> {
   const inFlight = new Set<ServerResponse>()
   let drained = () => {}
   const server = createServer(
-    withClientAddress(async (req, res) => {
-      // Once stopping, responses say `Connection: close` and each finished one frees its connection.
-      if (stopping) res.setHeader('connection', 'close')
-      inFlight.add(res)
-      res.once('close', () => {
-        inFlight.delete(res)
-        if (!stopping) return
-        server.closeIdleConnections()
-        if (inFlight.size === 0) drained()
-      })
-      try {
-        await (await nextHandler)(req, res)
-      } catch (err) {
-        console.error(`Failed to handle ${req.method} ${req.url}:`, err)
-        if (!res.headersSent) res.statusCode = 500
-        res.end()
-      }
-    }, trustedProxyHops, stamp),
+    withClientAddress(
+      async (req, res) => {
+        // Once stopping, responses say `Connection: close` and each finished one frees its connection.
+        if (stopping) res.setHeader('connection', 'close')
+        inFlight.add(res)
+        res.once('close', () => {
+          inFlight.delete(res)
+          if (!stopping) return
+          server.closeIdleConnections()
+          if (inFlight.size === 0) drained()
+        })
+        try {
+          await (
+            await nextHandler
+          )(req, res)
+        } catch (err) {
+          console.error(`Failed to handle ${req.method} ${req.url}:`, err)
+          if (!res.headersSent) res.statusCode = 500
+          res.end()
+        }
+      },
+      trustedProxyHops,
+      stamp,
+    ),
   )
   guardUpgradeRequests(server, trustedProxyHops, stamp)
   await new Promise<void>((resolve, reject) => {

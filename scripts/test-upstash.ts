@@ -13,13 +13,17 @@ type Step = { name: string; run: () => Promise<string | void> }
 /** What to check, from the error's shape; never includes the token. */
 function hint(err: unknown): string {
   const text = `${(err as Error)?.name ?? ''} ${(err as Error)?.message ?? String(err)} ${String((err as { cause?: unknown })?.cause ?? '')}`
-  if (/ConfigError|Invalid Redis configuration/.test(text)) return 'fix the variable named above in .env.local (see .env.example)'
-  if (/Unauthorized|401|WRONGPASS|invalid token/i.test(text)) return 'check UPSTASH_REDIS_REST_TOKEN (or KV_REST_API_TOKEN): the database\'s REST token, not its password'
-  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(text)) return 'check UPSTASH_REDIS_REST_URL (or KV_REST_API_URL): the host name does not resolve'
+  if (/ConfigError|Invalid Redis configuration/.test(text))
+    return 'fix the variable named above in .env.local (see .env.example)'
+  if (/Unauthorized|401|WRONGPASS|invalid token/i.test(text))
+    return "check UPSTASH_REDIS_REST_TOKEN (or KV_REST_API_TOKEN): the database's REST token, not its password"
+  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/i.test(text))
+    return 'check UPSTASH_REDIS_REST_URL (or KV_REST_API_URL): the host name does not resolve'
   if (/ECONNREFUSED|fetch failed|unavailable/i.test(text)) {
     return 'check UPSTASH_REDIS_REST_URL and the network: nothing answers there (local: is `npm run redis:local` running?)'
   }
-  if (/timeout|aborted|TimeoutError/i.test(text)) return 'the database did not answer within REDIS_TIMEOUT_MS: check the network or raise the timeout'
+  if (/timeout|aborted|TimeoutError/i.test(text))
+    return 'the database did not answer within REDIS_TIMEOUT_MS: check the network or raise the timeout'
   return 'see the error above'
 }
 
@@ -29,7 +33,8 @@ async function main(): Promise<void> {
   const fromDev = useLocalEndpointFileIfUnset()
   if (fromDev) console.log(`using the local endpoint of npm run dev (${fromDev}, from .data/local-endpoint.env)`)
   // Imported after the env is loaded: the layer reads process.env on first use.
-  const { redis, cache, session, queue, sortedSet, hashMap, isRedisAvailable, getConfig } = await import('../src/lib/upstash')
+  const { redis, cache, session, queue, sortedSet, hashMap, isRedisAvailable, getConfig } =
+    await import('../src/lib/upstash')
 
   const id = `smoke-${randomBytes(4).toString('hex')}`
   const steps: Step[] = [
@@ -72,7 +77,8 @@ async function main(): Promise<void> {
       run: async () => {
         await cache.set(`${id}:user`, { name: 'John', role: 'admin' }, 60)
         const user = await cache.get<{ name: string }>(`${id}:user`)
-        if (user?.name !== 'John') throw new Error(`cache.get returned ${JSON.stringify(user)} (a cache that never answers looks like this)`)
+        if (user?.name !== 'John')
+          throw new Error(`cache.get returned ${JSON.stringify(user)} (a cache that never answers looks like this)`)
         await cache.del(`${id}:user`)
         if (await cache.exists(`${id}:user`)) throw new Error('cache.del did not remove the entry')
       },
@@ -82,7 +88,8 @@ async function main(): Promise<void> {
       run: async () => {
         await session.set(`${id}-user`, { userId: 'abc', tenantId: 'tenant-xyz', role: 'ADMIN' }, 60)
         const data = await session.get(`${id}-user`)
-        if ((data as { userId?: string } | null)?.userId !== 'abc') throw new Error(`session.get returned ${JSON.stringify(data)}`)
+        if ((data as { userId?: string } | null)?.userId !== 'abc')
+          throw new Error(`session.get returned ${JSON.stringify(data)}`)
         await session.delete(`${id}-user`)
       },
     },
@@ -90,7 +97,8 @@ async function main(): Promise<void> {
       name: 'rate limit',
       run: async () => {
         const r = await session.rateLimit(`${id}:api`, 5, 60, { onFailure: 'closed' })
-        if (!r.allowed || r.remaining !== 4) throw new Error(`expected allowed with 4 remaining, got ${JSON.stringify(r)}`)
+        if (!r.allowed || r.remaining !== 4)
+          throw new Error(`expected allowed with 4 remaining, got ${JSON.stringify(r)}`)
         return `${r.remaining}/${r.limit} left`
       },
     },
@@ -100,7 +108,8 @@ async function main(): Promise<void> {
         await queue.push(`${id}-queue`, { to: 'client@example.com', subject: 'Welcome!' })
         const length = await queue.length(`${id}-queue`)
         const task = await queue.pop<{ to: string }>(`${id}-queue`)
-        if (length !== 1 || task?.to !== 'client@example.com') throw new Error(`push/length/pop gave ${length}, ${JSON.stringify(task)}`)
+        if (length !== 1 || task?.to !== 'client@example.com')
+          throw new Error(`push/length/pop gave ${length}, ${JSON.stringify(task)}`)
       },
     },
     {
@@ -110,7 +119,8 @@ async function main(): Promise<void> {
         await sortedSet.increment(`${id}-activity`, 'dossier-123', 5)
         const top = await sortedSet.top(`${id}-activity`, 10)
         await sortedSet.remove(`${id}-activity`, 'dossier-123')
-        if (top[0]?.member !== 'dossier-123' || top[0]?.score !== 15) throw new Error(`top returned ${JSON.stringify(top)}`)
+        if (top[0]?.member !== 'dossier-123' || top[0]?.score !== 15)
+          throw new Error(`top returned ${JSON.stringify(top)}`)
       },
     },
     {
@@ -120,7 +130,8 @@ async function main(): Promise<void> {
         const plan = await hashMap.get(`${id}-tenant`, 'plan')
         const all = await hashMap.getAll<{ activeDossiers: number }>(`${id}-tenant`)
         await hashMap.del(`${id}-tenant`)
-        if (plan !== 'PREMIUM' || all?.activeDossiers !== 42) throw new Error(`read back ${JSON.stringify({ plan, all })}`)
+        if (plan !== 'PREMIUM' || all?.activeDossiers !== 42)
+          throw new Error(`read back ${JSON.stringify({ plan, all })}`)
       },
     },
     {

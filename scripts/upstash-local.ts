@@ -18,11 +18,7 @@ import { RedisServerMissingError, startEndpoint, startRedisServer, type OwnRedis
 const usage = `usage: npx tsx scripts/upstash-local.ts [--port 8079] [--host 127.0.0.1] [--token <token>] [--redis-url redis://host:port] [--max-body <bytes>] [--timeout <ms>] [--pool <n>] [--allow-origin <origin>]… [--max-reply-bytes <bytes>] [--max-commands <n>] [--max-inflight-bytes <bytes>] [--max-blocking <n>] [--script-timeout <ms>] [--body-timeout <ms>] [--min-body-rate <bytes/s>] [--max-value-bytes <bytes>] [--redis-maxmemory <size, own redis-server: 256mb>] [--verbose]`
 
 const number = (flag: string) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${flag} expects a whole number`)
-    .transform(Number)
-    .optional()
+  z.string().regex(/^\d+$/, `${flag} expects a whole number`).transform(Number).optional()
 
 const flagsSchema = z.object({
   port: number('--port'),
@@ -41,7 +37,10 @@ const flagsSchema = z.object({
   'body-timeout': number('--body-timeout'),
   'min-body-rate': number('--min-body-rate'),
   'max-value-bytes': number('--max-value-bytes'),
-  'redis-maxmemory': z.string().regex(/^\d+(b|k|kb|m|mb|g|gb)?$/i, '--redis-maxmemory expects a size such as 256mb or 1gb').optional(),
+  'redis-maxmemory': z
+    .string()
+    .regex(/^\d+(b|k|kb|m|mb|g|gb)?$/i, '--redis-maxmemory expects a size such as 256mb or 1gb')
+    .optional(),
   verbose: z.boolean().optional(),
   help: z.boolean().optional(),
 })
@@ -97,7 +96,11 @@ async function main(): Promise<void> {
     try {
       own = await startRedisServer({ dataDir: path.resolve('.data/redis'), maxMemory: flags['redis-maxmemory'] })
     } catch (err) {
-      console.error(err instanceof RedisServerMissingError ? err.message : `could not start redis-server: ${(err as Error).message}`)
+      console.error(
+        err instanceof RedisServerMissingError
+          ? err.message
+          : `could not start redis-server: ${(err as Error).message}`,
+      )
       process.exit(1)
     }
     // The endpoint connects as a user without administration commands; the password keeps other local programs out.
@@ -106,26 +109,29 @@ async function main(): Promise<void> {
 
   let endpoint
   try {
-    endpoint = await startEndpoint({
-      redisUrl,
-      token,
-      port: flags.port ?? 8079,
-      host: flags.host ?? '127.0.0.1',
-      maxBodyBytes: flags['max-body'],
-      timeoutMs: flags.timeout,
-      poolSize: flags.pool,
-      allowOrigins: flags['allow-origin'],
-      maxReplyBytes: flags['max-reply-bytes'],
-      maxCommands: flags['max-commands'],
-      maxInflightBytes: flags['max-inflight-bytes'],
-      maxBlocking: flags['max-blocking'],
-      scriptTimeoutMs: flags['script-timeout'],
-      bodyTimeoutMs: flags['body-timeout'],
-      minBodyRate: flags['min-body-rate'],
-      maxValueBytes: flags['max-value-bytes'],
-      verbose: flags.verbose ?? false,
-      // Its own redis-server: an unkillable script ends with a restart of it (from its AOF).
-    }, { ownRedis: own })
+    endpoint = await startEndpoint(
+      {
+        redisUrl,
+        token,
+        port: flags.port ?? 8079,
+        host: flags.host ?? '127.0.0.1',
+        maxBodyBytes: flags['max-body'],
+        timeoutMs: flags.timeout,
+        poolSize: flags.pool,
+        allowOrigins: flags['allow-origin'],
+        maxReplyBytes: flags['max-reply-bytes'],
+        maxCommands: flags['max-commands'],
+        maxInflightBytes: flags['max-inflight-bytes'],
+        maxBlocking: flags['max-blocking'],
+        scriptTimeoutMs: flags['script-timeout'],
+        bodyTimeoutMs: flags['body-timeout'],
+        minBodyRate: flags['min-body-rate'],
+        maxValueBytes: flags['max-value-bytes'],
+        verbose: flags.verbose ?? false,
+        // Its own redis-server: an unkillable script ends with a restart of it (from its AOF).
+      },
+      { ownRedis: own },
+    )
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     const hint = code === 'EADDRINUSE' ? ` (port ${flags.port ?? 8079} is taken: pick another with --port)` : ''
@@ -135,7 +141,9 @@ async function main(): Promise<void> {
   }
 
   // Never the URL's password.
-  const target = own ? `own redis-server (127.0.0.1:${own.port}, password-protected, data in .data/redis)` : redisUrl.replace(/\/\/[^@/]*@/, '//***@')
+  const target = own
+    ? `own redis-server (127.0.0.1:${own.port}, password-protected, data in .data/redis)`
+    : redisUrl.replace(/\/\/[^@/]*@/, '//***@')
   console.log(`Upstash-compatible endpoint on ${endpoint.url} -> ${target}`)
   console.log('Paste into .env.local:')
   console.log(`UPSTASH_REDIS_REST_URL=${endpoint.url}`)

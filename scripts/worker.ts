@@ -41,13 +41,16 @@ const flagsSchema = z.object({
   help: z.boolean().optional(),
 })
 
-const log = (event: string, fields: Record<string, unknown> = {}) => console.log(JSON.stringify({ t: new Date().toISOString(), event, ...fields }))
+const log = (event: string, fields: Record<string, unknown> = {}) =>
+  console.log(JSON.stringify({ t: new Date().toISOString(), event, ...fields }))
 
 async function main(): Promise<number> {
   let flags
   try {
     const { values } = parseArgs({
-      options: Object.fromEntries(Object.keys(flagsSchema.shape).map((k) => [k, { type: k === 'help' ? 'boolean' : 'string' }])) as never,
+      options: Object.fromEntries(
+        Object.keys(flagsSchema.shape).map((k) => [k, { type: k === 'help' ? 'boolean' : 'string' }]),
+      ) as never,
       strict: true,
     })
     flags = flagsSchema.parse(values)
@@ -73,7 +76,9 @@ async function main(): Promise<number> {
   if ((await import('../src/lib/startup-check')).refusalToStart('worker')) return 1
   try {
     if (!getConfig().enabled) {
-      console.error('REDIS_ENABLED=false: the worker needs Redis (set REDIS_ENABLED=true and UPSTASH_REDIS_REST_URL / _TOKEN)')
+      console.error(
+        'REDIS_ENABLED=false: the worker needs Redis (set REDIS_ENABLED=true and UPSTASH_REDIS_REST_URL / _TOKEN)',
+      )
       return 1
     }
   } catch (err) {
@@ -83,11 +88,19 @@ async function main(): Promise<number> {
 
   // Counts this process's billed Upstash commands for /status (one HINCRBY a minute at most, none when idle).
   // It serves no request, so only its timer flushes, whatever UPSTASH_USAGE_FLUSH_TIMER says.
-  const usageMeter = await (await import('../src/lib/usage/upstash-usage')).startUsageCounter(process.env, { timer: true })
+  const usageMeter = await (
+    await import('../src/lib/usage/upstash-usage')
+  ).startUsageCounter(process.env, { timer: true })
 
   const local = createLocalAnalyzer()
   const delayMs = flags['analysis-delay-ms'] ?? 0
-  const analyzer = delayMs > 0 ? { name: local.name, analyze: async (...args: Parameters<typeof local.analyze>) => (await sleep(delayMs), local.analyze(...args)) } : local
+  const analyzer =
+    delayMs > 0
+      ? {
+          name: local.name,
+          analyze: async (...args: Parameters<typeof local.analyze>) => (await sleep(delayMs), local.analyze(...args)),
+        }
+      : local
   const ai = createAIPipeline({ analyzer, visibilityTimeoutMs: flags['visibility-ms'] })
   const controller = new AbortController()
   // As the cron route does: free unless an analysis has been pending for 10 minutes (then dead letters → FAILED, lost jobs pushed again).

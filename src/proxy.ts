@@ -6,7 +6,13 @@ import { resolveSession, sessionCookieName, setSessionCookie } from '@/lib/auth/
 import { addressKey, SERVER_STAMP_HEADER, trustedClientAddress } from '@/lib/client-address'
 import { appConfig } from '@/lib/config'
 import { forwardedHeaders, newRequestBudget } from '@/lib/request/protocol'
-import { RedisUnavailableError, runWithRedisBudget, session, type RateLimitResult, type RedisBudget } from '@/lib/upstash'
+import {
+  RedisUnavailableError,
+  runWithRedisBudget,
+  session,
+  type RateLimitResult,
+  type RedisBudget,
+} from '@/lib/upstash'
 import { scheduleUsageFlush } from '@/lib/usage/upstash-usage'
 
 /**
@@ -66,7 +72,12 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
 
   // Behind its public name only: a request for another Host (DNS rebinding, a stray domain pointed at the
   // app) is refused in production once APP_ORIGIN says which name that is. Health checks may use any.
-  if (config.production && config.appOrigin && pathname !== '/api/health' && !servedHost(request, config.appOrigin, config.trustedProxyHops)) {
+  if (
+    config.production &&
+    config.appOrigin &&
+    pathname !== '/api/health' &&
+    !servedHost(request, config.appOrigin, config.trustedProxyHops)
+  ) {
     return isApi
       ? NextResponse.json({ error: 'unknown host: this app answers on its APP_ORIGIN only' }, { status: 421 })
       : new NextResponse('Adresse inconnue', { status: 421 })
@@ -111,7 +122,10 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
     if (err instanceof RedisUnavailableError) {
       // Without the session store nobody can be identified: say so rather than treat everyone as anonymous.
       return isApi
-        ? NextResponse.json({ error: 'session store unavailable; try again shortly' }, { status: 503, headers: { 'retry-after': '5' } })
+        ? NextResponse.json(
+            { error: 'session store unavailable; try again shortly' },
+            { status: 503, headers: { 'retry-after': '5' } },
+          )
         : new NextResponse('Service momentanément indisponible', { status: 503, headers: { 'retry-after': '5' } })
     }
     throw err
@@ -123,12 +137,18 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
     const refusal = { ...limitHeaders, 'retry-after': String(retryAfter), 'cache-control': 'private, no-store' }
     if (!isApi && !isAction) {
       const minutes = Math.ceil(retryAfter / 60)
-      return new NextResponse(`Trop de pages demandées en peu de temps. Réessayez dans ${minutes} minute${minutes > 1 ? 's' : ''}.`, {
-        status: 429,
-        headers: { ...refusal, 'content-type': 'text/plain; charset=utf-8' },
-      })
+      return new NextResponse(
+        `Trop de pages demandées en peu de temps. Réessayez dans ${minutes} minute${minutes > 1 ? 's' : ''}.`,
+        {
+          status: 429,
+          headers: { ...refusal, 'content-type': 'text/plain; charset=utf-8' },
+        },
+      )
     }
-    return NextResponse.json({ error: 'Rate limit exceeded', retryAfterSeconds: retryAfter }, { status: 429, headers: refusal })
+    return NextResponse.json(
+      { error: 'Rate limit exceeded', retryAfterSeconds: retryAfter },
+      { status: 429, headers: refusal },
+    )
   }
 
   const headers = forwardedHeaders(request.headers, { identity, address, budget })
@@ -174,7 +194,8 @@ function contentSecurityPolicy(production: boolean): string {
 function servedHost(request: NextRequest, appOrigin: string, trustedProxyHops: number): boolean {
   const expected = new URL(appOrigin).host.toLowerCase()
   const host = request.headers.get('host')?.toLowerCase()
-  const forwarded = trustedProxyHops > 0 ? request.headers.get('x-forwarded-host')?.split(',')[0]?.trim().toLowerCase() : undefined
+  const forwarded =
+    trustedProxyHops > 0 ? request.headers.get('x-forwarded-host')?.split(',')[0]?.trim().toLowerCase() : undefined
   return host === expected || forwarded === expected
 }
 

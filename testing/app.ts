@@ -24,7 +24,14 @@ function sourcesHash(): string {
     }
   }
   walk(path.join(ROOT, 'src'))
-  for (const f of ['next.config.ts', 'package-lock.json', 'prisma/schema.prisma', 'tsconfig.json', 'tsconfig.next.json', 'postcss.config.mjs']) {
+  for (const f of [
+    'next.config.ts',
+    'package-lock.json',
+    'prisma/schema.prisma',
+    'tsconfig.json',
+    'tsconfig.next.json',
+    'postcss.config.mjs',
+  ]) {
     const full = path.join(ROOT, f)
     if (existsSync(full)) hash.update(f).update(readFileSync(full))
   }
@@ -53,13 +60,15 @@ export async function ensureBuilt(): Promise<{ NEXT_DIST_DIR: string }> {
     })
     if (res.status === 0) break
     // Another test run is building these same sources: its build will do.
-    if (!/already running/.test(res.stdout + res.stderr) || Date.now() > deadline) throw new Error(`next build failed:\n${res.stdout}\n${res.stderr}`)
+    if (!/already running/.test(res.stdout + res.stderr) || Date.now() > deadline)
+      throw new Error(`next build failed:\n${res.stdout}\n${res.stderr}`)
     await new Promise((r) => setTimeout(r, 1000))
   }
   const parent = path.join(ROOT, '.next-test')
   for (const old of readdirSync(parent)) {
     const full = path.join(parent, old)
-    if (old !== path.basename(dir) && Date.now() - statSync(full).mtimeMs > 10 * 60_000) rmSync(full, { recursive: true, force: true })
+    if (old !== path.basename(dir) && Date.now() - statSync(full).mtimeMs > 10 * 60_000)
+      rmSync(full, { recursive: true, force: true })
   }
   return env
 }
@@ -78,10 +87,20 @@ async function spawnApp(env: AppEnv, options: StartOptions): Promise<{ child: Ch
     options.via === 'next'
       ? [require.resolve('next/dist/bin/next'), 'start', '--port', String(port), '--hostname', '127.0.0.1']
       : ['--import', 'tsx', 'scripts/serve.ts', '--port', String(port), '--hostname', '127.0.0.1']
-  const merged: AppEnv = { ...process.env, NODE_ENV: 'production', NEXT_TELEMETRY_DISABLED: '1', ALLOW_DEMO_ACCOUNTS: 'true', SESSION_SECRET: TEST_SESSION_SECRET, ...build, ...env }
+  const merged: AppEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    NEXT_TELEMETRY_DISABLED: '1',
+    ALLOW_DEMO_ACCOUNTS: 'true',
+    SESSION_SECRET: TEST_SESSION_SECRET,
+    ...build,
+    ...env,
+  }
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined)) as NodeJS.ProcessEnv,
+    env: Object.fromEntries(
+      Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined),
+    ) as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   return { child, port }
@@ -91,7 +110,10 @@ async function spawnApp(env: AppEnv, options: StartOptions): Promise<{ child: Ch
  * Starts the production build as startApp does, for a configuration that must be refused: resolves
  * with the exit code and everything printed once the process exits; rejects if it becomes ready.
  */
-export async function startAppExpectingExit(env: AppEnv, options: StartOptions = {}): Promise<{ code: number | null; output: string }> {
+export async function startAppExpectingExit(
+  env: AppEnv,
+  options: StartOptions = {},
+): Promise<{ code: number | null; output: string }> {
   const { child } = await spawnApp(env, options)
   let out = ''
   child.stdout!.on('data', (d) => (out += String(d)))
@@ -194,7 +216,8 @@ export class Client {
   }
 
   get = (path: string, headers?: Record<string, string>) => this.request('GET', path, undefined, headers)
-  post = (path: string, body?: unknown, headers?: Record<string, string>) => this.request('POST', path, body ?? {}, headers)
+  post = (path: string, body?: unknown, headers?: Record<string, string>) =>
+    this.request('POST', path, body ?? {}, headers)
   patch = (path: string, body: unknown, headers?: Record<string, string>) => this.request('PATCH', path, body, headers)
   delete = (path: string, headers?: Record<string, string>) => this.request('DELETE', path, undefined, headers)
 

@@ -14,7 +14,10 @@ export async function directClient(redisUrl: string) {
  * 1 + each command it runs; each command of a pipeline or transaction counts). The one way the
  * project counts cost. Use on a private stack (startStack) so other test files' traffic is not counted.
  */
-export async function billedCommands(redisUrl: string, run: () => Promise<unknown>): Promise<{ total: number; byCommand: Record<string, number> }> {
+export async function billedCommands(
+  redisUrl: string,
+  run: () => Promise<unknown>,
+): Promise<{ total: number; byCommand: Record<string, number> }> {
   const client = await directClient(redisUrl)
   try {
     await client.sendCommand(['CONFIG', 'RESETSTAT'])

@@ -14,7 +14,8 @@ export default function ErrorPage({ error, reset }: { error: Error & { digest?: 
         <p className="text-sm font-semibold text-red-800">Erreur</p>
         <h1 className="mt-2 text-2xl font-bold text-slate-900">Un problème est survenu</h1>
         <p className="mt-2 text-slate-700">
-          La page n’a pas pu être affichée. Le service est peut-être momentanément indisponible ; réessayez dans un instant.
+          La page n’a pas pu être affichée. Le service est peut-être momentanément indisponible ; réessayez dans un
+          instant.
         </p>
         {error.digest && <p className="mt-2 font-mono text-xs text-slate-600">Référence : {error.digest}</p>}
         <div className="mt-6 flex flex-col justify-center gap-2 sm:flex-row">

@@ -30,7 +30,10 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
   return (
     <html lang="fr">
       <body className="min-h-screen font-sans">
-        <a href="#contenu" className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-10 focus:rounded focus:bg-white focus:px-3 focus:py-2">
+        <a
+          href="#contenu"
+          className="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-10 focus:rounded focus:bg-white focus:px-3 focus:py-2"
+        >
           Aller au contenu
         </a>
         <SiteHeader identity={identity} profile={profile} />

@@ -7,7 +7,9 @@ export default function NotFound() {
       <div className="card text-center">
         <p className="text-sm font-semibold text-blue-800">Erreur 404</p>
         <h1 className="mt-2 text-2xl font-bold text-slate-900">Page introuvable</h1>
-        <p className="mt-2 text-slate-700">Cette page ou ce dossier n’existe pas, ou n’appartient pas à votre cabinet.</p>
+        <p className="mt-2 text-slate-700">
+          Cette page ou ce dossier n’existe pas, ou n’appartient pas à votre cabinet.
+        </p>
         <Link href="/dossiers" className="btn-primary mt-6">
           Retour aux dossiers
         </Link>

@@ -3,7 +3,13 @@
 import { useActionState } from 'react'
 import type { AnalyzeState } from '@/lib/analyses/actions'
 
-export function AnalyzeButton({ action, disabled }: { action: (state: AnalyzeState) => Promise<AnalyzeState>; disabled: boolean }) {
+export function AnalyzeButton({
+  action,
+  disabled,
+}: {
+  action: (state: AnalyzeState) => Promise<AnalyzeState>
+  disabled: boolean
+}) {
   const [state, formAction, pending] = useActionState<AnalyzeState>(action, {})
   return (
     <form action={formAction} className="flex flex-col items-stretch gap-2 sm:items-end">

@@ -11,8 +11,19 @@ type Action = (state: DossierFormState, form: FormData) => Promise<DossierFormSt
  * Create or edit a dossier. Validation happens on the server (the API's schemas); the answer keeps
  * what was typed, marks the wrong fields aria-invalid and announces their message (role="alert").
  */
-export function DossierForm({ action, initial, mode }: { action: Action; initial: DossierValues; mode: 'create' | 'edit' }) {
-  const [state, formAction, pending] = useActionState<DossierFormState, FormData>(action, { values: initial, errors: {} })
+export function DossierForm({
+  action,
+  initial,
+  mode,
+}: {
+  action: Action
+  initial: DossierValues
+  mode: 'create' | 'edit'
+}) {
+  const [state, formAction, pending] = useActionState<DossierFormState, FormData>(action, {
+    values: initial,
+    errors: {},
+  })
   const { values, errors } = state
   const prefix = mode === 'create' ? 'new' : 'edit'
   const field = (name: DossierField) => {
@@ -22,7 +33,8 @@ export function DossierForm({ action, initial, mode }: { action: Action; initial
       id,
       name,
       'aria-invalid': error ? true : undefined,
-      'aria-describedby': [error ? `${id}-error` : '', name === 'reference' ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined,
+      'aria-describedby':
+        [error ? `${id}-error` : '', name === 'reference' ? `${id}-hint` : ''].filter(Boolean).join(' ') || undefined,
       className: 'field-input',
     }
   }
@@ -36,7 +48,10 @@ export function DossierForm({ action, initial, mode }: { action: Action; initial
     // key: a new answer re-creates the fields with the values it carries (React resets forms after an action).
     <form action={formAction} className="space-y-5" noValidate key={JSON.stringify(values)}>
       {errors.form && (
-        <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm font-medium text-red-800">
+        <p
+          role="alert"
+          className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm font-medium text-red-800"
+        >
           {errors.form}
         </p>
       )}
@@ -52,7 +67,14 @@ export function DossierForm({ action, initial, mode }: { action: Action; initial
           <label htmlFor={`${prefix}-clientName`} className="field-label">
             Client
           </label>
-          <input type="text" defaultValue={values.clientName} aria-required="true" maxLength={400} autoComplete="off" {...field('clientName')} />
+          <input
+            type="text"
+            defaultValue={values.clientName}
+            aria-required="true"
+            maxLength={400}
+            autoComplete="off"
+            {...field('clientName')}
+          />
           {errorOf('clientName')}
         </div>
         {mode === 'create' && (
@@ -60,7 +82,13 @@ export function DossierForm({ action, initial, mode }: { action: Action; initial
             <label htmlFor="new-reference" className="field-label">
               Référence
             </label>
-            <input type="text" defaultValue={values.reference} maxLength={100} autoComplete="off" {...field('reference')} />
+            <input
+              type="text"
+              defaultValue={values.reference}
+              maxLength={100}
+              autoComplete="off"
+              {...field('reference')}
+            />
             <p id="new-reference-hint" className="mt-1 text-xs text-slate-600">
               Facultatif : laissée vide, la suivante du cabinet est attribuée.
             </p>

@@ -11,7 +11,10 @@ export function LoginForm({ next }: { next: string }) {
     <form action={action} className="space-y-4" noValidate>
       <input type="hidden" name="next" value={state.next} />
       {state.error && !state.field && (
-        <p role="alert" className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm font-medium text-red-800">
+        <p
+          role="alert"
+          className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm font-medium text-red-800"
+        >
           {state.error}
         </p>
       )}

@@ -4,7 +4,11 @@ import Link from 'next/link'
 import { usePathname } from 'next/navigation'
 
 const LINKS = [
-  { href: '/dossiers', label: 'Dossiers', match: (p: string) => p === '/dossiers' || (p.startsWith('/dossiers/') && p !== '/dossiers/new') },
+  {
+    href: '/dossiers',
+    label: 'Dossiers',
+    match: (p: string) => p === '/dossiers' || (p.startsWith('/dossiers/') && p !== '/dossiers/new'),
+  },
   { href: '/dossiers/new', label: 'Nouveau dossier', match: (p: string) => p === '/dossiers/new' },
   { href: '/leaderboard', label: 'Classement', match: (p: string) => p === '/leaderboard' },
   { href: '/status', label: 'État du service', match: (p: string) => p === '/status' },

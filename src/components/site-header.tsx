@@ -10,7 +10,13 @@ import { NavLinks } from './nav-links'
  * `profile` is started by the layout (within the request's Redis budget) and awaited here, so the page
  * does not wait for it; null when Redis and the database cannot say.
  */
-export async function SiteHeader({ identity, profile: loading }: { identity: Identity | null; profile: Promise<TenantProfile | null> }) {
+export async function SiteHeader({
+  identity,
+  profile: loading,
+}: {
+  identity: Identity | null
+  profile: Promise<TenantProfile | null>
+}) {
   const profile = await loading
   const cabinet = identity && (
     <>
@@ -21,7 +27,8 @@ export async function SiteHeader({ identity, profile: loading }: { identity: Ide
           <span className="whitespace-nowrap">{PLAN_LABELS[profile.plan] ?? `Offre ${profile.plan}`}</span>
           {' · '}
           <span className="whitespace-nowrap">
-            {profile.activeDossiers} dossier{profile.activeDossiers > 1 ? 's' : ''} actif{profile.activeDossiers > 1 ? 's' : ''}
+            {profile.activeDossiers} dossier{profile.activeDossiers > 1 ? 's' : ''} actif
+            {profile.activeDossiers > 1 ? 's' : ''}
           </span>
         </>
       )}
@@ -32,8 +39,14 @@ export async function SiteHeader({ identity, profile: loading }: { identity: Ide
       <div className="mx-auto max-w-6xl px-4 sm:px-6">
         <div className="flex items-center justify-between gap-4 py-3">
           <div className="flex min-w-0 items-center gap-6">
-            <Link href={identity ? '/dossiers' : '/login'} className="flex min-w-0 items-center gap-2 text-base font-bold whitespace-nowrap text-slate-900 sm:text-lg">
-              <span aria-hidden="true" className="grid h-8 w-8 shrink-0 place-items-center rounded-md bg-blue-700 text-sm text-white">
+            <Link
+              href={identity ? '/dossiers' : '/login'}
+              className="flex min-w-0 items-center gap-2 text-base font-bold whitespace-nowrap text-slate-900 sm:text-lg"
+            >
+              <span
+                aria-hidden="true"
+                className="grid h-8 w-8 shrink-0 place-items-center rounded-md bg-blue-700 text-sm text-white"
+              >
                 IA
               </span>
               IA Poste Manager
@@ -46,7 +59,11 @@ export async function SiteHeader({ identity, profile: loading }: { identity: Ide
           </div>
           {identity && (
             <div className="flex shrink-0 items-center gap-3">
-              <Link href="/compte" className="hidden rounded-md px-1 text-right text-sm leading-tight hover:bg-slate-100 sm:block" title="Mon compte">
+              <Link
+                href="/compte"
+                className="hidden rounded-md px-1 text-right text-sm leading-tight hover:bg-slate-100 sm:block"
+                title="Mon compte"
+              >
                 <span className="block font-medium whitespace-nowrap text-slate-900">{identity.name}</span>
                 <span className="block text-xs text-slate-600">{ROLE_LABELS[identity.role] ?? identity.role}</span>
               </Link>

@@ -16,7 +16,8 @@ const ANALYSIS_STYLES: Record<AnalysisStatusValue, string> = {
   FAILED: 'bg-red-50 text-red-800 ring-red-200',
 }
 
-const base = 'inline-flex items-center whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold ring-1 ring-inset'
+const base =
+  'inline-flex items-center whitespace-nowrap rounded-full px-2.5 py-0.5 text-xs font-semibold ring-1 ring-inset'
 
 export function DossierStatusBadge({ status }: { status: string }) {
   const s = (status in DOSSIER_STATUS_LABELS ? status : 'OPEN') as DossierStatusValue

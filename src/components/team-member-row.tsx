@@ -11,7 +11,15 @@ const ROLE_OPTIONS = [
 ]
 
 /** One user of the cabinet: role and access, saved on their own (the user's sessions end at once). */
-export function TeamMemberRow({ member, you, action }: { member: TeamMember; you: boolean; action: (state: MemberState, form: FormData) => Promise<MemberState> }) {
+export function TeamMemberRow({
+  member,
+  you,
+  action,
+}: {
+  member: TeamMember
+  you: boolean
+  action: (state: MemberState, form: FormData) => Promise<MemberState>
+}) {
   const [state, formAction, pending] = useActionState<MemberState, FormData>(action, {})
   const roleId = `role-${member.id}`
   const activeId = `active-${member.id}`
@@ -50,7 +58,9 @@ export function TeamMemberRow({ member, you, action }: { member: TeamMember; you
             {state.error}
           </span>
         ) : state.saved ? (
-          <span className="text-green-800">{state.saved.changed ? 'Enregistré. Ses sessions en cours ont été fermées.' : 'Rien à changer.'}</span>
+          <span className="text-green-800">
+            {state.saved.changed ? 'Enregistré. Ses sessions en cours ont été fermées.' : 'Rien à changer.'}
+          </span>
         ) : null}
       </p>
     </li>

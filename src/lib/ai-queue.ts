@@ -12,5 +12,8 @@ export type { AIPipeline } from '@/lib/analyses/pipeline'
 export type AIPipelineDeps = Deps & { queries?: { invalidateTenant(tenantId: string): Promise<boolean> } }
 
 export function createAIPipeline({ queries, ...deps }: AIPipelineDeps = {}): ReturnType<typeof create> {
-  return create({ ...deps, ...(queries && !deps.invalidate ? { invalidate: (tenantId: string) => queries.invalidateTenant(tenantId) } : {}) })
+  return create({
+    ...deps,
+    ...(queries && !deps.invalidate ? { invalidate: (tenantId: string) => queries.invalidateTenant(tenantId) } : {}),
+  })
 }

@@ -7,7 +7,9 @@ import { createAnalysisReads } from '@/lib/analyses/read-model'
 import { createDossierService } from '@/lib/dossiers/service'
 import { createCabinetCache, type CabinetCacheDeps } from '@/lib/tenants/cabinet-cache'
 
-export type CachedQueriesDeps = CabinetCacheDeps & { prisma: CabinetCacheDeps['prisma'] & Parameters<typeof createAnalysisReads>[0]['prisma'] }
+export type CachedQueriesDeps = CabinetCacheDeps & {
+  prisma: CabinetCacheDeps['prisma'] & Parameters<typeof createAnalysisReads>[0]['prisma']
+}
 
 /** The dossier service (unscored), the analysis read model and the cabinet cache, on one set of dependencies. */
 export function createCachedQueries(deps: CachedQueriesDeps) {

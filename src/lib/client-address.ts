@@ -95,8 +95,13 @@ export function trustedClientAddress(
 ): string {
   const first = (h: string | null) => h?.split(',')[0]?.trim() || undefined
   let address: string | undefined
-  if (where.clientAddressSource === 'platform') address = first(headers.get('x-real-ip')) ?? first(headers.get('x-forwarded-for'))
-  else if (where.clientAddressSource === 'server' && where.serverStamp && sameSecret(headers.get(SERVER_STAMP_HEADER), where.serverStamp)) {
+  if (where.clientAddressSource === 'platform')
+    address = first(headers.get('x-real-ip')) ?? first(headers.get('x-forwarded-for'))
+  else if (
+    where.clientAddressSource === 'server' &&
+    where.serverStamp &&
+    sameSecret(headers.get(SERVER_STAMP_HEADER), where.serverStamp)
+  ) {
     address = first(headers.get('x-forwarded-for'))
   }
   return (address && normaliseAddress(address)) || UNVERIFIED_ADDRESS
@@ -162,5 +167,8 @@ export function addressKey(address: string): string {
   const right = tail ? tail.split(':') : []
   const groups = address.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left
   if (groups.length !== 8 || groups.some((g) => g.includes('.'))) return address // IPv4-embedded forms: keep whole
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`
 }

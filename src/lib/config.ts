@@ -40,10 +40,16 @@ const envSchema = z.object({
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return []
-      const emails = v.split(',').map((e) => e.trim().toLowerCase()).filter((e) => e !== '')
+      const emails = v
+        .split(',')
+        .map((e) => e.trim().toLowerCase())
+        .filter((e) => e !== '')
       const wrong = emails.filter((e) => !z.email().safeParse(e).success)
       if (wrong.length > 0) {
-        ctx.addIssue({ code: 'custom', message: `PLATFORM_ADMIN_EMAILS must be e-mail addresses separated by commas (not one: "${wrong[0]!.slice(0, 60)}")` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `PLATFORM_ADMIN_EMAILS must be e-mail addresses separated by commas (not one: "${wrong[0]!.slice(0, 60)}")`,
+        })
         return z.NEVER
       }
       return emails
@@ -148,7 +154,9 @@ export class AppConfigError extends Error {
 export function parseAppConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const parsed = envSchema.safeParse(env)
   if (!parsed.success) {
-    throw new AppConfigError(`Invalid app configuration:\n  - ${parsed.error.issues.map((i) => i.message).join('\n  - ')}`)
+    throw new AppConfigError(
+      `Invalid app configuration:\n  - ${parsed.error.issues.map((i) => i.message).join('\n  - ')}`,
+    )
   }
   const e = parsed.data
   return {

@@ -41,11 +41,21 @@ const ACCEPTED =
 
 const envSchema = z.object({
   // Empty counts as unset: `DATABASE_URL=` in a .env file means "the default", as for the other variables.
-  DATABASE_URL: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().optional()),
-  DATABASE_AUTH_TOKEN: z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), z.string().trim().optional()),
+  DATABASE_URL: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.string().trim().optional(),
+  ),
+  DATABASE_AUTH_TOKEN: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.string().trim().optional(),
+  ),
   DATABASE_DRIVER: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    z.enum(['better-sqlite3', 'libsql'], { error: 'DATABASE_DRIVER must be "better-sqlite3" or "libsql" (or unset: chosen by DATABASE_URL)' }).optional(),
+    z
+      .enum(['better-sqlite3', 'libsql'], {
+        error: 'DATABASE_DRIVER must be "better-sqlite3" or "libsql" (or unset: chosen by DATABASE_URL)',
+      })
+      .optional(),
   ),
   NODE_ENV: z.string().optional(),
 })
@@ -76,7 +86,8 @@ export function databaseConfig(env: Record<string, string | undefined> = process
   const issues: string[] = []
 
   if (scheme === 'file') {
-    if (url.length <= 'file:'.length) issues.push('DATABASE_URL must name a file after "file:", e.g. file:./prisma/dev.db')
+    if (url.length <= 'file:'.length)
+      issues.push('DATABASE_URL must name a file after "file:", e.g. file:./prisma/dev.db')
     if (issues.length) throw new DatabaseConfigError(issues)
     // A token means nothing to a file: it is not kept, so nothing downstream can print it.
     return { url, kind: 'file', driver: DATABASE_DRIVER ?? 'better-sqlite3' }
@@ -95,9 +106,11 @@ export function databaseConfig(env: Record<string, string | undefined> = process
       if ([...parsedUrl.searchParams.keys()].some((k) => k.toLowerCase() === 'authtoken')) {
         issues.push('DATABASE_URL must not carry the token (authToken=…): put it in DATABASE_AUTH_TOKEN')
       }
-      if (parsedUrl.username || parsedUrl.password) issues.push('DATABASE_URL must not carry credentials (user:password@): put the token in DATABASE_AUTH_TOKEN')
+      if (parsedUrl.username || parsedUrl.password)
+        issues.push('DATABASE_URL must not carry credentials (user:password@): put the token in DATABASE_AUTH_TOKEN')
     }
-    if (DATABASE_DRIVER === 'better-sqlite3') issues.push(`DATABASE_DRIVER=better-sqlite3 opens only file: URLs, not ${scheme}:`)
+    if (DATABASE_DRIVER === 'better-sqlite3')
+      issues.push(`DATABASE_DRIVER=better-sqlite3 opens only file: URLs, not ${scheme}:`)
     if (issues.length) throw new DatabaseConfigError(issues)
     const config: DatabaseConfig = { url, kind: 'libsql', driver: 'libsql' }
     // Not enumerable: a config logged or serialised whole (console.log, JSON) does not show the token.
@@ -106,9 +119,13 @@ export function databaseConfig(env: Record<string, string | undefined> = process
   }
 
   if (url === ':memory:') {
-    throw new DatabaseConfigError([`DATABASE_URL=:memory: would give every process its own empty database; expected ${ACCEPTED}`])
+    throw new DatabaseConfigError([
+      `DATABASE_URL=:memory: would give every process its own empty database; expected ${ACCEPTED}`,
+    ])
   }
-  throw new DatabaseConfigError([`DATABASE_URL has the scheme "${scheme || '(none)'}:", which the app cannot open; expected ${ACCEPTED}`])
+  throw new DatabaseConfigError([
+    `DATABASE_URL has the scheme "${scheme || '(none)'}:", which the app cannot open; expected ${ACCEPTED}`,
+  ])
 }
 
 /** The driver adapter factory Prisma (client and CLI) connects through; creating it opens nothing. */
@@ -138,7 +155,14 @@ const RAW_CODES_BY_MESSAGE: [RegExp, number][] = [
  */
 function withRawCode(err: unknown): unknown {
   const e = err as { code?: unknown; rawCode?: unknown; message?: unknown } | null
-  if (!e || typeof e !== 'object' || e.rawCode !== undefined || typeof e.code !== 'string' || typeof e.message !== 'string') return err
+  if (
+    !e ||
+    typeof e !== 'object' ||
+    e.rawCode !== undefined ||
+    typeof e.code !== 'string' ||
+    typeof e.message !== 'string'
+  )
+    return err
   const raw = RAW_CODES[e.code] ?? RAW_CODES_BY_MESSAGE.find(([pattern]) => pattern.test(e.message as string))?.[1]
   if (raw !== undefined) Object.defineProperty(e, 'rawCode', { value: raw, enumerable: true, configurable: true })
   return err
@@ -159,7 +183,8 @@ function rawCodeErrors<T extends object>(target: T): T {
         }
         if (!(out instanceof Promise)) return out
         return out.then(
-          (result: unknown) => (property === 'transaction' && result && typeof result === 'object' ? rawCodeErrors(result) : result),
+          (result: unknown) =>
+            property === 'transaction' && result && typeof result === 'object' ? rawCodeErrors(result) : result,
           (err: unknown) => Promise.reject(withRawCode(err)),
         )
       }
@@ -173,7 +198,9 @@ function remoteAdapter(config: DatabaseConfig): PrismaLibSQLWeb {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { PrismaLibSQL } = require('@prisma/adapter-libsql/web') as typeof import('@prisma/adapter-libsql/web')
   class PrismaLibSQLRemote extends PrismaLibSQL {
-    override createClient(c: Parameters<PrismaLibSQLWeb['createClient']>[0]): ReturnType<PrismaLibSQLWeb['createClient']> {
+    override createClient(
+      c: Parameters<PrismaLibSQLWeb['createClient']>[0],
+    ): ReturnType<PrismaLibSQLWeb['createClient']> {
       return rawCodeErrors(super.createClient(c))
     }
   }

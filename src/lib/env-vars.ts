@@ -16,7 +16,10 @@ export const intVar = (name: string, fallback: number, min: number, max: number,
       if (v === undefined || v === '') return fallback
       const n = /^\d+$/.test(v) ? Number(v) : Number.NaN
       if (!Number.isSafeInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number ${unit ? `of ${unit} ` : ''}from ${min} to ${max} (got "${v.slice(0, 40)}")` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a whole number ${unit ? `of ${unit} ` : ''}from ${min} to ${max} (got "${v.slice(0, 40)}")`,
+        })
         return z.NEVER
       }
       return n
@@ -37,7 +40,10 @@ export const secretVar = (name: string, minLength: number) =>
     .transform((v, ctx) => {
       if (v === undefined || v === '') return undefined
       if (v.length < minLength) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be at least ${minLength} characters (got ${v.length}); e.g. \`openssl rand -hex 32\`` })
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be at least ${minLength} characters (got ${v.length}); e.g. \`openssl rand -hex 32\``,
+        })
         return z.NEVER
       }
       return v

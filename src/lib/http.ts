@@ -22,15 +22,26 @@ export function errorResponse(err: unknown): Response {
   }
   if (err instanceof ZodError) {
     const issues = err.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }))
-    return Response.json({ error: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues } satisfies ApiError, { status: 400 })
+    return Response.json(
+      {
+        error: `invalid request: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        issues,
+      } satisfies ApiError,
+      { status: 400 },
+    )
   }
   if (err instanceof RedisUnavailableError || err instanceof RedisDisabledError) {
     return Response.json({ error: err.message } satisfies ApiError, { status: 503, headers: { 'retry-after': '5' } })
   }
   // RedisInputError, QueryInputError…: the caller's input was wrong, and the message names the field.
   const status = redisErrorStatus(err) ?? (err as { status?: unknown } | null)?.status
-  if (err instanceof RedisInputError || (err instanceof Error && typeof status === 'number' && status >= 400 && status < 500)) {
-    return Response.json({ error: err.message } satisfies ApiError, { status: typeof status === 'number' ? status : 400 })
+  if (
+    err instanceof RedisInputError ||
+    (err instanceof Error && typeof status === 'number' && status >= 400 && status < 500)
+  ) {
+    return Response.json({ error: err.message } satisfies ApiError, {
+      status: typeof status === 'number' ? status : 400,
+    })
   }
   console.error('[api] unexpected error', err)
   return Response.json({ error: 'internal error' } satisfies ApiError, { status: 500 })
@@ -42,11 +53,13 @@ const MAX_BODY_BYTES = 64 * 1024
 /** Reads a JSON body: 415 unless sent as JSON, 413 when too large, 400 when not JSON. */
 export async function readJson(request: Request): Promise<unknown> {
   const type = request.headers.get('content-type') ?? ''
-  if (!/^application\/(.+\+)?json\s*(;|$)/i.test(type)) throw new HttpError(415, 'the request body must be JSON, sent with Content-Type: application/json')
+  if (!/^application\/(.+\+)?json\s*(;|$)/i.test(type))
+    throw new HttpError(415, 'the request body must be JSON, sent with Content-Type: application/json')
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (declared > MAX_BODY_BYTES) throw new HttpError(413, `the request body must be at most ${MAX_BODY_BYTES} bytes`)
   const text = await request.text()
-  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) throw new HttpError(413, `the request body must be at most ${MAX_BODY_BYTES} bytes`)
+  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES)
+    throw new HttpError(413, `the request body must be at most ${MAX_BODY_BYTES} bytes`)
   try {
     return JSON.parse(text)
   } catch {

@@ -20,8 +20,16 @@ export function databaseUrl(env: Record<string, string | undefined> = process.en
  * (a `file:` URL opens with better-sqlite3; a libsql/https URL is a server, with no token), a full
  * DatabaseConfig (e.g. `{ url, kind: 'file', driver: 'libsql' }`), or absent: the environment's.
  */
-export function createPrismaClient(target?: string | DatabaseConfig, options: Omit<ConstructorParameters<typeof PrismaClient>[0], 'adapter'> = {}): PrismaClient {
-  const config = target === undefined ? databaseConfig() : typeof target === 'string' ? databaseConfig({ DATABASE_URL: target }) : target
+export function createPrismaClient(
+  target?: string | DatabaseConfig,
+  options: Omit<ConstructorParameters<typeof PrismaClient>[0], 'adapter'> = {},
+): PrismaClient {
+  const config =
+    target === undefined
+      ? databaseConfig()
+      : typeof target === 'string'
+        ? databaseConfig({ DATABASE_URL: target })
+        : target
   return new PrismaClient({ ...options, adapter: databaseAdapter(config) })
 }
 

@@ -19,19 +19,27 @@ export interface StartupReport {
 export class StartupConfigError extends Error {
   override name = 'StartupConfigError'
   constructor(readonly errors: string[]) {
-    super(`Refusing to start: the configuration is incomplete or invalid:\n  - ${errors.join('\n  - ')}\n(see .env.example and docs/deploy.md)`)
+    super(
+      `Refusing to start: the configuration is incomplete or invalid:\n  - ${errors.join('\n  - ')}\n(see .env.example and docs/deploy.md)`,
+    )
   }
 }
 
 /** Checks the environment for a server (`role: 'server'`) or the analysis worker. */
-export function checkStartup(env: Record<string, string | undefined> = process.env, role: 'server' | 'worker' = 'server'): StartupReport {
+export function checkStartup(
+  env: Record<string, string | undefined> = process.env,
+  role: 'server' | 'worker' = 'server',
+): StartupReport {
   const errors: string[] = []
   const warnings: string[] = []
   const production = env.NODE_ENV === 'production'
 
   try {
     const redis = parseConfig(env)
-    if (!redis.enabled) warnings.push('REDIS_ENABLED=false: sessions and rate limits live in this one process, the cache is off and analyses cannot be queued')
+    if (!redis.enabled)
+      warnings.push(
+        'REDIS_ENABLED=false: sessions and rate limits live in this one process, the cache is off and analyses cannot be queued',
+      )
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err
     // Outside production a missing Redis is the developer's to fix (npm run dev provides one); a wrong value is still wrong.
@@ -41,7 +49,9 @@ export function checkStartup(env: Record<string, string | undefined> = process.e
   try {
     const app = parseAppConfig(env)
     if (production && role === 'server' && !app.sessionSecret) {
-      errors.push('SESSION_SECRET is required in production (at least 32 random characters, e.g. `openssl rand -hex 32`; the same on every instance): it signs session cookies')
+      errors.push(
+        'SESSION_SECRET is required in production (at least 32 random characters, e.g. `openssl rand -hex 32`; the same on every instance): it signs session cookies',
+      )
     }
     if (production && role === 'server') {
       if (app.clientAddressSource === 'none') {
@@ -49,12 +59,23 @@ export function checkStartup(env: Record<string, string | undefined> = process.e
           'No trusted client address: this is neither scripts/serve.ts (`npm start`) nor Vercel (VERCEL=1), so X-Forwarded-For is whatever the client sent. Anonymous callers therefore share ONE rate-limit key ("unverified"), and login limits per address do not tell them apart. Serve with `npm start` (TRUSTED_PROXY_HOPS behind a proxy), or on Vercel.',
         )
       }
-      if (!app.cronSecret) warnings.push('CRON_SECRET is not set: GET /api/cron/analysis answers 503 (set it to at least 16 random characters; Vercel Cron sends it)')
-      if (app.allowDemoAccounts) warnings.push('ALLOW_DEMO_ACCOUNTS=true: the demo accounts (password "demo-password") can log in to this production server')
+      if (!app.cronSecret)
+        warnings.push(
+          'CRON_SECRET is not set: GET /api/cron/analysis answers 503 (set it to at least 16 random characters; Vercel Cron sends it)',
+        )
+      if (app.allowDemoAccounts)
+        warnings.push(
+          'ALLOW_DEMO_ACCOUNTS=true: the demo accounts (password "demo-password") can log in to this production server',
+        )
     }
   } catch (err) {
     if (!(err instanceof AppConfigError)) throw err
-    errors.push(...err.message.split('\n').slice(1).map((l) => l.replace(/^\s*-\s*/, '')))
+    errors.push(
+      ...err.message
+        .split('\n')
+        .slice(1)
+        .map((l) => l.replace(/^\s*-\s*/, '')),
+    )
   }
 
   try {
@@ -67,7 +88,11 @@ export function checkStartup(env: Record<string, string | undefined> = process.e
 }
 
 /** Prints the warnings, then throws StartupConfigError when there is any error. */
-export function assertReadyToStart(env: Record<string, string | undefined> = process.env, role: 'server' | 'worker' = 'server', log: (line: string) => void = console.warn): void {
+export function assertReadyToStart(
+  env: Record<string, string | undefined> = process.env,
+  role: 'server' | 'worker' = 'server',
+  log: (line: string) => void = console.warn,
+): void {
   const { errors, warnings } = checkStartup(env, role)
   for (const w of warnings) log(`[config] WARNING: ${w}`)
   if (errors.length > 0) throw new StartupConfigError(errors)
@@ -78,7 +103,10 @@ export function assertReadyToStart(env: Record<string, string | undefined> = pro
  * when the configuration cannot work, the error (every variable named); returns that error, or
  * undefined when the process may start.
  */
-export function refusalToStart(role: 'server' | 'worker', env: Record<string, string | undefined> = process.env): StartupConfigError | undefined {
+export function refusalToStart(
+  role: 'server' | 'worker',
+  env: Record<string, string | undefined> = process.env,
+): StartupConfigError | undefined {
   try {
     assertReadyToStart(env, role)
     return undefined

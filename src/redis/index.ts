@@ -9,10 +9,33 @@ import { health as healthOf, isRedisAvailable as isAvailable, type RedisHealth }
 
 export { redis } from './core/client'
 export { createContext, type RedisContext, type ContextSource } from './core/context'
-export { parseConfig, getConfig, configuredTimeoutMs, DEFAULT_TIMEOUT_MS, ConfigError, type RedisConfig } from './core/config'
-export { RedisLayerError, RedisOutageError, RedisUnavailableError, RedisOutcomeUnknownError, RedisBudgetSpent, RedisDisabledError, RedisInputError, type RedisErrorCode } from './core/errors'
+export {
+  parseConfig,
+  getConfig,
+  configuredTimeoutMs,
+  DEFAULT_TIMEOUT_MS,
+  ConfigError,
+  type RedisConfig,
+} from './core/config'
+export {
+  RedisLayerError,
+  RedisOutageError,
+  RedisUnavailableError,
+  RedisOutcomeUnknownError,
+  RedisBudgetSpent,
+  RedisDisabledError,
+  RedisInputError,
+  type RedisErrorCode,
+} from './core/errors'
 export { RedisBudget, runWithRedisBudget, activeRedisBudget, waitWithinBudget, outsideRedisBudget } from './core/budget'
-export { afterAnswer, nowOrAfterAnswer, redisBudgetSpent, setWaitUntil, type WaitUntil, type AfterAnswerOptions } from './core/background'
+export {
+  afterAnswer,
+  nowOrAfterAnswer,
+  redisBudgetSpent,
+  setWaitUntil,
+  type WaitUntil,
+  type AfterAnswerOptions,
+} from './core/background'
 export { lastRedisFailureAt } from './core/run'
 /** The in-process store (REDIS_ENABLED=false), for a session or rate limit given its own (e.g. with a test clock). */
 export { memoryStore, type KeyValueStore, type MemoryStoreOptions } from './core/store'
@@ -27,13 +50,37 @@ export const health = (): Promise<RedisHealth> => healthOf(defaultContext)
 
 // --- helpers (each line owned by its module) ---
 import { createCache } from './cache/cache'
-export { createCache, type Cache, type CacheStore, type NamespacedCache, type CacheOptions, type CacheStats, type GetOrSetOptions, type CacheStatus, type Fetched } from './cache/cache'
+export {
+  createCache,
+  type Cache,
+  type CacheStore,
+  type NamespacedCache,
+  type CacheOptions,
+  type CacheStats,
+  type GetOrSetOptions,
+  type CacheStatus,
+  type Fetched,
+} from './cache/cache'
 /** JSON cache: get/set/del/exists, stampede-safe getOrSet, namespaces invalidated in one command. Never throws for Redis failures. */
 export const cache = createCache(defaultContext)
 import { createSession } from './kv/session'
 import { createRateLimit } from './rate-limit/rate-limit'
-export { createSession, SessionDataSchema, newSessionId, type Session, type SessionData, type SessionGetOptions, type SessionOptions } from './kv/session'
-export { createRateLimit, type RateLimitFn, type RateLimitOptions, type RateLimitResult, type RateLimitFailurePolicy } from './rate-limit/rate-limit'
+export {
+  createSession,
+  SessionDataSchema,
+  newSessionId,
+  type Session,
+  type SessionData,
+  type SessionGetOptions,
+  type SessionOptions,
+} from './kv/session'
+export {
+  createRateLimit,
+  type RateLimitFn,
+  type RateLimitOptions,
+  type RateLimitResult,
+  type RateLimitFailurePolicy,
+} from './rate-limit/rate-limit'
 /** The sliding-window rate limit: ~1 billed command a call; the policy when Redis is down is RATE_LIMIT_FAILURE_POLICY. */
 export const rateLimit = createRateLimit(defaultContext)
 /** Sessions (set/get/delete/touch/create), and `session.rateLimit`, the guide's alias of `rateLimit`; in-process when REDIS_ENABLED=false. */
@@ -41,8 +88,29 @@ export const session = createSession(defaultContext, { rateLimit })
 import { createQueue } from './queue/queue'
 import { createSortedSet } from './kv/sorted-set'
 import { createHashMap } from './kv/hash-map'
-export { processNext, runWorker, PermanentJobError, type JobOutcome, type JobHandler, type ProcessOptions, type WorkerOptions } from './queue/worker'
-export { createQueue, DEFAULT_QUEUE_OPTIONS, type Queue, type QueueOptions, type QueueSettings, type PushOptions, type ReserveOptions, type ReservedJob, type Lease, type FailResult, type QueueStats, type DeadJob } from './queue/queue'
+export {
+  processNext,
+  runWorker,
+  PermanentJobError,
+  type JobOutcome,
+  type JobHandler,
+  type ProcessOptions,
+  type WorkerOptions,
+} from './queue/worker'
+export {
+  createQueue,
+  DEFAULT_QUEUE_OPTIONS,
+  type Queue,
+  type QueueOptions,
+  type QueueSettings,
+  type PushOptions,
+  type ReserveOptions,
+  type ReservedJob,
+  type Lease,
+  type FailResult,
+  type QueueStats,
+  type DeadJob,
+} from './queue/queue'
 export { createSortedSet, type SortedSet, type ScoredMember } from './kv/sorted-set'
 export { createHashMap, type HashMap } from './kv/hash-map'
 /** Job queues: push/pop/length (FIFO) and reserve/ack/fail for at-least-once workers; throws when Redis is down or disabled. */

@@ -62,14 +62,18 @@ const limitOnly: Estimate = (args) => {
   if (limit === undefined || limit < 0) return undefined
   return { elements: limit * (has(args, 'WITHSCORES', 4) ? 2 : 1), what: `LIMIT … ${limit}` }
 }
-const countArg: (index: number, factor?: number) => Estimate = (index, factor = 1) => (args) => {
-  const count = int(args[index])
-  return count === undefined || count < 0 ? undefined : { elements: count * factor, what: `a count of ${count}` }
-}
-const countWord: (factor?: number) => Estimate = (factor = 1) => (args) => {
-  const count = after(args, 'COUNT')
-  return count === undefined || count <= 0 ? undefined : { elements: count * factor, what: `COUNT ${count}` }
-}
+const countArg: (index: number, factor?: number) => Estimate =
+  (index, factor = 1) =>
+  (args) => {
+    const count = int(args[index])
+    return count === undefined || count < 0 ? undefined : { elements: count * factor, what: `a count of ${count}` }
+  }
+const countWord: (factor?: number) => Estimate =
+  (factor = 1) =>
+  (args) => {
+    const count = after(args, 'COUNT')
+    return count === undefined || count <= 0 ? undefined : { elements: count * factor, what: `COUNT ${count}` }
+  }
 const byteRange: Estimate = (args) => {
   const start = int(args[2])
   const end = int(args[3])
@@ -130,15 +134,25 @@ const bitfield: Growth = (args) => {
 }
 
 const GROWTH = new Map<string, Growth>([
-  ['SETRANGE', (args) => {
-    const offset = int(args[2])
-    const value = args[3]
-    return offset === undefined || offset < 0 || value === undefined ? undefined : { bytes: offset + value.length, what: `offset ${offset}` }
-  }],
-  ['SETBIT', (args) => {
-    const offset = int(args[2])
-    return offset === undefined || offset < 0 ? undefined : { bytes: Math.floor(offset / 8) + 1, what: `bit offset ${offset}` }
-  }],
+  [
+    'SETRANGE',
+    (args) => {
+      const offset = int(args[2])
+      const value = args[3]
+      return offset === undefined || offset < 0 || value === undefined
+        ? undefined
+        : { bytes: offset + value.length, what: `offset ${offset}` }
+    },
+  ],
+  [
+    'SETBIT',
+    (args) => {
+      const offset = int(args[2])
+      return offset === undefined || offset < 0
+        ? undefined
+        : { bytes: Math.floor(offset / 8) + 1, what: `bit offset ${offset}` }
+    },
+  ],
   ['BITFIELD', bitfield],
 ])
 

@@ -5,51 +5,62 @@ export type CommandKind = 'plain' | 'blocking' | 'refused'
 
 /** Commands that wait server-side: they get a connection of their own so they never delay other requests. */
 const BLOCKING = new Set([
-  'BLPOP', 'BRPOP', 'BRPOPLPUSH', 'BLMOVE', 'BLMPOP', 'BZPOPMIN', 'BZPOPMAX', 'BZMPOP', 'WAIT', 'WAITAOF',
+  'BLPOP',
+  'BRPOP',
+  'BRPOPLPUSH',
+  'BLMOVE',
+  'BLMPOP',
+  'BZPOPMIN',
+  'BZPOPMAX',
+  'BZMPOP',
+  'WAIT',
+  'WAITAOF',
 ])
 
 /**
  * Commands that change the state of the connection they run on. On a shared pooled connection they
  * would leak into other requests, so they are refused, as Upstash does. Pub/sub has its own route.
  */
-const REFUSED = new Map<string, string>(Object.entries({
-  SUBSCRIBE: 'use the streaming route /subscribe/<channel> (text/event-stream)',
-  PSUBSCRIBE: 'use the streaming route /psubscribe/<pattern> (text/event-stream)',
-  SSUBSCRIBE: 'sharded pub/sub is not supported',
-  UNSUBSCRIBE: 'close the /subscribe stream instead',
-  PUNSUBSCRIBE: 'close the /psubscribe stream instead',
-  SUNSUBSCRIBE: 'sharded pub/sub is not supported',
-  MONITOR: 'MONITOR is not supported over REST',
-  MULTI: 'use POST /multi-exec for transactions',
-  EXEC: 'use POST /multi-exec for transactions',
-  DISCARD: 'use POST /multi-exec for transactions',
-  WATCH: 'WATCH is not supported over REST (connections are shared)',
-  UNWATCH: 'WATCH is not supported over REST (connections are shared)',
-  SELECT: 'SELECT is not supported over REST (one database per endpoint)',
-  SWAPDB: 'SWAPDB is not supported over REST',
-  AUTH: 'authenticate with the REST token instead',
-  HELLO: 'the REST API always speaks RESP2',
-  QUIT: 'QUIT is not supported over REST',
-  RESET: 'RESET is not supported over REST',
-  SYNC: 'replication commands are not supported over REST',
-  PSYNC: 'replication commands are not supported over REST',
-  REPLCONF: 'replication commands are not supported over REST',
-  SHUTDOWN: 'SHUTDOWN is not supported over REST',
-  DEBUG: 'DEBUG is not supported over REST',
-  // Administration, refused as Upstash refuses it: one CONFIG SET requirepass would lock every client out.
-  CONFIG: 'administration commands are not available over REST',
-  REPLICAOF: 'administration commands are not available over REST',
-  SLAVEOF: 'administration commands are not available over REST',
-  MIGRATE: 'administration commands are not available over REST',
-  SAVE: 'administration commands are not available over REST',
-  BGSAVE: 'administration commands are not available over REST',
-  BGREWRITEAOF: 'administration commands are not available over REST',
-  ACL: 'administration commands are not available over REST',
-  FAILOVER: 'administration commands are not available over REST',
-  CLUSTER: 'administration commands are not available over REST',
-  MODULE: 'administration commands are not available over REST',
-  LASTSAVE: 'administration commands are not available over REST',
-}))
+const REFUSED = new Map<string, string>(
+  Object.entries({
+    SUBSCRIBE: 'use the streaming route /subscribe/<channel> (text/event-stream)',
+    PSUBSCRIBE: 'use the streaming route /psubscribe/<pattern> (text/event-stream)',
+    SSUBSCRIBE: 'sharded pub/sub is not supported',
+    UNSUBSCRIBE: 'close the /subscribe stream instead',
+    PUNSUBSCRIBE: 'close the /psubscribe stream instead',
+    SUNSUBSCRIBE: 'sharded pub/sub is not supported',
+    MONITOR: 'MONITOR is not supported over REST',
+    MULTI: 'use POST /multi-exec for transactions',
+    EXEC: 'use POST /multi-exec for transactions',
+    DISCARD: 'use POST /multi-exec for transactions',
+    WATCH: 'WATCH is not supported over REST (connections are shared)',
+    UNWATCH: 'WATCH is not supported over REST (connections are shared)',
+    SELECT: 'SELECT is not supported over REST (one database per endpoint)',
+    SWAPDB: 'SWAPDB is not supported over REST',
+    AUTH: 'authenticate with the REST token instead',
+    HELLO: 'the REST API always speaks RESP2',
+    QUIT: 'QUIT is not supported over REST',
+    RESET: 'RESET is not supported over REST',
+    SYNC: 'replication commands are not supported over REST',
+    PSYNC: 'replication commands are not supported over REST',
+    REPLCONF: 'replication commands are not supported over REST',
+    SHUTDOWN: 'SHUTDOWN is not supported over REST',
+    DEBUG: 'DEBUG is not supported over REST',
+    // Administration, refused as Upstash refuses it: one CONFIG SET requirepass would lock every client out.
+    CONFIG: 'administration commands are not available over REST',
+    REPLICAOF: 'administration commands are not available over REST',
+    SLAVEOF: 'administration commands are not available over REST',
+    MIGRATE: 'administration commands are not available over REST',
+    SAVE: 'administration commands are not available over REST',
+    BGSAVE: 'administration commands are not available over REST',
+    BGREWRITEAOF: 'administration commands are not available over REST',
+    ACL: 'administration commands are not available over REST',
+    FAILOVER: 'administration commands are not available over REST',
+    CLUSTER: 'administration commands are not available over REST',
+    MODULE: 'administration commands are not available over REST',
+    LASTSAVE: 'administration commands are not available over REST',
+  }),
+)
 
 /** CLIENT subcommands that alter the shared connection. */
 const REFUSED_CLIENT = new Set(['REPLY', 'SETNAME', 'TRACKING', 'CACHING', 'NO-EVICT', 'NO-TOUCH', 'KILL', 'PAUSE'])
@@ -86,7 +97,13 @@ export function classify(args: readonly RedisArg[]): Classified {
     return { kind: 'refused', reason: `ERR CLIENT ${upper(args[1])} is not allowed: connections are shared` }
   }
   const c = classifyName(name)
-  if (typeof first === 'string' && name !== 'XREAD' && name !== 'XREADGROUP' && name !== 'CLIENT' && byName.size < 1024) {
+  if (
+    typeof first === 'string' &&
+    name !== 'XREAD' &&
+    name !== 'XREADGROUP' &&
+    name !== 'CLIENT' &&
+    byName.size < 1024
+  ) {
     byName.set(first, c)
   }
   return c

@@ -79,7 +79,12 @@ export function isUnavailable(err: unknown): boolean {
 
 /** True when a failure happened before the command was handed to Redis (so a 503, safe to retry). */
 export function notSent(err: unknown): boolean {
-  return err instanceof NotSentError || err instanceof ClientOfflineError || err instanceof ClientClosedError || err instanceof TooManyBlockingError
+  return (
+    err instanceof NotSentError ||
+    err instanceof ClientOfflineError ||
+    err instanceof ClientClosedError ||
+    err instanceof TooManyBlockingError
+  )
 }
 
 /** Socket-level failures node-redis recovers from by reconnecting; anything else emitted as 'error' is a reply it failed to decode. */
@@ -96,8 +101,7 @@ export function isSocketError(err: Error): boolean {
 
 /** What a failed request is answered with; `drop`: destroy the connection, nobody is there to read an answer. */
 export type FailureAnswer =
-  | { drop: true }
-  | { drop: false; status: number; message: string; headers?: readonly string[]; closeAfter?: boolean }
+  { drop: true } | { drop: false; status: number; message: string; headers?: readonly string[]; closeAfter?: boolean }
 
 /** The one table from a failure to its HTTP answer: the status says what happened to the command. */
 export function failureAnswer(err: unknown): FailureAnswer {

@@ -51,7 +51,8 @@ function scriptKind(args: Command): number {
   if (c !== 0x65 && c !== 0x66 && c !== 0x73) return 0 // e, f, s
   const upper = name.toUpperCase()
   if (SCRIPT_COMMANDS.has(upper)) return SCRIPT
-  if ((upper === 'SCRIPT' || upper === 'FUNCTION') && typeof args[1] === 'string' && args[1].toUpperCase() === 'KILL') return KILL
+  if ((upper === 'SCRIPT' || upper === 'FUNCTION') && typeof args[1] === 'string' && args[1].toUpperCase() === 'KILL')
+    return KILL
   return 0
 }
 
@@ -157,7 +158,9 @@ export class Executor {
   /** True when Redis knows `name` as a command (asked once, then remembered). */
   async isCommand(name: string): Promise<boolean> {
     if (!this.commandNames) {
-      const list = (await this.deadlines.bound(this.connections.shared().client.sendCommand(['COMMAND', 'LIST']))) as Buffer[]
+      const list = (await this.deadlines.bound(
+        this.connections.shared().client.sendCommand(['COMMAND', 'LIST']),
+      )) as Buffer[]
       this.commandNames = new Set(list.map((b) => b.toString().toUpperCase()))
     }
     return this.commandNames.has(name.toUpperCase())
@@ -165,7 +168,8 @@ export class Executor {
 
   /** Streams `channels` (patterns when `pattern`) to `res` as server-sent events, on a connection of its own. */
   async subscribe(res: ServerResponse, pattern: boolean, channels: string[]): Promise<void> {
-    if (channels.length === 0) throw new EndpointError(400, `expected /${pattern ? 'psubscribe' : 'subscribe'}/<channel>`)
+    if (channels.length === 0)
+      throw new EndpointError(400, `expected /${pattern ? 'psubscribe' : 'subscribe'}/<channel>`)
     const client = await this.connections.dedicated()
     if (res.closed) return this.connections.discard(client)
     this.streams.add(res)
@@ -173,7 +177,12 @@ export class Executor {
       this.streams.delete(res)
       this.connections.discard(client)
     }
-    await streamSubscription(res, client, { pattern, channels, headers: ['upstash-sync-token', nextSyncToken()], onEnd })
+    await streamSubscription(res, client, {
+      pattern,
+      channels,
+      headers: ['upstash-sync-token', nextSyncToken()],
+      onEnd,
+    })
   }
 
   /** Ends the open streams and drops the dedicated connections (their blocked commands get 503s); refuses new ones. */
@@ -328,7 +337,9 @@ export class Executor {
     }
     if (message.startsWith('OOM ')) {
       // noeviction: nothing is dropped to make room, so the write is refused; say what is full and what to do.
-      const own = this.ownRedis ? ` (${this.ownRedis.maxMemory}, the endpoint's own redis-server: --redis-maxmemory)` : ''
+      const own = this.ownRedis
+        ? ` (${this.ownRedis.maxMemory}, the endpoint's own redis-server: --redis-maxmemory)`
+        : ''
       return `${message} Redis is full: its memory is over its maxmemory${own} and it evicts nothing, so writes are refused until keys are deleted or expire, or the limit is raised; reads still work`
     }
     return message

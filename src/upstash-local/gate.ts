@@ -86,7 +86,8 @@ export class Gate {
     }
     if (this.loopback) {
       const host = (req.headers.host ?? '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '')
-      if (!LOOPBACK_HOSTS.has(host)) return 'Forbidden: this endpoint only answers requests addressed to a loopback name (Host)'
+      if (!LOOPBACK_HOSTS.has(host))
+        return 'Forbidden: this endpoint only answers requests addressed to a loopback name (Host)'
     }
     return undefined
   }

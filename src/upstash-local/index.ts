@@ -4,4 +4,11 @@
  */
 export { startEndpoint, type RunningEndpoint } from './server'
 export { endpointOptionsSchema, type EndpointOptions } from './options'
-export { startRedisServer, freePort, RedisServerMissingError, DEFAULT_MAX_MEMORY, type OwnRedisServer, type RedisServerOptions } from './redis-server'
+export {
+  startRedisServer,
+  freePort,
+  RedisServerMissingError,
+  DEFAULT_MAX_MEMORY,
+  type OwnRedisServer,
+  type RedisServerOptions,
+} from './redis-server'

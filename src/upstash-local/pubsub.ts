@@ -43,7 +43,11 @@ export interface Subscription {
  * @upstash/redis parses. Resolves once every subscription is confirmed; the stream lasts until the
  * caller closes it (or `res.end()` on shutdown), and `onEnd` runs once then to drop the connection.
  */
-export async function streamSubscription(res: ServerResponse, client: Client, subscription: Subscription): Promise<void> {
+export async function streamSubscription(
+  res: ServerResponse,
+  client: Client,
+  subscription: Subscription,
+): Promise<void> {
   const { pattern, channels, headers, onEnd } = subscription
   res.writeHead(200, ['content-type', 'text/event-stream', 'cache-control', 'no-cache', ...headers])
   res.flushHeaders()

@@ -69,7 +69,8 @@ export interface PoolConnection {
 
 const WATCHDOG_MS = 100
 
-const RESTART_REASON = 'a Lua script that had written data ran past the limit and could not be stopped (SCRIPT KILL refused: UNKILLABLE)'
+const RESTART_REASON =
+  'a Lua script that had written data ran past the limit and could not be stopped (SCRIPT KILL refused: UNKILLABLE)'
 
 /**
  * The endpoint's Redis connections: a small round-robin pool for ordinary commands (node-redis
@@ -107,7 +108,12 @@ export class RedisConnections {
   }
 
   private newPoolConnection(): PoolConnection {
-    const conn: PoolConnection = { client: undefined as unknown as Client, pending: 0, progressAt: 0, scriptKilled: false }
+    const conn: PoolConnection = {
+      client: undefined as unknown as Client,
+      pending: 0,
+      progressAt: 0,
+      scriptKilled: false,
+    }
     ;(conn as { client: Client }).client = newClient(this.opts.redisUrl, (err) => this.onClientError(conn.client, err))
     return conn
   }
@@ -122,7 +128,9 @@ export class RedisConnections {
     const reason = `Redis's reply could not be decoded (${err.message}); the connection was rebuilt`
     const i = this.pool.findIndex((p) => p.client === client)
     if (i !== -1) {
-      this.log(`upstash-local: a Redis reply could not be decoded (${err.message}); rebuilt shared connection ${i} (${this.pool[i]!.pending} commands pending, outcome unknown)`)
+      this.log(
+        `upstash-local: a Redis reply could not be decoded (${err.message}); rebuilt shared connection ${i} (${this.pool[i]!.pending} commands pending, outcome unknown)`,
+      )
       this.rebuild(i, reason)
     } else if (this.busy.has(client)) {
       this.log(`upstash-local: a Redis reply could not be decoded (${err.message}); dropped a dedicated connection`)
@@ -141,7 +149,10 @@ export class RedisConnections {
     this.pool[i] = conn
     let timer: NodeJS.Timeout | undefined
     const rebuilt: Promise<void> = Promise.race([
-      conn.client.connect().then(() => {}, () => {}),
+      conn.client.connect().then(
+        () => {},
+        () => {},
+      ),
       new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.connectTimeoutMs))),
     ]).finally(() => {
       clearTimeout(timer)
@@ -197,9 +208,10 @@ export class RedisConnections {
     }
     if (stalled) {
       const silent = Math.round(performance.now() - stalled.progressAt)
-      const why = this.unkillableSince !== undefined
-        ? 'Redis is busy running a script that has written data, so it cannot be stopped (SCRIPT KILL refused; the endpoint never uses SHUTDOWN NOSAVE); it answers again once the script ends'
-        : `Redis has not answered for ${silent} ms (a long script, or Redis stalled)`
+      const why =
+        this.unkillableSince !== undefined
+          ? 'Redis is busy running a script that has written data, so it cannot be stopped (SCRIPT KILL refused; the endpoint never uses SHUTDOWN NOSAVE); it answers again once the script ends'
+          : `Redis has not answered for ${silent} ms (a long script, or Redis stalled)`
       throw new NotSentError(`${why}; not sent, safe to retry`)
     }
     throw new NotSentError('Redis is unreachable (no connection is ready)')
@@ -252,7 +264,10 @@ export class RedisConnections {
       await Promise.race([
         c.connect(),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no connection within ${this.opts.connectTimeoutMs} ms`)), this.opts.connectTimeoutMs)
+          timer = setTimeout(
+            () => reject(new Error(`no connection within ${this.opts.connectTimeoutMs} ms`)),
+            this.opts.connectTimeoutMs,
+          )
         }),
       ])
       return c
@@ -317,7 +332,8 @@ export class RedisConnections {
     // While Redis is frozen (or runs a script under its busy-reply-threshold) this waits: one probe at a time.
     const first = await ctl.sendCommand(['PING']).catch((err: unknown) => err)
     if (this.pool[i] !== conn || conn.pending === 0) return
-    if (first instanceof ErrorReply && first.message.startsWith('BUSY')) return this.stopScript(conn, ctl, first.message)
+    if (first instanceof ErrorReply && first.message.startsWith('BUSY'))
+      return this.stopScript(conn, ctl, first.message)
     if (first !== 'PONG') return
     // Redis answers other connections. Give the silent one a further round trip to deliver what Redis
     // wrote in the same turn (e.g. just after a SIGSTOP ends) before judging it broken.
@@ -325,7 +341,9 @@ export class RedisConnections {
     const second = await ctl.sendCommand(['PING']).catch((err: unknown) => err)
     if (second !== 'PONG' || this.pool[i] !== conn || conn.pending === 0 || conn.progressAt >= answeredAt) return
     const silent = Math.round(performance.now() - conn.progressAt)
-    this.log(`upstash-local: shared connection ${i} owed ${conn.pending} answers and was silent for ${silent} ms while Redis answered another connection; rebuilt it (outcome of those commands unknown)`)
+    this.log(
+      `upstash-local: shared connection ${i} owed ${conn.pending} answers and was silent for ${silent} ms while Redis answered another connection; rebuilt it (outcome of those commands unknown)`,
+    )
     this.rebuild(i, `the connection to Redis stopped answering for ${silent} ms and was rebuilt`)
   }
 
@@ -341,7 +359,9 @@ export class RedisConnections {
       answer = await ctl.sendCommand(['FUNCTION', 'KILL']).catch((err: unknown) => err)
     }
     if (answer === 'OK') {
-      this.log(`upstash-local: stopped a ${fn ? 'function' : 'Lua script'} that had run for ${ran} ms (over --script-timeout ${this.opts.scriptTimeoutMs} ms) with ${fn ? 'FUNCTION' : 'SCRIPT'} KILL`)
+      this.log(
+        `upstash-local: stopped a ${fn ? 'function' : 'Lua script'} that had run for ${ran} ms (over --script-timeout ${this.opts.scriptTimeoutMs} ms) with ${fn ? 'FUNCTION' : 'SCRIPT'} KILL`,
+      )
     } else {
       conn.scriptKilled = false
     }
@@ -350,7 +370,9 @@ export class RedisConnections {
       this.restartOwnRedis(ran)
     } else if (answer instanceof ErrorReply && answer.message.startsWith('UNKILLABLE')) {
       this.unkillableSince = performance.now()
-      this.log(`upstash-local: a script has run for ${ran} ms (over --script-timeout ${this.opts.scriptTimeoutMs} ms) but has written data, so it cannot be stopped; Redis stays busy until it ends (the endpoint never uses SHUTDOWN NOSAVE), requests get 503 meanwhile`)
+      this.log(
+        `upstash-local: a script has run for ${ran} ms (over --script-timeout ${this.opts.scriptTimeoutMs} ms) but has written data, so it cannot be stopped; Redis stays busy until it ends (the endpoint never uses SHUTDOWN NOSAVE), requests get 503 meanwhile`,
+      )
     }
   }
 
@@ -363,17 +385,29 @@ export class RedisConnections {
   private restartOwnRedis(ran: number): void {
     this.restarting = 'running'
     const why = `${RESTART_REASON} (it ran ${ran} ms, over --script-timeout ${this.opts.scriptTimeoutMs} ms)`
-    for (const conn of this.pool) if (conn.pending > 0) this.broken.set(conn.client, `${why}; Redis was restarted from its AOF, where an unfinished script leaves nothing`)
+    for (const conn of this.pool)
+      if (conn.pending > 0)
+        this.broken.set(
+          conn.client,
+          `${why}; Redis was restarted from its AOF, where an unfinished script leaves nothing`,
+        )
     for (const c of this.busy) this.broken.set(c, `${why}; Redis was restarted`)
-    this.log(`upstash-local: ${why}; restarting the endpoint's own redis-server (SIGKILL, then reload from its AOF); requests get 503 meanwhile`)
+    this.log(
+      `upstash-local: ${why}; restarting the endpoint's own redis-server (SIGKILL, then reload from its AOF); requests get 503 meanwhile`,
+    )
     const started = performance.now()
-    this.opts.restartRedis!().then(
-      () => this.log(`upstash-local: redis-server restarted in ${Math.round(performance.now() - started)} ms; serving again once reconnected`),
-      (err: unknown) => this.log(`upstash-local: could not restart redis-server: ${(err as Error).message}`),
-    ).finally(() => {
-      this.restarting = 'done'
-      this.unkillableSince = undefined
-    })
+    this.opts.restartRedis!()
+      .then(
+        () =>
+          this.log(
+            `upstash-local: redis-server restarted in ${Math.round(performance.now() - started)} ms; serving again once reconnected`,
+          ),
+        (err: unknown) => this.log(`upstash-local: could not restart redis-server: ${(err as Error).message}`),
+      )
+      .finally(() => {
+        this.restarting = 'done'
+        this.unkillableSince = undefined
+      })
   }
 
   /** Drops the dedicated connections (their blocked commands and subscriptions end) and refuses new ones. */

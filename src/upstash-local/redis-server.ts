@@ -99,8 +99,12 @@ function waitForRedis(child: ChildProcess, { port, credentials }: Spawn, log: ()
       if (err) reject(err)
       else resolve()
     }
-    const onExit = (code: number | null) => finish(new Error(`redis-server exited with code ${code} before accepting connections: ${log().trim()}`))
-    const timer = setTimeout(() => finish(new Error(`redis-server did not answer on port ${port} within ${withinMs} ms: ${log().trim()}`)), withinMs)
+    const onExit = (code: number | null) =>
+      finish(new Error(`redis-server exited with code ${code} before accepting connections: ${log().trim()}`))
+    const timer = setTimeout(
+      () => finish(new Error(`redis-server did not answer on port ${port} within ${withinMs} ms: ${log().trim()}`)),
+      withinMs,
+    )
     child.once('exit', onExit)
     const attempt = () => {
       if (settled) return
@@ -124,9 +128,13 @@ function waitForRedis(child: ChildProcess, { port, credentials }: Spawn, log: ()
 /** Starts a private `redis-server` on a free port (or the given one), bound to 127.0.0.1. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<OwnRedisServer> {
   if (spawnSync('redis-server', ['--version']).error) throw new RedisServerMissingError()
-  const credentials = options.credentials ?? { admin: randomBytes(18).toString('hex'), endpoint: randomBytes(18).toString('hex') }
+  const credentials = options.credentials ?? {
+    admin: randomBytes(18).toString('hex'),
+    endpoint: randomBytes(18).toString('hex'),
+  }
   const maxMemory = options.maxMemory ?? DEFAULT_MAX_MEMORY
-  if (!/^\d+(b|k|kb|m|mb|g|gb)?$/i.test(maxMemory)) throw new Error(`maxmemory must be a size such as 256mb or 1gb (got ${JSON.stringify(maxMemory)})`)
+  if (!/^\d+(b|k|kb|m|mb|g|gb)?$/i.test(maxMemory))
+    throw new Error(`maxmemory must be a size such as 256mb or 1gb (got ${JSON.stringify(maxMemory)})`)
   const spec = { dataDir: options.dataDir, credentials, maxMemory }
   if (options.port !== undefined) return spawnRedis({ ...spec, port: options.port })
   // A port found free can be taken by someone else before redis-server binds it: try a few.

@@ -139,9 +139,17 @@ export class BodyWatch {
     for (const u of this.uploads) {
       const elapsed = now - u.startedAt
       if (elapsed > this.timeoutMs) {
-        u.cut(bodyTooSlow(`the body was not received within ${this.timeoutMs} ms (--body-timeout); ${u.received} bytes came`))
+        u.cut(
+          bodyTooSlow(
+            `the body was not received within ${this.timeoutMs} ms (--body-timeout); ${u.received} bytes came`,
+          ),
+        )
       } else if (elapsed > RATE_GRACE_MS && u.received < (this.minRate * (elapsed - RATE_GRACE_MS)) / 1000) {
-        u.cut(bodyTooSlow(`the body arrives too slowly: ${u.received} bytes in ${Math.round(elapsed)} ms, under the minimum of ${this.minRate} bytes/s (--min-body-rate)`))
+        u.cut(
+          bodyTooSlow(
+            `the body arrives too slowly: ${u.received} bytes in ${Math.round(elapsed)} ms, under the minimum of ${this.minRate} bytes/s (--min-body-rate)`,
+          ),
+        )
       }
     }
   }
@@ -186,7 +194,10 @@ export function toCommand(value: unknown, where: string): Command {
 /** A JSON array of commands, as POST /pipeline and /multi-exec take. */
 export function toCommands(value: unknown, route: string, maxCommands = Infinity): Command[] {
   if (!Array.isArray(value) || value.length === 0) {
-    throw new EndpointError(400, `${route}: expected a non-empty JSON array of commands like [["SET","k","v"],["GET","k"]]`)
+    throw new EndpointError(
+      400,
+      `${route}: expected a non-empty JSON array of commands like [["SET","k","v"],["GET","k"]]`,
+    )
   }
   if (value.length > maxCommands) throw tooManyCommands(maxCommands, value.length)
   const out: Command[] = new Array(value.length)
@@ -221,7 +232,8 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
     return Promise.resolve(EMPTY)
   }
   // The smallest command, `[""]`, takes 4 bytes with its comma: a shorter body cannot hold too many.
-  const counter = maxCommands !== undefined && (declared === 0 || declared > 4 * maxCommands) ? new CommandCounter() : undefined
+  const counter =
+    maxCommands !== undefined && (declared === 0 || declared > 4 * maxCommands) ? new CommandCounter() : undefined
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let reserved = 0
@@ -262,7 +274,8 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
         if (drained > drainMax) cut(refusal)
         return
       }
-      if (upload.received > maxBytes) return refuse(new EndpointError(413, `body is over the limit of ${maxBytes} bytes`, ['connection', 'close']))
+      if (upload.received > maxBytes)
+        return refuse(new EndpointError(413, `body is over the limit of ${maxBytes} bytes`, ['connection', 'close']))
       if (declared === 0) {
         // Chunked: reserved as it comes.
         if (!budget.tryReserve(chunk.length)) return refuse(budget.refusal())
@@ -290,7 +303,10 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
     req.once('close', onClose)
     watch.add(upload)
     if (declared > maxBytes) {
-      refusal = new EndpointError(413, `body of ${declared} bytes is over the limit of ${maxBytes} bytes`, ['connection', 'close'])
+      refusal = new EndpointError(413, `body of ${declared} bytes is over the limit of ${maxBytes} bytes`, [
+        'connection',
+        'close',
+      ])
       drained = 0
       if (declared > drainMax) cut(refusal)
     } else if (declared > 0) {

@@ -60,7 +60,10 @@ export class Router {
       return undefined
     }
     if (!(await this.executor.isCommand(name))) {
-      throw new EndpointError(404, `unknown route ${path}: expected POST /, /pipeline, /multi-exec, /subscribe/<channel> or /<redis-command>/<arg>/…`)
+      throw new EndpointError(
+        404,
+        `unknown route ${path}: expected POST /, /pipeline, /multi-exec, /subscribe/<channel> or /<redis-command>/<arg>/…`,
+      )
     }
     const command: Command = args
     // Upstash's `curl -d value /set/key`: a POST body is the last argument, byte for byte.

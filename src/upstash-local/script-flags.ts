@@ -18,7 +18,10 @@ const sha1 = (text: string) => createHash('sha1').update(text).digest('hex')
 export function stripUpstashFlags(script: string): string | undefined {
   const m = SHEBANG.exec(script)
   if (!m) return undefined
-  const flags = m[1]!.split(',').map((f) => f.trim()).filter(Boolean)
+  const flags = m[1]!
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)
   const kept = flags.filter((f) => !UPSTASH_ONLY_FLAGS.has(f))
   if (kept.length === flags.length) return undefined
   return script.replace(SHEBANG, kept.length ? `#!lua flags=${kept.join(',')}` : '#!lua')

@@ -29,7 +29,10 @@ export interface RunningEndpoint {
  * becomes its HTTP answer in one place (errors.ts).
  * Throws (with a message naming the field) when an option is invalid, or when the port is taken.
  */
-export async function startEndpoint(input: EndpointOptions, owned: { ownRedis?: OwnRedisServer } = {}): Promise<RunningEndpoint> {
+export async function startEndpoint(
+  input: EndpointOptions,
+  owned: { ownRedis?: OwnRedisServer } = {},
+): Promise<RunningEndpoint> {
   const parsed = endpointOptionsSchema.safeParse(input)
   if (!parsed.success) throw new Error(`invalid endpoint options:\n${z.prettifyError(parsed.error)}`)
   const opts = parsed.data
@@ -141,7 +144,9 @@ function logWhenDone(req: IncomingMessage, res: ServerResponse): void {
   res.once('close', () => {
     const path = (req.url ?? '/').split('?')[0]!
     const [, first = '', ...rest] = path.split('/')
-    const route = ['', 'pipeline', 'multi-exec'].includes(first) ? `/${first}` : `/${first.slice(0, 32)}${rest.length ? '/…' : ''}`
+    const route = ['', 'pipeline', 'multi-exec'].includes(first)
+      ? `/${first}`
+      : `/${first.slice(0, 32)}${rest.length ? '/…' : ''}`
     console.log(`${req.method} ${route} ${res.statusCode} ${(performance.now() - started).toFixed(2)}ms`)
   })
 }

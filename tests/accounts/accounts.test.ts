@@ -39,8 +39,28 @@ beforeAll(async () => {
   })
   const t = await prisma.tenant.create({ data: { name: 'Cabinet Oméga', referencePrefix: 'OME' } })
   cabinetId = t.id
-  adminId = (await prisma.user.create({ data: { tenantId: t.id, email: ADMIN, name: 'Maître Admin', role: 'ADMIN', passwordHash: await hashPassword('ancien-mot-de-passe') } })).id
-  avocatId = (await prisma.user.create({ data: { tenantId: t.id, email: AVOCAT, name: 'Maître Avocat', role: 'AVOCAT', passwordHash: await hashPassword('mot-de-passe-avocat') } })).id
+  adminId = (
+    await prisma.user.create({
+      data: {
+        tenantId: t.id,
+        email: ADMIN,
+        name: 'Maître Admin',
+        role: 'ADMIN',
+        passwordHash: await hashPassword('ancien-mot-de-passe'),
+      },
+    })
+  ).id
+  avocatId = (
+    await prisma.user.create({
+      data: {
+        tenantId: t.id,
+        email: AVOCAT,
+        name: 'Maître Avocat',
+        role: 'AVOCAT',
+        passwordHash: await hashPassword('mot-de-passe-avocat'),
+      },
+    })
+  ).id
 })
 afterAll(async () => {
   closeMailer()
@@ -75,16 +95,27 @@ describe('password reset', () => {
     expect(await passwordReset().check(token)).toBe(true)
 
     // A password too short is refused before the link is spent.
-    await expect(passwordReset().confirm({ token, password: 'court' })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/password must be at least 10 characters/) })
+    await expect(passwordReset().confirm({ token, password: 'court' })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/password must be at least 10 characters/),
+    })
     expect(await passwordReset().check(token)).toBe(true)
 
-    expect(await passwordReset().confirm({ token, password: 'nouveau-mot-de-passe' })).toEqual({ userId: adminId, sessionsEnded: 2 })
+    expect(await passwordReset().confirm({ token, password: 'nouveau-mot-de-passe' })).toEqual({
+      userId: adminId,
+      sessionsEnded: 2,
+    })
     expect(await resolveSession(cookie)).toBeNull()
     expect(await resolveSession(other.cookie)).toBeNull()
-    await expect(login({ email: ADMIN, password: 'ancien-mot-de-passe' }, '203.0.113.7')).rejects.toMatchObject({ status: 401 })
+    await expect(login({ email: ADMIN, password: 'ancien-mot-de-passe' }, '203.0.113.7')).rejects.toMatchObject({
+      status: 401,
+    })
     expect((await login({ email: ADMIN, password: 'nouveau-mot-de-passe' }, '203.0.113.7')).user.id).toBe(adminId)
 
-    await expect(passwordReset().confirm({ token, password: 'encore-un-autre-mot' })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/invalid, expired or already used/) })
+    await expect(passwordReset().confirm({ token, password: 'encore-un-autre-mot' })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/invalid, expired or already used/),
+    })
     expect(await passwordReset().check(token)).toBe(false)
   })
 
@@ -115,12 +146,15 @@ describe('password reset', () => {
   it('is rate-limited: per address silently (nothing more is sent), per client with a 429', async () => {
     const before = smtp.to(AVOCAT).length
     // AVOCAT already asked once (previous test): 2 more are sent, the 4th within the hour is not.
-    for (let i = 0; i < 3; i++) expect(await passwordReset().request({ email: AVOCAT }, `ip-d${i}`)).toEqual({ accepted: true })
+    for (let i = 0; i < 3; i++)
+      expect(await passwordReset().request({ email: AVOCAT }, `ip-d${i}`)).toEqual({ accepted: true })
     expect(await drainEmails({ deadlineMs: 10_000 })).toMatchObject({ sent: 2 })
     expect(smtp.to(AVOCAT).length - before).toBe(2)
 
     for (let i = 0; i < 10; i++) await passwordReset().request({ email: `inconnu${i}@nulle-part.fr` }, 'ip-e')
-    await expect(passwordReset().request({ email: 'inconnu-bis@nulle-part.fr' }, 'ip-e')).rejects.toMatchObject({ status: 429 })
+    await expect(passwordReset().request({ email: 'inconnu-bis@nulle-part.fr' }, 'ip-e')).rejects.toMatchObject({
+      status: 429,
+    })
   })
 })
 
@@ -128,26 +162,51 @@ describe('invitations', () => {
   const inviter = () => ({ cabinetId, userId: adminId, role: 'ADMIN' as const })
 
   it('end to end: an ADMIN invites, the link creates the account in the inviter’s cabinet, once', async () => {
-    await expect(invitations().invite({ cabinetId, userId: avocatId, role: 'AVOCAT' }, { email: 'x@y.fr', role: 'AVOCAT' })).rejects.toMatchObject({ status: 403 })
-    await expect(invitations().invite(inviter(), { email: AVOCAT, role: 'AVOCAT' })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/already exists/) })
-    await expect(invitations().invite(inviter(), { email: 'nouvelle@cabinet-omega.fr', role: 'STAGIAIRE' })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/role must be one of ADMIN, AVOCAT, ASSISTANT/) })
+    await expect(
+      invitations().invite({ cabinetId, userId: avocatId, role: 'AVOCAT' }, { email: 'x@y.fr', role: 'AVOCAT' }),
+    ).rejects.toMatchObject({ status: 403 })
+    await expect(invitations().invite(inviter(), { email: AVOCAT, role: 'AVOCAT' })).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/already exists/),
+    })
+    await expect(
+      invitations().invite(inviter(), { email: 'nouvelle@cabinet-omega.fr', role: 'STAGIAIRE' }),
+    ).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/role must be one of ADMIN, AVOCAT, ASSISTANT/),
+    })
 
-    expect(await invitations().invite(inviter(), { email: 'Nouvelle@Cabinet-Omega.fr', role: 'AVOCAT' })).toMatchObject({ email: 'nouvelle@cabinet-omega.fr', role: 'AVOCAT' })
+    expect(await invitations().invite(inviter(), { email: 'Nouvelle@Cabinet-Omega.fr', role: 'AVOCAT' })).toMatchObject(
+      { email: 'nouvelle@cabinet-omega.fr', role: 'AVOCAT' },
+    )
     const token = await tokenMailedTo('nouvelle@cabinet-omega.fr', '/invitation', 1)
     const mail = smtp.to('nouvelle@cabinet-omega.fr').at(-1)!
     expect(mail.subject).toBe('Invitation à rejoindre Cabinet Oméga sur IA Poste Manager')
-    expect(mail.text).toContain('Maître Admin vous invite à rejoindre Cabinet Oméga sur IA Poste Manager en tant que avocat.')
-    expect(await invitations().peek(token)).toMatchObject({ email: 'nouvelle@cabinet-omega.fr', role: 'AVOCAT', cabinetName: 'Cabinet Oméga' })
+    expect(mail.text).toContain(
+      'Maître Admin vous invite à rejoindre Cabinet Oméga sur IA Poste Manager en tant que avocat.',
+    )
+    expect(await invitations().peek(token)).toMatchObject({
+      email: 'nouvelle@cabinet-omega.fr',
+      role: 'AVOCAT',
+      cabinetName: 'Cabinet Oméga',
+    })
 
-    await expect(invitations().accept({ token, name: 'Maître Nouvelle', password: 'court' })).rejects.toMatchObject({ status: 400 })
+    await expect(invitations().accept({ token, name: 'Maître Nouvelle', password: 'court' })).rejects.toMatchObject({
+      status: 400,
+    })
     expect(await invitations().peek(token)).not.toBeNull()
 
     const created = await invitations().accept({ token, name: 'Maître Nouvelle', password: 'mot-de-passe-nouvelle' })
     expect(created).toMatchObject({ email: 'nouvelle@cabinet-omega.fr', cabinetId, role: 'AVOCAT' })
-    const session = await login({ email: 'nouvelle@cabinet-omega.fr', password: 'mot-de-passe-nouvelle' }, '203.0.113.9')
+    const session = await login(
+      { email: 'nouvelle@cabinet-omega.fr', password: 'mot-de-passe-nouvelle' },
+      '203.0.113.9',
+    )
     expect(session.user).toMatchObject({ name: 'Maître Nouvelle', role: 'AVOCAT', tenant: { id: cabinetId } })
 
-    await expect(invitations().accept({ token, name: 'Encore', password: 'mot-de-passe-nouvelle' })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/invalid, expired or already used/) })
+    await expect(
+      invitations().accept({ token, name: 'Encore', password: 'mot-de-passe-nouvelle' }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/invalid, expired or already used/) })
     expect(await invitations().peek(token)).toBeNull()
     expect(await invitations().peek('pas-un-jeton')).toBeNull()
   })
@@ -155,7 +214,11 @@ describe('invitations', () => {
   it('an address that got an account meanwhile is a clear 409 at acceptance', async () => {
     await invitations().invite(inviter(), { email: 'double@cabinet-omega.fr', role: 'ASSISTANT' })
     const token = await tokenMailedTo('double@cabinet-omega.fr', '/invitation', 1)
-    await prisma.user.create({ data: { tenantId: cabinetId, email: 'double@cabinet-omega.fr', passwordHash: 'x', role: 'ASSISTANT' } })
-    await expect(invitations().accept({ token, name: 'Double', password: 'mot-de-passe-double' })).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/already exists/) })
+    await prisma.user.create({
+      data: { tenantId: cabinetId, email: 'double@cabinet-omega.fr', passwordHash: 'x', role: 'ASSISTANT' },
+    })
+    await expect(
+      invitations().accept({ token, name: 'Double', password: 'mot-de-passe-double' }),
+    ).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/already exists/) })
   })
 })

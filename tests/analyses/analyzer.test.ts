@@ -24,8 +24,11 @@ function input(description: string | null, overrides: Partial<AnalysisInput> = {
   }
 }
 
-const analyze = (description: string | null, overrides: Partial<AnalysisInput> = {}, now: Date = NOW): Promise<AnalysisResult> =>
-  analyzer.analyze(input(description, overrides), now)
+const analyze = (
+  description: string | null,
+  overrides: Partial<AnalysisInput> = {},
+  now: Date = NOW,
+): Promise<AnalysisResult> => analyzer.analyze(input(description, overrides), now)
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
@@ -57,21 +60,33 @@ describe('domain', () => {
     [
       'FAMILLE',
       'Divorce Bernard',
-      "Mme Bernard engage une procédure de divorce. Elle demande la garde des enfants et une pension alimentaire devant le juge aux affaires familiales.",
+      'Mme Bernard engage une procédure de divorce. Elle demande la garde des enfants et une pension alimentaire devant le juge aux affaires familiales.',
     ],
-    ['FAMILLE', 'Succession Aubert', "Partage de la succession de M. Aubert entre ses trois héritiers ; le testament est contesté."],
+    [
+      'FAMILLE',
+      'Succession Aubert',
+      'Partage de la succession de M. Aubert entre ses trois héritiers ; le testament est contesté.',
+    ],
     [
       'TRAVAIL',
       'Licenciement Petit',
       "M. Petit conteste son licenciement pour faute grave et saisit le conseil de prud'hommes. Son contrat de travail prévoyait des heures supplémentaires.",
     ],
-    ['TRAVAIL', 'Rupture conventionnelle Fabre', "Négociation de l'indemnité de rupture avec l'employeur de Mme Fabre, salariée cadre."],
+    [
+      'TRAVAIL',
+      'Rupture conventionnelle Fabre',
+      "Négociation de l'indemnité de rupture avec l'employeur de Mme Fabre, salariée cadre.",
+    ],
     [
       'COMMERCIAL',
       'Bail commercial Lefèvre',
       'Renouvellement du bail commercial de la SARL Boulangerie Lefèvre et litige sur la cession du fonds de commerce.',
     ],
-    ['COMMERCIAL', 'Impayés Garnier', 'Recouvrement de factures impayées et action en concurrence déloyale devant le tribunal de commerce.'],
+    [
+      'COMMERCIAL',
+      'Impayés Garnier',
+      'Recouvrement de factures impayées et action en concurrence déloyale devant le tribunal de commerce.',
+    ],
     [
       'IMMOBILIER',
       'Copropriété Les Tilleuls',
@@ -82,13 +97,21 @@ describe('domain', () => {
       'Vice caché véhicule Roux',
       "Action en garantie des vices cachés et mise en jeu de la responsabilité du vendeur ; l'assurance refuse de prendre en charge les dommages.",
     ],
-    ['PENAL', 'Plainte Durand', "M. Durand a déposé plainte pour escroquerie ; son associé a été placé en garde à vue, le délit est contesté."],
+    [
+      'PENAL',
+      'Plainte Durand',
+      'M. Durand a déposé plainte pour escroquerie ; son associé a été placé en garde à vue, le délit est contesté.',
+    ],
     [
       'ADMINISTRATIF',
       'Refus de titre de séjour',
       'Recours devant le tribunal administratif contre le refus de titre de séjour opposé par la préfecture.',
     ],
-    ['ADMINISTRATIF', 'Permis de construire Lopez', 'Recours contre le refus de permis de construire opposé par la mairie.'],
+    [
+      'ADMINISTRATIF',
+      'Permis de construire Lopez',
+      'Recours contre le refus de permis de construire opposé par la mairie.',
+    ],
     ['AUTRE', 'Rendez-vous', 'Premier rendez-vous de présentation, rien de précis pour le moment.'],
   ]
 
@@ -98,19 +121,25 @@ describe('domain', () => {
   })
 
   it('ignores accents and case', async () => {
-    const result = await analyze('LICENCIEMENT ABUSIF, SAISINE DU CONSEIL DE PRUDHOMMES, HARCELEMENT', { title: 'DOSSIER' })
+    const result = await analyze('LICENCIEMENT ABUSIF, SAISINE DU CONSEIL DE PRUDHOMMES, HARCELEMENT', {
+      title: 'DOSSIER',
+    })
     expect(result.domain).toBe('TRAVAIL')
   })
 
   it('tells "garde à vue" (pénal) from "garde des enfants" (famille)', async () => {
-    const custody = await analyze('Placé en garde à vue, le père demande à voir ses enfants et son épouse.', { title: 'Nouveau dossier' })
+    const custody = await analyze('Placé en garde à vue, le père demande à voir ses enfants et son épouse.', {
+      title: 'Nouveau dossier',
+    })
     expect(custody.domain).toBe('PENAL')
     expect((await analyze('Elle demande la garde des enfants.', { title: 'Nouveau dossier' })).domain).toBe('FAMILLE')
   })
 
   it('reads a "contrat de travail" as labour law, a bare "contrat" as civil law', async () => {
     expect((await analyze('Litige sur le contrat de travail signé en 2020.')).domain).toBe('TRAVAIL')
-    expect((await analyze("Litige sur l'exécution d'un contrat de prestation et le préjudice subi.")).domain).toBe('CIVIL')
+    expect((await analyze("Litige sur l'exécution d'un contrat de prestation et le préjudice subi.")).domain).toBe(
+      'CIVIL',
+    )
   })
 
   it('weighs the title: a labour title wins over a passing civil word', async () => {
@@ -143,12 +172,16 @@ describe('key dates', () => {
   })
 
   it('ignores impossible dates', async () => {
-    const result = await analyze('Dates erronées : 31/02/2027, 29/02/2027, 30 février 2027, 2027-13-01, 00/01/2027, 32/01/2027. Valide : 29/02/2028.')
+    const result = await analyze(
+      'Dates erronées : 31/02/2027, 29/02/2027, 30 février 2027, 2027-13-01, 00/01/2027, 32/01/2027. Valide : 29/02/2028.',
+    )
     expect(result.keyDates.map((d) => d.date)).toEqual(['2028-02-29'])
   })
 
   it('does not read reference numbers, phone numbers or amounts as dates', async () => {
-    const result = await analyze('Dossier n° 2027/123, téléphone 01 23 45 67 89, montant 12.500 €, article 1240 du code civil.')
+    const result = await analyze(
+      'Dossier n° 2027/123, téléphone 01 23 45 67 89, montant 12.500 €, article 1240 du code civil.',
+    )
     expect(result.keyDates).toEqual([])
   })
 
@@ -168,7 +201,9 @@ describe('key dates', () => {
     expect(hearing?.context).toContain('est fixée au')
     expect(hearing?.context).not.toContain('Premier échange') // another sentence
     for (const d of result.keyDates) expect(d.context.length).toBeLessThanOrEqual(120)
-    expect(result.keyDates.find((d) => d.date === '2027-01-10')?.context).toBe('Premier échange avec le client le 10/01/2027')
+    expect(result.keyDates.find((d) => d.date === '2027-01-10')?.context).toBe(
+      'Premier échange avec le client le 10/01/2027',
+    )
   })
 
   it('keeps at most 10 dates, preferring upcoming ones over old ones', async () => {
@@ -219,7 +254,9 @@ describe('amounts', () => {
   })
 
   it('ignores numbers that are not euros', async () => {
-    const result = await analyze("Article 1240 du code civil, 12 000 habitants, 3 500 m², dossier n° 45 678, 250 dollars, 2 millions d'habitants.")
+    const result = await analyze(
+      "Article 1240 du code civil, 12 000 habitants, 3 500 m², dossier n° 45 678, 250 dollars, 2 millions d'habitants.",
+    )
     expect(result.amounts).toEqual([])
   })
 
@@ -241,14 +278,16 @@ describe('urgency', () => {
     const today = await analyze('Convocation au commissariat le 07/03/2027.')
     expect(today.urgency).toBe('CRITIQUE')
     expect(today.urgencyReason).toBe("Convocation le 07/03/2027, aujourd'hui même.")
-    const tomorrow = await analyze("Date limite de dépôt des conclusions : 08/03/2027.")
+    const tomorrow = await analyze('Date limite de dépôt des conclusions : 08/03/2027.')
     expect(tomorrow.urgencyReason).toBe('Date limite le 08/03/2027, demain.')
     const seventh = await analyze("L'échéance du délai d'appel tombe le 14/03/2027.")
     expect(seventh.urgency).toBe('CRITIQUE')
   })
 
   it('is HAUTE for a deadline between 8 and 30 days', async () => {
-    const result = await analyze('Les conclusions doivent être signifiées avant le 02/04/2027, date limite fixée par le juge.')
+    const result = await analyze(
+      'Les conclusions doivent être signifiées avant le 02/04/2027, date limite fixée par le juge.',
+    )
     expect(result.urgency).toBe('HAUTE')
     expect(result.urgencyReason).toBe('Date limite le 02/04/2027, dans 26 jours.')
     const day8 = await analyze('Audience le 15/03/2027.')
@@ -261,7 +300,9 @@ describe('urgency', () => {
   })
 
   it('picks the nearest upcoming deadline, not a past one', async () => {
-    const result = await analyze("L'audience du 01/03/2027 a été renvoyée. Nouvelle audience le 20/03/2027. Délibéré le 10/03/2027.")
+    const result = await analyze(
+      "L'audience du 01/03/2027 a été renvoyée. Nouvelle audience le 20/03/2027. Délibéré le 10/03/2027.",
+    )
     expect(result.urgency).toBe('CRITIQUE')
     expect(result.urgencyReason).toBe('Délibéré le 10/03/2027, dans 3 jours.')
   })
@@ -273,7 +314,7 @@ describe('urgency', () => {
     const urgent = await analyze('Dossier URGENT : le client risque une expulsion.')
     expect(urgent.urgency).toBe('CRITIQUE')
     expect(urgent.urgencyReason).toContain('urgent')
-    const urgence = await analyze("Saisine du juge en urgence pour éviter la vente.")
+    const urgence = await analyze('Saisine du juge en urgence pour éviter la vente.')
     expect(urgence.urgency).toBe('CRITIQUE')
   })
 
@@ -347,20 +388,29 @@ describe('summary', () => {
   })
 
   it('does not repeat the deadline already given as the urgency reason', async () => {
-    const result = await analyze("L'audience est fixée au 12/03/2027.", { title: 'Divorce Bernard', clientName: 'Sophie Bernard' })
+    const result = await analyze("L'audience est fixée au 12/03/2027.", {
+      title: 'Divorce Bernard',
+      clientName: 'Sophie Bernard',
+    })
     expect(result.summary).toBe(
       'Dossier DUP-2027-001 « Divorce Bernard » pour Sophie Bernard, relevant du droit de la famille. Urgence critique : audience le 12/03/2027, dans 5 jours.',
     )
   })
 
   it('mentions the next plain date when no deadline is identified', async () => {
-    const result = await analyze('Rendez-vous chez le notaire le 15 avril 2027 pour la succession.', { title: 'Succession' })
+    const result = await analyze('Rendez-vous chez le notaire le 15 avril 2027 pour la succession.', {
+      title: 'Succession',
+    })
     expect(result.summary).toContain('Prochaine date citée : 15 avril 2027 (dans 39 jours).')
   })
 
   it('stays within 1-4 sentences and 700 characters with very long fields', async () => {
     const long = 'Société Particulièrement Longue '.repeat(200)
-    const result = await analyze(`Divorce. Audience le 20/03/2027. ${'1 000 € '.repeat(50)}`, { title: long, clientName: long, reference: long })
+    const result = await analyze(`Divorce. Audience le 20/03/2027. ${'1 000 € '.repeat(50)}`, {
+      title: long,
+      clientName: long,
+      reference: long,
+    })
     expect(result.summary.length).toBeLessThanOrEqual(700)
     expect(result.summary).toContain('droit de la famille')
     expect(result.summary).toContain('Urgence haute')
@@ -387,7 +437,7 @@ describe('summary', () => {
 describe('determinism and hostile input', () => {
   it('gives the same output for the same input and the same now', async () => {
     const description =
-      "Bail commercial : loyer de 3 200 € au lieu de 2 450 €. Audience le 15/03/2027, puis délibéré le 2027-04-20. Réclamation de 12 000 euros."
+      'Bail commercial : loyer de 3 200 € au lieu de 2 450 €. Audience le 15/03/2027, puis délibéré le 2027-04-20. Réclamation de 12 000 euros.'
     const a = await createLocalAnalyzer().analyze(input(description), new Date(NOW))
     const b = await createLocalAnalyzer().analyze(input(description), new Date(NOW))
     expect(a).toEqual(b)
@@ -413,7 +463,10 @@ describe('determinism and hostile input', () => {
     expect(text.length).toBeGreaterThanOrEqual(1_000_000)
 
     const started = performance.now()
-    const result = await analyzer.analyze({ reference: text, title: text, clientName: text, description: text, status: text, createdAt: new Date(NaN) }, NOW)
+    const result = await analyzer.analyze(
+      { reference: text, title: text, clientName: text, description: text, status: text, createdAt: new Date(NaN) },
+      NOW,
+    )
     expect(performance.now() - started).toBeLessThan(2_000)
 
     expect(result.domain).toBe('TRAVAIL')
@@ -422,7 +475,12 @@ describe('determinism and hostile input', () => {
     expect(result.keyDates.length).toBeLessThanOrEqual(10)
     expect(result.amounts.length).toBeLessThanOrEqual(10)
     for (const item of [...result.keyDates, ...result.amounts]) expect(item.context.length).toBeLessThanOrEqual(120)
-    const strings = [result.summary, result.urgencyReason, ...result.keyDates.map((d) => d.context), ...result.amounts.map((a) => a.context)]
+    const strings = [
+      result.summary,
+      result.urgencyReason,
+      ...result.keyDates.map((d) => d.context),
+      ...result.amounts.map((a) => a.context),
+    ]
     for (const s of strings) {
       expect(LONE_SURROGATE.test(s)).toBe(false)
       expect(/[\u0000\u202e\u200b]/.test(s)).toBe(false)
@@ -445,12 +503,25 @@ describe('determinism and hostile input', () => {
   })
 
   it('does not throw on values of the wrong type', async () => {
-    const odd = { reference: 42, title: undefined, clientName: null, description: { toString: () => 'Divorce' }, status: null, createdAt: 'hier' }
+    const odd = {
+      reference: 42,
+      title: undefined,
+      clientName: null,
+      description: { toString: () => 'Divorce' },
+      status: null,
+      createdAt: 'hier',
+    }
     const result = await analyzer.analyze(odd as unknown as AnalysisInput, NOW)
     expect(result.domain).toBe('FAMILLE')
     expect(result.urgency).toBe('NORMALE')
-    const throwing = { toString: () => { throw new Error('boom') } }
-    await expect(analyzer.analyze({ ...input(null), description: throwing } as unknown as AnalysisInput, NOW)).resolves.toMatchObject({ domain: 'AUTRE' })
+    const throwing = {
+      toString: () => {
+        throw new Error('boom')
+      },
+    }
+    await expect(
+      analyzer.analyze({ ...input(null), description: throwing } as unknown as AnalysisInput, NOW),
+    ).resolves.toMatchObject({ domain: 'AUTRE' })
   })
 
   it('falls back to the current time when now is invalid', async () => {

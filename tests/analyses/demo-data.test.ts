@@ -56,7 +56,8 @@ describe('demo data', () => {
     expect(martin?.users[0]).toEqual({ email: 'demo@cabinet-martin.fr', name: 'Julien Martin', role: 'ADMIN' })
     const emails = DEMO_CABINETS.flatMap((c) => c.users.map((u) => u.email))
     expect(new Set(emails).size).toBe(emails.length)
-    for (const cabinet of DEMO_CABINETS) for (const user of cabinet.users) expect(user.email.endsWith(`@${cabinet.id}.fr`)).toBe(true)
+    for (const cabinet of DEMO_CABINETS)
+      for (const user of cabinet.users) expect(user.email.endsWith(`@${cabinet.id}.fr`)).toBe(true)
   })
 
   it('has 12 dossiers per cabinet with sequential references', () => {
@@ -101,9 +102,11 @@ describe('demo data', () => {
       expect(result.domain, dossier.reference).not.toBe('AUTRE')
       expect(result.domain, dossier.reference).toBe(EXPECTED_DOMAINS[dossier.reference])
       if (/€|euros?\b/.test(dossier.description)) expect(result.amounts.length, dossier.reference).toBeGreaterThan(0)
-      if (/\d{2}\/\d{2}\/\d{4}|\d{1,2}(er)? \p{L}+ \d{4}/u.test(dossier.description)) expect(result.keyDates.length, dossier.reference).toBeGreaterThan(0)
+      if (/\d{2}\/\d{2}\/\d{4}|\d{1,2}(er)? \p{L}+ \d{4}/u.test(dossier.description))
+        expect(result.keyDates.length, dossier.reference).toBeGreaterThan(0)
       expect(result.summary, dossier.reference).toContain(dossier.clientName)
-      if (dossier.status === 'CLOSED' || dossier.status === 'ARCHIVED') expect(result.urgency, dossier.reference).toBe('BASSE')
+      if (dossier.status === 'CLOSED' || dossier.status === 'ARCHIVED')
+        expect(result.urgency, dossier.reference).toBe('BASSE')
     }
     expect([...domains].sort()).toEqual(['CIVIL', 'COMMERCIAL', 'FAMILLE', 'IMMOBILIER', 'TRAVAIL'])
   })
@@ -111,7 +114,8 @@ describe('demo data', () => {
   it('shows every urgency level on the day it was written', async () => {
     const analyzer = createLocalAnalyzer()
     const urgencies = new Set<string>()
-    for (const { dossier } of dossiers) urgencies.add((await analyzer.analyze({ ...dossier, createdAt: NOW }, NOW)).urgency)
+    for (const { dossier } of dossiers)
+      urgencies.add((await analyzer.analyze({ ...dossier, createdAt: NOW }, NOW)).urgency)
     expect([...urgencies].sort()).toEqual(['BASSE', 'CRITIQUE', 'HAUTE', 'NORMALE'])
   })
 

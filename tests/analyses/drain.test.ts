@@ -34,16 +34,41 @@ afterAll(async () => {
 let n = 0
 async function newDossier(): Promise<string> {
   n++
-  const d = await prisma.dossier.create({ data: { tenantId, reference: `TST-2026-${String(n).padStart(3, '0')}`, title: `Dossier ${n}`, clientName: 'Mme Test', description: 'Bail commercial : loyer impayé de 4 200 €.' } })
+  const d = await prisma.dossier.create({
+    data: {
+      tenantId,
+      reference: `TST-2026-${String(n).padStart(3, '0')}`,
+      title: `Dossier ${n}`,
+      clientName: 'Mme Test',
+      description: 'Bail commercial : loyer impayé de 4 200 €.',
+    },
+  })
   return d.id
 }
 
 /** The app's pipeline on a prefix of its own on the private stack (every command it sends is counted). */
-function pipeline(analyzer: Analyzer = createLocalAnalyzer()): { pipeline: AIPipeline; queue: ReturnType<typeof createQueue> } {
-  const ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('drain'), REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
+function pipeline(analyzer: Analyzer = createLocalAnalyzer()): {
+  pipeline: AIPipeline
+  queue: ReturnType<typeof createQueue>
+} {
+  const ctx = createContext({
+    ...stack.env,
+    REDIS_KEY_PREFIX: uniquePrefix('drain'),
+    REDIS_ENABLED: 'true',
+    UPSTASH_DISABLE_TELEMETRY: 'true',
+  })
   const queue = createQueue(ctx)
   const cabinet = createCabinetCache({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
-  return { queue, pipeline: createAIPipeline({ prisma, queue, invalidate: cabinet.invalidate, leaderboard: createLeaderboard(createSortedSet(ctx)), analyzer }) }
+  return {
+    queue,
+    pipeline: createAIPipeline({
+      prisma,
+      queue,
+      invalidate: cabinet.invalidate,
+      leaderboard: createLeaderboard(createSortedSet(ctx)),
+      analyzer,
+    }),
+  }
 }
 
 describe('drainAnalyses', () => {
@@ -54,7 +79,11 @@ describe('drainAnalyses', () => {
     await drainAnalyses({ budgetMs: 10_000, pipeline: viaDrain.pipeline })
     await viaDrain.pipeline.requestAnalysis(tenantId, await newDossier())
     const drained = await billedCommands(stack.env.REDIS_URL, async () => {
-      expect(await drainAnalyses({ budgetMs: 10_000, pipeline: viaDrain.pipeline })).toMatchObject({ processed: 1, done: 1, stoppedBy: 'empty' })
+      expect(await drainAnalyses({ budgetMs: 10_000, pipeline: viaDrain.pipeline })).toMatchObject({
+        processed: 1,
+        done: 1,
+        stoppedBy: 'empty',
+      })
     })
 
     const viaWorker = pipeline()
@@ -62,11 +91,23 @@ describe('drainAnalyses', () => {
     const worked = await billedCommands(stack.env.REDIS_URL, async () => {
       const stop = new AbortController()
       // Stopped right after its job: the poll that would find the queue empty is not counted here.
-      await viaWorker.pipeline.runAIWorker({ signal: stop.signal, onOutcome: (o) => o.status === 'acked' && stop.abort() })
+      await viaWorker.pipeline.runAIWorker({
+        signal: stop.signal,
+        onOutcome: (o) => o.status === 'acked' && stop.abort(),
+      })
     })
-    expect(drained.total, `drain ${JSON.stringify(drained.byCommand)} / worker ${JSON.stringify(worked.byCommand)}`).toBe(worked.total + 1)
+    expect(
+      drained.total,
+      `drain ${JSON.stringify(drained.byCommand)} / worker ${JSON.stringify(worked.byCommand)}`,
+    ).toBe(worked.total + 1)
     // An idle drain: one command.
-    expect((await billedCommands(stack.env.REDIS_URL, () => drainAnalyses({ budgetMs: 10_000, pipeline: viaDrain.pipeline }))).total).toBe(1)
+    expect(
+      (
+        await billedCommands(stack.env.REDIS_URL, () =>
+          drainAnalyses({ budgetMs: 10_000, pipeline: viaDrain.pipeline }),
+        )
+      ).total,
+    ).toBe(1)
   })
 
   it('starts no job once its time budget is spent, and leaves the rest queued for the next run', async () => {
@@ -96,7 +137,9 @@ describe('drainAnalyses', () => {
     const ids = []
     for (let i = 0; i < 3; i++) ids.push((await p.requestAnalysis(tenantId, await newDossier())).jobId)
     const calls = await billedCommands(stack.env.REDIS_URL, async () => {
-      const results = await Promise.all(Array.from({ length: 10 }, () => drainShared({ budgetMs: 10_000, pipeline: p })))
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => drainShared({ budgetMs: 10_000, pipeline: p })),
+      )
       expect(new Set(results).size).toBe(1) // all ten joined one drain
     })
     expect(await prisma.analysis.count({ where: { id: { in: ids }, status: 'DONE' } })).toBe(3)

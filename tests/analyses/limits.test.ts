@@ -13,7 +13,15 @@ import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import { parseAppConfig } from '@/lib/config'
 import { createLeaderboard } from '@/lib/scores/leaderboard'
 import { createPrismaClient } from '@/lib/prisma'
-import { createCache, createContext, createHashMap, createQueue, createRateLimit, createSortedSet, type Queue } from '@/lib/upstash'
+import {
+  createCache,
+  createContext,
+  createHashMap,
+  createQueue,
+  createRateLimit,
+  createSortedSet,
+  type Queue,
+} from '@/lib/upstash'
 import { tempDatabase } from '../support/database'
 import { billedCommands } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
@@ -38,12 +46,31 @@ afterAll(async () => {
 let n = 0
 async function newDossier(tenantId: string): Promise<string> {
   n++
-  const d = await prisma.dossier.create({ data: { tenantId, reference: `REF-${n}`, title: `Dossier ${n}`, clientName: 'Mme Test', description: 'Bail commercial : loyer impayé de 4 200 €.' } })
+  const d = await prisma.dossier.create({
+    data: {
+      tenantId,
+      reference: `REF-${n}`,
+      title: `Dossier ${n}`,
+      clientName: 'Mme Test',
+      description: 'Bail commercial : loyer impayé de 4 200 €.',
+    },
+  })
   return d.id
 }
 
-function pipeline(options: { maxPendingPerCabinet?: number; userRateLimit?: { limit: number; windowSeconds: number }; analyzer?: Analyzer } = {}): { pipeline: AIPipeline; queue: Queue } {
-  const ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('limits'), REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
+function pipeline(
+  options: {
+    maxPendingPerCabinet?: number
+    userRateLimit?: { limit: number; windowSeconds: number }
+    analyzer?: Analyzer
+  } = {},
+): { pipeline: AIPipeline; queue: Queue } {
+  const ctx = createContext({
+    ...stack.env,
+    REDIS_KEY_PREFIX: uniquePrefix('limits'),
+    REDIS_ENABLED: 'true',
+    UPSTASH_DISABLE_TELEMETRY: 'true',
+  })
   const queue = createQueue(ctx)
   const cabinet = createCabinetCache({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
   return {
@@ -65,7 +92,9 @@ describe('ANALYSIS_MAX_PENDING_PER_CABINET', () => {
   it('is validated, default 20', () => {
     expect(parseAppConfig({}).analysisMaxPendingPerCabinet).toBe(20)
     expect(parseAppConfig({ ANALYSIS_MAX_PENDING_PER_CABINET: '5' }).analysisMaxPendingPerCabinet).toBe(5)
-    expect(() => parseAppConfig({ ANALYSIS_MAX_PENDING_PER_CABINET: '0' })).toThrow(/ANALYSIS_MAX_PENDING_PER_CABINET must be a whole number from 1/)
+    expect(() => parseAppConfig({ ANALYSIS_MAX_PENDING_PER_CABINET: '0' })).toThrow(
+      /ANALYSIS_MAX_PENDING_PER_CABINET must be a whole number from 1/,
+    )
     expect(() => parseAppConfig({ ANALYSIS_RATE_LIMIT_MAX: 'many' })).toThrow(/ANALYSIS_RATE_LIMIT_MAX/)
     expect(parseAppConfig({}).analysisRateLimit).toEqual({ limit: 30, windowSeconds: 600 })
   })
@@ -78,7 +107,12 @@ describe('ANALYSIS_MAX_PENDING_PER_CABINET', () => {
     const rowsBefore = await prisma.analysis.count({ where: { tenantId: tenantA } })
     const refused = await ai.requestAnalysis(tenantA, dossiers[3]!).catch((e: unknown) => e)
     expect(refused).toBeInstanceOf(AnalysisLimitError)
-    expect(refused).toMatchObject({ status: 429, reason: 'cabinet-pending', limit: 3, message: expect.stringMatching(/too many analyses pending for this cabinet \(at most 3\)/) })
+    expect(refused).toMatchObject({
+      status: 429,
+      reason: 'cabinet-pending',
+      limit: 3,
+      message: expect.stringMatching(/too many analyses pending for this cabinet \(at most 3\)/),
+    })
     expect(await prisma.analysis.count({ where: { tenantId: tenantA } })).toBe(rowsBefore)
     expect((await queue.stats(AI_ANALYSIS_QUEUE)).waiting).toBe(3)
     // Asking again for one already pending is not "one more": same job, nothing new.
@@ -127,7 +161,10 @@ describe('per-user rate limit on analysis requests', () => {
 describe('fairness between cabinets (real worker)', () => {
   it('cabinet A queues 50 analyses, then cabinet B 1: B’s is among the worker’s next 2, and done within ~2 jobs’ time', async () => {
     // Each analysis takes 40 ms of real time, as a slow analyser would.
-    const slow: Analyzer = { name: 'slow', analyze: async (d) => (await new Promise((r) => setTimeout(r, 40)), createLocalAnalyzer().analyze(d)) }
+    const slow: Analyzer = {
+      name: 'slow',
+      analyze: async (d) => (await new Promise((r) => setTimeout(r, 40)), createLocalAnalyzer().analyze(d)),
+    }
     const { pipeline: ai } = pipeline({ analyzer: slow })
     const aDossiers = await Promise.all(Array.from({ length: 50 }, () => newDossier(tenantA)))
     for (const d of aDossiers) await ai.requestAnalysis(tenantA, d)
@@ -147,7 +184,10 @@ describe('fairness between cabinets (real worker)', () => {
     })
     await worker
     expect(order.at(-1)).toBe(tenantB)
-    expect(order.length, `reservation order: ${order.map((t) => (t === tenantA ? 'A' : 'B')).join('')}`).toBeLessThanOrEqual(2)
+    expect(
+      order.length,
+      `reservation order: ${order.map((t) => (t === tenantA ? 'A' : 'B')).join('')}`,
+    ).toBeLessThanOrEqual(2)
     expect(await prisma.analysis.findUnique({ where: { id: bJob } })).toMatchObject({ status: 'DONE' })
     while ((await ai.processAIQueue()).status !== 'empty');
   })
@@ -158,7 +198,9 @@ describe('fairness between cabinets (real worker)', () => {
     await ai.requestAnalysis(tenantB, await newDossier(tenantB))
     while ((await ai.processAIQueue()).status !== 'empty');
     const d = await newDossier(tenantB)
-    const { byCommand, total } = await billedCommands(stack.env.REDIS_URL, () => ai.requestAnalysis(tenantB, d, 'normal', { userId: 'cost-user' }))
+    const { byCommand, total } = await billedCommands(stack.env.REDIS_URL, () =>
+      ai.requestAnalysis(tenantB, d, 'normal', { userId: 'cost-user' }),
+    )
     // EVALSHA of the push script and the three commands it runs; SET: the cabinet's cache generation.
     expect(byCommand).toMatchObject({ evalsha: 1, hget: 1, zadd: 1, hset: 1, set: 1 })
     expect(total - 5).toBeGreaterThanOrEqual(1)

@@ -43,12 +43,16 @@ afterAll(async () => {
 
 describe('POST /api/dossiers/:id/analyze → worker → GET /api/dossiers/:id/analysis', () => {
   it('queues once however often the client retries, then shows the finished analysis', async () => {
-    const dossier = await prisma.dossier.findFirstOrThrow({ where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-001' } })
+    const dossier = await prisma.dossier.findFirstOrThrow({
+      where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-001' },
+    })
     const none = await dupont.get(`/api/dossiers/${dossier.id}/analysis`)
     expect(await none.json()).toEqual({ status: 'NONE' })
 
     // A client that retries after a timeout, several times at once: one analysis, one job.
-    const answers = await Promise.all(Array.from({ length: 5 }, () => dupont.post(`/api/dossiers/${dossier.id}/analyze`)))
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => dupont.post(`/api/dossiers/${dossier.id}/analyze`)),
+    )
     expect(answers.map((r) => r.status)).toEqual(Array(5).fill(202))
     const bodies = (await Promise.all(answers.map((r) => r.json()))) as { jobId: string; created: boolean }[]
     expect(new Set(bodies.map((b) => b.jobId)).size).toBe(1)
@@ -58,11 +62,15 @@ describe('POST /api/dossiers/:id/analyze → worker → GET /api/dossiers/:id/an
     expect(queued).toMatchObject({ status: 'QUEUED', jobId: bodies[0]!.jobId })
     expect((await (await dupont.get('/api/queue')).json()).cabinet.waiting).toBe(1)
 
-    worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '20', '--max-idle-ms', '100'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    worker = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '20', '--max-idle-ms', '100'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let log = ''
     worker.stdout!.on('data', (d) => (log += String(d)))
     worker.stderr!.on('data', (d) => (log += String(d)))
@@ -89,7 +97,9 @@ describe('POST /api/dossiers/:id/analyze → worker → GET /api/dossiers/:id/an
   })
 
   it("another cabinet can neither queue nor read this cabinet's analyses", async () => {
-    const dossier = await prisma.dossier.findFirstOrThrow({ where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-002' } })
+    const dossier = await prisma.dossier.findFirstOrThrow({
+      where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-002' },
+    })
     const martin = new Client(app.url)
     await martin.login('demo@cabinet-martin.fr')
     expect((await martin.post(`/api/dossiers/${dossier.id}/analyze`)).status).toBe(404)

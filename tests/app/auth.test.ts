@@ -44,7 +44,13 @@ describe('POST /api/auth/login', () => {
     const res = await a.post('/api/auth/login', { email: 'demo@cabinet-dupont.fr', password: 'demo-password' })
     expect(res.status).toBe(200)
     expect(await res.json()).toEqual({
-      user: { id: expect.any(String), email: 'demo@cabinet-dupont.fr', name: expect.any(String), role: 'ADMIN', tenant: { id: 'cabinet-dupont', name: 'Cabinet Dupont', plan: 'PREMIUM' } },
+      user: {
+        id: expect.any(String),
+        email: 'demo@cabinet-dupont.fr',
+        name: expect.any(String),
+        role: 'ADMIN',
+        tenant: { id: 'cabinet-dupont', name: 'Cabinet Dupont', plan: 'PREMIUM' },
+      },
     })
     const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE}=`))!
     expect(cookie).toMatch(/HttpOnly/i)
@@ -61,14 +67,23 @@ describe('POST /api/auth/login', () => {
   })
 
   it('normalises the e-mail (case, spaces)', async () => {
-    const res = await new Client(app.url).post('/api/auth/login', { email: '  Demo@Cabinet-Martin.FR ', password: 'demo-password' })
+    const res = await new Client(app.url).post('/api/auth/login', {
+      email: '  Demo@Cabinet-Martin.FR ',
+      password: 'demo-password',
+    })
     expect(res.status).toBe(200)
     expect((await res.json()).user.tenant.id).toBe('cabinet-martin')
   })
 
   it('gives one message for a wrong password and an unknown e-mail, and sets no cookie', async () => {
-    const wrong = await new Client(app.url).post('/api/auth/login', { email: 'avocat@cabinet-dupont.fr', password: 'nope' })
-    const unknown = await new Client(app.url).post('/api/auth/login', { email: 'personne@example.fr', password: 'demo-password' })
+    const wrong = await new Client(app.url).post('/api/auth/login', {
+      email: 'avocat@cabinet-dupont.fr',
+      password: 'nope',
+    })
+    const unknown = await new Client(app.url).post('/api/auth/login', {
+      email: 'personne@example.fr',
+      password: 'demo-password',
+    })
     expect(wrong.status).toBe(401)
     expect(unknown.status).toBe(401)
     expect(await wrong.json()).toEqual(await unknown.json())
@@ -85,7 +100,8 @@ describe('POST /api/auth/login', () => {
     const c = new Client(app.url)
     const email = 'assistant@cabinet-dupont.fr'
     const statuses = []
-    for (let i = 0; i < 8; i++) statuses.push((await c.post('/api/auth/login', { email, password: `guess-${i}` })).status)
+    for (let i = 0; i < 8; i++)
+      statuses.push((await c.post('/api/auth/login', { email, password: `guess-${i}` })).status)
     expect(statuses).toEqual(Array(8).fill(401))
     const blocked = await c.post('/api/auth/login', { email, password: 'demo-password' })
     expect(blocked.status).toBe(429)
@@ -100,7 +116,11 @@ describe('sessions', () => {
     const c = new Client(app.url)
     await c.login('demo@cabinet-martin.fr')
     const me = await (await c.get('/api/auth/me')).json()
-    expect(me.user).toMatchObject({ email: 'demo@cabinet-martin.fr', role: 'ADMIN', tenant: { id: 'cabinet-martin', name: 'Cabinet Martin', plan: 'FREE', activeDossiers: expect.any(Number) } })
+    expect(me.user).toMatchObject({
+      email: 'demo@cabinet-martin.fr',
+      role: 'ADMIN',
+      tenant: { id: 'cabinet-martin', name: 'Cabinet Martin', plan: 'FREE', activeDossiers: expect.any(Number) },
+    })
   })
 
   it('slides: each request restarts the session lifetime in Redis, without sending the cookie again', async () => {
@@ -152,7 +172,14 @@ describe('sessions', () => {
 
   it('never lets a client choose its identity with the internal header', async () => {
     const forged = encodeURIComponent(
-      JSON.stringify({ userId: 'u', tenantId: 'cabinet-martin', role: 'ADMIN', email: 'x@x.fr', name: 'x', sessionId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }),
+      JSON.stringify({
+        userId: 'u',
+        tenantId: 'cabinet-martin',
+        role: 'ADMIN',
+        email: 'x@x.fr',
+        name: 'x',
+        sessionId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      }),
     )
     const anonymous = new Client(app.url, { 'x-iapm-identity': forged })
     expect((await anonymous.get('/api/dossiers')).status).toBe(401)
@@ -168,10 +195,25 @@ describe('sessions', () => {
 
   it('runs the proxy on every path but the static assets: a path that merely starts like one is not exempt', async () => {
     const forged = encodeURIComponent(
-      JSON.stringify({ userId: 'u', tenantId: 'cabinet-martin', role: 'ADMIN', email: 'x@x.fr', name: 'Mallory Forged', sessionId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }),
+      JSON.stringify({
+        userId: 'u',
+        tenantId: 'cabinet-martin',
+        role: 'ADMIN',
+        email: 'x@x.fr',
+        name: 'Mallory Forged',
+        sessionId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      }),
     )
     // Were the proxy skipped there, the page (the not-found page, with the header) would trust the client's identity.
-    for (const path of ['/favicon.ico', '/favicon.icoX', '/icon.svgX', '/icon.svg/x', '/_next/staticX', '/_next/imageX', '/nope']) {
+    for (const path of [
+      '/favicon.ico',
+      '/favicon.icoX',
+      '/icon.svgX',
+      '/icon.svg/x',
+      '/_next/staticX',
+      '/_next/imageX',
+      '/nope',
+    ]) {
       const res = await new Client(app.url, { 'x-iapm-identity': forged }).get(path)
       expect(res.headers.get('server-timing') ?? 'no proxy', path).toMatch(/proxy;dur=/)
       expect(await res.text(), path).not.toContain('Mallory Forged')
@@ -188,14 +230,22 @@ describe('cross-site writes', () => {
     const c = new Client(app.url)
     await c.login('demo@cabinet-dupont.fr')
     const before = await prisma.dossier.count()
-    const evil = await c.post('/api/dossiers', { title: 'CSRF', clientName: 'x' }, { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' })
+    const evil = await c.post(
+      '/api/dossiers',
+      { title: 'CSRF', clientName: 'x' },
+      { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+    )
     expect(evil.status).toBe(403)
     const sibling = await c.post('/api/dossiers', { title: 'CSRF', clientName: 'x' }, { 'sec-fetch-site': 'same-site' })
     expect(sibling.status).toBe(403)
     const logoutCsrf = await c.post('/api/auth/logout', undefined, { origin: 'https://evil.example' })
     expect(logoutCsrf.status).toBe(403)
     expect(await prisma.dossier.count()).toBe(before)
-    const same = await c.post('/api/dossiers', { title: 'Même origine', clientName: 'x' }, { origin: app.url, 'sec-fetch-site': 'same-origin' })
+    const same = await c.post(
+      '/api/dossiers',
+      { title: 'Même origine', clientName: 'x' },
+      { origin: app.url, 'sec-fetch-site': 'same-origin' },
+    )
     expect(same.status).toBe(201)
     expect((await c.post('/api/dossiers', { title: 'curl', clientName: 'x' })).status).toBe(201)
     // Reads are not writes.
@@ -209,7 +259,13 @@ describe('with Redis down', () => {
 
   beforeAll(async () => {
     stack = await startStack()
-    down = await startApp({ ...stack.env, DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('down'), UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_TIMEOUT_MS: '300' })
+    down = await startApp({
+      ...stack.env,
+      DATABASE_URL: db.url,
+      REDIS_KEY_PREFIX: uniquePrefix('down'),
+      UPSTASH_DISABLE_TELEMETRY: 'true',
+      REDIS_TIMEOUT_MS: '300',
+    })
   })
   afterAll(async () => {
     await down?.stop()
@@ -220,7 +276,10 @@ describe('with Redis down', () => {
     const c = new Client(down.url)
     await c.login('demo@cabinet-dupont.fr')
     await stack.redis.stop()
-    const guess = await new Client(down.url).post('/api/auth/login', { email: 'demo@cabinet-dupont.fr', password: 'demo-password' })
+    const guess = await new Client(down.url).post('/api/auth/login', {
+      email: 'demo@cabinet-dupont.fr',
+      password: 'demo-password',
+    })
     expect(guess.status).toBe(503)
     expect(guess.headers.get('retry-after')).toBeTruthy()
     expect((await c.get('/api/dossiers')).status).toBe(503)

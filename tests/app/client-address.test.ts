@@ -1,11 +1,21 @@
 import { once } from 'node:events'
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server } from 'node:http'
+import {
+  createServer,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+} from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { guardUpgradeRequests, resolveClientAddress, withClientAddress } from '@/lib/client-address'
 
-const resolve = (forwardedFor: string | string[] | undefined, trustedProxyHops: number, socketAddress: string | null = '10.0.0.2') =>
-  resolveClientAddress({ socketAddress: socketAddress ?? undefined, forwardedFor, trustedProxyHops })
+const resolve = (
+  forwardedFor: string | string[] | undefined,
+  trustedProxyHops: number,
+  socketAddress: string | null = '10.0.0.2',
+) => resolveClientAddress({ socketAddress: socketAddress ?? undefined, forwardedFor, trustedProxyHops })
 
 describe('resolveClientAddress', () => {
   it('with 0 hops, is the socket address whatever the header says', () => {
@@ -117,7 +127,9 @@ describe('withClientAddress on a real server', () => {
     expect(one['x-forwarded-for']).toBe('1.2.3.4')
     expect(one).not.toHaveProperty('x-real-ip')
     expect(one).not.toHaveProperty('x-iapm-identity')
-    const chain = (await (await fetch(url, { headers: { 'x-forwarded-for': '9.9.9.9, 1.2.3.4' } })).json()) as IncomingHttpHeaders
+    const chain = (await (
+      await fetch(url, { headers: { 'x-forwarded-for': '9.9.9.9, 1.2.3.4' } })
+    ).json()) as IncomingHttpHeaders
     expect(chain['x-forwarded-for']).toBe('1.2.3.4')
   })
 
@@ -153,7 +165,9 @@ describe('guardUpgradeRequests on a real server', () => {
       // The "framework" listener, added later, answers with what it received.
       server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
         const body = JSON.stringify(req.headers)
-        socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+        socket.end(
+          `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        )
       })
       expect(server.listenerCount('upgrade')).toBe(2)
       const after = await get(url, upgrade)

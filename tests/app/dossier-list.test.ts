@@ -23,7 +23,15 @@ const PILE = 120
 const HUGE = '€'.repeat(10_000)
 
 interface Page {
-  dossiers: { id: string; tenantId: string; title: string; clientName: string; reference: string; createdAt: string; description?: unknown }[]
+  dossiers: {
+    id: string
+    tenantId: string
+    title: string
+    clientName: string
+    reference: string
+    createdAt: string
+    description?: unknown
+  }[]
   nextCursor: string | null
   prevCursor: string | null
 }
@@ -35,7 +43,14 @@ beforeAll(async () => {
   const start = Date.now() - PILE * 1000
   for (let i = 0; i < PILE; i++) {
     await prisma.dossier.create({
-      data: { tenantId: TENANT, reference: `PILE-${i}`, title: `Dossier empilé ${i}`, clientName: i === 0 ? 'Société Zéphyrin-Unique' : 'Client Pile', description: HUGE, createdAt: new Date(start + i * 1000) },
+      data: {
+        tenantId: TENANT,
+        reference: `PILE-${i}`,
+        title: `Dossier empilé ${i}`,
+        clientName: i === 0 ? 'Société Zéphyrin-Unique' : 'Client Pile',
+        description: HUGE,
+        createdAt: new Date(start + i * 1000),
+      },
     })
   }
   app = await startApp({
@@ -98,7 +113,9 @@ describe('GET /api/dossiers, paginated', () => {
     const first = await page('/api/dossiers?limit=10')
     const second = await page(`/api/dossiers?limit=10&cursor=${first.body.nextCursor}`)
     expect((await page('/api/dossiers?limit=10')).res.headers.get('x-cache')).toBe('HIT')
-    expect((await page(`/api/dossiers?limit=10&cursor=${first.body.nextCursor}`)).res.headers.get('x-cache')).toBe('HIT')
+    expect((await page(`/api/dossiers?limit=10&cursor=${first.body.nextCursor}`)).res.headers.get('x-cache')).toBe(
+      'HIT',
+    )
     const created = await martin.post('/api/dossiers', { title: 'Nouveau après pagination', clientName: 'M. Neuf' })
     expect(created.status).toBe(201)
     const fresh = await page('/api/dossiers?limit=10')
@@ -115,7 +132,21 @@ describe('GET /api/dossiers, paginated', () => {
     const found = await page('/api/dossiers?q=z%C3%A9phyrin')
     expect(found.body.dossiers.map((d) => d.reference)).toEqual(['PILE-0'])
     expect(found.res.headers.get('x-cache')).toBe('BYPASS')
-    expect((await page('/api/dossiers?q=PILE-11')).body.dossiers.map((d) => d.reference).sort()).toEqual(['PILE-11', 'PILE-110', 'PILE-111', 'PILE-112', 'PILE-113', 'PILE-114', 'PILE-115', 'PILE-116', 'PILE-117', 'PILE-118', 'PILE-119'].sort())
+    expect((await page('/api/dossiers?q=PILE-11')).body.dossiers.map((d) => d.reference).sort()).toEqual(
+      [
+        'PILE-11',
+        'PILE-110',
+        'PILE-111',
+        'PILE-112',
+        'PILE-113',
+        'PILE-114',
+        'PILE-115',
+        'PILE-116',
+        'PILE-117',
+        'PILE-118',
+        'PILE-119',
+      ].sort(),
+    )
     const many = await page('/api/dossiers?q=empil%C3%A9&status=OPEN&limit=100')
     expect(many.body.dossiers.length).toBe(100)
     expect(many.body.nextCursor).not.toBeNull()
@@ -129,7 +160,8 @@ describe('GET /api/dossiers, paginated', () => {
     expect(back.body.dossiers.map((d) => d.id)).toEqual(many.body.dossiers.map((d) => d.id))
     expect(back.body.prevCursor).toBeNull()
     // LIKE's wildcards are plain characters in a search: no title, client or reference holds them.
-    for (const q of ['%25', '_', '%25%25', '%5C']) expect((await page(`/api/dossiers?q=${q}`)).body.dossiers, q).toEqual([])
+    for (const q of ['%25', '_', '%25%25', '%5C'])
+      expect((await page(`/api/dossiers?q=${q}`)).body.dossiers, q).toEqual([])
     // Another cabinet's search finds none of them.
     const dupont = new Client(app.url)
     await dupont.login('demo@cabinet-dupont.fr')
@@ -176,7 +208,12 @@ describe('the page /dossiers', () => {
       expect(res.status).toBe(200)
       return res.text()
     }
-    const links = (h: string) => [...h.matchAll(/<a[^>]*href="(\/dossiers\?[^"]*)"[^>]*rel="(prev|next)"|<a[^>]*rel="(prev|next)"[^>]*href="(\/dossiers\?[^"]*)"/g)].map((m) => ({ rel: m[2] ?? m[3], href: (m[1] ?? m[4])!.replaceAll('&amp;', '&') }))
+    const links = (h: string) =>
+      [
+        ...h.matchAll(
+          /<a[^>]*href="(\/dossiers\?[^"]*)"[^>]*rel="(prev|next)"|<a[^>]*rel="(prev|next)"[^>]*href="(\/dossiers\?[^"]*)"/g,
+        ),
+      ].map((m) => ({ rel: m[2] ?? m[3], href: (m[1] ?? m[4])!.replaceAll('&amp;', '&') }))
     const first = await html('/dossiers?status=OPEN&q=empil%C3%A9')
     expect(first).toContain('Suivant')
     expect(first).not.toContain('Précédent')
@@ -192,13 +229,17 @@ describe('the page /dossiers', () => {
   })
 
   it('over ANALYSIS_MAX_PENDING_PER_CABINET (2 here) the API answers 429 in English, nothing queued', async () => {
-    const ids = (await prisma.dossier.findMany({ where: { tenantId: TENANT }, take: 3, select: { id: true } })).map((d) => d.id)
+    const ids = (await prisma.dossier.findMany({ where: { tenantId: TENANT }, take: 3, select: { id: true } })).map(
+      (d) => d.id,
+    )
     expect((await martin.post(`/api/dossiers/${ids[0]}/analyze`)).status).toBe(202)
     expect((await martin.post(`/api/dossiers/${ids[1]}/analyze`)).status).toBe(202)
     const refused = await martin.post(`/api/dossiers/${ids[2]}/analyze`)
     expect(refused.status).toBe(429)
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/)
-    expect(((await refused.json()) as { error: string }).error).toMatch(/too many analyses pending for this cabinet \(at most 2\)/)
+    expect(((await refused.json()) as { error: string }).error).toMatch(
+      /too many analyses pending for this cabinet \(at most 2\)/,
+    )
     expect(await prisma.analysis.count({ where: { dossierId: ids[2] } })).toBe(0)
   })
 })

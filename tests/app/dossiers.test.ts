@@ -39,7 +39,15 @@ afterAll(async () => {
   db.remove()
 })
 
-type DossierJson = { id: string; reference: string; title: string; clientName: string; status: string; tenantId: string; description: string | null }
+type DossierJson = {
+  id: string
+  reference: string
+  title: string
+  clientName: string
+  status: string
+  tenantId: string
+  description: string | null
+}
 const list = async (c: Client, query = '') => {
   const res = await c.get(`/api/dossiers${query}`)
   expect(res.status).toBe(200)
@@ -92,7 +100,12 @@ describe('POST /api/dossiers', () => {
     expect(res.status).toBe(201)
     expect(res.headers.get('x-cache-invalidation')).toBeNull()
     const { dossier } = (await res.json()) as { dossier: DossierJson }
-    expect(dossier).toMatchObject({ title: 'Rupture conventionnelle Morel', clientName: 'Paul Morel', status: 'OPEN', tenantId: 'cabinet-dupont' })
+    expect(dossier).toMatchObject({
+      title: 'Rupture conventionnelle Morel',
+      clientName: 'Paul Morel',
+      status: 'OPEN',
+      tenantId: 'cabinet-dupont',
+    })
     expect(dossier.reference).toMatch(new RegExp(`^DUP-${new Date().getFullYear()}-\\d{3}$`))
     const after = await list(dupont)
     expect(after.res.headers.get('x-cache')).toBe('MISS')
@@ -105,9 +118,15 @@ describe('POST /api/dossiers', () => {
   })
 
   it('generates distinct references under concurrent creation', async () => {
-    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => dupont.post('/api/dossiers', { title: `Dossier parallèle ${i}`, clientName: 'SARL Test' })))
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        dupont.post('/api/dossiers', { title: `Dossier parallèle ${i}`, clientName: 'SARL Test' }),
+      ),
+    )
     expect(answers.map((r) => r.status)).toEqual(Array(8).fill(201))
-    const refs = await Promise.all(answers.map(async (r) => ((await r.json()) as { dossier: DossierJson }).dossier.reference))
+    const refs = await Promise.all(
+      answers.map(async (r) => ((await r.json()) as { dossier: DossierJson }).dossier.reference),
+    )
     expect(new Set(refs).size).toBe(8)
   })
 
@@ -134,7 +153,9 @@ describe('POST /api/dossiers', () => {
       expect(odd.status).toBe(400)
       expect((await odd.json()).issues[0].path).toBe('title')
     }
-    const notDeclaredJson = await dupont.post('/api/dossiers', JSON.stringify({ title: 'X', clientName: 'Y' }), { 'content-type': 'text/plain' })
+    const notDeclaredJson = await dupont.post('/api/dossiers', JSON.stringify({ title: 'X', clientName: 'Y' }), {
+      'content-type': 'text/plain',
+    })
     expect(notDeclaredJson.status).toBe(415)
     expect(await prisma.dossier.count()).toBe(before)
   })
@@ -143,21 +164,36 @@ describe('POST /api/dossiers', () => {
     const dup = await dupont.post('/api/dossiers', { reference: 'DUP-2026-001', title: 'Encore', clientName: 'Y' })
     expect(dup.status).toBe(409)
     expect((await dup.json()).error).toMatch(/DUP-2026-001/)
-    const elsewhere = await martin.post('/api/dossiers', { reference: 'DUP-2026-001', title: 'Homonyme', clientName: 'Z' })
+    const elsewhere = await martin.post('/api/dossiers', {
+      reference: 'DUP-2026-001',
+      title: 'Homonyme',
+      clientName: 'Z',
+    })
     expect(elsewhere.status).toBe(201)
   })
 })
 
 describe('GET | PATCH | DELETE /api/dossiers/:id', () => {
   it('reads, updates (the cached read changes at once) and deletes a dossier', async () => {
-    const created = ((await (await dupont.post('/api/dossiers', { title: 'Bail commercial Roux', clientName: 'SAS Roux' })).json()) as { dossier: DossierJson }).dossier
+    const created = (
+      (await (
+        await dupont.post('/api/dossiers', { title: 'Bail commercial Roux', clientName: 'SAS Roux' })
+      ).json()) as { dossier: DossierJson }
+    ).dossier
     const read = await dupont.get(`/api/dossiers/${created.id}`)
     expect(read.status).toBe(200)
     expect((await dupont.get(`/api/dossiers/${created.id}`)).headers.get('x-cache')).toBe('HIT')
 
-    const patched = await dupont.patch(`/api/dossiers/${created.id}`, { status: 'IN_PROGRESS', description: 'Audience le 12/03/2027' })
+    const patched = await dupont.patch(`/api/dossiers/${created.id}`, {
+      status: 'IN_PROGRESS',
+      description: 'Audience le 12/03/2027',
+    })
     expect(patched.status).toBe(200)
-    expect((await patched.json()).dossier).toMatchObject({ status: 'IN_PROGRESS', description: 'Audience le 12/03/2027', title: 'Bail commercial Roux' })
+    expect((await patched.json()).dossier).toMatchObject({
+      status: 'IN_PROGRESS',
+      description: 'Audience le 12/03/2027',
+      title: 'Bail commercial Roux',
+    })
     const reread = await dupont.get(`/api/dossiers/${created.id}`)
     expect(reread.headers.get('x-cache')).toBe('MISS')
     expect((await reread.json()).dossier.status).toBe('IN_PROGRESS')
@@ -195,37 +231,65 @@ describe('GET | PATCH | DELETE /api/dossiers/:id', () => {
     expect(await prisma.dossier.findUniqueOrThrow({ where: { id: martinDossierId } })).toEqual(before)
     expect(await prisma.analysis.count({ where: { dossierId: martinDossierId } })).toBe(0)
     // Odd ids are just unknown ids.
-    for (const id of ['%7B%7D', '..%2F..%2Fetc', 'a'.repeat(300), '%00']) expect((await dupont.get(`/api/dossiers/${id}`)).status).toBe(404)
+    for (const id of ['%7B%7D', '..%2F..%2Fetc', 'a'.repeat(300), '%00'])
+      expect((await dupont.get(`/api/dossiers/${id}`)).status).toBe(404)
   })
 })
 
 describe('the cabinet profile, leaderboard and activity', () => {
   it('keeps the active dossier count in step with every write', async () => {
-    const active = () => prisma.dossier.count({ where: { tenantId: 'cabinet-dupont', status: { in: ['OPEN', 'IN_PROGRESS'] } } })
+    const active = () =>
+      prisma.dossier.count({ where: { tenantId: 'cabinet-dupont', status: { in: ['OPEN', 'IN_PROGRESS'] } } })
     const me = async () => (await (await dupont.get('/api/auth/me')).json()).user.tenant
-    expect(await me()).toMatchObject({ id: 'cabinet-dupont', name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: await active() })
-    const created = ((await (await dupont.post('/api/dossiers', { title: 'Garde alternée Petit', clientName: 'Mme Petit' })).json()) as { dossier: DossierJson }).dossier
+    expect(await me()).toMatchObject({
+      id: 'cabinet-dupont',
+      name: 'Cabinet Dupont',
+      plan: 'PREMIUM',
+      activeDossiers: await active(),
+    })
+    const created = (
+      (await (
+        await dupont.post('/api/dossiers', { title: 'Garde alternée Petit', clientName: 'Mme Petit' })
+      ).json()) as { dossier: DossierJson }
+    ).dossier
     expect((await me()).activeDossiers).toBe(await active())
     await dupont.patch(`/api/dossiers/${created.id}`, { status: 'CLOSED' })
     expect((await me()).activeDossiers).toBe(await active())
   })
 
   it('scores cabinets (created +1, closed +5) and ranks them by name, marking the caller', async () => {
-    const score = async () => ((await (await dupont.get('/api/leaderboard')).json()).cabinets as { id: string; score: number }[]).find((c) => c.id === 'cabinet-dupont')?.score ?? 0
+    const score = async () =>
+      ((await (await dupont.get('/api/leaderboard')).json()).cabinets as { id: string; score: number }[]).find(
+        (c) => c.id === 'cabinet-dupont',
+      )?.score ?? 0
     const before = await score()
-    const created = ((await (await dupont.post('/api/dossiers', { title: 'Vice caché Girard', clientName: 'M. Girard' })).json()) as { dossier: DossierJson }).dossier
+    const created = (
+      (await (await dupont.post('/api/dossiers', { title: 'Vice caché Girard', clientName: 'M. Girard' })).json()) as {
+        dossier: DossierJson
+      }
+    ).dossier
     expect(await score()).toBe(before + 1)
     await dupont.patch(`/api/dossiers/${created.id}`, { status: 'CLOSED' })
     expect(await score()).toBe(before + 6)
     await dupont.patch(`/api/dossiers/${created.id}`, { title: 'Vice caché Girard (appel)' }) // still closed: no new points
     expect(await score()).toBe(before + 6)
     const { cabinets } = await (await martin.get('/api/leaderboard')).json()
-    expect(cabinets.find((c: { id: string }) => c.id === 'cabinet-dupont')).toMatchObject({ name: 'Cabinet Dupont', you: false })
-    expect(cabinets.find((c: { id: string }) => c.id === 'cabinet-martin')).toMatchObject({ name: 'Cabinet Martin', you: true })
+    expect(cabinets.find((c: { id: string }) => c.id === 'cabinet-dupont')).toMatchObject({
+      name: 'Cabinet Dupont',
+      you: false,
+    })
+    expect(cabinets.find((c: { id: string }) => c.id === 'cabinet-martin')).toMatchObject({
+      name: 'Cabinet Martin',
+      you: true,
+    })
   })
 
   it("lists the cabinet's most recently active dossiers, never another cabinet's", async () => {
-    const created = ((await (await martin.post('/api/dossiers', { title: 'Licenciement Caron', clientName: 'M. Caron' })).json()) as { dossier: DossierJson }).dossier
+    const created = (
+      (await (await martin.post('/api/dossiers', { title: 'Licenciement Caron', clientName: 'M. Caron' })).json()) as {
+        dossier: DossierJson
+      }
+    ).dossier
     const mine = (await (await martin.get('/api/dossiers/activity')).json()).dossiers as { id: string }[]
     expect(mine[0]!.id).toBe(created.id)
     const theirs = (await (await dupont.get('/api/dossiers/activity')).json()).dossiers as { id: string }[]
@@ -237,7 +301,12 @@ describe('GET /api/queue and /api/health', () => {
   it("shows the cabinet's analyses to an ADMIN only, and no platform figures without PLATFORM_ADMIN_EMAILS", async () => {
     const res = await dupont.get('/api/queue')
     expect(res.status).toBe(200)
-    const count = { waiting: expect.any(Number), running: expect.any(Number), done: expect.any(Number), failed: expect.any(Number) }
+    const count = {
+      waiting: expect.any(Number),
+      running: expect.any(Number),
+      done: expect.any(Number),
+      failed: expect.any(Number),
+    }
     expect(await res.json()).toEqual({ cabinet: count })
     const assistant = new Client(app.url)
     await assistant.login('assistant@cabinet-dupont.fr')

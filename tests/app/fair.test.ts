@@ -67,34 +67,46 @@ const analyse = async (c: Client, id: string) => {
 
 describe('your cabinet on the leaderboard', () => {
   it('is shown to itself with its rank at 0 points, and not to others until it scores', async () => {
-    expect(await board(martin)).toEqual([{ rank: 1, id: 'cabinet-martin', name: 'Cabinet Martin', score: 0, you: true }])
-    const created = (await (await dupont.post('/api/dossiers', { title: 'Bail Roussel', clientName: 'Mme Roussel' })).json()).dossier
+    expect(await board(martin)).toEqual([
+      { rank: 1, id: 'cabinet-martin', name: 'Cabinet Martin', score: 0, you: true },
+    ])
+    const created = (
+      await (await dupont.post('/api/dossiers', { title: 'Bail Roussel', clientName: 'Mme Roussel' })).json()
+    ).dossier
     expect(created.id).toBeTruthy()
     expect(await board(martin)).toEqual([
       { rank: 1, id: 'cabinet-dupont', name: 'Cabinet Dupont', score: 1, you: false },
       { rank: 2, id: 'cabinet-martin', name: 'Cabinet Martin', score: 0, you: true },
     ])
-    expect(await board(dupont)).toEqual([{ rank: 1, id: 'cabinet-dupont', name: 'Cabinet Dupont', score: 1, you: true }])
+    expect(await board(dupont)).toEqual([
+      { rank: 1, id: 'cabinet-dupont', name: 'Cabinet Dupont', score: 1, you: true },
+    ])
   })
 })
 
 describe('the leaderboard cannot be gamed', () => {
   it('closing and reopening one dossier 10 times, and 10 concurrent closes, score its close once', async () => {
     const before = await scoreOf(dupont)
-    const { id } = (await (await dupont.post('/api/dossiers', { title: 'Succession Lemaire', clientName: 'M. Lemaire' })).json()).dossier
+    const { id } = (
+      await (await dupont.post('/api/dossiers', { title: 'Succession Lemaire', clientName: 'M. Lemaire' })).json()
+    ).dossier
     for (let i = 0; i < 10; i++) {
       expect((await dupont.patch(`/api/dossiers/${id}`, { status: 'CLOSED' })).status).toBe(200)
       expect((await dupont.patch(`/api/dossiers/${id}`, { status: 'OPEN' })).status).toBe(200)
     }
     // Concurrent requests that may each see the dossier open before their write.
-    const closes = await Promise.all(Array.from({ length: 10 }, () => dupont.patch(`/api/dossiers/${id}`, { status: 'CLOSED' })))
+    const closes = await Promise.all(
+      Array.from({ length: 10 }, () => dupont.patch(`/api/dossiers/${id}`, { status: 'CLOSED' })),
+    )
     expect(closes.map((r) => r.status)).toEqual(Array(10).fill(200))
     expect(await scoreOf(dupont)).toBe(before + 1 + 5)
   })
 
   it('re-running an analysis scores only the first one to complete', async () => {
     const before = await scoreOf(dupont)
-    const { id } = (await (await dupont.post('/api/dossiers', { title: 'Contrefaçon Vidal', clientName: 'SARL Vidal' })).json()).dossier
+    const { id } = (
+      await (await dupont.post('/api/dossiers', { title: 'Contrefaçon Vidal', clientName: 'SARL Vidal' })).json()
+    ).dossier
     for (let i = 0; i < 3; i++) await analyse(dupont, id)
     expect(await prisma.analysis.count({ where: { dossierId: id, status: 'DONE' } })).toBe(3)
     expect(await scoreOf(dupont)).toBe(before + 1 + 3)
@@ -102,7 +114,11 @@ describe('the leaderboard cannot be gamed', () => {
 
   it('deleting a dossier takes nothing back and gives nothing again', async () => {
     const before = await scoreOf(dupont)
-    const { id } = (await (await dupont.post('/api/dossiers', { title: 'Divorce Marchand', clientName: 'Mme Marchand', status: 'CLOSED' })).json()).dossier
+    const { id } = (
+      await (
+        await dupont.post('/api/dossiers', { title: 'Divorce Marchand', clientName: 'Mme Marchand', status: 'CLOSED' })
+      ).json()
+    ).dossier
     expect(await scoreOf(dupont)).toBe(before + 6)
     expect((await dupont.delete(`/api/dossiers/${id}`)).status).toBe(204)
     expect(await scoreOf(dupont)).toBe(before + 6)
@@ -119,11 +135,15 @@ describe('each cabinet sees its own figures', () => {
     const mine = await dupont.get('/api/queue')
     expect(mine.status).toBe(200)
     expect(await mine.json()).toEqual({ cabinet: { waiting: 0, running: 0, done: dupontDone, failed: 0 } })
-    expect(await (await martin.get('/api/queue')).json()).toEqual({ cabinet: { waiting: theirs.length, running: 0, done: 0, failed: 0 } })
+    expect(await (await martin.get('/api/queue')).json()).toEqual({
+      cabinet: { waiting: theirs.length, running: 0, done: 0, failed: 0 },
+    })
 
     // The platform operator (an AVOCAT in their cabinet) gets the shared queue, and no cabinet's figures by role.
     const platform = await (await operator.get('/api/queue')).json()
-    expect(platform).toEqual({ platform: { queue: 'ai-analysis-queue', waiting: theirs.length, inFlight: 0, delayed: 0, dead: 0 } })
+    expect(platform).toEqual({
+      platform: { queue: 'ai-analysis-queue', waiting: theirs.length, inFlight: 0, delayed: 0, dead: 0 },
+    })
 
     const assistant = new Client(app.url)
     await assistant.login('assistant@cabinet-dupont.fr')
@@ -132,7 +152,14 @@ describe('each cabinet sees its own figures', () => {
   })
 
   it("/status: a cabinet's ADMIN sees its own analyses, not the shared queue, the Upstash usage nor the cache hit rate", async () => {
-    const platformOnly = ['Lettres mortes', 'Consommation Upstash', 'Taux de succès du cache', 'data-testid="usage-month"', 'ai-analysis-queue', 'tous cabinets']
+    const platformOnly = [
+      'Lettres mortes',
+      'Consommation Upstash',
+      'Taux de succès du cache',
+      'data-testid="usage-month"',
+      'ai-analysis-queue',
+      'tous cabinets',
+    ]
     const page = async (c: Client) => {
       const res = await c.get('/status')
       expect(res.status).toBe(200)

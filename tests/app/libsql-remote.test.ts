@@ -79,33 +79,47 @@ describe("the app's Prisma client over HTTP", () => {
   it.each([
     ['extended', false],
     ['primary', true],
-  ])('maps SQLite errors as for a file (server sending %s codes): a unique violation is P2002, a missing row P2025; a transaction rolls back', async (label, primaryCodes) => {
-    // A second server on the same file, sending SQLITE_CONSTRAINT rather than SQLITE_CONSTRAINT_UNIQUE when asked.
-    const own = primaryCodes ? await startHranaServer(path.join(dir, 'remote.db'), TOKEN, { primaryCodes }) : server
-    const prisma = createPrismaClient({ url: own.url, kind: 'libsql', driver: 'libsql', authToken: TOKEN })
-    try {
-      const tenant = await prisma.tenant.create({ data: { name: `Cabinet Remote ${label}` } })
-      const d = await prisma.dossier.create({ data: { tenantId: tenant.id, reference: 'R-1', title: 'Bail', clientName: 'Client' } })
-      expect((await prisma.dossier.findUniqueOrThrow({ where: { id: d.id } })).createdAt).toBeInstanceOf(Date)
-      const dup = await prisma.dossier.create({ data: { tenantId: tenant.id, reference: 'R-1', title: 'Again', clientName: 'Client' } }).catch((e: unknown) => e)
-      expect(dup).toBeInstanceOf(Prisma.PrismaClientKnownRequestError)
-      expect((dup as Prisma.PrismaClientKnownRequestError).code).toBe('P2002')
-      const missing = await prisma.dossier.update({ where: { id: 'nope' }, data: { title: 'x' } }).catch((e: unknown) => e)
-      expect((missing as Prisma.PrismaClientKnownRequestError).code).toBe('P2025')
-      await expect(
-        prisma.$transaction(async (tx) => {
-          await tx.dossier.create({ data: { tenantId: tenant.id, reference: 'R-2', title: 'Rolled back', clientName: 'Client' } })
-          throw new Error('abort')
-        }),
-      ).rejects.toThrow('abort')
-      expect(await prisma.dossier.count({ where: { tenantId: tenant.id } })).toBe(1)
-      const orphan = await prisma.dossier.create({ data: { tenantId: 'no-such-cabinet', reference: 'R-3', title: 'x', clientName: 'y' } }).catch((e: unknown) => e)
-      expect((orphan as Prisma.PrismaClientKnownRequestError).code).toBe('P2003')
-    } finally {
-      await prisma.$disconnect()
-      if (own !== server) await own.close()
-    }
-  }, 30_000)
+  ])(
+    'maps SQLite errors as for a file (server sending %s codes): a unique violation is P2002, a missing row P2025; a transaction rolls back',
+    async (label, primaryCodes) => {
+      // A second server on the same file, sending SQLITE_CONSTRAINT rather than SQLITE_CONSTRAINT_UNIQUE when asked.
+      const own = primaryCodes ? await startHranaServer(path.join(dir, 'remote.db'), TOKEN, { primaryCodes }) : server
+      const prisma = createPrismaClient({ url: own.url, kind: 'libsql', driver: 'libsql', authToken: TOKEN })
+      try {
+        const tenant = await prisma.tenant.create({ data: { name: `Cabinet Remote ${label}` } })
+        const d = await prisma.dossier.create({
+          data: { tenantId: tenant.id, reference: 'R-1', title: 'Bail', clientName: 'Client' },
+        })
+        expect((await prisma.dossier.findUniqueOrThrow({ where: { id: d.id } })).createdAt).toBeInstanceOf(Date)
+        const dup = await prisma.dossier
+          .create({ data: { tenantId: tenant.id, reference: 'R-1', title: 'Again', clientName: 'Client' } })
+          .catch((e: unknown) => e)
+        expect(dup).toBeInstanceOf(Prisma.PrismaClientKnownRequestError)
+        expect((dup as Prisma.PrismaClientKnownRequestError).code).toBe('P2002')
+        const missing = await prisma.dossier
+          .update({ where: { id: 'nope' }, data: { title: 'x' } })
+          .catch((e: unknown) => e)
+        expect((missing as Prisma.PrismaClientKnownRequestError).code).toBe('P2025')
+        await expect(
+          prisma.$transaction(async (tx) => {
+            await tx.dossier.create({
+              data: { tenantId: tenant.id, reference: 'R-2', title: 'Rolled back', clientName: 'Client' },
+            })
+            throw new Error('abort')
+          }),
+        ).rejects.toThrow('abort')
+        expect(await prisma.dossier.count({ where: { tenantId: tenant.id } })).toBe(1)
+        const orphan = await prisma.dossier
+          .create({ data: { tenantId: 'no-such-cabinet', reference: 'R-3', title: 'x', clientName: 'y' } })
+          .catch((e: unknown) => e)
+        expect((orphan as Prisma.PrismaClientKnownRequestError).code).toBe('P2003')
+      } finally {
+        await prisma.$disconnect()
+        if (own !== server) await own.close()
+      }
+    },
+    30_000,
+  )
 })
 
 describe('the production server on a libSQL server', () => {
@@ -127,21 +141,33 @@ describe('the production server on a libSQL server', () => {
   it('serves the dossier API: list, create, a taken reference → 409, update, delete', async () => {
     const before = ((await (await dupont.get('/api/dossiers')).json()) as { dossiers: unknown[] }).dossiers.length
     expect(before).toBeGreaterThan(0)
-    const created = await dupont.post('/api/dossiers', { title: 'Succession Lefèvre', clientName: 'Mme Lefèvre', reference: 'DUP-REMOTE-1' })
+    const created = await dupont.post('/api/dossiers', {
+      title: 'Succession Lefèvre',
+      clientName: 'Mme Lefèvre',
+      reference: 'DUP-REMOTE-1',
+    })
     expect(created.status).toBe(201)
     const { dossier } = (await created.json()) as { dossier: { id: string } }
     const taken = await dupont.post('/api/dossiers', { title: 'Autre', clientName: 'X', reference: 'DUP-REMOTE-1' })
     expect(taken.status).toBe(409)
-    expect(((await (await dupont.get('/api/dossiers')).json()) as { dossiers: unknown[] }).dossiers).toHaveLength(before + 1)
+    expect(((await (await dupont.get('/api/dossiers')).json()) as { dossiers: unknown[] }).dossiers).toHaveLength(
+      before + 1,
+    )
     expect((await dupont.patch(`/api/dossiers/${dossier.id}`, { status: 'CLOSED' })).status).toBe(200)
     expect((await dupont.delete(`/api/dossiers/${dossier.id}`)).status).toBe(204)
     expect((await dupont.get(`/api/dossiers/${dossier.id}`)).status).toBe(404)
   })
 
   it('generates distinct references under concurrent creation', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => dupont.post('/api/dossiers', { title: `Concurrent ${i}`, clientName: 'Client' })))
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        dupont.post('/api/dossiers', { title: `Concurrent ${i}`, clientName: 'Client' }),
+      ),
+    )
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(201))
-    const refs = await Promise.all(results.map(async (r) => ((await r.json()) as { dossier: { reference: string } }).dossier.reference))
+    const refs = await Promise.all(
+      results.map(async (r) => ((await r.json()) as { dossier: { reference: string } }).dossier.reference),
+    )
     expect(new Set(refs).size).toBe(8)
   })
 

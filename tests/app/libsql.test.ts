@@ -22,16 +22,26 @@ const dir = mkdtempSync(path.join(tmpdir(), 'libsql-'))
 const url = `file:${path.join(dir, 'app.db')}`
 const config: DatabaseConfig = { url, kind: 'file', driver: 'libsql' }
 const prisma = createPrismaClient(config)
-const MIGRATIONS = readdirSync(path.join(ROOT, 'prisma/migrations'), { withFileTypes: true }).filter((d) => d.isDirectory()).length
+const MIGRATIONS = readdirSync(path.join(ROOT, 'prisma/migrations'), { withFileTypes: true }).filter((d) =>
+  d.isDirectory(),
+).length
 
 /** Runs scripts/db-setup.ts (what `npm run db:setup` runs) in `cwd` with `env` on top of this process's. */
 function dbSetup(env: Record<string, string | undefined>, cwd = ROOT) {
   // tsx by absolute path: `cwd` may be a folder with no node_modules.
-  const res = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, path.join(ROOT, 'scripts/db-setup.ts')], {
-    cwd,
-    env: { ...process.env, CHECKPOINT_DISABLE: '1', ...env },
-    encoding: 'utf8',
-  })
+  const res = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href,
+      path.join(ROOT, 'scripts/db-setup.ts'),
+    ],
+    {
+      cwd,
+      env: { ...process.env, CHECKPOINT_DISABLE: '1', ...env },
+      encoding: 'utf8',
+    },
+  )
   return { status: res.status, output: `${res.stdout}\n${res.stderr}` }
 }
 
@@ -67,9 +77,9 @@ describe('npm run db:setup through the libSQL adapter', () => {
   it('applies every migration with prisma migrate deploy through @prisma/adapter-libsql, then seeds', async () => {
     expect(setup.output).toMatch(/using driver adapter "@prisma\/adapter-libsql"/)
     expect(setup.output).toMatch(/All migrations have been successfully applied/)
-    const applied = await prisma.$queryRawUnsafe<{ migration_name: string; finished_at: unknown; rolled_back_at: unknown }[]>(
-      'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY migration_name',
-    )
+    const applied = await prisma.$queryRawUnsafe<
+      { migration_name: string; finished_at: unknown; rolled_back_at: unknown }[]
+    >('SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY migration_name')
     expect(applied).toHaveLength(MIGRATIONS)
     for (const m of applied) expect(m).toMatchObject({ finished_at: expect.anything(), rolled_back_at: null })
     expect(await prisma.tenant.count()).toBe(2)
@@ -88,7 +98,10 @@ describe('npm run db:setup through the libSQL adapter', () => {
     // An empty folder: no .env to load, no prisma/dev.db that could be migrated by mistake.
     const empty = path.join(dir, 'empty')
     mkdirSync(empty)
-    const res = dbSetup({ NODE_ENV: 'production', DATABASE_URL: undefined, DATABASE_AUTH_TOKEN: 'SECRET-token-never-printed' }, empty)
+    const res = dbSetup(
+      { NODE_ENV: 'production', DATABASE_URL: undefined, DATABASE_AUTH_TOKEN: 'SECRET-token-never-printed' },
+      empty,
+    )
     expect(res.status).toBe(1)
     expect(res.output).toMatch(/DATABASE_URL is required when NODE_ENV=production; expected file:<path>/)
     expect(res.output).not.toMatch(/applying migrations|migrate deploy/)
@@ -116,12 +129,21 @@ describe('the production server on the libSQL adapter', () => {
     const before = ((await listed.json()) as { dossiers: { id: string }[] }).dossiers.length
     expect(before).toBe(await prisma.dossier.count({ where: { tenantId: 'cabinet-dupont' } }))
 
-    const created = await dupont.post('/api/dossiers', { title: 'Succession Lefèvre', clientName: 'Mme Lefèvre', description: 'Déclaration à déposer' })
+    const created = await dupont.post('/api/dossiers', {
+      title: 'Succession Lefèvre',
+      clientName: 'Mme Lefèvre',
+      description: 'Déclaration à déposer',
+    })
     expect(created.status).toBe(201)
     const { dossier } = (await created.json()) as { dossier: { id: string; reference: string; status: string } }
     expect(dossier.reference).toMatch(/^DUP-\d{4}-\d{3}$/)
     const row = await prisma.dossier.findUniqueOrThrow({ where: { id: dossier.id } })
-    expect(row).toMatchObject({ tenantId: 'cabinet-dupont', title: 'Succession Lefèvre', clientName: 'Mme Lefèvre', status: 'OPEN' })
+    expect(row).toMatchObject({
+      tenantId: 'cabinet-dupont',
+      title: 'Succession Lefèvre',
+      clientName: 'Mme Lefèvre',
+      status: 'OPEN',
+    })
     expect(row.createdAt).toBeInstanceOf(Date)
 
     const after = (await (await dupont.get('/api/dossiers')).json()) as { dossiers: { id: string }[] }
@@ -131,7 +153,10 @@ describe('the production server on the libSQL adapter', () => {
     const patched = await dupont.patch(`/api/dossiers/${dossier.id}`, { status: 'IN_PROGRESS' })
     expect(patched.status).toBe(200)
     expect((await prisma.dossier.findUniqueOrThrow({ where: { id: dossier.id } })).status).toBe('IN_PROGRESS')
-    expect(((await (await dupont.get(`/api/dossiers/${dossier.id}`)).json()) as { dossier: { status: string } }).dossier.status).toBe('IN_PROGRESS')
+    expect(
+      ((await (await dupont.get(`/api/dossiers/${dossier.id}`)).json()) as { dossier: { status: string } }).dossier
+        .status,
+    ).toBe('IN_PROGRESS')
 
     expect((await dupont.delete(`/api/dossiers/${dossier.id}`)).status).toBeLessThan(300)
     expect(await prisma.dossier.findUnique({ where: { id: dossier.id } })).toBeNull()
@@ -139,9 +164,15 @@ describe('the production server on the libSQL adapter', () => {
   })
 
   it('creates concurrently: distinct references, every row stored', async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, (_, i) => dupont.post('/api/dossiers', { title: `Concurrent ${i}`, clientName: 'Client' })))
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        dupont.post('/api/dossiers', { title: `Concurrent ${i}`, clientName: 'Client' }),
+      ),
+    )
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(201))
-    const refs = await Promise.all(results.map(async (r) => ((await r.json()) as { dossier: { reference: string } }).dossier.reference))
+    const refs = await Promise.all(
+      results.map(async (r) => ((await r.json()) as { dossier: { reference: string } }).dossier.reference),
+    )
     expect(new Set(refs).size).toBe(8)
     expect(await prisma.dossier.count({ where: { title: { startsWith: 'Concurrent ' } } })).toBe(8)
   })

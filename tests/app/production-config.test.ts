@@ -11,7 +11,12 @@ import { tempDatabase } from '../support/database'
 import { uniquePrefix } from '../support/stack'
 
 const db = tempDatabase('prodconfig')
-const NO_REDIS = { UPSTASH_REDIS_REST_URL: undefined, UPSTASH_REDIS_REST_TOKEN: undefined, KV_REST_API_URL: undefined, KV_REST_API_TOKEN: undefined }
+const NO_REDIS = {
+  UPSTASH_REDIS_REST_URL: undefined,
+  UPSTASH_REDIS_REST_TOKEN: undefined,
+  KV_REST_API_URL: undefined,
+  KV_REST_API_TOKEN: undefined,
+}
 
 beforeAll(async () => {
   await seedDemo(db.url, () => {})
@@ -29,7 +34,10 @@ describe('a production server refuses to start half-configured', () => {
     })
 
     it(`${via === 'serve' ? 'npm start' : 'plain next start'}: no DATABASE_URL, no SESSION_SECRET → exits non-zero naming both (no default in production)`, async () => {
-      const { code, output } = await startAppExpectingExit({ ...inject('stack'), DATABASE_URL: undefined, SESSION_SECRET: undefined }, { via })
+      const { code, output } = await startAppExpectingExit(
+        { ...inject('stack'), DATABASE_URL: undefined, SESSION_SECRET: undefined },
+        { via },
+      )
       expect(code).not.toBe(0)
       expect(output).toMatch(/DATABASE_URL is required when NODE_ENV=production/)
       expect(output).toMatch(/SESSION_SECRET is required in production/)
@@ -38,7 +46,12 @@ describe('a production server refuses to start half-configured', () => {
 
   it('names a wrong value without printing the secret', async () => {
     const secret = 'short-secret'
-    const { code, output } = await startAppExpectingExit({ ...inject('stack'), DATABASE_URL: db.url, CRON_SECRET: secret, REDIS_TIMEOUT_MS: 'fast' })
+    const { code, output } = await startAppExpectingExit({
+      ...inject('stack'),
+      DATABASE_URL: db.url,
+      CRON_SECRET: secret,
+      REDIS_TIMEOUT_MS: 'fast',
+    })
     expect(code).not.toBe(0)
     expect(output).toMatch(/CRON_SECRET must be at least 16 characters \(got 12\)/)
     expect(output).toMatch(/REDIS_TIMEOUT_MS must be a whole number/)
@@ -49,14 +62,25 @@ describe('a production server refuses to start half-configured', () => {
 
 describe('a production server started with the bare minimum (Redis, DATABASE_URL)', () => {
   it('refuses the demo accounts (same answer as a wrong password) unless ALLOW_DEMO_ACCOUNTS=true, and the cron route without CRON_SECRET', async () => {
-    const app = await startApp({ ...inject('stack'), DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('demo'), ALLOW_DEMO_ACCOUNTS: undefined, CRON_SECRET: undefined })
+    const app = await startApp({
+      ...inject('stack'),
+      DATABASE_URL: db.url,
+      REDIS_KEY_PREFIX: uniquePrefix('demo'),
+      ALLOW_DEMO_ACCOUNTS: undefined,
+      CRON_SECRET: undefined,
+    })
     try {
-      const res = await new Client(app.url).post('/api/auth/login', { email: 'demo@cabinet-dupont.fr', password: 'demo-password' })
+      const res = await new Client(app.url).post('/api/auth/login', {
+        email: 'demo@cabinet-dupont.fr',
+        password: 'demo-password',
+      })
       expect(res.status).toBe(401)
       expect(await res.json()).toEqual({ error: 'e-mail ou mot de passe incorrect' })
       expect(app.output()).toMatch(/demo accounts are off in production/)
 
-      const cron = await fetch(`${app.url}/api/cron/analysis`, { headers: { authorization: 'Bearer anything-at-all-0123456789' } })
+      const cron = await fetch(`${app.url}/api/cron/analysis`, {
+        headers: { authorization: 'Bearer anything-at-all-0123456789' },
+      })
       expect(cron.status).toBe(503)
       expect((await cron.json()).error).toMatch(/CRON_SECRET is not set/)
       expect(app.output()).toMatch(/CRON_SECRET is not set/) // also said at start
@@ -73,17 +97,26 @@ describe('the client address, by where the app runs', () => {
   async function spoofed(url: string, n: number, extra: Record<string, string> = {}): Promise<number[]> {
     const statuses = []
     for (let i = 0; i < n; i++) {
-      const res = await fetch(`${url}/api/dossiers`, { headers: { 'x-forwarded-for': `198.51.100.${i}`, 'x-real-ip': `198.51.100.${i}`, ...extra } })
+      const res = await fetch(`${url}/api/dossiers`, {
+        headers: { 'x-forwarded-for': `198.51.100.${i}`, 'x-real-ip': `198.51.100.${i}`, ...extra },
+      })
       statuses.push(res.status)
     }
     return statuses
   }
 
   it('plain next start without VERCEL: says so loudly, and anonymous callers share one key whatever they send', async () => {
-    const app = await startApp({ ...inject('stack'), ...base, REDIS_KEY_PREFIX: uniquePrefix('plain'), VERCEL: undefined }, { via: 'next' })
+    const app = await startApp(
+      { ...inject('stack'), ...base, REDIS_KEY_PREFIX: uniquePrefix('plain'), VERCEL: undefined },
+      { via: 'next' },
+    )
     try {
       // A forged stamp proves nothing: only scripts/serve.ts knows its own.
-      expect(await spoofed(app.url, LIMIT + 2, { 'x-iapm-server-stamp': 'guess' })).toEqual([...Array(LIMIT).fill(401), 429, 429])
+      expect(await spoofed(app.url, LIMIT + 2, { 'x-iapm-server-stamp': 'guess' })).toEqual([
+        ...Array(LIMIT).fill(401),
+        429,
+        429,
+      ])
       // Said at start (Next runs the instrumentation hook before the first request is served).
       expect(app.output()).toMatch(/No trusted client address[\s\S]*share ONE rate-limit key/)
     } finally {
@@ -92,14 +125,18 @@ describe('the client address, by where the app runs', () => {
   })
 
   it("on Vercel (VERCEL=1): the platform's X-Real-IP, which its edge overwrites, keys each caller", async () => {
-    const app = await startApp({ ...inject('stack'), ...base, REDIS_KEY_PREFIX: uniquePrefix('platform'), VERCEL: '1' }, { via: 'next' })
+    const app = await startApp(
+      { ...inject('stack'), ...base, REDIS_KEY_PREFIX: uniquePrefix('platform'), VERCEL: '1' },
+      { via: 'next' },
+    )
     try {
       // Each address its own budget…
       expect(await spoofed(app.url, LIMIT + 2)).toEqual(Array(LIMIT + 2).fill(401))
       expect(app.output()).not.toMatch(/No trusted client address/)
       // …and one address runs out of its own.
       const one = []
-      for (let i = 0; i < LIMIT + 1; i++) one.push((await fetch(`${app.url}/api/dossiers`, { headers: { 'x-real-ip': '203.0.113.9' } })).status)
+      for (let i = 0; i < LIMIT + 1; i++)
+        one.push((await fetch(`${app.url}/api/dossiers`, { headers: { 'x-real-ip': '203.0.113.9' } })).status)
       expect(one).toEqual([...Array(LIMIT).fill(401), 429])
     } finally {
       await app.stop()
@@ -109,7 +146,11 @@ describe('the client address, by where the app runs', () => {
 
 describe('headers of a production server', () => {
   /** A GET with the Host header of our choosing (fetch does not let a caller set it). */
-  function getWithHost(url: string, path: string, host: string): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders }> {
+  function getWithHost(
+    url: string,
+    path: string,
+    host: string,
+  ): Promise<{ status: number; headers: import('node:http').IncomingHttpHeaders }> {
     return new Promise((resolve, reject) => {
       const req = httpRequest(`${url}${path}`, { headers: { host } }, (res) => {
         res.resume()
@@ -121,7 +162,12 @@ describe('headers of a production server', () => {
   }
 
   it('refuses a foreign Host once APP_ORIGIN names the public one (health checks excepted), and sends a nonce-based CSP on pages', async () => {
-    const app = await startApp({ ...inject('stack'), DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('host'), APP_ORIGIN: 'https://avocats.example.fr' })
+    const app = await startApp({
+      ...inject('stack'),
+      DATABASE_URL: db.url,
+      REDIS_KEY_PREFIX: uniquePrefix('host'),
+      APP_ORIGIN: 'https://avocats.example.fr',
+    })
     try {
       expect((await getWithHost(app.url, '/login', 'evil.example')).status).toBe(421)
       expect((await getWithHost(app.url, '/api/dossiers', '127.0.0.1')).status).toBe(421)

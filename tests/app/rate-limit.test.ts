@@ -12,7 +12,13 @@ import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
 const LIMIT = 6
 const db = tempDatabase('ratelimit')
-const base = { DATABASE_URL: db.url, UPSTASH_DISABLE_TELEMETRY: 'true', RATE_LIMIT_MAX: String(LIMIT), RATE_LIMIT_WINDOW_SECONDS: '900', LOGIN_MAX_PER_ADDRESS: '1000' }
+const base = {
+  DATABASE_URL: db.url,
+  UPSTASH_DISABLE_TELEMETRY: 'true',
+  RATE_LIMIT_MAX: String(LIMIT),
+  RATE_LIMIT_WINDOW_SECONDS: '900',
+  LOGIN_MAX_PER_ADDRESS: '1000',
+}
 let app: RunningApp
 
 beforeAll(async () => {
@@ -31,7 +37,10 @@ describe('API rate limit', () => {
     const answers = []
     for (let i = 0; i < LIMIT + 1; i++) answers.push(await dupont.get('/api/dossiers'))
     expect(answers.map((r) => r.status)).toEqual([...Array(LIMIT).fill(200), 429])
-    expect(answers.map((r) => r.headers.get('x-ratelimit-remaining'))).toEqual([...Array.from({ length: LIMIT }, (_, i) => String(LIMIT - 1 - i)), '0'])
+    expect(answers.map((r) => r.headers.get('x-ratelimit-remaining'))).toEqual([
+      ...Array.from({ length: LIMIT }, (_, i) => String(LIMIT - 1 - i)),
+      '0',
+    ])
     for (const r of answers) {
       expect(r.headers.get('x-ratelimit-limit')).toBe(String(LIMIT))
       expect(Number(r.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000)
@@ -54,7 +63,10 @@ describe('API rate limit', () => {
     try {
       const statuses = []
       for (let i = 0; i < LIMIT + 2; i++) {
-        const res = await new Client(own.url).get('/api/dossiers', { 'x-forwarded-for': `198.51.100.${i}`, 'x-real-ip': `203.0.113.${i}` })
+        const res = await new Client(own.url).get('/api/dossiers', {
+          'x-forwarded-for': `198.51.100.${i}`,
+          'x-real-ip': `203.0.113.${i}`,
+        })
         statuses.push(res.status)
       }
       // Anonymous: 401 from the route while within the budget, then 429 from the proxy.
@@ -78,7 +90,13 @@ describe('API rate limit with Redis unreachable', () => {
 
   for (const policy of ['open', 'closed'] as const) {
     it(`follows RATE_LIMIT_FAILURE_POLICY=${policy} for anonymous callers, and flags it`, async () => {
-      const own = await startApp({ ...stack.env, ...base, REDIS_KEY_PREFIX: uniquePrefix(`rl${policy}`), REDIS_TIMEOUT_MS: '300', RATE_LIMIT_FAILURE_POLICY: policy })
+      const own = await startApp({
+        ...stack.env,
+        ...base,
+        REDIS_KEY_PREFIX: uniquePrefix(`rl${policy}`),
+        REDIS_TIMEOUT_MS: '300',
+        RATE_LIMIT_FAILURE_POLICY: policy,
+      })
       try {
         await stack.redis.stop()
         const res = await new Client(own.url).get('/api/dossiers')

@@ -42,14 +42,20 @@ function vercelEnv(stack: Stack) {
 
 /** The app's own pipeline, from the test process: to queue or hold a job as another function would. */
 function pipelineHere() {
-  const ctx = createContext({ ...process.env, UPSTASH_REDIS_REST_URL: stack.env.UPSTASH_REDIS_REST_URL, UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN, REDIS_KEY_PREFIX: prefix })
+  const ctx = createContext({
+    ...process.env,
+    UPSTASH_REDIS_REST_URL: stack.env.UPSTASH_REDIS_REST_URL,
+    UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN,
+    REDIS_KEY_PREFIX: prefix,
+  })
   const queue = createQueue(ctx)
   // The app's cached reads on the same Redis, so a request made here invalidates what the server shows.
   const cabinet = createCabinetCache({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx) })
   return { queue, pipeline: createAIPipeline({ prisma, queue, invalidate: cabinet.invalidate }) }
 }
 
-const cron = (secret?: string) => fetch(`${app.url}/api/cron/analysis`, { headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` } })
+const cron = (secret?: string) =>
+  fetch(`${app.url}/api/cron/analysis`, { headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` } })
 
 beforeAll(async () => {
   stack = await startStack()
@@ -67,7 +73,12 @@ afterAll(async () => {
 
 describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', () => {
   it('runs a requested analysis to DONE through after(), with no worker anywhere', async () => {
-    const created = await dupont.post('/api/dossiers', { title: 'Licenciement de M. Leroy', clientName: 'M. Leroy', description: "Audience de conciliation prévue le 12 janvier 2027 devant le conseil de prud'hommes. Indemnité réclamée : 15 000 €." })
+    const created = await dupont.post('/api/dossiers', {
+      title: 'Licenciement de M. Leroy',
+      clientName: 'M. Leroy',
+      description:
+        "Audience de conciliation prévue le 12 janvier 2027 devant le conseil de prud'hommes. Indemnité réclamée : 15 000 €.",
+    })
     expect(created.status).toBe(201)
     const { id } = ((await created.json()) as { dossier: { id: string } }).dossier
     const queued = await dupont.post(`/api/dossiers/${id}/analyze`)
@@ -90,13 +101,21 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
 
   it('answers the cron route 401 without the secret or with a wrong one, at no Redis cost', async () => {
     const { total } = await billedCommands(stack.env.REDIS_URL, async () => {
-      for (const secret of [undefined, '', 'wrong-secret-0123456789abcdef', `${CRON_SECRET}x`, CRON_SECRET.slice(0, -1)]) {
+      for (const secret of [
+        undefined,
+        '',
+        'wrong-secret-0123456789abcdef',
+        `${CRON_SECRET}x`,
+        CRON_SECRET.slice(0, -1),
+      ]) {
         const res = await cron(secret)
         expect(res.status, `secret ${JSON.stringify(secret)}`).toBe(401)
         expect(res.headers.get('www-authenticate')).toBe('Bearer')
         expect((await res.json()).error).toMatch(/CRON_SECRET/)
       }
-      const basic = await fetch(`${app.url}/api/cron/analysis`, { headers: { authorization: `Basic ${Buffer.from(`x:${CRON_SECRET}`).toString('base64')}` } })
+      const basic = await fetch(`${app.url}/api/cron/analysis`, {
+        headers: { authorization: `Basic ${Buffer.from(`x:${CRON_SECRET}`).toString('base64')}` },
+      })
       expect(basic.status).toBe(401)
     })
     expect(total).toBe(0)
@@ -104,18 +123,33 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
 
   it('drains with the right secret: a job queued where no after() ran', async () => {
     const { pipeline } = pipelineHere()
-    const dossier = await prisma.dossier.findFirstOrThrow({ where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-003' } })
+    const dossier = await prisma.dossier.findFirstOrThrow({
+      where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-003' },
+    })
     const { jobId } = await pipeline.requestAnalysis('cabinet-dupont', dossier.id)
     const res = await cron(CRON_SECRET)
     expect(res.status).toBe(200)
     const body = await res.json()
-    expect(body).toMatchObject({ processed: 1, done: 1, retried: 0, failed: 0, remaining: 0, pending: 0, stoppedBy: 'empty' })
-    expect(await prisma.analysis.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({ status: 'DONE', attempts: 1 })
+    expect(body).toMatchObject({
+      processed: 1,
+      done: 1,
+      retried: 0,
+      failed: 0,
+      remaining: 0,
+      pending: 0,
+      stoppedBy: 'empty',
+    })
+    expect(await prisma.analysis.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({
+      status: 'DONE',
+      attempts: 1,
+    })
   })
 
   it('redelivers the job of a function killed mid-job, and completes it once', { timeout: 40_000 }, async () => {
     const { pipeline, queue } = pipelineHere()
-    const dossier = await prisma.dossier.findFirstOrThrow({ where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-004' } })
+    const dossier = await prisma.dossier.findFirstOrThrow({
+      where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-004' },
+    })
     const { jobId } = await pipeline.requestAnalysis('cabinet-dupont', dossier.id)
     // A function took the job and was killed before finishing: its lease is held, nobody acks it.
     // A lease long enough that the first cron run surely meets it held, even on a loaded machine.
@@ -133,7 +167,10 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
       { timeout: 20_000, interval: 250 },
     )
     expect(after).toMatchObject({ done: 1, pending: 0 })
-    expect(await prisma.analysis.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({ status: 'DONE', attempts: 2 })
+    expect(await prisma.analysis.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({
+      status: 'DONE',
+      attempts: 2,
+    })
     // The dead function's late ack finds nothing left to complete.
     expect(await queue.ack('ai-analysis-queue', held!)).toBe(false)
     expect(await prisma.analysis.count({ where: { dossierId: dossier.id, status: 'DONE' } })).toBe(1)
@@ -149,8 +186,16 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
       const before = await saved()
       let reads = 0
       const idle = await billedCommands(stack.env.REDIS_URL, async () => {
-        const res = await fetch(`${fresh.url}/api/cron/analysis`, { headers: { authorization: `Bearer ${CRON_SECRET}` } })
-        expect(await res.json()).toMatchObject({ processed: 0, remaining: 0, pending: 0, stoppedBy: 'empty', reconciled: { stale: 0 } })
+        const res = await fetch(`${fresh.url}/api/cron/analysis`, {
+          headers: { authorization: `Bearer ${CRON_SECRET}` },
+        })
+        expect(await res.json()).toMatchObject({
+          processed: 0,
+          remaining: 0,
+          pending: 0,
+          stoppedBy: 'empty',
+          reconciled: { stale: 0 },
+        })
         // The flush runs after the response (after()): wait for the meter's own record of this run.
         await vi.waitFor(async () => {
           reads++

@@ -23,7 +23,15 @@ let app: RunningApp
 beforeAll(async () => {
   stack = await startStack()
   await seedDemo(db.url, () => {})
-  app = await startApp({ ...stack.env, DATABASE_URL: db.url, REDIS_KEY_PREFIX: prefix, RATE_LIMIT_MAX: '100000', LOGIN_MAX_PER_ADDRESS: '1000', SESSION_RECHECK_SECONDS: '1', UPSTASH_USAGE_FLUSH_SECONDS: '0' })
+  app = await startApp({
+    ...stack.env,
+    DATABASE_URL: db.url,
+    REDIS_KEY_PREFIX: prefix,
+    RATE_LIMIT_MAX: '100000',
+    LOGIN_MAX_PER_ADDRESS: '1000',
+    SESSION_RECHECK_SECONDS: '1',
+    UPSTASH_USAGE_FLUSH_SECONDS: '0',
+  })
 }, 120_000)
 afterAll(async () => {
   await app?.stop()
@@ -33,7 +41,11 @@ afterAll(async () => {
 })
 
 const COOKIE = '__Host-iapm_session'
-const random = (n: number) => Array.from({ length: n }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[Math.floor(Math.random() * 64)]).join('')
+const random = (n: number) =>
+  Array.from(
+    { length: n },
+    () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[Math.floor(Math.random() * 64)],
+  ).join('')
 
 async function loggedIn(email: string): Promise<Client> {
   const c = new Client(app.url)
@@ -44,7 +56,13 @@ async function loggedIn(email: string): Promise<Client> {
 describe('hostile traffic costs (almost) nothing', () => {
   it('200 anonymous requests with made-up session cookies from one address: at most RATE_LIMIT_MAX + 10 billed commands', async () => {
     // Its own server: the address's budget is spent here.
-    const own = await startApp({ ...stack.env, DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('hostile'), RATE_LIMIT_MAX: String(LIMIT), UPSTASH_USAGE_FLUSH_SECONDS: '0' })
+    const own = await startApp({
+      ...stack.env,
+      DATABASE_URL: db.url,
+      REDIS_KEY_PREFIX: uniquePrefix('hostile'),
+      RATE_LIMIT_MAX: String(LIMIT),
+      UPSTASH_USAGE_FLUSH_SECONDS: '0',
+    })
     const { total, byCommand } = await billedCommands(stack.env.REDIS_URL, async () => {
       const statuses = new Set<number>()
       for (let i = 0; i < 200; i++) {
@@ -132,7 +150,11 @@ describe('the team, managed by the cabinet ADMIN', () => {
     const dossier = await prisma.dossier.findFirstOrThrow({ where: { tenantId: 'cabinet-dupont' } })
     const res = await admin.patch(`/api/users/${user.id}`, { role: 'ASSISTANT' })
     expect(res.status).toBe(200)
-    expect((await res.json()).user).toMatchObject({ email: 'avocat@cabinet-dupont.fr', role: 'ASSISTANT', active: true })
+    expect((await res.json()).user).toMatchObject({
+      email: 'avocat@cabinet-dupont.fr',
+      role: 'ASSISTANT',
+      active: true,
+    })
     expect((await avocat.get('/api/dossiers')).status).toBe(401)
     const again = await loggedIn('avocat@cabinet-dupont.fr')
     expect((await again.delete(`/api/dossiers/${dossier.id}`)).status).toBe(403)
@@ -146,7 +168,10 @@ describe('the team, managed by the cabinet ADMIN', () => {
     const user = await prisma.user.findUniqueOrThrow({ where: { email: 'assistant@cabinet-dupont.fr' } })
     expect((await admin.patch(`/api/users/${user.id}`, { active: false })).status).toBe(200)
     expect((await assistant.get('/api/dossiers')).status).toBe(401)
-    const login = await new Client(app.url).post('/api/auth/login', { email: 'assistant@cabinet-dupont.fr', password: 'demo-password' })
+    const login = await new Client(app.url).post('/api/auth/login', {
+      email: 'assistant@cabinet-dupont.fr',
+      password: 'demo-password',
+    })
     expect(login.status).toBe(401)
     expect(await login.json()).toEqual({ error: 'e-mail ou mot de passe incorrect' })
     expect((await admin.patch(`/api/users/${user.id}`, { active: true })).status).toBe(200)
@@ -177,19 +202,35 @@ describe('the team, managed by the cabinet ADMIN', () => {
     const c = await loggedIn('avocat@cabinet-martin.fr')
     expect((await (await c.get('/api/auth/me')).json()).user.role).toBe('AVOCAT')
     await prisma.user.update({ where: { email: 'avocat@cabinet-martin.fr' }, data: { role: 'ASSISTANT' } })
-    await vi.waitFor(async () => expect((await (await c.get('/api/auth/me')).json()).user.role).toBe('ASSISTANT'), { timeout: 5_000, interval: 200 })
+    await vi.waitFor(async () => expect((await (await c.get('/api/auth/me')).json()).user.role).toBe('ASSISTANT'), {
+      timeout: 5_000,
+      interval: 200,
+    })
     await prisma.user.update({ where: { email: 'avocat@cabinet-martin.fr' }, data: { active: false } })
-    await vi.waitFor(async () => expect((await c.get('/api/auth/me')).status).toBe(401), { timeout: 5_000, interval: 200 })
+    await vi.waitFor(async () => expect((await c.get('/api/auth/me')).status).toBe(401), {
+      timeout: 5_000,
+      interval: 200,
+    })
     await prisma.user.update({ where: { email: 'avocat@cabinet-martin.fr' }, data: { active: true, role: 'AVOCAT' } })
   })
 })
 
-
 describe('login lockout cannot be turned against the owner', () => {
   it("a browser that logged in before keeps a budget of its own: guesses from elsewhere lock out everyone but the owner's device", async () => {
-    const own = await startApp({ ...stack.env, DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix('device'), LOGIN_MAX_PER_EMAIL: '3', LOGIN_MAX_PER_EMAIL_AND_ADDRESS: '100', LOGIN_MAX_PER_ADDRESS: '1000' })
+    const own = await startApp({
+      ...stack.env,
+      DATABASE_URL: db.url,
+      REDIS_KEY_PREFIX: uniquePrefix('device'),
+      LOGIN_MAX_PER_EMAIL: '3',
+      LOGIN_MAX_PER_EMAIL_AND_ADDRESS: '100',
+      LOGIN_MAX_PER_ADDRESS: '1000',
+    })
     const login = (password: string, cookie?: string) =>
-      fetch(`${own.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify({ email: 'avocat@cabinet-martin.fr', password }) })
+      fetch(`${own.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+        body: JSON.stringify({ email: 'avocat@cabinet-martin.fr', password }),
+      })
     try {
       const first = await login('demo-password')
       expect(first.status).toBe(200)
@@ -204,7 +245,9 @@ describe('login lockout cannot be turned against the owner', () => {
       expect(guesses).toEqual([401, 401, 429, 429])
       expect((await login('demo-password')).status).toBe(429)
       // A forged device cookie is no device.
-      expect((await login('demo-password', `__Host-iapm_device=${deviceCookie.split('=')[1]!.slice(0, -3)}abc`)).status).toBe(429)
+      expect(
+        (await login('demo-password', `__Host-iapm_device=${deviceCookie.split('=')[1]!.slice(0, -3)}abc`)).status,
+      ).toBe(429)
 
       // The owner's browser still gets in.
       expect((await login('demo-password', deviceCookie)).status).toBe(200)

@@ -25,7 +25,8 @@ let ownReads = 0
 async function executed(): Promise<Record<string, number>> {
   const info = (await redis.sendCommand(['INFO', 'commandstats'])) as string
   const by: Record<string, number> = {}
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (m[1] !== 'info' && m[1] !== 'config|resetstat') by[m[1]!] = Number(m[2])
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    if (m[1] !== 'info' && m[1] !== 'config|resetstat') by[m[1]!] = Number(m[2])
   by.hget = (by.hget ?? 0) - ownReads
   if (by.hget === 0) delete by.hget
   return by
@@ -59,32 +60,36 @@ afterAll(async () => {
 })
 
 describe('usage meter flushed at the end of requests (no timer)', () => {
-  it('saves exactly what Redis executed, then costs nothing while requests make no Redis call', { timeout: 60_000 }, async () => {
-    const client = new Client(app!.url)
-    await client.login('demo@cabinet-dupont.fr')
-    expect((await client.get('/api/dossiers')).status).toBe(200)
-    expect((await client.get('/api/dossiers')).status).toBe(200)
-    expect((await client.get('/api/health')).status).toBe(200)
-    const busy = await executed()
-    expect(total(busy)).toBeGreaterThan(5)
+  it(
+    'saves exactly what Redis executed, then costs nothing while requests make no Redis call',
+    { timeout: 60_000 },
+    async () => {
+      const client = new Client(app!.url)
+      await client.login('demo@cabinet-dupont.fr')
+      expect((await client.get('/api/dossiers')).status).toBe(200)
+      expect((await client.get('/api/dossiers')).status).toBe(200)
+      expect((await client.get('/api/health')).status).toBe(200)
+      const busy = await executed()
+      expect(total(busy)).toBeGreaterThan(5)
 
-    // An anonymous page makes no Redis call: its proxy only saves what is pending, once a second at most.
-    // Asked again until all is saved (a polled condition, not a sleep).
-    const anonymous = new Client(app!.url)
-    await vi.waitFor(
-      async () => {
-        expect((await anonymous.get('/login')).status).toBe(200)
-        expect(await saved()).toBe(total(await executed()))
-      },
-      { timeout: 20_000, interval: 100 },
-    )
-    const flushed = await executed()
-    expect(flushed.hincrby).toBeGreaterThanOrEqual(1)
-    // Nothing but the saving was added since the busy part, one HINCRBY per flush.
-    expect(total(flushed) - total(busy)).toBe(flushed.hincrby! - (busy.hincrby ?? 0))
+      // An anonymous page makes no Redis call: its proxy only saves what is pending, once a second at most.
+      // Asked again until all is saved (a polled condition, not a sleep).
+      const anonymous = new Client(app!.url)
+      await vi.waitFor(
+        async () => {
+          expect((await anonymous.get('/login')).status).toBe(200)
+          expect(await saved()).toBe(total(await executed()))
+        },
+        { timeout: 20_000, interval: 100 },
+      )
+      const flushed = await executed()
+      expect(flushed.hincrby).toBeGreaterThanOrEqual(1)
+      // Nothing but the saving was added since the busy part, one HINCRBY per flush.
+      expect(total(flushed) - total(busy)).toBe(flushed.hincrby! - (busy.hincrby ?? 0))
 
-    // Idle: nothing pending, nothing sent.
-    for (let i = 0; i < 5; i++) expect((await anonymous.get('/login')).status).toBe(200)
-    expect(await executed()).toEqual(flushed)
-  })
+      // Idle: nothing pending, nothing sent.
+      for (let i = 0; i < 5; i++) expect((await anonymous.get('/login')).status).toBe(200)
+      expect(await executed()).toEqual(flushed)
+    },
+  )
 })

@@ -6,7 +6,12 @@ describe('verifyPassword under a flood of guesses', () => {
     const stored = await hashPassword('correct horse')
     // 30 guesses at the same instant (as a flood of logins reaching one instance).
     const outcomes = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => verifyPassword(`wrong-${i}`, stored).then((ok) => (ok ? 'match' : 'no'), (err: unknown) => err)),
+      Array.from({ length: 30 }, (_, i) =>
+        verifyPassword(`wrong-${i}`, stored).then(
+          (ok) => (ok ? 'match' : 'no'),
+          (err: unknown) => err,
+        ),
+      ),
     )
     const refused = outcomes.filter((o) => o instanceof PasswordCheckBusyError)
     // 2 checks run and 16 wait: those 18 are answered; the other 12 are refused without running scrypt.

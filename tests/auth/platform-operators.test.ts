@@ -25,7 +25,9 @@ describe('PLATFORM_ADMIN_EMAILS', () => {
   it('refuses a value that is not e-mails, naming the variable', () => {
     for (const value of ['ops', 'ops@example.fr; other@example.fr', 'ops@example.fr,*']) {
       expect(() => parseAppConfig({ PLATFORM_ADMIN_EMAILS: value })).toThrow(AppConfigError)
-      expect(() => parseAppConfig({ PLATFORM_ADMIN_EMAILS: value })).toThrow(/PLATFORM_ADMIN_EMAILS must be e-mail addresses separated by commas/)
+      expect(() => parseAppConfig({ PLATFORM_ADMIN_EMAILS: value })).toThrow(
+        /PLATFORM_ADMIN_EMAILS must be e-mail addresses separated by commas/,
+      )
     }
   })
 })

@@ -19,7 +19,16 @@ import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'
 import { uniquePrefix } from '../../testing/stack'
-import { loadUntil, Recorder, scale, SLACK_MS, startChaosStack, startWorker, type ChaosStack, type Worker } from './support'
+import {
+  loadUntil,
+  Recorder,
+  scale,
+  SLACK_MS,
+  startChaosStack,
+  startWorker,
+  type ChaosStack,
+  type Worker,
+} from './support'
 
 const TIMEOUT_MS = 800
 const ENDPOINT_TIMEOUT_MS = 600
@@ -64,7 +73,9 @@ describe('the app and its worker under Redis faults', () => {
   it(
     'answer within REDIS_TIMEOUT_MS + 250 ms as the design says, and recover by themselves',
     async () => {
-      const rec = new Recorder(`app + worker (REDIS_TIMEOUT_MS ${TIMEOUT_MS}, endpoint --timeout ${ENDPOINT_TIMEOUT_MS})`)
+      const rec = new Recorder(
+        `app + worker (REDIS_TIMEOUT_MS ${TIMEOUT_MS}, endpoint --timeout ${ENDPOINT_TIMEOUT_MS})`,
+      )
       const users = ['demo@cabinet-dupont.fr', 'demo@cabinet-martin.fr', 'avocat@cabinet-dupont.fr']
       const clients = users.map((u) => ({ email: u, c: new Client(app.url) }))
       for (const { email, c } of clients) await c.login(email)
@@ -78,51 +89,86 @@ describe('the app and its worker under Redis faults', () => {
       let lastKillAt = 0
       let sessionsLostToAof = 0
       let redisGone = false
-      const statusesWhileGone: { user: Set<number>; anon: Set<number>; health: Set<number> } = { user: new Set(), anon: new Set(), health: new Set() }
+      const statusesWhileGone: { user: Set<number>; anon: Set<number>; health: Set<number> } = {
+        user: new Set(),
+        anon: new Set(),
+        health: new Set(),
+      }
 
       const step = async (i: number) => {
         const kind = i % 5
         if (kind <= 1) {
           const { email, c } = clients[(i + Math.floor(Math.random() * 3)) % clients.length]!
           if (!c.cookie) {
-            const { result } = await rec.time('POST /api/auth/login', () => c.post('/api/auth/login', { email, password: 'demo-password' }), (r) => String(r!.status))
+            const { result } = await rec.time(
+              'POST /api/auth/login',
+              () => c.post('/api/auth/login', { email, password: 'demo-password' }),
+              (r) => String(r!.status),
+            )
             if (result?.status === 200) lastLogin.set(email, performance.now())
             return
           }
           const gone = redisGone
-          const { result } = await rec.time('GET /api/dossiers (logged in)', () => c.get('/api/dossiers'), (r, e) => (e ? `fetch error` : `${r!.status}`))
+          const { result } = await rec.time(
+            'GET /api/dossiers (logged in)',
+            () => c.get('/api/dossiers'),
+            (r, e) => (e ? `fetch error` : `${r!.status}`),
+          )
           if (!result) return
           if (gone) statusesWhileGone.user.add(result.status)
           const body = await result.text()
-          if (result.status === 200 && body !== reference.get(email)) problems.push(`${phase}: ${email} got a different list`)
+          if (result.status === 200 && body !== reference.get(email))
+            problems.push(`${phase}: ${email} got a different list`)
           if (result.status === 401) {
             // A session written in the second before a SIGKILL may not be in the AOF yet (appendfsync everysec).
             const sinceLogin = lastKillAt - (lastLogin.get(email) ?? 0)
             if (phase.startsWith('kill-aof') && sinceLogin < 2000) sessionsLostToAof++
-            else if (!phase.startsWith('empty') && phase !== 'after-empty') problems.push(`${phase}: 401 for a logged-in user outside an empty restart (login ${Math.round(sinceLogin)} ms before the kill)`)
+            else if (!phase.startsWith('empty') && phase !== 'after-empty')
+              problems.push(
+                `${phase}: 401 for a logged-in user outside an empty restart (login ${Math.round(sinceLogin)} ms before the kill)`,
+              )
             c.cookie = undefined // the session is gone: log in again
           }
-          if (![200, 401, 503].includes(result.status)) problems.push(`${phase}: logged-in read ${result.status} ${body.slice(0, 200)}`)
+          if (![200, 401, 503].includes(result.status))
+            problems.push(`${phase}: logged-in read ${result.status} ${body.slice(0, 200)}`)
         } else if (kind === 2) {
           const gone = redisGone
-          const { result } = await rec.time('GET /api/dossiers (anonymous)', () => new Client(app.url).get('/api/dossiers'), (r) => String(r?.status))
+          const { result } = await rec.time(
+            'GET /api/dossiers (anonymous)',
+            () => new Client(app.url).get('/api/dossiers'),
+            (r) => String(r?.status),
+          )
           if (result && gone) statusesWhileGone.anon.add(result.status)
           if (result && result.status !== 401) problems.push(`${phase}: anonymous read ${result.status}`)
         } else if (kind === 3) {
           const gone = redisGone
-          const { result } = await rec.time('GET /api/health', () => new Client(app.url).get('/api/health'), (r) => String(r?.status))
+          const { result } = await rec.time(
+            'GET /api/health',
+            () => new Client(app.url).get('/api/health'),
+            (r) => String(r?.status),
+          )
           if (!result) return
           if (gone) statusesWhileGone.health.add(result.status)
           const body = (await result.json()) as { status: string; redis: { ok: boolean }; database: { ok: boolean } }
-          if (result.status === 503 && !(body.status === 'degraded' && body.redis.ok === false && body.database.ok === true)) problems.push(`${phase}: health ${JSON.stringify(body)}`)
-          if (result.status === 200 && body.status !== 'ok') problems.push(`${phase}: health 200 ${JSON.stringify(body)}`)
+          if (
+            result.status === 503 &&
+            !(body.status === 'degraded' && body.redis.ok === false && body.database.ok === true)
+          )
+            problems.push(`${phase}: health ${JSON.stringify(body)}`)
+          if (result.status === 200 && body.status !== 'ok')
+            problems.push(`${phase}: health 200 ${JSON.stringify(body)}`)
         } else {
           const dupont = clients[0]!.c
           if (!dupont.cookie) return
           const dossier = dossiers[Math.floor(Math.random() * dossiers.length)]!
-          const { result } = await rec.time('POST /api/dossiers/:id/analyze', () => dupont.post(`/api/dossiers/${dossier.id}/analyze`), (r) => String(r?.status))
+          const { result } = await rec.time(
+            'POST /api/dossiers/:id/analyze',
+            () => dupont.post(`/api/dossiers/${dossier.id}/analyze`),
+            (r) => String(r?.status),
+          )
           if (result?.status === 202) requested.set(((await result.json()) as { jobId: string }).jobId, dossier.id)
-          else if (result && ![401, 503].includes(result.status)) problems.push(`${phase}: analyze ${result.status} ${await result.text()}`)
+          else if (result && ![401, 503].includes(result.status))
+            problems.push(`${phase}: analyze ${result.status} ${await result.text()}`)
         }
       }
 
@@ -191,7 +237,9 @@ describe('the app and its worker under Redis faults', () => {
       const dupont = clients[0]!.c
       await vi.waitFor(
         async () => {
-          const pending = await prisma.analysis.findMany({ where: { id: { in: [...requested.keys()] }, status: { in: ['QUEUED', 'RUNNING'] } } })
+          const pending = await prisma.analysis.findMany({
+            where: { id: { in: [...requested.keys()] }, status: { in: ['QUEUED', 'RUNNING'] } },
+          })
           for (const a of pending) {
             const res = await dupont.post(`/api/dossiers/${a.dossierId}/analyze`)
             expect(res.status).toBe(202)
@@ -207,7 +255,9 @@ describe('the app and its worker under Redis faults', () => {
       const failed = rows.filter((r) => r.status === 'FAILED').length
       const lost = [...requested.keys()].filter((id) => !rows.some((r) => r.id === id)).length
       // A completion scores +3 exactly once; a score above 3 × DONE would mean an analysis completed twice.
-      const board = (await (await dupont.get('/api/leaderboard')).json()) as { cabinets: { score: number; you: boolean }[] }
+      const board = (await (await dupont.get('/api/leaderboard')).json()) as {
+        cabinets: { score: number; you: boolean }[]
+      }
       const score = board.cabinets.find((x) => x.you)?.score ?? 0
       const acked = worker.events.filter((e) => e.event === 'acked').length
 
@@ -218,19 +268,27 @@ describe('the app and its worker under Redis faults', () => {
         rec.table({
           faults: stack.faults.map((f) => `${f.name} @${f.atMs} ms`).join(', '),
           'recovery (logged-in read 200 and health 200 again, no restart)': recovery.join(', '),
-          'statuses while Redis was gone': Object.entries(statusesWhileGone).map(([k, v]) => `${k} ${[...v].sort().join('/')}`).join(', '),
+          'statuses while Redis was gone': Object.entries(statusesWhileGone)
+            .map(([k, v]) => `${k} ${[...v].sort().join('/')}`)
+            .join(', '),
           'analyses requested / DONE / FAILED / lost / re-pushed by a client retry': `${requested.size} / ${done} / ${failed} / ${lost} / ${retried.size}`,
           'worker acks / cabinet score (created dossiers 0, so 3 × DONE at most)': `${acked} / ${score}`,
           [`over ${bound} ms`]: `${over.length} of ${rec.samples.length}: ${over.map((s) => `${s.op} ${Math.round(s.ms)} ms`).join(', ') || '-'}`,
-          'logged-in 401 after a SIGKILL (session written < 2 s before it, not yet in the AOF: everysec)': sessionsLostToAof,
+          'logged-in 401 after a SIGKILL (session written < 2 s before it, not yet in the AOF: everysec)':
+            sessionsLostToAof,
           problems: problems.length ? problems.slice(0, 5).join(' | ') : 'none',
-          [`slowest (bound ${bound} ms)`]: rec.slowest(undefined, 5).map((s) => `${s.op} ${Math.round(s.ms)} ms (${s.outcome}) @${Math.round(s.startedAt - origin)} ms`).join(', '),
+          [`slowest (bound ${bound} ms)`]: rec
+            .slowest(undefined, 5)
+            .map((s) => `${s.op} ${Math.round(s.ms)} ms (${s.outcome}) @${Math.round(s.startedAt - origin)} ms`)
+            .join(', '),
         }),
       )
 
       expect(problems).toEqual([])
       // Every request within the bound, those a fault started or ended in the middle of included.
-      expect(over.map((s) => `${s.op} ${Math.round(s.ms)} ms (${s.outcome}) @${Math.round(s.startedAt - origin)} ms`)).toEqual([])
+      expect(
+        over.map((s) => `${s.op} ${Math.round(s.ms)} ms (${s.outcome}) @${Math.round(s.startedAt - origin)} ms`),
+      ).toEqual([])
       expect(statusesWhileGone.anon).toEqual(new Set([401]))
       expect(statusesWhileGone.user.has(503)).toBe(true)
       expect(statusesWhileGone.health.has(503)).toBe(true)

@@ -14,7 +14,16 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createCachedQueries, type CachedQueries } from '@/lib/cached-queries'
 import { createPrismaClient } from '@/lib/prisma'
-import { createCache, createContext, createHashMap, createRateLimit, createSession, RedisUnavailableError, type RateLimitResult, type RedisContext } from '@/lib/upstash'
+import {
+  createCache,
+  createContext,
+  createHashMap,
+  createRateLimit,
+  createSession,
+  RedisUnavailableError,
+  type RateLimitResult,
+  type RedisContext,
+} from '@/lib/upstash'
 import { isRedisAvailable } from '@/redis/core/health'
 import { seedDemo } from '../../prisma/seed'
 import { tempDatabase } from '../../testing/database'
@@ -50,7 +59,12 @@ beforeAll(async () => {
   await seedDemo(db.url, () => {})
   stack = await startChaosStack({ aof: true, endpointTimeoutMs: ENDPOINT_TIMEOUT_MS })
   instances = Array.from({ length: INSTANCES }, () => {
-    const ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: prefix, REDIS_TIMEOUT_MS: String(TIMEOUT_MS), RATE_LIMIT_FAILURE_POLICY: 'open' })
+    const ctx = createContext({
+      ...stack.env,
+      REDIS_KEY_PREFIX: prefix,
+      REDIS_TIMEOUT_MS: String(TIMEOUT_MS),
+      RATE_LIMIT_FAILURE_POLICY: 'open',
+    })
     const cache = createCache(ctx, { onError: () => {} })
     return {
       ctx,
@@ -89,36 +103,70 @@ describe('helpers under Redis faults', () => {
         switch (Math.floor(Math.random() * 6) % 5 === 4 && Math.random() < 0.5 ? 3 : Math.floor(Math.random() * 5)) {
           case 0: {
             const k = `k${Math.floor(Math.random() * 20)}`
-            const { result } = await rec.time('cache.getOrSet', () => inst.cache.fetch(k, async () => `value-of-${k}`, { ttl: 60 }), (r) => r?.status ?? 'threw')
+            const { result } = await rec.time(
+              'cache.getOrSet',
+              () => inst.cache.fetch(k, async () => `value-of-${k}`, { ttl: 60 }),
+              (r) => r?.status ?? 'threw',
+            )
             if (result && result.value !== `value-of-${k}`) wrong.push(`cache ${k} → ${String(result.value)}`)
             break
           }
           case 1: {
-            const { result } = await rec.time('cachedQueries.listDossiers', () => inst.queries.listDossiers(TENANT), (r, e) => r?.cache ?? (e as Error).name)
-            if (result && JSON.stringify(result.data) !== JSON.stringify(expectedList)) wrong.push(`list (${result.cache}) differs from the database`)
+            const { result } = await rec.time(
+              'cachedQueries.listDossiers',
+              () => inst.queries.listDossiers(TENANT),
+              (r, e) => r?.cache ?? (e as Error).name,
+            )
+            if (result && JSON.stringify(result.data) !== JSON.stringify(expectedList))
+              wrong.push(`list (${result.cache}) differs from the database`)
             break
           }
           case 2:
-            await rec.time('session.get', () => inst.session.get(sessionId, { slide: true }), (r, e) => (e ? (e instanceof RedisUnavailableError ? '503' : `threw ${(e as Error).name}`) : r ? 'found' : 'missing'))
+            await rec.time(
+              'session.get',
+              () => inst.session.get(sessionId, { slide: true }),
+              (r, e) =>
+                e
+                  ? e instanceof RedisUnavailableError
+                    ? '503'
+                    : `threw ${(e as Error).name}`
+                  : r
+                    ? 'found'
+                    : 'missing',
+            )
             break
           case 3: {
             const p = phase
             const startedAt = performance.now()
-            const { result } = await rec.time('rateLimit', () => inst.rateLimit(`rl-${p}`, LIMIT, 3600), (r, e) => (e ? `threw ${(e as Error).name}` : `${r!.allowed ? 'allowed' : 'refused'}${r!.reason ? `/${r!.reason}` : ''}`))
+            const { result } = await rec.time(
+              'rateLimit',
+              () => inst.rateLimit(`rl-${p}`, LIMIT, 3600),
+              (r, e) =>
+                e
+                  ? `threw ${(e as Error).name}`
+                  : `${r!.allowed ? 'allowed' : 'refused'}${r!.reason ? `/${r!.reason}` : ''}`,
+            )
             if (result) verdicts.push({ phase: p, r: result, startedAt })
             break
           }
           default:
-            await rec.time('isRedisAvailable', () => isRedisAvailable(inst.ctx), (r) => String(r))
+            await rec.time(
+              'isRedisAvailable',
+              () => isRedisAvailable(inst.ctx),
+              (r) => String(r),
+            )
         }
       }
 
       const recovery: { after: string; ms: number }[] = []
       const recovered = async (after: string) => {
         const started = performance.now()
-        await vi.waitFor(async () => {
-          for (const inst of instances) expect(await isRedisAvailable(inst.ctx)).toBe(true)
-        }, { timeout: 15_000, interval: 25 })
+        await vi.waitFor(
+          async () => {
+            for (const inst of instances) expect(await isRedisAvailable(inst.ctx)).toBe(true)
+          },
+          { timeout: 15_000, interval: 25 },
+        )
         recovery.push({ after, ms: Math.round(performance.now() - started) })
       }
       /** Counter of this phase's identifier in Redis right now. */
@@ -130,7 +178,8 @@ describe('helpers under Redis faults', () => {
           await c.close()
         }
       }
-      const admittedBefore = (p: string, t: number) => verdicts.filter((v) => v.phase === p && v.r.allowed && !v.r.reason && v.startedAt < t).length
+      const admittedBefore = (p: string, t: number) =>
+        verdicts.filter((v) => v.phase === p && v.r.allowed && !v.r.reason && v.startedAt < t).length
 
       const cycles = scale(1, 3)
       const faults = (async () => {
@@ -164,13 +213,15 @@ describe('helpers under Redis faults', () => {
           // Killed and restarted empty: every count, session and cache entry is gone.
           phase = `empty${c}`
           // An identifier every instance has counted (and set the expiry of) before the data is lost.
-          for (const inst of instances) expect((await inst.rateLimit('across-restart', 1000, 3600)).reason).toBeUndefined()
+          for (const inst of instances)
+            expect((await inst.rateLimit('across-restart', 1000, 3600)).reason).toBeUndefined()
           const emptyAt = performance.now()
           await stack.kill()
           await stack.start({ empty: true })
           lost.set(phase, admittedBefore(phase, emptyAt))
           await recovered(`empty${c}`)
-          for (const inst of instances) expect((await inst.rateLimit('across-restart', 1000, 3600)).reason).toBeUndefined()
+          for (const inst of instances)
+            expect((await inst.rateLimit('across-restart', 1000, 3600)).reason).toBeUndefined()
         }
         phase = 'after'
         await new Promise((r) => setTimeout(r, 500)) // load after the last recovery
@@ -183,7 +234,13 @@ describe('helpers under Redis faults', () => {
       const rl = phases.map((p) => {
         const vs = verdicts.filter((v) => v.phase === p)
         const admitted = vs.filter((v) => v.r.allowed && !v.r.reason).length
-        return { phase: p, admitted, open: vs.filter((v) => v.r.reason === 'unavailable').length, refused: vs.filter((v) => !v.r.allowed).length, lost: lost.get(p) ?? 0 }
+        return {
+          phase: p,
+          admitted,
+          open: vs.filter((v) => v.r.reason === 'unavailable').length,
+          refused: vs.filter((v) => !v.r.allowed).length,
+          lost: lost.get(p) ?? 0,
+        }
       })
 
       // Every rate-limit counter left in Redis has an expiry, even those re-created after the empty restart.
@@ -210,11 +267,18 @@ describe('helpers under Redis faults', () => {
       console.log(
         rec.table({
           faults: stack.faults.map((f) => `${f.name} @${f.atMs} ms`).join(', '),
-          'recovery (first PING ok on all instances after the fault ended)': recovery.map((x) => `${x.after} ${x.ms} ms`).join(', '),
-          'rate limit per phase (limit 12): admitted by Redis / failed open / refused / counts lost by Redis': rl.map((x) => `${x.phase} ${x.admitted}/${x.open}/${x.refused}/${x.lost}`).join(', '),
+          'recovery (first PING ok on all instances after the fault ended)': recovery
+            .map((x) => `${x.after} ${x.ms} ms`)
+            .join(', '),
+          'rate limit per phase (limit 12): admitted by Redis / failed open / refused / counts lost by Redis': rl
+            .map((x) => `${x.phase} ${x.admitted}/${x.open}/${x.refused}/${x.lost}`)
+            .join(', '),
           'wrong values': wrong.length,
           'rate-limit keys without expiry': noExpiry.length,
-          [`slowest (bound ${bound} ms)`]: rec.slowest(undefined, 3).map((s) => `${s.op} ${Math.round(s.ms)} ms (${s.outcome})`).join(', '),
+          [`slowest (bound ${bound} ms)`]: rec
+            .slowest(undefined, 3)
+            .map((s) => `${s.op} ${Math.round(s.ms)} ms (${s.outcome})`)
+            .join(', '),
         }),
       )
 
@@ -222,7 +286,8 @@ describe('helpers under Redis faults', () => {
       expect(rec.max()).toBeLessThanOrEqual(bound)
       for (const x of rl) expect(x.admitted, `phase ${x.phase}`).toBeLessThanOrEqual(LIMIT + x.lost)
       // Freezes, pauses and a clean restart lose nothing: the limit holds exactly.
-      for (const x of rl.filter((p) => /^(freeze|pause|slow|sigterm|baseline|after)/.test(p.phase))) expect(x.lost, x.phase).toBe(0)
+      for (const x of rl.filter((p) => /^(freeze|pause|slow|sigterm|baseline|after)/.test(p.phase)))
+        expect(x.lost, x.phase).toBe(0)
       expect(noExpiry).toEqual([])
       // Outages were really hit (or the test proves nothing).
       const outcomes = new Set(rec.samples.map((s) => s.outcome))
@@ -237,7 +302,9 @@ describe('helpers under Redis faults', () => {
 
   it('a burst over 3 instances while Redis is up admits exactly the limit', async () => {
     const id = `burst-${Math.random()}`
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => instances[i % INSTANCES]!.rateLimit(id, 100, 900)))
+    const results = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => instances[i % INSTANCES]!.rateLimit(id, 100, 900)),
+    )
     expect(results.filter((r) => r.allowed && !r.reason)).toHaveLength(100)
     expect(results.filter((r) => r.reason)).toHaveLength(0)
   })

@@ -11,7 +11,14 @@ import { AI_ANALYSIS_QUEUE, createAIPipeline, type AIPipeline } from '@/lib/ai-q
 import { createCachedQueries } from '@/lib/cached-queries'
 import { createLeaderboard, TENANT_LEADERBOARD } from '@/lib/leaderboard'
 import { createPrismaClient } from '@/lib/prisma'
-import { createCache, createContext, createHashMap, createQueue, createSortedSet, RedisUnavailableError } from '@/lib/upstash'
+import {
+  createCache,
+  createContext,
+  createHashMap,
+  createQueue,
+  createSortedSet,
+  RedisUnavailableError,
+} from '@/lib/upstash'
 import { tempDatabase } from '../../testing/database'
 import { uniquePrefix } from '../../testing/stack'
 import { commandCalls, scale, startChaosStack, startWorker, type ChaosStack, type Worker } from './support'
@@ -35,13 +42,28 @@ afterAll(async () => {
 async function world(label: string, n: number) {
   const tenant = await prisma.tenant.create({ data: { name: `Cabinet ${label}`, referencePrefix: 'CHA' } })
   const dossiers = await Promise.all(
-    Array.from({ length: n }, (_, i) => prisma.dossier.create({ data: { tenantId: tenant.id, reference: `CHA-${label}-${i}`, title: `Dossier ${i}`, clientName: 'Client', description: 'Bail commercial, loyer impayé de 4 500 €.' } })),
+    Array.from({ length: n }, (_, i) =>
+      prisma.dossier.create({
+        data: {
+          tenantId: tenant.id,
+          reference: `CHA-${label}-${i}`,
+          title: `Dossier ${i}`,
+          clientName: 'Client',
+          description: 'Bail commercial, loyer impayé de 4 500 €.',
+        },
+      }),
+    ),
   )
   const env = { ...stack.env, DATABASE_URL: db.url, REDIS_KEY_PREFIX: uniquePrefix(label), REDIS_TIMEOUT_MS: '800' }
   const ctx = createContext(env)
   const queue = createQueue(ctx)
   const sortedSet = createSortedSet(ctx)
-  const queries = createCachedQueries({ prisma, cache: createCache(ctx, { onError: () => {} }), hashMap: createHashMap(ctx), log: () => {} })
+  const queries = createCachedQueries({
+    prisma,
+    cache: createCache(ctx, { onError: () => {} }),
+    hashMap: createHashMap(ctx),
+    log: () => {},
+  })
   const ai: AIPipeline = createAIPipeline({ prisma, queue, queries, leaderboard: createLeaderboard(sortedSet) })
   /** What a client does: asks again until the API answers (503 while Redis is away). */
   const request = (dossierId: string) =>
@@ -63,13 +85,23 @@ async function world(label: string, n: number) {
     ai,
     request,
     stats: () => queue.stats(AI_ANALYSIS_QUEUE),
-    deadIds: async () => new Set((await queue.deadLetters<{ analysisId: string }>(AI_ANALYSIS_QUEUE, 1000)).map((d) => d.data.analysisId)),
+    deadIds: async () =>
+      new Set((await queue.deadLetters<{ analysisId: string }>(AI_ANALYSIS_QUEUE, 1000)).map((d) => d.data.analysisId)),
     score: async () => (await sortedSet.score(TENANT_LEADERBOARD, tenant.id)) ?? 0,
     rows: (ids: string[]) => prisma.analysis.findMany({ where: { id: { in: ids } } }),
   }
 }
 
-const WORKER_ARGS = ['--min-idle-ms', '20', '--max-idle-ms', '100', '--visibility-ms', '1500', '--analysis-delay-ms', '150']
+const WORKER_ARGS = [
+  '--min-idle-ms',
+  '20',
+  '--max-idle-ms',
+  '100',
+  '--visibility-ms',
+  '1500',
+  '--analysis-delay-ms',
+  '150',
+]
 const spawnWorker = (env: Record<string, string>) => {
   const w = startWorker(env, WORKER_ARGS)
   workers.push(w)
@@ -89,7 +121,8 @@ describe('analyses across worker kills and Redis restarts', () => {
       let live = [spawnWorker(w.env), spawnWorker(w.env)]
       let workerKills = 0
       const redisFaults: string[] = []
-      const finished = async () => (await prisma.analysis.count({ where: { id: { in: ids }, status: { in: ['DONE', 'FAILED'] } } })) === n
+      const finished = async () =>
+        (await prisma.analysis.count({ where: { id: { in: ids }, status: { in: ['DONE', 'FAILED'] } } })) === n
       const rounds = scale(3, 8)
       for (let round = 0; round < rounds && !(await finished()); round++) {
         // A worker killed mid-job (right after it reserved one), a fresh one started in its place.
@@ -161,22 +194,41 @@ describe('analyses across worker kills and Redis restarts', () => {
     await stack.kill()
     await stack.start({ empty: true })
     // The endpoint reconnects by itself: asked until it answers.
-    expect(await vi.waitFor(() => w.stats(), { timeout: 10_000, interval: 50 })).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+    expect(await vi.waitFor(() => w.stats(), { timeout: 10_000, interval: 50 })).toEqual({
+      waiting: 0,
+      inFlight: 0,
+      delayed: 0,
+      dead: 0,
+    })
 
     // A worker starts (its start-up reconcile finds no dead letter) and polls the empty queue: nothing heals the rows.
     const worker = spawnWorker(w.env)
     await worker.next((e) => e.event === 'started')
     const polls = await commandCalls(stack.adminUrl(), 'zrange')
-    await vi.waitFor(async () => expect(await commandCalls(stack.adminUrl(), 'zrange')).toBeGreaterThanOrEqual(polls + 3), { timeout: 10_000, interval: 50 })
+    await vi.waitFor(
+      async () => expect(await commandCalls(stack.adminUrl(), 'zrange')).toBeGreaterThanOrEqual(polls + 3),
+      { timeout: 10_000, interval: 50 },
+    )
     expect((await w.rows(ids)).map((r) => r.status)).toEqual(Array(m).fill('QUEUED'))
 
     // The client asks again (POST /analyze): the same analysis, its job pushed again under the same id.
     for (const [i, d] of w.dossiers.entries()) expect(await w.request(d.id)).toEqual({ jobId: ids[i], created: false })
-    await vi.waitFor(async () => expect((await w.rows(ids)).map((r) => r.status)).toEqual(Array(m).fill('DONE')), { timeout: 20_000, interval: 100 })
+    await vi.waitFor(async () => expect((await w.rows(ids)).map((r) => r.status)).toEqual(Array(m).fill('DONE')), {
+      timeout: 20_000,
+      interval: 100,
+    })
     await vi.waitFor(async () => expect(await w.score()).toBe(3 * m), { timeout: 10_000, interval: 20 })
     // (Each job is acked once; under CPU pressure a lease can also expire once and the redelivery is a no-op ack.)
     // The row is DONE before the worker acks and logs it: wait for its log lines.
-    await vi.waitFor(() => expect(new Set(worker.events.filter((e) => e.event === 'acked' || e.event === 'lease-lost').map((e) => e.id))).toEqual(new Set(ids)), { timeout: 10_000, interval: 20 })
-    console.log(`\n### chaos: empty restart\n- ${m} analyses QUEUED, Redis restarted empty: queue ${JSON.stringify({ waiting: 0 })}, rows still QUEUED after the worker polled 3 times; a client retry re-pushed the same ${m} job ids → ${m} DONE, score ${3 * m}`)
+    await vi.waitFor(
+      () =>
+        expect(
+          new Set(worker.events.filter((e) => e.event === 'acked' || e.event === 'lease-lost').map((e) => e.id)),
+        ).toEqual(new Set(ids)),
+      { timeout: 10_000, interval: 20 },
+    )
+    console.log(
+      `\n### chaos: empty restart\n- ${m} analyses QUEUED, Redis restarted empty: queue ${JSON.stringify({ waiting: 0 })}, rows still QUEUED after the worker polled 3 times; a client retry re-pushed the same ${m} job ids → ${m} DONE, score ${3 * m}`,
+    )
   }, 60_000)
 })

@@ -25,7 +25,12 @@ export const SLACK_MS = 250
 export interface ChaosStack {
   redis: OwnRedisServer
   endpoint: RunningEndpoint
-  env: { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string; REDIS_ENABLED: 'true'; UPSTASH_DISABLE_TELEMETRY: 'true' }
+  env: {
+    UPSTASH_REDIS_REST_URL: string
+    UPSTASH_REDIS_REST_TOKEN: string
+    REDIS_ENABLED: 'true'
+    UPSTASH_DISABLE_TELEMETRY: 'true'
+  }
   /** The admin (default user) URL of the current redis-server. */
   adminUrl(): string
   /** Fault log, for the summary. */
@@ -59,17 +64,31 @@ export async function startChaosStack(options: { aof?: boolean; endpointTimeoutM
   const latency = await startLatencyProxy(redis.port)
   const viaProxy = new URL(redis.endpointUrl)
   viaProxy.port = String(latency.port)
-  const endpoint = await startEndpoint({ redisUrl: viaProxy.toString(), port: 0, token, timeoutMs: options.endpointTimeoutMs })
+  const endpoint = await startEndpoint({
+    redisUrl: viaProxy.toString(),
+    port: 0,
+    token,
+    timeoutMs: options.endpointTimeoutMs,
+  })
   const t0 = performance.now()
   const faults: ChaosStack['faults'] = []
-  const exited = (p: ChildProcess) => (p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => p.once('exit', () => r())))
-  const note = (name: string, started: number) => faults.push({ name, atMs: Math.round(started - t0), durationMs: Math.round(performance.now() - started) })
+  const exited = (p: ChildProcess) =>
+    p.exitCode !== null || p.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((r) => p.once('exit', () => r()))
+  const note = (name: string, started: number) =>
+    faults.push({ name, atMs: Math.round(started - t0), durationMs: Math.round(performance.now() - started) })
   const stack: ChaosStack = {
     get redis() {
       return redis
     },
     endpoint,
-    env: { UPSTASH_REDIS_REST_URL: endpoint.url, UPSTASH_REDIS_REST_TOKEN: token, REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' },
+    env: {
+      UPSTASH_REDIS_REST_URL: endpoint.url,
+      UPSTASH_REDIS_REST_TOKEN: token,
+      REDIS_ENABLED: 'true',
+      UPSTASH_DISABLE_TELEMETRY: 'true',
+    },
     adminUrl: () => redis.url,
     faults,
     elapsed: () => performance.now() - t0,
@@ -149,7 +168,11 @@ export class Recorder {
   constructor(readonly scenario: string) {}
 
   /** Times `fn`; `classify` turns its result (or error) into an outcome label ("200", "BYPASS", "unavailable"…). */
-  async time<T>(op: string, fn: () => Promise<T>, classify: (result: T | undefined, error: unknown) => string): Promise<{ result?: T; error?: unknown; ms: number }> {
+  async time<T>(
+    op: string,
+    fn: () => Promise<T>,
+    classify: (result: T | undefined, error: unknown) => string,
+  ): Promise<{ result?: T; error?: unknown; ms: number }> {
     const startedAt = performance.now()
     try {
       const result = await fn()
@@ -187,8 +210,12 @@ export class Recorder {
         .sort((a, b) => a - b)
       const pct = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!
       const outcomes = new Map<string, number>()
-      for (const s of this.samples.filter((x) => x.op === op)) outcomes.set(s.outcome, (outcomes.get(s.outcome) ?? 0) + 1)
-      const by = [...outcomes].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}:${v}`).join(' ')
+      for (const s of this.samples.filter((x) => x.op === op))
+        outcomes.set(s.outcome, (outcomes.get(s.outcome) ?? 0) + 1)
+      const by = [...outcomes]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k}:${v}`)
+        .join(' ')
       return `| ${op} | ${ms.length} | ${r(pct(0.5))} | ${r(pct(0.99))} | ${r(ms.at(-1)!)} | ${by} |`
     })
     const lines = [
@@ -203,7 +230,11 @@ export class Recorder {
 }
 
 /** Runs `worker(i)` in `n` loops until `stop` resolves; returns when every loop has finished its current step. */
-export async function loadUntil(stop: Promise<unknown>, n: number, step: (i: number) => Promise<unknown>): Promise<void> {
+export async function loadUntil(
+  stop: Promise<unknown>,
+  n: number,
+  step: (i: number) => Promise<unknown>,
+): Promise<void> {
   let done = false
   void stop.finally(() => (done = true))
   await Promise.all(

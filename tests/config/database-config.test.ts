@@ -19,7 +19,11 @@ function errorOf(env: Record<string, string | undefined>): DatabaseConfigError {
 describe('databaseConfig (DATABASE_URL, DATABASE_AUTH_TOKEN, DATABASE_DRIVER)', () => {
   it('defaults to the development file outside production (unset or empty)', () => {
     expect(databaseConfig({})).toEqual({ url: DEFAULT_DATABASE_URL, kind: 'file', driver: 'better-sqlite3' })
-    expect(databaseConfig({ DATABASE_URL: '  ', NODE_ENV: 'test' })).toEqual({ url: 'file:./prisma/dev.db', kind: 'file', driver: 'better-sqlite3' })
+    expect(databaseConfig({ DATABASE_URL: '  ', NODE_ENV: 'test' })).toEqual({
+      url: 'file:./prisma/dev.db',
+      kind: 'file',
+      driver: 'better-sqlite3',
+    })
     expect(databaseConfig({ NODE_ENV: 'development' }).url).toBe('file:./prisma/dev.db')
   })
 
@@ -31,29 +35,55 @@ describe('databaseConfig (DATABASE_URL, DATABASE_AUTH_TOKEN, DATABASE_DRIVER)', 
       expect(err.message).toMatch(/libsql:\/\/<host>/)
       expect(err.message).toMatch(/https:\/\/<host>/)
     }
-    expect(databaseConfig({ NODE_ENV: 'production', DATABASE_URL: 'file:/var/lib/iapm/app.db' })).toEqual({ url: 'file:/var/lib/iapm/app.db', kind: 'file', driver: 'better-sqlite3' })
+    expect(databaseConfig({ NODE_ENV: 'production', DATABASE_URL: 'file:/var/lib/iapm/app.db' })).toEqual({
+      url: 'file:/var/lib/iapm/app.db',
+      kind: 'file',
+      driver: 'better-sqlite3',
+    })
   })
 
   it('opens a file with better-sqlite3 by default, with libSQL when DATABASE_DRIVER=libsql', () => {
-    expect(databaseConfig({ DATABASE_URL: 'file:/tmp/x.db', DATABASE_DRIVER: 'libsql' })).toEqual({ url: 'file:/tmp/x.db', kind: 'file', driver: 'libsql' })
-    expect(databaseConfig({ DATABASE_URL: 'file:/tmp/x.db', DATABASE_DRIVER: 'better-sqlite3' }).driver).toBe('better-sqlite3')
+    expect(databaseConfig({ DATABASE_URL: 'file:/tmp/x.db', DATABASE_DRIVER: 'libsql' })).toEqual({
+      url: 'file:/tmp/x.db',
+      kind: 'file',
+      driver: 'libsql',
+    })
+    expect(databaseConfig({ DATABASE_URL: 'file:/tmp/x.db', DATABASE_DRIVER: 'better-sqlite3' }).driver).toBe(
+      'better-sqlite3',
+    )
     // A token means nothing to a file and is not kept.
-    expect(databaseConfig({ DATABASE_URL: 'file:/tmp/x.db', DATABASE_AUTH_TOKEN: TOKEN })).not.toHaveProperty('authToken')
-    expect(errorOf({ DATABASE_URL: 'file:/tmp/x.db', DATABASE_DRIVER: 'sqlite' }).message).toMatch(/DATABASE_DRIVER must be "better-sqlite3" or "libsql"/)
+    expect(databaseConfig({ DATABASE_URL: 'file:/tmp/x.db', DATABASE_AUTH_TOKEN: TOKEN })).not.toHaveProperty(
+      'authToken',
+    )
+    expect(errorOf({ DATABASE_URL: 'file:/tmp/x.db', DATABASE_DRIVER: 'sqlite' }).message).toMatch(
+      /DATABASE_DRIVER must be "better-sqlite3" or "libsql"/,
+    )
     expect(errorOf({ DATABASE_URL: 'file:' }).message).toMatch(/DATABASE_URL must name a file/)
   })
 
   it('sends libsql://, https:// and http:// to libSQL, with the token when there is one', () => {
-    const turso = databaseConfig({ DATABASE_URL: 'libsql://app-cabinet.turso.io', DATABASE_AUTH_TOKEN: TOKEN, NODE_ENV: 'production' })
+    const turso = databaseConfig({
+      DATABASE_URL: 'libsql://app-cabinet.turso.io',
+      DATABASE_AUTH_TOKEN: TOKEN,
+      NODE_ENV: 'production',
+    })
     expect(turso).toMatchObject({ url: 'libsql://app-cabinet.turso.io', kind: 'libsql', driver: 'libsql' })
     expect(turso.authToken).toBe(TOKEN)
     // Logged or serialised whole, the config does not show the token.
     expect(JSON.stringify(turso)).not.toContain(TOKEN)
     expect(inspect(turso)).not.toContain(TOKEN)
-    expect(databaseConfig({ DATABASE_URL: 'https://app-cabinet.turso.io', DATABASE_AUTH_TOKEN: TOKEN }).kind).toBe('libsql')
+    expect(databaseConfig({ DATABASE_URL: 'https://app-cabinet.turso.io', DATABASE_AUTH_TOKEN: TOKEN }).kind).toBe(
+      'libsql',
+    )
     // A local sqld needs no token: none is required.
-    expect(databaseConfig({ DATABASE_URL: 'http://127.0.0.1:8080' })).toEqual({ url: 'http://127.0.0.1:8080', kind: 'libsql', driver: 'libsql' })
-    expect(errorOf({ DATABASE_URL: 'libsql://app.turso.io', DATABASE_DRIVER: 'better-sqlite3' }).message).toMatch(/DATABASE_DRIVER=better-sqlite3 opens only file: URLs/)
+    expect(databaseConfig({ DATABASE_URL: 'http://127.0.0.1:8080' })).toEqual({
+      url: 'http://127.0.0.1:8080',
+      kind: 'libsql',
+      driver: 'libsql',
+    })
+    expect(errorOf({ DATABASE_URL: 'libsql://app.turso.io', DATABASE_DRIVER: 'better-sqlite3' }).message).toMatch(
+      /DATABASE_DRIVER=better-sqlite3 opens only file: URLs/,
+    )
   })
 
   it('refuses another scheme, saying which ones are accepted, without echoing the URL', () => {
@@ -62,7 +92,9 @@ describe('databaseConfig (DATABASE_URL, DATABASE_AUTH_TOKEN, DATABASE_DRIVER)', 
     expect(err.message).toMatch(/expected file:<path> .*libsql:\/\/<host> or https:\/\/<host> .*http:\/\/<host>:<port>/)
     expect(err.message).not.toMatch(/hunter2|db\.example\.com/)
     expect(errorOf({ DATABASE_URL: './prisma/dev.db' }).message).toMatch(/scheme "\(none\):"/)
-    expect(errorOf({ DATABASE_URL: ':memory:' }).message).toMatch(/:memory: would give every process its own empty database/)
+    expect(errorOf({ DATABASE_URL: ':memory:' }).message).toMatch(
+      /:memory: would give every process its own empty database/,
+    )
   })
 
   it('never puts the token in an error message', () => {

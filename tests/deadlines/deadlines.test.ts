@@ -40,14 +40,29 @@ interface Cabinet {
 let A: Cabinet
 let B: Cabinet
 
-async function cabinet(name: string, prefix: string, users: { key: string; role: 'ADMIN' | 'AVOCAT' | 'ASSISTANT'; active?: boolean }[]): Promise<Cabinet> {
+async function cabinet(
+  name: string,
+  prefix: string,
+  users: { key: string; role: 'ADMIN' | 'AVOCAT' | 'ASSISTANT'; active?: boolean }[],
+): Promise<Cabinet> {
   const t = await prisma.tenant.create({ data: { name, referencePrefix: prefix } })
   const reference = `${prefix}-2026-001`
-  const d = await prisma.dossier.create({ data: { tenantId: t.id, reference, title: `Bail commercial ${name}`, clientName: 'SCI Test' } })
+  const d = await prisma.dossier.create({
+    data: { tenantId: t.id, reference, title: `Bail commercial ${name}`, clientName: 'SCI Test' },
+  })
   const out: Cabinet['users'] = {}
   for (const u of users) {
     const email = `${u.key}@${prefix.toLowerCase()}.example.fr`
-    const row = await prisma.user.create({ data: { tenantId: t.id, email, name: `Maître ${u.key}`, passwordHash: 'x', role: u.role, active: u.active ?? true } })
+    const row = await prisma.user.create({
+      data: {
+        tenantId: t.id,
+        email,
+        name: `Maître ${u.key}`,
+        passwordHash: 'x',
+        role: u.role,
+        active: u.active ?? true,
+      },
+    })
     out[u.key] = { id: row.id, email }
   }
   return { id: t.id, dossierId: d.id, reference, users: out }
@@ -55,12 +70,19 @@ async function cabinet(name: string, prefix: string, users: { key: string; role:
 
 /** Everything wired on one queue prefix, with the given REMINDER_OFFSETS. */
 function wire(offsets: string) {
-  const ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('dl'), REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
+  const ctx = createContext({
+    ...stack.env,
+    REDIS_KEY_PREFIX: uniquePrefix('dl'),
+    REDIS_ENABLED: 'true',
+    UPSTASH_DISABLE_TELEMETRY: 'true',
+  })
   const queue = createQueue(ctx)
   const outbox = createOutbox({ queue, retry: { maxAttempts: 3, backoffMs: 100 } })
   const reminders = createReminders({ prisma, outbox, offsets: () => parseReminderOffsets(offsets) })
   const service = createDeadlineService({ prisma, reminders })
-  const mailer = createSmtpMailer(parseMailConfig({ SMTP_URL: smtp.url, MAIL_FROM: 'IA Poste Manager <no-reply@example.fr>', APP_ORIGIN: ORIGIN }))
+  const mailer = createSmtpMailer(
+    parseMailConfig({ SMTP_URL: smtp.url, MAIL_FROM: 'IA Poste Manager <no-reply@example.fr>', APP_ORIGIN: ORIGIN }),
+  )
   const handler = createEmailHandler({ prisma, mailer, config: () => parseMailConfig({ APP_ORIGIN: ORIGIN }) })
   // Every handled job, for waiting on outcomes (sent or dropped).
   const events = new EventEmitter()
@@ -88,7 +110,10 @@ function wire(offsets: string) {
           resolve([...outcomes])
           return true
         }
-        const timer = setTimeout(() => reject(new Error(`handled ${outcomes.length} of ${n} jobs: ${JSON.stringify(outcomes)}`)), timeoutMs)
+        const timer = setTimeout(
+          () => reject(new Error(`handled ${outcomes.length} of ${n} jobs: ${JSON.stringify(outcomes)}`)),
+          timeoutMs,
+        )
         if (!check()) events.on('outcome', check)
       })
     },
@@ -126,12 +151,24 @@ describe('reminders', () => {
     const w = wire('6s,3s')
     try {
       const before = smtp.messages().length
-      const d = await w.service.create(ctxOf(A), A.dossierId, { title: 'Audience de conciliation <TGI>', dueAt: inSeconds(8), kind: 'audience' })
-      expect(d).toMatchObject({ status: 'confirmed', source: 'manual', kind: 'audience', kindLabel: 'Audience', done: false })
+      const d = await w.service.create(ctxOf(A), A.dossierId, {
+        title: 'Audience de conciliation <TGI>',
+        dueAt: inSeconds(8),
+        kind: 'audience',
+      })
+      expect(d).toMatchObject({
+        status: 'confirmed',
+        source: 'manual',
+        kind: 'audience',
+        kindLabel: 'Audience',
+        done: false,
+      })
       const outcomes = await w.handled(4)
       expect(outcomes.every((o) => o.status === 'sent')).toBe(true)
       const mails = smtp.messages().slice(before)
-      expect(mails.map((m) => m.to.join()).sort()).toEqual([A.users.admin!.email, A.users.admin!.email, A.users.avocat!.email, A.users.avocat!.email].sort())
+      expect(mails.map((m) => m.to.join()).sort()).toEqual(
+        [A.users.admin!.email, A.users.admin!.email, A.users.avocat!.email, A.users.avocat!.email].sort(),
+      )
       for (const m of mails) {
         expect(m.subject).toContain('Rappel : audience « Audience de conciliation <TGI> »')
         expect(m.text).toContain(`Dossier : ${A.reference} · Bail commercial Cabinet Alpha`)
@@ -155,11 +192,18 @@ describe('reminders', () => {
     const w = wire('5s')
     try {
       const before = smtp.messages().length
-      const d = await w.service.create(ctxOf(A), A.dossierId, { title: 'Dépôt des conclusions', dueAt: inSeconds(8), kind: 'delai_procedure' })
+      const d = await w.service.create(ctxOf(A), A.dossierId, {
+        title: 'Dépôt des conclusions',
+        dueAt: inSeconds(8),
+        kind: 'delai_procedure',
+      })
       const moved = await w.service.update(ctxOf(A, 'avocat'), d.id, { dueAt: inSeconds(11) })
       expect(moved.dueAt).not.toBe(d.dueAt)
       const outcomes = await w.handled(4)
-      expect(outcomes.filter((o) => o.status === 'dropped').map((o) => (o as { reason: string }).reason)).toEqual(['moved', 'moved'])
+      expect(outcomes.filter((o) => o.status === 'dropped').map((o) => (o as { reason: string }).reason)).toEqual([
+        'moved',
+        'moved',
+      ])
       const mails = smtp.messages().slice(before)
       expect(mails.map((m) => m.to.join()).sort()).toEqual([A.users.admin!.email, A.users.avocat!.email].sort())
       expect(await w.queue.stats(EMAIL_QUEUE)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
@@ -172,12 +216,25 @@ describe('reminders', () => {
     const w = wire('3s')
     try {
       const before = smtp.messages().length
-      const d1 = await w.service.create(ctxOf(A), A.dossierId, { title: 'Délai d’appel', dueAt: inSeconds(6), kind: 'delai_procedure' })
-      const d2 = await w.service.create(ctxOf(A), A.dossierId, { title: 'Rendez-vous client', dueAt: inSeconds(6), kind: 'rendez_vous' })
+      const d1 = await w.service.create(ctxOf(A), A.dossierId, {
+        title: 'Délai d’appel',
+        dueAt: inSeconds(6),
+        kind: 'delai_procedure',
+      })
+      const d2 = await w.service.create(ctxOf(A), A.dossierId, {
+        title: 'Rendez-vous client',
+        dueAt: inSeconds(6),
+        kind: 'rendez_vous',
+      })
       expect((await w.service.update(ctxOf(A), d1.id, { done: true })).done).toBe(true)
       await w.service.remove(ctxOf(A), d2.id)
       const outcomes = await w.handled(4)
-      expect(outcomes.map((o) => (o as { reason?: string }).reason).sort()).toEqual(['deadline-gone', 'deadline-gone', 'done', 'done'])
+      expect(outcomes.map((o) => (o as { reason?: string }).reason).sort()).toEqual([
+        'deadline-gone',
+        'deadline-gone',
+        'done',
+        'done',
+      ])
       expect(smtp.messages().slice(before)).toHaveLength(0)
       expect(await w.queue.stats(EMAIL_QUEUE)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
     } finally {
@@ -188,12 +245,20 @@ describe('reminders', () => {
   it('offsets already past are skipped; an offset beyond the queue’s reach stays pending for the reconciliation', async () => {
     const w = wire('7d,1d')
     try {
-      const soon = await w.service.create(ctxOf(B), B.dossierId, { title: 'Dans deux jours', dueAt: inSeconds(2 * 86_400) })
+      const soon = await w.service.create(ctxOf(B), B.dossierId, {
+        title: 'Dans deux jours',
+        dueAt: inSeconds(2 * 86_400),
+      })
       expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 }) // 1d only, to B's one admin
       await w.service.create(ctxOf(B), B.dossierId, { title: 'Dans une heure', dueAt: inSeconds(3600) })
-      const far = await w.service.create(ctxOf(B), B.dossierId, { title: 'Prescription lointaine', dueAt: inSeconds(400 * 86_400), kind: 'prescription' })
+      const far = await w.service.create(ctxOf(B), B.dossierId, {
+        title: 'Prescription lointaine',
+        dueAt: inSeconds(400 * 86_400),
+        kind: 'prescription',
+      })
       expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 })
-      const pending = async (id: string) => (await prisma.deadline.findUniqueOrThrow({ where: { id } })).remindersPending
+      const pending = async (id: string) =>
+        (await prisma.deadline.findUniqueOrThrow({ where: { id } })).remindersPending
       expect([await pending(soon.id), await pending(far.id)]).toEqual([false, true])
       // Not in reach yet: the reconciliation pushes nothing (a database query, no Redis command) and it stays pending.
       expect(await w.reminders.reconcileReminders()).toBe(0)
@@ -206,9 +271,25 @@ describe('reminders', () => {
   it('a deadline saved while Redis is unreachable keeps its reminders pending; the reconciliation queues them', async () => {
     const w = wire('1d')
     try {
-      const down = createContext({ UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1', UPSTASH_REDIS_REST_TOKEN: 'x', REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_RETRIES: '0' })
-      const offline = createDeadlineService({ prisma, reminders: createReminders({ prisma, outbox: createOutbox({ queue: createQueue(down) }), offsets: () => parseReminderOffsets('1d') }) })
-      const d = await offline.create(ctxOf(B), B.dossierId, { title: 'Saisie pendant la panne', dueAt: inSeconds(3 * 86_400) })
+      const down = createContext({
+        UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1',
+        UPSTASH_REDIS_REST_TOKEN: 'x',
+        REDIS_ENABLED: 'true',
+        UPSTASH_DISABLE_TELEMETRY: 'true',
+        REDIS_RETRIES: '0',
+      })
+      const offline = createDeadlineService({
+        prisma,
+        reminders: createReminders({
+          prisma,
+          outbox: createOutbox({ queue: createQueue(down) }),
+          offsets: () => parseReminderOffsets('1d'),
+        }),
+      })
+      const d = await offline.create(ctxOf(B), B.dossierId, {
+        title: 'Saisie pendant la panne',
+        dueAt: inSeconds(3 * 86_400),
+      })
       expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(true)
       expect(await w.reminders.reconcileReminders()).toBeGreaterThanOrEqual(1)
       expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(false)
@@ -220,9 +301,14 @@ describe('reminders', () => {
   })
 
   it('a misconfigured REMINDER_OFFSETS refuses the write, naming the variable, before anything is saved', async () => {
-    const bad = createDeadlineService({ prisma, reminders: createReminders({ prisma, offsets: () => parseReminderOffsets('7 jours') }) })
+    const bad = createDeadlineService({
+      prisma,
+      reminders: createReminders({ prisma, offsets: () => parseReminderOffsets('7 jours') }),
+    })
     const count = await prisma.deadline.count()
-    await expect(bad.create(ctxOf(B), B.dossierId, { title: 'x', dueAt: inSeconds(86_400) })).rejects.toThrow(/REMINDER_OFFSETS must be durations/)
+    await expect(bad.create(ctxOf(B), B.dossierId, { title: 'x', dueAt: inSeconds(86_400) })).rejects.toThrow(
+      /REMINDER_OFFSETS must be durations/,
+    )
     expect(await prisma.deadline.count()).toBe(count)
   })
 })
@@ -231,11 +317,17 @@ describe('deadlines service', () => {
   it('another cabinet’s dossier or deadline is not found, whatever the operation, and never listed', async () => {
     const w = wire('7d')
     try {
-      const d = await w.service.create(ctxOf(A), A.dossierId, { title: 'Audience', dueAt: '2030-01-15T14:00', kind: 'audience' })
+      const d = await w.service.create(ctxOf(A), A.dossierId, {
+        title: 'Audience',
+        dueAt: '2030-01-15T14:00',
+        kind: 'audience',
+      })
       expect(d.dueAt).toBe('2030-01-15T13:00:00.000Z')
       expect(d.dueAtLabel).toBe('mardi 15 janvier 2030 à 14:00')
       const other = ctxOf(B)
-      await expect(w.service.create(other, A.dossierId, { title: 'x', dueAt: '2030-01-01' })).rejects.toMatchObject({ status: 404 })
+      await expect(w.service.create(other, A.dossierId, { title: 'x', dueAt: '2030-01-01' })).rejects.toMatchObject({
+        status: 404,
+      })
       await expect(w.service.listForDossier(other, A.dossierId)).rejects.toMatchObject({ status: 404 })
       await expect(w.service.update(other, d.id, { title: 'piraté' })).rejects.toMatchObject({ status: 404 })
       await expect(w.service.remove(other, d.id)).rejects.toMatchObject({ status: 404 })
@@ -244,7 +336,9 @@ describe('deadlines service', () => {
       await expect(w.service.proposeFromAnalysis(other, A.dossierId, [])).rejects.toMatchObject({ status: 404 })
       expect((await w.service.list(other, { includeDone: 'true' })).some((x) => x.id === d.id)).toBe(false)
       expect((await w.service.list(ctxOf(A))).some((x) => x.id === d.id)).toBe(true)
-      await expect(w.service.create(ctxOf(A), A.dossierId, { title: '', dueAt: 'demain' })).rejects.toThrow(/deadline\.title: title must not be empty[\s\S]*deadline\.dueAt: dueAt must be/)
+      await expect(w.service.create(ctxOf(A), A.dossierId, { title: '', dueAt: 'demain' })).rejects.toThrow(
+        /deadline\.title: title must not be empty[\s\S]*deadline\.dueAt: dueAt must be/,
+      )
     } finally {
       await w.stop()
     }
@@ -254,14 +348,24 @@ describe('deadlines service', () => {
     const w = wire('7d')
     try {
       const c = await cabinet('Cabinet Gamma', 'GAM', [{ key: 'admin', role: 'ADMIN' }])
-      for (const [title, due] of [['C', '2031-03-03T10:00'], ['A', '2031-01-01T10:00'], ['B', '2031-02-02T10:00'], ['D', '2031-04-04T10:00']] as const) {
+      for (const [title, due] of [
+        ['C', '2031-03-03T10:00'],
+        ['A', '2031-01-01T10:00'],
+        ['B', '2031-02-02T10:00'],
+        ['D', '2031-04-04T10:00'],
+      ] as const) {
         await w.service.create(ctxOf(c), c.dossierId, { title, dueAt: due })
       }
       expect((await w.service.list(ctxOf(c))).map((d) => d.title)).toEqual(['A', 'B', 'C', 'D'])
-      expect((await w.service.list(ctxOf(c), { from: '2031-02-01', to: '2031-03-31' })).map((d) => d.title)).toEqual(['B', 'C'])
+      expect((await w.service.list(ctxOf(c), { from: '2031-02-01', to: '2031-03-31' })).map((d) => d.title)).toEqual([
+        'B',
+        'C',
+      ])
       expect((await w.service.list(ctxOf(c), { limit: '2' })).map((d) => d.title)).toEqual(['A', 'B'])
       await expect(w.service.list(ctxOf(c), { limit: '5000' })).rejects.toMatchObject({ status: 400 })
-      await expect(w.service.list(ctxOf(c), { from: '2031-05-01', to: '2031-01-01' })).rejects.toMatchObject({ status: 400 })
+      await expect(w.service.list(ctxOf(c), { from: '2031-05-01', to: '2031-01-01' })).rejects.toMatchObject({
+        status: 400,
+      })
     } finally {
       await w.stop()
     }
@@ -270,9 +374,13 @@ describe('deadlines service', () => {
   it('the analysis proposes future dates once (idempotent, dismissed ones never again); confirming schedules reminders', async () => {
     const w = wire('1d')
     try {
-      const c = await cabinet('Cabinet Delta', 'DEL', [{ key: 'admin', role: 'ADMIN' }, { key: 'avocat', role: 'AVOCAT' }])
+      const c = await cabinet('Cabinet Delta', 'DEL', [
+        { key: 'admin', role: 'ADMIN' },
+        { key: 'avocat', role: 'AVOCAT' },
+      ])
       const day = (days: number) => parisDateKey(new Date(Date.now() + days * 86_400_000))
-      const nineOn = (key: string) => parisLocalToInstant(...(key.split('-').map(Number) as [number, number, number]), 9).toISOString()
+      const nineOn = (key: string) =>
+        parisLocalToInstant(...(key.split('-').map(Number) as [number, number, number]), 9).toISOString()
       const found = [
         { date: day(30), context: 'Audience de conciliation prévue dans un mois' },
         { date: day(90), context: 'Prescription acquise dans trois mois' },
@@ -295,7 +403,9 @@ describe('deadlines service', () => {
       expect(await w.service.proposeFromAnalysis({ cabinetId: c.id }, c.dossierId, found)).toEqual([])
       expect((await w.service.listForDossier(ctxOf(c), c.dossierId)).map((d) => d.id)).toEqual([first[0]!.id])
       // A newcomer (accepted invitation) gets the pending reminders of the cabinet.
-      const newcomer = await prisma.user.create({ data: { tenantId: c.id, email: 'nouveau@del.example.fr', passwordHash: 'x', role: 'AVOCAT' } })
+      const newcomer = await prisma.user.create({
+        data: { tenantId: c.id, email: 'nouveau@del.example.fr', passwordHash: 'x', role: 'AVOCAT' },
+      })
       expect(await w.reminders.scheduleForMember(c.id, newcomer.id)).toBe(1)
       expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 3 })
     } finally {
@@ -307,18 +417,34 @@ describe('deadlines service', () => {
 describe('cost (billed Upstash commands, counted on the server)', () => {
   it('a reminder e-mail costs 8: schedule 2 + send 6; delayed reminders cost nothing while they wait', async () => {
     const c = await cabinet('Cabinet Epsilon', 'EPS', [{ key: 'admin', role: 'ADMIN' }])
-    const ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('cost'), REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
+    const ctx = createContext({
+      ...stack.env,
+      REDIS_KEY_PREFIX: uniquePrefix('cost'),
+      REDIS_ENABLED: 'true',
+      UPSTASH_DISABLE_TELEMETRY: 'true',
+    })
     const queue = createQueue(ctx)
     const outbox = createOutbox({ queue })
-    const service = createDeadlineService({ prisma, reminders: createReminders({ prisma, outbox, offsets: () => parseReminderOffsets('1s') }) })
+    const service = createDeadlineService({
+      prisma,
+      reminders: createReminders({ prisma, outbox, offsets: () => parseReminderOffsets('1s') }),
+    })
     const mailer = createSmtpMailer(parseMailConfig({ SMTP_URL: smtp.url, APP_ORIGIN: ORIGIN }))
     const handler = createEmailHandler({ prisma, mailer })
     const run = () => processNext(queue, EMAIL_QUEUE, async (d, j) => void (await handler(d, j)))
     // Redis learns the queue's scripts on first use (one EVAL each): not part of a reminder's cost.
-    await outbox.enqueue({ template: 'password-reset', to: 'warm@eps.example.fr', subject: 's', name: '', sealedLink: 'x.y.z', expiresAt: 0 })
+    await outbox.enqueue({
+      template: 'password-reset',
+      to: 'warm@eps.example.fr',
+      subject: 's',
+      name: '',
+      sealedLink: 'x.y.z',
+      expiresAt: 0,
+    })
     await run()
     // 50 reminders waiting months ahead: an idle reserve still costs 1.
-    for (let i = 0; i < 50; i++) await service.create(ctxOf(c), c.dossierId, { title: `Lointaine ${i}`, dueAt: inSeconds(200 * 86_400) })
+    for (let i = 0; i < 50; i++)
+      await service.create(ctxOf(c), c.dossierId, { title: `Lointaine ${i}`, dueAt: inSeconds(200 * 86_400) })
     expect((await billedCommands(stack.env.REDIS_URL, () => run())).total).toBe(1)
 
     let deadlineId = ''

@@ -6,7 +6,15 @@ import { createAnalysisReads } from '@/lib/analyses/read-model'
 import { createDossierService } from '@/lib/dossiers/service'
 import { createCabinetCache, type CabinetCacheDeps } from '@/lib/tenants/cabinet-cache'
 import { HttpError } from '@/lib/http-error'
-import { createCache, createContext, createHashMap, RedisBudget, runWithRedisBudget, type HashMap, type RedisContext } from '@/lib/upstash'
+import {
+  createCache,
+  createContext,
+  createHashMap,
+  RedisBudget,
+  runWithRedisBudget,
+  type HashMap,
+  type RedisContext,
+} from '@/lib/upstash'
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
 import { tempDatabase } from '../support/database'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
@@ -19,11 +27,18 @@ import { startStack, uniquePrefix, type Stack } from '../support/stack'
  * "no SQL ran", and "read from the database" means the SELECT was really sent.
  */
 const db = tempDatabase('cached-queries')
-const prisma = new PrismaClient({ adapter: new PrismaBetterSQLite3({ url: db.url }), log: [{ emit: 'event', level: 'query' }] })
+const prisma = new PrismaClient({
+  adapter: new PrismaBetterSQLite3({ url: db.url }),
+  log: [{ emit: 'event', level: 'query' }],
+})
 const statements: string[] = []
 prisma.$on('query', (e) => statements.push(e.query))
 
-const ctx = createContext({ ...inject('stack'), REDIS_KEY_PREFIX: uniquePrefix('cq'), UPSTASH_DISABLE_TELEMETRY: 'true' })
+const ctx = createContext({
+  ...inject('stack'),
+  REDIS_KEY_PREFIX: uniquePrefix('cq'),
+  UPSTASH_DISABLE_TELEMETRY: 'true',
+})
 const hashMap = createHashMap(ctx)
 const logged: string[] = []
 /** The services on one set of dependencies, as the app composes them (scoring has its own tests: tests/scores). */
@@ -39,7 +54,12 @@ function createCachedQueries(deps: CabinetCacheDeps & { prisma: typeof prisma })
 }
 type CachedQueries = ReturnType<typeof createCachedQueries>
 
-const queries: CachedQueries = createCachedQueries({ prisma, cache: createCache(ctx), hashMap, log: (m) => logged.push(m) })
+const queries: CachedQueries = createCachedQueries({
+  prisma,
+  cache: createCache(ctx),
+  hashMap,
+  log: (m) => logged.push(m),
+})
 
 afterAll(async () => {
   await prisma.$disconnect()
@@ -47,11 +67,18 @@ afterAll(async () => {
 })
 
 /** The SQL statements run while fn ran (all of them, and the SELECTs on a given table). */
-async function sqlDuring<T>(fn: () => Promise<T>, table = 'Dossier'): Promise<{ result: T; sql: number; selects: number }> {
+async function sqlDuring<T>(
+  fn: () => Promise<T>,
+  table = 'Dossier',
+): Promise<{ result: T; sql: number; selects: number }> {
   const before = statements.length
   const result = await fn()
   const ran = statements.slice(before)
-  return { result, sql: ran.length, selects: ran.filter((q) => /^\s*SELECT/i.test(q) && q.includes(`\`${table}\``)).length }
+  return {
+    result,
+    sql: ran.length,
+    selects: ran.filter((q) => /^\s*SELECT/i.test(q) && q.includes(`\`${table}\``)).length,
+  }
 }
 
 const YEAR = new Date().getFullYear()
@@ -65,17 +92,31 @@ let a1: Dossier, a2: Dossier, a3: Dossier, b1: Dossier
 
 beforeEach(async () => {
   // New cabinets for every test: their cache namespaces (dossiers:<tenantId>) start empty.
-  tenantA = (await prisma.tenant.create({ data: { name: 'Cabinet Dupont', plan: 'PREMIUM', referencePrefix: 'DUP' } })).id
+  tenantA = (await prisma.tenant.create({ data: { name: 'Cabinet Dupont', plan: 'PREMIUM', referencePrefix: 'DUP' } }))
+    .id
   tenantB = (await prisma.tenant.create({ data: { name: 'Cabinet Martin' } })).id
-  const make = (tenantId: string, reference: string, title: string, daysAfter: number, status: Dossier['status'] = 'OPEN') =>
-    prisma.dossier.create({ data: { tenantId, reference, title, clientName: 'Client', status, createdAt: new Date(t0 + daysAfter * DAY) } })
+  const make = (
+    tenantId: string,
+    reference: string,
+    title: string,
+    daysAfter: number,
+    status: Dossier['status'] = 'OPEN',
+  ) =>
+    prisma.dossier.create({
+      data: { tenantId, reference, title, clientName: 'Client', status, createdAt: new Date(t0 + daysAfter * DAY) },
+    })
   a1 = await make(tenantA, 'A-1', 'Succession Durand', 3)
   a2 = await make(tenantA, 'A-2', 'Bail commercial', 2, 'CLOSED')
   a3 = await make(tenantA, 'A-3', 'Licenciement Roux', 1, 'IN_PROGRESS')
   b1 = await make(tenantB, 'B-1', 'Divorce Petit', 1)
 })
 
-const freshList = (tenantId: string) => prisma.dossier.findMany({ where: { tenantId }, omit: { description: true }, orderBy: [{ createdAt: 'desc' }, { id: 'asc' }] })
+const freshList = (tenantId: string) =>
+  prisma.dossier.findMany({
+    where: { tenantId },
+    omit: { description: true },
+    orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+  })
 /** A dossier as lists give it: without its description (a list page stays small). */
 const item = ({ description: _description, ...rest }: { description: string | null } & Record<string, unknown>) => rest
 
@@ -97,7 +138,9 @@ describe('reads: the database once, then the cache', () => {
   })
 
   it('20 concurrent first reads make one SQL query and all get the same rows', async () => {
-    const { result, sql } = await sqlDuring(() => Promise.all(Array.from({ length: 20 }, () => queries.listDossiers(tenantB))))
+    const { result, sql } = await sqlDuring(() =>
+      Promise.all(Array.from({ length: 20 }, () => queries.listDossiers(tenantB))),
+    )
     expect(sql).toBe(1)
     for (const r of result) {
       expect(r.cache).toBe('MISS') // they all shared the one load
@@ -112,7 +155,10 @@ describe('reads: the database once, then the cache', () => {
     expect(closed.selects).toBe(1)
     const inProgress = await queries.listDossiers(tenantA, 'IN_PROGRESS')
     expect(inProgress).toEqual({ data: [item(a3)], cache: 'MISS' })
-    expect(await sqlDuring(() => queries.listDossiers(tenantA, 'CLOSED'))).toMatchObject({ sql: 0, result: { cache: 'HIT', data: [item(a2)] } })
+    expect(await sqlDuring(() => queries.listDossiers(tenantA, 'CLOSED'))).toMatchObject({
+      sql: 0,
+      result: { cache: 'HIT', data: [item(a2)] },
+    })
     expect((await queries.listDossiers(tenantA, 'ARCHIVED')).data).toEqual([])
   })
 
@@ -124,15 +170,30 @@ describe('reads: the database once, then the cache', () => {
     expect(again.sql).toBe(0)
     expect(again.result).toStrictEqual({ data: a1, cache: 'HIT' })
 
-    expect(await sqlDuring(() => queries.getDossier(tenantA, 'no-such-dossier'))).toMatchObject({ sql: 1, result: { data: null, cache: 'MISS' } })
-    expect(await sqlDuring(() => queries.getDossier(tenantA, 'no-such-dossier'))).toEqual({ sql: 0, selects: 0, result: { data: null, cache: 'HIT' } })
+    expect(await sqlDuring(() => queries.getDossier(tenantA, 'no-such-dossier'))).toMatchObject({
+      sql: 1,
+      result: { data: null, cache: 'MISS' },
+    })
+    expect(await sqlDuring(() => queries.getDossier(tenantA, 'no-such-dossier'))).toEqual({
+      sql: 0,
+      selects: 0,
+      result: { data: null, cache: 'HIT' },
+    })
   })
 
   it('getLatestAnalysis: null when none, else the newest, with its JSON lists parsed and its dates revived', async () => {
     expect(await queries.getLatestAnalysis(tenantA, a1.id)).toEqual({ data: null, cache: 'MISS' })
 
     // The null was cached: a fresh invalidation is what a real write would do.
-    await prisma.analysis.create({ data: { dossierId: a1.id, tenantId: tenantA, status: 'FAILED', error: 'old', createdAt: new Date(Date.now() - DAY) } })
+    await prisma.analysis.create({
+      data: {
+        dossierId: a1.id,
+        tenantId: tenantA,
+        status: 'FAILED',
+        error: 'old',
+        createdAt: new Date(Date.now() - DAY),
+      },
+    })
     const latest = await prisma.analysis.create({
       data: {
         dossierId: a1.id,
@@ -177,14 +238,30 @@ describe('reads: the database once, then the cache', () => {
   })
 
   it('getLatestAnalysis: unreadable stored JSON counts as empty lists; a QUEUED one has null dates', async () => {
-    const queued = await prisma.analysis.create({ data: { dossierId: a3.id, tenantId: tenantA, keyDates: '{not json', amounts: '{"a":1}' } })
+    const queued = await prisma.analysis.create({
+      data: { dossierId: a3.id, tenantId: tenantA, keyDates: '{not json', amounts: '{"a":1}' },
+    })
     const { data } = await queries.getLatestAnalysis(tenantA, a3.id)
-    expect(data).toMatchObject({ id: queued.id, status: 'QUEUED', attempts: 0, keyDates: [], amounts: [], startedAt: null, completedAt: null })
+    expect(data).toMatchObject({
+      id: queued.id,
+      status: 'QUEUED',
+      attempts: 0,
+      keyDates: [],
+      amounts: [],
+      startedAt: null,
+      completedAt: null,
+    })
     expect((await queries.getLatestAnalysis(tenantA, a3.id)).data).toStrictEqual(data)
   })
 
   it('entries expire after ttlSeconds', async () => {
-    const shortLived = createCachedQueries({ prisma, cache: createCache(ctx), hashMap, ttlSeconds: 1, log: (m) => logged.push(m) })
+    const shortLived = createCachedQueries({
+      prisma,
+      cache: createCache(ctx),
+      hashMap,
+      ttlSeconds: 1,
+      log: (m) => logged.push(m),
+    })
     expect((await shortLived.listDossiers(tenantB)).cache).toBe('MISS')
     expect((await shortLived.listDossiers(tenantB)).cache).toBe('HIT')
     const started = Date.now()
@@ -205,29 +282,53 @@ describe('writes go to the database, then invalidate the cabinet’s cached read
     await queries.listDossiers(tenantA) // warm
     const first = await queries.createDossier(tenantA, { title: 'Garde alternée', clientName: 'M. Bernard' })
     expect(first.invalidated).toBe(true)
-    expect(first.data).toMatchObject({ tenantId: tenantA, reference: `DUP-${YEAR}-001`, title: 'Garde alternée', clientName: 'M. Bernard', status: 'OPEN', description: null })
+    expect(first.data).toMatchObject({
+      tenantId: tenantA,
+      reference: `DUP-${YEAR}-001`,
+      title: 'Garde alternée',
+      clientName: 'M. Bernard',
+      status: 'OPEN',
+      description: null,
+    })
     expect(await prisma.dossier.findUnique({ where: { id: first.data.id } })).toStrictEqual(first.data)
 
-    expect((await queries.createDossier(tenantA, { title: 'Bail', clientName: 'SCI Lune' })).data.reference).toBe(`DUP-${YEAR}-002`)
+    expect((await queries.createDossier(tenantA, { title: 'Bail', clientName: 'SCI Lune' })).data.reference).toBe(
+      `DUP-${YEAR}-002`,
+    )
     // A reference typed by hand that takes the next number of the series: the generator moves past it.
-    const typed = await queries.createDossier(tenantA, { reference: `DUP-${YEAR}-003`, title: 'Saisie', clientName: 'Mme Roy' })
+    const typed = await queries.createDossier(tenantA, {
+      reference: `DUP-${YEAR}-003`,
+      title: 'Saisie',
+      clientName: 'Mme Roy',
+    })
     expect(typed.data.reference).toBe(`DUP-${YEAR}-003`)
-    expect((await queries.createDossier(tenantA, { title: 'Prud’hommes', clientName: 'M. Henry' })).data.reference).toBe(`DUP-${YEAR}-004`)
+    expect(
+      (await queries.createDossier(tenantA, { title: 'Prud’hommes', clientName: 'M. Henry' })).data.reference,
+    ).toBe(`DUP-${YEAR}-004`)
     // Each cabinet has its own series (default prefix DOS).
-    expect((await queries.createDossier(tenantB, { title: 'Succession', clientName: 'Mme Blanc' })).data.reference).toBe(`DOS-${YEAR}-001`)
+    expect(
+      (await queries.createDossier(tenantB, { title: 'Succession', clientName: 'Mme Blanc' })).data.reference,
+    ).toBe(`DOS-${YEAR}-001`)
 
     const list = await sqlDuring(() => queries.listDossiers(tenantA))
     expect(list.result.cache).toBe('MISS')
     expect(list.selects).toBe(1)
     expect(list.result.data).toStrictEqual(await freshList(tenantA))
-    expect(list.result.data.map((d) => d.reference).sort()).toEqual(['A-1', 'A-2', 'A-3', ...[1, 2, 3, 4].map((n) => `DUP-${YEAR}-00${n}`)])
+    expect(list.result.data.map((d) => d.reference).sort()).toEqual([
+      'A-1',
+      'A-2',
+      'A-3',
+      ...[1, 2, 3, 4].map((n) => `DUP-${YEAR}-00${n}`),
+    ])
     expect((await sqlDuring(() => queries.listDossiers(tenantA))).sql).toBe(0)
   })
 
   it('a reference already used in the cabinet → HttpError 409, nothing written; the same reference in another cabinet is fine', async () => {
     await queries.listDossiers(tenantA)
     const before = await prisma.dossier.count()
-    const err = await queries.createDossier(tenantA, { reference: 'A-1', title: 'Doublon', clientName: 'X' }).catch((e: unknown) => e)
+    const err = await queries
+      .createDossier(tenantA, { reference: 'A-1', title: 'Doublon', clientName: 'X' })
+      .catch((e: unknown) => e)
     expect(err).toBeInstanceOf(HttpError)
     expect(err).toMatchObject({ status: 409, message: 'reference "A-1" already exists in this cabinet' })
     expect(await prisma.dossier.count()).toBe(before)
@@ -251,21 +352,27 @@ describe('writes go to the database, then invalidate the cabinet’s cached read
       return (err as ZodError).issues.map((i) => ({ path: i.path.join('.'), message: i.message }))
     }
 
-    expect(await zodError(queries.createDossier(tenantA, { title: '  ', clientName: 'X' }))).toEqual([{ path: 'title', message: 'title must not be empty' }])
-    expect(await zodError(queries.createDossier(tenantA, { title: 'T' } as never))).toEqual([{ path: 'clientName', message: 'clientName must be a string' }])
-    expect(await zodError(queries.createDossier(tenantA, { title: 'T', clientName: 'X', status: 'open' as never }))).toEqual([
-      { path: 'status', message: 'status must be one of OPEN, IN_PROGRESS, CLOSED, ARCHIVED' },
+    expect(await zodError(queries.createDossier(tenantA, { title: '  ', clientName: 'X' }))).toEqual([
+      { path: 'title', message: 'title must not be empty' },
     ])
+    expect(await zodError(queries.createDossier(tenantA, { title: 'T' } as never))).toEqual([
+      { path: 'clientName', message: 'clientName must be a string' },
+    ])
+    expect(
+      await zodError(queries.createDossier(tenantA, { title: 'T', clientName: 'X', status: 'open' as never })),
+    ).toEqual([{ path: 'status', message: 'status must be one of OPEN, IN_PROGRESS, CLOSED, ARCHIVED' }])
     expect(await zodError(queries.createDossier(tenantA, { title: 'T', clientName: 'X', reference: 'a b' }))).toEqual([
       { path: 'reference', message: 'reference must be letters, digits, ".", "_", "/" or "-", e.g. DUP-2026-014' },
     ])
-    expect(await zodError(queries.createDossier(tenantA, { title: 'T', clientName: 'X', tenantId: tenantB } as never))).toEqual([
-      { path: '', message: expect.stringMatching(/tenantId/) },
-    ])
+    expect(
+      await zodError(queries.createDossier(tenantA, { title: 'T', clientName: 'X', tenantId: tenantB } as never)),
+    ).toEqual([{ path: '', message: expect.stringMatching(/tenantId/) }])
     expect(await zodError(queries.createDossier(tenantA, { title: 'x'.repeat(201), clientName: 'X' }))).toEqual([
       { path: 'title', message: 'title must be at most 200 characters' },
     ])
-    expect(await zodError(queries.updateDossier(tenantA, a1.id, {}))).toEqual([{ path: '', message: 'give at least one of title, clientName, description, status' }])
+    expect(await zodError(queries.updateDossier(tenantA, a1.id, {}))).toEqual([
+      { path: '', message: 'give at least one of title, clientName, description, status' },
+    ])
     expect(await zodError(queries.updateDossier(tenantA, a1.id, { status: 'DONE' }))).toEqual([
       { path: 'status', message: 'status must be one of OPEN, IN_PROGRESS, CLOSED, ARCHIVED' },
     ])
@@ -286,10 +393,18 @@ describe('writes go to the database, then invalidate the cabinet’s cached read
     await queries.listDossiers(tenantA, 'CLOSED')
     expect((await queries.getDossier(tenantA, a1.id)).data?.status).toBe('OPEN')
 
-    const { data, invalidated } = await queries.updateDossier(tenantA, a1.id, { status: 'CLOSED', description: '  Clôturé après accord  ' })
+    const { data, invalidated } = await queries.updateDossier(tenantA, a1.id, {
+      status: 'CLOSED',
+      description: '  Clôturé après accord  ',
+    })
     expect(invalidated).toBe(true)
     expect(data!.before).toStrictEqual(a1)
-    expect(data!.after).toMatchObject({ id: a1.id, status: 'CLOSED', description: 'Clôturé après accord', title: 'Succession Durand' })
+    expect(data!.after).toMatchObject({
+      id: a1.id,
+      status: 'CLOSED',
+      description: 'Clôturé après accord',
+      title: 'Succession Durand',
+    })
     expect(data!.after.updatedAt.getTime()).toBeGreaterThanOrEqual(a1.updatedAt.getTime())
 
     const one = await sqlDuring(() => queries.getDossier(tenantA, a1.id))
@@ -324,21 +439,31 @@ describe('writes go to the database, then invalidate the cabinet’s cached read
   it('invalidateTenant: the next read goes to the database', async () => {
     await queries.listDossiers(tenantA)
     expect(await queries.invalidateTenant(tenantA)).toBe(true)
-    expect(await sqlDuring(() => queries.listDossiers(tenantA))).toMatchObject({ selects: 1, result: { cache: 'MISS' } })
+    expect(await sqlDuring(() => queries.listDossiers(tenantA))).toMatchObject({
+      selects: 1,
+      result: { cache: 'MISS' },
+    })
   })
 
-  it("a write whose request spent its Redis budget is invalidated after the answer: another instance stops serving the old list", async () => {
+  it('a write whose request spent its Redis budget is invalidated after the answer: another instance stops serving the old list', async () => {
     // Another instance of the app: its own cached queries on the same Redis.
     const other = createCachedQueries({ prisma, cache: createCache(ctx), hashMap, log: () => {} })
     expect((await other.listDossiers(tenantA)).cache).toBe('MISS')
     expect((await other.listDossiers(tenantA)).cache).toBe('HIT')
     // The write's request has no Redis time left (Redis itself is fine): nothing can be sent within it.
-    const written = await runWithRedisBudget(new RedisBudget(0), () => queries.createDossier(tenantA, { reference: 'A-9', title: 'Après la réponse', clientName: 'M. Tard' }))
+    const written = await runWithRedisBudget(new RedisBudget(0), () =>
+      queries.createDossier(tenantA, { reference: 'A-9', title: 'Après la réponse', clientName: 'M. Tard' }),
+    )
     expect(written.invalidated).toBe(false)
-    expect(logged.at(-1)).toMatch(new RegExp(`cabinet ${tenantA}: the request's Redis budget ran out .* invalidating after the answer`))
+    expect(logged.at(-1)).toMatch(
+      new RegExp(`cabinet ${tenantA}: the request's Redis budget ran out .* invalidating after the answer`),
+    )
     // This instance reads the database meanwhile; the other one sees the new dossier once the invalidation lands.
     expect((await queries.listDossiers(tenantA)).data.map((d) => d.reference)).toContain('A-9')
-    await vi.waitFor(async () => expect((await other.listDossiers(tenantA)).data.map((d) => d.reference)).toContain('A-9'), { timeout: 5_000, interval: 20 })
+    await vi.waitFor(
+      async () => expect((await other.listDossiers(tenantA)).data.map((d) => d.reference)).toContain('A-9'),
+      { timeout: 5_000, interval: 20 },
+    )
   })
 })
 
@@ -364,7 +489,9 @@ describe('tenant isolation', () => {
 
     await queries.createDossier(tenantA, { reference: 'A-4', title: 'Garde alternée', clientName: 'M. Simon' })
 
-    const bReads = await sqlDuring(() => Promise.all([queries.listDossiers(tenantB), queries.getDossier(tenantB, b1.id)]))
+    const bReads = await sqlDuring(() =>
+      Promise.all([queries.listDossiers(tenantB), queries.getDossier(tenantB, b1.id)]),
+    )
     expect(bReads.sql).toBe(0)
     expect(bReads.result.map((r) => r.cache)).toEqual(['HIT', 'HIT'])
     const aRead = await sqlDuring(() => queries.listDossiers(tenantA))
@@ -377,11 +504,16 @@ describe('tenant isolation', () => {
     await queries.listDossiers(tenantB)
     await queries.getDossier(tenantB, b1.id)
 
-    expect(await queries.updateDossier(tenantA, b1.id, { status: 'CLOSED', title: 'piraté' })).toEqual({ data: null, invalidated: true })
+    expect(await queries.updateDossier(tenantA, b1.id, { status: 'CLOSED', title: 'piraté' })).toEqual({
+      data: null,
+      invalidated: true,
+    })
     expect(await queries.deleteDossier(tenantA, b1.id)).toEqual({ data: false, invalidated: true })
 
     expect(await prisma.dossier.findUnique({ where: { id: b1.id } })).toStrictEqual(b1)
-    const bReads = await sqlDuring(() => Promise.all([queries.listDossiers(tenantB), queries.getDossier(tenantB, b1.id)]))
+    const bReads = await sqlDuring(() =>
+      Promise.all([queries.listDossiers(tenantB), queries.getDossier(tenantB, b1.id)]),
+    )
     expect(bReads.sql).toBe(0)
     expect(bReads.result).toStrictEqual([
       { data: [item(b1)], cache: 'HIT' },
@@ -392,13 +524,18 @@ describe('tenant isolation', () => {
 })
 
 describe('getTenantProfile: the cabinet’s hash (name, plan, OPEN + IN_PROGRESS count)', () => {
-  const activeInDb = (tenantId: string) => prisma.dossier.count({ where: { tenantId, status: { in: ['OPEN', 'IN_PROGRESS'] } } })
+  const activeInDb = (tenantId: string) =>
+    prisma.dossier.count({ where: { tenantId, status: { in: ['OPEN', 'IN_PROGRESS'] } } })
 
   it('is built from the database once, then served from the hash, and kept in step by every write', async () => {
     const first = await sqlDuring(() => queries.getTenantProfile(tenantA))
     expect(first.result).toEqual({ name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 2 }) // A-1 OPEN, A-3 IN_PROGRESS
     expect(first.sql).toBeGreaterThan(0)
-    expect(await hashMap.getAll(`tenant:${tenantA}`)).toEqual({ name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 2 })
+    expect(await hashMap.getAll(`tenant:${tenantA}`)).toEqual({
+      name: 'Cabinet Dupont',
+      plan: 'PREMIUM',
+      activeDossiers: 2,
+    })
 
     /** The profile, asserting it came from the hash (no SQL) and matches the database. */
     const profile = async () => {
@@ -421,7 +558,11 @@ describe('getTenantProfile: the cabinet’s hash (name, plan, OPEN + IN_PROGRESS
     expect((await profile())!.activeDossiers).toBe(3)
     await queries.deleteDossier(tenantA, created.id)
     expect((await profile())!.activeDossiers).toBe(2)
-    expect(await hashMap.getAll(`tenant:${tenantA}`)).toEqual({ name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 2 })
+    expect(await hashMap.getAll(`tenant:${tenantA}`)).toEqual({
+      name: 'Cabinet Dupont',
+      plan: 'PREMIUM',
+      activeDossiers: 2,
+    })
 
     // B's profile never moved.
     expect(await queries.getTenantProfile(tenantB)).toEqual({ name: 'Cabinet Martin', plan: 'FREE', activeDossiers: 1 })
@@ -430,8 +571,16 @@ describe('getTenantProfile: the cabinet’s hash (name, plan, OPEN + IN_PROGRESS
   it('a missing or damaged hash is rebuilt from the database; an unknown cabinet is null', async () => {
     await queries.getTenantProfile(tenantA)
     await hashMap.del(`tenant:${tenantA}`, 'activeDossiers')
-    expect(await queries.getTenantProfile(tenantA)).toEqual({ name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 2 })
-    expect(await hashMap.getAll(`tenant:${tenantA}`)).toEqual({ name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 2 })
+    expect(await queries.getTenantProfile(tenantA)).toEqual({
+      name: 'Cabinet Dupont',
+      plan: 'PREMIUM',
+      activeDossiers: 2,
+    })
+    expect(await hashMap.getAll(`tenant:${tenantA}`)).toEqual({
+      name: 'Cabinet Dupont',
+      plan: 'PREMIUM',
+      activeDossiers: 2,
+    })
 
     expect(await queries.getTenantProfile('no-such-cabinet')).toBeNull()
     expect(await hashMap.getAll('tenant:no-such-cabinet')).toBeNull()
@@ -486,7 +635,9 @@ describe('when Redis cannot be reached (a private stack)', () => {
     expect(written.data!.after.status).toBe('CLOSED')
     expect(await prisma.dossier.findUnique({ where: { id: a1.id } })).toMatchObject({ status: 'CLOSED' })
     expect(downLog).toHaveLength(2)
-    expect(downLog[0]).toMatch(new RegExp(`could not invalidate the cached dossiers of cabinet ${tenantA} after 4 attempts`))
+    expect(downLog[0]).toMatch(
+      new RegExp(`could not invalidate the cached dossiers of cabinet ${tenantA} after 4 attempts`),
+    )
     expect(downLog[1]).toMatch(new RegExp(`\\[profile\\] cabinet ${tenantA}: profile not updated`))
 
     // Reads of A: from the database, showing the write.
@@ -504,14 +655,21 @@ describe('when Redis cannot be reached (a private stack)', () => {
     expect(downLog[2]).toMatch(new RegExp(`\\[profile\\] cabinet ${tenantA}: profile not updated`))
 
     // Redis answers again (same address): the first read of A invalidates its stale entries, then caches afresh.
-    endpoint = await startEndpoint({ redisUrl: stack.redis.url, port: stack.endpoint.port, token: stack.endpoint.token })
+    endpoint = await startEndpoint({
+      redisUrl: stack.redis.url,
+      port: stack.endpoint.port,
+      token: stack.endpoint.token,
+    })
     const back = await sqlDuring(() => down.listDossiers(tenantA))
     expect(back.result.cache).toBe('MISS')
     expect(back.result.data.find((d) => d.id === a1.id)?.status).toBe('CLOSED')
     expect((await down.listDossiers(tenantA)).cache).toBe('HIT')
     expect(await down.getDossier(tenantA, a1.id)).toStrictEqual({ data: written.data!.after, cache: 'MISS' })
     // B had no failed write: its entries from before the outage are still served.
-    expect(await sqlDuring(() => down.listDossiers(tenantB))).toMatchObject({ sql: 0, result: { cache: 'HIT', data: [item(b1)] } })
+    expect(await sqlDuring(() => down.listDossiers(tenantB))).toMatchObject({
+      sql: 0,
+      result: { cache: 'HIT', data: [item(b1)] },
+    })
     expect(downLog).toHaveLength(3) // nothing more once Redis is back
   })
 
@@ -548,7 +706,12 @@ describe('with a Redis that was never reachable (closed port)', () => {
       REDIS_KEY_PREFIX: uniquePrefix('cqnone'),
       UPSTASH_DISABLE_TELEMETRY: 'true',
     })
-    const q = createCachedQueries({ prisma, cache: createCache(unreachable, { onError: () => {} }), hashMap: createHashMap(unreachable), log: (m) => log.push(m) })
+    const q = createCachedQueries({
+      prisma,
+      cache: createCache(unreachable, { onError: () => {} }),
+      hashMap: createHashMap(unreachable),
+      log: (m) => log.push(m),
+    })
     const reads = await sqlDuring(() => Promise.all([q.listDossiers(tenantA), q.listDossiers(tenantA)]))
     expect(reads.result).toStrictEqual([
       { data: await freshList(tenantA), cache: 'BYPASS' },

@@ -7,7 +7,14 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { errors } from '@upstash/redis'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startEndpoint, startRedisServer, type EndpointOptions, type OwnRedisServer, type RedisServerOptions, type RunningEndpoint } from '@/upstash-local'
+import {
+  startEndpoint,
+  startRedisServer,
+  type EndpointOptions,
+  type OwnRedisServer,
+  type RedisServerOptions,
+  type RunningEndpoint,
+} from '@/upstash-local'
 import { directClient } from '../../testing/redis-direct'
 import { command, eventually, raw, upstash, type Target } from './support'
 
@@ -25,10 +32,17 @@ afterEach(async () => {
   redis = endpoint = dataDir = undefined
 })
 
-async function start(options: Partial<EndpointOptions> = {}, server: RedisServerOptions = {}, own = false): Promise<Target & { admin: string }> {
+async function start(
+  options: Partial<EndpointOptions> = {},
+  server: RedisServerOptions = {},
+  own = false,
+): Promise<Target & { admin: string }> {
   redis = await startRedisServer(server)
   const token = randomBytes(16).toString('hex')
-  endpoint = await startEndpoint({ redisUrl: redis.endpointUrl, token, port: 0, ...options }, own ? { ownRedis: redis } : undefined)
+  endpoint = await startEndpoint(
+    { redisUrl: redis.endpointUrl, token, port: 0, ...options },
+    own ? { ownRedis: redis } : undefined,
+  )
   return { UPSTASH_REDIS_REST_URL: endpoint.url, UPSTASH_REDIS_REST_TOKEN: token, admin: redis.url }
 }
 
@@ -36,7 +50,9 @@ const SCRIPT = path.resolve('scripts/upstash-local.ts')
 const TSX = pathToFileURL(path.resolve('node_modules/tsx/dist/loader.mjs')).href
 
 /** scripts/upstash-local.ts as a child process; resolves once it printed its URL. */
-async function startCli(args: string[]): Promise<{ target: Target; child: ChildProcess; output: () => string; stop(): Promise<void> }> {
+async function startCli(
+  args: string[],
+): Promise<{ target: Target; child: ChildProcess; output: () => string; stop(): Promise<void> }> {
   const token = randomBytes(16).toString('hex')
   const child = spawn(process.execPath, ['--import', TSX, SCRIPT, '--port', '0', '--token', token, ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME } as unknown as NodeJS.ProcessEnv,
@@ -72,7 +88,13 @@ function slowUpload(target: Target, declared: number, chunkBytes: number, everyM
   let timer: NodeJS.Timeout | undefined
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, method: 'POST', path: '/', headers: { authorization: `Bearer ${target.UPSTASH_REDIS_REST_TOKEN}`, 'content-length': String(declared) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path: '/',
+        headers: { authorization: `Bearer ${target.UPSTASH_REDIS_REST_TOKEN}`, 'content-length': String(declared) },
+      },
       (res) => {
         let body = ''
         res.on('data', (d: Buffer) => (body += d.toString()))
@@ -97,7 +119,9 @@ describe('1. a body over the limit sent by Node’s fetch gets the 413, not a co
     try {
       const target = cli.target
       for (const mb of [30, 60]) {
-        const err = await upstash(target).set('big', 'x'.repeat(mb * 1024 * 1024)).catch((e: unknown) => e)
+        const err = await upstash(target)
+          .set('big', 'x'.repeat(mb * 1024 * 1024))
+          .catch((e: unknown) => e)
         expect(err).toBeInstanceOf(errors.UpstashError)
         expect((err as Error).message).toMatch(/body of \d+ bytes is over the limit of 1048576 bytes/)
       }
@@ -128,11 +152,17 @@ describe('2. a body that arrives too slowly is cut and frees its budget', () => 
     const started = performance.now()
     // Each declares 1 MB and sends 10 bytes every 50 ms: together they hold the whole 4 MB budget.
     const slow = Array.from({ length: 4 }, () => slowUpload(target, 1024 * 1024, 10, 50))
-    await eventually(async () => (await command(target, ['SET', 'k', 'x'.repeat(1024 * 1024)])).status === 503, 2_000, 20)
+    await eventually(
+      async () => (await command(target, ['SET', 'k', 'x'.repeat(1024 * 1024)])).status === 503,
+      2_000,
+      20,
+    )
     const answers = await Promise.all(slow)
     for (const a of answers) {
       expect(a.status).toBe(408)
-      expect(JSON.parse(a.body).error).toMatch(/request timeout: the body was not received within 1500 ms \(--body-timeout\).*not run/)
+      expect(JSON.parse(a.body).error).toMatch(
+        /request timeout: the body was not received within 1500 ms \(--body-timeout\).*not run/,
+      )
     }
     // Well before Node's own 300 s request timeout; the budget is free again.
     expect(performance.now() - started).toBeLessThan(5_000)
@@ -145,7 +175,9 @@ describe('2. a body that arrives too slowly is cut and frees its budget', () => 
     const started = performance.now()
     const a = await slowUpload(target, 1024 * 1024, 100, 20)
     expect(a.status).toBe(408)
-    expect(JSON.parse(a.body).error).toMatch(/the body arrives too slowly: \d+ bytes in \d+ ms, under the minimum of 65536 bytes\/s \(--min-body-rate\)/)
+    expect(JSON.parse(a.body).error).toMatch(
+      /the body arrives too slowly: \d+ bytes in \d+ ms, under the minimum of 65536 bytes\/s \(--min-body-rate\)/,
+    )
     expect(performance.now() - started).toBeLessThan(10_000)
     expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
   })
@@ -168,23 +200,50 @@ describe('3. replies bounded before they are built', () => {
       const before = peakRss(cli.child.pid!)
       const res = await command(target, ['SRANDMEMBER', 's', '-3000000'])
       expect(res.status).toBe(400)
-      expect(errorOf(res)).toMatch(/^ERR reply too large: SRANDMEMBER with a count of -3000000 asks for 3000000 elements, over what the endpoint's limit of 10485760 bytes per request \(--max-reply-bytes\) allows \(163840 elements.*not run/)
-      for (const args of [['HRANDFIELD', 'h', '-100000', 'WITHVALUES'], ['ZRANDMEMBER', 'z', '-2000000'], ['LRANGE', 'l', '0', '9999999'], ['ZRANGE', 'z', '0', '100000', 'WITHSCORES'], ['ZRANGEBYSCORE', 'z', '-inf', '+inf', 'LIMIT', '0', '5000000'], ['GETRANGE', 'g', '0', '20000000'], ['SUBSTR', 'g', '0', '20000000'], ['SPOP', 's', '1000000'], ['LPOP', 'l', '1000000']]) {
+      expect(errorOf(res)).toMatch(
+        /^ERR reply too large: SRANDMEMBER with a count of -3000000 asks for 3000000 elements, over what the endpoint's limit of 10485760 bytes per request \(--max-reply-bytes\) allows \(163840 elements.*not run/,
+      )
+      for (const args of [
+        ['HRANDFIELD', 'h', '-100000', 'WITHVALUES'],
+        ['ZRANDMEMBER', 'z', '-2000000'],
+        ['LRANGE', 'l', '0', '9999999'],
+        ['ZRANGE', 'z', '0', '100000', 'WITHSCORES'],
+        ['ZRANGEBYSCORE', 'z', '-inf', '+inf', 'LIMIT', '0', '5000000'],
+        ['GETRANGE', 'g', '0', '20000000'],
+        ['SUBSTR', 'g', '0', '20000000'],
+        ['SPOP', 's', '1000000'],
+        ['LPOP', 'l', '1000000'],
+      ]) {
         const r = await command(target, args)
         expect(r.status, args.join(' ')).toBe(400)
         expect(errorOf(r)).toMatch(/^ERR reply too large: .*not run/)
       }
       // In a pipeline: that entry is refused, the others run; in a transaction nothing runs.
-      const piped = (await raw(target, '/pipeline', { body: JSON.stringify([['INCR', 'n'], ['SRANDMEMBER', 's', '-3000000'], ['INCR', 'n']]) })).json as { result?: unknown; error?: string }[]
+      const piped = (
+        await raw(target, '/pipeline', {
+          body: JSON.stringify([
+            ['INCR', 'n'],
+            ['SRANDMEMBER', 's', '-3000000'],
+            ['INCR', 'n'],
+          ]),
+        })
+      ).json as { result?: unknown; error?: string }[]
       expect(piped[0]).toEqual({ result: 1 })
       expect(piped[1]!.error).toMatch(/reply too large: SRANDMEMBER/)
       expect(piped[2]).toEqual({ result: 2 })
-      const multi = await raw(target, '/multi-exec', { body: JSON.stringify([['INCR', 'n'], ['SRANDMEMBER', 's', '-3000000']]) })
+      const multi = await raw(target, '/multi-exec', {
+        body: JSON.stringify([
+          ['INCR', 'n'],
+          ['SRANDMEMBER', 's', '-3000000'],
+        ]),
+      })
       expect(multi.status).toBe(400)
       expect(errorOf(multi)).toMatch(/reply too large: SRANDMEMBER .*the transaction was not run/)
       expect((await command(target, ['GET', 'n'])).json).toEqual({ result: '2' })
       // Bounded requests are untouched.
-      expect((await command(target, ['SRANDMEMBER', 's', '-5'])).json).toEqual({ result: Array(5).fill('m'.repeat(100)) })
+      expect((await command(target, ['SRANDMEMBER', 's', '-5'])).json).toEqual({
+        result: Array(5).fill('m'.repeat(100)),
+      })
       expect((await command(target, ['ZRANGE', 'z', '0', '-1'])).json).toEqual({ result: ['z'.repeat(100)] })
       // The attack used to grow the endpoint by ~317 MB (three million decoded elements).
       expect(peakRss(cli.child.pid!) - before).toBeLessThan(40 * 1024 * 1024)
@@ -208,10 +267,16 @@ describe('4. Redis’s memory is bounded', () => {
 
   it('SETRANGE/SETBIT/BITFIELD growing a value past --max-value-bytes from a tiny request are refused unrun', async () => {
     const target = await start()
-    for (const args of [['SETRANGE', 'v', '200000000', 'x'], ['SETBIT', 'v', '4294967295', '1'], ['BITFIELD', 'v', 'SET', 'u8', '#200000000', '1']]) {
+    for (const args of [
+      ['SETRANGE', 'v', '200000000', 'x'],
+      ['SETBIT', 'v', '4294967295', '1'],
+      ['BITFIELD', 'v', 'SET', 'u8', '#200000000', '1'],
+    ]) {
       const r = await command(target, args)
       expect(r.status, args.join(' ')).toBe(400)
-      expect(errorOf(r)).toMatch(/^ERR value too large: .* over the endpoint's limit of 104857600 bytes per value \(--max-value-bytes\); not run/)
+      expect(errorOf(r)).toMatch(
+        /^ERR value too large: .* over the endpoint's limit of 104857600 bytes per value \(--max-value-bytes\); not run/,
+      )
     }
     expect((await command(target, ['EXISTS', 'v'])).json).toEqual({ result: 0 })
     expect((await command(target, ['SETRANGE', 'v', '1000', 'x'])).json).toEqual({ result: 1001 })
@@ -228,7 +293,9 @@ describe('4. Redis’s memory is bounded', () => {
       expect(written).toBeLessThan(1000)
     }
     expect(full.status).toBe(400)
-    expect(errorOf(full)).toMatch(/^OOM command not allowed .*Redis is full: its memory is over its maxmemory \(3mb, the endpoint's own redis-server: --redis-maxmemory\) and it evicts nothing/)
+    expect(errorOf(full)).toMatch(
+      /^OOM command not allowed .*Redis is full: its memory is over its maxmemory \(3mb, the endpoint's own redis-server: --redis-maxmemory\) and it evicts nothing/,
+    )
     expect(written).toBeGreaterThan(0)
     expect((await command(target, ['DBSIZE'])).json).toEqual({ result: written })
     expect((await command(target, ['GET', 'fill:0'])).json).toEqual({ result: 'x'.repeat(64 * 1024) })
@@ -250,11 +317,18 @@ describe('5. a script that wrote and loops forever, on the endpoint’s own redi
     try {
       const script = command(target, ['EVAL', "redis.call('SET', KEYS[1], '1') while true do end", '1', 'wrote'])
       const busy: string[] = []
-      await eventually(async () => {
-        const r = await command(target, ['GET', 'kept'])
-        if (r.status === 503) busy.push(errorOf(r))
-        return r.status === 200 && busy.some((e) => /could not be stopped .*being restarted, not sent, safe to retry/.test(e))
-      }, 15_000, 20)
+      await eventually(
+        async () => {
+          const r = await command(target, ['GET', 'kept'])
+          if (r.status === 503) busy.push(errorOf(r))
+          return (
+            r.status === 200 &&
+            busy.some((e) => /could not be stopped .*being restarted, not sent, safe to retry/.test(e))
+          )
+        },
+        15_000,
+        20,
+      )
       const scriptRes = await script
       expect(scriptRes.status).toBe(504)
       expect(errorOf(scriptRes)).toMatch(/could not be stopped .*Redis was restarted from its AOF/)
@@ -262,7 +336,13 @@ describe('5. a script that wrote and loops forever, on the endpoint’s own redi
       // What was acknowledged before is there; the half-run script left nothing.
       expect((await command(target, ['GET', 'kept'])).json).toEqual({ result: 'before' })
       expect((await command(target, ['EXISTS', 'wrote'])).json).toEqual({ result: 0 })
-      expect(logged.some((l) => /could not be stopped .*restarting the endpoint's own redis-server \(SIGKILL, then reload from its AOF\)/.test(l))).toBe(true)
+      expect(
+        logged.some((l) =>
+          /could not be stopped .*restarting the endpoint's own redis-server \(SIGKILL, then reload from its AOF\)/.test(
+            l,
+          ),
+        ),
+      ).toBe(true)
     } finally {
       console.error = log
     }

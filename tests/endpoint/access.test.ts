@@ -26,7 +26,13 @@ function withHost(host: string): Promise<number> {
   const url = new URL(target.UPSTASH_REDIS_REST_URL)
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path: '/ping', method: 'GET', headers: { host, authorization: `Bearer ${target.UPSTASH_REDIS_REST_TOKEN}` } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: '/ping',
+        method: 'GET',
+        headers: { host, authorization: `Bearer ${target.UPSTASH_REDIS_REST_TOKEN}` },
+      },
       (res) => {
         res.resume()
         resolve(res.statusCode!)
@@ -67,7 +73,12 @@ describe('web pages and foreign hosts', () => {
   })
 
   it('lets an origin listed in allowOrigins through', async () => {
-    const endpoint = await startEndpoint({ redisUrl: stack.redis.endpointUrl, token: 'a-strong-enough-token-1234', port: 0, allowOrigins: ['http://localhost:3000'] })
+    const endpoint = await startEndpoint({
+      redisUrl: stack.redis.endpointUrl,
+      token: 'a-strong-enough-token-1234',
+      port: 0,
+      allowOrigins: ['http://localhost:3000'],
+    })
     try {
       const t = { UPSTASH_REDIS_REST_URL: endpoint.url, UPSTASH_REDIS_REST_TOKEN: endpoint.token }
       expect((await raw(t, '/ping', { headers: { origin: 'http://localhost:3000' } })).status).toBe(200)
@@ -116,15 +127,18 @@ describe('administration commands', () => {
     ['MODULE', 'LIST'],
   ]
 
-  it.each(admin.map((c) => [c.join(' '), c]))('refuses %s with a clear 400, alone, in a pipeline and in a transaction', async (_name, args) => {
-    const alone = await command(target, args)
-    expect(alone.status).toBe(400)
-    expect((alone.json as { error: string }).error).toMatch(/not (allowed|available)/)
-    const pipeline = await raw(target, '/pipeline', { body: JSON.stringify([['PING'], args]) })
-    expect(pipeline.json).toEqual([{ result: 'PONG' }, { error: expect.stringMatching(/not (allowed|available)/) }])
-    const tx = await raw(target, '/multi-exec', { body: JSON.stringify([['PING'], args]) })
-    expect(tx.status).toBe(400)
-  })
+  it.each(admin.map((c) => [c.join(' '), c]))(
+    'refuses %s with a clear 400, alone, in a pipeline and in a transaction',
+    async (_name, args) => {
+      const alone = await command(target, args)
+      expect(alone.status).toBe(400)
+      expect((alone.json as { error: string }).error).toMatch(/not (allowed|available)/)
+      const pipeline = await raw(target, '/pipeline', { body: JSON.stringify([['PING'], args]) })
+      expect(pipeline.json).toEqual([{ result: 'PONG' }, { error: expect.stringMatching(/not (allowed|available)/) }])
+      const tx = await raw(target, '/multi-exec', { body: JSON.stringify([['PING'], args]) })
+      expect(tx.status).toBe(400)
+    },
+  )
 
   it('nothing changed: Redis still answers, with its settings as they were', async () => {
     const direct = await directClient(stack.env.REDIS_URL)
@@ -142,6 +156,8 @@ describe('administration commands', () => {
     expect(res.status).toBe(400)
     expect((res.json as { error: string }).error).toMatch(/user executing the script can.t run this command/)
     // Ordinary commands work in scripts as before.
-    expect((await command(target, ['EVAL', "return redis.call('SET', KEYS[1], 'v')", '1', 'script-key'])).json).toEqual({ result: 'OK' })
+    expect((await command(target, ['EVAL', "return redis.call('SET', KEYS[1], 'v')", '1', 'script-key'])).json).toEqual(
+      { result: 'OK' },
+    )
   })
 })

@@ -72,7 +72,13 @@ describe('blocking commands (shared endpoint)', () => {
   })
 
   it('a pipeline holding a blocking command runs on its own connection too', async () => {
-    const res = await raw(shared, '/pipeline', { body: JSON.stringify([['RPUSH', k('pq'), 'a'], ['BLPOP', k('pq'), '1'], ['LLEN', k('pq')]]) })
+    const res = await raw(shared, '/pipeline', {
+      body: JSON.stringify([
+        ['RPUSH', k('pq'), 'a'],
+        ['BLPOP', k('pq'), '1'],
+        ['LLEN', k('pq')],
+      ]),
+    })
     expect(res.json).toEqual([{ result: 1 }, { result: [k('pq'), 'a'] }, { result: 0 }])
   })
 })
@@ -106,7 +112,8 @@ describe('shutdown', () => {
 describe('aborted blocking commands and subscriptions (private stack)', () => {
   let stack: Stack
   let direct: Awaited<ReturnType<typeof directClient>>
-  const blockedClients = async () => Number(/blocked_clients:(\d+)/.exec((await direct.sendCommand(['INFO', 'clients'])) as string)![1])
+  const blockedClients = async () =>
+    Number(/blocked_clients:(\d+)/.exec((await direct.sendCommand(['INFO', 'clients'])) as string)![1])
 
   beforeAll(async () => {
     stack = await startStack()
@@ -120,9 +127,10 @@ describe('aborted blocking commands and subscriptions (private stack)', () => {
   it('a client aborting a blocked BLPOP frees its connection and does not eat a later item', async () => {
     const controller = new AbortController()
     const pending = command(stack.env, ['BLPOP', 'jobs', '0']).catch(() => 'never')
-    const aborted = raw(stack.env, '/', { body: JSON.stringify(['BLPOP', 'jobs', '0']), signal: controller.signal }).catch(
-      (err: Error) => err.name,
-    )
+    const aborted = raw(stack.env, '/', {
+      body: JSON.stringify(['BLPOP', 'jobs', '0']),
+      signal: controller.signal,
+    }).catch((err: Error) => err.name)
     await eventually(async () => (await blockedClients()) === 2)
     controller.abort()
     expect(await aborted).toBe('AbortError')

@@ -81,7 +81,9 @@ describe('scripts/upstash-local.ts', () => {
     const token = randomBytes(12).toString('hex')
     const cli = runCli(['--redis-url', stack.REDIS_URL, '--port', '0', '--token', token])
     const target = await ready(cli)
-    expect(cli.stdout()).toMatch(/Paste into \.env\.local:\nUPSTASH_REDIS_REST_URL=http:\/\/127\.0\.0\.1:\d+\nUPSTASH_REDIS_REST_TOKEN=/)
+    expect(cli.stdout()).toMatch(
+      /Paste into \.env\.local:\nUPSTASH_REDIS_REST_URL=http:\/\/127\.0\.0\.1:\d+\nUPSTASH_REDIS_REST_TOKEN=/,
+    )
     expect(target.UPSTASH_REDIS_REST_TOKEN).toBe(token)
     expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
     cli.child.kill('SIGTERM')

@@ -77,7 +77,9 @@ describe.each([
   })
 
   it('sorted sets: ZADD/ZRANGE (rev, scores, by score)/ZINCRBY/ZSCORE/ZRANK/ZREM/ZCARD', async () => {
-    expect(await redis.zadd(k('z'), { score: 3, member: 'c' }, { score: 1, member: 'a' }, { score: 2, member: 'b' })).toBe(3)
+    expect(
+      await redis.zadd(k('z'), { score: 3, member: 'c' }, { score: 1, member: 'a' }, { score: 2, member: 'b' }),
+    ).toBe(3)
     expect(await redis.zrange(k('z'), 0, -1)).toEqual(['a', 'b', 'c'])
     expect(await redis.zrange(k('z'), 0, 1, { rev: true, withScores: true })).toEqual(['c', 3, 'b', 2])
     expect(await redis.zrange(k('z'), 2, 3, { byScore: true })).toEqual(['b', 'c'])
@@ -94,10 +96,21 @@ describe.each([
     const id2 = await redis.xadd(k('x'), '*', { task: 'ocr' })
     expect(id1).toMatch(/^\d+-\d+$/)
     expect(await redis.xlen(k('x'))).toBe(2)
-    expect(await redis.xrange(k('x'), '-', '+')).toEqual({ [id1]: { task: 'email', to: 'a@b.c' }, [id2]: { task: 'ocr' } })
+    expect(await redis.xrange(k('x'), '-', '+')).toEqual({
+      [id1]: { task: 'email', to: 'a@b.c' },
+      [id2]: { task: 'ocr' },
+    })
     expect(await redis.xgroup(k('x'), { type: 'CREATE', group: 'workers', id: '0' })).toBe('OK')
     const read = (await redis.xreadgroup('workers', 'w1', k('x'), '>', { count: 10 })) as unknown[]
-    expect(read).toEqual([[k('x'), [[id1, ['task', 'email', 'to', 'a@b.c']], [id2, ['task', 'ocr']]]]])
+    expect(read).toEqual([
+      [
+        k('x'),
+        [
+          [id1, ['task', 'email', 'to', 'a@b.c']],
+          [id2, ['task', 'ocr']],
+        ],
+      ],
+    ])
     expect(await redis.xack(k('x'), 'workers', [id1, id2])).toBe(2)
     // Nothing new for the group: null, not an error.
     expect(await redis.xreadgroup('workers', 'w1', k('x'), '>')).toBeNull()

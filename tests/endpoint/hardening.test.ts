@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startEndpoint, startRedisServer, type EndpointOptions, type OwnRedisServer, type RunningEndpoint } from '@/upstash-local'
+import {
+  startEndpoint,
+  startRedisServer,
+  type EndpointOptions,
+  type OwnRedisServer,
+  type RunningEndpoint,
+} from '@/upstash-local'
 import { directClient } from '../../testing/redis-direct'
 import { command, eventually, raw, upstash, type Target } from './support'
 
@@ -40,40 +46,61 @@ describe('1. replies over the size limit', () => {
   // default --timeout that is a 504 (as the protocol says), which is not what these tests are about.
   const SLOW_OK = 30_000
 
-  it('GET of a 90 MB value answers an error naming the limit (alone and as one pipeline entry) and the process keeps serving', async () => {
-    const target = await start({ timeoutMs: SLOW_OK })
-    expect((await command(target, ['SETRANGE', 'bigz', '89999999', 'x'])).json).toEqual({ result: 90_000_000 })
-    const res = await command(target, ['GET', 'bigz'])
-    expect(res.status).toBe(400)
-    expect(errorOf(res)).toMatch(/reply too large: over the endpoint's limit of 10485760 bytes .*--max-reply-bytes/)
-    await command(target, ['SET', 'small', 'ok'])
-    const piped = await raw(target, '/pipeline', { body: JSON.stringify([['GET', 'small'], ['GET', 'bigz'], ['STRLEN', 'bigz']]) })
-    expect(piped.status).toBe(200)
-    const [first, second, third] = piped.json as { result?: unknown; error?: string }[]
-    expect(first).toEqual({ result: 'ok' })
-    expect(second!.error).toMatch(/reply too large/)
-    expect(third).toEqual({ result: 90_000_000 })
-    // Replies of one pipeline count together.
-    await command(target, ['SET', 'six', 'x'.repeat(6 * 1024 * 1024)])
-    const both = (await raw(target, '/pipeline', { body: JSON.stringify([['GET', 'six'], ['GET', 'six']]) })).json as { error?: string }[]
-    expect(both[0]).not.toHaveProperty('error')
-    expect(both[1]!.error).toMatch(/reply too large: .*with the ones before it/)
-    expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
-   }, 2 * SLOW_OK)
+  it(
+    'GET of a 90 MB value answers an error naming the limit (alone and as one pipeline entry) and the process keeps serving',
+    async () => {
+      const target = await start({ timeoutMs: SLOW_OK })
+      expect((await command(target, ['SETRANGE', 'bigz', '89999999', 'x'])).json).toEqual({ result: 90_000_000 })
+      const res = await command(target, ['GET', 'bigz'])
+      expect(res.status).toBe(400)
+      expect(errorOf(res)).toMatch(/reply too large: over the endpoint's limit of 10485760 bytes .*--max-reply-bytes/)
+      await command(target, ['SET', 'small', 'ok'])
+      const piped = await raw(target, '/pipeline', {
+        body: JSON.stringify([
+          ['GET', 'small'],
+          ['GET', 'bigz'],
+          ['STRLEN', 'bigz'],
+        ]),
+      })
+      expect(piped.status).toBe(200)
+      const [first, second, third] = piped.json as { result?: unknown; error?: string }[]
+      expect(first).toEqual({ result: 'ok' })
+      expect(second!.error).toMatch(/reply too large/)
+      expect(third).toEqual({ result: 90_000_000 })
+      // Replies of one pipeline count together.
+      await command(target, ['SET', 'six', 'x'.repeat(6 * 1024 * 1024)])
+      const both = (
+        await raw(target, '/pipeline', {
+          body: JSON.stringify([
+            ['GET', 'six'],
+            ['GET', 'six'],
+          ]),
+        })
+      ).json as { error?: string }[]
+      expect(both[0]).not.toHaveProperty('error')
+      expect(both[1]!.error).toMatch(/reply too large: .*with the ones before it/)
+      expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
+    },
+    2 * SLOW_OK,
+  )
 
-  it('a reply that cannot be encoded (limit raised past what V8 can build) becomes an error answer, not a crash', async () => {
-    const target = await start({ maxReplyBytes: 600 * 1024 * 1024, timeoutMs: SLOW_OK })
-    await command(target, ['SETRANGE', 'bigz', '89999999', 'x'])
-    const res = await command(target, ['GET', 'bigz'])
-    expect(res.status).toBe(400)
-    expect(errorOf(res)).toMatch(/^ERR the reply could not be encoded as JSON \(.*Invalid string length/)
-    expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
-   }, 2 * SLOW_OK)
+  it(
+    'a reply that cannot be encoded (limit raised past what V8 can build) becomes an error answer, not a crash',
+    async () => {
+      const target = await start({ maxReplyBytes: 600 * 1024 * 1024, timeoutMs: SLOW_OK })
+      await command(target, ['SETRANGE', 'bigz', '89999999', 'x'])
+      const res = await command(target, ['GET', 'bigz'])
+      expect(res.status).toBe(400)
+      expect(errorOf(res)).toMatch(/^ERR the reply could not be encoded as JSON \(.*Invalid string length/)
+      expect((await command(target, ['PING'])).json).toEqual({ result: 'PONG' })
+    },
+    2 * SLOW_OK,
+  )
 
   it('the limit is an option with a clear message', async () => {
-    await expect(startEndpoint({ redisUrl: 'redis://127.0.0.1:1', token: randomBytes(16).toString('hex'), maxReplyBytes: 10 })).rejects.toThrow(
-      /maxReplyBytes \(--max-reply-bytes\) must be at least 1024 bytes/,
-    )
+    await expect(
+      startEndpoint({ redisUrl: 'redis://127.0.0.1:1', token: randomBytes(16).toString('hex'), maxReplyBytes: 10 }),
+    ).rejects.toThrow(/maxReplyBytes \(--max-reply-bytes\) must be at least 1024 bytes/)
   })
 })
 
@@ -84,17 +111,26 @@ describe('2. commands per request', () => {
     const res = await raw(target, '/pipeline', { body })
     expect(res.status).toBe(413)
     // Counted as the body streams in (so the exact number is not known yet) or, for a short body, after parsing.
-    expect(errorOf(res)).toMatch(/(101|more than 100) commands in one request, over the limit of 100 \(--max-commands\)/)
+    expect(errorOf(res)).toMatch(
+      /(101|more than 100) commands in one request, over the limit of 100 \(--max-commands\)/,
+    )
     expect((await raw(target, '/multi-exec', { body })).status).toBe(413)
     expect((await command(target, ['GET', 'n'])).json).toEqual({ result: null })
-    expect((await raw(target, '/pipeline', { body: JSON.stringify(Array.from({ length: 100 }, () => ['INCR', 'n'])) })).status).toBe(200)
+    expect(
+      (await raw(target, '/pipeline', { body: JSON.stringify(Array.from({ length: 100 }, () => ['INCR', 'n'])) }))
+        .status,
+    ).toBe(200)
   })
 })
 
 describe('3. a broken or overdue Redis connection', () => {
   it('a reply nested too deep for the decoder: the caller gets a 504 saying why, the connection is rebuilt, others are served at once', async () => {
     const target = await start()
-    const deep = await command(target, ['EVAL', 'local t={} local c=t for i=1,3000 do local n={} c[1]=n c=n end return t', '0'])
+    const deep = await command(target, [
+      'EVAL',
+      'local t={} local c=t for i=1,3000 do local n={} c[1]=n c=n end return t',
+      '0',
+    ])
     expect(deep.status).toBe(504)
     expect(errorOf(deep)).toMatch(/reply could not be decoded \(Maximum call stack size exceeded\).*may have run/)
     // Not one request lost to a desynchronised connection: every answer is its own.
@@ -119,7 +155,9 @@ describe('3. a broken or overdue Redis connection', () => {
     }
     const res = await script
     expect(res.status).toBe(400)
-    expect(errorOf(res)).toMatch(/the script ran longer than the endpoint's limit of 1000 ms \(--script-timeout\) and was stopped/)
+    expect(errorOf(res)).toMatch(
+      /the script ran longer than the endpoint's limit of 1000 ms \(--script-timeout\) and was stopped/,
+    )
     await eventually(async () => (await command(target, ['GET', 'k'])).status === 200, 3_000, 20)
     expect(performance.now() - started).toBeLessThan(4_000)
   })
@@ -143,7 +181,11 @@ describe('3. a broken or overdue Redis connection', () => {
     await admin.sendCommand(['CONFIG', 'SET', 'busy-reply-threshold', '500'])
     await admin.close()
     const script = command(target, ['EVAL', "redis.call('SET', KEYS[1], '1') while true do end", '1', 'wrote'])
-    await eventually(async () => /cannot be stopped/.test(errorOf(await command(target, ['GET', 'k'])) ?? ''), 8_000, 50)
+    await eventually(
+      async () => /cannot be stopped/.test(errorOf(await command(target, ['GET', 'k'])) ?? ''),
+      8_000,
+      50,
+    )
     const res = await command(target, ['GET', 'k'])
     expect(res.status).toBe(503)
     expect(errorOf(res)).toMatch(/a script that has written data, so it cannot be stopped .*never uses SHUTDOWN NOSAVE/)
@@ -171,7 +213,11 @@ describe('4. 503 = not executed, 504 = outcome unknown', () => {
     await eventually(() => outcomes.length > 200)
     redis!.process.kill('SIGSTOP')
     // Frozen long enough for sent commands to time out (504) and new ones to be refused (503).
-    await eventually(() => outcomes.filter((o) => o.status === 503).length > 50 && outcomes.some((o) => o.status === 504), 5_000, 10)
+    await eventually(
+      () => outcomes.filter((o) => o.status === 503).length > 50 && outcomes.some((o) => o.status === 504),
+      5_000,
+      10,
+    )
     redis!.process.kill('SIGCONT')
     await eventually(async () => (await command(target, ['PING'])).status === 200)
     const after = outcomes.length
@@ -182,7 +228,8 @@ describe('4. 503 = not executed, 504 = outcome unknown', () => {
     const direct = await directClient(target.admin)
     try {
       const values = (await direct.sendCommand(['MGET', ...outcomes.map((o) => o.key)])) as (string | null)[]
-      const by = (status: number) => outcomes.map((o, i) => ({ ...o, value: values[i] })).filter((o) => o.status === status)
+      const by = (status: number) =>
+        outcomes.map((o, i) => ({ ...o, value: values[i] })).filter((o) => o.status === status)
       expect(by(503).length).toBeGreaterThan(0)
       expect(by(504).length).toBeGreaterThan(0)
       for (const o of by(200)) expect(o.value).toBe('1')
@@ -210,7 +257,9 @@ describe('5. blocking commands are capped', () => {
       const [get, ms] = await timed(() => command(target, ['GET', 'k']))
       expect(get.status).toBe(200)
       expect(ms).toBeLessThan(1_000)
-      const clients = Number(/connected_clients:(\d+)/.exec((await direct.sendCommand(['INFO', 'clients'])) as string)![1])
+      const clients = Number(
+        /connected_clients:(\d+)/.exec((await direct.sendCommand(['INFO', 'clients'])) as string)![1],
+      )
       expect(clients).toBeLessThanOrEqual(100 + 1 + 1 + 2) // blocked + pool + this client + control/idle slack
       // Release the blocked ones: 100 items, 100 BLPOPs.
       await command(target, ['RPUSH', 'never', ...Array.from({ length: 100 }, (_, i) => String(i))])
@@ -219,7 +268,9 @@ describe('5. blocking commands are capped', () => {
       expect(statuses.filter((s) => s === 200)).toHaveLength(100)
       expect(statuses.filter((s) => s === 429)).toHaveLength(900)
       const tooMany = all.find((r) => r.status === 429)!
-      expect(errorOf(tooMany)).toMatch(/too many blocking commands and subscriptions in progress \(100, the endpoint's --max-blocking limit\)/)
+      expect(errorOf(tooMany)).toMatch(
+        /too many blocking commands and subscriptions in progress \(100, the endpoint's --max-blocking limit\)/,
+      )
     } finally {
       await direct.close()
     }
@@ -268,7 +319,9 @@ function specEvents(body: ReadableStream<Uint8Array>) {
 describe('6. pub/sub framing', () => {
   it('a message with newlines and blank lines is one event, for a spec reader and for @upstash/redis (which sees no forged event)', async () => {
     const target = await start()
-    const res = await fetch(`${target.UPSTASH_REDIS_REST_URL}/subscribe/news`, { headers: { authorization: `Bearer ${target.UPSTASH_REDIS_REST_TOKEN}` } })
+    const res = await fetch(`${target.UPSTASH_REDIS_REST_URL}/subscribe/news`, {
+      headers: { authorization: `Bearer ${target.UPSTASH_REDIS_REST_TOKEN}` },
+    })
     const stream = specEvents(res.body!)
     expect(await stream.next()).toBe('subscribe,news,1')
 

@@ -24,10 +24,14 @@ let stderr = ''
 beforeAll(async () => {
   redis = await startRedisServer()
   const token = randomBytes(16).toString('hex')
-  child = spawn(process.execPath, ['--import', TSX, SCRIPT, '--port', '0', '--redis-url', redis.endpointUrl, '--token', token], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME } as unknown as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  child = spawn(
+    process.execPath,
+    ['--import', TSX, SCRIPT, '--port', '0', '--redis-url', redis.endpointUrl, '--token', token],
+    {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME } as unknown as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
@@ -51,7 +55,10 @@ function peakRss(pid: number): number {
 }
 
 /** POSTs `body` with a Content-Length; resolves with the status and headers, or the socket error (the endpoint may close early). */
-function post(route: string, body: Buffer): Promise<{ status: number; retryAfter?: string; error?: string; text: string }> {
+function post(
+  route: string,
+  body: Buffer,
+): Promise<{ status: number; retryAfter?: string; error?: string; text: string }> {
   return new Promise((resolve) => {
     const url = new URL(route, target.UPSTASH_REDIS_REST_URL)
     const req = request(url, {
@@ -61,7 +68,9 @@ function post(route: string, body: Buffer): Promise<{ status: number; retryAfter
     req.on('response', (res) => {
       let text = ''
       res.on('data', (d: Buffer) => (text = (text + d.toString()).slice(0, 500)))
-      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined, text }))
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined, text }),
+      )
       res.on('error', () => resolve({ status: res.statusCode!, text }))
     })
     req.on('error', (err) => resolve({ status: 0, error: err.message, text: '' }))
@@ -98,7 +107,9 @@ describe('2. memory stays bounded under huge pipelines (endpoint as a child proc
     const n = 1_150_000
     const body = Buffer.from(`[${'["PING"],'.repeat(n - 1)}["PING"]]`)
     expect(body.length).toBeLessThanOrEqual(10 * MB)
-    const [results, slowest] = await whileOthersAsk(() => Promise.all(Array.from({ length: 6 }, () => post('/pipeline', body))))
+    const [results, slowest] = await whileOthersAsk(() =>
+      Promise.all(Array.from({ length: 6 }, () => post('/pipeline', body))),
+    )
     for (const r of results) {
       // Refused as soon as the count is over the limit; the endpoint then closes the connection, so a
       // client still uploading may see the reset instead of the answer.
@@ -118,14 +129,18 @@ describe('2. memory stays bounded under huge pipelines (endpoint as a child proc
     const body = Buffer.from(JSON.stringify(Array.from({ length: 5000 }, (_, i) => ['SET', `big:${i}`, value])))
     expect(body.length).toBeLessThanOrEqual(10 * MB)
     expect(body.length).toBeGreaterThan(9 * MB)
-    const [results, slowest] = await whileOthersAsk(() => Promise.all(Array.from({ length: 6 }, () => post('/pipeline', body))))
+    const [results, slowest] = await whileOthersAsk(() =>
+      Promise.all(Array.from({ length: 6 }, () => post('/pipeline', body))),
+    )
     const statuses = results.map((r) => r.status)
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0)
     for (const r of results) {
       if (r.status === 503) {
         expect(r.retryAfter).toBe('1')
         // Over the in-flight budget; or, on a loaded machine, Redis slower than the endpoint's bound: not sent either way.
-        expect(r.text).toMatch(/endpoint is busy: .* in flight \(limit 32 MB, --max-inflight-bytes\); not sent, retry shortly|Redis is unavailable/)
+        expect(r.text).toMatch(
+          /endpoint is busy: .* in flight \(limit 32 MB, --max-inflight-bytes\); not sent, retry shortly|Redis is unavailable/,
+        )
       } else if (r.status !== 0) expect(r.status).toBe(200)
     }
     expect(slowest).toBeLessThan(NOT_STARVED_MS)
@@ -135,7 +150,11 @@ describe('2. memory stays bounded under huge pipelines (endpoint as a child proc
   })
 
   it('3. a reply too deep for the decoder: 504 to its caller, one log line without secrets, the next request served at once', async () => {
-    const deep = await command(target, ['EVAL', 'local t={} local c=t for i=1,3000 do local n={} c[1]=n c=n end return t', '0'])
+    const deep = await command(target, [
+      'EVAL',
+      'local t={} local c=t for i=1,3000 do local n={} c[1]=n c=n end return t',
+      '0',
+    ])
     expect(deep.status).toBe(504)
     const [after, ms] = await (async () => {
       const t = performance.now()
@@ -145,7 +164,9 @@ describe('2. memory stays bounded under huge pipelines (endpoint as a child proc
     expect(ms).toBeLessThan(NOT_STARVED_MS)
     const lines = stderr.trim().split('\n')
     expect(lines).toHaveLength(1)
-    expect(lines[0]).toMatch(/^upstash-local: a Redis reply could not be decoded \(Maximum call stack size exceeded\); rebuilt shared connection 0/)
+    expect(lines[0]).toMatch(
+      /^upstash-local: a Redis reply could not be decoded \(Maximum call stack size exceeded\); rebuilt shared connection 0/,
+    )
     expect(stderr).not.toContain(target.UPSTASH_REDIS_REST_TOKEN)
     expect(stderr).not.toContain(redis.credentials.endpoint)
   })

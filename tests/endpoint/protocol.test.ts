@@ -52,11 +52,15 @@ describe('path style', () => {
   })
 
   it('appends a POST body as the last argument, and runs POST /cmd/args without a body as is', async () => {
-    expect((await raw(stack, `/set/${encodeURIComponent(k('body'))}`, { body: 'from the body' })).json).toEqual({ result: 'OK' })
+    expect((await raw(stack, `/set/${encodeURIComponent(k('body'))}`, { body: 'from the body' })).json).toEqual({
+      result: 'OK',
+    })
     expect((await command(stack, ['GET', k('body')])).json).toEqual({ result: 'from the body' })
     expect((await raw(stack, `/rpush/${encodeURIComponent(k('list'))}/a/b`, { body: 'c' })).json).toEqual({ result: 3 })
     expect((await command(stack, ['LRANGE', k('list'), '0', '-1'])).json).toEqual({ result: ['a', 'b', 'c'] })
-    expect((await raw(stack, `/set/${encodeURIComponent(k('nobody'))}/v`, { method: 'POST' })).json).toEqual({ result: 'OK' })
+    expect((await raw(stack, `/set/${encodeURIComponent(k('nobody'))}/v`, { method: 'POST' })).json).toEqual({
+      result: 'OK',
+    })
   })
 
   it('takes a raw POST body as the last argument of XREAD (keyword checks ignore raw bytes)', async () => {
@@ -113,20 +117,36 @@ describe('Upstash-Encoding', () => {
     expect((await command(stack, ['EVAL', "return {1, 'deux', {3, false}}", '0'], base64)).json).toEqual({
       result: [1, b64('deux'), [3, null]],
     })
-    expect((await command(stack, ['MGET', k('enc'), k('missing')], base64)).json).toEqual({ result: [b64('héllo'), null] })
+    expect((await command(stack, ['MGET', k('enc'), k('missing')], base64)).json).toEqual({
+      result: [b64('héllo'), null],
+    })
   })
 
   it('answers plain UTF-8 without the header, nested arrays included', async () => {
-    expect((await command(stack, ['XRANGE', k('x'), '-', '+'])).json).toEqual({ result: [['1-1', ['field', 'valeur']]] })
+    expect((await command(stack, ['XRANGE', k('x'), '-', '+'])).json).toEqual({
+      result: [['1-1', ['field', 'valeur']]],
+    })
     expect((await command(stack, ['GET', k('enc')])).json).toEqual({ result: 'héllo' })
   })
 
   it('encodes pipeline and multi-exec entries the same way', async () => {
-    const body = JSON.stringify([['GET', k('enc')], ['SET', k('enc3'), 'x'], ['INCR', k('enc')]])
+    const body = JSON.stringify([
+      ['GET', k('enc')],
+      ['SET', k('enc3'), 'x'],
+      ['INCR', k('enc')],
+    ])
     const pipe = await raw(stack, '/pipeline', { body, headers: base64 })
-    expect(pipe.json).toEqual([{ result: b64('héllo') }, { result: 'OK' }, { error: expect.stringMatching(/^ERR value is not an integer/) }])
+    expect(pipe.json).toEqual([
+      { result: b64('héllo') },
+      { result: 'OK' },
+      { error: expect.stringMatching(/^ERR value is not an integer/) },
+    ])
     const multi = await raw(stack, '/multi-exec', { body, headers: base64 })
-    expect(multi.json).toEqual([{ result: b64('héllo') }, { result: 'OK' }, { error: expect.stringMatching(/^ERR value is not an integer/) }])
+    expect(multi.json).toEqual([
+      { result: b64('héllo') },
+      { result: 'OK' },
+      { error: expect.stringMatching(/^ERR value is not an integer/) },
+    ])
   })
 })
 
@@ -152,11 +172,19 @@ describe('headers, routes and malformed input', () => {
     { body: '{"cmd":"GET"}', route: '/', message: /expected a non-empty JSON array like \["SET","key","value"\]/ },
     { body: '[]', route: '/', message: /expected a non-empty JSON array/ },
     { body: '[1,"x"]', route: '/', message: /body\[0\]: expected the command name as a string/ },
-    { body: '["SET","k",{"a":1}]', route: '/', message: /body\[2\]: expected a string, number or boolean argument, got object/ },
+    {
+      body: '["SET","k",{"a":1}]',
+      route: '/',
+      message: /body\[2\]: expected a string, number or boolean argument, got object/,
+    },
     { body: '["SET","k",null]', route: '/', message: /body\[2\]: .*got null/ },
     { body: '["GET","k"]', route: '/pipeline', message: /\/pipeline command 0: expected a non-empty JSON array/ },
     { body: '[]', route: '/multi-exec', message: /\/multi-exec: expected a non-empty JSON array of commands/ },
-    { body: '{"a":1}', route: '/pipeline', message: /expected a non-empty JSON array of commands like \[\["SET","k","v"\],\["GET","k"\]\]/ },
+    {
+      body: '{"a":1}',
+      route: '/pipeline',
+      message: /expected a non-empty JSON array of commands like \[\["SET","k","v"\],\["GET","k"\]\]/,
+    },
   ])('answers 400 to $route with body $body, saying what was expected', async ({ body, route, message }) => {
     const res = await raw(stack, route, { method: 'POST', body })
     expect(res.status).toBe(400)
@@ -192,16 +220,21 @@ describe('headers, routes and malformed input', () => {
 })
 
 describe('refused stateful commands', () => {
-  it.each([
-    { args: ['SUBSCRIBE', 'news'], message: /SUBSCRIBE is not allowed: use the streaming route \/subscribe\/<channel>/ },
-    { args: ['PSUBSCRIBE', 'n*'], message: /PSUBSCRIBE is not allowed/ },
-    { args: ['SELECT', '1'], message: /SELECT is not allowed/ },
-    { args: ['WATCH', 'k'], message: /WATCH is not allowed/ },
-    { args: ['MULTI'], message: /MULTI is not allowed: use POST \/multi-exec/ },
-    { args: ['MONITOR'], message: /MONITOR is not allowed/ },
-    { args: ['CLIENT', 'REPLY', 'OFF'], message: /CLIENT REPLY is not allowed/ },
-    { args: ['client', 'setname', 'x'], message: /CLIENT SETNAME is not allowed/ },
-  ].map((c) => ({ ...c, name: c.args.join(' ') })))('answers 400 to $name', async ({ args, message }) => {
+  it.each(
+    [
+      {
+        args: ['SUBSCRIBE', 'news'],
+        message: /SUBSCRIBE is not allowed: use the streaming route \/subscribe\/<channel>/,
+      },
+      { args: ['PSUBSCRIBE', 'n*'], message: /PSUBSCRIBE is not allowed/ },
+      { args: ['SELECT', '1'], message: /SELECT is not allowed/ },
+      { args: ['WATCH', 'k'], message: /WATCH is not allowed/ },
+      { args: ['MULTI'], message: /MULTI is not allowed: use POST \/multi-exec/ },
+      { args: ['MONITOR'], message: /MONITOR is not allowed/ },
+      { args: ['CLIENT', 'REPLY', 'OFF'], message: /CLIENT REPLY is not allowed/ },
+      { args: ['client', 'setname', 'x'], message: /CLIENT SETNAME is not allowed/ },
+    ].map((c) => ({ ...c, name: c.args.join(' ') })),
+  )('answers 400 to $name', async ({ args, message }) => {
     const res = await command(stack, args)
     expect(res.status).toBe(400)
     expect(errorOf(res)).toMatch(message)

@@ -15,7 +15,9 @@ const sha1 = (s: string) => createHash('sha1').update(s).digest('hex')
 describe('stripUpstashFlags', () => {
   it('drops only Upstash-only flags from the shebang', () => {
     expect(stripUpstashFlags('#!lua flags=allow-key-locking\n  return 1')).toBe('#!lua\n  return 1')
-    expect(stripUpstashFlags('#!lua flags=no-writes,allow-key-locking\nreturn 1')).toBe('#!lua flags=no-writes\nreturn 1')
+    expect(stripUpstashFlags('#!lua flags=no-writes,allow-key-locking\nreturn 1')).toBe(
+      '#!lua flags=no-writes\nreturn 1',
+    )
     expect(stripUpstashFlags('#!lua flags=no-writes\nreturn 1')).toBeUndefined()
     expect(stripUpstashFlags('return 1 -- flags=allow-key-locking')).toBeUndefined()
   })

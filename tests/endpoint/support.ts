@@ -72,7 +72,11 @@ export function command(target: Target, args: unknown[], headers?: Record<string
 export const b64 = (s: string | Uint8Array) => Buffer.from(s).toString('base64')
 
 /** Polls `check` (vi.waitFor) every `everyMs` until it returns true; fails after `withinMs`. For state that changes asynchronously. */
-export async function eventually(check: () => Promise<boolean> | boolean, withinMs = 5_000, everyMs = 20): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  withinMs = 5_000,
+  everyMs = 20,
+): Promise<void> {
   await vi.waitFor(
     async () => {
       if (!(await check())) throw new Error(`condition not met within ${withinMs} ms`)

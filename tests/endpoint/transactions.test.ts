@@ -21,7 +21,12 @@ describe('pipeline', () => {
 
   it('answers 200 with one entry per command over raw HTTP, refused commands included', async () => {
     const res = await raw(stack, '/pipeline', {
-      body: JSON.stringify([['SET', k('r1'), 'x'], ['LPUSH', k('r1'), 'y'], ['SUBSCRIBE', 'c'], ['GET', k('r1')]]),
+      body: JSON.stringify([
+        ['SET', k('r1'), 'x'],
+        ['LPUSH', k('r1'), 'y'],
+        ['SUBSCRIBE', 'c'],
+        ['GET', k('r1')],
+      ]),
     })
     expect(res.status).toBe(200)
     const entries = res.json as { result?: unknown; error?: string }[]
@@ -64,7 +69,11 @@ describe('multi-exec', () => {
       const results = await Promise.all(
         range(30).map(async (i) => {
           const res = await raw(stack, '/multi-exec', {
-            body: JSON.stringify([['INCR', key], ['SET', k(`filler${i}`), filler], ['INCR', key]]),
+            body: JSON.stringify([
+              ['INCR', key],
+              ['SET', k(`filler${i}`), filler],
+              ['INCR', key],
+            ]),
           })
           expect(res.status).toBe(200)
           const [first, , second] = res.json as { result: number }[]
@@ -84,7 +93,12 @@ describe('multi-exec', () => {
 
   it('gives per-entry errors when a command fails at run time (the others still apply)', async () => {
     const res = await raw(stack, '/multi-exec', {
-      body: JSON.stringify([['SET', k('rt'), 'abc'], ['INCR', k('rt')], ['APPEND', k('rt'), 'd'], ['GET', k('rt')]]),
+      body: JSON.stringify([
+        ['SET', k('rt'), 'abc'],
+        ['INCR', k('rt')],
+        ['APPEND', k('rt'), 'd'],
+        ['GET', k('rt')],
+      ]),
     })
     expect(res.status).toBe(200)
     const entries = res.json as { result?: unknown; error?: string }[]
@@ -95,7 +109,12 @@ describe('multi-exec', () => {
   })
 
   it('answers 400 and applies nothing when a command fails to queue (EXECABORT)', async () => {
-    const res = await raw(stack, '/multi-exec', { body: JSON.stringify([['SET', k('qe'), 'x'], ['SET', k('qe')]]) })
+    const res = await raw(stack, '/multi-exec', {
+      body: JSON.stringify([
+        ['SET', k('qe'), 'x'],
+        ['SET', k('qe')],
+      ]),
+    })
     expect(res.status).toBe(400)
     expect((res.json as { error: string }).error).toMatch(/EXECABORT.*wrong number of arguments/)
     expect(await redis.get(k('qe'))).toBeNull()
@@ -105,7 +124,12 @@ describe('multi-exec', () => {
   })
 
   it('refuses connection-state commands inside a transaction with 400', async () => {
-    const res = await raw(stack, '/multi-exec', { body: JSON.stringify([['WATCH', k('w')], ['SET', k('w'), '1']]) })
+    const res = await raw(stack, '/multi-exec', {
+      body: JSON.stringify([
+        ['WATCH', k('w')],
+        ['SET', k('w'), '1'],
+      ]),
+    })
     expect(res.status).toBe(400)
     expect((res.json as { error: string }).error).toMatch(/WATCH is not allowed/)
     expect(await redis.get(k('w'))).toBeNull()

@@ -61,7 +61,9 @@ describe('large values', () => {
 
   it('round-trips 1 MB of random bytes (path-style POST body in, base64 out)', async () => {
     const bytes = randomBytes(1024 * 1024)
-    expect((await raw(stack, `/set/${encodeURIComponent(k('bigbin'))}`, { body: bytes })).json).toEqual({ result: 'OK' })
+    expect((await raw(stack, `/set/${encodeURIComponent(k('bigbin'))}`, { body: bytes })).json).toEqual({
+      result: 'OK',
+    })
     const got = await command(stack, ['GET', k('bigbin')], { 'Upstash-Encoding': 'base64' })
     expect(Buffer.compare(Buffer.from((got.json as { result: string }).result, 'base64'), bytes)).toBe(0)
   })

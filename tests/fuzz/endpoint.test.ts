@@ -17,7 +17,18 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { directClient } from '../../testing/redis-direct'
 import { startStack, type Stack } from '../../testing/stack'
-import { anyJsonValue, fuzzSeed, hostileString, hostileStrings, httpSend, nested, params, type RawAnswer, REQUEST_TIMEOUT_MS, Tally } from './support'
+import {
+  anyJsonValue,
+  fuzzSeed,
+  hostileString,
+  hostileStrings,
+  httpSend,
+  nested,
+  params,
+  type RawAnswer,
+  REQUEST_TIMEOUT_MS,
+  Tally,
+} from './support'
 
 const seed = fuzzSeed('endpoint')
 const tally = new Tally()
@@ -53,7 +64,8 @@ function send(
   return httpSend(stack.env.UPSTASH_REDIS_REST_URL, path, { ...rest, headers }, tally)
 }
 
-const post = (path: string, body: string | Uint8Array, headers?: Record<string, string>) => send(path, { method: 'POST', body, headers })
+const post = (path: string, body: string | Uint8Array, headers?: Record<string, string>) =>
+  send(path, { method: 'POST', body, headers })
 
 /** Commands Redis has executed so far (INFO commandstats), not counting INFO itself. */
 async function executed(): Promise<number> {
@@ -79,7 +91,40 @@ function expectClearRefusal(a: Answer, statuses: number[] = [400]): void {
 }
 
 /** 405 with Allow for a method Node's parser knows, its bare 400 for one it does not. */
-const NODE_METHODS = new Set(['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND', 'MKCOL', 'LOCK', 'PURGE', 'SEARCH', 'REPORT', 'SOURCE', 'COPY', 'MOVE', 'UNLOCK', 'BIND', 'LINK', 'ACL', 'MERGE', 'NOTIFY', 'TRACE', 'QUERY', 'UNBIND', 'UNLINK', 'REBIND', 'CHECKOUT', 'SUBSCRIBE', 'UNSUBSCRIBE', 'MKACTIVITY', 'MSEARCH', 'MKCALENDAR', 'PROPPATCH'])
+const NODE_METHODS = new Set([
+  'PUT',
+  'DELETE',
+  'PATCH',
+  'OPTIONS',
+  'HEAD',
+  'PROPFIND',
+  'MKCOL',
+  'LOCK',
+  'PURGE',
+  'SEARCH',
+  'REPORT',
+  'SOURCE',
+  'COPY',
+  'MOVE',
+  'UNLOCK',
+  'BIND',
+  'LINK',
+  'ACL',
+  'MERGE',
+  'NOTIFY',
+  'TRACE',
+  'QUERY',
+  'UNBIND',
+  'UNLINK',
+  'REBIND',
+  'CHECKOUT',
+  'SUBSCRIBE',
+  'UNSUBSCRIBE',
+  'MKACTIVITY',
+  'MSEARCH',
+  'MKCALENDAR',
+  'PROPPATCH',
+])
 function expectClearOr(a: Answer, method: string): void {
   if (NODE_METHODS.has(method)) {
     expect(a.status, method).toBe(405)
@@ -101,7 +146,12 @@ function expectEntry(entry: unknown): void {
 
 /** What the endpoint itself checks before Redis: a non-empty array, a string name, then strings/numbers/booleans. */
 function isCommandShape(v: unknown): boolean {
-  return Array.isArray(v) && v.length > 0 && typeof v[0] === 'string' && v.slice(1).every((a) => ['string', 'number', 'boolean'].includes(typeof a))
+  return (
+    Array.isArray(v) &&
+    v.length > 0 &&
+    typeof v[0] === 'string' &&
+    v.slice(1).every((a) => ['string', 'number', 'boolean'].includes(typeof a))
+  )
 }
 
 function parses(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -120,19 +170,54 @@ const badArg = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 2 }), { minKeys: 1, maxKeys: 2 }),
   fc.array(fc.jsonValue({ maxDepth: 2 }), { minLength: 1, maxLength: 3 }),
 )
-const commandName = fc.constantFrom('SET', 'GET', 'DEL', 'HSET', 'LPUSH', 'ZADD', 'EVAL', 'INCR', 'set', 'Set', 'FLUSHALL', 'PING')
+const commandName = fc.constantFrom(
+  'SET',
+  'GET',
+  'DEL',
+  'HSET',
+  'LPUSH',
+  'ZADD',
+  'EVAL',
+  'INCR',
+  'set',
+  'Set',
+  'FLUSHALL',
+  'PING',
+)
 /** A command the endpoint must refuse by shape: some argument is null, an object or an array; or no/non-string name. */
 const wrongTypes = fc.oneof(
-  fc.tuple(commandName, fc.array(fc.oneof(hostileString, badArg), { maxLength: 4 }), badArg, fc.nat(4)).map(([name, args, bad, at]) => {
-    const out: unknown[] = [name, ...args]
-    out.splice(1 + Math.min(at, args.length), 0, bad)
-    return out
-  }),
-  fc.tuple(fc.oneof(fc.integer(), fc.constant(null), fc.boolean(), badArg), fc.array(hostileString, { maxLength: 3 })).map(([name, args]) => [name, ...args]),
+  fc
+    .tuple(commandName, fc.array(fc.oneof(hostileString, badArg), { maxLength: 4 }), badArg, fc.nat(4))
+    .map(([name, args, bad, at]) => {
+      const out: unknown[] = [name, ...args]
+      out.splice(1 + Math.min(at, args.length), 0, bad)
+      return out
+    }),
+  fc
+    .tuple(fc.oneof(fc.integer(), fc.constant(null), fc.boolean(), badArg), fc.array(hostileString, { maxLength: 3 }))
+    .map(([name, args]) => [name, ...args]),
   fc.constantFrom([], {}, null, 'SET', 1, true, { 0: 'SET', length: 1 }),
 )
 const brokenJson = fc.oneof(
-  fc.constantFrom('', '[', ']', '["SET"', '["SET","k",]', "['SET','k','v']", '[SET]', '{"0":"PING"}', '["PING"]]', 'null', 'NaN', '[Infinity]', '["\\ud800', '["\\u00"]', '\u0000', '\ufeff["PING"]', '["PING"] trailing'),
+  fc.constantFrom(
+    '',
+    '[',
+    ']',
+    '["SET"',
+    '["SET","k",]',
+    "['SET','k','v']",
+    '[SET]',
+    '{"0":"PING"}',
+    '["PING"]]',
+    'null',
+    'NaN',
+    '[Infinity]',
+    '["\\ud800',
+    '["\\u00"]',
+    '\u0000',
+    '\ufeff["PING"]',
+    '["PING"] trailing',
+  ),
   fc.string({ maxLength: 60 }),
   fc.jsonValue().map((v) => JSON.stringify(v).slice(0, -1)),
 )
@@ -155,7 +240,10 @@ describe('bodies of POST /, /pipeline and /multi-exec', () => {
           const body = route !== '/' && wrapInPipeline ? `[["SET","fuzz:should-not-exist","1"],${text}]` : text
           const parsed = parses(body)
           const valid =
-            parsed.ok && (route === '/' ? isCommandShape(parsed.value) : Array.isArray(parsed.value) && parsed.value.length > 0 && parsed.value.every(isCommandShape))
+            parsed.ok &&
+            (route === '/'
+              ? isCommandShape(parsed.value)
+              : Array.isArray(parsed.value) && parsed.value.length > 0 && parsed.value.every(isCommandShape))
           if (valid) return // a well-formed command after all: covered by the properties below
           const before = await executed()
           const a = await post(route, body)
@@ -172,32 +260,97 @@ describe('bodies of POST /, /pipeline and /multi-exec', () => {
   it('answers random but well-formed commands with 200/400 and well-formed entries, never a 5xx', async () => {
     // Read-only and harmless names, random arguments: Redis's own errors come back as entries.
     const name = fc.oneof(
-      fc.constantFrom('GET', 'MGET', 'EXISTS', 'TYPE', 'STRLEN', 'TTL', 'HGET', 'HGETALL', 'LRANGE', 'ZRANGE', 'ECHO', 'PING', 'SCAN', 'KEYS', 'OBJECT', 'DUMP', 'GETRANGE', 'BITCOUNT', 'SMEMBERS', 'XRANGE', 'JSON.GET', 'COMMAND', 'TIME', 'EVALSHA', 'SCRIPT', 'get', 'gEt'),
-      fc.constantFrom('SUBSCRIBE', 'MULTI', 'EXEC', 'WATCH', 'SELECT', 'AUTH', 'HELLO', 'CONFIG', 'DEBUG', 'SHUTDOWN', 'MONITOR', 'CLIENT', 'ACL', 'QUIT', 'RESET'),
+      fc.constantFrom(
+        'GET',
+        'MGET',
+        'EXISTS',
+        'TYPE',
+        'STRLEN',
+        'TTL',
+        'HGET',
+        'HGETALL',
+        'LRANGE',
+        'ZRANGE',
+        'ECHO',
+        'PING',
+        'SCAN',
+        'KEYS',
+        'OBJECT',
+        'DUMP',
+        'GETRANGE',
+        'BITCOUNT',
+        'SMEMBERS',
+        'XRANGE',
+        'JSON.GET',
+        'COMMAND',
+        'TIME',
+        'EVALSHA',
+        'SCRIPT',
+        'get',
+        'gEt',
+      ),
+      fc.constantFrom(
+        'SUBSCRIBE',
+        'MULTI',
+        'EXEC',
+        'WATCH',
+        'SELECT',
+        'AUTH',
+        'HELLO',
+        'CONFIG',
+        'DEBUG',
+        'SHUTDOWN',
+        'MONITOR',
+        'CLIENT',
+        'ACL',
+        'QUIT',
+        'RESET',
+      ),
       hostileString,
     )
-    const cmd = fc.tuple(name, fc.array(fc.oneof(hostileString, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }) /* JSON has no Infinity or NaN: they would become null, a malformed argument */, fc.boolean()), { maxLength: 5 })).map(([n, a]) => [n, ...a])
+    const cmd = fc
+      .tuple(
+        name,
+        fc.array(
+          fc.oneof(
+            hostileString,
+            fc.integer(),
+            fc.double({
+              noNaN: true,
+              noDefaultInfinity: true,
+            }) /* JSON has no Infinity or NaN: they would become null, a malformed argument */,
+            fc.boolean(),
+          ),
+          { maxLength: 5 },
+        ),
+      )
+      .map(([n, a]) => [n, ...a])
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('/', '/pipeline', '/multi-exec'), fc.array(cmd, { minLength: 1, maxLength: 4 }), fc.boolean(), async (route, cmds, base64) => {
-        // SHUTDOWN/CLIENT/SCRIPT arguments are random, but a few would be harmful if ever let through: refused by the endpoint.
-        const body = JSON.stringify(route === '/' ? cmds[0] : cmds)
-        const a = await post(route, body, base64 ? { 'upstash-encoding': 'base64' } : {})
-        expect([200, 400], `${route} ${body.slice(0, 300)} → ${a.status} ${a.text.slice(0, 300)}`).toContain(a.status)
-        if (route === '/') {
-          expectEntry(a.json)
-          expect(a.status).toBe('error' in (a.json as object) ? 400 : 200)
-        } else if (route === '/pipeline') {
-          expect(a.status).toBe(200)
-          expect(Array.isArray(a.json)).toBe(true)
-          expect((a.json as unknown[]).length).toBe(cmds.length)
-          for (const e of a.json as unknown[]) expectEntry(e)
-        } else if (a.status === 400) {
-          expectClearRefusal(a)
-        } else {
-          expect((a.json as unknown[]).length).toBe(cmds.length)
-          for (const e of a.json as unknown[]) expectEntry(e)
-        }
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('/', '/pipeline', '/multi-exec'),
+        fc.array(cmd, { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        async (route, cmds, base64) => {
+          // SHUTDOWN/CLIENT/SCRIPT arguments are random, but a few would be harmful if ever let through: refused by the endpoint.
+          const body = JSON.stringify(route === '/' ? cmds[0] : cmds)
+          const a = await post(route, body, base64 ? { 'upstash-encoding': 'base64' } : {})
+          expect([200, 400], `${route} ${body.slice(0, 300)} → ${a.status} ${a.text.slice(0, 300)}`).toContain(a.status)
+          if (route === '/') {
+            expectEntry(a.json)
+            expect(a.status).toBe('error' in (a.json as object) ? 400 : 200)
+          } else if (route === '/pipeline') {
+            expect(a.status).toBe(200)
+            expect(Array.isArray(a.json)).toBe(true)
+            expect((a.json as unknown[]).length).toBe(cmds.length)
+            for (const e of a.json as unknown[]) expectEntry(e)
+          } else if (a.status === 400) {
+            expectClearRefusal(a)
+          } else {
+            expect((a.json as unknown[]).length).toBe(cmds.length)
+            for (const e of a.json as unknown[]) expectEntry(e)
+          }
+        },
+      ),
       params(seed, 120),
     )
     // The endpoint still answers PING on its shared connection (no state leaked: SELECT, CLIENT REPLY… refused).
@@ -216,7 +369,9 @@ describe('bodies of POST /, /pipeline and /multi-exec', () => {
         }
       }
       // A command whose argument nests deeply, and a pipeline whose command does.
-      expectClearRefusal(await post(route, route === '/' ? `["SET","k",${nested(50_000)}]` : `[["SET","k",${nested(50_000)}]]`))
+      expectClearRefusal(
+        await post(route, route === '/' ? `["SET","k",${nested(50_000)}]` : `[["SET","k",${nested(50_000)}]]`),
+      )
     }
     // Over --max-body (10 MB): 413, and the process is still there.
     const huge = `["SET","fuzz:huge","${'x'.repeat(10 * 1024 * 1024)}"]`
@@ -225,7 +380,10 @@ describe('bodies of POST /, /pipeline and /multi-exec', () => {
     expectClearRefusal(await post('/pipeline', `[${Array(10_001).fill('["PING"]').join(',')}]`), [413])
     expect(await direct.exists('fuzz:huge')).toBe(0)
     // Many keys (wide, not deep) is a valid, if odd, command.
-    const wide = await post('/', JSON.stringify(['EXISTS', ...Array.from({ length: 50_000 }, (_, i) => `fuzz:none:${i}`)]))
+    const wide = await post(
+      '/',
+      JSON.stringify(['EXISTS', ...Array.from({ length: 50_000 }, (_, i) => `fuzz:none:${i}`)]),
+    )
     expect(wide.json).toEqual({ result: 0 })
     await expectUntouched()
   })
@@ -238,7 +396,10 @@ describe('hostile keys and values', () => {
   it('stores and returns them byte for byte, as literal keys, through every route and encoding', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(hostileString.filter((s) => s.length > 0), fc.constantFrom(...hostileStrings.filter((s) => s.length > 0))),
+        fc.oneof(
+          hostileString.filter((s) => s.length > 0),
+          fc.constantFrom(...hostileStrings.filter((s) => s.length > 0)),
+        ),
         hostileString,
         // At least one byte: an empty POST body is no body, and /set/<key> alone is Redis's 400 (checked below).
         fc.uint8Array({ minLength: 1, maxLength: 64 }),
@@ -263,10 +424,20 @@ describe('hostile keys and values', () => {
             const empty = await send(path, { method: 'POST', body: new Uint8Array(0) })
             expect(empty.json).toEqual({ error: expect.stringMatching(/wrong number of arguments/) })
             expect(empty.status).toBe(400)
-            const get = await send(`/get/${encodeURIComponent(k.toWellFormed())}`, { headers: { 'upstash-encoding': 'base64' } })
+            const get = await send(`/get/${encodeURIComponent(k.toWellFormed())}`, {
+              headers: { 'upstash-encoding': 'base64' },
+            })
             expect(Buffer.from((get.json as { result: string }).result, 'base64')).toEqual(Buffer.from(bytes))
             // In a pipeline, next to a command that fails: each entry its own.
-            const p = await post('/pipeline', JSON.stringify([['GET', k], ['HGET', k, 'f'], ['STRLEN', k]]), { 'upstash-encoding': 'base64' })
+            const p = await post(
+              '/pipeline',
+              JSON.stringify([
+                ['GET', k],
+                ['HGET', k, 'f'],
+                ['STRLEN', k],
+              ]),
+              { 'upstash-encoding': 'base64' },
+            )
             expect(p.status).toBe(200)
             const [g, wrong, len] = p.json as [{ result: string }, { error: string }, { result: number }]
             expect(Buffer.from(g.result, 'base64')).toEqual(Buffer.from(bytes))
@@ -301,7 +472,9 @@ describe('hostile keys and values', () => {
         fc.boolean(),
         async (cmd, base64) => {
           const a = await post('/', JSON.stringify(cmd), base64 ? { 'upstash-encoding': 'base64' } : {})
-          expect([200, 400], `${JSON.stringify(cmd).slice(0, 200)} → ${a.status} ${a.text.slice(0, 200)}`).toContain(a.status)
+          expect([200, 400], `${JSON.stringify(cmd).slice(0, 200)} → ${a.status} ${a.text.slice(0, 200)}`).toContain(
+            a.status,
+          )
           expectEntry(a.json)
         },
       ),
@@ -316,11 +489,50 @@ describe('path-style routes, methods and headers', () => {
   /** A path segment: plain, hostile (encoded or not), or broken percent-encoding. */
   const segment = fc.oneof(
     hostileString.map((s) => encodeURIComponent(s.toWellFormed())),
-    fc.constantFrom('', '.', '..', '%', '%zz', '%ED%A0%80', '%C0%AF', '%FF', '%00', '%2F', '%2e%2e', '*', ':', '{}', '%0A', '%0D%0A', '~', ';', '@'),
+    fc.constantFrom(
+      '',
+      '.',
+      '..',
+      '%',
+      '%zz',
+      '%ED%A0%80',
+      '%C0%AF',
+      '%FF',
+      '%00',
+      '%2F',
+      '%2e%2e',
+      '*',
+      ':',
+      '{}',
+      '%0A',
+      '%0D%0A',
+      '~',
+      ';',
+      '@',
+    ),
     fc.stringMatching(/^[A-Za-z0-9%._~-]{0,20}$/),
   )
   const first = fc.oneof(
-    fc.constantFrom('get', 'GET', 'exists', 'strlen', 'ttl', 'type', 'echo', 'ping', 'hget', 'hgetall', 'lrange', 'mget', 'dbsize', 'time', 'pipeline', 'multi-exec', 'command', 'keys'),
+    fc.constantFrom(
+      'get',
+      'GET',
+      'exists',
+      'strlen',
+      'ttl',
+      'type',
+      'echo',
+      'ping',
+      'hget',
+      'hgetall',
+      'lrange',
+      'mget',
+      'dbsize',
+      'time',
+      'pipeline',
+      'multi-exec',
+      'command',
+      'keys',
+    ),
     // (FLUSHALL/FLUSHDB are ordinary commands on Upstash too: not in this list, the run's canaries would go.)
     fc.constantFrom('set', 'del', 'config', 'debug', 'shutdown', 'select', 'client', 'multi', 'monitor'),
     segment,
@@ -346,7 +558,8 @@ describe('path-style routes, methods and headers', () => {
             expectClearRefusal(a, [400, 404, 405])
           }
           const lower = name.toLowerCase()
-          if (lower !== 'set' && lower !== 'del') expect(await direct.dbSize(), `${method} ${path} changed the key count`).toBe(before)
+          if (lower !== 'set' && lower !== 'del')
+            expect(await direct.dbSize(), `${method} ${path} changed the key count`).toBe(before)
           // Undo what a legitimate /set did (only under names the fuzz may write).
           if (lower === 'set' || lower === 'del') {
             for (const k of (await direct.keys('*')).filter((k) => !k.startsWith('canary:'))) await direct.del(k)
@@ -366,20 +579,60 @@ describe('path-style routes, methods and headers', () => {
   it('refuses any other method with 405 (and Allow), and anything without the token with 401', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.constantFrom('GET', 'POST'), fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'PROPFIND', 'MKCOL', 'LOCK', 'PURGE', 'SEARCH', 'REPORT', 'SOURCE'), fc.stringMatching(/^[A-Z]{1,10}$/)),
-        fc.constantFrom('/', '/pipeline', '/multi-exec', '/get/canary:string', '/set/canary:string/pwned', '/flushall', '/subscribe/x'),
+        fc.oneof(
+          fc.constantFrom('GET', 'POST'),
+          fc.constantFrom(
+            'PUT',
+            'DELETE',
+            'PATCH',
+            'OPTIONS',
+            'HEAD',
+            'PROPFIND',
+            'MKCOL',
+            'LOCK',
+            'PURGE',
+            'SEARCH',
+            'REPORT',
+            'SOURCE',
+          ),
+          fc.stringMatching(/^[A-Z]{1,10}$/),
+        ),
+        fc.constantFrom(
+          '/',
+          '/pipeline',
+          '/multi-exec',
+          '/get/canary:string',
+          '/set/canary:string/pwned',
+          '/flushall',
+          '/subscribe/x',
+        ),
         fc.oneof(
           fc.constant<string | false>(false),
-          fc.constantFrom('Bearer', 'Bearer ', 'bearer TOKEN', 'Basic dXNlcjpwYXNz', 'Bearer \u00e9', 'Bearer ' + 'x'.repeat(8000)),
-          hostileString.map((s) => `Bearer ${Buffer.from(s).toString('latin1').replace(/[\u0000-\u0008\u000A-\u001F\u007F]/g, '')}`),
+          fc.constantFrom(
+            'Bearer',
+            'Bearer ',
+            'bearer TOKEN',
+            'Basic dXNlcjpwYXNz',
+            'Bearer \u00e9',
+            'Bearer ' + 'x'.repeat(8000),
+          ),
+          hostileString.map(
+            (s) =>
+              `Bearer ${Buffer.from(s)
+                .toString('latin1')
+                .replace(/[\u0000-\u0008\u000A-\u001F\u007F]/g, '')}`,
+          ),
         ),
         async (method, path, auth) => {
           const known = ['GET', 'POST'].includes(method)
-          const answered = await send(path, { method, auth: known ? auth : undefined, body: method === 'HEAD' ? undefined : '["SET","canary:string","pwned"]' })
+          const answered = await send(path, {
+            method,
+            auth: known ? auth : undefined,
+            body: method === 'HEAD' ? undefined : '["SET","canary:string","pwned"]',
+          })
           if (!known) {
             // Node's HTTP parser answers 400 itself for a method it does not know (e.g. "A"); the endpoint 405 for the others.
             expectClearOr(answered, method)
-
           } else {
             expect(answered.status, `${method} ${path} with ${String(auth).slice(0, 40)}`).toBe(401)
           }
@@ -393,12 +646,42 @@ describe('path-style routes, methods and headers', () => {
   it('reads any Upstash-Encoding, Content-Type or odd header as plain, never as a 5xx', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.constantFrom('base64', 'BASE64', 'Base64', 'base64 ', 'base32', 'gzip', 'identity', '', 'base64, base64', '\t'), fc.stringMatching(/^[ -~]{0,20}$/)),
-        fc.oneof(fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '', 'application/json; charset=utf-16'), fc.stringMatching(/^[ -~]{0,30}$/)),
+        fc.oneof(
+          fc.constantFrom(
+            'base64',
+            'BASE64',
+            'Base64',
+            'base64 ',
+            'base32',
+            'gzip',
+            'identity',
+            '',
+            'base64, base64',
+            '\t',
+          ),
+          fc.stringMatching(/^[ -~]{0,20}$/),
+        ),
+        fc.oneof(
+          fc.constantFrom(
+            'application/json',
+            'text/plain',
+            'application/x-www-form-urlencoded',
+            'multipart/form-data; boundary=x',
+            '',
+            'application/json; charset=utf-16',
+          ),
+          fc.stringMatching(/^[ -~]{0,30}$/),
+        ),
         hostileString,
         async (encoding, type, value) => {
           const k = 'fuzz:encoding'
-          const headers = { 'upstash-encoding': encoding, 'content-type': type, 'x-odd': Buffer.from(value.toWellFormed()).toString('latin1').replace(/[\u0000-\u0008\u000A-\u001F\u007F]/g, ' ') }
+          const headers = {
+            'upstash-encoding': encoding,
+            'content-type': type,
+            'x-odd': Buffer.from(value.toWellFormed())
+              .toString('latin1')
+              .replace(/[\u0000-\u0008\u000A-\u001F\u007F]/g, ' '),
+          }
           try {
             expect((await post('/', JSON.stringify(['SET', k, value]), headers)).json).toEqual({ result: 'OK' })
             const got = await post('/', JSON.stringify(['GET', k]), headers)
@@ -452,9 +735,15 @@ describe('path-style routes, methods and headers', () => {
       head(['POST / HTTP/1.1', 'Host: 127.0.0.1', auth, 'Content-Length: abc'], '["PING"]'),
       head(['POST / HTTP/1.1', 'Host: 127.0.0.1', auth, 'Content-Length: 8', 'Content-Length: 9'], '["PING"]'),
       head(['POST / HTTP/1.1', 'Host: 127.0.0.1', auth, 'Transfer-Encoding: chunked'], 'zz\r\n["PING"]\r\n0\r\n\r\n'),
-      head(['POST / HTTP/1.1', 'Host: 127.0.0.1', auth, 'Transfer-Encoding: chunked', 'Content-Length: 8'], '8\r\n["PING"]\r\n0\r\n\r\n'),
+      head(
+        ['POST / HTTP/1.1', 'Host: 127.0.0.1', auth, 'Transfer-Encoding: chunked', 'Content-Length: 8'],
+        '8\r\n["PING"]\r\n0\r\n\r\n',
+      ),
       head(['POST / HTTP/1.1', 'Host: 127.0.0.1', auth, 'Transfer-Encoding: chunked'], '8\r\n["PING"]\r\n'), // never terminated
-      head(['POST /pipeline HTTP/1.1', 'Host: 127.0.0.1', auth, 'Transfer-Encoding: chunked'], `ffffffffffff\r\n[["PING"]]\r\n0\r\n\r\n`),
+      head(
+        ['POST /pipeline HTTP/1.1', 'Host: 127.0.0.1', auth, 'Transfer-Encoding: chunked'],
+        `ffffffffffff\r\n[["PING"]]\r\n0\r\n\r\n`,
+      ),
       head(['GET /ping HTTP/1.1', 'Host: 127.0.0.1', `Authorization: Bearer ${token}\u0000`]),
       head(['GET /ping HTTP/1.1', 'Host: 127.0.0.1', 'Authorization: Bearer \u00ff\u00fe']),
       head(['GET /ping HTTP/1.1', 'Host: 127.0.0.1', auth, 'Upstash-Encoding: base64\u0001']),
@@ -476,16 +765,41 @@ describe('path-style routes, methods and headers', () => {
       Buffer.from('*1\r\n$4\r\nPING\r\n', 'latin1'), // RESP
       Buffer.alloc(0),
     ]
-    const extra = fc.sample(fc.uint8Array({ minLength: 1, maxLength: 400 }), { seed, numRuns: 30 }).map((b) => Buffer.from(b))
+    const extra = fc
+      .sample(fc.uint8Array({ minLength: 1, maxLength: 400 }), { seed, numRuns: 30 })
+      .map((b) => Buffer.from(b))
     const withJunkHeaders = fc
-      .sample(fc.array(fc.tuple(fc.stringMatching(/^[!-9;-~]{1,20}$/), fc.uint8Array({ maxLength: 40 })), { maxLength: 5 }), { seed, numRuns: 30 })
-      .map((hs) => head(['POST / HTTP/1.1', 'Host: 127.0.0.1', auth, ...hs.map(([k, v]) => `${k}: ${Buffer.from(v).toString('latin1').replace(/[\r\n]/g, '')}`), 'Content-Length: 8'], '["PING"]'))
+      .sample(
+        fc.array(fc.tuple(fc.stringMatching(/^[!-9;-~]{1,20}$/), fc.uint8Array({ maxLength: 40 })), { maxLength: 5 }),
+        { seed, numRuns: 30 },
+      )
+      .map((hs) =>
+        head(
+          [
+            'POST / HTTP/1.1',
+            'Host: 127.0.0.1',
+            auth,
+            ...hs.map(
+              ([k, v]) =>
+                `${k}: ${Buffer.from(v)
+                  .toString('latin1')
+                  .replace(/[\r\n]/g, '')}`,
+            ),
+            'Content-Length: 8',
+          ],
+          '["PING"]',
+        ),
+      )
     for (const bytes of [...cases, ...extra, ...withJunkHeaders]) {
       const answer = await rawRequest(bytes)
       tally.count(Number(/^HTTP\/1\.\d (\d{3})/.exec(answer)?.[1] ?? 0))
       const status = /^HTTP\/1\.\d (\d{3})/.exec(answer)?.[1]
       // Either closed without an answer (the parser gave up) or an answer that is not a 5xx.
-      if (status) expect(Number(status), `${JSON.stringify(bytes.toString('latin1').slice(0, 120))} → ${answer.slice(0, 200)}`).toBeLessThan(500)
+      if (status)
+        expect(
+          Number(status),
+          `${JSON.stringify(bytes.toString('latin1').slice(0, 120))} → ${answer.slice(0, 200)}`,
+        ).toBeLessThan(500)
     }
     await expectUntouched()
   })

@@ -22,7 +22,9 @@ function envInt(name: string): number | undefined {
 /** This file's seed: FUZZ_SEED, else a fresh one. Printed once so any run can be replayed. */
 export function fuzzSeed(label: string): number {
   const seed = envInt('FUZZ_SEED') ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0
-  console.log(`[fuzz] ${label}: seed ${seed} (replay with FUZZ_SEED=${seed}${process.env.FUZZ_RUNS ? ` FUZZ_RUNS=${process.env.FUZZ_RUNS}` : ''})`)
+  console.log(
+    `[fuzz] ${label}: seed ${seed} (replay with FUZZ_SEED=${seed}${process.env.FUZZ_RUNS ? ` FUZZ_RUNS=${process.env.FUZZ_RUNS}` : ''})`,
+  )
   return seed
 }
 
@@ -47,7 +49,10 @@ export class Tally {
     this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1)
   }
   summary(): string {
-    const s = [...this.statuses].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${k}×${v}`).join(' ')
+    const s = [...this.statuses]
+      .sort((a, b) => a[0] - b[0])
+      .map(([k, v]) => `${k}×${v}`)
+      .join(' ')
     return `${this.requests} requests (${s})`
   }
 }
@@ -116,7 +121,10 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 20 }) },
   { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
   // Raw UTF-16 code units: lone and swapped surrogates included.
-  { weight: 2, arbitrary: fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 12 }).map((u) => String.fromCharCode(...u)) },
+  {
+    weight: 2,
+    arbitrary: fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 12 }).map((u) => String.fromCharCode(...u)),
+  },
   { weight: 1, arbitrary: fc.array(fc.constantFrom(...hostileStrings), { maxLength: 4 }).map((a) => a.join('')) },
 )
 
@@ -124,13 +132,19 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
 export const anyJsonValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
   fc.constantFrom(null, true, false, 0, -0, 1e308, -1, 1.5, Number.MAX_SAFE_INTEGER + 2, [], {}, [[]], [{}]),
-  fc.dictionary(fc.constantFrom('__proto__', 'constructor', 'toString', 'title', 'status', 'tenantId', 'id'), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
+  fc.dictionary(
+    fc.constantFrom('__proto__', 'constructor', 'toString', 'title', 'status', 'tenantId', 'id'),
+    fc.jsonValue({ maxDepth: 2 }),
+    { maxKeys: 3 },
+  ),
   hostileString,
 )
 
 /** `depth` levels of arrays (or objects) around a value, built as text (JSON.stringify would recurse). */
 export function nested(depth: number, kind: 'array' | 'object' = 'array', inner = '1'): string {
-  return kind === 'array' ? '['.repeat(depth) + inner + ']'.repeat(depth) : '{"a":'.repeat(depth) + inner + '}'.repeat(depth)
+  return kind === 'array'
+    ? '['.repeat(depth) + inner + ']'.repeat(depth)
+    : '{"a":'.repeat(depth) + inner + '}'.repeat(depth)
 }
 
 export interface RawAnswer {

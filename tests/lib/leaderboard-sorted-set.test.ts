@@ -5,7 +5,9 @@ import { uniquePrefix } from '../support/stack'
 
 /** The guide's leaderboard calls over the Redis layer's sortedSet (moved out of tests/redis/sorted-set.test.ts: it is the app's). */
 const shared = inject('stack')
-const sortedSet = createSortedSet(createContext({ ...shared, REDIS_KEY_PREFIX: uniquePrefix('zset'), UPSTASH_DISABLE_TELEMETRY: 'true' }))
+const sortedSet = createSortedSet(
+  createContext({ ...shared, REDIS_KEY_PREFIX: uniquePrefix('zset'), UPSTASH_DISABLE_TELEMETRY: 'true' }),
+)
 
 describe('leaderboard (src/lib/leaderboard.ts)', () => {
   it('updateTenantScore accumulates points, getTopTenants returns the 10 best, best first', async () => {

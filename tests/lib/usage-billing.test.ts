@@ -5,7 +5,15 @@
  * command it runs inside), its own HINCRBY included. A private stack, so nobody else's traffic counts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createContext, createCache, createHashMap, createQueue, createSession, createSortedSet, parseConfig } from '@/lib/upstash'
+import {
+  createContext,
+  createCache,
+  createHashMap,
+  createQueue,
+  createSession,
+  createSortedSet,
+  parseConfig,
+} from '@/lib/upstash'
 import { createRedisClient } from '@/redis/core/client'
 import { installUsageCounter, usageKey, utcDay, type UsageCounter } from '@/lib/usage/upstash-usage'
 import { billedCommands, directClient } from '../support/redis-direct'
@@ -21,7 +29,11 @@ beforeAll(async () => {
   const config = parseConfig(env)
   // What startUsageCounter installs, on this stack; flushed by hand below (no timer).
   const client = createRedisClient(config)
-  counter = installUsageCounter({ baseUrl: config.url!, timer: false, send: (day, n) => client.hincrby(usageKey(config.keyPrefix), day, n) })
+  counter = installUsageCounter({
+    baseUrl: config.url!,
+    timer: false,
+    send: (day, n) => client.hincrby(usageKey(config.keyPrefix), day, n),
+  })
 })
 afterAll(async () => {
   counter?.stop()
@@ -53,7 +65,12 @@ describe('usage meter = Upstash bill (INFO commandstats)', () => {
       await sortedSet.add('activity', 'd1', 1)
       await sortedSet.increment('activity', 'd1', 2)
       await sortedSet.top('activity', 5)
-      await ctx.redis!.pipeline().set(`${env.REDIS_KEY_PREFIX}:p`, '1').incr(`${env.REDIS_KEY_PREFIX}:p`).get(`${env.REDIS_KEY_PREFIX}:p`).exec()
+      await ctx
+        .redis!.pipeline()
+        .set(`${env.REDIS_KEY_PREFIX}:p`, '1')
+        .incr(`${env.REDIS_KEY_PREFIX}:p`)
+        .get(`${env.REDIS_KEY_PREFIX}:p`)
+        .exec()
 
       // The queue's scripts: the first run of each on this server is EVALSHA → NOSCRIPT → EVAL.
       await queue.push('jobs', { n: 1 }, { jobId: 'a' })

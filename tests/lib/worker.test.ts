@@ -8,14 +8,28 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, describe, expect, inject, it, vi } from 'vitest'
 import type { Dossier } from '@/generated/prisma/client'
-import { AI_ANALYSIS_QUEUE, createAIPipeline, type AIAnalysisTask, type AIPipeline, type AIPipelineDeps } from '@/lib/ai-queue'
+import {
+  AI_ANALYSIS_QUEUE,
+  createAIPipeline,
+  type AIAnalysisTask,
+  type AIPipeline,
+  type AIPipelineDeps,
+} from '@/lib/ai-queue'
 import { analyzeDossier, type AnalysisResult, type Analyzer } from '@/lib/analysis/analyzer'
 import { createCachedQueries } from '@/lib/cached-queries'
 import { HttpError } from '@/lib/http-error'
 import { createLeaderboard, TENANT_LEADERBOARD } from '@/lib/leaderboard'
 import { createPrismaClient } from '@/lib/prisma'
 import { PermanentJobError, type JobOutcome } from '@/redis/queue/worker'
-import { createCache, createContext, createHashMap, createQueue, createSortedSet, RedisUnavailableError, type QueueOptions } from '@/lib/upstash'
+import {
+  createCache,
+  createContext,
+  createHashMap,
+  createQueue,
+  createSortedSet,
+  RedisUnavailableError,
+  type QueueOptions,
+} from '@/lib/upstash'
 import { tempDatabase } from '../support/database'
 import { uniquePrefix } from '../support/stack'
 import { startWorker as startWorkerProcess } from '../support/worker-process'
@@ -33,29 +47,49 @@ afterAll(async () => {
 })
 
 /** A dossier whose analysis does not depend on today's date (no dates in its text). */
-const DESCRIPTION = "Licenciement pour faute grave contesté devant le conseil de prud'hommes. Le salarié réclame 15 000 € d'indemnités et 2 300,50 € de rappel de salaire."
+const DESCRIPTION =
+  "Licenciement pour faute grave contesté devant le conseil de prud'hommes. Le salarié réclame 15 000 € d'indemnités et 2 300,50 € de rappel de salaire."
 
 /** A new cabinet with two dossiers, and a second cabinet with one. */
 async function seedCabinets() {
-  const tenant = await prisma.tenant.create({ data: { name: 'Cabinet Dupont', plan: 'PREMIUM', referencePrefix: 'DUP' } })
+  const tenant = await prisma.tenant.create({
+    data: { name: 'Cabinet Dupont', plan: 'PREMIUM', referencePrefix: 'DUP' },
+  })
   const other = await prisma.tenant.create({ data: { name: 'Cabinet Martin' } })
   const dossier = await prisma.dossier.create({
-    data: { tenantId: tenant.id, reference: 'DUP-2026-001', title: 'Licenciement Roux', clientName: 'M. Roux', description: DESCRIPTION },
+    data: {
+      tenantId: tenant.id,
+      reference: 'DUP-2026-001',
+      title: 'Licenciement Roux',
+      clientName: 'M. Roux',
+      description: DESCRIPTION,
+    },
   })
-  const second = await prisma.dossier.create({ data: { tenantId: tenant.id, reference: 'DUP-2026-002', title: 'Bail commercial', clientName: 'SCI Lune' } })
-  const foreign = await prisma.dossier.create({ data: { tenantId: other.id, reference: 'DOS-2026-001', title: 'Divorce Petit', clientName: 'Mme Petit' } })
+  const second = await prisma.dossier.create({
+    data: { tenantId: tenant.id, reference: 'DUP-2026-002', title: 'Bail commercial', clientName: 'SCI Lune' },
+  })
+  const foreign = await prisma.dossier.create({
+    data: { tenantId: other.id, reference: 'DOS-2026-001', title: 'Divorce Petit', clientName: 'Mme Petit' },
+  })
   return { tenantId: tenant.id, otherTenantId: other.id, dossier, second, foreign }
 }
 
 /** Redis helpers on a key prefix of their own, and a pipeline on them (what a child worker gets with `env`). */
 function world(label: string, queueOptions: QueueOptions = {}) {
-  const env = { ...stack, REDIS_KEY_PREFIX: uniquePrefix(label), REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true', DATABASE_URL: db.url }
+  const env = {
+    ...stack,
+    REDIS_KEY_PREFIX: uniquePrefix(label),
+    REDIS_ENABLED: 'true',
+    UPSTASH_DISABLE_TELEMETRY: 'true',
+    DATABASE_URL: db.url,
+  }
   const ctx = createContext(env)
   const queue = createQueue(ctx, { backoffMs: 20, ...queueOptions })
   const sortedSet = createSortedSet(ctx)
   const leaderboard = createLeaderboard(sortedSet)
   const queries = createCachedQueries({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
-  const pipeline = (deps: AIPipelineDeps = {}): AIPipeline => createAIPipeline({ prisma, queue, queries, leaderboard, ...deps })
+  const pipeline = (deps: AIPipelineDeps = {}): AIPipeline =>
+    createAIPipeline({ prisma, queue, queries, leaderboard, ...deps })
   return {
     env,
     queue,
@@ -117,11 +151,24 @@ describe('requestAnalysis', () => {
     const request = await ai.requestAnalysis(tenantId, dossier.id)
     expect(request).toEqual({ jobId: expect.any(String), created: true })
     const row = await analysisOf(request.jobId)
-    expect(row).toMatchObject({ dossierId: dossier.id, tenantId, status: 'QUEUED', pendingFor: dossier.id, attempts: 0, error: null, startedAt: null, completedAt: null })
+    expect(row).toMatchObject({
+      dossierId: dossier.id,
+      tenantId,
+      status: 'QUEUED',
+      pendingFor: dossier.id,
+      attempts: 0,
+      error: null,
+      startedAt: null,
+      completedAt: null,
+    })
     expect(await w.stats()).toEqual({ waiting: 1, inFlight: 0, delayed: 0, dead: 0 })
 
     const job = await w.queue.reserve<AIAnalysisTask>(AI_ANALYSIS_QUEUE)
-    expect(job).toMatchObject({ id: request.jobId, attempts: 1, data: { analysisId: request.jobId, dossierId: dossier.id, tenantId, priority: 'normal' } })
+    expect(job).toMatchObject({
+      id: request.jobId,
+      attempts: 1,
+      data: { analysisId: request.jobId, dossierId: dossier.id, tenantId, priority: 'normal' },
+    })
     expect(job!.data.timestamp).toBeGreaterThanOrEqual(before)
     expect(job!.data.timestamp).toBeLessThanOrEqual(Date.now())
 
@@ -178,8 +225,15 @@ describe('requestAnalysis', () => {
     const ai = w.pipeline()
     const jobId = await ai.queueAIAnalysis(foreign.id, 'high')
     expect(await analysisOf(jobId)).toMatchObject({ tenantId: otherTenantId, dossierId: foreign.id, status: 'QUEUED' })
-    expect((await w.queue.reserve<AIAnalysisTask>(AI_ANALYSIS_QUEUE))?.data).toMatchObject({ analysisId: jobId, tenantId: otherTenantId, priority: 'high' })
-    await expect(ai.queueAIAnalysis('no-such-dossier')).rejects.toMatchObject({ status: 404, message: 'dossier "no-such-dossier" not found' })
+    expect((await w.queue.reserve<AIAnalysisTask>(AI_ANALYSIS_QUEUE))?.data).toMatchObject({
+      analysisId: jobId,
+      tenantId: otherTenantId,
+      priority: 'high',
+    })
+    await expect(ai.queueAIAnalysis('no-such-dossier')).rejects.toMatchObject({
+      status: 404,
+      message: 'dossier "no-such-dossier" not found',
+    })
   })
 
   it('when the queue cannot be reached: RedisUnavailableError, and no analysis is left pending (a retry starts clean)', async () => {
@@ -214,18 +268,34 @@ describe('processAIQueue (in-process)', () => {
     const seenWhileRunning: unknown[] = []
     let analysisId = ''
     const analyzer = fakeAnalyzer(async (input) => {
-      expect(input).toMatchObject({ id: dossier.id, reference: 'DUP-2026-001', description: DESCRIPTION, status: 'OPEN' })
+      expect(input).toMatchObject({
+        id: dossier.id,
+        reference: 'DUP-2026-001',
+        description: DESCRIPTION,
+        status: 'OPEN',
+      })
       seenWhileRunning.push(await analysisOf(analysisId))
     })
     const ai = w.pipeline({ analyzer })
     analysisId = (await ai.requestAnalysis(tenantId, dossier.id)).jobId
-    expect(await w.queries.getLatestAnalysis(tenantId, dossier.id)).toMatchObject({ cache: 'MISS', data: { id: analysisId, status: 'QUEUED' } })
+    expect(await w.queries.getLatestAnalysis(tenantId, dossier.id)).toMatchObject({
+      cache: 'MISS',
+      data: { id: analysisId, status: 'QUEUED' },
+    })
     expect((await w.queries.getLatestAnalysis(tenantId, dossier.id)).cache).toBe('HIT')
 
     const outcome = await ai.processAIQueue()
     expect(outcome).toMatchObject({ status: 'acked', job: { id: analysisId, attempts: 1 } })
     expect(analyzer.calls).toBe(1)
-    expect(seenWhileRunning).toEqual([expect.objectContaining({ status: 'RUNNING', attempts: 1, pendingFor: dossier.id, startedAt: expect.any(Date), completedAt: null })])
+    expect(seenWhileRunning).toEqual([
+      expect.objectContaining({
+        status: 'RUNNING',
+        attempts: 1,
+        pendingFor: dossier.id,
+        startedAt: expect.any(Date),
+        completedAt: null,
+      }),
+    ])
 
     const row = await analysisOf(analysisId)
     expect(row).toMatchObject({
@@ -245,7 +315,10 @@ describe('processAIQueue (in-process)', () => {
 
     // The worker invalidated the cabinet's cached reads: the page sees DONE at once, lists parsed.
     const read = await w.queries.getLatestAnalysis(tenantId, dossier.id)
-    expect(read).toMatchObject({ cache: 'MISS', data: { id: analysisId, status: 'DONE', keyDates: RESULT.keyDates, amounts: RESULT.amounts } })
+    expect(read).toMatchObject({
+      cache: 'MISS',
+      data: { id: analysisId, status: 'DONE', keyDates: RESULT.keyDates, amounts: RESULT.amounts },
+    })
 
     expect(await w.score(tenantId)).toBe(3)
     expect(await w.score(otherTenantId)).toBeNull()
@@ -267,7 +340,13 @@ describe('processAIQueue (in-process)', () => {
     const expected = analyzeDossier(dossier)
     expect(expected.amounts.map((a) => a.amount)).toEqual([15000, 2300.5])
     const row = await analysisOf(jobId)
-    expect(row).toMatchObject({ status: 'DONE', domain: expected.domain, urgency: expected.urgency, summary: expected.summary, analyzer: 'local-rules-v1' })
+    expect(row).toMatchObject({
+      status: 'DONE',
+      domain: expected.domain,
+      urgency: expected.urgency,
+      summary: expected.summary,
+      analyzer: 'local-rules-v1',
+    })
     expect(JSON.parse(row.amounts!)).toEqual(expected.amounts)
     expect(JSON.parse(row.keyDates!)).toEqual([])
   })
@@ -312,7 +391,13 @@ describe('processAIQueue (in-process)', () => {
     const first = await nextOutcome(ai)
     expect(first).toMatchObject({ status: 'retry', job: { id: jobId, attempts: 1 } })
     // Between attempts: back to QUEUED, still pending, with the reason.
-    expect(await analysisOf(jobId)).toMatchObject({ status: 'QUEUED', attempts: 1, error: 'model timeout', pendingFor: dossier.id, completedAt: null })
+    expect(await analysisOf(jobId)).toMatchObject({
+      status: 'QUEUED',
+      attempts: 1,
+      error: 'model timeout',
+      pendingFor: dossier.id,
+      completedAt: null,
+    })
     const between = await w.stats()
     expect(between).toMatchObject({ inFlight: 0, dead: 0 })
     expect(between.waiting + between.delayed).toBe(1) // in backoff (or already due)
@@ -326,10 +411,22 @@ describe('processAIQueue (in-process)', () => {
     expect(calls).toBe(3)
 
     const row = await analysisOf(jobId)
-    expect(row).toMatchObject({ status: 'FAILED', attempts: 3, error: 'model timeout', pendingFor: null, domain: null, summary: null })
+    expect(row).toMatchObject({
+      status: 'FAILED',
+      attempts: 3,
+      error: 'model timeout',
+      pendingFor: null,
+      domain: null,
+      summary: null,
+    })
     expect(row.completedAt).toBeInstanceOf(Date)
     expect(await w.queue.deadLetters(AI_ANALYSIS_QUEUE)).toEqual([
-      expect.objectContaining({ id: jobId, attempts: 3, error: 'Error: model timeout', data: expect.objectContaining({ analysisId: jobId, dossierId: dossier.id, tenantId }) }),
+      expect.objectContaining({
+        id: jobId,
+        attempts: 3,
+        error: 'Error: model timeout',
+        data: expect.objectContaining({ analysisId: jobId, dossierId: dossier.id, tenantId }),
+      }),
     ])
     expect(await w.stats()).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 1 })
     expect(await w.score(tenantId)).toBeNull()
@@ -354,7 +451,10 @@ describe('processAIQueue (in-process)', () => {
     })
     const { jobId } = await ai.requestAnalysis(tenantId, dossier.id, 'high')
     expect(await nextOutcome(ai)).toMatchObject({ status: 'retry' })
-    expect(await nextOutcome(ai)).toMatchObject({ status: 'acked', job: { id: jobId, attempts: 2, data: { priority: 'high' } } })
+    expect(await nextOutcome(ai)).toMatchObject({
+      status: 'acked',
+      job: { id: jobId, attempts: 2, data: { priority: 'high' } },
+    })
     expect(await analysisOf(jobId)).toMatchObject({ status: 'DONE', attempts: 2, error: null, domain: 'TRAVAIL' })
     expect(await w.score(tenantId)).toBe(3)
   })
@@ -372,8 +472,15 @@ describe('processAIQueue (in-process)', () => {
     })
     const { jobId } = await ai.requestAnalysis(tenantId, dossier.id)
     expect(await ai.processAIQueue()).toMatchObject({ status: 'dead', job: { id: jobId, attempts: 1 } })
-    expect(await analysisOf(jobId)).toMatchObject({ status: 'FAILED', attempts: 1, error: 'dossier too large to analyse', pendingFor: null })
-    expect(await w.queue.deadLetters(AI_ANALYSIS_QUEUE)).toMatchObject([{ id: jobId, attempts: 1, error: 'PermanentJobError: dossier too large to analyse' }])
+    expect(await analysisOf(jobId)).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      error: 'dossier too large to analyse',
+      pendingFor: null,
+    })
+    expect(await w.queue.deadLetters(AI_ANALYSIS_QUEUE)).toMatchObject([
+      { id: jobId, attempts: 1, error: 'PermanentJobError: dossier too large to analyse' },
+    ])
   })
 
   it('a malformed payload goes straight to the dead letters, naming the bad field', async () => {
@@ -383,7 +490,9 @@ describe('processAIQueue (in-process)', () => {
     expect(await ai.processAIQueue()).toMatchObject({ status: 'dead', job: { id, attempts: 1 } })
     const [dead] = await w.queue.deadLetters(AI_ANALYSIS_QUEUE, 1)
     expect(dead).toMatchObject({ id, attempts: 1, data: { dossier: 42 } })
-    expect(dead!.error).toMatch(/^PermanentJobError: ai-analysis-queue job: data\.analysisId: expected a string \(got undefined\); /)
+    expect(dead!.error).toMatch(
+      /^PermanentJobError: ai-analysis-queue job: data\.analysisId: expected a string \(got undefined\); /,
+    )
     expect(dead!.error).toContain('; ai-analysis-queue job: data.dossierId: expected a string (got undefined); ')
     // Not an analysis: nothing to reconcile.
     expect(await ai.reconcileDeadLetters()).toBe(0)
@@ -421,13 +530,19 @@ describe('reconcileDeadLetters', () => {
       { timeout: 5000, interval: 10 },
     )
     expect(leases).toEqual([1, 2, 3])
-    expect(await w.queue.deadLetters(AI_ANALYSIS_QUEUE)).toMatchObject([{ id: jobId, attempts: 3, error: 'lease expired after attempt 3 (the worker did not ack in time)' }])
+    expect(await w.queue.deadLetters(AI_ANALYSIS_QUEUE)).toMatchObject([
+      { id: jobId, attempts: 3, error: 'lease expired after attempt 3 (the worker did not ack in time)' },
+    ])
     // Nobody recorded it: the analysis is still pending.
     expect(await analysisOf(jobId)).toMatchObject({ status: 'QUEUED', pendingFor: dossier.id })
 
     expect(await ai.reconcileDeadLetters()).toBe(1)
     const row = await analysisOf(jobId)
-    expect(row).toMatchObject({ status: 'FAILED', error: 'lease expired after attempt 3 (the worker did not ack in time)', pendingFor: null })
+    expect(row).toMatchObject({
+      status: 'FAILED',
+      error: 'lease expired after attempt 3 (the worker did not ack in time)',
+      pendingFor: null,
+    })
     expect(row.completedAt).toBeInstanceOf(Date)
     expect(await ai.reconcileDeadLetters()).toBe(0)
     expect(await w.score(tenantId)).toBeNull()
@@ -436,7 +551,10 @@ describe('reconcileDeadLetters', () => {
 
   it('reconcile (the cron route and the worker, hourly): leaves recent analyses alone, fails dead ones, queues again one lost with Redis', async () => {
     // reconcile looks at every pending analysis in the database: end the ones earlier tests left pending.
-    await prisma.analysis.updateMany({ where: { pendingFor: { not: null } }, data: { pendingFor: null, status: 'FAILED' } })
+    await prisma.analysis.updateMany({
+      where: { pendingFor: { not: null } },
+      data: { pendingFor: null, status: 'FAILED' },
+    })
     const { tenantId, dossier, second } = await seedCabinets()
     const w = world('reconcile2', { maxAttempts: 1 })
     const ai = w.pipeline({ analyzer: fakeAnalyzer() })
@@ -467,12 +585,21 @@ describe('reconcileDeadLetters', () => {
     const ai = w.pipeline({ analyzer: fakeAnalyzer() })
     const controller = new AbortController()
     let reserves = 0
-    const running = ai.runAIWorker({ signal: controller.signal, minIdleMs: 60_000, maxIdleMs: 60_000, wakeHintEveryMs: 200, onOutcome: () => reserves++ })
+    const running = ai.runAIWorker({
+      signal: controller.signal,
+      minIdleMs: 60_000,
+      maxIdleMs: 60_000,
+      wakeHintEveryMs: 200,
+      onOutcome: () => reserves++,
+    })
     try {
       await vi.waitFor(() => expect(reserves).toBe(1)) // its first, empty reserve: now idle for 60 s
       const { jobId } = await ai.requestAnalysis(tenantId, dossier.id)
       const started = performance.now()
-      await vi.waitFor(async () => expect((await analysisOf(jobId)).status).toBe('DONE'), { timeout: 5_000, interval: 50 })
+      await vi.waitFor(async () => expect((await analysisOf(jobId)).status).toBe('DONE'), {
+        timeout: 5_000,
+        interval: 50,
+      })
       expect(performance.now() - started).toBeLessThan(3_000)
     } finally {
       controller.abort()
@@ -518,7 +645,10 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
     const reserved = await doomed.next((e) => e.event === 'reserved')
     expect(reserved).toMatchObject({ id: jobId, attempt: 1, leaseExpiresAt: expect.any(Number) })
     // It marked the analysis RUNNING before starting the (long) analysis.
-    await vi.waitFor(async () => expect(await analysisOf(jobId)).toMatchObject({ status: 'RUNNING', attempts: 1 }), { timeout: 10_000, interval: 20 })
+    await vi.waitFor(async () => expect(await analysisOf(jobId)).toMatchObject({ status: 'RUNNING', attempts: 1 }), {
+      timeout: 10_000,
+      interval: 20,
+    })
     doomed.child.kill('SIGKILL')
     expect(await doomed.exited).toEqual({ code: null, signal: 'SIGKILL' })
     expect(await w.stats()).toEqual({ waiting: 0, inFlight: 1, delayed: 0, dead: 0 })
@@ -531,12 +661,24 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
 
     const expected = analyzeDossier(dossier)
     const row = await analysisOf(jobId)
-    expect(row).toMatchObject({ status: 'DONE', attempts: 2, pendingFor: null, error: null, domain: expected.domain, urgency: expected.urgency, summary: expected.summary, analyzer: 'local-rules-v1' })
+    expect(row).toMatchObject({
+      status: 'DONE',
+      attempts: 2,
+      pendingFor: null,
+      error: null,
+      domain: expected.domain,
+      urgency: expected.urgency,
+      summary: expected.summary,
+      analyzer: 'local-rules-v1',
+    })
     expect(JSON.parse(row.amounts!)).toEqual(expected.amounts)
     expect(await w.score(tenantId)).toBe(3)
     expect(await w.stats()).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
     // The child worker invalidated the cabinet's cached reads (same key prefix).
-    expect(await w.queries.getLatestAnalysis(tenantId, dossier.id)).toMatchObject({ cache: 'MISS', data: { id: jobId, status: 'DONE', attempts: 2 } })
+    expect(await w.queries.getLatestAnalysis(tenantId, dossier.id)).toMatchObject({
+      cache: 'MISS',
+      data: { id: jobId, status: 'DONE', attempts: 2 },
+    })
 
     rescuer.child.kill('SIGTERM')
     expect(await rescuer.exited).toEqual({ code: 0, signal: null })
@@ -565,7 +707,10 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
     const { jobId } = await w.pipeline().requestAnalysis(tenantId, dossier.id)
     const worker = startWorker(w.env, ['--visibility-ms', '600', '--analysis-delay-ms', '60000', '--grace-ms', '100'])
     await worker.next((e) => e.event === 'reserved' && e.id === jobId)
-    await vi.waitFor(async () => expect(await analysisOf(jobId)).toMatchObject({ status: 'RUNNING' }), { timeout: 10_000, interval: 20 })
+    await vi.waitFor(async () => expect(await analysisOf(jobId)).toMatchObject({ status: 'RUNNING' }), {
+      timeout: 10_000,
+      interval: 20,
+    })
     worker.child.kill('SIGTERM')
     expect(await worker.exited).toEqual({ code: 1, signal: null })
     expect(worker.events.map((e) => e.event)).toEqual(['started', 'reserved', 'stopping', 'grace-expired'])
@@ -574,7 +719,10 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
 
     // In-process this time, on the same queue: once the lease runs out, the job is here again.
     const outcome = await nextOutcome(w.pipeline(), 10_000)
-    expect(outcome).toMatchObject({ status: 'acked', job: { id: jobId, attempts: 2, lastError: 'lease expired after attempt 1 (the worker did not ack in time)' } })
+    expect(outcome).toMatchObject({
+      status: 'acked',
+      job: { id: jobId, attempts: 2, lastError: 'lease expired after attempt 1 (the worker did not ack in time)' },
+    })
     expect(await analysisOf(jobId)).toMatchObject({ status: 'DONE', attempts: 2 })
     expect(await w.score(tenantId)).toBe(3)
   })

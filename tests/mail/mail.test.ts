@@ -27,7 +27,9 @@ const SECRET = 'test-seal-secret-0123456789abcdef0123456789'
 
 describe('configuration', () => {
   it('names SMTP_URL without printing its password, and requires MAIL_FROM / APP_ORIGIN in production', () => {
-    expect(() => parseMailConfig({ SMTP_URL: 'http://user:s3cr3t-pw@mail.example.fr' })).toThrow(/SMTP_URL must start with smtp:\/\/ or smtps:\/\//)
+    expect(() => parseMailConfig({ SMTP_URL: 'http://user:s3cr3t-pw@mail.example.fr' })).toThrow(
+      /SMTP_URL must start with smtp:\/\/ or smtps:\/\//,
+    )
     try {
       parseMailConfig({ SMTP_URL: 'not a url s3cr3t-pw' })
       expect.unreachable()
@@ -35,18 +37,40 @@ describe('configuration', () => {
       expect((err as Error).message).toMatch(/SMTP_URL must be a URL/)
       expect((err as Error).message).not.toContain('s3cr3t-pw')
     }
-    expect(() => parseMailConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.fr' })).toThrow(/MAIL_FROM is required in production[\s\S]*APP_ORIGIN is required/)
-    expect(() => parseMailConfig({ NODE_ENV: 'production', MAIL_FROM: 'a@b.fr', APP_ORIGIN: 'https://a.fr' })).toThrow(/SMTP_URL is required in production/)
+    expect(() => parseMailConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example.fr' })).toThrow(
+      /MAIL_FROM is required in production[\s\S]*APP_ORIGIN is required/,
+    )
+    expect(() => parseMailConfig({ NODE_ENV: 'production', MAIL_FROM: 'a@b.fr', APP_ORIGIN: 'https://a.fr' })).toThrow(
+      /SMTP_URL is required in production/,
+    )
     expect(() => parseMailConfig({ MAIL_FROM: 'pas une adresse' })).toThrow(/MAIL_FROM must be an address/)
-    const ok = parseMailConfig({ SMTP_URL: 'smtps://bob:s3cr3t-pw@mail.example.fr:465', MAIL_FROM: 'Cabinet <no-reply@cabinet.fr>', APP_ORIGIN: 'https://app.cabinet.fr/x' })
-    expect(ok).toMatchObject({ smtpDisplay: 'smtps://mail.example.fr:465', from: 'Cabinet <no-reply@cabinet.fr>', appOrigin: 'https://app.cabinet.fr' })
-    expect(JSON.stringify(classifySmtpError(new Error('connect failed to smtps://bob:s3cr3t-pw@mail.example.fr:465'), ok.smtpUrl))).not.toContain('s3cr3t-pw')
+    const ok = parseMailConfig({
+      SMTP_URL: 'smtps://bob:s3cr3t-pw@mail.example.fr:465',
+      MAIL_FROM: 'Cabinet <no-reply@cabinet.fr>',
+      APP_ORIGIN: 'https://app.cabinet.fr/x',
+    })
+    expect(ok).toMatchObject({
+      smtpDisplay: 'smtps://mail.example.fr:465',
+      from: 'Cabinet <no-reply@cabinet.fr>',
+      appOrigin: 'https://app.cabinet.fr',
+    })
+    expect(
+      JSON.stringify(
+        classifySmtpError(new Error('connect failed to smtps://bob:s3cr3t-pw@mail.example.fr:465'), ok.smtpUrl),
+      ),
+    ).not.toContain('s3cr3t-pw')
   })
 
   it('REMINDER_OFFSETS: units s/m/h/d, default 7d,1d, a clear error naming the variable', () => {
     expect(parseReminderOffsets(undefined).map((o) => o.label)).toEqual(['7d', '1d'])
-    expect(parseReminderOffsets('1d, 30m,2h,1d').map((o) => [o.label, o.ms])).toEqual([['1d', 86_400_000], ['2h', 7_200_000], ['30m', 1_800_000]])
-    expect(() => parseReminderOffsets('7d,demain')).toThrow(/REMINDER_OFFSETS must be durations[\s\S]*"demain" is not one/)
+    expect(parseReminderOffsets('1d, 30m,2h,1d').map((o) => [o.label, o.ms])).toEqual([
+      ['1d', 86_400_000],
+      ['2h', 7_200_000],
+      ['30m', 1_800_000],
+    ])
+    expect(() => parseReminderOffsets('7d,demain')).toThrow(
+      /REMINDER_OFFSETS must be durations[\s\S]*"demain" is not one/,
+    )
     expect(() => parseReminderOffsets('400d')).toThrow(/REMINDER_OFFSETS/)
     expect(() => parseReminderOffsets('0s')).toThrow(/REMINDER_OFFSETS/)
   })
@@ -77,7 +101,17 @@ describe('templates', () => {
       offsetText: '7 jours',
       dossierUrl: 'https://app.example.fr/dossiers/abc?x="1"',
     })
-    for (const html of [r.html, renderInvitation({ cabinetName: hostile, inviterName: hostile, role: 'AVOCAT', link: 'https://a/?t=1', expiresAt: new Date() }).html, renderPasswordReset({ name: hostile, link: 'https://a/?t=1', expiresAt: new Date() }).html]) {
+    for (const html of [
+      r.html,
+      renderInvitation({
+        cabinetName: hostile,
+        inviterName: hostile,
+        role: 'AVOCAT',
+        link: 'https://a/?t=1',
+        expiresAt: new Date(),
+      }).html,
+      renderPasswordReset({ name: hostile, link: 'https://a/?t=1', expiresAt: new Date() }).html,
+    ]) {
       expect(html).not.toContain('<script>')
       expect(html).not.toContain('<img')
       expect(html).toContain(escapeHtml('<script>alert("x")</script>'))
@@ -102,7 +136,20 @@ describe('dev catcher store', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'caught-'))
     const file = path.join(dir, 'caught.json')
     try {
-      for (let i = 0; i < 5; i++) storeCaughtMail({ id: String(i), receivedAt: new Date().toISOString(), from: 'a@b.fr', to: ['c@d.fr'], subject: `n${i}`, text: '', html: null }, 3, file)
+      for (let i = 0; i < 5; i++)
+        storeCaughtMail(
+          {
+            id: String(i),
+            receivedAt: new Date().toISOString(),
+            from: 'a@b.fr',
+            to: ['c@d.fr'],
+            subject: `n${i}`,
+            text: '',
+            html: null,
+          },
+          3,
+          file,
+        )
       expect(listCaughtMail(file).map((m) => m.subject)).toEqual(['n4', 'n3', 'n2'])
       expect(listCaughtMail(path.join(dir, 'absent.json'))).toEqual([])
     } finally {
@@ -117,17 +164,22 @@ describe('dev mail catcher', () => {
     const file = path.join(dir, 'caught.json')
     try {
       const prod: Record<string, string | undefined> = { NODE_ENV: 'production' }
-      await (await startDevMailCatcher(prod, { file }))()
+      await (
+        await startDevMailCatcher(prod, { file })
+      )()
       expect(prod.SMTP_URL).toBeUndefined()
       const configured: Record<string, string | undefined> = { SMTP_URL: 'smtp://mail.example.fr:587' }
-      await (await startDevMailCatcher(configured, { file }))()
+      await (
+        await startDevMailCatcher(configured, { file })
+      )()
       expect(configured.SMTP_URL).toBe('smtp://mail.example.fr:587')
 
       const env: Record<string, string | undefined> = { NODE_ENV: 'development', MAIL_CATCHER_KEEP: '2' }
       const stop = await startDevMailCatcher(env, { file })
       expect(env.SMTP_URL).toMatch(/^smtp:\/\/127\.0\.0\.1:\d+$/)
       const mailer = createSmtpMailer(parseMailConfig(env))
-      for (const n of [1, 2, 3]) await mailer.send({ to: 'dev@cabinet.fr', subject: `Essai ${n} é`, text: 'Bonjour', html: '<p>Bonjour</p>' })
+      for (const n of [1, 2, 3])
+        await mailer.send({ to: 'dev@cabinet.fr', subject: `Essai ${n} é`, text: 'Bonjour', html: '<p>Bonjour</p>' })
       mailer.close()
       await stop()
       expect(listCaughtMail(file).map((m) => [m.subject, m.to, m.html])).toEqual([
@@ -153,20 +205,53 @@ describe('delivery through email-queue (real SMTP server)', () => {
   })
 
   function setup() {
-    const ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('mail'), REDIS_ENABLED: 'true', UPSTASH_DISABLE_TELEMETRY: 'true' })
+    const ctx = createContext({
+      ...stack.env,
+      REDIS_KEY_PREFIX: uniquePrefix('mail'),
+      REDIS_ENABLED: 'true',
+      UPSTASH_DISABLE_TELEMETRY: 'true',
+    })
     const queue = createQueue(ctx)
     const outbox = createOutbox({ queue, retry: { maxAttempts: 3, backoffMs: 100 } })
-    const mailer = createSmtpMailer(parseMailConfig({ SMTP_URL: smtp.url, MAIL_FROM: 'Cabinet Test <no-reply@cabinet-test.fr>', APP_ORIGIN: 'https://app.example.fr' }))
+    const mailer = createSmtpMailer(
+      parseMailConfig({
+        SMTP_URL: smtp.url,
+        MAIL_FROM: 'Cabinet Test <no-reply@cabinet-test.fr>',
+        APP_ORIGIN: 'https://app.example.fr',
+      }),
+    )
     // No database needed for these templates.
-    const handler = createEmailHandler({ prisma: {} as never, mailer, sealSecret: () => SECRET, config: () => parseMailConfig({ APP_ORIGIN: 'https://app.example.fr' }) })
+    const handler = createEmailHandler({
+      prisma: {} as never,
+      mailer,
+      sealSecret: () => SECRET,
+      config: () => parseMailConfig({ APP_ORIGIN: 'https://app.example.fr' }),
+    })
     return { queue, outbox, mailer, handler }
   }
 
-  const resetJob = (to: string): EmailJob => ({ template: 'password-reset', to, subject: 'Réinitialisation de votre mot de passe IA Poste Manager', name: 'Maître Test', sealedLink: seal('https://app.example.fr/mot-de-passe/nouveau?token=t', SECRET), expiresAt: Date.now() + 3600_000 })
+  const resetJob = (to: string): EmailJob => ({
+    template: 'password-reset',
+    to,
+    subject: 'Réinitialisation de votre mot de passe IA Poste Manager',
+    name: 'Maître Test',
+    sealedLink: seal('https://app.example.fr/mot-de-passe/nouveau?token=t', SECRET),
+    expiresAt: Date.now() + 3600_000,
+  })
 
   it('the guide’s shape `{ to, subject, template }` goes out through SMTP, in text and HTML', async () => {
     const { outbox, mailer, handler, queue } = setup()
-    await outbox.enqueue({ template: 'welcome', to: 'nouvelle@cabinet-test.fr', subject: 'Invitation à rejoindre Cabinet Test sur IA Poste Manager', tenantId: 'cab1', cabinetName: 'Cabinet Test', inviterName: 'Maître Admin', role: 'AVOCAT', sealedLink: seal('https://app.example.fr/invitation?token=abc', SECRET), expiresAt: Date.now() + 7 * 86_400_000 })
+    await outbox.enqueue({
+      template: 'welcome',
+      to: 'nouvelle@cabinet-test.fr',
+      subject: 'Invitation à rejoindre Cabinet Test sur IA Poste Manager',
+      tenantId: 'cab1',
+      cabinetName: 'Cabinet Test',
+      inviterName: 'Maître Admin',
+      role: 'AVOCAT',
+      sealedLink: seal('https://app.example.fr/invitation?token=abc', SECRET),
+      expiresAt: Date.now() + 7 * 86_400_000,
+    })
     const r = await drainEmails({ deadlineMs: 10_000, queue, handler })
     expect(r).toMatchObject({ processed: 1, sent: 1, stoppedBy: 'empty' })
     const [m] = await smtp.waitFor(1, (x) => x.to.includes('nouvelle@cabinet-test.fr'))
@@ -231,6 +316,8 @@ describe('delivery through email-queue (real SMTP server)', () => {
 
   it('a malformed job is refused at the push, naming the field', async () => {
     const { outbox } = setup()
-    await expect(outbox.enqueue({ template: 'welcome', to: 'pas-une-adresse' } as never)).rejects.toThrow(/email-queue: job\.to/)
+    await expect(outbox.enqueue({ template: 'welcome', to: 'pas-une-adresse' } as never)).rejects.toThrow(
+      /email-queue: job\.to/,
+    )
   })
 })

@@ -60,7 +60,10 @@ function watch(page: Page) {
   }
 }
 
-async function newPage(viewport: { width: number; height: number }): Promise<{ page: Page; console: ReturnType<typeof watch> }> {
+async function newPage(viewport: {
+  width: number
+  height: number
+}): Promise<{ page: Page; console: ReturnType<typeof watch> }> {
   const context = await browser.newContext({ viewport, locale: 'fr-FR', timezoneId: 'Europe/Paris', baseURL: app.url })
   context.setDefaultTimeout(WAIT.timeout)
   context.setDefaultNavigationTimeout(WAIT.timeout)
@@ -78,18 +81,29 @@ interface AxeViolation {
 
 /** axe-core on the page as it is now: serious and critical violations, described. */
 async function axeViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') })
+  if (!(await page.evaluate(() => 'axe' in window)))
+    await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') })
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: AxeViolation[] }> } }).axe
+    const axe = (
+      window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: AxeViolation[] }> } }
+    ).axe
     return (await axe.run(document, { resultTypes: ['violations'] })).violations
   })
   return violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} → ${v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`).join(' | ')}`)
+    .map(
+      (v) =>
+        `${v.impact} ${v.id}: ${v.help} → ${v.nodes.map((n) => `${JSON.stringify(n.target)} ${n.failureSummary ?? ''}`).join(' | ')}`,
+    )
 }
 
 /** Every page the test sees: one <main>, one <h1>, no serious axe violation, no console error; saved as a screenshot. */
-async function check(page: Page, console: ReturnType<typeof watch>, name: string, expectedConsole?: RegExp): Promise<void> {
+async function check(
+  page: Page,
+  console: ReturnType<typeof watch>,
+  name: string,
+  expectedConsole?: RegExp,
+): Promise<void> {
   await page.waitForLoadState('load')
   expect(await page.locator('main').count(), `${name}: one <main>`).toBe(1)
   expect(await page.locator('h1').count(), `${name}: one <h1>`).toBe(1)
@@ -106,7 +120,8 @@ async function login(page: Page, email: string, password = 'demo-password'): Pro
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: sudo apt-get install -y chromium (.ci/run does it)`)
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: sudo apt-get install -y chromium (.ci/run does it)`)
   rmSync(SHOTS, { recursive: true, force: true })
   mkdirSync(SHOTS, { recursive: true })
   await seedDemo(db.url, () => {})
@@ -114,15 +129,28 @@ beforeAll(async () => {
     startApp(env),
     chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       timeout: 60_000,
     }),
   ])
-  worker = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '20', '--max-idle-ms', '250'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  worker = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/worker.ts', '--min-idle-ms', '20', '--max-idle-ms', '250'],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   worker.stdout!.on('data', (d) => (workerLog += String(d)))
   worker.stderr!.on('data', (d) => (workerLog += String(d)))
 }, 120_000)
@@ -189,7 +217,10 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
   })
 
   it('lists the cabinet’s dossiers with its name, plan and active count in the header', async () => {
-    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Dossiers' }).click()
+    await page
+      .getByRole('navigation', { name: 'Navigation principale' })
+      .getByRole('link', { name: 'Dossiers' })
+      .click()
     await page.waitForURL((u) => u.pathname === '/dossiers')
     const header = page.getByTestId('cabinet')
     await header.getByText('Cabinet Dupont').waitFor()
@@ -201,7 +232,10 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
 
   it('keeps an invalid form with its values, marks the field and announces the message, writing nothing', async () => {
     const before = await prisma.dossier.count({ where: { tenantId: 'cabinet-dupont' } })
-    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Nouveau dossier' }).click()
+    await page
+      .getByRole('navigation', { name: 'Navigation principale' })
+      .getByRole('link', { name: 'Nouveau dossier' })
+      .click()
     await page.waitForURL((u) => u.pathname === '/dossiers/new')
     await page.getByLabel('Titre').fill('   ')
     await page.getByLabel('Client').fill(CLIENT)
@@ -226,7 +260,10 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await page.getByRole('status').filter({ hasText: 'Dossier créé.' }).waitFor()
     await check(page, console, '06-dossier-created')
 
-    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Dossiers' }).click()
+    await page
+      .getByRole('navigation', { name: 'Navigation principale' })
+      .getByRole('link', { name: 'Dossiers' })
+      .click()
     await page.waitForURL((u) => u.pathname === '/dossiers')
     await page.getByRole('link', { name: TITLE }).waitFor()
 
@@ -244,7 +281,7 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
   it('launches the analysis and shows "Terminée" and the result by itself', async () => {
     const status = page.getByTestId('analysis-status')
     await status.getByText('Aucune analyse').waitFor()
-    await page.getByRole('button', { name: 'Lancer l\'analyse' }).click()
+    await page.getByRole('button', { name: "Lancer l'analyse" }).click()
     // The page refreshes itself while the analysis is pending (no reload here).
     try {
       await status.getByText('Terminée').waitFor({ timeout: 60_000 })
@@ -269,12 +306,17 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Enregistrer' }).click()
     await page.getByRole('status').filter({ hasText: 'Modifications enregistrées.' }).waitFor()
     await page.getByRole('heading', { level: 1, name: `${TITLE} (appel)` }).waitFor()
-    expect(await prisma.dossier.findFirst({ where: { title: `${TITLE} (appel)` }, select: { status: true } })).toEqual({ status: 'IN_PROGRESS' })
+    expect(await prisma.dossier.findFirst({ where: { title: `${TITLE} (appel)` }, select: { status: true } })).toEqual({
+      status: 'IN_PROGRESS',
+    })
     await check(page, console, '09-dossier-edited')
   })
 
   it('shows the cabinet first in its leaderboard row and its most active dossiers', async () => {
-    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Classement' }).click()
+    await page
+      .getByRole('navigation', { name: 'Navigation principale' })
+      .getByRole('link', { name: 'Classement' })
+      .click()
     await page.waitForURL((u) => u.pathname === '/leaderboard')
     const mine = page.locator('tr[aria-current="true"]')
     await mine.getByText('Cabinet Dupont').waitFor()
@@ -284,15 +326,21 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
   })
 
   it("shows the health of Redis and the database and the cabinet's own analyses, none of the platform's figures", async () => {
-    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'État du service' }).click()
+    await page
+      .getByRole('navigation', { name: 'Navigation principale' })
+      .getByRole('link', { name: 'État du service' })
+      .click()
     await page.waitForURL((u) => u.pathname === '/status')
     await page.getByText('Opérationnel', { exact: true }).waitFor()
     await page.getByText('Opérationnelle', { exact: true }).waitFor()
     await page.getByRole('heading', { name: 'Analyses de votre cabinet' }).waitFor()
     // The analysis launched above, and nothing of another cabinet.
     const done = page.locator('dt', { hasText: 'Terminées' }).locator('xpath=following-sibling::dd')
-    expect(Number((await done.textContent())!.replace(/\D/g, ''))).toBe(await prisma.analysis.count({ where: { tenantId: 'cabinet-dupont', status: 'DONE' } }))
-    for (const text of ['Lettres mortes', 'Consommation Upstash ce mois-ci', 'Plateforme']) expect(await page.getByText(text).count(), text).toBe(0)
+    expect(Number((await done.textContent())!.replace(/\D/g, ''))).toBe(
+      await prisma.analysis.count({ where: { tenantId: 'cabinet-dupont', status: 'DONE' } }),
+    )
+    for (const text of ['Lettres mortes', 'Consommation Upstash ce mois-ci', 'Plateforme'])
+      expect(await page.getByText(text).count(), text).toBe(0)
     expect(await page.getByTestId('usage-month').count()).toBe(0)
     await check(page, console, '11-status')
   })
@@ -315,7 +363,9 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await ops.page.getByText(/sur les 500\s000 par mois de votre offre/).waitFor()
     await ops.page.getByText(/Projection pour le mois au rythme actuel/).waitFor()
     await ops.page.getByText(/un script compte pour une commande plus chacune de celles qu’il exécute/).waitFor()
-    expect(await ops.page.getByRole('meter', { name: 'Part de l’offre mensuelle utilisée' }).getAttribute('aria-valuemax')).toBe('500000')
+    expect(
+      await ops.page.getByRole('meter', { name: 'Part de l’offre mensuelle utilisée' }).getAttribute('aria-valuemax'),
+    ).toBe('500000')
     await check(ops.page, ops.console, '11-status-platform')
   })
 
@@ -341,11 +391,23 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await martin.page.waitForURL((u) => u.pathname === '/dossiers')
     const start = Date.now() - 3_600_000
     for (let i = 0; i < 60; i++) {
-      await prisma.dossier.create({ data: { tenantId: 'cabinet-martin', reference: `MAR-LOT-${i}`, title: `Succession Lambert, lot ${i}`, clientName: 'Famille Lambert', createdAt: new Date(start + i * 1000) } })
+      await prisma.dossier.create({
+        data: {
+          tenantId: 'cabinet-martin',
+          reference: `MAR-LOT-${i}`,
+          title: `Succession Lambert, lot ${i}`,
+          clientName: 'Famille Lambert',
+          createdAt: new Date(start + i * 1000),
+        },
+      })
     }
     // One write through the app: the cabinet's cached pages are invalidated (the rows above skipped it).
     const created = await martin.page.evaluate(() =>
-      fetch('/api/dossiers', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'Succession Lambert, inventaire', clientName: 'Famille Lambert' }) }).then((r) => r.status),
+      fetch('/api/dossiers', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'Succession Lambert, inventaire', clientName: 'Famille Lambert' }),
+      }).then((r) => r.status),
     )
     expect(created).toBe(201)
     await martin.page.goto('/dossiers?status=OPEN')
@@ -378,9 +440,15 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     const role = team.getByLabel('Rôle de Léa Fournier')
     expect(await role.inputValue()).toBe('ASSISTANT')
     await role.selectOption('AVOCAT')
-    await team.getByRole('listitem').filter({ hasText: 'Léa Fournier' }).getByRole('button', { name: 'Enregistrer' }).click()
+    await team
+      .getByRole('listitem')
+      .filter({ hasText: 'Léa Fournier' })
+      .getByRole('button', { name: 'Enregistrer' })
+      .click()
     await team.getByText('Enregistré. Ses sessions en cours ont été fermées.').waitFor()
-    expect(await prisma.user.findUniqueOrThrow({ where: { email: 'assistant@cabinet-dupont.fr' }, select: { role: true } })).toEqual({ role: 'AVOCAT' })
+    expect(
+      await prisma.user.findUniqueOrThrow({ where: { email: 'assistant@cabinet-dupont.fr' }, select: { role: true } }),
+    ).toEqual({ role: 'AVOCAT' })
     await check(page, console, '13-account')
     await prisma.user.update({ where: { email: 'assistant@cabinet-dupont.fr' }, data: { role: 'ASSISTANT' } })
   })

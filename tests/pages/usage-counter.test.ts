@@ -111,7 +111,14 @@ describe('the month on /status', () => {
     const saved = { '2026-10-31': '900', '2026-11-01': '10000', '2026-11-15': '5000', '2026-11-16': 40 }
     const pending = { pending: (day?: string) => (day === '2026-11-16' ? 60 : 0) }
     const r = summarize(saved, now, 500_000, pending)
-    expect(r).toMatchObject({ month: '2026-11', day: '2026-11-16', monthUsed: 15_100, today: 100, limit: 500_000, previousMonth: { month: '2026-10', used: 900 } })
+    expect(r).toMatchObject({
+      month: '2026-11',
+      day: '2026-11-16',
+      monthUsed: 15_100,
+      today: 100,
+      limit: 500_000,
+      previousMonth: { month: '2026-10', used: 900 },
+    })
     expect(r.monthElapsed).toBeCloseTo(0.5)
     expect(r.monthProjected).toBe(30_200)
     expect(r.history).toHaveLength(14)
@@ -121,7 +128,9 @@ describe('the month on /status', () => {
 
   it('projects from the day counting began when that is after the 1st, and trims days before the previous month', () => {
     const trimmed: string[][] = []
-    const r = summarize({ '2026-09-30': 5, '2026-11-11': 1000, '2026-11-15': 1500 }, now, 500_000, undefined, (stale) => trimmed.push(stale))
+    const r = summarize({ '2026-09-30': 5, '2026-11-11': 1000, '2026-11-15': 1500 }, now, 500_000, undefined, (stale) =>
+      trimmed.push(stale),
+    )
     expect(trimmed).toEqual([['2026-09-30']])
     // 2 500 over 5 days → 500 a day → 2 500 + 15 days × 500.
     expect(r.monthProjected).toBe(10_000)
@@ -141,27 +150,45 @@ describe('usage settings (zod)', () => {
   it('defaults: Upstash’s free plan (500 000 commands a month), a flush a minute, the timer except on Vercel', () => {
     expect(parseUsageConfig({})).toEqual({ monthlyCommandLimit: 500_000, flushSeconds: 60, flushTimer: true })
     expect(parseUsageConfig({ VERCEL: '1' }).flushTimer).toBe(false)
-    expect(parseUsageConfig({ UPSTASH_MONTHLY_COMMAND_LIMIT: '10000000', UPSTASH_USAGE_FLUSH_SECONDS: '0', UPSTASH_USAGE_FLUSH_TIMER: 'true', VERCEL: '1' })).toEqual({
+    expect(
+      parseUsageConfig({
+        UPSTASH_MONTHLY_COMMAND_LIMIT: '10000000',
+        UPSTASH_USAGE_FLUSH_SECONDS: '0',
+        UPSTASH_USAGE_FLUSH_TIMER: 'true',
+        VERCEL: '1',
+      }),
+    ).toEqual({
       monthlyCommandLimit: 10_000_000,
       flushSeconds: 0,
       flushTimer: true,
     })
   })
 
-  it.each(['500 000', '5e5', '1.5', '-1', '0', 'lots', '500000000000000'])('refuses UPSTASH_MONTHLY_COMMAND_LIMIT=%j, naming it', (value) => {
-    let err: unknown
-    try {
-      parseUsageConfig({ UPSTASH_MONTHLY_COMMAND_LIMIT: value })
-    } catch (e) {
-      err = e
-    }
-    expect(err).toBeInstanceOf(UsageConfigError)
-    expect((err as UsageConfigError).variables).toEqual(['UPSTASH_MONTHLY_COMMAND_LIMIT'])
-    expect((err as Error).message).toContain(`UPSTASH_MONTHLY_COMMAND_LIMIT must be a whole number of commands from 1 to 1000000000000 (got "${value}")`)
-  })
+  it.each(['500 000', '5e5', '1.5', '-1', '0', 'lots', '500000000000000'])(
+    'refuses UPSTASH_MONTHLY_COMMAND_LIMIT=%j, naming it',
+    (value) => {
+      let err: unknown
+      try {
+        parseUsageConfig({ UPSTASH_MONTHLY_COMMAND_LIMIT: value })
+      } catch (e) {
+        err = e
+      }
+      expect(err).toBeInstanceOf(UsageConfigError)
+      expect((err as UsageConfigError).variables).toEqual(['UPSTASH_MONTHLY_COMMAND_LIMIT'])
+      expect((err as Error).message).toContain(
+        `UPSTASH_MONTHLY_COMMAND_LIMIT must be a whole number of commands from 1 to 1000000000000 (got "${value}")`,
+      )
+    },
+  )
 
   it('names every wrong variable at once', () => {
-    expect(() => parseUsageConfig({ UPSTASH_USAGE_FLUSH_SECONDS: '1m', UPSTASH_USAGE_FLUSH_TIMER: 'oui', UPSTASH_MONTHLY_COMMAND_LIMIT: 'x' })).toThrow(
+    expect(() =>
+      parseUsageConfig({
+        UPSTASH_USAGE_FLUSH_SECONDS: '1m',
+        UPSTASH_USAGE_FLUSH_TIMER: 'oui',
+        UPSTASH_MONTHLY_COMMAND_LIMIT: 'x',
+      }),
+    ).toThrow(
       /UPSTASH_MONTHLY_COMMAND_LIMIT must be[\s\S]*UPSTASH_USAGE_FLUSH_SECONDS must be a whole number of seconds from 0 to 3600 \(got "1m"\)[\s\S]*UPSTASH_USAGE_FLUSH_TIMER must be "true" or "false"/,
     )
   })

@@ -12,7 +12,9 @@ let cache: Cache
 
 beforeAll(async () => {
   stack = await startStack()
-  cache = createCache(createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('cachecmd'), UPSTASH_DISABLE_TELEMETRY: 'true' }))
+  cache = createCache(
+    createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('cachecmd'), UPSTASH_DISABLE_TELEMETRY: 'true' }),
+  )
 })
 afterAll(async () => {
   await stack.stop()
@@ -31,7 +33,11 @@ describe('cache: billed Upstash commands per call', () => {
   it('getOrSet: a hit costs 1, an uncontended miss 4; 50 concurrent misses in one process cost the same 4', async () => {
     expect(await billed(() => cache.getOrSet('k', () => 'v', { ttl: 60 }))).toBe(4)
     expect(await billed(() => cache.getOrSet('k', () => 'v', { ttl: 60 }))).toBe(1)
-    expect(await billed(() => Promise.all(Array.from({ length: 50 }, () => cache.getOrSet('k50', async () => 'v', { ttl: 60 }))))).toBe(4)
+    expect(
+      await billed(() =>
+        Promise.all(Array.from({ length: 50 }, () => cache.getOrSet('k50', async () => 'v', { ttl: 60 }))),
+      ),
+    ).toBe(4)
   })
 
   it('namespaced: a hit costs 1 too; invalidation 1 whatever the number of keys', async () => {
@@ -59,7 +65,9 @@ describe('cache: billed Upstash commands per call', () => {
       await new Promise((r) => setTimeout(r, 50)) // a database query's latency, so the others really wait
       return ['d1']
     }
-    const total = await billed(() => Promise.all(Array.from({ length: 100 }, (_, i) => instances[i % 4]!.getOrSet('list', loader, { ttl: 60 }))))
+    const total = await billed(() =>
+      Promise.all(Array.from({ length: 100 }, (_, i) => instances[i % 4]!.getOrSet('list', loader, { ttl: 60 }))),
+    )
     expect(loads).toBe(1)
     expect(total).toBeLessThanOrEqual(31)
   })

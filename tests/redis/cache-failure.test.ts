@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCache, createContext, RedisInputError, RedisUnavailableError, type Cache, type RedisContext } from '@/redis'
+import {
+  createCache,
+  createContext,
+  RedisInputError,
+  RedisUnavailableError,
+  type Cache,
+  type RedisContext,
+} from '@/redis'
 import { directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
@@ -135,7 +142,9 @@ describe('cache when the endpoint is stopped', () => {
     )
     expect(new Set(results)).toEqual(new Set(['from the database']))
     expect(calls).toBe(1)
-    await expect(cache.getOrSet('down', () => Promise.reject(new Error('db down too')), { ttl: 60 })).rejects.toThrow('db down too')
+    await expect(cache.getOrSet('down', () => Promise.reject(new Error('db down too')), { ttl: 60 })).rejects.toThrow(
+      'db down too',
+    )
   })
 
   it('input errors still throw: they are the caller’s bug, not an outage', async () => {

@@ -101,7 +101,9 @@ describe('cache: bad input throws and writes nothing', () => {
     ['over a year (ms passed as s?)', 3_600_000_000, '(366 days): it is in seconds, not ms (got 3600000000)'],
   ])('rejects a TTL that is %s, naming the operation, the argument and the limits', async (_label, ttl, got) => {
     await expect(cache.set('bad-ttl', 'v', ttl as number)).rejects.toThrow(RedisInputError)
-    await expect(cache.set('bad-ttl', 'v', ttl as number)).rejects.toThrow(`cache.set: ttlSeconds: must be a whole number of seconds from 1 to 31622400 ${got}`)
+    await expect(cache.set('bad-ttl', 'v', ttl as number)).rejects.toThrow(
+      `cache.set: ttlSeconds: must be a whole number of seconds from 1 to 31622400 ${got}`,
+    )
     expect(await direct.exists(valueKey(ctx, 'bad-ttl'))).toBe(0)
   })
 
@@ -118,17 +120,25 @@ describe('cache: bad input throws and writes nothing', () => {
   it('rejects an empty key, a bad namespace and a bad TTL, naming the operation and the argument', async () => {
     await expect(cache.get('')).rejects.toThrow(/^cache\.get: key: must not be empty \(got an empty string\)$/)
     await expect(cache.namespace('t').del('')).rejects.toThrow(/^cache\.del: key: must not be empty/)
-    expect(() => cache.namespace('a{b}')).toThrow(/^cache\.namespace: name: must be 1-200 characters without "\{" or "\}" \(got a 4-character string\)$/)
-    await expect(cache.getOrSet('k', () => 1, { ttl: 0 })).rejects.toThrow(/^cache\.getOrSet: options\.ttl: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/)
+    expect(() => cache.namespace('a{b}')).toThrow(
+      /^cache\.namespace: name: must be 1-200 characters without "\{" or "\}" \(got a 4-character string\)$/,
+    )
+    await expect(cache.getOrSet('k', () => 1, { ttl: 0 })).rejects.toThrow(
+      /^cache\.getOrSet: options\.ttl: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/,
+    )
     await expect(cache.fetch('k', () => 1, { ttl: 10, staleWhileRevalidate: -1 })).rejects.toThrow(
       /^cache\.fetch: options\.staleWhileRevalidate: must be a whole number of seconds from 0 to 31622400 \(got -1\)$/,
     )
-    expect(() => createCache(ctx, { defaultTtlSeconds: 0 })).toThrow(/^createCache: defaultTtlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/)
+    expect(() => createCache(ctx, { defaultTtlSeconds: 0 })).toThrow(
+      /^createCache: defaultTtlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/,
+    )
     expect(() => createCache(ctx, { lockTtlMs: 0 })).toThrow(/^createCache: lockTtlMs: must be positive \(got 0\)$/)
     await expect(cache.getOrSet('k', 'value' as never, { ttl: 60 })).rejects.toThrow(
       /^cache\.getOrSet: loader: expected a function that loads the value \(the second argument\) \(got a 5-character string\)$/,
     )
-    await expect(cache.getOrSet('k', () => 1, undefined as never)).rejects.toThrow(/^cache\.getOrSet: options: expected options \{ ttl \} \(seconds\), the third argument \(got undefined\)$/)
+    await expect(cache.getOrSet('k', () => 1, undefined as never)).rejects.toThrow(
+      /^cache\.getOrSet: options: expected options \{ ttl \} \(seconds\), the third argument \(got undefined\)$/,
+    )
   })
 
   it('set rejects a value over maxValueBytes; getOrSet returns it uncached', async () => {
@@ -315,7 +325,9 @@ describe('cache.getOrSet with staleWhileRevalidate', () => {
     const opts = { ttl: 10, staleWhileRevalidate: 100 }
     await a.getOrSet('swr-cross', loader, opts)
     t += 11_000
-    const reads = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).getOrSet('swr-cross', loader, opts)))
+    const reads = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).getOrSet('swr-cross', loader, opts)),
+    )
     expect(new Set(reads)).toEqual(new Set(['v1']))
     gate.resolve()
     await Promise.all([a.whenIdle(), b.whenIdle()])
@@ -386,7 +398,9 @@ describe('cache namespaces', () => {
       },
       { ttl: 60 },
     )
-    await vi.waitFor(async () => expect(await direct.exists(ctx.keys.slotKeys('cache-ns', 'ns-race', ['lock:list'])[0])).toBe(1))
+    await vi.waitFor(async () =>
+      expect(await direct.exists(ctx.keys.slotKeys('cache-ns', 'ns-race', ['lock:list'])[0])).toBe(1),
+    )
     await ns.invalidate() // a write happened meanwhile
     gate.resolve()
     expect(await loading).toBe('read before the write') // the caller still gets its answer…
@@ -464,7 +478,9 @@ describe('cache with REDIS_ENABLED=false', () => {
   })
 
   it('still rejects bad input (a caller bug is a bug in every mode)', async () => {
-    await expect(disabled.set('k', 'v', -1)).rejects.toThrow(/^cache\.set: ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got -1\)$/)
+    await expect(disabled.set('k', 'v', -1)).rejects.toThrow(
+      /^cache\.set: ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got -1\)$/,
+    )
     await expect(disabled.set('k', { n: 1n })).rejects.toThrow(/BigInt/)
     await expect(disabled.getOrSet('k', () => ({ f: () => 0 }), { ttl: 1 })).rejects.toThrow(/function/)
   })

@@ -18,7 +18,11 @@ afterAll(async () => {
 
 describe('errors of an unavailable Redis', () => {
   it('name the command but never repeat its keys or values', async () => {
-    const ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('redact'), UPSTASH_DISABLE_TELEMETRY: 'true' })
+    const ctx = createContext({
+      ...stack.env,
+      REDIS_KEY_PREFIX: uniquePrefix('redact'),
+      UPSTASH_DISABLE_TELEMETRY: 'true',
+    })
     const session = createSession(ctx)
     const queue = createQueue(ctx)
     await stack.redis.stop() // the endpoint stays up and answers 503 "Redis is unavailable"
@@ -29,11 +33,15 @@ describe('errors of an unavailable Redis', () => {
       () => queue.push('mail', { to: 'client@cabinet.fr', body: 'payload-topsecret' }),
     ]
     for (const call of calls) {
-      const err = await call().then(() => undefined, (e: unknown) => e)
+      const err = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      )
       expect(err).toBeInstanceOf(RedisUnavailableError)
       const message = (err as Error).message
       expect(message).toMatch(/Redis is unavailable/)
-      for (const secret of [secretId, 'key-topsecret', 'u-4411', 'payload-topsecret', 'client@cabinet.fr']) expect(message).not.toContain(secret)
+      for (const secret of [secretId, 'key-topsecret', 'u-4411', 'payload-topsecret', 'client@cabinet.fr'])
+        expect(message).not.toContain(secret)
     }
   })
 })

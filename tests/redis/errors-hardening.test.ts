@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { errors } from '@upstash/redis'
 import { afterEach, describe, expect, inject, it } from 'vitest'
-import { createCache, createContext, RedisInputError, RedisOutcomeUnknownError, RedisUnavailableError, createQueue } from '@/redis'
+import {
+  createCache,
+  createContext,
+  RedisInputError,
+  RedisOutcomeUnknownError,
+  RedisUnavailableError,
+  createQueue,
+} from '@/redis'
 import { isConnectionError, isOutcomeUnknown } from '@/redis/core/errors'
 import { MAX_JSON_DEPTH } from '@/redis/core/serialize'
 import { startEndpoint, startRedisServer, type OwnRedisServer, type RunningEndpoint } from '@/upstash-local'
@@ -12,14 +19,22 @@ const shared = inject('stack')
 
 describe('outcome unknown (the endpoint’s 504)', () => {
   it('is told apart from "not sent" (503), and still counts as an outage', () => {
-    const e504 = new UpstashError('ERR Redis outcome unknown: Redis did not answer within 2000 ms; the command was sent and may still run, command was: [["incr","k"]]')
-    const e503 = new UpstashError('ERR Redis is unavailable: Redis has not answered for 1200 ms; not sent, safe to retry, command was: [["incr","k"]]')
+    const e504 = new UpstashError(
+      'ERR Redis outcome unknown: Redis did not answer within 2000 ms; the command was sent and may still run, command was: [["incr","k"]]',
+    )
+    const e503 = new UpstashError(
+      'ERR Redis is unavailable: Redis has not answered for 1200 ms; not sent, safe to retry, command was: [["incr","k"]]',
+    )
     expect(isOutcomeUnknown(e504)).toBe(true)
     expect(isConnectionError(e504)).toBe(true)
     expect(isOutcomeUnknown(e503)).toBe(false)
     expect(isConnectionError(e503)).toBe(true)
-    expect(isConnectionError(new UpstashError('ERR too many blocking commands and subscriptions in progress (100, …)'))).toBe(true)
-    expect(isConnectionError(new UpstashError('ERR the endpoint is busy: 40 MB of requests and replies in flight'))).toBe(true)
+    expect(
+      isConnectionError(new UpstashError('ERR too many blocking commands and subscriptions in progress (100, …)')),
+    ).toBe(true)
+    expect(
+      isConnectionError(new UpstashError('ERR the endpoint is busy: 40 MB of requests and replies in flight')),
+    ).toBe(true)
     const err = new RedisOutcomeUnknownError('queue.push', { cause: e504 })
     expect(err).toBeInstanceOf(RedisUnavailableError)
     expect(err.name).toBe('RedisOutcomeUnknownError')
@@ -79,7 +94,13 @@ describe('queue.push retried after a 504 queues the job once (through a real end
 
 describe('values nested too deep', () => {
   it('cache.set of a value nested 20 000 deep throws RedisInputError naming the limit, not a RangeError', async () => {
-    const ctx = createContext({ ...shared, REDIS_ENABLED: 'true', REDIS_KEY_PREFIX: uniquePrefix('deep'), UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_TIMEOUT_MS: '10000' })
+    const ctx = createContext({
+      ...shared,
+      REDIS_ENABLED: 'true',
+      REDIS_KEY_PREFIX: uniquePrefix('deep'),
+      UPSTASH_DISABLE_TELEMETRY: 'true',
+      REDIS_TIMEOUT_MS: '10000',
+    })
     const cache = createCache(ctx)
     let deep: unknown = 'leaf'
     for (let i = 0; i < 20_000; i++) deep = { child: deep }

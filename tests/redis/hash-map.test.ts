@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createContext, RedisDisabledError, RedisInputError, RedisUnavailableError, createHashMap, type HashMap } from '@/redis'
+import {
+  createContext,
+  RedisDisabledError,
+  RedisInputError,
+  RedisUnavailableError,
+  createHashMap,
+  type HashMap,
+} from '@/redis'
 import { billedCommands, directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
@@ -24,7 +31,18 @@ describe('hashMap: the seed API', () => {
   })
 
   it('round-trips every JSON type per field; numeric-looking strings stay strings', async () => {
-    const value = { n: 42, f: 0.5, neg: -3, s: '42', empty: '', t: true, nul: null, list: [1, 'a'], nested: { a: { b: [] } }, text: 'réglé ✓' }
+    const value = {
+      n: 42,
+      f: 0.5,
+      neg: -3,
+      s: '42',
+      empty: '',
+      t: true,
+      nul: null,
+      list: [1, 'a'],
+      nested: { a: { b: [] } },
+      text: 'réglé ✓',
+    }
     expect(await hashMap.set('types', value)).toBe(10)
     expect(await hashMap.getAll('types')).toStrictEqual(value)
     expect(await hashMap.get('types', 's')).toBe('42')
@@ -72,9 +90,13 @@ describe('hashMap: the seed API', () => {
 
   it('increment on a non-number field fails with a clear error and changes nothing', async () => {
     await hashMap.set('bad-counter', { label: 'x', ratio: 1.5 })
-    await expect(hashMap.increment('bad-counter', 'label', 1)).rejects.toThrow(/hashMap\.increment: field "label" of "bad-counter" cannot be incremented by 1/)
+    await expect(hashMap.increment('bad-counter', 'label', 1)).rejects.toThrow(
+      /hashMap\.increment: field "label" of "bad-counter" cannot be incremented by 1/,
+    )
     await expect(hashMap.increment('bad-counter', 'label', 1)).rejects.toBeInstanceOf(RedisInputError)
-    await expect(hashMap.increment('bad-counter', 'ratio', 1)).rejects.toThrow(/a fractional field needs a fractional increment/)
+    await expect(hashMap.increment('bad-counter', 'ratio', 1)).rejects.toThrow(
+      /a fractional field needs a fractional increment/,
+    )
     // HINCRBYFLOAT's refusal ("hash value is not a float") is an input error too
     await expect(hashMap.increment('bad-counter', 'label', 0.5)).rejects.toBeInstanceOf(RedisInputError)
     await expect(hashMap.increment('bad-counter', 'label', 0.5)).rejects.toThrow(/cannot be incremented by 0\.5/)
@@ -89,15 +111,29 @@ describe('hashMap: the seed API', () => {
   it('rejects what JSON cannot hold, naming the field, and writes nothing', async () => {
     const circular: Record<string, unknown> = {}
     circular.self = circular
-    await expect(hashMap.set('invalid', { ok: 1, bad: circular })).rejects.toThrow(/hashMap\.set: object\.bad\.self is a circular reference/)
+    await expect(hashMap.set('invalid', { ok: 1, bad: circular })).rejects.toThrow(
+      /hashMap\.set: object\.bad\.self is a circular reference/,
+    )
     await expect(hashMap.set('invalid', { ok: 1, big: 10n })).rejects.toThrow(/object\.big is a BigInt/)
     await expect(hashMap.set('invalid', { ok: 1, fn: () => 1 })).rejects.toThrow(/object\.fn is a function/)
-    await expect(hashMap.set('invalid', {})).rejects.toThrow(/^hashMap\.set: object: expected at least one defined field$/)
-    await expect(hashMap.set('invalid', [1, 2] as never)).rejects.toThrow(/^hashMap\.set: object: expected a plain object of fields \(got an array\)$/)
-    await expect(hashMap.set('invalid', 'text' as never)).rejects.toThrow(/^hashMap\.set: object: expected a plain object of fields \(got a 4-character string\)$/)
-    await expect(hashMap.set('', { a: 1 })).rejects.toThrow(/^hashMap\.set: key: must not be empty \(got an empty string\)$/)
-    await expect(hashMap.get('invalid', '')).rejects.toThrow(/^hashMap\.get: field: must not be empty \(got an empty string\)$/)
-    await expect(hashMap.increment('invalid', 'n', Number.POSITIVE_INFINITY)).rejects.toThrow(/^hashMap\.increment: by: expected a finite number \(got Infinity\)$/)
+    await expect(hashMap.set('invalid', {})).rejects.toThrow(
+      /^hashMap\.set: object: expected at least one defined field$/,
+    )
+    await expect(hashMap.set('invalid', [1, 2] as never)).rejects.toThrow(
+      /^hashMap\.set: object: expected a plain object of fields \(got an array\)$/,
+    )
+    await expect(hashMap.set('invalid', 'text' as never)).rejects.toThrow(
+      /^hashMap\.set: object: expected a plain object of fields \(got a 4-character string\)$/,
+    )
+    await expect(hashMap.set('', { a: 1 })).rejects.toThrow(
+      /^hashMap\.set: key: must not be empty \(got an empty string\)$/,
+    )
+    await expect(hashMap.get('invalid', '')).rejects.toThrow(
+      /^hashMap\.get: field: must not be empty \(got an empty string\)$/,
+    )
+    await expect(hashMap.increment('invalid', 'n', Number.POSITIVE_INFINITY)).rejects.toThrow(
+      /^hashMap\.increment: by: expected a finite number \(got Infinity\)$/,
+    )
     expect(await hashMap.getAll('invalid')).toBeNull()
   })
 
@@ -112,7 +148,15 @@ describe('hashMap on a private stack: cost and failure', () => {
   let own: HashMap
   beforeAll(async () => {
     stack = await startStack()
-    own = createHashMap(createContext({ ...stack.env, REDIS_KEY_PREFIX: 'hcost', UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_TIMEOUT_MS: '500', REDIS_RETRIES: '1' }))
+    own = createHashMap(
+      createContext({
+        ...stack.env,
+        REDIS_KEY_PREFIX: 'hcost',
+        UPSTASH_DISABLE_TELEMETRY: 'true',
+        REDIS_TIMEOUT_MS: '500',
+        REDIS_RETRIES: '1',
+      }),
+    )
   })
   afterAll(async () => {
     await stack?.stop()
@@ -120,7 +164,9 @@ describe('hashMap on a private stack: cost and failure', () => {
 
   it('every call costs at most 1 billed command', async () => {
     const sent = (fn: () => Promise<unknown>) => billedCommands(stack.env.REDIS_URL, fn)
-    expect((await sent(() => own.set('tenant:xyz', { name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 42 }))).total).toBeLessThanOrEqual(1)
+    expect(
+      (await sent(() => own.set('tenant:xyz', { name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 42 }))).total,
+    ).toBeLessThanOrEqual(1)
     expect((await sent(() => own.get('tenant:xyz', 'plan'))).total).toBeLessThanOrEqual(1)
     expect((await sent(() => own.getAll('tenant:xyz'))).total).toBeLessThanOrEqual(1)
     expect((await sent(() => own.increment('tenant:xyz', 'activeDossiers', 1))).total).toBeLessThanOrEqual(1)

@@ -28,7 +28,10 @@ describe('isRedisAvailable / health', () => {
     expect(await health(createContext({ REDIS_ENABLED: 'false' }))).toEqual({ status: 'disabled' })
     const broken = () => createContext({ UPSTASH_REDIS_REST_URL: 'nope' })
     expect(await isRedisAvailable(broken)).toBe(false)
-    expect(await health(broken)).toMatchObject({ status: 'down', error: expect.stringMatching(/UPSTASH_REDIS_REST_URL/) })
+    expect(await health(broken)).toMatchObject({
+      status: 'down',
+      error: expect.stringMatching(/UPSTASH_REDIS_REST_URL/),
+    })
   })
 
   it('is false within 2 s once the endpoint is stopped', async () => {

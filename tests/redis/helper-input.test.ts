@@ -4,7 +4,12 @@ import { RedisInputError, parseInput, PermanentJobError } from '@/redis'
 import { MAX_TTL_SECONDS, optionsObjectError, ttlSecondsSchema } from '@/redis/core/helper-input'
 
 /** The error parseInput throws for `value`, or a failure when it does not throw. */
-function errorOf(schema: z.ZodType, value: unknown, where = 'thing.do: arg', ErrorClass?: new (message: string) => Error): Error {
+function errorOf(
+  schema: z.ZodType,
+  value: unknown,
+  where = 'thing.do: arg',
+  ErrorClass?: new (message: string) => Error,
+): Error {
   try {
     parseInput(schema, value, where, ErrorClass)
   } catch (err) {
@@ -48,27 +53,42 @@ describe('parseInput', () => {
     [Symbol('s'), 'a symbol'],
     [new Date(0), 'an object'],
   ])('describes the received %s as (got %s)', (value, described) => {
-    expect(errorOf(z.never({ error: 'must not be given' }), value).message).toBe(`thing.do: arg: must not be given (got ${described})`)
+    expect(errorOf(z.never({ error: 'must not be given' }), value).message).toBe(
+      `thing.do: arg: must not be given (got ${described})`,
+    )
   })
 
   it('never echoes a string, at the top or nested, only its length', () => {
     const secret = 'Zm9vYmFyYmF6cXV4c2VjcmV0'
     const top = errorOf(z.string().regex(/^[a-z]+$/, 'may only contain a-z'), secret, 'session.get: id')
     expect(top.message).toBe('session.get: id: may only contain a-z (got a 24-character string)')
-    const nested = errorOf(z.object({ token: z.number({ error: 'expected a number' }) }), { token: secret }, 'thing.do: options')
+    const nested = errorOf(
+      z.object({ token: z.number({ error: 'expected a number' }) }),
+      { token: secret },
+      'thing.do: options',
+    )
     expect(nested.message).toBe('thing.do: options.token: expected a number (got a 24-character string)')
     expect(`${top.message} ${nested.message}`).not.toContain(secret)
   })
 
   it('says nothing about the received value for an unknown key (the value is the whole object)', () => {
     const schema = z.strictObject({ delayMs: z.number().optional() }, optionsObjectError)
-    expect(errorOf(schema, { retries: 3 }, 'queue.push: options').message).toBe('queue.push: options: has an unknown key "retries"')
-    expect(errorOf(schema, { a: 1, b: 2 }, 'queue.push: options').message).toBe('queue.push: options: has unknown keys "a", "b"')
-    expect(errorOf(schema, 'fast', 'queue.push: options').message).toBe('queue.push: options: expected an object (got a 4-character string)')
+    expect(errorOf(schema, { retries: 3 }, 'queue.push: options').message).toBe(
+      'queue.push: options: has an unknown key "retries"',
+    )
+    expect(errorOf(schema, { a: 1, b: 2 }, 'queue.push: options').message).toBe(
+      'queue.push: options: has unknown keys "a", "b"',
+    )
+    expect(errorOf(schema, 'fast', 'queue.push: options').message).toBe(
+      'queue.push: options: expected an object (got a 4-character string)',
+    )
   })
 
   it('joins several issues with "; ", each naming its operation, argument and path', () => {
-    const schema = z.object({ userId: z.string({ error: 'must be a string' }), role: z.string({ error: 'must be a string' }) })
+    const schema = z.object({
+      userId: z.string({ error: 'must be a string' }),
+      role: z.string({ error: 'must be a string' }),
+    })
     expect(errorOf(schema, { userId: 7 }, 'session.set: data').message).toBe(
       'session.set: data.userId: must be a string (got 7); session.set: data.role: must be a string (got undefined)',
     )
@@ -78,7 +98,12 @@ describe('parseInput', () => {
     const byDefault = errorOf(z.string({ error: 'expected a string' }), 1)
     expect(byDefault).toBeInstanceOf(RedisInputError)
     expect((byDefault as RedisInputError).code).toBe('REDIS_INPUT')
-    const permanent = errorOf(z.string({ error: 'expected a string' }), 1, 'ai-analysis-queue job: data', PermanentJobError)
+    const permanent = errorOf(
+      z.string({ error: 'expected a string' }),
+      1,
+      'ai-analysis-queue job: data',
+      PermanentJobError,
+    )
     expect(permanent).toBeInstanceOf(PermanentJobError)
     expect(permanent).not.toBeInstanceOf(RedisInputError)
     expect(permanent.name).toBe('PermanentJobError')
@@ -89,7 +114,8 @@ describe('parseInput', () => {
 describe('ttlSecondsSchema: the one set of limits for lifetimes', () => {
   it('accepts whole seconds from min to a year (366 days)', () => {
     expect(MAX_TTL_SECONDS).toBe(31_622_400)
-    for (const ttl of [1, 60, MAX_TTL_SECONDS]) expect(parseInput(ttlSecondsSchema({ min: 1 }), ttl, 'x: ttl')).toBe(ttl)
+    for (const ttl of [1, 60, MAX_TTL_SECONDS])
+      expect(parseInput(ttlSecondsSchema({ min: 1 }), ttl, 'x: ttl')).toBe(ttl)
     expect(parseInput(ttlSecondsSchema({ min: 0 }), 0, 'x: swr')).toBe(0)
   })
 
@@ -99,8 +125,14 @@ describe('ttlSecondsSchema: the one set of limits for lifetimes', () => {
     [1.5, 1, 'must be a whole number of seconds from 1 to 31622400 (got 1.5)'],
     ['60', 1, 'must be a whole number of seconds from 1 to 31622400 (got a 2-character string)'],
     [Number.NaN, 1, 'must be a whole number of seconds from 1 to 31622400 (got NaN)'],
-    [MAX_TTL_SECONDS + 1, 1, 'must be a whole number of seconds from 1 to 31622400 (366 days): it is in seconds, not ms (got 31622401)'],
+    [
+      MAX_TTL_SECONDS + 1,
+      1,
+      'must be a whole number of seconds from 1 to 31622400 (366 days): it is in seconds, not ms (got 31622401)',
+    ],
   ])('rejects %s (min %s) with one message', (ttl, min, message) => {
-    expect(errorOf(ttlSecondsSchema({ min: min as 0 | 1 }), ttl, 'cache.set: ttlSeconds').message).toBe(`cache.set: ttlSeconds: ${message}`)
+    expect(errorOf(ttlSecondsSchema({ min: min as 0 | 1 }), ttl, 'cache.set: ttlSeconds').message).toBe(
+      `cache.set: ttlSeconds: ${message}`,
+    )
   })
 })

@@ -3,7 +3,14 @@
  * other files' traffic, and the endpoint / redis-server are stopped for real.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createContext, type RedisContext, RedisDisabledError, RedisUnavailableError, createQueue, type Queue } from '@/redis'
+import {
+  createContext,
+  type RedisContext,
+  RedisDisabledError,
+  RedisUnavailableError,
+  createQueue,
+  type Queue,
+} from '@/redis'
 import { isRedisAvailable } from '@/redis/core/health'
 import { startEndpoint } from '@/upstash-local'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
@@ -16,7 +23,13 @@ let ctx: RedisContext
 
 beforeAll(async () => {
   stack = await startStack()
-  env = { ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('qfail'), UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_TIMEOUT_MS: '500', REDIS_RETRIES: '1' }
+  env = {
+    ...stack.env,
+    REDIS_KEY_PREFIX: uniquePrefix('qfail'),
+    UPSTASH_DISABLE_TELEMETRY: 'true',
+    REDIS_TIMEOUT_MS: '500',
+    REDIS_RETRIES: '1',
+  }
   ctx = createContext(env)
   queue = createQueue(ctx)
 })
@@ -78,7 +91,9 @@ describe('queue: REDIS_ENABLED=false', () => {
   it('push, pop, reserve and stats throw RedisDisabledError (a job is never silently dropped)', async () => {
     const disabled = createQueue(createContext({ REDIS_ENABLED: 'false', REDIS_KEY_PREFIX: 'off' }))
     await expect(disabled.push('email-queue', { to: 'a@b.c' })).rejects.toBeInstanceOf(RedisDisabledError)
-    await expect(disabled.push('email-queue', { to: 'a@b.c' })).rejects.toThrow(/queue\.push needs Redis, but REDIS_ENABLED=false/)
+    await expect(disabled.push('email-queue', { to: 'a@b.c' })).rejects.toThrow(
+      /queue\.push needs Redis, but REDIS_ENABLED=false/,
+    )
     await expect(disabled.pop('email-queue')).rejects.toBeInstanceOf(RedisDisabledError)
     await expect(disabled.reserve('email-queue')).rejects.toBeInstanceOf(RedisDisabledError)
     await expect(disabled.stats('email-queue')).rejects.toBeInstanceOf(RedisDisabledError)
@@ -89,7 +104,13 @@ describe('queue: Redis unreachable (stopped for real)', () => {
   it('with redis-server stopped behind the endpoint, then with the endpoint itself stopped, push rejects with RedisUnavailableError in bounded time', async () => {
     const own = await startStack()
     try {
-      const ownEnv = { ...own.env, REDIS_KEY_PREFIX: uniquePrefix('qdown'), UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_TIMEOUT_MS: '500', REDIS_RETRIES: '1' }
+      const ownEnv = {
+        ...own.env,
+        REDIS_KEY_PREFIX: uniquePrefix('qdown'),
+        UPSTASH_DISABLE_TELEMETRY: 'true',
+        REDIS_TIMEOUT_MS: '500',
+        REDIS_RETRIES: '1',
+      }
       const q = createQueue(createContext(ownEnv))
       const before = await q.push('email-queue', { n: 1 })
       expect(before).toMatch(/^[0-9a-f-]{36}$/)
@@ -124,7 +145,11 @@ describe('queue: Redis unreachable (stopped for real)', () => {
     await expect(queue.push(name, { lost: 'never silently' })).rejects.toBeInstanceOf(RedisUnavailableError)
 
     // same address and token, new endpoint process-side: the client does not notice anything
-    stack.endpoint = await startEndpoint({ redisUrl: stack.redis.endpointUrl, port, token: stack.env.UPSTASH_REDIS_REST_TOKEN })
+    stack.endpoint = await startEndpoint({
+      redisUrl: stack.redis.endpointUrl,
+      port,
+      token: stack.env.UPSTASH_REDIS_REST_TOKEN,
+    })
     // the new endpoint connects to Redis in the background: wait (bounded) until it answers
     await vi.waitFor(async () => expect(await isRedisAvailable(ctx)).toBe(true), { timeout: 5_000, interval: 20 })
     const job = await queue.reserve<{ keep: boolean }>(name)

@@ -13,7 +13,10 @@ let queue: Queue
 
 beforeAll(async () => {
   stack = await startStack()
-  queue = createQueue(createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('qgroups'), UPSTASH_DISABLE_TELEMETRY: 'true' }), { backoffMs: 20 })
+  queue = createQueue(
+    createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('qgroups'), UPSTASH_DISABLE_TELEMETRY: 'true' }),
+    { backoffMs: 20 },
+  )
 })
 afterAll(async () => {
   await stack?.stop()
@@ -25,7 +28,12 @@ interface Task {
 }
 
 /** Runs `workers` real worker loops until `until()` holds; returns the jobs in the order they were reserved. */
-async function drainWithWorkers(name: string, workers: number, until: (order: Task[]) => boolean, jobMs = 15): Promise<Task[]> {
+async function drainWithWorkers(
+  name: string,
+  workers: number,
+  until: (order: Task[]) => boolean,
+  jobMs = 15,
+): Promise<Task[]> {
   const order: Task[] = []
   const stop = new AbortController()
   const loops = Array.from({ length: workers }, () =>
@@ -55,17 +63,27 @@ describe('queue groups: one group’s burst does not hold another group’s job 
   it.each([
     [1, 2],
     [2, 3],
-  ])('A pushes 50 jobs, then B pushes 1: with %i real worker(s), B is among the first %i reservations', async (workers, within) => {
-    const name = `fair-burst-${workers}`
-    await Promise.all(Array.from({ length: 50 }, (_, n) => queue.push(name, { group: 'A', n }, { group: 'cabinet-A' })))
-    await queue.push(name, { group: 'B', n: 0 }, { group: 'cabinet-B' })
-    const order = await drainWithWorkers(name, workers, (o) => o.length === 51)
-    const b = order.findIndex((t) => t.group === 'B')
-    expect(b, `reservation order: ${order.map((t) => `${t.group}${t.n}`).join(' ')}`).toBeGreaterThanOrEqual(0)
-    expect(b + 1).toBeLessThanOrEqual(within)
-    // Every job once, none lost.
-    expect(order.filter((t) => t.group === 'A').map((t) => t.n).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, n) => n))
-  })
+  ])(
+    'A pushes 50 jobs, then B pushes 1: with %i real worker(s), B is among the first %i reservations',
+    async (workers, within) => {
+      const name = `fair-burst-${workers}`
+      await Promise.all(
+        Array.from({ length: 50 }, (_, n) => queue.push(name, { group: 'A', n }, { group: 'cabinet-A' })),
+      )
+      await queue.push(name, { group: 'B', n: 0 }, { group: 'cabinet-B' })
+      const order = await drainWithWorkers(name, workers, (o) => o.length === 51)
+      const b = order.findIndex((t) => t.group === 'B')
+      expect(b, `reservation order: ${order.map((t) => `${t.group}${t.n}`).join(' ')}`).toBeGreaterThanOrEqual(0)
+      expect(b + 1).toBeLessThanOrEqual(within)
+      // Every job once, none lost.
+      expect(
+        order
+          .filter((t) => t.group === 'A')
+          .map((t) => t.n)
+          .sort((x, y) => x - y),
+      ).toEqual(Array.from({ length: 50 }, (_, n) => n))
+    },
+  )
 
   it('while 2 workers are busy with A’s burst, B’s job pushed later is reserved within the next 2 reservations', async () => {
     const name = 'fair-live'
@@ -87,7 +105,10 @@ describe('queue groups: one group’s burst does not hold another group’s job 
     const b = order.findIndex((t) => t.group === 'B')
     expect(Number.isFinite(pushedAt)).toBe(true)
     // Reservations made after B's push was confirmed, up to and including B's.
-    expect(b - pushedAt + 1, `B pushed after reservation ${pushedAt}; order: ${order.map((t) => `${t.group}${t.n}`).join(' ')}`).toBeLessThanOrEqual(2)
+    expect(
+      b - pushedAt + 1,
+      `B pushed after reservation ${pushedAt}; order: ${order.map((t) => `${t.group}${t.n}`).join(' ')}`,
+    ).toBeLessThanOrEqual(2)
   })
 
   it('groups alternate: A then B bursts of 10 are served interleaved, each group in its own push order', async () => {
@@ -100,11 +121,19 @@ describe('queue groups: one group’s burst does not hold another group’s job 
       await queue.ack(name, job)
     }
     expect(order.map((t) => t.group).join('')).toBe('AB'.repeat(10))
-    for (const g of ['A', 'B']) expect(order.filter((t) => t.group === g).map((t) => t.n)).toEqual(Array.from({ length: 10 }, (_, n) => n))
+    for (const g of ['A', 'B'])
+      expect(order.filter((t) => t.group === g).map((t) => t.n)).toEqual(Array.from({ length: 10 }, (_, n) => n))
   })
 
   it('a group’s place is never in the future: past the window its jobs are ordered by push time, ready at once', async () => {
-    const short = createQueue(createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('qgroups-short'), UPSTASH_DISABLE_TELEMETRY: 'true' }), { groupSlotMs: 1_000, groupWindowMs: 200 })
+    const short = createQueue(
+      createContext({
+        ...stack.env,
+        REDIS_KEY_PREFIX: uniquePrefix('qgroups-short'),
+        UPSTASH_DISABLE_TELEMETRY: 'true',
+      }),
+      { groupSlotMs: 1_000, groupWindowMs: 200 },
+    )
     const name = 'fair-window'
     // Slot (1 s) > window (200 ms): A's second job would be "in the future", so it is ordered by push time instead, and still ready at once.
     await short.push(name, 'a1', { group: 'A' })
@@ -134,7 +163,9 @@ describe('queue groups: one group’s burst does not hold another group’s job 
     })()
     expect(again).toMatchObject({ id: 'job-1', attempts: 2, lastError: 'Error: boom' })
     expect(await queue.fail(name, again, new Error('boom again'))).toEqual({ status: 'dead', attempts: 2 })
-    expect((await queue.deadLetters<Task>(name)).map((d) => [d.id, d.data.n, d.error])).toEqual([['job-1', 1, 'Error: boom again']])
+    expect((await queue.deadLetters<Task>(name)).map((d) => [d.id, d.data.n, d.error])).toEqual([
+      ['job-1', 1, 'Error: boom again'],
+    ])
     // Dead: still "in the queue", so a push of its id is a no-op; retryDead brings it back.
     await queue.push(name, { group: 'A', n: 4 }, { group: 'A', jobId: 'job-1' })
     expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 1 })

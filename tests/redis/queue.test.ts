@@ -57,7 +57,15 @@ describe('queue: the seed API', () => {
 
   it('keeps payload types: numbers, numeric strings, arrays, nested objects, unicode', async () => {
     const name = fresh('types')
-    const payloads = [42, '42', [], [1, 'a', null], { deep: { list: [{ x: 0.1 }] }, accents: 'dossier réglé ✓' }, true, null]
+    const payloads = [
+      42,
+      '42',
+      [],
+      [1, 'a', null],
+      { deep: { list: [{ x: 0.1 }] }, accents: 'dossier réglé ✓' },
+      true,
+      null,
+    ]
     for (const p of payloads) await queue.push(name, p)
     for (const p of payloads) expect(await queue.pop(name)).toStrictEqual(p)
     // null is a legitimate payload; an empty queue is told apart by length()
@@ -104,13 +112,25 @@ describe('queue: validation writes nothing', () => {
     await expect(small.push(name, { text: 'x'.repeat(2_000) })).rejects.toThrow(/over the limit of 1024 bytes/)
     await expect(queue.push(name, 'x'.repeat(300 * 1024))).rejects.toThrow(/over the limit of 262144 bytes/)
 
-    await expect(queue.push('bad{name}', 1)).rejects.toThrow(/^queue\.push: name: expected 1-128 letters.* \(got a 9-character string\)$/)
+    await expect(queue.push('bad{name}', 1)).rejects.toThrow(
+      /^queue\.push: name: expected 1-128 letters.* \(got a 9-character string\)$/,
+    )
     await expect(queue.push('', 1)).rejects.toBeInstanceOf(RedisInputError)
-    await expect(queue.push(name, 1, { delayMs: -5 })).rejects.toThrow(/^queue\.push: options\.delayMs: must not be negative \(got -5\)$/)
-    await expect(queue.push(name, 1, { maxAttempts: 0 })).rejects.toThrow(/^queue\.push: options\.maxAttempts: must be at least 1 \(got 0\)$/)
-    await expect(queue.push(name, 1, { retries: 3 } as never)).rejects.toThrow(/^queue\.push: options: has an unknown key "retries"$/)
-    await expect(queue.ack(name, { id: 'x' } as never)).rejects.toThrow(/^queue\.ack: job\.leaseToken: expected a string \(got undefined\)$/)
-    expect(() => createQueue(ctx, { maxAttempts: -1 })).toThrow(/^createQueue: options\.maxAttempts: must be at least 1 \(got -1\)$/)
+    await expect(queue.push(name, 1, { delayMs: -5 })).rejects.toThrow(
+      /^queue\.push: options\.delayMs: must not be negative \(got -5\)$/,
+    )
+    await expect(queue.push(name, 1, { maxAttempts: 0 })).rejects.toThrow(
+      /^queue\.push: options\.maxAttempts: must be at least 1 \(got 0\)$/,
+    )
+    await expect(queue.push(name, 1, { retries: 3 } as never)).rejects.toThrow(
+      /^queue\.push: options: has an unknown key "retries"$/,
+    )
+    await expect(queue.ack(name, { id: 'x' } as never)).rejects.toThrow(
+      /^queue\.ack: job\.leaseToken: expected a string \(got undefined\)$/,
+    )
+    expect(() => createQueue(ctx, { maxAttempts: -1 })).toThrow(
+      /^createQueue: options\.maxAttempts: must be at least 1 \(got -1\)$/,
+    )
 
     // Nothing reached Redis for this queue.
     const [, keys] = await scanAll(`${prefix}:queue:{${name}}:*`)
@@ -160,7 +180,15 @@ describe('queue: at-least-once processing', () => {
     const name = fresh('reserve')
     const id = await queue.push(name, { dossierId: 'd-1' })
     const job = await queue.reserve<{ dossierId: string }>(name, { visibilityTimeoutMs: 10_000 })
-    expect(job).toMatchObject({ id, queue: name, data: { dossierId: 'd-1' }, attempts: 1, maxAttempts: 3, lastError: null, visibilityTimeoutMs: 10_000 })
+    expect(job).toMatchObject({
+      id,
+      queue: name,
+      data: { dossierId: 'd-1' },
+      attempts: 1,
+      maxAttempts: 3,
+      lastError: null,
+      visibilityTimeoutMs: 10_000,
+    })
     expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 1, delayed: 0, dead: 0 })
     expect(await queue.reserve(name)).toBeNull() // leased: nobody else gets it
     // the lease deadline is ~10 s from now
@@ -229,7 +257,10 @@ describe('queue: at-least-once processing', () => {
     const name = fresh('give-up')
     await queue.push(name, 'bad')
     const job = (await queue.reserve(name))!
-    expect(await queue.fail(name, job, new Error('malformed'), { giveUp: true })).toEqual({ status: 'dead', attempts: 1 })
+    expect(await queue.fail(name, job, new Error('malformed'), { giveUp: true })).toEqual({
+      status: 'dead',
+      attempts: 1,
+    })
   })
 
   it('an expired lease is reclaimed by the next reserve; the old lease can no longer fail or extend it', async () => {
@@ -268,8 +299,14 @@ describe('queue: at-least-once processing', () => {
     const id = await queue.push(name, 'x', { maxAttempts: 1 })
     await queue.reserve(name, { visibilityTimeoutMs: 50 })
     // the next reserve (or pop) reclaims it: it has no attempt left, so it goes to the dead letters
-    await eventually(async () => ((await queue.reserve(name)) === null && (await queue.stats(name)).dead === 1 ? true : null))
-    expect((await queue.deadLetters(name))[0]).toMatchObject({ id, attempts: 1, error: expect.stringMatching(/lease expired/) })
+    await eventually(async () =>
+      (await queue.reserve(name)) === null && (await queue.stats(name)).dead === 1 ? true : null,
+    )
+    expect((await queue.deadLetters(name))[0]).toMatchObject({
+      id,
+      attempts: 1,
+      error: expect.stringMatching(/lease expired/),
+    })
   })
 
   it('extend keeps a long job leased past its first deadline', async () => {
@@ -357,7 +394,10 @@ async function scanAll(pattern: string): Promise<[string, string[]]> {
   const keys: string[] = []
   let cursor = '0'
   do {
-    const [next, batch] = (await direct.sendCommand(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'])) as [string, string[]]
+    const [next, batch] = (await direct.sendCommand(['SCAN', cursor, 'MATCH', pattern, 'COUNT', '1000'])) as [
+      string,
+      string[],
+    ]
     cursor = next
     keys.push(...batch)
   } while (cursor !== '0')
@@ -365,7 +405,8 @@ async function scanAll(pattern: string): Promise<[string, string[]]> {
 }
 
 describe('queue.cancel', () => {
-  const dataField = async (name: string, id: string) => Boolean(await direct.hExists(`${prefix}:queue:{${name}}:data`, id))
+  const dataField = async (name: string, id: string) =>
+    Boolean(await direct.hExists(`${prefix}:queue:{${name}}:data`, id))
 
   it('removes a waiting job and its data: it is never reserved; false once it is gone', async () => {
     const name = fresh('cancel-waiting')
@@ -399,7 +440,10 @@ describe('queue.cancel', () => {
     const job = (await queue.reserve(name))!
     expect(await queue.cancel(name, job.id)).toBe(false)
     expect(await queue.stats(name)).toEqual({ waiting: 0, inFlight: 1, delayed: 0, dead: 0 })
-    expect(await queue.fail(name, job, new Error('bad input'), { giveUp: true })).toEqual({ status: 'dead', attempts: 1 })
+    expect(await queue.fail(name, job, new Error('bad input'), { giveUp: true })).toEqual({
+      status: 'dead',
+      attempts: 1,
+    })
     expect(await queue.cancel(name, job.id)).toBe(false)
     expect((await queue.deadLetters(name)).map((d) => d.id)).toEqual([job.id])
     expect(await queue.cancel(name, 'no-such-job')).toBe(false)
@@ -407,7 +451,9 @@ describe('queue.cancel', () => {
 
   it('checks its arguments before any Redis call', async () => {
     await expect(queue.cancel('bad{name}', 'x')).rejects.toThrow(/^queue\.cancel: name: expected 1-128 letters/)
-    await expect(queue.cancel(fresh('cancel-input'), '')).rejects.toThrow(/^queue\.cancel: jobId: must not be empty \(got an empty string\)$/)
+    await expect(queue.cancel(fresh('cancel-input'), '')).rejects.toThrow(
+      /^queue\.cancel: jobId: must not be empty \(got an empty string\)$/,
+    )
     await expect(queue.cancel(fresh('cancel-input'), '')).rejects.toBeInstanceOf(RedisInputError)
   })
 })

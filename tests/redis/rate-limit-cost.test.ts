@@ -9,7 +9,14 @@ import { startStack, uniquePrefix, type Stack } from '../support/stack'
  */
 let stack: Stack
 const instance = (prefix: string): RateLimitFn =>
-  createRateLimit(createContext({ ...stack.env, REDIS_KEY_PREFIX: prefix, REDIS_TIMEOUT_MS: '10000', UPSTASH_DISABLE_TELEMETRY: 'true' }))
+  createRateLimit(
+    createContext({
+      ...stack.env,
+      REDIS_KEY_PREFIX: prefix,
+      REDIS_TIMEOUT_MS: '10000',
+      UPSTASH_DISABLE_TELEMETRY: 'true',
+    }),
+  )
 
 beforeAll(async () => {
   stack = await startStack()
@@ -67,7 +74,10 @@ describe('rateLimit: exactness', () => {
     const instances = [instance(prefix), instance(prefix), instance(prefix)]
     const w = windowAwayFromBoundary()
     let results: Awaited<ReturnType<RateLimitFn>>[] = []
-    const total = await billed(async () => (results = await Promise.all(Array.from({ length: 300 }, (_, i) => instances[i % 3]!('api:burst', 100, w)))))
+    const total = await billed(
+      async () =>
+        (results = await Promise.all(Array.from({ length: 300 }, (_, i) => instances[i % 3]!('api:burst', 100, w)))),
+    )
     expect(results.filter((r) => r.reason !== undefined)).toEqual([])
     // Each instance sets the bucket up once (3), every call INCRs (300), each refusal gives its unit back (200).
     expect(total).toBe(3 * 3 + 297 + 200)
@@ -84,9 +94,13 @@ describe('rateLimit: exactness', () => {
     // The test is about wall-clock buckets: wait for the last 300 ms of one (at most one window).
     const edge = (Math.floor(Date.now() / windowMs) + (windowMs - (Date.now() % windowMs) > 400 ? 1 : 2)) * windowMs
     await clockAt(edge - 300)
-    const first = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b)('api:edge', 100, windowMs / 1000)))
+    const first = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b)('api:edge', 100, windowMs / 1000)),
+    )
     await clockAt(edge + 50) // just past the edge
-    const second = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b)('api:edge', 100, windowMs / 1000)))
+    const second = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b)('api:edge', 100, windowMs / 1000)),
+    )
     const admitted = first.filter((r) => r.allowed).length + second.filter((r) => r.allowed).length
     expect(first.filter((r) => r.allowed)).toHaveLength(100)
     // Right after the edge the previous bucket still weighs ≥ 90 %: at most ~10 more.

@@ -14,7 +14,12 @@ describe('session.rateLimit with REDIS_ENABLED=false', () => {
     const session = createSession(disabledCtx())
     const before = Date.now()
     const { allowed, remaining, resetAt, limit, reason } = await session.rateLimit('api:u1', 100, 900)
-    expect({ allowed, remaining, limit, reason }).toEqual({ allowed: true, remaining: 99, limit: 100, reason: 'disabled' })
+    expect({ allowed, remaining, limit, reason }).toEqual({
+      allowed: true,
+      remaining: 99,
+      limit: 100,
+      reason: 'disabled',
+    })
     expect(resetAt).toBe((Math.floor(before / 900_000) + 1) * 900_000)
   })
 
@@ -30,7 +35,9 @@ describe('session.rateLimit with REDIS_ENABLED=false', () => {
   it('validates its arguments as the Redis path does', async () => {
     const session = createSession(disabledCtx())
     await expect(session.rateLimit('id', 0, 60)).rejects.toBeInstanceOf(RedisInputError)
-    await expect(session.rateLimit('', 1, 60)).rejects.toThrow(/^rateLimit: identifier: must not be empty \(got an empty string\)$/)
+    await expect(session.rateLimit('', 1, 60)).rejects.toThrow(
+      /^rateLimit: identifier: must not be empty \(got an empty string\)$/,
+    )
   })
 
   it('keeps at most maxCounters counters (the least recently used one starts over)', async () => {
@@ -52,7 +59,14 @@ describe('the sliding window, in process (the same algorithm as with Redis)', ()
   it('counts within a bucket and refuses beyond the limit without counting the refusal', async () => {
     const clock = manualClock(bucketStart + 1000)
     const limiter = createRateLimit(disabledCtx(), { store: memoryStore({ now: clock.now }) })
-    const rl = { limit: (id: string, limit: number, windowMs: number) => limiter(id, limit, windowMs / 1000).then(({ allowed, remaining, resetAt }) => ({ allowed, remaining, resetAt })) }
+    const rl = {
+      limit: (id: string, limit: number, windowMs: number) =>
+        limiter(id, limit, windowMs / 1000).then(({ allowed, remaining, resetAt }) => ({
+          allowed,
+          remaining,
+          resetAt,
+        })),
+    }
     const answers = []
     for (let i = 0; i < 4; i++) answers.push(await rl.limit('id', 3, w))
     expect(answers).toEqual([
@@ -66,7 +80,14 @@ describe('the sliding window, in process (the same algorithm as with Redis)', ()
   it('weights the previous bucket by its remaining overlap (floor)', async () => {
     const clock = manualClock(bucketStart + 1000)
     const limiter = createRateLimit(disabledCtx(), { store: memoryStore({ now: clock.now }) })
-    const rl = { limit: (id: string, limit: number, windowMs: number) => limiter(id, limit, windowMs / 1000).then(({ allowed, remaining, resetAt }) => ({ allowed, remaining, resetAt })) }
+    const rl = {
+      limit: (id: string, limit: number, windowMs: number) =>
+        limiter(id, limit, windowMs / 1000).then(({ allowed, remaining, resetAt }) => ({
+          allowed,
+          remaining,
+          resetAt,
+        })),
+    }
     for (let i = 0; i < 10; i++) await rl.limit('id', 10, w)
     // 25 % into the next bucket: floor(0.75 × 10) = 7 still count, so 3 more are admitted.
     clock.set(bucketStart + w + w / 4)
@@ -83,7 +104,14 @@ describe('the sliding window, in process (the same algorithm as with Redis)', ()
   it('keeps windows of one identifier apart', async () => {
     const clock = manualClock(bucketStart + 1000)
     const limiter = createRateLimit(disabledCtx(), { store: memoryStore({ now: clock.now }) })
-    const rl = { limit: (id: string, limit: number, windowMs: number) => limiter(id, limit, windowMs / 1000).then(({ allowed, remaining, resetAt }) => ({ allowed, remaining, resetAt })) }
+    const rl = {
+      limit: (id: string, limit: number, windowMs: number) =>
+        limiter(id, limit, windowMs / 1000).then(({ allowed, remaining, resetAt }) => ({
+          allowed,
+          remaining,
+          resetAt,
+        })),
+    }
     expect((await rl.limit('id', 1, w)).allowed).toBe(true)
     expect((await rl.limit('id', 1, w)).allowed).toBe(false)
     expect((await rl.limit('id', 1, 2 * w)).allowed).toBe(true)

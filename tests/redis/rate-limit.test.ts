@@ -7,7 +7,12 @@ const env = inject('stack')
 const prefix = uniquePrefix('ratelimit')
 // A generous timeout: these tests check counting, not outages; on a busy 2-core machine 300
 // concurrent HTTP calls can exceed the 1 s default and would then (correctly) fail open.
-const ctx = createContext({ ...env, REDIS_KEY_PREFIX: prefix, REDIS_TIMEOUT_MS: '10000', UPSTASH_DISABLE_TELEMETRY: 'true' })
+const ctx = createContext({
+  ...env,
+  REDIS_KEY_PREFIX: prefix,
+  REDIS_TIMEOUT_MS: '10000',
+  UPSTASH_DISABLE_TELEMETRY: 'true',
+})
 const session = createSession(ctx)
 let direct: Awaited<ReturnType<typeof directClient>>
 
@@ -61,9 +66,13 @@ describe('session.rateLimit (seed API)', () => {
 
   it('is exact across instances: two contexts (two "servers") share one budget', async () => {
     const w = windowAwayFromBoundary()
-    const other = createRateLimit(createContext({ ...env, REDIS_KEY_PREFIX: prefix, REDIS_TIMEOUT_MS: '10000', UPSTASH_DISABLE_TELEMETRY: 'true' }))
+    const other = createRateLimit(
+      createContext({ ...env, REDIS_KEY_PREFIX: prefix, REDIS_TIMEOUT_MS: '10000', UPSTASH_DISABLE_TELEMETRY: 'true' }),
+    )
     const results = await Promise.all(
-      Array.from({ length: 120 }, (_, i) => (i % 2 ? session.rateLimit('api:shared', 50, w) : other('api:shared', 50, w))),
+      Array.from({ length: 120 }, (_, i) =>
+        i % 2 ? session.rateLimit('api:shared', 50, w) : other('api:shared', 50, w),
+      ),
     )
     expect(results.filter((r) => r.allowed)).toHaveLength(50)
   })
@@ -113,7 +122,9 @@ describe('session.rateLimit (seed API)', () => {
     const w = windowAwayFromBoundary(60)
     const bucket = Math.floor(Date.now() / (w * 1000))
     await direct.set(`${prefix}:ratelimit:${w}s:{api:garbled}:${bucket - 1}`, 'garbage', { PX: 120_000 })
-    await expect(session.rateLimit('api:garbled', 10, w)).rejects.toThrow('rateLimit: GET of the previous bucket answered a 7-character string, not a whole number')
+    await expect(session.rateLimit('api:garbled', 10, w)).rejects.toThrow(
+      'rateLimit: GET of the previous bucket answered a 7-character string, not a whole number',
+    )
     await direct.del(`${prefix}:ratelimit:${w}s:{api:garbled}:${bucket - 1}`)
     expect(await session.rateLimit('api:garbled', 10, w)).toMatchObject({ allowed: true })
   })
@@ -122,7 +133,10 @@ describe('session.rateLimit (seed API)', () => {
 describe('rateLimit input validation (clear error, no Redis call)', () => {
   it.each([
     [['', 10, 60], 'identifier: must not be empty (got an empty string)'],
-    [['x'.repeat(513), 10, 60], 'identifier: must be at most 512 characters (hash a longer one) (got a 513-character string)'],
+    [
+      ['x'.repeat(513), 10, 60],
+      'identifier: must be at most 512 characters (hash a longer one) (got a 513-character string)',
+    ],
     [[undefined, 10, 60], 'identifier: must be a string such as `api:${userId}` (got undefined)'],
     [['id', 0, 60], 'limit: must be at least 1 request (got 0)'],
     [['id', 2.5, 60], 'limit: must be a whole number of requests (got 2.5)'],
@@ -130,7 +144,10 @@ describe('rateLimit input validation (clear error, no Redis call)', () => {
     [['id', Number.NaN, 60], 'limit: must be a number of requests (got NaN)'],
     [['id', 10, 0], 'windowSeconds: must be a whole number of seconds from 1 to 31622400 (got 0)'],
     [['id', 10, 0.5], 'windowSeconds: must be a whole number of seconds from 1 to 31622400 (got 0.5)'],
-    [['id', 10, 900_000_000], 'windowSeconds: must be a whole number of seconds from 1 to 31622400 (366 days): it is in seconds, not ms (got 900000000)'],
+    [
+      ['id', 10, 900_000_000],
+      'windowSeconds: must be a whole number of seconds from 1 to 31622400 (366 days): it is in seconds, not ms (got 900000000)',
+    ],
   ])('rejects %j, naming the argument and what it must be', async (args, message) => {
     const [identifier, limit, windowSeconds] = args as [string, number, number]
     const err = await session.rateLimit(identifier, limit, windowSeconds).catch((e: unknown) => e)
@@ -148,6 +165,8 @@ describe('rateLimit input validation (clear error, no Redis call)', () => {
   })
 
   it('rejects an unknown failure policy', async () => {
-    await expect(session.rateLimit('id', 1, 60, { onFailure: 'maybe' as 'open' })).rejects.toThrow(/^rateLimit: options\.onFailure: must be 'open' or 'closed' \(got a 5-character string\)$/)
+    await expect(session.rateLimit('id', 1, 60, { onFailure: 'maybe' as 'open' })).rejects.toThrow(
+      /^rateLimit: options\.onFailure: must be 'open' or 'closed' \(got a 5-character string\)$/,
+    )
   })
 })

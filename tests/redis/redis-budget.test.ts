@@ -3,7 +3,18 @@
  * many there are: against a real redis-server made to hang (CLIENT PAUSE) behind the local endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { activeRedisBudget, createCache, createContext, createQueue, createRateLimit, createSession, RedisBudget, RedisUnavailableError, runWithRedisBudget, type RedisContext } from '@/redis'
+import {
+  activeRedisBudget,
+  createCache,
+  createContext,
+  createQueue,
+  createRateLimit,
+  createSession,
+  RedisBudget,
+  RedisUnavailableError,
+  runWithRedisBudget,
+  type RedisContext,
+} from '@/redis'
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
 import { startLatencyProxy, type LatencyProxy } from '../support/latency-proxy'
 import { billedCommands, directClient } from '../support/redis-direct'
@@ -19,16 +30,32 @@ let slowEndpoint: RunningEndpoint
 beforeAll(async () => {
   stack = await startStack()
   // A per-call timeout far above the budgets below: whatever stops a call early here is the budget.
-  ctx = createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('budget'), REDIS_TIMEOUT_MS: '5000', RATE_LIMIT_FAILURE_POLICY: 'open', UPSTASH_DISABLE_TELEMETRY: 'true' })
+  ctx = createContext({
+    ...stack.env,
+    REDIS_KEY_PREFIX: uniquePrefix('budget'),
+    REDIS_TIMEOUT_MS: '5000',
+    RATE_LIMIT_FAILURE_POLICY: 'open',
+    UPSTASH_DISABLE_TELEMETRY: 'true',
+  })
   latency = await startLatencyProxy(stack.redis.port)
   const viaProxy = new URL(stack.redis.endpointUrl)
   viaProxy.port = String(latency.port)
-  slowEndpoint = await startEndpoint({ redisUrl: viaProxy.toString(), port: 0, token: stack.env.UPSTASH_REDIS_REST_TOKEN })
+  slowEndpoint = await startEndpoint({
+    redisUrl: viaProxy.toString(),
+    port: 0,
+    token: stack.env.UPSTASH_REDIS_REST_TOKEN,
+  })
 })
 
 /** A context on the endpoint that reaches Redis through the latency proxy. */
 const slowContext = (timeoutMs: number, prefix = uniquePrefix('budgetslow')) =>
-  createContext({ UPSTASH_REDIS_REST_URL: slowEndpoint.url, UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN, REDIS_KEY_PREFIX: prefix, REDIS_TIMEOUT_MS: String(timeoutMs), UPSTASH_DISABLE_TELEMETRY: 'true' })
+  createContext({
+    UPSTASH_REDIS_REST_URL: slowEndpoint.url,
+    UPSTASH_REDIS_REST_TOKEN: stack.env.UPSTASH_REDIS_REST_TOKEN,
+    REDIS_KEY_PREFIX: prefix,
+    REDIS_TIMEOUT_MS: String(timeoutMs),
+    UPSTASH_DISABLE_TELEMETRY: 'true',
+  })
 afterAll(async () => {
   await slowEndpoint?.close()
   await latency?.close()
@@ -54,7 +81,9 @@ describe('RedisBudget', () => {
       runWithRedisBudget(new RedisBudget(0), async () => {
         const err = await session.get('someone').catch((e: unknown) => e)
         expect(err).toBeInstanceOf(RedisUnavailableError)
-        expect((err as Error).message).toMatch(/^Redis is unavailable \(session\.get\): not sent: the Redis budget is spent \(0 ms for this request or operation; REDIS_TIMEOUT_MS bounds it\)/)
+        expect((err as Error).message).toMatch(
+          /^Redis is unavailable \(session\.get\): not sent: the Redis budget is spent \(0 ms for this request or operation; REDIS_TIMEOUT_MS bounds it\)/,
+        )
       }),
     )
     expect(counted.total).toBe(0)
@@ -86,7 +115,9 @@ describe('RedisBudget', () => {
     const session = createSession(ctx)
     await session.set('parallel', { userId: 'u', tenantId: 't', role: 'ADMIN' })
     const budget = new RedisBudget(2000)
-    const answers = await runWithRedisBudget(budget, () => Promise.all(Array.from({ length: 20 }, () => session.get('parallel'))))
+    const answers = await runWithRedisBudget(budget, () =>
+      Promise.all(Array.from({ length: 20 }, () => session.get('parallel'))),
+    )
     expect(answers.every((a) => a?.userId === 'u')).toBe(true)
     expect(budget.spentMs).toBeGreaterThan(0)
     expect(budget.remainingMs).toBeGreaterThan(0)
@@ -115,7 +146,10 @@ describe('RedisBudget', () => {
     // nor waits out the lock (lockWaitMs) before loading.
     expect(first).toEqual({ value: 'from the database', status: 'bypass' })
     const patient = createCache(slowContext(5000, prefix), { waitUntil: () => {} })
-    expect(await patient.fetch('dossiers', () => 'loaded again', { ttl: 60 })).toEqual({ value: 'loaded again', status: 'miss' })
+    expect(await patient.fetch('dossiers', () => 'loaded again', { ttl: 60 })).toEqual({
+      value: 'loaded again',
+      status: 'miss',
+    })
     expect(patient.stats().lockTimeouts).toBe(0)
   })
 
@@ -124,9 +158,13 @@ describe('RedisBudget', () => {
     let first: Promise<unknown> | undefined
     const [joined, left] = await whileRedisHangs(async () => {
       // The first caller's read hangs in Redis (its budget and timeout are 5 s); the joiner has 100 ms.
-      first = runWithRedisBudget(new RedisBudget(5000), () => cache.fetch('stalled', () => 'loaded by the first', { ttl: 60 }))
+      first = runWithRedisBudget(new RedisBudget(5000), () =>
+        cache.fetch('stalled', () => 'loaded by the first', { ttl: 60 }),
+      )
       const mine = new RedisBudget(100)
-      const answer = await runWithRedisBudget(mine, () => cache.fetch('stalled', () => 'loaded by the joiner', { ttl: 60 }))
+      const answer = await runWithRedisBudget(mine, () =>
+        cache.fetch('stalled', () => 'loaded by the joiner', { ttl: 60 }),
+      )
       return [answer, mine.remainingMs] as const
     })
     expect(joined).toEqual({ value: 'loaded by the joiner', status: 'bypass' })
@@ -149,7 +187,15 @@ describe('RedisBudget', () => {
   })
 
   it("never fails a rate-limit call because another call's budget ran out on the bucket set-up they share", async () => {
-    const limiter = createRateLimit(createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('budgetrl'), REDIS_TIMEOUT_MS: '5000', RATE_LIMIT_FAILURE_POLICY: 'open', UPSTASH_DISABLE_TELEMETRY: 'true' }))
+    const limiter = createRateLimit(
+      createContext({
+        ...stack.env,
+        REDIS_KEY_PREFIX: uniquePrefix('budgetrl'),
+        REDIS_TIMEOUT_MS: '5000',
+        RATE_LIMIT_FAILURE_POLICY: 'open',
+        UPSTASH_DISABLE_TELEMETRY: 'true',
+      }),
+    )
     const admin = await directClient(stack.env.REDIS_URL)
     try {
       await admin.sendCommand(['CLIENT', 'PAUSE', '600', 'ALL']) // ends by itself

@@ -10,7 +10,9 @@ const data = { userId: 'abc', tenantId: 'tenant-xyz', role: 'ADMIN' }
 
 beforeAll(async () => {
   stack = await startStack()
-  session = createSession(createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('sesscost'), UPSTASH_DISABLE_TELEMETRY: 'true' }))
+  session = createSession(
+    createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('sesscost'), UPSTASH_DISABLE_TELEMETRY: 'true' }),
+  )
 })
 afterAll(async () => {
   await stack.stop()
@@ -34,7 +36,12 @@ describe('session: Redis commands per call (INFO commandstats)', () => {
 describe('session when Redis cannot answer', () => {
   it('throws RedisUnavailableError within the timeout when Redis hangs (CLIENT PAUSE)', async () => {
     const slow = createSession(
-      createContext({ ...stack.env, REDIS_KEY_PREFIX: uniquePrefix('sesshang'), REDIS_TIMEOUT_MS: '300', UPSTASH_DISABLE_TELEMETRY: 'true' }),
+      createContext({
+        ...stack.env,
+        REDIS_KEY_PREFIX: uniquePrefix('sesshang'),
+        REDIS_TIMEOUT_MS: '300',
+        UPSTASH_DISABLE_TELEMETRY: 'true',
+      }),
     )
     const admin = await directClient(stack.env.REDIS_URL)
     try {

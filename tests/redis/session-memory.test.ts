@@ -72,9 +72,15 @@ describe('session with REDIS_ENABLED=false', () => {
 
   it('validates input exactly as the Redis path does', async () => {
     const session = createSession(disabledCtx())
-    await expect(session.set('bad id', { userId: 'u', tenantId: 't', role: 'R' })).rejects.toBeInstanceOf(RedisInputError)
-    await expect(session.set('ok', { userId: 'u', tenantId: 't', role: 'R' }, 0)).rejects.toThrow(/^session\.set: ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/)
-    await expect(session.create({ userId: 'u' } as never)).rejects.toThrow(/^session\.create: data\.tenantId: must be a string \(got undefined\); session\.create: data\.role: must be a string/)
+    await expect(session.set('bad id', { userId: 'u', tenantId: 't', role: 'R' })).rejects.toBeInstanceOf(
+      RedisInputError,
+    )
+    await expect(session.set('ok', { userId: 'u', tenantId: 't', role: 'R' }, 0)).rejects.toThrow(
+      /^session\.set: ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/,
+    )
+    await expect(session.create({ userId: 'u' } as never)).rejects.toThrow(
+      /^session\.create: data\.tenantId: must be a string \(got undefined\); session\.create: data\.role: must be a string/,
+    )
   })
 
   it('each context has its own store; sessions on one are not visible on another', async () => {

@@ -43,7 +43,14 @@ describe('session (seed API)', () => {
       impersonatedBy: string | null
       loginAt: number
     }
-    const data: AppSession = { userId: 'u1', tenantId: 't1', role: 'AVOCAT', permissions: ['dossier:read'], impersonatedBy: null, loginAt: 1_700_000_000_000 }
+    const data: AppSession = {
+      userId: 'u1',
+      tenantId: 't1',
+      role: 'AVOCAT',
+      permissions: ['dossier:read'],
+      impersonatedBy: null,
+      loginAt: 1_700_000_000_000,
+    }
     await session.set('extra', data, 60)
     const back = await session.get<AppSession>('extra')
     expect(back).toEqual(data)
@@ -61,7 +68,10 @@ describe('session (seed API)', () => {
     await session.set('one-second', { userId: 'u', tenantId: 't', role: 'USER' }, 1)
     expect(await pttl('one-second')).toBeLessThanOrEqual(1000)
     // Wait until Redis reports the key gone (no fixed sleep), then the helper must agree.
-    await vi.waitFor(async () => expect(await direct.exists(keyOf('one-second'))).toBe(0), { timeout: 5000, interval: 50 })
+    await vi.waitFor(async () => expect(await direct.exists(keyOf('one-second'))).toBe(0), {
+      timeout: 5000,
+      interval: 50,
+    })
     expect(await session.get('one-second')).toBeNull()
   })
 })
@@ -97,7 +107,9 @@ describe('session expiry control', () => {
     await short.set('default-900', { userId: 'u', tenantId: 't', role: 'USER' })
     expect(await pttl('default-900')).toBeGreaterThan(895_000)
     expect(await pttl('default-900')).toBeLessThanOrEqual(900_000)
-    expect(() => createSession(ctx, { defaultTtlSeconds: 0 })).toThrow(/^createSession: defaultTtlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/)
+    expect(() => createSession(ctx, { defaultTtlSeconds: 0 })).toThrow(
+      /^createSession: defaultTtlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/,
+    )
   })
 })
 
@@ -112,7 +124,9 @@ describe('session.create', () => {
   })
 
   it('ids do not repeat and are not predictable from one another', async () => {
-    const ids = await Promise.all(Array.from({ length: 200 }, () => session.create({ userId: 'u', tenantId: 't', role: 'USER' }, 60)))
+    const ids = await Promise.all(
+      Array.from({ length: 200 }, () => session.create({ userId: 'u', tenantId: 't', role: 'USER' }, 60)),
+    )
     expect(new Set(ids).size).toBe(200)
     // Every character position varies across ids (no counter or timestamp inside).
     for (let pos = 0; pos < 31; pos++) expect(new Set(ids.map((i) => i[pos])).size).toBeGreaterThan(10)
@@ -140,27 +154,40 @@ describe('session input validation (clear error, nothing written)', () => {
     [0, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 0\)$/],
     [-5, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got -5\)$/],
     [1.5, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got 1\.5\)$/],
-    [3_600_000_000, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(366 days\): it is in seconds, not ms \(got 3600000000\)$/],
+    [
+      3_600_000_000,
+      /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(366 days\): it is in seconds, not ms \(got 3600000000\)$/,
+    ],
     [Number.NaN, /ttlSeconds: must be a whole number of seconds from 1 to 31622400 \(got NaN\)$/],
   ])('rejects the TTL %s, naming the operation and the argument', async (ttl, message) => {
     const n = await before()
     await expect(session.set('bad-ttl', data, ttl)).rejects.toThrow(new RegExp(`^session\\.set: ${message.source}`))
     await expect(session.create(data, ttl)).rejects.toThrow(new RegExp(`^session\\.create: ${message.source}`))
     await expect(session.touch('bad-ttl', ttl)).rejects.toThrow(new RegExp(`^session\\.touch: ${message.source}`))
-    await expect(session.get('bad-ttl', { slide: ttl })).rejects.toThrow(new RegExp(`^session\\.get: ${message.source.replace('ttlSeconds', 'options\\.slide')}`))
+    await expect(session.get('bad-ttl', { slide: ttl })).rejects.toThrow(
+      new RegExp(`^session\\.get: ${message.source.replace('ttlSeconds', 'options\\.slide')}`),
+    )
     expect(await before()).toBe(n)
   })
 
   it('rejects data that misses a required field, is not JSON-safe or too large', async () => {
     const n = await before()
-    await expect(session.set('bad', { tenantId: 't', role: 'USER' } as never)).rejects.toThrow(/^session\.set: data\.userId: must be a string \(got undefined\)$/)
-    await expect(session.set('bad', { userId: '', tenantId: 't', role: 'USER' })).rejects.toThrow(/^session\.set: data\.userId: must not be empty \(got an empty string\)$/)
-    await expect(session.set('bad', null as never)).rejects.toThrow(/^session\.set: data: must be an object with userId, tenantId and role \(got null\)$/)
+    await expect(session.set('bad', { tenantId: 't', role: 'USER' } as never)).rejects.toThrow(
+      /^session\.set: data\.userId: must be a string \(got undefined\)$/,
+    )
+    await expect(session.set('bad', { userId: '', tenantId: 't', role: 'USER' })).rejects.toThrow(
+      /^session\.set: data\.userId: must not be empty \(got an empty string\)$/,
+    )
+    await expect(session.set('bad', null as never)).rejects.toThrow(
+      /^session\.set: data: must be an object with userId, tenantId and role \(got null\)$/,
+    )
     const circular: Record<string, unknown> = { ...data }
     circular.self = circular
     await expect(session.set('bad', circular as SessionData)).rejects.toThrow(/data\.self is a circular reference/)
     await expect(session.create({ ...data, big: 10n } as SessionData)).rejects.toThrow(/BigInt/)
-    await expect(session.set('bad', { ...data, blob: 'x'.repeat(70_000) })).rejects.toThrow(/over the limit of 65536 bytes/)
+    await expect(session.set('bad', { ...data, blob: 'x'.repeat(70_000) })).rejects.toThrow(
+      /over the limit of 65536 bytes/,
+    )
     expect(await before()).toBe(n)
   })
 

@@ -1,11 +1,20 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createContext, RedisDisabledError, RedisInputError, RedisUnavailableError, createSortedSet, type SortedSet } from '@/redis'
+import {
+  createContext,
+  RedisDisabledError,
+  RedisInputError,
+  RedisUnavailableError,
+  createSortedSet,
+  type SortedSet,
+} from '@/redis'
 import { billedCommands, directClient } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
 const shared = inject('stack')
 const prefix = uniquePrefix('zset')
-const sortedSet = createSortedSet(createContext({ ...shared, REDIS_KEY_PREFIX: prefix, UPSTASH_DISABLE_TELEMETRY: 'true' }))
+const sortedSet = createSortedSet(
+  createContext({ ...shared, REDIS_KEY_PREFIX: prefix, UPSTASH_DISABLE_TELEMETRY: 'true' }),
+)
 
 describe('sortedSet: the seed API', () => {
   it('add, top (highest first, with scores) and increment as written in the guide', async () => {
@@ -64,13 +73,21 @@ describe('sortedSet: the seed API', () => {
   })
 
   it('countAbove counts the members scoring strictly more (ties are not above)', async () => {
-    for (const [m, s] of [['a', 5], ['b', 5], ['c', 3], ['d', -1]] as const) await sortedSet.add('above', m, s)
+    for (const [m, s] of [
+      ['a', 5],
+      ['b', 5],
+      ['c', 3],
+      ['d', -1],
+    ] as const)
+      await sortedSet.add('above', m, s)
     expect(await sortedSet.countAbove('above', 5)).toBe(0)
     expect(await sortedSet.countAbove('above', 3)).toBe(2)
     expect(await sortedSet.countAbove('above', 0)).toBe(3)
     expect(await sortedSet.countAbove('above', -1.5)).toBe(4)
     expect(await sortedSet.countAbove('no-such-key', 0)).toBe(0)
-    await expect(sortedSet.countAbove('above', Number.NaN)).rejects.toThrow(/^sortedSet\.countAbove: score: expected a finite number/)
+    await expect(sortedSet.countAbove('above', Number.NaN)).rejects.toThrow(
+      /^sortedSet\.countAbove: score: expected a finite number/,
+    )
   })
 
   it('concurrent increments are all counted', async () => {
@@ -79,13 +96,21 @@ describe('sortedSet: the seed API', () => {
   })
 
   it('rejects bad input with a clear error before any call', async () => {
-    await expect(sortedSet.add('k', 'm', Number.NaN)).rejects.toThrow(/^sortedSet\.add: score: expected a finite number \(got NaN\)$/)
-    await expect(sortedSet.add('k', 'm', '5' as never)).rejects.toThrow(/^sortedSet\.add: score: expected a finite number \(got a 1-character string\)$/)
-    await expect(sortedSet.add('', 'm', 1)).rejects.toThrow(/^sortedSet\.add: key: must not be empty \(got an empty string\)$/)
+    await expect(sortedSet.add('k', 'm', Number.NaN)).rejects.toThrow(
+      /^sortedSet\.add: score: expected a finite number \(got NaN\)$/,
+    )
+    await expect(sortedSet.add('k', 'm', '5' as never)).rejects.toThrow(
+      /^sortedSet\.add: score: expected a finite number \(got a 1-character string\)$/,
+    )
+    await expect(sortedSet.add('', 'm', 1)).rejects.toThrow(
+      /^sortedSet\.add: key: must not be empty \(got an empty string\)$/,
+    )
     await expect(sortedSet.top('k', 0)).rejects.toThrow(/^sortedSet\.top: n: must be at least 1 \(got 0\)$/)
     await expect(sortedSet.top('k', 2.5)).rejects.toThrow(/^sortedSet\.top: n: expected a whole number \(got 2\.5\)$/)
     await expect(sortedSet.increment('k', 42 as never, 1)).rejects.toBeInstanceOf(RedisInputError)
-    await expect(sortedSet.increment('k', 42 as never, 1)).rejects.toThrow(/^sortedSet\.increment: member: expected a string \(got 42\)$/)
+    await expect(sortedSet.increment('k', 42 as never, 1)).rejects.toThrow(
+      /^sortedSet\.increment: member: expected a string \(got 42\)$/,
+    )
     expect(await sortedSet.top('k', 10)).toEqual([])
   })
 })
@@ -95,7 +120,15 @@ describe('sortedSet on a private stack: cost and failure', () => {
   let own: SortedSet
   beforeAll(async () => {
     stack = await startStack()
-    own = createSortedSet(createContext({ ...stack.env, REDIS_KEY_PREFIX: 'zcost', UPSTASH_DISABLE_TELEMETRY: 'true', REDIS_TIMEOUT_MS: '500', REDIS_RETRIES: '1' }))
+    own = createSortedSet(
+      createContext({
+        ...stack.env,
+        REDIS_KEY_PREFIX: 'zcost',
+        UPSTASH_DISABLE_TELEMETRY: 'true',
+        REDIS_TIMEOUT_MS: '500',
+        REDIS_RETRIES: '1',
+      }),
+    )
   })
   afterAll(async () => {
     await stack?.stop()
@@ -124,6 +157,8 @@ describe('sortedSet on a private stack: cost and failure', () => {
   it('REDIS_ENABLED=false: throws RedisDisabledError', async () => {
     const off = createSortedSet(createContext({ REDIS_ENABLED: 'false' }))
     await expect(off.top('a', 10)).rejects.toBeInstanceOf(RedisDisabledError)
-    await expect(off.increment('a', 'm', 1)).rejects.toThrow(/sortedSet\.increment needs Redis, but REDIS_ENABLED=false/)
+    await expect(off.increment('a', 'm', 1)).rejects.toThrow(
+      /sortedSet\.increment needs Redis, but REDIS_ENABLED=false/,
+    )
   })
 })

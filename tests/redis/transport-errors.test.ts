@@ -7,10 +7,21 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCache, createContext, createQueue, createSession, RedisOutcomeUnknownError, RedisUnavailableError } from '@/redis'
+import {
+  createCache,
+  createContext,
+  createQueue,
+  createSession,
+  RedisOutcomeUnknownError,
+  RedisUnavailableError,
+} from '@/redis'
 
 let server: Server
-let reply: { status: number; body: string; type: string } = { status: 503, body: '{"error":"service unavailable"}', type: 'application/json' }
+let reply: { status: number; body: string; type: string } = {
+  status: 503,
+  body: '{"error":"service unavailable"}',
+  type: 'application/json',
+}
 let requests = 0
 
 beforeAll(async () => {
@@ -25,7 +36,12 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
 function layer() {
-  const ctx = createContext({ UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, UPSTASH_REDIS_REST_TOKEN: 'token', REDIS_RETRIES: '0', UPSTASH_DISABLE_TELEMETRY: 'true' })
+  const ctx = createContext({
+    UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    UPSTASH_REDIS_REST_TOKEN: 'token',
+    REDIS_RETRIES: '0',
+    UPSTASH_DISABLE_TELEMETRY: 'true',
+  })
   return { queue: createQueue(ctx), session: createSession(ctx), cache: createCache(ctx) }
 }
 
@@ -58,7 +74,11 @@ describe('errors classified by the HTTP status', () => {
   })
 
   it("an error Redis itself answered (400) stays the caller's error, not an outage", async () => {
-    reply = { status: 400, body: '{"error":"WRONGTYPE Operation against a key holding the wrong kind of value"}', type: 'application/json' }
+    reply = {
+      status: 400,
+      body: '{"error":"WRONGTYPE Operation against a key holding the wrong kind of value"}',
+      type: 'application/json',
+    }
     const before = requests
     const { session } = layer()
     const err = await session.get('some-session').catch((e: unknown) => e)

@@ -4,7 +4,13 @@
  * deleted; the caller's cabinet always has a rank; billed commands counted on a private server.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { candidateEvents, createLeaderboard, TENANT_LEADERBOARD, type DossierChange, type Leaderboard } from '@/lib/scores/leaderboard'
+import {
+  candidateEvents,
+  createLeaderboard,
+  TENANT_LEADERBOARD,
+  type DossierChange,
+  type Leaderboard,
+} from '@/lib/scores/leaderboard'
 import { createContext, createSortedSet } from '@/lib/upstash'
 import { billedCommands } from '../support/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
@@ -12,7 +18,9 @@ import { startStack, uniquePrefix, type Stack } from '../support/stack'
 const shared = inject('stack')
 /** A leaderboard as one app instance has it: its own context, its own client. */
 const instance = (prefix: string, env: Record<string, string> = shared) =>
-  createLeaderboard(createSortedSet(createContext({ ...env, REDIS_KEY_PREFIX: prefix, UPSTASH_DISABLE_TELEMETRY: 'true' })))
+  createLeaderboard(
+    createSortedSet(createContext({ ...env, REDIS_KEY_PREFIX: prefix, UPSTASH_DISABLE_TELEMETRY: 'true' })),
+  )
 
 const open = (id: string) => ({ id, status: 'OPEN' })
 const closed = (id: string) => ({ id, status: 'CLOSED' })
@@ -54,7 +62,11 @@ describe('each dossier earns its points once', () => {
     const boards = Array.from({ length: 4 }, () => instance(prefix))
     await boards[0]!.recordChange('cab', { kind: 'created', after: open('d') })
     await Promise.all(boards.flatMap((b) => Array.from({ length: 25 }, () => b.recordChange('cab', close('d')))))
-    await Promise.all(boards.flatMap((b) => Array.from({ length: 25 }, () => b.recordChange('cab', { kind: 'analysisCompleted', dossierId: 'd' }))))
+    await Promise.all(
+      boards.flatMap((b) =>
+        Array.from({ length: 25 }, () => b.recordChange('cab', { kind: 'analysisCompleted', dossierId: 'd' })),
+      ),
+    )
     expect(await score(boards[3]!, 'cab')).toBe(1 + 5 + 3)
   })
 

@@ -18,7 +18,12 @@ function smoke(env: Record<string, string>) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(UPSTASH_|REDIS_)/.test(k)))
   const run = spawnSync(
     process.execPath,
-    [path.join(root, 'node_modules/tsx/dist/cli.mjs'), '--tsconfig', path.join(root, 'tsconfig.json'), path.join(root, 'scripts/test-upstash.ts')],
+    [
+      path.join(root, 'node_modules/tsx/dist/cli.mjs'),
+      '--tsconfig',
+      path.join(root, 'tsconfig.json'),
+      path.join(root, 'scripts/test-upstash.ts'),
+    ],
     { cwd: emptyDir, env: { ...clean, ...env } as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 30_000 },
   )
   return { code: run.status, out: `${run.stdout}${run.stderr}`, ms: performance.now() - started }
@@ -30,7 +35,18 @@ describe('scripts/test-upstash.ts', () => {
   it('passes every step against a working endpoint and exits 0', () => {
     const r = smoke({ ...stack, REDIS_KEY_PREFIX: uniquePrefix('smoke') })
     expect(r.out).not.toContain('❌')
-    for (const step of ['ping', 'set/get with expiry', 'delete', 'cache', 'session', 'rate limit', 'queue', 'sorted set', 'hash map', 'isRedisAvailable']) {
+    for (const step of [
+      'ping',
+      'set/get with expiry',
+      'delete',
+      'cache',
+      'session',
+      'rate limit',
+      'queue',
+      'sorted set',
+      'hash map',
+      'isRedisAvailable',
+    ]) {
       expect(r.out).toMatch(new RegExp(`✅ ${step.replace('/', '\\/')} \\(\\d+\\.\\d ms\\)`))
     }
     expect(r.code).toBe(0)

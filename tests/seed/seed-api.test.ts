@@ -15,8 +15,15 @@ beforeAll(async () => {
   lib = await import('@/lib/upstash')
 })
 
-interface User { name: string; role: string }
-interface EmailTask { to: string; subject: string; template: string }
+interface User {
+  name: string
+  role: string
+}
+interface EmailTask {
+  to: string
+  subject: string
+  template: string
+}
 
 describe('the guide’s examples, verbatim', () => {
   it('1. cache', async () => {
@@ -94,14 +101,26 @@ describe('the guide’s examples, verbatim', () => {
   })
 
   it('use cases: AI queue and cabinet leaderboard', async () => {
-    const { getCachedDossiers, queueAIAnalysis, processAIQueue, updateTenantScore, getTopTenants } = await import('@/lib/seed-api')
+    const { getCachedDossiers, queueAIAnalysis, processAIQueue, updateTenantScore, getTopTenants } =
+      await import('@/lib/seed-api')
     const { prisma } = await import('@/lib/prisma')
-    await prisma.tenant.create({ data: { id: 'tenant-xyz', name: 'Cabinet Dupont', dossiers: { create: { id: 'dossier-123', reference: 'DUP-2026-123', title: 'Succession', clientName: 'M. Durand' } } } })
+    await prisma.tenant.create({
+      data: {
+        id: 'tenant-xyz',
+        name: 'Cabinet Dupont',
+        dossiers: {
+          create: { id: 'dossier-123', reference: 'DUP-2026-123', title: 'Succession', clientName: 'M. Durand' },
+        },
+      },
+    })
     expect((await getCachedDossiers('tenant-xyz')).map((d) => d.id)).toEqual(['dossier-123'])
     const jobId = await queueAIAnalysis('dossier-123')
     expect((await lib.queue.stats('ai-analysis-queue')).waiting).toBeGreaterThanOrEqual(1)
     expect(await processAIQueue()).toMatchObject({ status: 'acked', job: { id: jobId } })
-    expect(await prisma.analysis.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({ status: 'DONE', dossierId: 'dossier-123' })
+    expect(await prisma.analysis.findUniqueOrThrow({ where: { id: jobId } })).toMatchObject({
+      status: 'DONE',
+      dossierId: 'dossier-123',
+    })
     await updateTenantScore('tenant-a', 5)
     await updateTenantScore('tenant-b', 7)
     await updateTenantScore('tenant-a', 3)

@@ -19,10 +19,27 @@ import Database from 'better-sqlite3'
 
 const STREAM_IDLE_MS = 5000
 
-type HranaValue = { type: 'null' } | { type: 'integer'; value: string } | { type: 'float'; value: number } | { type: 'text'; value: string } | { type: 'blob'; base64: string }
+type HranaValue =
+  | { type: 'null' }
+  | { type: 'integer'; value: string }
+  | { type: 'float'; value: number }
+  | { type: 'text'; value: string }
+  | { type: 'blob'; base64: string }
 type Stmt = { sql?: string; sql_id?: number; args?: HranaValue[]; named_args?: unknown[]; want_rows?: boolean }
-type Condition = { type: 'ok' | 'error'; step: number } | { type: 'not'; cond: Condition } | { type: 'and' | 'or'; conds: Condition[] } | { type: 'is_autocommit' }
-type StreamRequest = { type: 'close' } | { type: 'execute'; stmt: Stmt } | { type: 'batch'; batch: { steps: { condition?: Condition | null; stmt: Stmt }[] } } | { type: 'sequence'; sql?: string; sql_id?: number } | { type: 'store_sql'; sql_id: number; sql: string } | { type: 'close_sql'; sql_id: number } | { type: 'get_autocommit' } | { type: string }
+type Condition =
+  | { type: 'ok' | 'error'; step: number }
+  | { type: 'not'; cond: Condition }
+  | { type: 'and' | 'or'; conds: Condition[] }
+  | { type: 'is_autocommit' }
+type StreamRequest =
+  | { type: 'close' }
+  | { type: 'execute'; stmt: Stmt }
+  | { type: 'batch'; batch: { steps: { condition?: Condition | null; stmt: Stmt }[] } }
+  | { type: 'sequence'; sql?: string; sql_id?: number }
+  | { type: 'store_sql'; sql_id: number; sql: string }
+  | { type: 'close_sql'; sql_id: number }
+  | { type: 'get_autocommit' }
+  | { type: string }
 
 export interface HranaServer {
   url: string
@@ -65,7 +82,11 @@ function encode(v: unknown): HranaValue {
 }
 
 /** Starts the server on a free port of 127.0.0.1 in front of the SQLite file `file`; `token` is the one it accepts. */
-export async function startHranaServer(file: string, token: string, options: { primaryCodes?: boolean } = {}): Promise<HranaServer> {
+export async function startHranaServer(
+  file: string,
+  token: string,
+  options: { primaryCodes?: boolean } = {},
+): Promise<HranaServer> {
   const db = new Database(file)
   db.pragma('foreign_keys = ON')
   const authorizations: (string | undefined)[] = []
@@ -86,7 +107,8 @@ export async function startHranaServer(file: string, token: string, options: { p
   }
 
   function execute(stmt: Stmt, stream: string) {
-    if (stmt.named_args?.length) throw new HranaError('named arguments are not supported by this test server', 'UNSUPPORTED')
+    if (stmt.named_args?.length)
+      throw new HranaError('named arguments are not supported by this test server', 'UNSUPPORTED')
     const args = (stmt.args ?? []).map(decode)
     const sql = sqlOf(stream, stmt.sql, stmt.sql_id)
     try {
@@ -94,7 +116,9 @@ export async function startHranaServer(file: string, token: string, options: { p
       if (s.reader) {
         const cols = s.columns().map((c) => ({ name: c.name, decltype: c.type }))
         const rows = (s.raw(true).all(...args) as unknown[][]).map((r) => r.map(encode))
-        const changes = s.readonly ? 0 : Number((db.prepare('SELECT changes()').pluck().safeIntegers(true).get() as bigint) ?? 0n)
+        const changes = s.readonly
+          ? 0
+          : Number((db.prepare('SELECT changes()').pluck().safeIntegers(true).get() as bigint) ?? 0n)
         return { cols, rows, affected_row_count: changes, last_insert_rowid: null }
       }
       const r = s.run(...args)
@@ -110,7 +134,10 @@ export async function startHranaServer(file: string, token: string, options: { p
     // sqld's message form: "SQLite error: <sqlite's message>", code = the extended result code's name
     // (`primaryCodes`: only the primary one, SQLITE_CONSTRAINT for SQLITE_CONSTRAINT_UNIQUE, as some servers send).
     const code = e.code ?? 'SQLITE_ERROR'
-    return new HranaError(`SQLite error: ${e.message}`, options.primaryCodes ? code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1') : code)
+    return new HranaError(
+      `SQLite error: ${e.message}`,
+      options.primaryCodes ? code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1') : code,
+    )
   }
 
   function holds(cond: Condition, results: (unknown | null)[], errors: (unknown | null)[]): boolean {
@@ -187,10 +214,15 @@ export async function startHranaServer(file: string, token: string, options: { p
     const chunks: Buffer[] = []
     for await (const c of req) chunks.push(c as Buffer)
     if (auth !== `Bearer ${token}`) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'Unauthorized: invalid or missing token' }))
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: 'Unauthorized: invalid or missing token' }))
       return
     }
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { baton?: string | null; requests: StreamRequest[] }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      baton?: string | null
+      requests: StreamRequest[]
+    }
     let stream: string
     if (body.baton) {
       const s = streams.get(body.baton)

@@ -34,7 +34,10 @@ export async function startTestSmtp(): Promise<TestSmtp> {
       if (!rule || rule.left === 0) return
       rule.left--
       refused.set(address.toLowerCase(), (refused.get(address.toLowerCase()) ?? 0) + 1)
-      return { code: rule.code, message: rule.code >= 500 ? `${address}: no such mailbox here` : `${address}: mailbox busy, try again later` }
+      return {
+        code: rule.code,
+        message: rule.code >= 500 ? `${address}: no such mailbox here` : `${address}: mailbox busy, try again later`,
+      }
     },
   })
   return {
@@ -52,7 +55,11 @@ export async function startTestSmtp(): Promise<TestSmtp> {
         }
         const timer = setTimeout(() => {
           cleanup()
-          reject(new Error(`waited ${timeoutMs} ms for ${count} message(s); got ${catcher.messages().filter(filter).length}: ${JSON.stringify(catcher.messages().map((m) => [m.to, m.subject]))}`))
+          reject(
+            new Error(
+              `waited ${timeoutMs} ms for ${count} message(s); got ${catcher.messages().filter(filter).length}: ${JSON.stringify(catcher.messages().map((m) => [m.to, m.subject]))}`,
+            ),
+          )
         }, timeoutMs)
         const cleanup = () => {
           clearTimeout(timer)

@@ -37,7 +37,9 @@ export function startWorker(env: Record<string, string>, args: string[]) {
     events.push(e)
     for (const l of [...listeners]) l(e)
   })
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  )
   return {
     child,
     events,
@@ -49,7 +51,15 @@ export function startWorker(env: Record<string, string>, args: string[]) {
       const past = events.find(test)
       if (past) return Promise.resolve(past)
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker event not seen in ${timeoutMs} ms; last events ${JSON.stringify(events.slice(-10))}; stderr ${stderr}`)), timeoutMs)
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `worker event not seen in ${timeoutMs} ms; last events ${JSON.stringify(events.slice(-10))}; stderr ${stderr}`,
+              ),
+            ),
+          timeoutMs,
+        )
         const l = (e: WorkerEvent) => {
           if (!test(e)) return
           clearTimeout(timer)

@@ -14,14 +14,18 @@ export default async function AccountPage() {
   const team = identity.role === 'ADMIN' ? await listTeam(identity) : null
   return (
     <main id="contenu">
-      <PageTitle title="Mon compte" subtitle={`${identity.name} · ${identity.email} · ${ROLE_LABELS[identity.role] ?? identity.role}`} />
+      <PageTitle
+        title="Mon compte"
+        subtitle={`${identity.name} · ${identity.email} · ${ROLE_LABELS[identity.role] ?? identity.role}`}
+      />
       <div className="grid gap-6">
         <section aria-labelledby="sessions-title" className="card">
           <h2 id="sessions-title" className="text-lg font-semibold text-slate-900">
             Sessions
           </h2>
           <p className="mt-2 text-sm text-slate-700">
-            Un appareil perdu, un ordinateur partagé ? Fermez toutes vos sessions, celle-ci comprise : il faudra se reconnecter partout.
+            Un appareil perdu, un ordinateur partagé ? Fermez toutes vos sessions, celle-ci comprise : il faudra se
+            reconnecter partout.
           </p>
           <form action={logoutEverywhereAction} className="mt-4">
             <button type="submit" className="btn-secondary">
@@ -35,11 +39,17 @@ export default async function AccountPage() {
               Équipe du cabinet
             </h2>
             <p className="mt-2 text-sm text-slate-700">
-              Un changement de rôle ou d’accès prend effet immédiatement : la personne concernée est déconnectée de tous ses appareils.
+              Un changement de rôle ou d’accès prend effet immédiatement : la personne concernée est déconnectée de tous
+              ses appareils.
             </p>
             <ul className="mt-2 divide-y divide-slate-200">
               {team.map((m) => (
-                <TeamMemberRow key={m.id} member={m} you={m.id === identity.userId} action={updateMemberAction.bind(null, m.id)} />
+                <TeamMemberRow
+                  key={m.id}
+                  member={m}
+                  you={m.id === identity.userId}
+                  action={updateMemberAction.bind(null, m.id)}
+                />
               ))}
             </ul>
           </section>

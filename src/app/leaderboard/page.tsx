@@ -27,12 +27,22 @@ export default async function LeaderboardPage() {
       attempt('active dossiers', async () => {
         const active = await getActiveDossiers(tenantId, 10)
         // Fetched by id among the cabinet's own dossiers (cached): an id that is not the cabinet's is never shown.
-        return { active, list: await dossiers().getDossiersByIds(tenantId, active.map((a) => a.member)) }
+        return {
+          active,
+          list: await dossiers().getDossiersByIds(
+            tenantId,
+            active.map((a) => a.member),
+          ),
+        }
       }),
     ]),
   )
   const byId = new Map(active.ok ? active.data.list.data.map((d) => [d.id, d]) : [])
-  const activeDossiers = active.ok ? active.data.active.flatMap(({ member, score }) => (byId.has(member) ? [{ dossier: byId.get(member)!, at: new Date(score) }] : [])) : []
+  const activeDossiers = active.ok
+    ? active.data.active.flatMap(({ member, score }) =>
+        byId.has(member) ? [{ dossier: byId.get(member)!, at: new Date(score) }] : [],
+      )
+    : []
 
   return (
     <main id="contenu">
@@ -68,11 +78,19 @@ export default async function LeaderboardPage() {
                 </thead>
                 <tbody className="divide-y divide-slate-100">
                   {top.data.map((c) => (
-                    <tr key={c.id} className={c.you ? 'bg-blue-50 font-semibold' : undefined} aria-current={c.you ? 'true' : undefined}>
+                    <tr
+                      key={c.id}
+                      className={c.you ? 'bg-blue-50 font-semibold' : undefined}
+                      aria-current={c.you ? 'true' : undefined}
+                    >
                       <td className="py-2 pr-3 pl-2 tabular-nums">{c.rank}</td>
                       <th scope="row" className="py-2 pr-3 text-left font-medium">
                         {c.name}
-                        {c.you && <span className="ml-2 rounded-full bg-blue-700 px-2 py-0.5 text-xs font-semibold text-white">Votre cabinet</span>}
+                        {c.you && (
+                          <span className="ml-2 rounded-full bg-blue-700 px-2 py-0.5 text-xs font-semibold text-white">
+                            Votre cabinet
+                          </span>
+                        )}
                       </th>
                       <td className="py-2 pr-2 text-right tabular-nums">{formatNumber(c.score)}</td>
                     </tr>
@@ -80,9 +98,14 @@ export default async function LeaderboardPage() {
                 </tbody>
               </table>
               {top.data.some((c) => c.you && c.score === 0) && (
-                <p className="mt-3 text-sm text-slate-700">Votre cabinet n’a pas encore de points : créez un dossier, lancez une analyse ou clôturez un dossier.</p>
+                <p className="mt-3 text-sm text-slate-700">
+                  Votre cabinet n’a pas encore de points : créez un dossier, lancez une analyse ou clôturez un dossier.
+                </p>
               )}
-              <p className="mt-3 text-xs text-slate-600">Rouvrir puis clôturer un dossier, ou relancer une analyse, n’ajoute pas de points. Les cabinets à égalité partagent le même rang.</p>
+              <p className="mt-3 text-xs text-slate-600">
+                Rouvrir puis clôturer un dossier, ou relancer une analyse, n’ajoute pas de points. Les cabinets à
+                égalité partagent le même rang.
+              </p>
             </div>
           )}
         </section>
@@ -100,7 +123,10 @@ export default async function LeaderboardPage() {
           ) : (
             <ol className="mt-3 divide-y divide-slate-100">
               {activeDossiers.map(({ dossier, at }) => (
-                <li key={dossier.id} className="flex flex-col gap-1 py-2 sm:flex-row sm:items-center sm:justify-between">
+                <li
+                  key={dossier.id}
+                  className="flex flex-col gap-1 py-2 sm:flex-row sm:items-center sm:justify-between"
+                >
                   <div className="min-w-0">
                     <Link href={`/dossiers/${dossier.id}`} className="link break-words">
                       {dossier.title}

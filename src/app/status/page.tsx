@@ -44,7 +44,10 @@ export default async function StatusPage() {
       operator
         ? readUsage().then(
             (data) => ({ ok: true as const, data }),
-            (err: unknown) => ({ ok: false as const, configError: err instanceof UsageConfigError ? err.issues.join(' ; ') : null }),
+            (err: unknown) => ({
+              ok: false as const,
+              configError: err instanceof UsageConfigError ? err.issues.join(' ; ') : null,
+            }),
           )
         : Promise.resolve(null),
     ]),
@@ -56,7 +59,10 @@ export default async function StatusPage() {
 
   return (
     <main id="contenu" className="space-y-6">
-      <PageTitle title="État du service" subtitle={`Mesuré le ${formatDateTime(checkedAt)}, par l’instance qui a servi cette page.`} />
+      <PageTitle
+        title="État du service"
+        subtitle={`Mesuré le ${formatDateTime(checkedAt)}, par l’instance qui a servi cette page.`}
+      />
 
       <section aria-labelledby="health-title">
         <h2 id="health-title" className="sr-only">
@@ -67,11 +73,19 @@ export default async function StatusPage() {
             {redis.status === 'disabled' ? (
               <Health ok={true} text="Désactivé (REDIS_ENABLED=false)" />
             ) : (
-              <Health ok={redis.status === 'up'} text={redis.status === 'up' ? 'Opérationnel' : 'Injoignable'} latencyMs={redis.latencyMs} />
+              <Health
+                ok={redis.status === 'up'}
+                text={redis.status === 'up' ? 'Opérationnel' : 'Injoignable'}
+                latencyMs={redis.latencyMs}
+              />
             )}
           </Tile>
           <Tile label="Base de données">
-            <Health ok={database.ok} text={database.ok ? 'Opérationnelle' : 'Injoignable'} latencyMs={database.latencyMs} />
+            <Health
+              ok={database.ok}
+              text={database.ok ? 'Opérationnelle' : 'Injoignable'}
+              latencyMs={database.latencyMs}
+            />
           </Tile>
         </div>
       </section>
@@ -81,7 +95,9 @@ export default async function StatusPage() {
           Analyses de votre cabinet
         </h2>
         {cabinetCounts === null ? (
-          <p className="mt-3 text-sm text-slate-700">Le suivi des analyses du cabinet est réservé à ses administrateurs.</p>
+          <p className="mt-3 text-sm text-slate-700">
+            Le suivi des analyses du cabinet est réservé à ses administrateurs.
+          </p>
         ) : !cabinetCounts.ok ? (
           <p role="alert" className="mt-3 text-sm text-red-800">
             Suivi indisponible : la base de données ne répond pas.
@@ -102,12 +118,15 @@ export default async function StatusPage() {
             <h2 id="platform-title" className="text-lg font-semibold text-slate-900">
               Plateforme
             </h2>
-            <p className="text-sm text-slate-700">Réservé aux opérateurs de la plateforme : ces chiffres incluent l’activité de tous les cabinets.</p>
+            <p className="text-sm text-slate-700">
+              Réservé aux opérateurs de la plateforme : ces chiffres incluent l’activité de tous les cabinets.
+            </p>
           </div>
 
           <div className="card">
             <h3 className="text-base font-semibold text-slate-900">
-              File d’analyse, tous cabinets <span className="font-mono text-sm font-normal text-slate-600">{AI_ANALYSIS_QUEUE}</span>
+              File d’analyse, tous cabinets{' '}
+              <span className="font-mono text-sm font-normal text-slate-600">{AI_ANALYSIS_QUEUE}</span>
             </h3>
             {!queueStats!.ok ? (
               <p role="alert" className="mt-3 text-sm text-red-800">
@@ -125,7 +144,9 @@ export default async function StatusPage() {
 
           <div className="card">
             <h3 className="text-base font-semibold text-slate-900">Taux de succès du cache, tous cabinets</h3>
-            <p className="mt-2 text-2xl font-bold text-slate-900 tabular-nums">{reads === 0 ? '—' : `${formatNumber((hits / reads) * 100, 1)} %`}</p>
+            <p className="mt-2 text-2xl font-bold text-slate-900 tabular-nums">
+              {reads === 0 ? '—' : `${formatNumber((hits / reads) * 100, 1)} %`}
+            </p>
             <p className="mt-1 text-xs text-slate-600">
               {formatNumber(hits)} succès, {formatNumber(stats.misses)} échecs depuis le démarrage de cette instance
             </p>
@@ -167,7 +188,9 @@ function Health({ ok, text, latencyMs }: { ok: boolean; text: string; latencyMs?
         <span aria-hidden="true" className={`h-2.5 w-2.5 rounded-full ${ok ? 'bg-emerald-600' : 'bg-red-600'}`} />
         {text}
       </p>
-      {latencyMs !== undefined && <p className="mt-1 text-xs text-slate-600">Latence : {formatNumber(latencyMs, 1)} ms</p>}
+      {latencyMs !== undefined && (
+        <p className="mt-1 text-xs text-slate-600">Latence : {formatNumber(latencyMs, 1)} ms</p>
+      )}
     </>
   )
 }
@@ -176,13 +199,17 @@ function Stat({ label, value, warn = false }: { label: string; value: number; wa
   return (
     <div className={`rounded-md p-3 ${warn ? 'bg-red-50' : 'bg-slate-50'}`}>
       <dt className="text-xs font-semibold tracking-wide text-slate-700 uppercase">{label}</dt>
-      <dd className={`mt-1 text-2xl font-bold tabular-nums ${warn ? 'text-red-800' : 'text-slate-900'}`}>{formatNumber(value)}</dd>
+      <dd className={`mt-1 text-2xl font-bold tabular-nums ${warn ? 'text-red-800' : 'text-slate-900'}`}>
+        {formatNumber(value)}
+      </dd>
     </div>
   )
 }
 
 const monthName = (month: string) =>
-  new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${month}-01T00:00:00Z`))
+  new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${month}-01T00:00:00Z`),
+  )
 /** "une fois par minute", "toutes les 5 minutes", "toutes les 30 secondes". */
 function everyLabel(seconds: number): string {
   const [n, unit] = seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'seconde']
@@ -192,9 +219,14 @@ function everyLabel(seconds: number): string {
 const resetLabel = (month: string) => {
   const [y, m] = month.split('-').map(Number) as [number, number]
   // French writes the first of the month "1er".
-  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' }).format(new Date(Date.UTC(y, m, 1))).replace(/^1 /, '1er ')
+  return new Intl.DateTimeFormat('fr-FR', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Paris' })
+    .format(new Date(Date.UTC(y, m, 1)))
+    .replace(/^1 /, '1er ')
 }
-const dayName = (day: string) => new Intl.DateTimeFormat('fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`))
+const dayName = (day: string) =>
+  new Intl.DateTimeFormat('fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
+    new Date(`${day}T00:00:00Z`),
+  )
 
 function Usage({ usage }: { usage: UsageReport }) {
   const share = usage.monthUsed / usage.limit
@@ -206,8 +238,8 @@ function Usage({ usage }: { usage: UsageReport }) {
         <span className="text-2xl font-bold text-slate-900 tabular-nums" data-testid="usage-month">
           {formatNumber(usage.monthUsed)}
         </span>{' '}
-        commandes facturées en {monthName(usage.month)}, sur les {formatNumber(usage.limit)} par mois de votre offre, soit{' '}
-        {formatNumber(share * 100, 1)} %.
+        commandes facturées en {monthName(usage.month)}, sur les {formatNumber(usage.limit)} par mois de votre offre,
+        soit {formatNumber(share * 100, 1)} %.
       </p>
       <div
         className="h-3 w-full overflow-hidden rounded-full bg-slate-200"
@@ -220,7 +252,8 @@ function Usage({ usage }: { usage: UsageReport }) {
         <div className={`h-full ${tone}`} style={{ width: `${Math.min(100, share * 100)}%` }} />
       </div>
       <p className={projectedShare > 1 ? 'font-semibold text-red-800' : 'text-slate-800'}>
-        Projection pour le mois au rythme actuel : {formatNumber(usage.monthProjected)} commandes ({formatNumber(projectedShare * 100, 0)} % de l’offre)
+        Projection pour le mois au rythme actuel : {formatNumber(usage.monthProjected)} commandes (
+        {formatNumber(projectedShare * 100, 0)} % de l’offre)
         {projectedShare > 1
           ? ' : l’offre sera épuisée avant la fin du mois ; Upstash refuserait alors toute commande jusqu’au 1er du mois suivant.'
           : '.'}
@@ -233,10 +266,12 @@ function Usage({ usage }: { usage: UsageReport }) {
         commandes. Remise à zéro le {resetLabel(usage.month)} (heure de Paris).
       </p>
       <p className="text-xs text-slate-600">
-        Compté comme Upstash facture : chaque commande compte, celles d’un envoi groupé une par une, et un script compte pour une commande plus
-        chacune de celles qu’il exécute. Le mois et les jours sont en temps universel (UTC), comme la remise à zéro d’Upstash le 1er du mois ; le
-        mois est écoulé à {formatNumber(usage.monthElapsed * 100, 0)} %. Chaque instance (serveur, worker) compte ses commandes et les ajoute au
-        total {everyLabel(usage.flushSeconds)} au plus (une commande, comptée elle aussi), rien quand elle est inactive.
+        Compté comme Upstash facture : chaque commande compte, celles d’un envoi groupé une par une, et un script compte
+        pour une commande plus chacune de celles qu’il exécute. Le mois et les jours sont en temps universel (UTC),
+        comme la remise à zéro d’Upstash le 1er du mois ; le mois est écoulé à{' '}
+        {formatNumber(usage.monthElapsed * 100, 0)} %. Chaque instance (serveur, worker) compte ses commandes et les
+        ajoute au total {everyLabel(usage.flushSeconds)} au plus (une commande, comptée elle aussi), rien quand elle est
+        inactive.
       </p>
       {(usage.history.length > 1 || usage.previousMonth) && (
         <details className="text-xs text-slate-700">

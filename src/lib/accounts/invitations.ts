@@ -41,7 +41,11 @@ export const invitationSchema = z.strictObject(
 export const acceptSchema = z.strictObject(
   {
     token: tokenSchema,
-    name: z.string({ error: 'name must be a string' }).trim().min(1, { error: 'name must not be empty' }).max(100, { error: 'name must be at most 100 characters' }),
+    name: z
+      .string({ error: 'name must be a string' })
+      .trim()
+      .min(1, { error: 'name must not be empty' })
+      .max(100, { error: 'name must be at most 100 characters' }),
     password: newPasswordSchema,
   },
   { error: 'expected an object with token, name and password' },
@@ -86,20 +90,31 @@ export function createInvitations(deps: InvitationDeps = {}) {
     async invite(inviter: Inviter, input: unknown): Promise<{ email: string; role: Role; expiresAt: string }> {
       if (inviter.role !== 'ADMIN') throw new HttpError(403, 'only an ADMIN of the cabinet can invite')
       const { email, role } = parseInput(invitationSchema, input, 'invitation', BadRequest)
-      if (await existingUser(email)) throw new HttpError(409, 'a user with this e-mail already exists (they can log in, or reset their password)')
+      if (await existingUser(email))
+        throw new HttpError(409, 'a user with this e-mail already exists (they can log in, or reset their password)')
       const [cabinet, admin] = await Promise.all([
         prisma.tenant.findUnique({ where: { id: inviter.cabinetId }, select: { name: true } }),
         prisma.user.findFirst({ where: { id: inviter.userId, tenantId: inviter.cabinetId }, select: { name: true } }),
       ])
       if (!cabinet || !admin) throw new HttpError(404, 'cabinet not found')
-      const limit = await limiter(`invite:${inviter.cabinetId}`, INVITATIONS_PER_DAY, 24 * 3600, { onFailure: 'closed' })
+      const limit = await limiter(`invite:${inviter.cabinetId}`, INVITATIONS_PER_DAY, 24 * 3600, {
+        onFailure: 'closed',
+      })
       if (!limit.allowed) {
         if (limit.reason === 'unavailable') throw unavailable('inviting')
-        throw new HttpError(429, `too many invitations today (at most ${INVITATIONS_PER_DAY} per cabinet)`, { 'retry-after': String(Math.max(1, Math.ceil((limit.resetAt - now()) / 1000))) })
+        throw new HttpError(429, `too many invitations today (at most ${INVITATIONS_PER_DAY} per cabinet)`, {
+          'retry-after': String(Math.max(1, Math.ceil((limit.resetAt - now()) / 1000))),
+        })
       }
       const { token, hash: tokenHash } = newToken()
       const expiresAt = now() + INVITATION_TTL_SECONDS * 1000
-      const stored: StoredInvitation = { tenantId: inviter.cabinetId, email, role, invitedBy: inviter.userId, expiresAt }
+      const stored: StoredInvitation = {
+        tenantId: inviter.cabinetId,
+        email,
+        role,
+        invitedBy: inviter.userId,
+        expiresAt,
+      }
       try {
         await tokens.put('invitation', tokenHash, stored, INVITATION_TTL_SECONDS)
       } catch {
@@ -129,7 +144,14 @@ export function createInvitations(deps: InvitationDeps = {}) {
       })
       if (!inv) return null
       const cabinet = await prisma.tenant.findUnique({ where: { id: inv.tenantId }, select: { name: true } })
-      return cabinet ? { email: inv.email, role: inv.role, cabinetName: cabinet.name, expiresAt: new Date(inv.expiresAt).toISOString() } : null
+      return cabinet
+        ? {
+            email: inv.email,
+            role: inv.role,
+            cabinetName: cabinet.name,
+            expiresAt: new Date(inv.expiresAt).toISOString(),
+          }
+        : null
     },
 
     /**
@@ -143,20 +165,33 @@ export function createInvitations(deps: InvitationDeps = {}) {
       const inv = await tokens.take<StoredInvitation>('invitation', hashToken(token)).catch(() => {
         throw unavailable('accepting an invitation')
       })
-      if (!inv) throw new HttpError(400, 'this invitation link is invalid, expired or already used; ask your cabinet for a new one')
-      if (await existingUser(inv.email)) throw new HttpError(409, 'a user with this e-mail already exists: log in, or reset the password')
+      if (!inv)
+        throw new HttpError(
+          400,
+          'this invitation link is invalid, expired or already used; ask your cabinet for a new one',
+        )
+      if (await existingUser(inv.email))
+        throw new HttpError(409, 'a user with this e-mail already exists: log in, or reset the password')
       let user
       try {
-        user = await prisma.user.create({ data: { email: inv.email, name, passwordHash, role: inv.role, tenantId: inv.tenantId }, select: { id: true, email: true, tenantId: true, role: true } })
+        user = await prisma.user.create({
+          data: { email: inv.email, name, passwordHash, role: inv.role, tenantId: inv.tenantId },
+          select: { id: true, email: true, tenantId: true, role: true },
+        })
       } catch (err) {
         const code = (err as { code?: string }).code
-        if (code === 'P2002') throw new HttpError(409, 'a user with this e-mail already exists: log in, or reset the password')
+        if (code === 'P2002')
+          throw new HttpError(409, 'a user with this e-mail already exists: log in, or reset the password')
         if (code === 'P2003') throw new HttpError(400, 'the cabinet of this invitation no longer exists')
         throw err
       }
       // A new lawyer gets the cabinet's pending reminders too; the account exists whatever happens here.
       if ((REMINDER_ROLES as readonly string[]).includes(user.role)) {
-        await reminders.scheduleForMember(user.tenantId, user.id).catch((err: unknown) => console.warn(`[accounts] reminders for the new member not scheduled: ${(err as Error).message}`))
+        await reminders
+          .scheduleForMember(user.tenantId, user.id)
+          .catch((err: unknown) =>
+            console.warn(`[accounts] reminders for the new member not scheduled: ${(err as Error).message}`),
+          )
       }
       return { userId: user.id, email: user.email, cabinetId: user.tenantId, role: user.role as Role }
     },

@@ -27,10 +27,16 @@ export const RESET_TTL_SECONDS = 3600
 /** Where the link points (the lead's page). */
 export const RESET_PATH = '/mot-de-passe/nouveau'
 /** Requests per client address key per 15 minutes, and e-mails per address per hour. */
-export const RESET_LIMITS = { perClient: { limit: 10, windowSeconds: 900 }, perEmail: { limit: 3, windowSeconds: 3600 } } as const
+export const RESET_LIMITS = {
+  perClient: { limit: 10, windowSeconds: 900 },
+  perEmail: { limit: 3, windowSeconds: 3600 },
+} as const
 
 export const resetRequestSchema = z.strictObject({ email: emailSchema }, { error: 'expected an object with email' })
-export const resetConfirmSchema = z.strictObject({ token: tokenSchema, password: newPasswordSchema }, { error: 'expected an object with token and password' })
+export const resetConfirmSchema = z.strictObject(
+  { token: tokenSchema, password: newPasswordSchema },
+  { error: 'expected an object with token and password' },
+)
 
 interface StoredReset {
   userId: string
@@ -77,14 +83,24 @@ export function createPasswordReset(deps: PasswordResetDeps = {}) {
         limiter(`reset:email:${email}`, perEmail.limit, perEmail.windowSeconds, { onFailure: 'closed' }),
       ])
       if (byClient.reason === 'unavailable' || byEmail.reason === 'unavailable') throw unavailable('password reset')
-      if (!byClient.allowed) throw new HttpError(429, 'too many password reset requests; try again later', { 'retry-after': String(Math.max(1, Math.ceil((byClient.resetAt - now()) / 1000))) })
+      if (!byClient.allowed)
+        throw new HttpError(429, 'too many password reset requests; try again later', {
+          'retry-after': String(Math.max(1, Math.ceil((byClient.resetAt - now()) / 1000))),
+        })
       if (!byEmail.allowed) return { accepted: true }
-      const user = await prisma.user.findUnique({ where: { email }, select: { id: true, email: true, name: true, active: true, passwordHash: true } })
+      const user = await prisma.user.findUnique({
+        where: { email },
+        select: { id: true, email: true, name: true, active: true, passwordHash: true },
+      })
       // Unknown or deactivated: the same answer, nothing sent.
       if (!user || !user.active) return { accepted: true }
       const { token, hash: tokenHash } = newToken()
       const expiresAt = now() + RESET_TTL_SECONDS * 1000
-      const stored: StoredReset = { userId: user.id, email: user.email, passwordFingerprint: fingerprint(user.passwordHash) }
+      const stored: StoredReset = {
+        userId: user.id,
+        email: user.email,
+        passwordFingerprint: fingerprint(user.passwordHash),
+      }
       try {
         await tokens.put('password-reset', tokenHash, stored, RESET_TTL_SECONDS)
       } catch {
@@ -105,9 +121,11 @@ export function createPasswordReset(deps: PasswordResetDeps = {}) {
     async check(token: unknown): Promise<boolean> {
       const parsed = tokenSchema.safeParse(token)
       if (!parsed.success) return false
-      return (await tokens.peek('password-reset', hashToken(parsed.data)).catch(() => {
-        throw unavailable('password reset')
-      })) !== null
+      return (
+        (await tokens.peek('password-reset', hashToken(parsed.data)).catch(() => {
+          throw unavailable('password reset')
+        })) !== null
+      )
     },
 
     /**
@@ -121,12 +139,20 @@ export function createPasswordReset(deps: PasswordResetDeps = {}) {
       const stored = await tokens.take<StoredReset>('password-reset', hashToken(token)).catch(() => {
         throw unavailable('password reset')
       })
-      const invalid = () => new HttpError(400, 'this password reset link is invalid, expired or already used; ask for a new one')
+      const invalid = () =>
+        new HttpError(400, 'this password reset link is invalid, expired or already used; ask for a new one')
       if (!stored) throw invalid()
       // Compare-and-set on the old hash: a password changed in between (another link, an admin) wins.
-      const user = await prisma.user.findUnique({ where: { id: stored.userId }, select: { email: true, passwordHash: true } })
-      if (!user || user.email !== stored.email || fingerprint(user.passwordHash) !== stored.passwordFingerprint) throw invalid()
-      const { count } = await prisma.user.updateMany({ where: { id: stored.userId, passwordHash: user.passwordHash }, data: { passwordHash } })
+      const user = await prisma.user.findUnique({
+        where: { id: stored.userId },
+        select: { email: true, passwordHash: true },
+      })
+      if (!user || user.email !== stored.email || fingerprint(user.passwordHash) !== stored.passwordFingerprint)
+        throw invalid()
+      const { count } = await prisma.user.updateMany({
+        where: { id: stored.userId, passwordHash: user.passwordHash },
+        data: { passwordHash },
+      })
       if (count !== 1) throw invalid()
       const sessionsEnded = await revoke(stored.userId)
       return { userId: stored.userId, sessionsEnded }

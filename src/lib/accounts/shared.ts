@@ -16,7 +16,9 @@ export const newPasswordSchema = z
   .min(10, { error: 'password must be at least 10 characters' })
   .max(1024, { error: 'password must be at most 1024 characters' })
 
-export const tokenSchema = z.string({ error: 'token must be a string' }).regex(/^[A-Za-z0-9_-]{43}$/, { error: 'token is not a valid link token' })
+export const tokenSchema = z
+  .string({ error: 'token must be a string' })
+  .regex(/^[A-Za-z0-9_-]{43}$/, { error: 'token is not a valid link token' })
 
 export class BadRequest extends HttpError {
   constructor(message: string) {
@@ -26,5 +28,7 @@ export class BadRequest extends HttpError {
 
 /** A Redis failure while handling a token: the route answers 503 rather than pretending it worked. */
 export function unavailable(what: string): HttpError {
-  return new HttpError(503, `${what} is unavailable for a moment (session store unreachable); try again shortly`, { 'retry-after': '5' })
+  return new HttpError(503, `${what} is unavailable for a moment (session store unreachable); try again shortly`, {
+    'retry-after': '5',
+  })
 }

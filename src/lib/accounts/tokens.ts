@@ -36,9 +36,11 @@ export interface TokenStore {
 /** A store on an @upstash/redis client, under `<keyPrefix>:token:<purpose>:<sha256>`. */
 export function redisTokenStore(client: Redis | (() => Redis), keyPrefix: string | (() => string)): TokenStore {
   const r = () => (typeof client === 'function' ? client() : client)
-  const key = (purpose: TokenPurpose, hash: string) => `${typeof keyPrefix === 'function' ? keyPrefix() : keyPrefix}:token:${purpose}:${hash}`
+  const key = (purpose: TokenPurpose, hash: string) =>
+    `${typeof keyPrefix === 'function' ? keyPrefix() : keyPrefix}:token:${purpose}:${hash}`
   // With or without the client's automatic deserialisation, a value comes back as JSON text or already parsed.
-  const decode = <T>(v: unknown): T | null => (v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T))
+  const decode = <T>(v: unknown): T | null =>
+    v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T)
   return {
     async put(purpose, hash, value, ttlSeconds) {
       await r().set(key(purpose, hash), JSON.stringify(value), { ex: ttlSeconds })
@@ -53,4 +55,7 @@ export function redisTokenStore(client: Redis | (() => Redis), keyPrefix: string
 }
 
 /** The process's store: the app's Redis and REDIS_KEY_PREFIX. */
-export const tokenStore: TokenStore = redisTokenStore(() => defaultRedis, () => getConfig().keyPrefix)
+export const tokenStore: TokenStore = redisTokenStore(
+  () => defaultRedis,
+  () => getConfig().keyPrefix,
+)

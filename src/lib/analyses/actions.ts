@@ -32,7 +32,8 @@ export const requestAnalysisAction = authedAction(
         }
       }
       if (err instanceof HttpError && err.status === 404) return { error: 'Ce dossier n’existe pas ou plus.' }
-      if (err instanceof RedisUnavailableError || err instanceof RedisDisabledError) return { error: 'La file d’analyse est momentanément indisponible. Réessayez dans un instant.' }
+      if (err instanceof RedisUnavailableError || err instanceof RedisDisabledError)
+        return { error: 'La file d’analyse est momentanément indisponible. Réessayez dans un instant.' }
       throw err
     }
     redirect(`/dossiers/${id}`)

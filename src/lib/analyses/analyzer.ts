@@ -13,7 +13,8 @@
  */
 import { z } from 'zod'
 
-export type LegalDomain = 'FAMILLE' | 'TRAVAIL' | 'COMMERCIAL' | 'CIVIL' | 'IMMOBILIER' | 'PENAL' | 'ADMINISTRATIF' | 'AUTRE'
+export type LegalDomain =
+  'FAMILLE' | 'TRAVAIL' | 'COMMERCIAL' | 'CIVIL' | 'IMMOBILIER' | 'PENAL' | 'ADMINISTRATIF' | 'AUTRE'
 export type Urgency = 'BASSE' | 'NORMALE' | 'HAUTE' | 'CRITIQUE'
 
 export interface AnalysisInput {
@@ -59,7 +60,16 @@ export interface Analyzer {
 
 export const LOCAL_ANALYZER_NAME = 'local-rules-v1'
 
-export const LEGAL_DOMAINS = ['FAMILLE', 'TRAVAIL', 'COMMERCIAL', 'CIVIL', 'IMMOBILIER', 'PENAL', 'ADMINISTRATIF', 'AUTRE'] as const satisfies readonly LegalDomain[]
+export const LEGAL_DOMAINS = [
+  'FAMILLE',
+  'TRAVAIL',
+  'COMMERCIAL',
+  'CIVIL',
+  'IMMOBILIER',
+  'PENAL',
+  'ADMINISTRATIF',
+  'AUTRE',
+] as const satisfies readonly LegalDomain[]
 export const URGENCIES = ['BASSE', 'NORMALE', 'HAUTE', 'CRITIQUE'] as const satisfies readonly Urgency[]
 
 export const DOMAIN_LABELS: Record<LegalDomain, string> = {
@@ -115,7 +125,8 @@ const HIGH_DAYS = 30
 /** Zero-width characters, soft hyphen and bidi controls: removed (they can split words or reorder text). */
 const INVISIBLE_RE = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g
 /** Control characters and exotic spaces (incl. \u00a0 and \u202f thousands separators): a plain space. */
-const SPACE_LIKE_RE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\t]/g
+const SPACE_LIKE_RE =
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\t]/g
 const APOSTROPHE_RE = /[\u2018\u2019\u02bc\u0060\u00b4]/g
 const LONE_SURROGATE_RE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
 
@@ -153,7 +164,12 @@ function fold(text: string): string {
 /** One line for display: whitespace collapsed, lone surrogates dropped, clipped to `max` with "…". */
 function oneLine(text: string, max: number): string {
   let s = text.replace(/\s+/g, ' ').trim().replace(LONE_SURROGATE_RE, '')
-  if (s.length > max) s = s.slice(0, max - 1).replace(LONE_SURROGATE_RE, '').trimEnd() + '…'
+  if (s.length > max)
+    s =
+      s
+        .slice(0, max - 1)
+        .replace(LONE_SURROGATE_RE, '')
+        .trimEnd() + '…'
   return s
 }
 
@@ -170,59 +186,185 @@ type KeywordRule = readonly [pattern: string | RegExp, weight: number]
  */
 const DOMAIN_KEYWORDS: Record<Exclude<LegalDomain, 'AUTRE'>, readonly KeywordRule[]> = {
   FAMILLE: [
-    ['divorc*', 3], [/garde(?! a vue)/, 2], ['residence alternee', 3], ['pension* alimentaire*', 3],
-    ['prestation compensatoire', 3], ['succession*', 3], ['heriti*', 2], ['heritage', 2], ['testament*', 2],
-    ['adoption', 3], ['autorite parentale', 3], ['juge aux affaires familiales', 3], ['jaf', 3], ['filiation', 3],
-    ['droit de visite', 2], ['regime matrimonial', 3], ['tutelle', 2], ['curatelle', 2], ['pacs', 2],
-    ['mariage', 1], ['epou*', 1], ['enfant*', 1],
+    ['divorc*', 3],
+    [/garde(?! a vue)/, 2],
+    ['residence alternee', 3],
+    ['pension* alimentaire*', 3],
+    ['prestation compensatoire', 3],
+    ['succession*', 3],
+    ['heriti*', 2],
+    ['heritage', 2],
+    ['testament*', 2],
+    ['adoption', 3],
+    ['autorite parentale', 3],
+    ['juge aux affaires familiales', 3],
+    ['jaf', 3],
+    ['filiation', 3],
+    ['droit de visite', 2],
+    ['regime matrimonial', 3],
+    ['tutelle', 2],
+    ['curatelle', 2],
+    ['pacs', 2],
+    ['mariage', 1],
+    ['epou*', 1],
+    ['enfant*', 1],
   ],
   TRAVAIL: [
-    ['licenci*', 3], [/prud'? ?hom[a-z]*/, 3], ['contrat* de travail', 3], ['harcelement', 2],
-    ['rupture conventionnelle', 3], ['salarie*', 2], ['employeur*', 2], ['heures supplementaires', 3],
-    ['faute grave', 2], ['demission*', 2], ['inaptitude', 2], ['accident* du travail', 3],
-    ['convention collective', 3], ['cdi', 2], ['cdd', 2], ["periode d'essai", 3], ['conge* paye*', 2],
-    ['code du travail', 3], ['inspection du travail', 3], ['sans cause reelle et serieuse', 3], ['salaire*', 1],
+    ['licenci*', 3],
+    [/prud'? ?hom[a-z]*/, 3],
+    ['contrat* de travail', 3],
+    ['harcelement', 2],
+    ['rupture conventionnelle', 3],
+    ['salarie*', 2],
+    ['employeur*', 2],
+    ['heures supplementaires', 3],
+    ['faute grave', 2],
+    ['demission*', 2],
+    ['inaptitude', 2],
+    ['accident* du travail', 3],
+    ['convention collective', 3],
+    ['cdi', 2],
+    ['cdd', 2],
+    ["periode d'essai", 3],
+    ['conge* paye*', 2],
+    ['code du travail', 3],
+    ['inspection du travail', 3],
+    ['sans cause reelle et serieuse', 3],
+    ['salaire*', 1],
   ],
   COMMERCIAL: [
-    ['bail commercial', 3], ['baux commerciaux', 3], ['locaux commerciaux', 2], ['fonds de commerce', 3],
-    ['cession* de parts', 3], ["cession* d'actions", 3], ['parts sociales', 2], ['creance* commerciale*', 3],
-    ['concurrence deloyale', 3], ['recouvrement', 2], ['facture* impayee*', 2], ['tribunal de commerce', 3],
-    ['tribunal des activites economiques', 3], ['redressement judiciaire', 3], ['liquidation judiciaire', 3],
-    ['procedure collective', 3], ["pacte d'associes", 3], ['rupture brutale', 3], ['relations commerciales', 2],
-    ['agent commercial', 3], ['associe*', 1], ['injonction de payer', 1], ['fournisseur*', 1], ['franchise', 1],
+    ['bail commercial', 3],
+    ['baux commerciaux', 3],
+    ['locaux commerciaux', 2],
+    ['fonds de commerce', 3],
+    ['cession* de parts', 3],
+    ["cession* d'actions", 3],
+    ['parts sociales', 2],
+    ['creance* commerciale*', 3],
+    ['concurrence deloyale', 3],
+    ['recouvrement', 2],
+    ['facture* impayee*', 2],
+    ['tribunal de commerce', 3],
+    ['tribunal des activites economiques', 3],
+    ['redressement judiciaire', 3],
+    ['liquidation judiciaire', 3],
+    ['procedure collective', 3],
+    ["pacte d'associes", 3],
+    ['rupture brutale', 3],
+    ['relations commerciales', 2],
+    ['agent commercial', 3],
+    ['associe*', 1],
+    ['injonction de payer', 1],
+    ['fournisseur*', 1],
+    ['franchise', 1],
   ],
   IMMOBILIER: [
-    ["bail d'habitation", 3], ['copropriete', 3], ['coproprietaire*', 2], ['syndic', 2], ['vente immobiliere', 3],
-    ['servitude*', 3], ['compromis de vente', 3], ['promesse de vente', 2], ['expulsion', 2], ['bornage', 3],
-    ['depot de garantie', 2], ['etat des lieux', 2], ['parties communes', 2], ['bail', 1], ['locataire*', 1],
-    ['bailleur*', 1], ['loyer*', 1], ['logement', 1], ['appartement', 1], ['immeuble', 1], ['acquereur*', 1],
+    ["bail d'habitation", 3],
+    ['copropriete', 3],
+    ['coproprietaire*', 2],
+    ['syndic', 2],
+    ['vente immobiliere', 3],
+    ['servitude*', 3],
+    ['compromis de vente', 3],
+    ['promesse de vente', 2],
+    ['expulsion', 2],
+    ['bornage', 3],
+    ['depot de garantie', 2],
+    ['etat des lieux', 2],
+    ['parties communes', 2],
+    ['bail', 1],
+    ['locataire*', 1],
+    ['bailleur*', 1],
+    ['loyer*', 1],
+    ['logement', 1],
+    ['appartement', 1],
+    ['immeuble', 1],
+    ['acquereur*', 1],
     ['notaire', 1],
   ],
   CIVIL: [
-    ['responsabilite*', 2], ['vice* cache*', 3], ['assurance*', 2], ['assureur*', 2],
-    ['accident* de la circulation', 3], ['trouble* anorma* de voisinage', 3], ['voisinage', 2], ['malfacon*', 2],
-    ['garantie decennale', 3], ['reconnaissance de dette', 3], ['erreur medicale', 3], ['inexecution', 2],
-    ['clause penale', 2], [/contrats?(?! de travail)/, 1], ['dommage*', 1], ['prejudice*', 1],
-    ['indemnisation', 1], ['mise en demeure', 1], ['tribunal judiciaire', 1],
+    ['responsabilite*', 2],
+    ['vice* cache*', 3],
+    ['assurance*', 2],
+    ['assureur*', 2],
+    ['accident* de la circulation', 3],
+    ['trouble* anorma* de voisinage', 3],
+    ['voisinage', 2],
+    ['malfacon*', 2],
+    ['garantie decennale', 3],
+    ['reconnaissance de dette', 3],
+    ['erreur medicale', 3],
+    ['inexecution', 2],
+    ['clause penale', 2],
+    [/contrats?(?! de travail)/, 1],
+    ['dommage*', 1],
+    ['prejudice*', 1],
+    ['indemnisation', 1],
+    ['mise en demeure', 1],
+    ['tribunal judiciaire', 1],
   ],
   PENAL: [
-    ['plainte*', 3], ['garde a vue', 3], ['delit*', 3], ['escroquer*', 3], ['abus de confiance', 3],
-    ['abus de biens sociaux', 3], ['tribunal correctionnel', 3], ["cour d'assises", 3], ['comparution immediate', 3],
-    ['partie civile', 3], ['mis* en examen', 3], ["juge d'instruction", 3], ['recel', 3], ['code penal', 3],
-    ['poursuites penales', 3], ['vol', 2], ['vols', 2], ['infraction*', 2], ['procureur*', 2], ['violences', 2],
-    ['diffamation', 2], ['contravention*', 2], ['prevenu*', 2], ['casier judiciaire', 2], ['victime*', 1],
+    ['plainte*', 3],
+    ['garde a vue', 3],
+    ['delit*', 3],
+    ['escroquer*', 3],
+    ['abus de confiance', 3],
+    ['abus de biens sociaux', 3],
+    ['tribunal correctionnel', 3],
+    ["cour d'assises", 3],
+    ['comparution immediate', 3],
+    ['partie civile', 3],
+    ['mis* en examen', 3],
+    ["juge d'instruction", 3],
+    ['recel', 3],
+    ['code penal', 3],
+    ['poursuites penales', 3],
+    ['vol', 2],
+    ['vols', 2],
+    ['infraction*', 2],
+    ['procureur*', 2],
+    ['violences', 2],
+    ['diffamation', 2],
+    ['contravention*', 2],
+    ['prevenu*', 2],
+    ['casier judiciaire', 2],
+    ['victime*', 1],
   ],
   ADMINISTRATIF: [
-    ['permis de construire', 3], ['tribunal administratif', 3], ["cour administrative d'appel", 3],
-    ['prefecture', 3], ['prefet', 3], ['titre* de sejour', 3], ['oqtf', 3], ['obligation de quitter le territoire', 3],
-    ['recours pour exces de pouvoir', 3], ['marche* public*', 3], ["conseil d'etat", 3], ['arrete municipal', 3],
-    ['arrete prefectoral', 3], ['expropriation', 3], ['naturalisation', 3], ['contentieux administratif', 3],
-    ['recours gracieux', 2], ['fonctionnaire*', 2], ['urbanisme', 2], ['mairie', 1], ['collectivite*', 1],
+    ['permis de construire', 3],
+    ['tribunal administratif', 3],
+    ["cour administrative d'appel", 3],
+    ['prefecture', 3],
+    ['prefet', 3],
+    ['titre* de sejour', 3],
+    ['oqtf', 3],
+    ['obligation de quitter le territoire', 3],
+    ['recours pour exces de pouvoir', 3],
+    ['marche* public*', 3],
+    ["conseil d'etat", 3],
+    ['arrete municipal', 3],
+    ['arrete prefectoral', 3],
+    ['expropriation', 3],
+    ['naturalisation', 3],
+    ['contentieux administratif', 3],
+    ['recours gracieux', 2],
+    ['fonctionnaire*', 2],
+    ['urbanisme', 2],
+    ['mairie', 1],
+    ['collectivite*', 1],
   ],
 }
 
 /** On equal scores the more specific domain wins (CIVIL, the broadest, last). */
-const DOMAIN_PRIORITY: readonly Exclude<LegalDomain, 'AUTRE'>[] = ['PENAL', 'ADMINISTRATIF', 'TRAVAIL', 'FAMILLE', 'COMMERCIAL', 'IMMOBILIER', 'CIVIL']
+const DOMAIN_PRIORITY: readonly Exclude<LegalDomain, 'AUTRE'>[] = [
+  'PENAL',
+  'ADMINISTRATIF',
+  'TRAVAIL',
+  'FAMILLE',
+  'COMMERCIAL',
+  'IMMOBILIER',
+  'CIVIL',
+]
 /** A keyword counts at most this many times per text (a repeated word does not swamp the rest). */
 const MAX_HITS_PER_KEYWORD = 3
 
@@ -250,10 +392,22 @@ function countHits(re: RegExp, text: string): number {
 }
 
 /** Scores every domain (title hits ×2) and returns the best; AUTRE when nothing matched. */
-export function detectDomain(title: string, description: string): { domain: LegalDomain; scores: Record<LegalDomain, number> } {
+export function detectDomain(
+  title: string,
+  description: string,
+): { domain: LegalDomain; scores: Record<LegalDomain, number> } {
   const t = fold(title)
   const d = fold(description)
-  const scores = { FAMILLE: 0, TRAVAIL: 0, COMMERCIAL: 0, CIVIL: 0, IMMOBILIER: 0, PENAL: 0, ADMINISTRATIF: 0, AUTRE: 0 }
+  const scores = {
+    FAMILLE: 0,
+    TRAVAIL: 0,
+    COMMERCIAL: 0,
+    CIVIL: 0,
+    IMMOBILIER: 0,
+    PENAL: 0,
+    ADMINISTRATIF: 0,
+    AUTRE: 0,
+  }
   let best: LegalDomain = 'AUTRE'
   for (const { domain, rules } of COMPILED_KEYWORDS) {
     for (const { re, weight } of rules) scores[domain] += weight * (2 * countHits(re, t) + countHits(re, d))
@@ -282,10 +436,64 @@ const isTerminator = (c: string | undefined) => c === '.' || c === '!' || c === 
  * and the abbreviations of legal writing (art. 1240, al. 2, Cass. civ., cf., p.). Folded, lower case.
  */
 const ABBREVIATIONS = new Set([
-  'm', 'mm', 'mme', 'mmes', 'mlle', 'mlles', 'me', 'mes', 'dr', 'pr', 'st', 'ste', 'sté', 'ets',
-  'art', 'arts', 'al', 'cf', 'p', 'pp', 'n', 'no', 'vol', 'chap', 'éd', 'ed', 'etc', 'env', 'av', 'bd',
-  'cass', 'civ', 'com', 'crim', 'soc', 'ch', 'req', 'ass', 'plén', 'mixte', 'ord', 'ca', 'tgi', 'tj',
-  'c', 'l', 'r', 'd', 'jur', 'bull', 'obs', 'note', 'préc', 'op', 'cit', 'ibid', 'réf', 'tél',
+  'm',
+  'mm',
+  'mme',
+  'mmes',
+  'mlle',
+  'mlles',
+  'me',
+  'mes',
+  'dr',
+  'pr',
+  'st',
+  'ste',
+  'sté',
+  'ets',
+  'art',
+  'arts',
+  'al',
+  'cf',
+  'p',
+  'pp',
+  'n',
+  'no',
+  'vol',
+  'chap',
+  'éd',
+  'ed',
+  'etc',
+  'env',
+  'av',
+  'bd',
+  'cass',
+  'civ',
+  'com',
+  'crim',
+  'soc',
+  'ch',
+  'req',
+  'ass',
+  'plén',
+  'mixte',
+  'ord',
+  'ca',
+  'tgi',
+  'tj',
+  'c',
+  'l',
+  'r',
+  'd',
+  'jur',
+  'bull',
+  'obs',
+  'note',
+  'préc',
+  'op',
+  'cit',
+  'ibid',
+  'réf',
+  'tél',
 ])
 
 /** True when text[i] is a sentence break: a terminator not closing an abbreviation or an initial (J. Dupont). */
@@ -305,7 +513,11 @@ function endsSentence(text: string, i: number): boolean {
  * Sentence breaks are ". " "! " "? " "; " and newlines (so 12.03.2027 or 15.000 do not break).
  * When the window cuts a sentence, the partial word at the cut is dropped and `cut*` is set.
  */
-function sentencePart(text: string, [start, end]: readonly [number, number], { maxBefore, maxAfter }: { maxBefore: number; maxAfter: number }) {
+function sentencePart(
+  text: string,
+  [start, end]: readonly [number, number],
+  { maxBefore, maxAfter }: { maxBefore: number; maxAfter: number },
+) {
   const from = Math.max(0, start - maxBefore)
   let before = text.slice(from, start)
   let cutLeft = from > 0
@@ -327,7 +539,10 @@ function sentencePart(text: string, [start, end]: readonly [number, number], { m
   let cutRight = to < text.length
   for (let i = 0; i < after.length; i++) {
     const c = after[i]
-    if (c === '\n' || (endsSentence(text, end + i) && (i + 1 >= after.length ? to >= text.length : isSpace(after[i + 1])))) {
+    if (
+      c === '\n' ||
+      (endsSentence(text, end + i) && (i + 1 >= after.length ? to >= text.length : isSpace(after[i + 1])))
+    ) {
       after = after.slice(0, i)
       cutRight = false
       break
@@ -355,9 +570,33 @@ function around(text: string, start: number, end: number): Around {
 // Dates
 
 const MONTHS: Record<string, number> = {
-  janvier: 1, fevrier: 2, mars: 3, avril: 4, mai: 5, juin: 6, juillet: 7, aout: 8, septembre: 9, octobre: 10, novembre: 11, decembre: 12,
+  janvier: 1,
+  fevrier: 2,
+  mars: 3,
+  avril: 4,
+  mai: 5,
+  juin: 6,
+  juillet: 7,
+  aout: 8,
+  septembre: 9,
+  octobre: 10,
+  novembre: 11,
+  decembre: 12,
 }
-const MONTH_NAMES_FR = ['janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août', 'septembre', 'octobre', 'novembre', 'décembre']
+const MONTH_NAMES_FR = [
+  'janvier',
+  'février',
+  'mars',
+  'avril',
+  'mai',
+  'juin',
+  'juillet',
+  'août',
+  'septembre',
+  'octobre',
+  'novembre',
+  'décembre',
+]
 
 /** 12/03/2027, 12-03-2027, 12.03.2027 (same separator twice). */
 const NUMERIC_DATE_RE = /(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?!\d)/g
@@ -506,7 +745,9 @@ function extractAmounts(text: string): KeyAmount[] {
 export function formatEuros(amount: number): string {
   const negative = amount < 0
   const cents = Math.round(Math.abs(amount) * 100)
-  const integer = Math.floor(cents / 100).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ' ')
+  const integer = Math.floor(cents / 100)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ' ')
   const rest = cents % 100
   return `${negative ? '-' : ''}${integer}${rest ? `,${String(rest).padStart(2, '0')}` : ''} €`
 }
@@ -534,7 +775,12 @@ let parisDay: Intl.DateTimeFormat | null | undefined
 function todayIso(now: Date): string {
   if (parisDay === undefined) {
     try {
-      parisDay = new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Paris', year: 'numeric', month: '2-digit', day: '2-digit' })
+      parisDay = new Intl.DateTimeFormat('en-US', {
+        timeZone: 'Europe/Paris',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      })
     } catch {
       parisDay = null
     }
@@ -574,7 +820,11 @@ interface Upcoming {
  *  4. a deadline date within 30 days → HAUTE;
  *  5. otherwise NORMALE.
  */
-function decideUrgency(status: string, nextDeadline: Upcoming | null, urgent: string | null): { urgency: Urgency; reason: string; reasonNamesDeadline: boolean } {
+function decideUrgency(
+  status: string,
+  nextDeadline: Upcoming | null,
+  urgent: string | null,
+): { urgency: Urgency; reason: string; reasonNamesDeadline: boolean } {
   const s = status.trim().toUpperCase()
   if (s === 'CLOSED' || s === 'ARCHIVED') {
     const state = s === 'CLOSED' ? 'clôturé' : 'archivé'
@@ -592,7 +842,9 @@ function decideUrgency(status: string, nextDeadline: Upcoming | null, urgent: st
     return { urgency: 'CRITIQUE', reason: deadlineSentence(nextDeadline), reasonNamesDeadline: true }
   }
   if (urgent) {
-    const reason = urgent.startsWith('refere') ? 'Le dossier mentionne une procédure de référé.' : `Le dossier est signalé comme urgent (« ${urgent} »).`
+    const reason = urgent.startsWith('refere')
+      ? 'Le dossier mentionne une procédure de référé.'
+      : `Le dossier est signalé comme urgent (« ${urgent} »).`
     return { urgency: 'CRITIQUE', reason, reasonNamesDeadline: false }
   }
   if (nextDeadline && nextDeadline.days <= HIGH_DAYS) {
@@ -605,7 +857,11 @@ function decideUrgency(status: string, nextDeadline: Upcoming | null, urgent: st
       reasonNamesDeadline: true,
     }
   }
-  return { urgency: 'NORMALE', reason: `Aucune échéance identifiée dans les ${HIGH_DAYS} prochains jours.`, reasonNamesDeadline: false }
+  return {
+    urgency: 'NORMALE',
+    reason: `Aucune échéance identifiée dans les ${HIGH_DAYS} prochains jours.`,
+    reasonNamesDeadline: false,
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -642,7 +898,10 @@ function buildSummary(parts: {
   const sentences: string[] = []
   const subject = [reference && `Dossier ${reference}`, title && `« ${title} »`].filter(Boolean).join(' ') || 'Dossier'
   const forClient = client ? `pour ${client}` : 'pour un client non renseigné'
-  const inDomain = domain === 'AUTRE' ? "dont le domaine juridique n'a pas pu être déterminé" : `relevant du ${DOMAIN_LABELS[domain].toLowerCase()}`
+  const inDomain =
+    domain === 'AUTRE'
+      ? "dont le domaine juridique n'a pas pu être déterminé"
+      : `relevant du ${DOMAIN_LABELS[domain].toLowerCase()}`
   sentences.push(`${subject} ${forClient}, ${inDomain}.`)
   sentences.push(`Urgence ${URGENCY_LABELS[urgency].toLowerCase()} : ${lowerFirst(reason)}`)
   if (nextDate) {
@@ -675,7 +934,9 @@ export function analyzeDossier(input: AnalysisInput, now: Date = new Date()): An
   const dates = extractDates(text).map((d) => ({ ...d, days: daysBetween(today, d.date) }))
   const upcoming = dates.filter((d) => d.days >= 0).sort((a, b) => a.days - b.days || a.index - b.index)
   const deadline = upcoming.find((d) => d.deadline !== null)
-  const nextDeadline: Upcoming | null = deadline ? { date: deadline.date, days: deadline.days, label: deadline.deadline ?? 'Échéance' } : null
+  const nextDeadline: Upcoming | null = deadline
+    ? { date: deadline.date, days: deadline.days, label: deadline.deadline ?? 'Échéance' }
+    : null
   const amounts = extractAmounts(text)
 
   const status = asText(input?.status, 50)
@@ -702,7 +963,15 @@ export function analyzeDossier(input: AnalysisInput, now: Date = new Date()): An
     amounts,
   })
 
-  return { domain, urgency, urgencyReason, keyDates: pickKeyDates(dates), amounts, summary, analyzer: LOCAL_ANALYZER_NAME }
+  return {
+    domain,
+    urgency,
+    urgencyReason,
+    keyDates: pickKeyDates(dates),
+    amounts,
+    summary,
+    analyzer: LOCAL_ANALYZER_NAME,
+  }
 }
 
 /** The local rules behind the `Analyzer` interface a real model would also implement. */

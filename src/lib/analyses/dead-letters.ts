@@ -19,7 +19,13 @@ export function createDeadLetterSweep({ prisma, queue }: DeadLetterDeps) {
     let fixed = 0
     for (const job of dead) {
       if (typeof job.data?.analysisId !== 'string') continue
-      if (await finishAnalysis(prisma, job.data.analysisId, { status: 'FAILED', error: (job.error ?? 'failed').slice(0, 2000) })) fixed++
+      if (
+        await finishAnalysis(prisma, job.data.analysisId, {
+          status: 'FAILED',
+          error: (job.error ?? 'failed').slice(0, 2000),
+        })
+      )
+        fixed++
     }
     return fixed
   }
@@ -35,7 +41,10 @@ export function createDeadLetterSweep({ prisma, queue }: DeadLetterDeps) {
     async failIfDead(analysisId: string): Promise<boolean> {
       const dead = await queue.deadLetters<Partial<AIAnalysisTask>>(AI_ANALYSIS_QUEUE, 100)
       const job = dead.find((d) => d.data?.analysisId === analysisId)
-      return job !== undefined && finishAnalysis(prisma, analysisId, { status: 'FAILED', error: (job.error ?? 'failed').slice(0, 2000) })
+      return (
+        job !== undefined &&
+        finishAnalysis(prisma, analysisId, { status: 'FAILED', error: (job.error ?? 'failed').slice(0, 2000) })
+      )
     },
 
     /**
@@ -44,7 +53,10 @@ export function createDeadLetterSweep({ prisma, queue }: DeadLetterDeps) {
      * Redis: the dead letters (analyses whose last lease expired: FAILED), then a push of each one still
      * pending (a no-op for a job still queued, 2 commands; re-queues one lost with Redis's data).
      */
-    async reconcile(options: { staleAfterMs: number; limit?: number }): Promise<{ stale: number; failed: number; repushed: number }> {
+    async reconcile(options: {
+      staleAfterMs: number
+      limit?: number
+    }): Promise<{ stale: number; failed: number; repushed: number }> {
       const stale = await prisma.analysis.findMany({
         where: { pendingFor: { not: null }, createdAt: { lt: new Date(Date.now() - options.staleAfterMs) } },
         select: { id: true },
@@ -53,8 +65,18 @@ export function createDeadLetterSweep({ prisma, queue }: DeadLetterDeps) {
       })
       if (stale.length === 0) return { stale: 0, failed: 0, repushed: 0 }
       const failed = await reconcileDeadLetters()
-      const still = await prisma.analysis.findMany({ where: { id: { in: stale.map((a) => a.id) }, pendingFor: { not: null } }, select: { id: true, dossierId: true, tenantId: true } })
-      for (const a of still) await pushTask(queue, { analysisId: a.id, dossierId: a.dossierId, tenantId: a.tenantId, timestamp: Date.now(), priority: 'normal' })
+      const still = await prisma.analysis.findMany({
+        where: { id: { in: stale.map((a) => a.id) }, pendingFor: { not: null } },
+        select: { id: true, dossierId: true, tenantId: true },
+      })
+      for (const a of still)
+        await pushTask(queue, {
+          analysisId: a.id,
+          dossierId: a.dossierId,
+          tenantId: a.tenantId,
+          timestamp: Date.now(),
+          priority: 'normal',
+        })
       return { stale: stale.length, failed, repushed: still.length }
     },
   }

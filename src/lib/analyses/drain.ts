@@ -42,7 +42,15 @@ export function drainAnalyses(options: DrainOptions): Promise<DrainResult> {
   return outsideRedisBudget(async () => {
     const pipeline = options.pipeline ?? aiPipeline()
     const started = performance.now()
-    const result: DrainResult = { processed: 0, done: 0, retried: 0, failed: 0, leaseLost: 0, stoppedBy: 'budget', durationMs: 0 }
+    const result: DrainResult = {
+      processed: 0,
+      done: 0,
+      retried: 0,
+      failed: 0,
+      leaseLost: 0,
+      stoppedBy: 'budget',
+      durationMs: 0,
+    }
     while (performance.now() - started < options.budgetMs) {
       let outcome: JobOutcome<unknown>
       try {

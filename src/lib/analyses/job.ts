@@ -44,7 +44,11 @@ export async function pushTask(queue: Queue, task: AIAnalysisTask): Promise<void
 }
 
 /** Marks a pending analysis as finished (compare-and-set on the status); true when this call did it. */
-export async function finishAnalysis(prisma: Pick<PrismaClient, 'analysis'>, analysisId: string, data: Record<string, unknown>): Promise<boolean> {
+export async function finishAnalysis(
+  prisma: Pick<PrismaClient, 'analysis'>,
+  analysisId: string,
+  data: Record<string, unknown>,
+): Promise<boolean> {
   const { count } = await prisma.analysis.updateMany({
     where: { id: analysisId, status: { in: [...PENDING] } },
     data: { ...data, pendingFor: null, completedAt: new Date() },
@@ -61,15 +65,26 @@ export interface AnalysisJobDeps {
 }
 
 /** The worker's handler for one job (processNext / runWorker). */
-export function analysisJobHandler({ prisma, analyzer, invalidate, scores }: AnalysisJobDeps): (data: unknown, job: ReservedJob<unknown>) => Promise<void> {
+export function analysisJobHandler({
+  prisma,
+  analyzer,
+  invalidate,
+  scores,
+}: AnalysisJobDeps): (data: unknown, job: ReservedJob<unknown>) => Promise<void> {
   return async (data, job) => {
     // A malformed task will not get better with retries: PermanentJobError sends it straight to the dead letters.
     const task = parseInput(taskSchema, data, `${AI_ANALYSIS_QUEUE} job: data`, PermanentJobError)
-    const analysis = await prisma.analysis.findFirst({ where: { id: task.analysisId, tenantId: task.tenantId }, include: { dossier: true } })
+    const analysis = await prisma.analysis.findFirst({
+      where: { id: task.analysisId, tenantId: task.tenantId },
+      include: { dossier: true },
+    })
     // The dossier was deleted (its analyses with it), or the analysis already finished: nothing left to do.
     if (!analysis || !PENDING.includes(analysis.status as (typeof PENDING)[number])) return
 
-    await prisma.analysis.updateMany({ where: { id: analysis.id, status: { in: [...PENDING] } }, data: { status: 'RUNNING', attempts: job.attempts, startedAt: new Date() } })
+    await prisma.analysis.updateMany({
+      where: { id: analysis.id, status: { in: [...PENDING] } },
+      data: { status: 'RUNNING', attempts: job.attempts, startedAt: new Date() },
+    })
     await invalidate(task.tenantId)
 
     let result
@@ -77,8 +92,13 @@ export function analysisJobHandler({ prisma, analyzer, invalidate, scores }: Ana
       result = await analyzer.analyze(analysis.dossier)
     } catch (err) {
       const message = (err instanceof Error ? err.message : String(err)).slice(0, 2000)
-      if (err instanceof PermanentJobError || job.attempts >= job.maxAttempts) await finishAnalysis(prisma, analysis.id, { status: 'FAILED', error: message })
-      else await prisma.analysis.updateMany({ where: { id: analysis.id, status: 'RUNNING' }, data: { status: 'QUEUED', error: message } })
+      if (err instanceof PermanentJobError || job.attempts >= job.maxAttempts)
+        await finishAnalysis(prisma, analysis.id, { status: 'FAILED', error: message })
+      else
+        await prisma.analysis.updateMany({
+          where: { id: analysis.id, status: 'RUNNING' },
+          data: { status: 'QUEUED', error: message },
+        })
       await invalidate(task.tenantId)
       throw err
     }

@@ -3,7 +3,17 @@ import { appConfig } from '@/lib/config'
 import { prisma as defaultPrisma } from '@/lib/prisma'
 import { leaderboard as defaultLeaderboard, type DossierChange } from '@/lib/scores/leaderboard'
 import { cabinetCache } from '@/lib/tenants/cabinet-cache'
-import { processNext, queue as defaultQueue, rateLimit as defaultRateLimit, runWorker, type JobOutcome, type ProcessOptions, type Queue, type RateLimitFn, type WorkerOptions } from '@/lib/upstash'
+import {
+  processNext,
+  queue as defaultQueue,
+  rateLimit as defaultRateLimit,
+  runWorker,
+  type JobOutcome,
+  type ProcessOptions,
+  type Queue,
+  type RateLimitFn,
+  type WorkerOptions,
+} from '@/lib/upstash'
 import { createLocalAnalyzer, type Analyzer } from './analyzer'
 import { createDeadLetterSweep } from './dead-letters'
 import { AI_ANALYSIS_QUEUE, analysisJobHandler } from './job'
@@ -45,13 +55,22 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
     maxPendingPerCabinet: () => deps.maxPendingPerCabinet ?? appConfig().analysisMaxPendingPerCabinet,
     userRateLimit: () => deps.userRateLimit ?? appConfig().analysisRateLimit,
   })
-  const handle = analysisJobHandler({ prisma, analyzer: deps.analyzer ?? createLocalAnalyzer(), invalidate, scores: deps.leaderboard ?? defaultLeaderboard })
+  const handle = analysisJobHandler({
+    prisma,
+    analyzer: deps.analyzer ?? createLocalAnalyzer(),
+    invalidate,
+    scores: deps.leaderboard ?? defaultLeaderboard,
+  })
 
   /** A wake hint: true when an analysis was requested since the previous call (the newest QUEUED row changed). */
   function newRequestSince(): () => Promise<boolean> {
     let newest: string | undefined
     return async () => {
-      const row = await prisma.analysis.findFirst({ where: { status: 'QUEUED' }, orderBy: { createdAt: 'desc' }, select: { id: true } })
+      const row = await prisma.analysis.findFirst({
+        where: { status: 'QUEUED' },
+        orderBy: { createdAt: 'desc' },
+        select: { id: true },
+      })
       const changed = row !== null && row.id !== newest
       newest = row?.id ?? newest
       return changed
@@ -79,7 +98,11 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
      * then Redis (billed): idling costs one command a minute, and a new analysis starts within ~1 s.
      */
     runAIWorker(options: WorkerOptions): Promise<void> {
-      return runWorker(queue, AI_ANALYSIS_QUEUE, handle, { visibilityTimeoutMs, wakeHint: newRequestSince(), ...options })
+      return runWorker(queue, AI_ANALYSIS_QUEUE, handle, {
+        visibilityTimeoutMs,
+        wakeHint: newRequestSince(),
+        ...options,
+      })
     },
   }
 }

@@ -5,7 +5,18 @@ import { cabinetCache, reviveDates, toJson, type CabinetCache, type Read } from 
 /** A dossier's latest analysis, as pages and the API show it. */
 export type AnalysisView = Pick<
   Analysis,
-  'id' | 'status' | 'attempts' | 'error' | 'domain' | 'urgency' | 'urgencyReason' | 'summary' | 'analyzer' | 'createdAt' | 'startedAt' | 'completedAt'
+  | 'id'
+  | 'status'
+  | 'attempts'
+  | 'error'
+  | 'domain'
+  | 'urgency'
+  | 'urgencyReason'
+  | 'summary'
+  | 'analyzer'
+  | 'createdAt'
+  | 'startedAt'
+  | 'completedAt'
 > & { keyDates: { date: string; context: string }[]; amounts: { amount: number; context: string }[] }
 
 /** One cabinet's analyses by status, from its own database rows. */
@@ -31,7 +42,10 @@ export function createAnalysisReads({ prisma, cabinetCache: cabinet }: AnalysisR
     /** The dossier's latest analysis, or null when none was ever requested. */
     async getLatestAnalysis(tenantId: string, dossierId: string): Promise<Read<AnalysisView | null>> {
       const read = await cabinet.read(tenantId, `analysis:${dossierId}`, async () => {
-        const row = await prisma.analysis.findFirst({ where: { dossierId, tenantId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })
+        const row = await prisma.analysis.findFirst({
+          where: { dossierId, tenantId },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        })
         return row && toJson(analysisView(row))
       })
       return { ...read, data: read.data && reviveDates<AnalysisView>(read.data, ANALYSIS_DATES) }
@@ -60,10 +74,39 @@ function parseList<T>(json: string | null): T[] {
 }
 
 function analysisView(a: Analysis): AnalysisView {
-  const { id, status, attempts, error, domain, urgency, urgencyReason, summary, analyzer, createdAt, startedAt, completedAt } = a
-  return { id, status, attempts, error, domain, urgency, urgencyReason, summary, analyzer, createdAt, startedAt, completedAt, keyDates: parseList(a.keyDates), amounts: parseList(a.amounts) }
+  const {
+    id,
+    status,
+    attempts,
+    error,
+    domain,
+    urgency,
+    urgencyReason,
+    summary,
+    analyzer,
+    createdAt,
+    startedAt,
+    completedAt,
+  } = a
+  return {
+    id,
+    status,
+    attempts,
+    error,
+    domain,
+    urgency,
+    urgencyReason,
+    summary,
+    analyzer,
+    createdAt,
+    startedAt,
+    completedAt,
+    keyDates: parseList(a.keyDates),
+    amounts: parseList(a.amounts),
+  }
 }
 
 let defaults: AnalysisReads | undefined
 /** The app's analysis reads (process-wide Prisma, the app's cabinet cache). */
-export const analysisReads = (): AnalysisReads => (defaults ??= createAnalysisReads({ prisma: defaultPrisma, cabinetCache: cabinetCache() }))
+export const analysisReads = (): AnalysisReads =>
+  (defaults ??= createAnalysisReads({ prisma: defaultPrisma, cabinetCache: cabinetCache() }))

@@ -58,32 +58,47 @@ export interface AnalysisRequestDeps {
   userRateLimit: () => { limit: number; windowSeconds: number }
 }
 
-export function createAnalysisRequests({ prisma, queue, deadLetters, invalidate, rateLimit, maxPendingPerCabinet, userRateLimit }: AnalysisRequestDeps) {
+export function createAnalysisRequests({
+  prisma,
+  queue,
+  deadLetters,
+  invalidate,
+  rateLimit,
+  maxPendingPerCabinet,
+  userRateLimit,
+}: AnalysisRequestDeps) {
   /** The cabinet's pending analyses created before `row` (ordered by createdAt, then id). */
   function pendingAhead(tenantId: string, row: { id: string; createdAt: Date }): Promise<number> {
     return prisma.analysis.count({
-      where: { tenantId, pendingFor: { not: null }, OR: [{ createdAt: { lt: row.createdAt } }, { createdAt: row.createdAt, id: { lt: row.id } }] },
+      where: {
+        tenantId,
+        pendingFor: { not: null },
+        OR: [{ createdAt: { lt: row.createdAt } }, { createdAt: row.createdAt, id: { lt: row.id } }],
+      },
     })
   }
 
   async function checkUserRate(requester: AnalysisRequester): Promise<void> {
     const { limit, windowSeconds } = userRateLimit()
     const verdict = await rateLimit(`analysis:${requester.userId}`, limit, windowSeconds)
-    if (!verdict.allowed) throw new AnalysisLimitError('user-rate', limit, Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000)))
+    if (!verdict.allowed)
+      throw new AnalysisLimitError('user-rate', limit, Math.max(1, Math.ceil((verdict.resetAt - Date.now()) / 1000)))
   }
 
   /** The dossier's pending analysis; one whose job is already dead is marked FAILED and not returned. */
   async function pendingOf(dossierId: string) {
     const pending = await prisma.analysis.findUnique({ where: { pendingFor: dossierId } })
     // Its lease may have expired on the last attempt with no worker to record it: then this request starts a new one.
-    if (pending && (await deadLetters.failIfDead(pending.id))) return prisma.analysis.findUnique({ where: { pendingFor: dossierId } })
+    if (pending && (await deadLetters.failIfDead(pending.id)))
+      return prisma.analysis.findUnique({ where: { pendingFor: dossierId } })
     return pending
   }
 
   /** A new pending analysis within the cabinet's bound, or the one a concurrent request created first. */
   async function createPending(tenantId: string, dossierId: string) {
     const max = maxPendingPerCabinet()
-    if ((await prisma.analysis.count({ where: { tenantId, pendingFor: { not: null } } })) >= max) throw new AnalysisLimitError('cabinet-pending', max, 30)
+    if ((await prisma.analysis.count({ where: { tenantId, pendingFor: { not: null } } })) >= max)
+      throw new AnalysisLimitError('cabinet-pending', max, 30)
     let analysis
     try {
       analysis = await prisma.analysis.create({ data: { dossierId, tenantId, pendingFor: dossierId } })
@@ -108,12 +123,19 @@ export function createAnalysisRequests({ prisma, queue, deadLetters, invalidate,
    * or the requester's rate limit (nothing queued); RedisUnavailableError (503) when the queue cannot
    * be reached, in which case nothing is left pending (a retry starts clean).
    */
-  async function requestAnalysis(tenantId: string, dossierId: string, priority: AIAnalysisTask['priority'] = 'normal', requester?: AnalysisRequester): Promise<AnalysisRequest> {
+  async function requestAnalysis(
+    tenantId: string,
+    dossierId: string,
+    priority: AIAnalysisTask['priority'] = 'normal',
+    requester?: AnalysisRequester,
+  ): Promise<AnalysisRequest> {
     if (requester) await checkUserRate(requester)
     const dossier = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId }, select: { id: true } })
     if (!dossier) throw new HttpError(404, 'dossier not found')
     const existing = await pendingOf(dossierId)
-    const { analysis, created } = existing ? { analysis: existing, created: false } : await createPending(tenantId, dossierId)
+    const { analysis, created } = existing
+      ? { analysis: existing, created: false }
+      : await createPending(tenantId, dossierId)
     try {
       // Also for an analysis already pending: a push of an id still queued is a no-op, and this heals
       // a request that died between the row and the push.

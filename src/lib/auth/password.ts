@@ -43,7 +43,12 @@ async function withHashingSlot<T>(work: () => Promise<T>): Promise<T> {
 function scrypt(password: string, salt: Buffer, params: { N: number; r: number; p: number }): Promise<Buffer> {
   const options: ScryptOptions = { ...params, maxmem: 256 * params.N * params.r }
   return withHashingSlot(
-    () => new Promise((resolve, reject) => scryptCb(password.normalize('NFKC'), salt, KEY_BYTES, options, (err, key) => (err ? reject(err) : resolve(key)))),
+    () =>
+      new Promise((resolve, reject) =>
+        scryptCb(password.normalize('NFKC'), salt, KEY_BYTES, options, (err, key) =>
+          err ? reject(err) : resolve(key),
+        ),
+      ),
   )
 }
 
@@ -68,7 +73,11 @@ export async function verifyPassword(password: string, stored: string | null): P
   const parts = target.split('$')
   const [scheme, n, r, p, saltB64, hashB64] = parts
   const params = { N: Number(n), r: Number(r), p: Number(p) }
-  if (parts.length !== 6 || scheme !== 'scrypt' || !Object.values(params).every((v) => Number.isSafeInteger(v) && v > 0)) {
+  if (
+    parts.length !== 6 ||
+    scheme !== 'scrypt' ||
+    !Object.values(params).every((v) => Number.isSafeInteger(v) && v > 0)
+  ) {
     // Same work as a real check, then no.
     await verifyPassword(password, null)
     return false

@@ -37,7 +37,10 @@ export function deviceCookieName(production = appConfig().production): string {
 const DEVICE_MAX_AGE_SECONDS = 180 * 24 * 3600
 
 /** Sets the device cookie given by a successful login. */
-export function setDeviceCookie(response: { cookies: { set(name: string, value: string, options: object): unknown } }, device: string): void {
+export function setDeviceCookie(
+  response: { cookies: { set(name: string, value: string, options: object): unknown } },
+  device: string,
+): void {
   const { production } = appConfig()
   response.cookies.set(deviceCookieName(production), device, sessionCookieOptions(production, DEVICE_MAX_AGE_SECONDS))
 }
@@ -47,9 +50,16 @@ export function setDeviceCookie(response: { cookies: { set(name: string, value: 
  * browser needs to accept both. It lives as long as a session may (SESSION_MAX_LIFETIME_SECONDS): the
  * sliding expiry is kept in Redis, so the cookie never needs sending again while the session lives.
  */
-export function setSessionCookie(response: { cookies: { set(name: string, value: string, options: object): unknown } }, cookie: string | null): void {
+export function setSessionCookie(
+  response: { cookies: { set(name: string, value: string, options: object): unknown } },
+  cookie: string | null,
+): void {
   const { production, sessionMaxLifetimeSeconds } = appConfig()
-  response.cookies.set(sessionCookieName(production), cookie ?? '', sessionCookieOptions(production, cookie ? sessionMaxLifetimeSeconds : 0))
+  response.cookies.set(
+    sessionCookieName(production),
+    cookie ?? '',
+    sessionCookieOptions(production, cookie ? sessionMaxLifetimeSeconds : 0),
+  )
 }
 
 export const loginSchema = z.object({
@@ -59,7 +69,10 @@ export const loginSchema = z.object({
     .toLowerCase()
     .max(254, { error: 'email must be at most 254 characters' })
     .pipe(z.email({ error: 'email must be an e-mail address' })),
-  password: z.string({ error: 'password must be a string' }).min(1, { error: 'password must not be empty' }).max(1024, { error: 'password must be at most 1024 characters' }),
+  password: z
+    .string({ error: 'password must be a string' })
+    .min(1, { error: 'password must not be empty' })
+    .max(1024, { error: 'password must be at most 1024 characters' }),
 })
 
 /** A user as the API shows it (never the hash). */
@@ -89,7 +102,11 @@ const BAD_CREDENTIALS = 'e-mail ou mot de passe incorrect'
  * Attempts are counted per e-mail and per client address before the password is checked, and
  * fail closed: while Redis is unreachable nobody can guess (503), rather than everyone guessing freely.
  */
-export async function login(input: unknown, clientAddress: string, deviceCookie?: string): Promise<{ cookie: string; device: string; user: PublicUser }> {
+export async function login(
+  input: unknown,
+  clientAddress: string,
+  deviceCookie?: string,
+): Promise<{ cookie: string; device: string; user: PublicUser }> {
   const { email, password } = loginSchema.parse(input)
   const { perEmailAndAddress, perEmail, perAddress, windowSeconds } = appConfig().loginRateLimit
   const where = addressKey(clientAddress) // an IPv6 address by its /64
@@ -109,35 +126,57 @@ export async function login(input: unknown, clientAddress: string, deviceCookie?
   ])
   for (const r of verdicts) {
     if (r.allowed) continue
-    if (r.reason === 'unavailable') throw new HttpError(503, 'login is unavailable for a moment (session store unreachable); try again shortly', { 'retry-after': '5' })
+    if (r.reason === 'unavailable')
+      throw new HttpError(503, 'login is unavailable for a moment (session store unreachable); try again shortly', {
+        'retry-after': '5',
+      })
     const retryAfter = String(Math.max(1, Math.ceil((r.resetAt - Date.now()) / 1000)))
     throw new HttpError(429, 'too many login attempts; try again later', { 'retry-after': retryAfter })
   }
 
   if (DEMO_EMAILS.has(email) && !appConfig().allowDemoAccounts) {
     // Same answer as a wrong password; the operator learns why from the log.
-    console.warn(`[auth] login refused for the demo account ${email}: demo accounts are off in production (ALLOW_DEMO_ACCOUNTS=true turns them on)`)
+    console.warn(
+      `[auth] login refused for the demo account ${email}: demo accounts are off in production (ALLOW_DEMO_ACCOUNTS=true turns them on)`,
+    )
     await verifyPassword(password, null).catch(() => false)
     throw new HttpError(401, BAD_CREDENTIALS)
   }
   const user = await prisma.user.findUnique({ where: { email }, include: { tenant: true } })
   // verifyPassword runs a full scrypt even for an unknown e-mail: the timing does not tell which part was wrong.
   const ok = await verifyPassword(password, user?.passwordHash ?? null).catch((err: unknown) => {
-    if (err instanceof PasswordCheckBusyError) throw new HttpError(503, 'login is busy for a moment; try again shortly', { 'retry-after': '2' })
+    if (err instanceof PasswordCheckBusyError)
+      throw new HttpError(503, 'login is busy for a moment; try again shortly', { 'retry-after': '2' })
     throw err
   })
   // A deactivated account gets the same answer as a wrong password.
   if (!user || !ok || !user.active) throw new HttpError(401, BAD_CREDENTIALS)
 
   const { sessionTtlSeconds, sessionMaxLifetimeSeconds } = appConfig()
-  const data = { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email, name: user.name, createdAt: Date.now() }
+  const data = {
+    userId: user.id,
+    tenantId: user.tenantId,
+    role: user.role,
+    email: user.email,
+    name: user.name,
+    createdAt: Date.now(),
+  }
   // Indexed under the user, so that revoking the account or "log out everywhere" ends every session at once.
-  const sessionId = await session.create(data, sessionTtlSeconds, { owner: user.id, ownerTtlSeconds: sessionMaxLifetimeSeconds })
+  const sessionId = await session.create(data, sessionTtlSeconds, {
+    owner: user.id,
+    ownerTtlSeconds: sessionMaxLifetimeSeconds,
+  })
   userChecks.delete(user.id)
   return {
     cookie: signSessionId(sessionId, secret()),
     device: signDevice(email)(secret()),
-    user: { id: user.id, email: user.email, name: user.name, role: user.role, tenant: { id: user.tenant.id, name: user.tenant.name, plan: user.tenant.plan } },
+    user: {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      role: user.role,
+      tenant: { id: user.tenant.id, name: user.tenant.name, plan: user.tenant.plan },
+    },
   }
 }
 
@@ -147,7 +186,10 @@ export async function login(input: unknown, clientAddress: string, deviceCookie?
  * that time, with no Redis command. Changes made through the app end the user's sessions at once
  * (revokeSessions).
  */
-const userChecks = new LRUCache<string, { role: Identity['role']; tenantId: string; active: boolean; email: string; name: string } | { gone: true }>({
+const userChecks = new LRUCache<
+  string,
+  { role: Identity['role']; tenantId: string; active: boolean; email: string; name: string } | { gone: true }
+>({
   max: 10_000,
   ttl: 60_000,
 })
@@ -155,7 +197,10 @@ const userChecks = new LRUCache<string, { role: Identity['role']; tenantId: stri
 async function currentUser(userId: string) {
   const cached = userChecks.get(userId)
   if (cached) return 'gone' in cached ? null : cached
-  const user = await prisma.user.findUnique({ where: { id: userId }, select: { role: true, tenantId: true, active: true, email: true, name: true } })
+  const user = await prisma.user.findUnique({
+    where: { id: userId },
+    select: { role: true, tenantId: true, active: true, email: true, name: true },
+  })
   userChecks.set(userId, user ?? { gone: true }, { ttl: appConfig().sessionRecheckMs })
   return user
 }
@@ -176,11 +221,23 @@ export async function resolveSession(cookie: string | undefined): Promise<Identi
   if (!parsed.success) return null
   const data = parsed.data
   const user = await currentUser(data.userId)
-  if (Date.now() - data.createdAt > sessionMaxLifetimeSeconds * 1000 || !user || !user.active || user.tenantId !== data.tenantId) {
+  if (
+    Date.now() - data.createdAt > sessionMaxLifetimeSeconds * 1000 ||
+    !user ||
+    !user.active ||
+    user.tenantId !== data.tenantId
+  ) {
     await session.delete(sessionId, { owner: data.userId }).catch(() => false)
     return null
   }
-  return { userId: data.userId, tenantId: data.tenantId, role: user.role, email: user.email, name: user.name, sessionId }
+  return {
+    userId: data.userId,
+    tenantId: data.tenantId,
+    role: user.role,
+    email: user.email,
+    name: user.name,
+    sessionId,
+  }
 }
 
 /** Deletes the session in Redis: the old cookie is refused from now on. */

@@ -58,6 +58,8 @@ export const reminderOffsetsVar = (name = 'REMINDER_OFFSETS') =>
 export function describeOffsetFr(offset: ReminderOffset): string {
   const n = Number(offset.label.slice(0, -1))
   const unit = offset.label.slice(-1)
-  const words = { s: ['seconde', 'secondes'], m: ['minute', 'minutes'], h: ['heure', 'heures'], d: ['jour', 'jours'] }[unit as 's' | 'm' | 'h' | 'd']
+  const words = { s: ['seconde', 'secondes'], m: ['minute', 'minutes'], h: ['heure', 'heures'], d: ['jour', 'jours'] }[
+    unit as 's' | 'm' | 'h' | 'd'
+  ]
   return `${n} ${n > 1 ? words[1] : words[0]}`
 }

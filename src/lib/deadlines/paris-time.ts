@@ -17,9 +17,23 @@ const partsFormatter = new Intl.DateTimeFormat('en-GB', {
 })
 
 /** Paris wall-clock fields of an instant. */
-export function parisFields(at: Date): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
+export function parisFields(at: Date): {
+  year: number
+  month: number
+  day: number
+  hour: number
+  minute: number
+  second: number
+} {
   const get = (type: string) => Number(partsFormatter.formatToParts(at).find((p) => p.type === type)!.value)
-  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') }
+  return {
+    year: get('year'),
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour'),
+    minute: get('minute'),
+    second: get('second'),
+  }
 }
 
 /** Paris's offset from UTC at an instant, in ms (+1 h in winter, +2 h in summer). */
@@ -49,9 +63,21 @@ export function parisDateKey(at: Date): string {
   return `${f.year}-${String(f.month).padStart(2, '0')}-${String(f.day).padStart(2, '0')}`
 }
 
-
-const longDate = new Intl.DateTimeFormat('fr-FR', { timeZone: PARIS, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' })
-const shortDateTime = new Intl.DateTimeFormat('fr-FR', { timeZone: PARIS, day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' })
+const longDate = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: PARIS,
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+})
+const shortDateTime = new Intl.DateTimeFormat('fr-FR', {
+  timeZone: PARIS,
+  day: '2-digit',
+  month: '2-digit',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+})
 const timeOnly = new Intl.DateTimeFormat('fr-FR', { timeZone: PARIS, hour: '2-digit', minute: '2-digit' })
 
 /** « mardi 12 janvier 2027 à 09:30 » (Paris time). */
@@ -86,4 +112,3 @@ export function formatRelativeFr(at: Date, now: Date = new Date()): string {
   if (abs < 36 * 3600_000) return relative.format(Math.round(diff / 3600_000), 'hour')
   return relative.format(Math.round(diff / 86_400_000), 'day')
 }
-

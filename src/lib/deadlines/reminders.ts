@@ -44,7 +44,10 @@ export async function cancelReminderJobs(jobIds: string[]): Promise<void> {
   // 4 billed commands a job still queued, 2 when there is none; a failure only leaves the send-time check to drop them.
   const results = await Promise.allSettled(jobIds.map((id) => queue.cancel(EMAIL_QUEUE, id)))
   const failed = results.find((r) => r.status === 'rejected')
-  if (failed) console.warn(`[deadlines] stale reminders not cancelled (they will be dropped when due): ${(failed.reason as Error)?.message}`)
+  if (failed)
+    console.warn(
+      `[deadlines] stale reminders not cancelled (they will be dropped when due): ${(failed.reason as Error)?.message}`,
+    )
 }
 
 export interface RemindersDeps {
@@ -95,7 +98,11 @@ export function createReminders(deps: RemindersDeps): Reminders {
   const cancelJobs = deps.cancel ?? cancelReminderJobs
 
   async function recipients(tenantId: string): Promise<string[]> {
-    const users = await prisma.user.findMany({ where: { tenantId, active: true, role: { in: [...REMINDER_ROLES] } }, select: { id: true }, orderBy: { id: 'asc' } })
+    const users = await prisma.user.findMany({
+      where: { tenantId, active: true, role: { in: [...REMINDER_ROLES] } },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+    })
     return users.map((u) => u.id)
   }
 
@@ -114,8 +121,20 @@ export function createReminders(deps: RemindersDeps): Reminders {
         continue
       }
       for (const userId of userIds) {
-        const job: DeadlineReminderJob = { template: 'deadline-reminder', tenantId: deadline.tenantId, deadlineId: deadline.id, userId, offset: offset.label, version: deadline.reminderVersion }
-        pushes.push(outbox.enqueue(job, { jobId: reminderJobId(deadline.id, offset.label, deadline.reminderVersion, userId), delayMs }))
+        const job: DeadlineReminderJob = {
+          template: 'deadline-reminder',
+          tenantId: deadline.tenantId,
+          deadlineId: deadline.id,
+          userId,
+          offset: offset.label,
+          version: deadline.reminderVersion,
+        }
+        pushes.push(
+          outbox.enqueue(job, {
+            jobId: reminderJobId(deadline.id, offset.label, deadline.reminderVersion, userId),
+            delayMs,
+          }),
+        )
       }
     }
     // Concurrent: the client auto-pipelines them into few round trips.
@@ -126,10 +145,16 @@ export function createReminders(deps: RemindersDeps): Reminders {
   async function sync(deadline: ReminderTarget): Promise<Scheduled | null> {
     try {
       const done = await push(deadline, await recipients(deadline.tenantId))
-      if (done.complete) await prisma.deadline.updateMany({ where: { id: deadline.id, reminderVersion: deadline.reminderVersion }, data: { remindersPending: false } })
+      if (done.complete)
+        await prisma.deadline.updateMany({
+          where: { id: deadline.id, reminderVersion: deadline.reminderVersion },
+          data: { remindersPending: false },
+        })
       return done
     } catch (err) {
-      console.warn(`[deadlines] reminders of ${deadline.id} not queued yet (reconcileReminders will): ${(err as Error).message}`)
+      console.warn(
+        `[deadlines] reminders of ${deadline.id} not queued yet (reconcileReminders will): ${(err as Error).message}`,
+      )
       return null
     }
   }
@@ -151,12 +176,20 @@ export function createReminders(deps: RemindersDeps): Reminders {
     },
 
     async scheduleForMember(tenantId, userId) {
-      const user = await prisma.user.findFirst({ where: { id: userId, tenantId, active: true, role: { in: [...REMINDER_ROLES] } }, select: { id: true } })
+      const user = await prisma.user.findFirst({
+        where: { id: userId, tenantId, active: true, role: { in: [...REMINDER_ROLES] } },
+        select: { id: true },
+      })
       if (!user) return 0
       const maxOffset = Math.max(0, ...offsets().map((o) => o.ms))
       // Bounded: the nearest 1 000 pending deadlines (a cabinet with more gives the newcomer those; the rest stay with the colleagues already scheduled).
       const pending = await prisma.deadline.findMany({
-        where: { tenantId, status: 'confirmed', done: false, dueAt: { gt: new Date(now()), lte: new Date(now() + SCHEDULE_HORIZON_MS + maxOffset) } },
+        where: {
+          tenantId,
+          status: 'confirmed',
+          done: false,
+          dueAt: { gt: new Date(now()), lte: new Date(now() + SCHEDULE_HORIZON_MS + maxOffset) },
+        },
         select: { id: true, tenantId: true, dueAt: true, reminderVersion: true },
         orderBy: { dueAt: 'asc' },
         take: 1_000,
@@ -171,7 +204,12 @@ export function createReminders(deps: RemindersDeps): Reminders {
       const maxOffset = Math.max(0, ...offsets().map((o) => o.ms))
       // Only what has an offset within reach now: a prescription years away costs nothing until then.
       const pending = await prisma.deadline.findMany({
-        where: { remindersPending: true, status: 'confirmed', done: false, dueAt: { gt: new Date(t), lte: new Date(t + SCHEDULE_HORIZON_MS + maxOffset) } },
+        where: {
+          remindersPending: true,
+          status: 'confirmed',
+          done: false,
+          dueAt: { gt: new Date(t), lte: new Date(t + SCHEDULE_HORIZON_MS + maxOffset) },
+        },
         select: { id: true, tenantId: true, dueAt: true, reminderVersion: true },
         orderBy: { dueAt: 'asc' },
         take: 1_000,

@@ -100,16 +100,29 @@ export interface DeadlineServiceDeps {
   now?: () => number
 }
 
-const contextSchema = z.object({ cabinetId: z.string().min(1, 'cabinetId must not be empty'), userId: z.string().min(1, 'userId must not be empty') })
-const dossierIdSchema = z.string({ error: 'dossierId must be a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'dossierId must be a dossier id' })
+const contextSchema = z.object({
+  cabinetId: z.string().min(1, 'cabinetId must not be empty'),
+  userId: z.string().min(1, 'userId must not be empty'),
+})
+const dossierIdSchema = z
+  .string({ error: 'dossierId must be a string' })
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'dossierId must be a dossier id' })
 
 /** The kind a sentence suggests (folded, accents removed). */
 export function guessKind(context: string): DeadlineKind {
-  const t = context.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+  const t = context
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
   if (/\b(audiences?|plaidoiries?|convoc\w*|convoqu\w*|refere|delibere|comparution)\b/.test(t)) return 'audience'
   if (/\bprescri\w*/.test(t)) return 'prescription'
   if (/\b(rendez-vous|rdv|reunion|expertise|signature)\b/.test(t)) return 'rendez_vous'
-  if (/\b(delais?|forclusion|recours|appel|date limite|au plus tard|avant le|jusqu'au|echeances?|expir\w*|conclusions?)\b/.test(t)) return 'delai_procedure'
+  if (
+    /\b(delais?|forclusion|recours|appel|date limite|au plus tard|avant le|jusqu'au|echeances?|expir\w*|conclusions?)\b/.test(
+      t,
+    )
+  )
+    return 'delai_procedure'
   return 'autre'
 }
 
@@ -135,7 +148,8 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
     return d
   }
 
-  const remindable = (d: Pick<Row, 'status' | 'done' | 'dueAt'>) => d.status === 'confirmed' && !d.done && d.dueAt.getTime() > now()
+  const remindable = (d: Pick<Row, 'status' | 'done' | 'dueAt'>) =>
+    d.status === 'confirmed' && !d.done && d.dueAt.getTime() > now()
 
   return {
     /** POST /api/dossiers/:id/deadlines → 201: a manual deadline, confirmed, reminders scheduled. */
@@ -146,7 +160,16 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
       await ownDossier(cabinetId, dossierId)
       const wanted = body.dueAt.getTime() > now()
       const d = await prisma.deadline.create({
-        data: { tenantId: cabinetId, dossierId, title: body.title, dueAt: body.dueAt, kind: body.kind ?? 'autre', source: 'manual', status: 'confirmed', remindersPending: wanted },
+        data: {
+          tenantId: cabinetId,
+          dossierId,
+          title: body.title,
+          dueAt: body.dueAt,
+          kind: body.kind ?? 'autre',
+          source: 'manual',
+          status: 'confirmed',
+          remindersPending: wanted,
+        },
         include: withDossier,
       })
       if (wanted) await reminders.sync(d)
@@ -194,7 +217,8 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
       const doneChanged = patch.done !== undefined && patch.done !== before.done
       // A new version whenever the reminders must change: every queued one of the old version is then dropped at send time.
       const bump = moved || doneChanged
-      const wanted = before.status === 'confirmed' && !(patch.done ?? before.done) && (patch.dueAt ?? before.dueAt).getTime() > now()
+      const wanted =
+        before.status === 'confirmed' && !(patch.done ?? before.done) && (patch.dueAt ?? before.dueAt).getTime() > now()
       const after = await prisma.deadline.update({
         where: { id: before.id },
         data: {
@@ -227,7 +251,11 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
      * Paris on that day. Idempotent: one proposal per dossier and date, ever (a dismissed one is not proposed
      * again; an edited one is not duplicated). Returns the proposals this call created.
      */
-    async proposeFromAnalysis(ctx: Pick<DeadlineContext, 'cabinetId'>, dossierId: string, dates: FoundDate[]): Promise<DeadlineView[]> {
+    async proposeFromAnalysis(
+      ctx: Pick<DeadlineContext, 'cabinetId'>,
+      dossierId: string,
+      dates: FoundDate[],
+    ): Promise<DeadlineView[]> {
       const cabinetId = parseInput(contextSchema.shape.cabinetId, ctx.cabinetId, 'deadlines: context.cabinetId')
       const found = parseInput(z.array(foundDateSchema).max(50), dates, 'dates')
       await ownDossier(cabinetId, dossierId)
@@ -241,7 +269,16 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
         const sourceKey = `analysis:${date}`
         try {
           const row = await prisma.deadline.create({
-            data: { tenantId: cabinetId, dossierId, title, dueAt, kind, source: 'analysis', status: 'proposed', sourceKey },
+            data: {
+              tenantId: cabinetId,
+              dossierId,
+              title,
+              dueAt,
+              kind,
+              source: 'analysis',
+              status: 'proposed',
+              sourceKey,
+            },
             include: withDossier,
           })
           created.push(toDeadlineView(row))
@@ -274,9 +311,14 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
     async dismiss(ctx: DeadlineContext, deadlineId: string): Promise<DeadlineView> {
       const { cabinetId } = ctxOf(ctx)
       const before = await own(cabinetId, deadlineId)
-      if (before.status === 'confirmed') throw new HttpError(409, 'a confirmed deadline cannot be dismissed: delete it (DELETE /api/deadlines/:id)')
+      if (before.status === 'confirmed')
+        throw new HttpError(409, 'a confirmed deadline cannot be dismissed: delete it (DELETE /api/deadlines/:id)')
       if (before.status === 'dismissed') return toDeadlineView(before)
-      const after = await prisma.deadline.update({ where: { id: before.id }, data: { status: 'dismissed' }, include: withDossier })
+      const after = await prisma.deadline.update({
+        where: { id: before.id },
+        data: { status: 'dismissed' },
+        include: withDossier,
+      })
       return toDeadlineView(after)
     },
   }

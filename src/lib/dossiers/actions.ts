@@ -22,7 +22,9 @@ const FIELDS: DossierField[] = ['title', 'clientName', 'reference', 'description
 const GONE = 'Ce dossier n’existe pas ou plus.'
 
 function valuesOf(form: FormData): DossierValues {
-  return Object.fromEntries(FIELDS.map((f) => [f, typeof form.get(f) === 'string' ? (form.get(f) as string) : ''])) as DossierValues
+  return Object.fromEntries(
+    FIELDS.map((f) => [f, typeof form.get(f) === 'string' ? (form.get(f) as string) : '']),
+  ) as DossierValues
 }
 
 export const createDossierAction = authedAction(
@@ -41,7 +43,8 @@ export const createDossierAction = authedAction(
     try {
       id = (await dossiers().createDossier(ctx.tenantId, parsed.data)).data.id
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409) return { values, errors: { reference: 'Cette référence existe déjà dans le cabinet.' } }
+      if (err instanceof HttpError && err.status === 409)
+        return { values, errors: { reference: 'Cette référence existe déjà dans le cabinet.' } }
       throw err
     }
     redirect(`/dossiers/${id}?cree=1`)
@@ -50,9 +53,19 @@ export const createDossierAction = authedAction(
 
 export const updateDossierAction = authedAction(
   (dossierId) => `/dossiers/${dossierId}`,
-  async (ctx: RequestContext, dossierId: string, _prev: DossierFormState, form: FormData): Promise<DossierFormState> => {
+  async (
+    ctx: RequestContext,
+    dossierId: string,
+    _prev: DossierFormState,
+    form: FormData,
+  ): Promise<DossierFormState> => {
     const values = valuesOf(form)
-    const parsed = dossierPatchSchema.safeParse({ title: values.title, clientName: values.clientName, description: values.description, status: values.status })
+    const parsed = dossierPatchSchema.safeParse({
+      title: values.title,
+      clientName: values.clientName,
+      description: values.description,
+      status: values.status,
+    })
     if (!parsed.success) return { values, errors: frenchIssues(parsed.error) }
     const id = parseDossierId(dossierId)
     if (!id) return { values, errors: { form: GONE } }

@@ -37,7 +37,16 @@ export interface DossierPage {
 /** A page as cached: dates as ISO strings. */
 export type PageJson = { dossiers: Json<DossierListItem>[]; nextCursor: string | null; prevCursor: string | null }
 
-export const LIST_FIELDS = { id: true, tenantId: true, reference: true, title: true, clientName: true, status: true, createdAt: true, updatedAt: true } as const
+export const LIST_FIELDS = {
+  id: true,
+  tenantId: true,
+  reference: true,
+  title: true,
+  clientName: true,
+  status: true,
+  createdAt: true,
+  updatedAt: true,
+} as const
 
 /**
  * Keyset cursors on (createdAt, id), both immutable: a dossier never moves between pages, and a page
@@ -47,7 +56,8 @@ export const DOSSIER_CURSOR_PATTERN = /^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/
 type Position = { createdAt: Date; id: string }
 const encodeCursor = (d: Position): string => `${d.createdAt.getTime().toString(36)}.${d.id}`
 function decodeCursor(cursor: string): Position {
-  if (!DOSSIER_CURSOR_PATTERN.test(cursor)) throw new HttpError(400, 'cursor must be a nextCursor or prevCursor given by a previous page')
+  if (!DOSSIER_CURSOR_PATTERN.test(cursor))
+    throw new HttpError(400, 'cursor must be a nextCursor or prevCursor given by a previous page')
   const dot = cursor.indexOf('.')
   return { createdAt: new Date(parseInt(cursor.slice(0, dot), 36)), id: cursor.slice(dot + 1) }
 }
@@ -71,7 +81,8 @@ export interface PageRequest {
 /** Checks the query (400 on a bad limit or cursor) and decodes its cursors. */
 export function pageRequest(tenantId: string, query: DossierListQuery): PageRequest {
   const limit = query.limit ?? DOSSIER_PAGE_SIZE
-  if (!Number.isInteger(limit) || limit < 1 || limit > DOSSIER_PAGE_MAX) throw new HttpError(400, `limit must be a whole number from 1 to ${DOSSIER_PAGE_MAX}`)
+  if (!Number.isInteger(limit) || limit < 1 || limit > DOSSIER_PAGE_MAX)
+    throw new HttpError(400, `limit must be a whole number from 1 to ${DOSSIER_PAGE_MAX}`)
   if (query.cursor && query.before) throw new HttpError(400, 'give cursor or before, not both')
   const after = query.cursor ? decodeCursor(query.cursor) : undefined
   const before = query.before ? decodeCursor(query.before) : undefined
@@ -80,7 +91,10 @@ export function pageRequest(tenantId: string, query: DossierListQuery): PageRequ
 }
 
 /** One page in list order, one indexed range query (a page before a cursor is read the other way and turned round). */
-export async function loadPage(prisma: Pick<PrismaClient, 'dossier'>, { tenantId, status, limit, after, before }: PageRequest): Promise<PageJson> {
+export async function loadPage(
+  prisma: Pick<PrismaClient, 'dossier'>,
+  { tenantId, status, limit, after, before }: PageRequest,
+): Promise<PageJson> {
   const where: Prisma.DossierWhereInput = { tenantId, ...(status ? { status } : {}) }
   // Newest first is (createdAt desc, id asc).
   const keyset: Prisma.DossierWhereInput | undefined = after
@@ -113,7 +127,11 @@ export async function loadPage(prisma: Pick<PrismaClient, 'dossier'>, { tenantId
  * are read in order and matched here, then the page's rows are read by id: a few hundred bytes per
  * dossier, once per search.
  */
-export async function searchPage(prisma: Pick<PrismaClient, 'dossier'>, { tenantId, status, limit, after, before }: PageRequest, q: string): Promise<PageJson> {
+export async function searchPage(
+  prisma: Pick<PrismaClient, 'dossier'>,
+  { tenantId, status, limit, after, before }: PageRequest,
+  q: string,
+): Promise<PageJson> {
   const needle = foldForSearch(q)
   const all = await prisma.dossier.findMany({
     where: { tenantId, ...(status ? { status } : {}) },
@@ -122,7 +140,8 @@ export async function searchPage(prisma: Pick<PrismaClient, 'dossier'>, { tenant
   })
   const hits = all.filter((d) => [d.title, d.clientName, d.reference].some((f) => foldForSearch(f).includes(needle)))
   // Rows strictly after a cursor in the list's order (createdAt desc, id asc).
-  const beyond = (d: Position, c: Position) => d.createdAt.getTime() < c.createdAt.getTime() || (d.createdAt.getTime() === c.createdAt.getTime() && d.id > c.id)
+  const beyond = (d: Position, c: Position) =>
+    d.createdAt.getTime() < c.createdAt.getTime() || (d.createdAt.getTime() === c.createdAt.getTime() && d.id > c.id)
   let start = 0
   let end = Math.min(hits.length, limit)
   if (after) {

@@ -21,14 +21,18 @@ const text = (field: string, max: number) =>
     // A lone UTF-16 surrogate is not text: the database would refuse it later.
     .refine((s) => s.isWellFormed(), { error: `${field} must be valid Unicode text` })
 
-export const dossierStatusSchema = z.enum(DOSSIER_STATUSES, { error: `status must be one of ${DOSSIER_STATUSES.join(', ')}` })
+export const dossierStatusSchema = z.enum(DOSSIER_STATUSES, {
+  error: `status must be one of ${DOSSIER_STATUSES.join(', ')}`,
+})
 
 export const newDossierSchema = z
   .object({
     title: text('title', 200),
     clientName: text('clientName', 200),
     reference: text('reference', 50)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, { error: 'reference must be letters, digits, ".", "_", "/" or "-", e.g. DUP-2026-014' })
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, {
+        error: 'reference must be letters, digits, ".", "_", "/" or "-", e.g. DUP-2026-014',
+      })
       .optional(),
     description: z.union([text('description', 10_000), z.literal('').transform(() => undefined), z.null()]).optional(),
     status: dossierStatusSchema.optional(),
@@ -52,7 +56,11 @@ export type DossierPatch = z.output<typeof dossierPatchSchema>
 
 /** A list page's cursor (nextCursor / prevCursor of a previous page): `<base-36 ms>.<id>`. */
 const cursorParam = (name: string) =>
-  z.string({ error: `${name} must be given once` }).regex(/^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/, { error: `${name} must be a nextCursor or prevCursor given by a previous page` })
+  z
+    .string({ error: `${name} must be given once` })
+    .regex(/^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/, {
+      error: `${name} must be a nextCursor or prevCursor given by a previous page`,
+    })
 
 /**
  * The list's query string, each parameter at most once, nothing else: `status`, `q` (search in title,
@@ -61,7 +69,12 @@ const cursorParam = (name: string) =>
 export const listQuerySchema = z
   .object({
     status: dossierStatusSchema.optional(),
-    q: z.string({ error: 'q must be given once' }).trim().max(200, { error: 'q must be at most 200 characters' }).optional().transform((v) => v || undefined),
+    q: z
+      .string({ error: 'q must be given once' })
+      .trim()
+      .max(200, { error: 'q must be at most 200 characters' })
+      .optional()
+      .transform((v) => v || undefined),
     cursor: cursorParam('cursor').optional(),
     before: cursorParam('before').optional(),
     limit: z

@@ -2,9 +2,25 @@ import { Prisma, type Dossier, type PrismaClient } from '@/generated/prisma/clie
 import { HttpError } from '@/lib/http-error'
 import { prisma as defaultPrisma } from '@/lib/prisma'
 import { leaderboard, type DossierChange } from '@/lib/scores/leaderboard'
-import { cabinetCache, reviveDates, toJson, type CabinetCache, type Read, type Written } from '@/lib/tenants/cabinet-cache'
+import {
+  cabinetCache,
+  reviveDates,
+  toJson,
+  type CabinetCache,
+  type Read,
+  type Written,
+} from '@/lib/tenants/cabinet-cache'
 import { isUniqueViolation, nextReference, skipTakenReferences } from './numbering'
-import { LIST_FIELDS, loadPage, pageRequest, searchPage, type DossierListItem, type DossierListQuery, type DossierPage, type PageJson } from './paging'
+import {
+  LIST_FIELDS,
+  loadPage,
+  pageRequest,
+  searchPage,
+  type DossierListItem,
+  type DossierListQuery,
+  type DossierPage,
+  type PageJson,
+} from './paging'
 import { dossierPatchSchema, newDossierSchema, type NewDossierInput } from './schemas'
 
 /**
@@ -41,8 +57,13 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
   async function listDossierPage(tenantId: string, query: DossierListQuery = {}): Promise<Read<DossierPage>> {
     const request = pageRequest(tenantId, query)
     const q = query.q?.trim()
-    const read: Read<PageJson> = q ? { data: await searchPage(prisma, request, q), cache: 'BYPASS' } : await cabinet.read(tenantId, request.key, () => loadPage(prisma, request))
-    return { ...read, data: { ...read.data, dossiers: read.data.dossiers.map((d) => reviveDates<DossierListItem>(d, DOSSIER_DATES)) } }
+    const read: Read<PageJson> = q
+      ? { data: await searchPage(prisma, request, q), cache: 'BYPASS' }
+      : await cabinet.read(tenantId, request.key, () => loadPage(prisma, request))
+    return {
+      ...read,
+      data: { ...read.data, dossiers: read.data.dossiers.map((d) => reviveDates<DossierListItem>(d, DOSSIER_DATES)) },
+    }
   }
 
   return {
@@ -89,7 +110,8 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
             await skipTakenReferences(prisma, tenantId, reference)
             continue
           }
-          if (isUniqueViolation(err)) throw new HttpError(409, `reference "${reference}" already exists in this cabinet`)
+          if (isUniqueViolation(err))
+            throw new HttpError(409, `reference "${reference}" already exists in this cabinet`)
           throw err
         }
       }
@@ -97,7 +119,11 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
     },
 
     /** Changes any of title, clientName, description, status. null when the cabinet has no such dossier. */
-    async updateDossier(tenantId: string, dossierId: string, patch: unknown): Promise<Written<{ before: Dossier; after: Dossier } | null>> {
+    async updateDossier(
+      tenantId: string,
+      dossierId: string,
+      patch: unknown,
+    ): Promise<Written<{ before: Dossier; after: Dossier } | null>> {
       const data = dossierPatchSchema.parse(patch)
       const before = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId } })
       if (!before) return { data: null, invalidated: true }
@@ -106,7 +132,8 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
         // tenantId in the filter as well: the write itself can never reach another cabinet's row.
         after = await prisma.dossier.update({ where: { id: dossierId, tenantId }, data })
       } catch (err) {
-        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025') return { data: null, invalidated: true }
+        if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025')
+          return { data: null, invalidated: true }
         throw err
       }
       return settle(tenantId, { before, after }, { kind: 'updated', before, after })
@@ -125,4 +152,5 @@ export type DossierService = ReturnType<typeof createDossierService>
 
 let defaults: DossierService | undefined
 /** The app's dossiers: the process-wide Prisma client, the app's cabinet cache and leaderboard. */
-export const dossiers = (): DossierService => (defaults ??= createDossierService({ prisma: defaultPrisma, cabinetCache: cabinetCache(), scores: leaderboard }))
+export const dossiers = (): DossierService =>
+  (defaults ??= createDossierService({ prisma: defaultPrisma, cabinetCache: cabinetCache(), scores: leaderboard }))

@@ -64,7 +64,9 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
             receivedAt: new Date().toISOString(),
             from: parsed.from?.text ?? '',
             // The envelope's recipients (what the server accepted), not only the To header.
-            to: session.envelope.rcptTo.map((r) => r.address).filter(Boolean).length ? session.envelope.rcptTo.map((r) => r.address) : addresses(parsed.to),
+            to: session.envelope.rcptTo.map((r) => r.address).filter(Boolean).length
+              ? session.envelope.rcptTo.map((r) => r.address)
+              : addresses(parsed.to),
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
             html: typeof parsed.html === 'string' ? parsed.html : null,
@@ -82,7 +84,7 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
   server.on('error', () => {}) // a client's broken connection must not crash the dev server
-  const port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port
+  const port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port
   return {
     url: `smtp://127.0.0.1:${port}`,
     port,
@@ -96,12 +98,17 @@ export async function startMailCatcher(options: MailCatcherOptions = {}): Promis
  * when SMTP_URL is unset outside production, starts the catcher on a free port and sets SMTP_URL to it.
  * Returns what stops it (a no-op when it did not start).
  */
-export async function startDevMailCatcher(env: Record<string, string | undefined> = process.env, options: { file?: string } = {}): Promise<() => Promise<void>> {
+export async function startDevMailCatcher(
+  env: Record<string, string | undefined> = process.env,
+  options: { file?: string } = {},
+): Promise<() => Promise<void>> {
   if (env.SMTP_URL?.trim() || env.NODE_ENV === 'production') return async () => {}
   const file = options.file ?? CAUGHT_MAIL_FILE
   const keep = caughtMailLimit(env)
   const catcher = await startMailCatcher({ file, keep })
   env.SMTP_URL = catcher.url
-  console.log(`[dev] mail catcher ${catcher.url}: e-mails are caught, not sent (the last ${keep} in ${file}, listed by the dev mail page)`)
+  console.log(
+    `[dev] mail catcher ${catcher.url}: e-mails are caught, not sent (the last ${keep} in ${file}, listed by the dev mail page)`,
+  )
   return catcher.stop
 }

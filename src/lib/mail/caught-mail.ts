@@ -26,7 +26,8 @@ export function caughtMailLimit(env: Record<string, string | undefined> = proces
   const raw = env.MAIL_CATCHER_KEEP?.trim()
   if (!raw) return 50
   const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN
-  if (!Number.isSafeInteger(n) || n < 1 || n > 1000) throw new Error(`MAIL_CATCHER_KEEP must be a whole number from 1 to 1000 (got "${raw.slice(0, 20)}")`)
+  if (!Number.isSafeInteger(n) || n < 1 || n > 1000)
+    throw new Error(`MAIL_CATCHER_KEEP must be a whole number from 1 to 1000 (got "${raw.slice(0, 20)}")`)
   return n
 }
 

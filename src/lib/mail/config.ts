@@ -56,11 +56,20 @@ const envSchema = z.object({
           u = new URL(v)
         } catch {
           // Not echoed: it may hold a password.
-          ctx.addIssue({ code: 'custom', message: 'SMTP_URL must be a URL such as smtp://user:password@smtp.example.fr:587 or smtps://…:465 (the value given is not one; not shown, it may hold a password)' })
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'SMTP_URL must be a URL such as smtp://user:password@smtp.example.fr:587 or smtps://…:465 (the value given is not one; not shown, it may hold a password)',
+          })
           return
         }
-        if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') ctx.addIssue({ code: 'custom', message: `SMTP_URL must start with smtp:// or smtps:// (got ${u.protocol}//…)` })
-        else if (!u.hostname) ctx.addIssue({ code: 'custom', message: 'SMTP_URL must name a host, e.g. smtp://smtp.example.fr:587' })
+        if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:')
+          ctx.addIssue({
+            code: 'custom',
+            message: `SMTP_URL must start with smtp:// or smtps:// (got ${u.protocol}//…)`,
+          })
+        else if (!u.hostname)
+          ctx.addIssue({ code: 'custom', message: 'SMTP_URL must name a host, e.g. smtp://smtp.example.fr:587' })
       }),
   ),
   MAIL_FROM: z.preprocess(
@@ -73,7 +82,11 @@ const envSchema = z.object({
       .superRefine((v, ctx) => {
         if (v === undefined) return
         const address = /<([^<>]+)>\s*$/.exec(v)?.[1] ?? v
-        if (!z.email().safeParse(address.trim()).success) ctx.addIssue({ code: 'custom', message: `MAIL_FROM must be an address or "Name <address>" (got "${v.slice(0, 60)}")` })
+        if (!z.email().safeParse(address.trim()).success)
+          ctx.addIssue({
+            code: 'custom',
+            message: `MAIL_FROM must be an address or "Name <address>" (got "${v.slice(0, 60)}")`,
+          })
       }),
   ),
   APP_ORIGIN: z.preprocess(
@@ -96,13 +109,19 @@ const envSchema = z.object({
 /** Validates the e-mail settings of an environment; throws MailConfigError listing every wrong variable. */
 export function parseMailConfig(env: Record<string, string | undefined> = process.env): MailConfig {
   const parsed = envSchema.safeParse(env)
-  if (!parsed.success) throw new MailConfigError(`Invalid e-mail configuration:\n  - ${parsed.error.issues.map((i) => i.message).join('\n  - ')}`)
+  if (!parsed.success)
+    throw new MailConfigError(
+      `Invalid e-mail configuration:\n  - ${parsed.error.issues.map((i) => i.message).join('\n  - ')}`,
+    )
   const e = parsed.data
   const production = e.NODE_ENV === 'production'
   const missing: string[] = []
-  if (production && !e.SMTP_URL) missing.push('SMTP_URL is required in production (e.g. smtp://user:password@smtp.example.fr:587)')
-  if (production && !e.MAIL_FROM) missing.push('MAIL_FROM is required in production (e.g. "Cabinet Dupont <no-reply@cabinet-dupont.fr>")')
-  if (production && !e.APP_ORIGIN) missing.push('APP_ORIGIN is required in production to put links in e-mails (e.g. https://app.cabinet-dupont.fr)')
+  if (production && !e.SMTP_URL)
+    missing.push('SMTP_URL is required in production (e.g. smtp://user:password@smtp.example.fr:587)')
+  if (production && !e.MAIL_FROM)
+    missing.push('MAIL_FROM is required in production (e.g. "Cabinet Dupont <no-reply@cabinet-dupont.fr>")')
+  if (production && !e.APP_ORIGIN)
+    missing.push('APP_ORIGIN is required in production to put links in e-mails (e.g. https://app.cabinet-dupont.fr)')
   if (missing.length) throw new MailConfigError(`Invalid e-mail configuration:\n  - ${missing.join('\n  - ')}`)
   return {
     smtpUrl: e.SMTP_URL ?? null,

@@ -6,7 +6,15 @@
  */
 import { after } from 'next/server'
 import { appConfig } from '@/lib/config'
-import { outsideRedisBudget, processNext, queue as defaultQueue, runWorker, type JobOutcome, type Queue, type WorkerOptions } from '@/lib/upstash'
+import {
+  outsideRedisBudget,
+  processNext,
+  queue as defaultQueue,
+  runWorker,
+  type JobOutcome,
+  type Queue,
+  type WorkerOptions,
+} from '@/lib/upstash'
 import { createEmailHandler, handleEmailJob, type EmailJobHandler, type EmailOutcome } from './handler'
 import { EMAIL_QUEUE } from './jobs'
 
@@ -47,7 +55,16 @@ export function drainEmails(options: EmailDrainOptions): Promise<EmailDrainResul
     const queue = options.queue ?? defaultQueue
     const handler = options.handler ?? handleEmailJob
     const started = performance.now()
-    const result: EmailDrainResult = { processed: 0, sent: 0, dropped: 0, retried: 0, failed: 0, leaseLost: 0, stoppedBy: 'budget', durationMs: 0 }
+    const result: EmailDrainResult = {
+      processed: 0,
+      sent: 0,
+      dropped: 0,
+      retried: 0,
+      failed: 0,
+      leaseLost: 0,
+      stoppedBy: 'budget',
+      durationMs: 0,
+    }
     while (performance.now() - started < options.deadlineMs) {
       let outcome: JobOutcome<unknown>
       let handled: EmailOutcome | undefined
@@ -122,9 +139,14 @@ export function drainEmailsAfterResponse(): void {
  * one empty reserve per maxIdleMs (60 s: ≤ 1 440 billed commands a day), however many reminders wait
  * delayed, since a reserve reads only jobs already due; a reminder is sent within maxIdleMs of its time.
  */
-export function runEmailWorker(options: Omit<WorkerOptions, 'visibilityTimeoutMs'> & { queue?: Queue; handler?: EmailJobHandler }): Promise<void> {
+export function runEmailWorker(
+  options: Omit<WorkerOptions, 'visibilityTimeoutMs'> & { queue?: Queue; handler?: EmailJobHandler },
+): Promise<void> {
   const { queue = defaultQueue, handler = handleEmailJob, ...worker } = options
-  return runWorker(queue, EMAIL_QUEUE, async (data, job) => void (await handler(data, job)), { ...worker, visibilityTimeoutMs: EMAIL_VISIBILITY_MS })
+  return runWorker(queue, EMAIL_QUEUE, async (data, job) => void (await handler(data, job)), {
+    ...worker,
+    visibilityTimeoutMs: EMAIL_VISIBILITY_MS,
+  })
 }
 
 export { createEmailHandler }

@@ -43,7 +43,9 @@ export function createEmailHandler(deps: EmailHandlerDeps = {}): EmailJobHandler
   const now = deps.now ?? Date.now
   const send = (to: string, email: RenderedEmail) => (deps.mailer ?? defaultMailer()).send({ to, ...email })
 
-  async function reminder(job: DeadlineReminderJob): Promise<{ to: string; email: RenderedEmail } | ReminderDropReason> {
+  async function reminder(
+    job: DeadlineReminderJob,
+  ): Promise<{ to: string; email: RenderedEmail } | ReminderDropReason> {
     const deadline = await prisma.deadline.findFirst({
       where: { id: job.deadlineId, tenantId: job.tenantId },
       include: { dossier: { select: { id: true, reference: true, title: true } }, tenant: { select: { name: true } } },
@@ -53,7 +55,10 @@ export function createEmailHandler(deps: EmailHandlerDeps = {}): EmailJobHandler
     if (deadline.status !== 'confirmed') return 'not-confirmed'
     if (deadline.reminderVersion !== job.version) return 'moved'
     if (deadline.dueAt.getTime() <= now()) return 'past'
-    const user = await prisma.user.findFirst({ where: { id: job.userId, tenantId: job.tenantId, active: true, role: { in: ['ADMIN', 'AVOCAT'] } }, select: { email: true, name: true } })
+    const user = await prisma.user.findFirst({
+      where: { id: job.userId, tenantId: job.tenantId, active: true, role: { in: ['ADMIN', 'AVOCAT'] } },
+      select: { email: true, name: true },
+    })
     if (!user) return 'recipient-gone'
     const email = renderDeadlineReminder({
       recipientName: user.name,
@@ -87,7 +92,13 @@ export function createEmailHandler(deps: EmailHandlerDeps = {}): EmailJobHandler
       ;({ to, email } = r)
     } else if (job.template === 'welcome') {
       to = job.to
-      email = renderInvitation({ cabinetName: job.cabinetName, inviterName: job.inviterName, role: job.role, link: open(job.sealedLink), expiresAt: new Date(job.expiresAt) })
+      email = renderInvitation({
+        cabinetName: job.cabinetName,
+        inviterName: job.inviterName,
+        role: job.role,
+        link: open(job.sealedLink),
+        expiresAt: new Date(job.expiresAt),
+      })
       email.subject = job.subject
     } else {
       // An expired link is not worth sending.
@@ -100,7 +111,8 @@ export function createEmailHandler(deps: EmailHandlerDeps = {}): EmailJobHandler
       const sent = await send(to, email)
       return { status: 'sent', template: job.template, to, messageId: sent.messageId }
     } catch (err) {
-      if (err instanceof SmtpError && err.permanent) throw new PermanentJobError(`refused by the SMTP server: ${err.message}`)
+      if (err instanceof SmtpError && err.permanent)
+        throw new PermanentJobError(`refused by the SMTP server: ${err.message}`)
       throw err
     }
   }

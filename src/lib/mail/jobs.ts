@@ -45,9 +45,13 @@ export const passwordResetJobSchema = z.object({
   expiresAt: z.number().int(),
 })
 
-export const emailJobSchema = z.discriminatedUnion('template', [deadlineReminderJobSchema, welcomeJobSchema, passwordResetJobSchema], {
-  error: "expected an e-mail job with template 'deadline-reminder', 'welcome' or 'password-reset'",
-})
+export const emailJobSchema = z.discriminatedUnion(
+  'template',
+  [deadlineReminderJobSchema, welcomeJobSchema, passwordResetJobSchema],
+  {
+    error: "expected an e-mail job with template 'deadline-reminder', 'welcome' or 'password-reset'",
+  },
+)
 
 export type EmailJob = z.infer<typeof emailJobSchema>
 export type DeadlineReminderJob = z.infer<typeof deadlineReminderJobSchema>

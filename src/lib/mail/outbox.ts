@@ -34,7 +34,11 @@ export function createOutbox(deps: OutboxDeps = {}): Outbox {
   return {
     async enqueue(job, options = {}) {
       const data = parseInput(emailJobSchema, job, `${EMAIL_QUEUE}: job`)
-      return queue.push(EMAIL_QUEUE, data, { jobId: options.jobId, delayMs: options.delayMs && options.delayMs > 0 ? Math.round(options.delayMs) : undefined, ...retry })
+      return queue.push(EMAIL_QUEUE, data, {
+        jobId: options.jobId,
+        delayMs: options.delayMs && options.delayMs > 0 ? Math.round(options.delayMs) : undefined,
+        ...retry,
+      })
     },
   }
 }

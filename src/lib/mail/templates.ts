@@ -20,7 +20,10 @@ export function escapeHtml(value: string): string {
 
 /** A subject line: one line, bounded (a title with a line break must not inject a header; nodemailer encodes, this keeps it readable). */
 function subjectLine(s: string): string {
-  const one = s.replace(/[\r\n\t]+/g, ' ').replace(/\s{2,}/g, ' ').trim()
+  const one = s
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/\s{2,}/g, ' ')
+    .trim()
   return one.length > 180 ? `${one.slice(0, 179)}…` : one
 }
 
@@ -54,7 +57,9 @@ export interface DeadlineReminderView {
 export function renderDeadlineReminder(v: DeadlineReminderView): RenderedEmail {
   const kind = DEADLINE_KIND_LABELS[v.deadline.kind]
   const when = formatDateTimeFr(v.deadline.dueAt)
-  const subject = subjectLine(`Rappel : ${kind.toLowerCase()} « ${v.deadline.title} » le ${when} (${v.dossier.reference})`)
+  const subject = subjectLine(
+    `Rappel : ${kind.toLowerCase()} « ${v.deadline.title} » le ${when} (${v.dossier.reference})`,
+  )
   const greeting = v.recipientName ? `Bonjour ${v.recipientName},` : 'Bonjour,'
   const text = [
     greeting,

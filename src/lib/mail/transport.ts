@@ -52,7 +52,9 @@ interface NodemailerError extends Error {
 export function classifySmtpError(err: unknown, smtpUrl?: string | null): SmtpError {
   const e = err as NodemailerError
   // Refused recipients: the reply codes are on each recipient's error, not on the envelope error.
-  const codes = [e?.responseCode, ...(e?.rejectedErrors ?? []).map((r) => r.responseCode)].filter((c): c is number => typeof c === 'number')
+  const codes = [e?.responseCode, ...(e?.rejectedErrors ?? []).map((r) => r.responseCode)].filter(
+    (c): c is number => typeof c === 'number',
+  )
   const code = codes.length ? Math.min(...codes) : undefined
   // nodemailer's messages may quote the URL's host but never its password; strip any URL credentials anyway.
   let message = String(e?.message ?? err).replace(/\/\/[^/@\s]*@/g, '//***@')
@@ -68,11 +70,27 @@ export function classifySmtpError(err: unknown, smtpUrl?: string | null): SmtpEr
 export function createSmtpMailer(config: MailConfig = mailConfig()): Mailer {
   let transport: Transporter | undefined
   const send = async (message: OutgoingEmail): Promise<SentEmail> => {
-    if (!config.smtpUrl) throw new MailConfigError('SMTP_URL is not set: e-mails cannot be sent (npm run dev catches them locally; in production set SMTP_URL=smtp://user:password@host:587)')
+    if (!config.smtpUrl)
+      throw new MailConfigError(
+        'SMTP_URL is not set: e-mails cannot be sent (npm run dev catches them locally; in production set SMTP_URL=smtp://user:password@host:587)',
+      )
     // A small pool: a drain sending a batch of reminders reuses its connections.
-    transport ??= nodemailer.createTransport({ url: config.smtpUrl, pool: true, maxConnections: 2, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 } as never)
+    transport ??= nodemailer.createTransport({
+      url: config.smtpUrl,
+      pool: true,
+      maxConnections: 2,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 30_000,
+    } as never)
     try {
-      const info = await transport.sendMail({ from: config.from, to: message.to, subject: message.subject, text: message.text, html: message.html })
+      const info = await transport.sendMail({
+        from: config.from,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+        html: message.html,
+      })
       return { messageId: String(info.messageId), accepted: (info.accepted ?? []).map(String) }
     } catch (err) {
       throw classifySmtpError(err, config.smtpUrl)

@@ -20,7 +20,11 @@ export const ANALYSIS_STATUS_LABELS: Record<AnalysisStatusValue, string> = {
 }
 
 /** Roles as functions, not genders: the app does not know who is Madame or Monsieur. */
-export const ROLE_LABELS: Record<string, string> = { ADMIN: 'Administrateur(trice)', AVOCAT: 'Avocat(e)', ASSISTANT: 'Assistant(e) juridique' }
+export const ROLE_LABELS: Record<string, string> = {
+  ADMIN: 'Administrateur(trice)',
+  AVOCAT: 'Avocat(e)',
+  ASSISTANT: 'Assistant(e) juridique',
+}
 
 /** The cabinet's plan as the header names it. */
 export const PLAN_LABELS: Record<string, string> = { FREE: 'Offre gratuite', PREMIUM: 'Offre Premium' }
@@ -57,7 +61,8 @@ export function frenchIssues(error: ZodError): Partial<Record<DossierField | 'fo
         out[key] = `${article} est obligatoire.`
         break
       case 'too_big':
-        out[key] = `${article} ne doit pas dépasser ${String((issue as { maximum?: number | bigint }).maximum)} caractères.`
+        out[key] =
+          `${article} ne doit pas dépasser ${String((issue as { maximum?: number | bigint }).maximum)} caractères.`
         break
       case 'invalid_format':
         out[key] =
@@ -80,4 +85,5 @@ const dateOnly = new Intl.DateTimeFormat('fr-FR', { dateStyle: 'medium', timeZon
 
 export const formatDateTime = (d: Date | string) => dateTime.format(new Date(d))
 export const formatDate = (d: Date | string) => dateOnly.format(new Date(d))
-export const formatNumber = (n: number, digits = 0) => new Intl.NumberFormat('fr-FR', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(n)
+export const formatNumber = (n: number, digits = 0) =>
+  new Intl.NumberFormat('fr-FR', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(n)

@@ -27,7 +27,9 @@ export function authedAction<A extends unknown[], R>(
 }
 
 /** An action anyone may call (login, logout): identity null when anonymous. */
-export function publicAction<A extends unknown[], R>(fn: (ctx: MaybeAuthenticated, ...args: A) => Promise<R>): (...args: A) => Promise<R> {
+export function publicAction<A extends unknown[], R>(
+  fn: (ctx: MaybeAuthenticated, ...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return async (...args) => {
     const { budget, ...forwarded } = readForwarded(await headers())
     const ctx = anonymousContext(forwarded, budget)

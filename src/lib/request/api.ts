@@ -6,7 +6,10 @@ import { anonymousContext, authenticatedContext, type MaybeAuthenticated, type R
 import { readForwarded } from './protocol'
 
 /** A route handler as Next calls it. */
-export type RouteHandler<P extends object> = (request: NextRequest, context: { params: Promise<P> }) => Promise<Response>
+export type RouteHandler<P extends object> = (
+  request: NextRequest,
+  context: { params: Promise<P> },
+) => Promise<Response>
 
 /** What an authenticated API handler gets. */
 export interface ApiContext<P extends object = object> extends RequestContext {
@@ -31,7 +34,10 @@ const NOT_LOGGED_IN = 'not logged in: POST /api/auth/login first'
  * An API route for logged-in callers (401 otherwise): the handler runs under the request's Redis
  * budget, and whatever it throws becomes its JSON answer (src/lib/http.ts).
  */
-export function withAuth<P extends object = object>(handler: (ctx: ApiContext<P>) => Promise<Response>, options: ApiOptions = {}): RouteHandler<P> {
+export function withAuth<P extends object = object>(
+  handler: (ctx: ApiContext<P>) => Promise<Response>,
+  options: ApiOptions = {},
+): RouteHandler<P> {
   return async (request, context) => {
     const { identity, address, budget } = readForwarded(request.headers)
     try {
@@ -46,7 +52,11 @@ export function withAuth<P extends object = object>(handler: (ctx: ApiContext<P>
 }
 
 /** withAuth for a route under an `[id]` segment: the id parsed once here, an unparseable one answered like an unknown one. */
-export function withAuthAndId(id: IdParam, handler: (ctx: ApiContext<{ id: string }> & { id: string }) => Promise<Response>, options: ApiOptions = {}): RouteHandler<{ id: string }> {
+export function withAuthAndId(
+  id: IdParam,
+  handler: (ctx: ApiContext<{ id: string }> & { id: string }) => Promise<Response>,
+  options: ApiOptions = {},
+): RouteHandler<{ id: string }> {
   return withAuth<{ id: string }>(async (ctx) => {
     const parsed = id.parse(ctx.params.id)
     return parsed === null ? id.notFound() : handler({ ...ctx, id: parsed })
@@ -54,7 +64,9 @@ export function withAuthAndId(id: IdParam, handler: (ctx: ApiContext<{ id: strin
 }
 
 /** An API route anyone may call (login, the cron route with its own secret): same budget and error answers, identity optional. */
-export function withPublic(handler: (ctx: MaybeAuthenticated & { request: NextRequest }) => Promise<Response>): (request: NextRequest) => Promise<Response> {
+export function withPublic(
+  handler: (ctx: MaybeAuthenticated & { request: NextRequest }) => Promise<Response>,
+): (request: NextRequest) => Promise<Response> {
   return async (request) => {
     const { budget, ...forwarded } = readForwarded(request.headers)
     const ctx = anonymousContext(forwarded, budget)

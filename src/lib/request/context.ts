@@ -30,7 +30,12 @@ export function anonymousContext(forwarded: Omit<Forwarded, 'budget'>, budget: R
 }
 
 /** The context of a logged-in caller; throws 403 (HttpError) when `roles` is given and theirs is not among them. */
-export function authenticatedContext(identity: Identity, address: string, budget: RedisBudget, roles?: readonly Role[]): RequestContext {
+export function authenticatedContext(
+  identity: Identity,
+  address: string,
+  budget: RedisBudget,
+  roles?: readonly Role[],
+): RequestContext {
   if (roles?.length) requireRole(identity, ...roles)
   return {
     identity,

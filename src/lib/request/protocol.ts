@@ -45,7 +45,10 @@ export function newRequestBudget(): RedisBudget {
  * proxy's (the identity signed). Without SESSION_SECRET no identity can be signed, and none is sent
  * (no session could be resolved without it either).
  */
-export function forwardedHeaders(incoming: Headers, forwarded: { identity: Identity | null; address: string; budget: RedisBudget }): Headers {
+export function forwardedHeaders(
+  incoming: Headers,
+  forwarded: { identity: Identity | null; address: string; budget: RedisBudget },
+): Headers {
   const headers = new Headers(incoming)
   for (const name of PROTOCOL_HEADERS) headers.delete(name)
   const key = identityKey()
@@ -92,7 +95,8 @@ export function verifyIdentity(value: string | null | undefined, key: Buffer): I
   const payload = value.slice(0, dot)
   const given = Buffer.from(value.slice(dot + 1))
   const expected = Buffer.from(createHmac('sha256', key).update(payload).digest('base64url'))
-  if (given.length !== SIGNATURE_CHARS || given.length !== expected.length || !timingSafeEqual(given, expected)) return null
+  if (given.length !== SIGNATURE_CHARS || given.length !== expected.length || !timingSafeEqual(given, expected))
+    return null
   try {
     const parsed = identitySchema.safeParse(JSON.parse(Buffer.from(payload, 'base64url').toString()))
     return parsed.success ? parsed.data : null

@@ -123,7 +123,10 @@ export function createLeaderboard(sortedSet: SortedSet = defaultSortedSet) {
         return { top: shown, yours: { tenantId, score: 0, rank: 1 + best.filter((b) => b.score > 0).length } }
       }
       const score = (await sortedSet.score(TENANT_LEADERBOARD, tenantId)) ?? 0
-      return { top: shown, yours: { tenantId, score, rank: 1 + (await sortedSet.countAbove(TENANT_LEADERBOARD, score)) } }
+      return {
+        top: shown,
+        yours: { tenantId, score, rank: 1 + (await sortedSet.countAbove(TENANT_LEADERBOARD, score)) },
+      }
     },
 
     /**
@@ -140,7 +143,9 @@ export function createLeaderboard(sortedSet: SortedSet = defaultSortedSet) {
   async function recordNow(tenantId: string, change: DossierChange): Promise<void> {
     const dossierId = dossierOf(change)
     const warn = (what: string, err: unknown) =>
-      console.warn(`[leaderboard] cabinet ${tenantId}, dossier ${dossierId} (${change.kind}): ${what} not recorded: ${(err as Error)?.message ?? err}`)
+      console.warn(
+        `[leaderboard] cabinet ${tenantId}, dossier ${dossierId} (${change.kind}): ${what} not recorded: ${(err as Error)?.message ?? err}`,
+      )
     if (change.kind === 'deleted') {
       // Its claims stay: a dossier re-created under this id (cuids make it unlikely) earns nothing again.
       await sortedSet.remove(activityKey(tenantId), dossierId).catch((err: unknown) => warn('activity removal', err))
@@ -160,7 +165,10 @@ export function createLeaderboard(sortedSet: SortedSet = defaultSortedSet) {
       }),
     )
     const points = events.reduce((sum, e, i) => (earned[i] ? sum + POINTS[e] : sum), 0)
-    if (points !== 0) await sortedSet.increment(TENANT_LEADERBOARD, tenantId, points).catch((err: unknown) => warn(`${points} points`, err))
+    if (points !== 0)
+      await sortedSet
+        .increment(TENANT_LEADERBOARD, tenantId, points)
+        .catch((err: unknown) => warn(`${points} points`, err))
     await activity
   }
 }
@@ -188,9 +196,16 @@ export async function cabinetLeaderboard(
 ): Promise<LeaderboardRow[]> {
   const { top, yours } = await (deps.board ?? app).standings(tenantId, deps.n ?? 10)
   const rows = top.some((s) => s.tenantId === tenantId) ? top : [...top, yours]
-  const tenants = await (deps.prisma ?? defaultPrisma).tenant.findMany({ where: { id: { in: rows.map((r) => r.tenantId) } }, select: { id: true, name: true } })
+  const tenants = await (deps.prisma ?? defaultPrisma).tenant.findMany({
+    where: { id: { in: rows.map((r) => r.tenantId) } },
+    select: { id: true, name: true },
+  })
   const names = new Map(tenants.map((t) => [t.id, t.name]))
-  return rows.flatMap((s) => (names.has(s.tenantId) ? [{ rank: s.rank, id: s.tenantId, name: names.get(s.tenantId)!, score: s.score, you: s.tenantId === tenantId }] : []))
+  return rows.flatMap((s) =>
+    names.has(s.tenantId)
+      ? [{ rank: s.rank, id: s.tenantId, name: names.get(s.tenantId)!, score: s.score, you: s.tenantId === tenantId }]
+      : [],
+  )
 }
 
 const app = createLeaderboard()

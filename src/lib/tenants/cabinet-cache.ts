@@ -1,7 +1,17 @@
 import type { PrismaClient } from '@/generated/prisma/client'
 import { appConfig } from '@/lib/config'
 import { prisma as defaultPrisma } from '@/lib/prisma'
-import { afterAnswer, cache as defaultCache, hashMap as defaultHashMap, redisBudgetSpent, waitWithinBudget, type Cache, type CacheStatus, type HashMap, type NamespacedCache } from '@/lib/upstash'
+import {
+  afterAnswer,
+  cache as defaultCache,
+  hashMap as defaultHashMap,
+  redisBudgetSpent,
+  waitWithinBudget,
+  type Cache,
+  type CacheStatus,
+  type HashMap,
+  type NamespacedCache,
+} from '@/lib/upstash'
 import { createProfiles, type TenantProfile } from './profile'
 
 /**
@@ -45,7 +55,13 @@ export interface CabinetCacheDeps {
 
 const INVALIDATION_RETRY_DELAYS_MS = [25, 100, 250]
 
-export function createCabinetCache({ prisma, cache, hashMap, ttlSeconds = DOSSIER_CACHE_TTL_SECONDS, log = console.error }: CabinetCacheDeps) {
+export function createCabinetCache({
+  prisma,
+  cache,
+  hashMap,
+  ttlSeconds = DOSSIER_CACHE_TTL_SECONDS,
+  log = console.error,
+}: CabinetCacheDeps) {
   const namespace = (tenantId: string): NamespacedCache => cache.namespace(`dossiers:${tenantId}`)
   const profiles = createProfiles({ prisma, hashMap, log })
   /** Cabinets whose last invalidation failed: read from the database here until one succeeds. */
@@ -62,9 +78,13 @@ export function createCabinetCache({ prisma, cache, hashMap, ttlSeconds = DOSSIE
       void afterAnswer(async () => {
         if ((await tryInvalidate(tenantId)) === 0 && dirty.delete(tenantId)) await profiles.sync(tenantId)
       })
-      log(`[cache] cabinet ${tenantId}: the request's Redis budget ran out before its cached dossiers were invalidated; invalidating after the answer, reading them from the database here meanwhile`)
+      log(
+        `[cache] cabinet ${tenantId}: the request's Redis budget ran out before its cached dossiers were invalidated; invalidating after the answer, reading them from the database here meanwhile`,
+      )
     } else {
-      log(`[cache] could not invalidate the cached dossiers of cabinet ${tenantId} after ${attempts} attempt${attempts > 1 ? 's' : ''}; this instance reads them from the database until Redis answers`)
+      log(
+        `[cache] could not invalidate the cached dossiers of cabinet ${tenantId} after ${attempts} attempt${attempts > 1 ? 's' : ''}; this instance reads them from the database until Redis answers`,
+      )
     }
     return false
   }
@@ -127,7 +147,12 @@ function header(status: CacheStatus): CacheHeader {
 let defaults: CabinetCache | undefined
 /** The app's cabinet cache: the process-wide Prisma client and helpers from '@/lib/upstash'. */
 export const cabinetCache = (): CabinetCache =>
-  (defaults ??= createCabinetCache({ prisma: defaultPrisma, cache: defaultCache, hashMap: defaultHashMap, ttlSeconds: appConfig().dossierCacheTtlSeconds }))
+  (defaults ??= createCabinetCache({
+    prisma: defaultPrisma,
+    cache: defaultCache,
+    hashMap: defaultHashMap,
+    ttlSeconds: appConfig().dossierCacheTtlSeconds,
+  }))
 
 // The cache holds JSON: dates travel as ISO strings and are revived, so cached and fresh reads have the same types.
 export type Json<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] }

@@ -20,7 +20,13 @@ import { after } from 'next/server'
 import { onScriptCommands } from '@/redis/core/billing'
 import { DEFAULT_FLUSH_SECONDS, parseUsageConfig, UsageConfigError, type UsageConfig } from './config'
 
-export { DEFAULT_FLUSH_SECONDS, DEFAULT_MONTHLY_COMMAND_LIMIT, parseUsageConfig, UsageConfigError, type UsageConfig } from './config'
+export {
+  DEFAULT_FLUSH_SECONDS,
+  DEFAULT_MONTHLY_COMMAND_LIMIT,
+  parseUsageConfig,
+  UsageConfigError,
+  type UsageConfig,
+} from './config'
 
 /** Days shown in the daily history on /status (today included). */
 export const HISTORY_DAYS = 14
@@ -153,7 +159,10 @@ export function installUsageCounter(options: UsageCounterOptions): UsageCounter 
     },
   }
   // Checks a few times per interval (free: no command unless due), so a flush is never much later than due.
-  const timer = options.timer === false ? undefined : setInterval(() => void counter.flushIfDue(), Math.max(250, Math.floor(flushEveryMs / 4)))
+  const timer =
+    options.timer === false
+      ? undefined
+      : setInterval(() => void counter.flushIfDue(), Math.max(250, Math.floor(flushEveryMs / 4)))
   timer?.unref()
   g[INSTALLED] = counter
   return counter
@@ -179,7 +188,10 @@ export function scheduleUsageFlush(): void {
  * setting is logged naming the variable, and its default used (/status shows the error too).
  * `options.timer` overrides the setting (the worker, which serves no request, always needs it).
  */
-export async function startUsageCounter(env: Record<string, string | undefined> = process.env, options: { timer?: boolean } = {}): Promise<UsageCounter | undefined> {
+export async function startUsageCounter(
+  env: Record<string, string | undefined> = process.env,
+  options: { timer?: boolean } = {},
+): Promise<UsageCounter | undefined> {
   try {
     let settings: UsageConfig
     try {
@@ -239,12 +251,21 @@ const DAY_MS = 86_400_000
  * is read; the flush itself never trims: it must stay one command). Throws UsageConfigError for a
  * wrong UPSTASH_MONTHLY_COMMAND_LIMIT, and when Redis cannot be reached.
  */
-export async function readUsage(now: Date = new Date(), env: Record<string, string | undefined> = process.env): Promise<UsageReport> {
+export async function readUsage(
+  now: Date = new Date(),
+  env: Record<string, string | undefined> = process.env,
+): Promise<UsageReport> {
   const { monthlyCommandLimit, flushSeconds } = parseUsageConfig(env)
   const { getConfig, redis } = await import('@/lib/upstash')
   const key = usageKey(getConfig().keyPrefix)
   const saved = ((await redis.hgetall<Record<string, number | string>>(key)) ?? {}) as Record<string, number | string>
-  const report = summarize(saved, now, monthlyCommandLimit, usageCounter(), (stale) => void redis.hdel(key, ...stale).catch(() => 0))
+  const report = summarize(
+    saved,
+    now,
+    monthlyCommandLimit,
+    usageCounter(),
+    (stale) => void redis.hdel(key, ...stale).catch(() => 0),
+  )
   return { ...report, flushSeconds }
 }
 
@@ -266,7 +287,8 @@ export function summarize(
   if (stale.length > 0) trim?.(stale)
 
   const days = new Map<string, number>()
-  for (const [d, n] of Object.entries(saved)) if (d >= `${previousMonth}-01` && /^\d{4}-\d\d-\d\d$/.test(d)) days.set(d, Number(n) || 0)
+  for (const [d, n] of Object.entries(saved))
+    if (d >= `${previousMonth}-01` && /^\d{4}-\d\d-\d\d$/.test(d)) days.set(d, Number(n) || 0)
   // This process's pending counts for the month: today's, and yesterday's when a day just ended unflushed.
   for (let t = Math.max(monthStart, now.getTime() - DAY_MS); utcDay(new Date(t)) <= day; t += DAY_MS) {
     const d = utcDay(new Date(t))
@@ -305,6 +327,8 @@ export function summarize(
     monthElapsed,
     today: days.get(day) ?? 0,
     history,
-    previousMonth: [...days.keys()].some((d) => d.startsWith(previousMonth)) ? { month: previousMonth, used: previousUsed } : null,
+    previousMonth: [...days.keys()].some((d) => d.startsWith(previousMonth))
+      ? { month: previousMonth, used: previousUsed }
+      : null,
   }
 }

@@ -25,16 +25,21 @@ export const updateMemberAction = authedAction(
   '/compte',
   async (ctx: RequestContext, userId: string, _prev: MemberState, form: FormData): Promise<MemberState> => {
     const id = userIdSchema.safeParse(userId)
-    const patch = userPatchSchema.safeParse({ role: form.get('role') ?? undefined, active: form.get('active') === 'on' })
+    const patch = userPatchSchema.safeParse({
+      role: form.get('role') ?? undefined,
+      active: form.get('active') === 'on',
+    })
     if (!id.success) return { error: 'Cet utilisateur n’existe pas ou plus.' }
     if (!patch.success) return { error: 'Choisissez un rôle dans la liste.' }
     let changed: boolean
     try {
       ;({ changed } = await updateTeamMember(ctx.identity, id.data, patch.data))
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409) return { error: 'Le cabinet doit garder au moins un administrateur actif.' }
+      if (err instanceof HttpError && err.status === 409)
+        return { error: 'Le cabinet doit garder au moins un administrateur actif.' }
       if (err instanceof HttpError && err.status === 404) return { error: 'Cet utilisateur n’existe pas ou plus.' }
-      if (err instanceof HttpError && err.status === 403) return { error: 'Seul un administrateur peut modifier l’équipe.' }
+      if (err instanceof HttpError && err.status === 403)
+        return { error: 'Seul un administrateur peut modifier l’équipe.' }
       throw err
     }
     // Changing one's own account ends one's own sessions too: back to the login page.

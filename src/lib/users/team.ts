@@ -21,7 +21,9 @@ export interface TeamMember {
   createdAt: string
 }
 
-export const userIdSchema = z.string({ error: 'must be a string' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be a user id' })
+export const userIdSchema = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'must be a user id' })
 
 /** The `[id]` segment of /api/users/[id]: an id that cannot be one is an unknown user. */
 export const USER_ID: IdParam = {
@@ -40,11 +42,20 @@ export const userPatchSchema = z
     },
     { error: 'expected an object with role and/or active' },
   )
-  .refine((p) => p.role !== undefined || p.active !== undefined, { error: 'nothing to change: send role and/or active' })
+  .refine((p) => p.role !== undefined || p.active !== undefined, {
+    error: 'nothing to change: send role and/or active',
+  })
 export type UserPatch = z.infer<typeof userPatchSchema>
 
 const select = { id: true, email: true, name: true, role: true, active: true, createdAt: true } as const
-const toMember = (u: { id: string; email: string; name: string; role: string; active: boolean; createdAt: Date }): TeamMember => ({
+const toMember = (u: {
+  id: string
+  email: string
+  name: string
+  role: string
+  active: boolean
+  createdAt: Date
+}): TeamMember => ({
   ...u,
   role: u.role as Role,
   createdAt: u.createdAt.toISOString(),
@@ -62,7 +73,11 @@ export async function listTeam(actor: Identity): Promise<TeamMember[]> {
  * Changes a user of the caller's cabinet (ADMIN only, 403): another cabinet's user is a 404; leaving
  * the cabinet without an active ADMIN is a 409. The user's sessions end at once when anything changed.
  */
-export async function updateTeamMember(actor: Identity, userId: string, patch: UserPatch): Promise<{ member: TeamMember; changed: boolean }> {
+export async function updateTeamMember(
+  actor: Identity,
+  userId: string,
+  patch: UserPatch,
+): Promise<{ member: TeamMember; changed: boolean }> {
   requireRole(actor, 'ADMIN')
   const { changed, user } = await prisma.$transaction(async (tx) => {
     const current = await tx.user.findFirst({ where: { id: userId, tenantId: actor.tenantId }, select })
@@ -71,7 +86,9 @@ export async function updateTeamMember(actor: Identity, userId: string, patch: U
     const active = patch.active ?? current.active
     const losesAdmin = current.role === 'ADMIN' && current.active && (role !== 'ADMIN' || !active)
     if (losesAdmin) {
-      const others = await tx.user.count({ where: { tenantId: actor.tenantId, role: 'ADMIN', active: true, id: { not: userId } } })
+      const others = await tx.user.count({
+        where: { tenantId: actor.tenantId, role: 'ADMIN', active: true, id: { not: userId } },
+      })
       if (others === 0) throw new HttpError(409, 'the cabinet must keep at least one active ADMIN')
     }
     if (role === current.role && active === current.active) return { changed: false, user: current }

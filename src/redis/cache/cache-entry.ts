@@ -40,9 +40,14 @@ export function decodeEntry<T>(raw: unknown): CacheEntry<T> | null {
 }
 
 const schemas = {
-  key: z.string({ error: 'expected a string' }).min(1, { error: 'must not be empty' }).max(1024, { error: 'must be at most 1024 characters' }),
+  key: z
+    .string({ error: 'expected a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(1024, { error: 'must be at most 1024 characters' }),
   // "{" and "}" would move the hash tag that keeps a namespace's keys in one slot (and make two namespaces' keys collide).
-  namespace: z.string({ error: 'expected a string' }).regex(/^[^{}]{1,200}$/, { error: 'must be 1-200 characters without "{" or "}"' }),
+  namespace: z
+    .string({ error: 'expected a string' })
+    .regex(/^[^{}]{1,200}$/, { error: 'must be 1-200 characters without "{" or "}"' }),
   ttl: ttlSecondsSchema({ min: 1 }),
   swr: ttlSecondsSchema({ min: 0 }),
 }
@@ -50,11 +55,14 @@ const schemas = {
 // Each validator takes the operation, so its RedisInputError reads `cache.get: key: must not be empty (got an empty string)`.
 
 /** A cache key (1-1024 characters), or RedisInputError naming `operation`: checked before any Redis call. */
-export const validateKey = (key: unknown, operation: string): string => parseInput(schemas.key, key, `${operation}: key`)
+export const validateKey = (key: unknown, operation: string): string =>
+  parseInput(schemas.key, key, `${operation}: key`)
 /** A namespace name (1-200 characters, no braces, which would break its hash tag), or RedisInputError naming `operation`. */
-export const validateNamespace = (name: unknown, operation: string): string => parseInput(schemas.namespace, name, `${operation}: name`)
+export const validateNamespace = (name: unknown, operation: string): string =>
+  parseInput(schemas.namespace, name, `${operation}: name`)
 /** A TTL in whole seconds, 1 to a year, or RedisInputError naming `operation` and the `argument` (default ttlSeconds). */
-export const validateTtl = (ttl: unknown, operation: string, argument = 'ttlSeconds'): number => parseInput(schemas.ttl, ttl, `${operation}: ${argument}`)
+export const validateTtl = (ttl: unknown, operation: string, argument = 'ttlSeconds'): number =>
+  parseInput(schemas.ttl, ttl, `${operation}: ${argument}`)
 /** A stale-while-revalidate window in whole seconds, 0 to a year, or RedisInputError naming `operation` and the `argument`. */
 export const validateSwr = (swr: unknown, operation: string, argument = 'options.staleWhileRevalidate'): number =>
   parseInput(schemas.swr, swr, `${operation}: ${argument}`)

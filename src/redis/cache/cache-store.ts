@@ -47,9 +47,17 @@ export async function readEntry<T>(redis: Redis, loc: Location): Promise<Snapsho
     const entry = decodeEntry<T>(raw)
     return { generation: '0', entry: entry && entry.generation === '0' ? entry : null, locked: lock !== null }
   }
-  const [generation, raw, lock] = await redis.mget<[string | null, string | null, string | null]>(loc.generation, loc.value, loc.lock)
+  const [generation, raw, lock] = await redis.mget<[string | null, string | null, string | null]>(
+    loc.generation,
+    loc.value,
+    loc.lock,
+  )
   const entry = decodeEntry<T>(raw)
-  return { generation, entry: generation !== null && entry?.generation === generation ? entry : null, locked: lock !== null }
+  return {
+    generation,
+    entry: generation !== null && entry?.generation === generation ? entry : null,
+    locked: lock !== null,
+  }
 }
 
 /** Takes the loader lock for `ttlMs` unless another process holds it. 1 command (SET NX PX). */
@@ -76,7 +84,13 @@ export async function replaceGeneration(redis: Redis, generationKey: string): Pr
  * Stores an entry for `ttlSeconds` and, when `releaseLock`, drops the loader lock: one round trip
  * (2 commands pipelined, 1 without the lock).
  */
-export async function writeEntry(redis: Redis, loc: Location, stored: string, ttlSeconds: number, releaseLock: boolean): Promise<void> {
+export async function writeEntry(
+  redis: Redis,
+  loc: Location,
+  stored: string,
+  ttlSeconds: number,
+  releaseLock: boolean,
+): Promise<void> {
   if (!releaseLock) {
     await redis.set(loc.value, stored, { ex: ttlSeconds })
     return

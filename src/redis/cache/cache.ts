@@ -3,7 +3,16 @@ import { cacheStore, namespace, plainLocate } from './operations'
 import { createCacheRuntime } from './runtime'
 import type { Cache, CacheOptions } from './types'
 
-export type { Cache, CacheOptions, CacheStats, CacheStatus, CacheStore, Fetched, GetOrSetOptions, NamespacedCache } from './types'
+export type {
+  Cache,
+  CacheOptions,
+  CacheStats,
+  CacheStatus,
+  CacheStore,
+  Fetched,
+  GetOrSetOptions,
+  NamespacedCache,
+} from './types'
 
 /**
  * Builds the cache on a context (the app uses `cache` from its entry, src/lib/upstash.ts, built on the default

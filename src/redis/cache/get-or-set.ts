@@ -5,7 +5,14 @@ import { RedisBudgetSpent, RedisInputError, RedisOutcomeUnknownError } from '../
 import { parseInput } from '../core/helper-input'
 import { encodeEntry, encodeValue, validateSwr, validateTtl } from './cache-entry'
 import { ensureGeneration, readEntry, tryLock, unlock, writeEntry, type Location, type Snapshot } from './cache-store'
-import { attempt, callLoaderUncached, inBackground, nowOrInBackground, type Attempt, type CacheRuntime } from './runtime'
+import {
+  attempt,
+  callLoaderUncached,
+  inBackground,
+  nowOrInBackground,
+  type Attempt,
+  type CacheRuntime,
+} from './runtime'
 import type { Fetched, GetOrSetOptions } from './types'
 
 /**
@@ -26,8 +33,13 @@ interface Plan<T> {
   swr: number
 }
 
-const loaderSchema = z.custom<() => unknown>((v) => typeof v === 'function', { error: 'expected a function that loads the value (the second argument)' })
-const getOrSetOptionsSchema = z.object({ ttl: z.unknown() }, { error: 'expected options { ttl } (seconds), the third argument' })
+const loaderSchema = z.custom<() => unknown>((v) => typeof v === 'function', {
+  error: 'expected a function that loads the value (the second argument)',
+})
+const getOrSetOptionsSchema = z.object(
+  { ttl: z.unknown() },
+  { error: 'expected options { ttl } (seconds), the third argument' },
+)
 
 const POLL_START_MS = 25
 const POLL_MAX_MS = 200
@@ -37,7 +49,13 @@ const POLL_MAX_MS = 200
  * A flight's Redis calls (read, lock, write: up to 3 round trips) wait REDIS_TIMEOUT_MS at most
  * together, or share the request's budget; callers joining it wait within their own.
  */
-export async function fetchValue<T>(rt: CacheRuntime, loc: Location, loader: Loader<T>, opts: GetOrSetOptions, operation: string): Promise<Fetched<T>> {
+export async function fetchValue<T>(
+  rt: CacheRuntime,
+  loc: Location,
+  loader: Loader<T>,
+  opts: GetOrSetOptions,
+  operation: string,
+): Promise<Fetched<T>> {
   parseInput(loaderSchema, loader, `${operation}: loader`)
   parseInput(getOrSetOptionsSchema, opts, `${operation}: options`)
   const ttl = validateTtl(opts.ttl, operation, 'options.ttl')
@@ -51,9 +69,13 @@ export async function fetchValue<T>(rt: CacheRuntime, loc: Location, loader: Loa
     const started = new Promise<void>((resolve) => (loading = resolve))
     rt.loaderStarted.set(flightKey, started)
     const announced = () => (loading(), loader())
-    return rt.flights.run(flightKey, () => withOperationBudget(timeoutMs, () => getOrSetFlight(rt, { loc, loader: announced, ttl, swr }))).finally(() => {
-      if (rt.loaderStarted.get(flightKey) === started) rt.loaderStarted.delete(flightKey)
-    })
+    return rt.flights
+      .run(flightKey, () =>
+        withOperationBudget(timeoutMs, () => getOrSetFlight(rt, { loc, loader: announced, ttl, swr })),
+      )
+      .finally(() => {
+        if (rt.loaderStarted.get(flightKey) === started) rt.loaderStarted.delete(flightKey)
+      })
   }
   // Another caller's flight, on that caller's budget. Its Redis part (read, lock, another instance's fill)
   // is waited for within our own budget, counted in it; past it we load from the source ourselves. Its
@@ -77,7 +99,10 @@ export async function fetchValue<T>(rt: CacheRuntime, loc: Location, loader: Loa
 async function getOrSetFlight<T>(rt: CacheRuntime, call: Omit<Plan<T>, 'ctx'>): Promise<Fetched<T>> {
   const plan: Plan<T> = { ...call, ctx: resolveContext(rt.source) }
   const { ctx, loc } = plan
-  const bypass = async (): Promise<Fetched<T>> => ({ value: await callLoaderUncached(rt, plan.loader), status: 'bypass' })
+  const bypass = async (): Promise<Fetched<T>> => ({
+    value: await callLoaderUncached(rt, plan.loader),
+    status: 'bypass',
+  })
   if (!ctx.redis) return bypass()
   let snap = await attempt(rt, ctx, 'cache.getOrSet', (r) => readEntry<T>(r, loc))
   if (!snap.ok) return bypass() // Redis down: straight to the source, no write attempt
@@ -94,7 +119,8 @@ async function getOrSetFlight<T>(rt: CacheRuntime, call: Omit<Plan<T>, 'ctx'>): 
     if (!snap.value.locked) {
       const locked = await takeLock(rt, plan)
       if (locked === undefined) return bypass()
-      if (locked) return { value: await loadAndStore(rt, plan, { generation: generation.value, locked: true }), status: 'miss' }
+      if (locked)
+        return { value: await loadAndStore(rt, plan, { generation: generation.value, locked: true }), status: 'miss' }
     }
     // Another process holds the lock and is loading: wait for its value, bounded.
     if (!waited) rt.stats.lockWaits++
@@ -118,17 +144,31 @@ async function getOrSetFlight<T>(rt: CacheRuntime, call: Omit<Plan<T>, 'ctx'>): 
  * undefined when Redis failed (the caller bypasses the cache).
  */
 async function takeLock(rt: CacheRuntime, { ctx, loc }: Plan<unknown>): Promise<boolean | undefined> {
-  const locked = await attempt(rt, ctx, 'cache.getOrSet (lock)', (r) => tryLock(r, loc, crypto.randomUUID(), rt.lockTtlMs))
+  const locked = await attempt(rt, ctx, 'cache.getOrSet (lock)', (r) =>
+    tryLock(r, loc, crypto.randomUUID(), rt.lockTtlMs),
+  )
   if (locked.ok) return locked.value
   // The budget ran out with the lock request in flight: if it took the lock after all, give it back
   // (else every reader of this key waits on it until lockTtlMs).
   const late = locked.error instanceof RedisOutcomeUnknownError ? locked.error.outcome : undefined
-  if (late) inBackground(rt, ctx, 'cache.getOrSet (unlock after the answer)', async () => (await late) === true && attempt(rt, ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc)))
+  if (late)
+    inBackground(
+      rt,
+      ctx,
+      'cache.getOrSet (unlock after the answer)',
+      async () => (await late) === true && attempt(rt, ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc)),
+    )
   return undefined
 }
 
 /** The generation a write must carry: the one the read saw, or a new one when the namespace had none. */
-export async function generationFor(rt: CacheRuntime, ctx: RedisContext, loc: Location, seen: string | null, ttlSeconds: number): Promise<Attempt<string>> {
+export async function generationFor(
+  rt: CacheRuntime,
+  ctx: RedisContext,
+  loc: Location,
+  seen: string | null,
+  ttlSeconds: number,
+): Promise<Attempt<string>> {
   if (seen !== null) return { ok: true, value: seen }
   return attempt(rt, ctx, 'cache (generation)', (r) => ensureGeneration(r, loc.generation!, ttlSeconds))
 }
@@ -138,9 +178,14 @@ export async function generationFor(rt: CacheRuntime, ctx: RedisContext, loc: Lo
  * while the namespace was invalidated carries the old generation, so it is never served: reads
  * compare it with the current one. Releases our lock (when `locked`) in the same round trip.
  */
-async function loadAndStore<T>(rt: CacheRuntime, plan: Plan<T>, write: { generation: string; locked: boolean }): Promise<T> {
+async function loadAndStore<T>(
+  rt: CacheRuntime,
+  plan: Plan<T>,
+  write: { generation: string; locked: boolean },
+): Promise<T> {
   const { ctx, loc, ttl, swr } = plan
-  const unlockNow = () => nowOrInBackground(rt, ctx, () => attempt(rt, ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc)))
+  const unlockNow = () =>
+    nowOrInBackground(rt, ctx, () => attempt(rt, ctx, 'cache.getOrSet (unlock)', (r) => unlock(r, loc)))
   let value: T
   let json: string
   try {
@@ -154,11 +199,16 @@ async function loadAndStore<T>(rt: CacheRuntime, plan: Plan<T>, write: { generat
   if (utf8Bytes(json) > rt.maxValueBytes) {
     // Data-dependent, not a code bug: serve it uncached rather than fail the page.
     if (write.locked) await unlockNow()
-    rt.onError(new RedisInputError(`cached value for ${loc.value} is over maxValueBytes (${rt.maxValueBytes}); not cached`), 'cache.getOrSet')
+    rt.onError(
+      new RedisInputError(`cached value for ${loc.value} is over maxValueBytes (${rt.maxValueBytes}); not cached`),
+      'cache.getOrSet',
+    )
     return value
   }
   const stored = encodeEntry(write.generation, swr > 0 ? rt.now() + ttl * 1000 : 0, json)
-  await nowOrInBackground(rt, ctx, () => attempt(rt, ctx, 'cache.getOrSet (write)', (r) => writeEntry(r, loc, stored, ttl + swr, write.locked)))
+  await nowOrInBackground(rt, ctx, () =>
+    attempt(rt, ctx, 'cache.getOrSet (write)', (r) => writeEntry(r, loc, stored, ttl + swr, write.locked)),
+  )
   return value
 }
 
@@ -179,7 +229,9 @@ function refreshInBackground<T>(rt: CacheRuntime, plan: Plan<T>, generation: str
   const { ctx, loc } = plan
   inBackground(rt, ctx, 'cache.getOrSet (background refresh)', async () => {
     // Only one process refreshes a stale entry: the one that gets the lock (1 command); the others keep serving it.
-    const locked = await attempt(rt, ctx, 'cache.getOrSet (refresh lock)', (r) => tryLock(r, loc, crypto.randomUUID(), rt.lockTtlMs))
+    const locked = await attempt(rt, ctx, 'cache.getOrSet (refresh lock)', (r) =>
+      tryLock(r, loc, crypto.randomUUID(), rt.lockTtlMs),
+    )
     if (!locked.ok || !locked.value) return
     // Another process may have refreshed it between our read and our lock: then there is nothing to do.
     const again = await attempt(rt, ctx, 'cache.getOrSet (refresh check)', (r) => readEntry<T>(r, loc))

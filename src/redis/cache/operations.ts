@@ -42,7 +42,9 @@ export function cacheStore(rt: CacheRuntime, locate: Locate): CacheStore {
         if (!g.ok) return false
         generation = g.value
       }
-      return (await attempt(rt, ctx, 'cache.set', (r) => writeEntry(r, loc, encodeEntry(generation, 0, json), ttl, false))).ok
+      return (
+        await attempt(rt, ctx, 'cache.set', (r) => writeEntry(r, loc, encodeEntry(generation, 0, json), ttl, false))
+      ).ok
     },
 
     async del(key: string): Promise<boolean> {
@@ -76,7 +78,11 @@ export function namespace(rt: CacheRuntime, name: string): NamespacedCache {
   const genKey = () => resolveContext(rt.source).keys.slotKeys('cache-ns', ns, ['gen'])[0]
   const scoped = cacheStore(rt, (key, operation) => {
     const k = validateKey(key, operation)
-    const [generation, value, lock] = resolveContext(rt.source).keys.slotKeys('cache-ns', ns, ['gen', `v:${k}`, `lock:${k}`])
+    const [generation, value, lock] = resolveContext(rt.source).keys.slotKeys('cache-ns', ns, [
+      'gen',
+      `v:${k}`,
+      `lock:${k}`,
+    ])
     return { value, lock, generation }
   })
   return {

@@ -37,7 +37,10 @@ export interface CacheRuntime {
 /** A Redis call's result, or the failure the cache absorbed (reported, counted). */
 export type Attempt<T> = { ok: true; value: T } | { ok: false; error: unknown }
 
-const positiveIntSchema = z.number({ error: 'expected a number' }).int({ error: 'must be a whole number' }).positive({ error: 'must be positive' })
+const positiveIntSchema = z
+  .number({ error: 'expected a number' })
+  .int({ error: 'must be a whole number' })
+  .positive({ error: 'must be positive' })
 
 /** Validates the options (RedisInputError naming the bad one) and builds the cache's state. */
 export function createCacheRuntime(source: ContextSource, options: CacheOptions): CacheRuntime {
@@ -50,7 +53,16 @@ export function createCacheRuntime(source: ContextSource, options: CacheOptions)
     now: options.now ?? Date.now,
     onError: options.onError ?? throttledWarn(10_000),
     waitUntil: options.waitUntil ?? defaultWaitUntil,
-    stats: { hits: 0, staleHits: 0, misses: 0, loads: 0, lockWaits: 0, lockTimeouts: 0, redisErrors: 0, refreshErrors: 0 },
+    stats: {
+      hits: 0,
+      staleHits: 0,
+      misses: 0,
+      loads: 0,
+      lockWaits: 0,
+      lockTimeouts: 0,
+      redisErrors: 0,
+      refreshErrors: 0,
+    },
     flights: createSingleFlight(),
     loaderStarted: new Map(),
     epochs: new Map(),
@@ -59,7 +71,12 @@ export function createCacheRuntime(source: ContextSource, options: CacheOptions)
 }
 
 /** Runs one Redis call; any failure is reported and becomes { ok: false } (the cache never throws for Redis). */
-export async function attempt<T>(rt: CacheRuntime, ctx: RedisContext, operation: string, fn: (redis: Redis) => Promise<T>): Promise<Attempt<T>> {
+export async function attempt<T>(
+  rt: CacheRuntime,
+  ctx: RedisContext,
+  operation: string,
+  fn: (redis: Redis) => Promise<T>,
+): Promise<Attempt<T>> {
   try {
     return { ok: true, value: await withRedis(ctx, operation, fn) }
   } catch (err) {
@@ -73,7 +90,12 @@ export async function attempt<T>(rt: CacheRuntime, ctx: RedisContext, operation:
  * Redis work after the answer (through waitUntil), under a budget of its own: neither eating the
  * request's nor refused because the request spent it.
  */
-export function inBackground(rt: CacheRuntime, ctx: RedisContext, operation: string, work: () => Promise<unknown>): void {
+export function inBackground(
+  rt: CacheRuntime,
+  ctx: RedisContext,
+  operation: string,
+  work: () => Promise<unknown>,
+): void {
   const p = afterAnswer(work, {
     limitMs: ctx.config.timeoutMs,
     waitUntil: (promise) => rt.waitUntil(promise),
@@ -91,7 +113,11 @@ export function inBackground(rt: CacheRuntime, ctx: RedisContext, operation: str
  * caller has its value, and the write (which also releases our lock, else held until lockTtlMs and
  * waited on by every other instance) goes on in the background.
  */
-export async function nowOrInBackground(rt: CacheRuntime, ctx: RedisContext, work: () => Promise<unknown>): Promise<void> {
+export async function nowOrInBackground(
+  rt: CacheRuntime,
+  ctx: RedisContext,
+  work: () => Promise<unknown>,
+): Promise<void> {
   if (redisBudgetSpent()) inBackground(rt, ctx, 'cache.getOrSet (after the answer)', work)
   else await work()
 }
@@ -117,6 +143,8 @@ function throttledWarn(intervalMs: number): (error: unknown, operation: string) 
     const more = skipped > 0 ? ` (+${skipped} similar since the last warning)` : ''
     last = t
     skipped = 0
-    console.warn(`[cache] ${operation} fell back (Redis treated as a miss): ${error instanceof Error ? error.message : String(error)}${more}`)
+    console.warn(
+      `[cache] ${operation} fell back (Redis treated as a miss): ${error instanceof Error ? error.message : String(error)}${more}`,
+    )
   }
 }

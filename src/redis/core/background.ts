@@ -45,7 +45,10 @@ export interface AfterAnswerOptions {
 export function afterAnswer(work: () => Promise<unknown>, options: AfterAnswerOptions = {}): Promise<void> {
   const p = withDetachedBudget(options.limitMs ?? configuredTimeoutMs(), work).then(
     () => {},
-    (err: unknown) => (options.onError ?? ((e) => console.warn(`[redis] work after the answer failed: ${(e as Error)?.message ?? e}`)))(err),
+    (err: unknown) =>
+      (options.onError ?? ((e) => console.warn(`[redis] work after the answer failed: ${(e as Error)?.message ?? e}`)))(
+        err,
+      ),
   )
   ;(options.waitUntil ?? defaultWaitUntil)(p)
   return p

@@ -119,7 +119,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function waitForShared<T>(shared: Promise<T>): Promise<T> {
   const budget = activeRedisBudget()
   if (!budget || !Number.isFinite(budget.limitMs)) return shared
-  if (budget.remainingMs < MIN_SEND_MS) throw new RedisBudgetSpent('the Redis budget was spent before waiting on shared work')
+  if (budget.remainingMs < MIN_SEND_MS)
+    throw new RedisBudgetSpent('the Redis budget was spent before waiting on shared work')
   const ms = budget.remainingMs
   const end = budget.begin()
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -128,7 +129,15 @@ export async function waitForShared<T>(shared: Promise<T>): Promise<T> {
     return await Promise.race([
       shared,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new RedisBudgetSpent(`no result of the shared work within what was left of the Redis budget (${Math.round(ms)} ms)`)), ms)
+        timer = setTimeout(
+          () =>
+            reject(
+              new RedisBudgetSpent(
+                `no result of the shared work within what was left of the Redis budget (${Math.round(ms)} ms)`,
+              ),
+            ),
+          ms,
+        )
       }),
     ])
   } finally {

@@ -9,7 +9,9 @@ import { markTransportStatus } from './transport'
  */
 export function createRedisClient(config: RedisConfig, options: { automaticDeserialization?: boolean } = {}): Redis {
   if (!config.url || !config.token) {
-    throw new Error('Redis is not configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (or KV_REST_API_URL and KV_REST_API_TOKEN), or REDIS_ENABLED=false')
+    throw new Error(
+      'Redis is not configured: set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (or KV_REST_API_URL and KV_REST_API_TOKEN), or REDIS_ENABLED=false',
+    )
   }
   // Its 502/503/504 answers keep their status for the error classifier (see transport.ts).
   markTransportStatus(config.url)

@@ -85,12 +85,14 @@ const envSchema = z
         code: 'custom',
         path: ['UPSTASH_REDIS_REST_URL'],
         message:
-          'UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required when REDIS_ENABLED is not false (or KV_REST_API_URL and KV_REST_API_TOKEN, as set by Vercel\'s Upstash integration; `npm run redis:local` for a local endpoint)',
+          "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required when REDIS_ENABLED is not false (or KV_REST_API_URL and KV_REST_API_TOKEN, as set by Vercel's Upstash integration; `npm run redis:local` for a local endpoint)",
       })
       return
     }
-    if (!env[pair.url]) ctx.addIssue({ code: 'custom', path: [pair.url], message: `${pair.url} is required when ${pair.token} is set` })
-    if (!env[pair.token]) ctx.addIssue({ code: 'custom', path: [pair.token], message: `${pair.token} is required when ${pair.url} is set` })
+    if (!env[pair.url])
+      ctx.addIssue({ code: 'custom', path: [pair.url], message: `${pair.url} is required when ${pair.token} is set` })
+    if (!env[pair.token])
+      ctx.addIssue({ code: 'custom', path: [pair.token], message: `${pair.token} is required when ${pair.url} is set` })
   })
 
 /** The pair in use: the first with either of its variables set (UPSTASH_* before KV_*). */

@@ -10,7 +10,13 @@ import { transportStatus } from './transport'
  * - REDIS_INPUT: an argument the caller passed is not acceptable (nothing was written).
  * - REDIS_CONFIG: the environment is invalid (names each wrong variable).
  */
-export type RedisErrorCode = 'REDIS_UNAVAILABLE' | 'REDIS_OUTCOME_UNKNOWN' | 'REDIS_BUDGET_SPENT' | 'REDIS_DISABLED' | 'REDIS_INPUT' | 'REDIS_CONFIG'
+export type RedisErrorCode =
+  | 'REDIS_UNAVAILABLE'
+  | 'REDIS_OUTCOME_UNKNOWN'
+  | 'REDIS_BUDGET_SPENT'
+  | 'REDIS_DISABLED'
+  | 'REDIS_INPUT'
+  | 'REDIS_CONFIG'
 
 /** Every error the Redis layer throws on purpose: `code` says which case it is. */
 export abstract class RedisLayerError extends Error {
@@ -63,7 +69,9 @@ export class RedisDisabledError extends RedisLayerError {
   override name = 'RedisDisabledError'
   readonly code = 'REDIS_DISABLED'
   constructor(operation: string) {
-    super(`${operation} needs Redis, but REDIS_ENABLED=false; set REDIS_ENABLED=true and the UPSTASH_REDIS_REST_* variables`)
+    super(
+      `${operation} needs Redis, but REDIS_ENABLED=false; set REDIS_ENABLED=true and the UPSTASH_REDIS_REST_* variables`,
+    )
   }
 }
 
@@ -86,8 +94,10 @@ function describeCause(cause: unknown): string {
 export function redactMessage(message: string): string {
   return message
     .replace(/Bearer\s+\S+/g, 'Bearer ***')
-    .replace(/, command was: (\[+"([^"]*)")?[\s\S]*$/, (_all, _head: string | undefined, name: string | undefined) =>
-      `, command was: ${name ? name.toUpperCase() : '?'} (arguments hidden)`,
+    .replace(
+      /, command was: (\[+"([^"]*)")?[\s\S]*$/,
+      (_all, _head: string | undefined, name: string | undefined) =>
+        `, command was: ${name ? name.toUpperCase() : '?'} (arguments hidden)`,
     )
 }
 
@@ -128,7 +138,10 @@ export function isConnectionError(err: unknown): boolean {
   if (transportStatus(err) !== undefined) return true
   // The endpoint's 503s, and Upstash's plan quotas ("max daily request limit exceeded"): Redis is
   // there but will not serve us, which callers must treat like an outage (cache miss, 503, policy).
-  if (err.name === 'UpstashError') return /Redis is unavailable|Redis outcome unknown|did not answer|too many blocking|endpoint is busy|max [a-z ]*limit exceeded/i.test(err.message)
+  if (err.name === 'UpstashError')
+    return /Redis is unavailable|Redis outcome unknown|did not answer|too many blocking|endpoint is busy|max [a-z ]*limit exceeded/i.test(
+      err.message,
+    )
   // An answer that is not the REST API's JSON: a proxy or load balancer's error page in front of it.
   if (err.name === 'UpstashJSONParseError') return true
   // Our bound on the call (AbortSignal.timeout's DOMException) or the caller's abort.
@@ -139,7 +152,18 @@ export function isConnectionError(err: unknown): boolean {
 }
 
 /** Error codes of Node's sockets and DNS, and undici's own (UND_ERR_…): the network failed, not the program. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN'])
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+])
 
 function hasNetworkCode(err: unknown, depth = 0): boolean {
   if (!(err instanceof Error) || depth > 3) return false

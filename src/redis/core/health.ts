@@ -3,9 +3,7 @@ import { withRedis } from './run'
 
 /** What `health()` reports: whether Redis answered, how fast, and why not. */
 export type RedisHealth =
-  | { status: 'up'; latencyMs: number }
-  | { status: 'down'; latencyMs: number; error: string }
-  | { status: 'disabled' }
+  { status: 'up'; latencyMs: number } | { status: 'down'; latencyMs: number; error: string } | { status: 'disabled' }
 
 /** One PING, bounded by REDIS_TIMEOUT_MS (and retries) and by the request's Redis budget; never throws. */
 export async function health(source: ContextSource): Promise<RedisHealth> {
@@ -20,7 +18,9 @@ export async function health(source: ContextSource): Promise<RedisHealth> {
   try {
     const pong = await withRedis(ctx, 'health', (redis) => redis.ping())
     const latencyMs = performance.now() - started
-    return pong === 'PONG' ? { status: 'up', latencyMs } : { status: 'down', latencyMs, error: `unexpected PING answer ${String(pong)}` }
+    return pong === 'PONG'
+      ? { status: 'up', latencyMs }
+      : { status: 'down', latencyMs, error: `unexpected PING answer ${String(pong)}` }
   } catch (err) {
     return { status: 'down', latencyMs: performance.now() - started, error: (err as Error).message }
   }

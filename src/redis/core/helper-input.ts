@@ -82,7 +82,10 @@ export const MAX_TTL_SECONDS = 366 * 24 * 3600
 export function ttlSecondsSchema({ min }: { min: 0 | 1 }): z.ZodType<number> {
   const expected = `must be a whole number of seconds from ${min} to ${MAX_TTL_SECONDS}`
   return z.number({ error: expected }).refine((n) => Number.isInteger(n) && n >= min && n <= MAX_TTL_SECONDS, {
-    error: (issue) => (typeof issue.input === 'number' && issue.input > MAX_TTL_SECONDS ? `${expected} (366 days): it is in seconds, not ms` : expected),
+    error: (issue) =>
+      typeof issue.input === 'number' && issue.input > MAX_TTL_SECONDS
+        ? `${expected} (366 days): it is in seconds, not ms`
+        : expected,
   })
 }
 

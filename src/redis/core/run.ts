@@ -1,6 +1,14 @@
 import type { Redis } from '@upstash/redis'
 import { activeRedisBudget, MIN_SEND_MS, type RedisBudget } from './budget'
-import { isConnectionError, isOutcomeUnknown, redactError, RedisDisabledError, RedisOutageError, RedisOutcomeUnknownError, RedisUnavailableError } from './errors'
+import {
+  isConnectionError,
+  isOutcomeUnknown,
+  redactError,
+  RedisDisabledError,
+  RedisOutageError,
+  RedisOutcomeUnknownError,
+  RedisUnavailableError,
+} from './errors'
 
 /** What withRedis needs of a context (RedisContext has it): the client, null when REDIS_ENABLED=false. */
 export interface RedisHandle {
@@ -38,18 +46,30 @@ export function lastRedisFailureAt(): number {
   return (globalThis as WithFailure)[FAILURE_AT] ?? 0
 }
 
-export async function withRedis<T>(ctx: RedisHandle, operation: string, fn: (redis: Redis) => Promise<T>, options: WithRedisOptions = {}): Promise<T> {
+export async function withRedis<T>(
+  ctx: RedisHandle,
+  operation: string,
+  fn: (redis: Redis) => Promise<T>,
+  options: WithRedisOptions = {},
+): Promise<T> {
   if (!ctx.redis) throw new RedisDisabledError(operation)
   const budget = activeRedisBudget()
   if (budget && budget.remainingMs < MIN_SEND_MS) {
-    throw new RedisUnavailableError(operation, { cause: new Error(`not sent: the Redis budget is spent (${Math.round(budget.limitMs)} ms for this request or operation; REDIS_TIMEOUT_MS bounds it)`) })
+    throw new RedisUnavailableError(operation, {
+      cause: new Error(
+        `not sent: the Redis budget is spent (${Math.round(budget.limitMs)} ms for this request or operation; REDIS_TIMEOUT_MS bounds it)`,
+      ),
+    })
   }
   const end = budget?.begin()
   try {
     const call = fn(ctx.redis)
-    return await (budget && Number.isFinite(budget.limitMs) && !options.waitOnceSent ? withinBudget(call, budget) : call)
+    return await (budget && Number.isFinite(budget.limitMs) && !options.waitOnceSent
+      ? withinBudget(call, budget)
+      : call)
   } catch (err) {
-    if (err instanceof BudgetExpired) throw new RedisOutcomeUnknownError(operation, { cause: err, outcome: err.outcome })
+    if (err instanceof BudgetExpired)
+      throw new RedisOutcomeUnknownError(operation, { cause: err, outcome: err.outcome })
     if (isOutcomeUnknown(err)) {
       noteFailure()
       throw new RedisOutcomeUnknownError(operation, { cause: redactError(err) })
@@ -85,7 +105,16 @@ function withinBudget<T>(call: Promise<T>, budget: RedisBudget): Promise<T> {
   const ms = Math.max(0, budget.remainingMs)
   let timer: ReturnType<typeof setTimeout> | undefined
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BudgetExpired(`no answer within what was left of the Redis budget (${Math.round(ms)} ms of ${Math.round(budget.limitMs)})`, call)), ms)
+    timer = setTimeout(
+      () =>
+        reject(
+          new BudgetExpired(
+            `no answer within what was left of the Redis budget (${Math.round(ms)} ms of ${Math.round(budget.limitMs)})`,
+            call,
+          ),
+        ),
+      ms,
+    )
   })
   call.catch(() => {}) // a late failure, after the budget ran out, is nobody's to handle
   return Promise.race([call, expired]).finally(() => clearTimeout(timer))

@@ -11,7 +11,8 @@ export function encodeJson(value: unknown, what: string, maxBytes?: number): str
   const json = JSON.stringify(value)
   if (maxBytes !== undefined) {
     const size = Buffer.byteLength(json)
-    if (size > maxBytes) throw new RedisInputError(`${what} is ${size} bytes of JSON, over the limit of ${maxBytes} bytes`)
+    if (size > maxBytes)
+      throw new RedisInputError(`${what} is ${size} bytes of JSON, over the limit of ${maxBytes} bytes`)
   }
   return json
 }
@@ -48,7 +49,8 @@ function findUnserialisable(value: unknown, path: string, seen: Set<object>, dep
   if (value === null) return undefined
   const obj = value as object
   if (seen.has(obj)) return `${path} is a circular reference`
-  if (depth >= MAX_JSON_DEPTH) return `${path.length > 80 ? `${path.slice(0, 80)}…` : path} is nested more than ${MAX_JSON_DEPTH} levels deep, which is not stored (flatten it)`
+  if (depth >= MAX_JSON_DEPTH)
+    return `${path.length > 80 ? `${path.slice(0, 80)}…` : path} is nested more than ${MAX_JSON_DEPTH} levels deep, which is not stored (flatten it)`
   if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return undefined // Date and friends serialise themselves
   seen.add(obj)
   try {
@@ -59,7 +61,8 @@ function findUnserialisable(value: unknown, path: string, seen: Set<object>, dep
       }
       return undefined
     }
-    if (obj instanceof Map || obj instanceof Set) return `${path} is a ${obj.constructor.name}, which JSON turns into {} (convert it first)`
+    if (obj instanceof Map || obj instanceof Set)
+      return `${path} is a ${obj.constructor.name}, which JSON turns into {} (convert it first)`
     for (const [k, v] of Object.entries(obj)) {
       if (v === undefined) continue // JSON.stringify omits undefined properties: same as absent
       const p = findUnserialisable(v, `${path}.${k}`, seen, depth + 1)

@@ -61,21 +61,38 @@ export function redisStore(ctx: RedisHandle): KeyValueStore {
     now: Date.now,
     get: (op, key) => run(op, (r) => r.get<string>(key)),
     getAndExpire: (op, key, ttl) => run(op, (r) => r.getex<string>(key, { ex: ttl })),
-    set: (op, key, value, ttl, nx) => run(op, async (r) => (nx ? (await r.set(key, value, { ex: ttl, nx: true })) !== null : (await r.set(key, value, { ex: ttl }), true))),
+    set: (op, key, value, ttl, nx) =>
+      run(op, async (r) =>
+        nx ? (await r.set(key, value, { ex: ttl, nx: true })) !== null : (await r.set(key, value, { ex: ttl }), true),
+      ),
     delete: (op, key) => run(op, async (r) => (await r.del(key)) > 0),
     expire: (op, key, ttl) => run(op, async (r) => (await r.expire(key, ttl)) === 1),
     count: (op, { counter, setExpiry, expiryMs, previous }) =>
       run(op, async (r) => {
-        if (!setExpiry && previous === undefined) return { count: counterValue(await r.incr(counter), 'INCR'), previous: 0 }
+        if (!setExpiry && previous === undefined)
+          return { count: counterValue(await r.incr(counter), 'INCR'), previous: 0 }
         const p = r.pipeline().incr(counter)
         if (setExpiry) p.pexpire(counter, expiryMs, 'NX')
         if (previous !== undefined) p.get<string | number | null>(previous)
         const replies = (await p.exec()) as unknown[]
-        return { count: counterValue(replies[0], 'INCR'), previous: previous === undefined ? 0 : counterValue(replies[replies.length - 1] ?? 0, 'GET of the previous bucket') }
+        return {
+          count: counterValue(replies[0], 'INCR'),
+          previous:
+            previous === undefined ? 0 : counterValue(replies[replies.length - 1] ?? 0, 'GET of the previous bucket'),
+        }
       }),
     uncount: (op, counter) => run(op, async (r) => void (await r.decr(counter))),
     index: (op, { index, member, atMs, ttlSeconds, dropBeforeMs }) =>
-      run(op, async (r) => void (await r.pipeline().zadd(index, { score: atMs, member }).zremrangebyscore(index, '-inf', `(${dropBeforeMs}`).expire(index, ttlSeconds).exec())),
+      run(
+        op,
+        async (r) =>
+          void (await r
+            .pipeline()
+            .zadd(index, { score: atMs, member })
+            .zremrangebyscore(index, '-inf', `(${dropBeforeMs}`)
+            .expire(index, ttlSeconds)
+            .exec()),
+      ),
     unindex: (op, index, member) => run(op, async (r) => void (await r.zrem(index, member))),
     members: (op, index) => run(op, async (r) => (await r.zrange<string[]>(index, 0, -1)).map(String)),
     deleteMany: (op, keys) => (keys.length === 0 ? Promise.resolve(0) : run(op, (r) => r.del(...keys))),
@@ -88,8 +105,16 @@ export function redisStore(ctx: RedisHandle): KeyValueStore {
  * seen, rather than compared with the limit (a refusal remembered until the next bucket).
  */
 export function counterValue(reply: unknown, command: string): number {
-  const n = typeof reply === 'number' ? reply : typeof reply === 'string' && /^-?\d{1,16}$/.test(reply) ? Number(reply) : Number.NaN
-  if (!Number.isSafeInteger(n)) throw new Error(`rateLimit: ${command} answered ${typeof reply === 'string' ? `a ${reply.length}-character string` : typeof reply}, not a whole number`)
+  const n =
+    typeof reply === 'number'
+      ? reply
+      : typeof reply === 'string' && /^-?\d{1,16}$/.test(reply)
+        ? Number(reply)
+        : Number.NaN
+  if (!Number.isSafeInteger(n))
+    throw new Error(
+      `rateLimit: ${command} answered ${typeof reply === 'string' ? `a ${reply.length}-character string` : typeof reply}, not a whole number`,
+    )
   return n
 }
 
@@ -116,10 +141,22 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
   // lru-cache measures TTLs with `perf.now()`; giving it our clock keeps expiry and buckets on one time.
   const perf = { now }
   // ttlResolution 0: read the clock at every check (lru-cache otherwise reuses one reading for 1 ms).
-  const sessions = new LRUCache<string, string>({ max: options.maxSessions ?? DEFAULT_MAX_SESSIONS, perf, ttlResolution: 0 })
-  const counters = new LRUCache<string, number>({ max: options.maxCounters ?? DEFAULT_MAX_COUNTERS, perf, ttlResolution: 0 })
+  const sessions = new LRUCache<string, string>({
+    max: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    perf,
+    ttlResolution: 0,
+  })
+  const counters = new LRUCache<string, number>({
+    max: options.maxCounters ?? DEFAULT_MAX_COUNTERS,
+    perf,
+    ttlResolution: 0,
+  })
   // Indexes (e.g. a user's sessions): member → time added; bounded like the sessions they list.
-  const indexes = new LRUCache<string, Map<string, number>>({ max: options.maxSessions ?? DEFAULT_MAX_SESSIONS, perf, ttlResolution: 0 })
+  const indexes = new LRUCache<string, Map<string, number>>({
+    max: options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    perf,
+    ttlResolution: 0,
+  })
   /** GETEX: the value, its lifetime restarted; null when absent. */
   const getAndExpire = (key: string, ttl: number): string | null => {
     const value = sessions.get(key)

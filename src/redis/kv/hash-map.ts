@@ -34,7 +34,8 @@ const fieldSchema = z.string({ error: 'expected a string' }).min(1, 'must not be
 const objectSchema = z.record(z.string(), z.unknown(), { error: 'expected a plain object of fields' })
 
 export function createHashMap(source: ContextSource): HashMap {
-  const keyOf = (key: string, op: string) => resolveContext(source).keys.key('hash', parseInput(keyNameSchema, key, `hashMap.${op}: key`))
+  const keyOf = (key: string, op: string) =>
+    resolveContext(source).keys.key('hash', parseInput(keyNameSchema, key, `hashMap.${op}: key`))
 
   return {
     async set(key, object) {
@@ -46,7 +47,8 @@ export function createHashMap(source: ContextSource): HashMap {
         if (value === undefined) continue // as JSON would: an undefined property is absent
         encoded[field] = encodeJson(value, `hashMap.set: object.${field}`)
       }
-      if (Object.keys(encoded).length === 0) throw new RedisInputError('hashMap.set: object: expected at least one defined field')
+      if (Object.keys(encoded).length === 0)
+        throw new RedisInputError('hashMap.set: object: expected at least one defined field')
       return withRedis(ctx, 'hashMap.set', (redis) => redis.hset(redisKey, encoded))
     },
 
@@ -74,7 +76,9 @@ export function createHashMap(source: ContextSource): HashMap {
       const ctx = resolveContext(source)
       const redisKey = keyOf(key, 'del')
       fields.forEach((f, i) => parseInput(fieldSchema, f, `hashMap.del: fields[${i}]`))
-      return withRedis(ctx, 'hashMap.del', (redis) => (fields.length ? redis.hdel(redisKey, ...fields) : redis.del(redisKey)))
+      return withRedis(ctx, 'hashMap.del', (redis) =>
+        fields.length ? redis.hdel(redisKey, ...fields) : redis.del(redisKey),
+      )
     },
 
     async increment(key, field, by = 1) {

@@ -89,7 +89,11 @@ const ttlSchema = ttlSecondsSchema({ min: 1 })
 
 /** Builds `session` on a context (resolved at each call, so building it never throws). */
 export function createSession(source: ContextSource, options: SessionOptions = {}): Session {
-  const defaultTtl = parseInput(ttlSchema, options.defaultTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS, 'createSession: defaultTtlSeconds')
+  const defaultTtl = parseInput(
+    ttlSchema,
+    options.defaultTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS,
+    'createSession: defaultTtlSeconds',
+  )
   /** The store and this session's full key, resolved at each call. */
   const at = (op: string, id: unknown) => {
     const ctx = resolveContext(source)
@@ -112,15 +116,23 @@ export function createSession(source: ContextSource, options: SessionOptions = {
       const { store, key } = at('session.get', id)
       const slide = getOptions.slide
       const ttl =
-        slide === undefined || slide === false ? undefined : slide === true ? defaultTtl : parseInput(ttlSchema, slide, 'session.get: options.slide')
-      const raw = ttl === undefined ? await store.get('session.get', key) : await store.getAndExpire('session.get', key, ttl)
+        slide === undefined || slide === false
+          ? undefined
+          : slide === true
+            ? defaultTtl
+            : parseInput(ttlSchema, slide, 'session.get: options.slide')
+      const raw =
+        ttl === undefined ? await store.get('session.get', key) : await store.getAndExpire('session.get', key, ttl)
       return decodeSession<T>(raw)
     },
 
     async delete(id, deleteOptions = {}) {
       const { store, key } = at('session.delete', id)
       if (deleteOptions.owner === undefined) return store.delete('session.delete', key)
-      const [deleted] = await Promise.all([store.delete('session.delete', key), store.unindex('session.delete', ownerIndex('session.delete', deleteOptions.owner), id)])
+      const [deleted] = await Promise.all([
+        store.delete('session.delete', key),
+        store.unindex('session.delete', ownerIndex('session.delete', deleteOptions.owner), id),
+      ])
       return deleted
     },
     async deleteAll(owner) {
@@ -141,7 +153,11 @@ export function createSession(source: ContextSource, options: SessionOptions = {
 
     async create(data, ttlSeconds = defaultTtl, createOptions = {}) {
       const ttl = parseInput(ttlSchema, ttlSeconds, 'session.create: ttlSeconds')
-      const ownerTtl = parseInput(ttlSchema, createOptions.ownerTtlSeconds ?? 30 * 24 * 3600, 'session.create: options.ownerTtlSeconds')
+      const ownerTtl = parseInput(
+        ttlSchema,
+        createOptions.ownerTtlSeconds ?? 30 * 24 * 3600,
+        'session.create: options.ownerTtlSeconds',
+      )
       const index = createOptions.owner === undefined ? undefined : ownerIndex('session.create', createOptions.owner)
       const json = encode('session.create', data)
       // NX: a fresh id never overwrites a session. A clash of 192 random bits does not happen;
@@ -152,7 +168,13 @@ export function createSession(source: ContextSource, options: SessionOptions = {
         if (!(await store.set('session.create', key, json, ttl, true))) continue
         if (index) {
           const now = store.now()
-          await store.index('session.create', { index, member: id, atMs: now, ttlSeconds: Math.max(ownerTtl, ttl), dropBeforeMs: now - ownerTtl * 1000 })
+          await store.index('session.create', {
+            index,
+            member: id,
+            atMs: now,
+            ttlSeconds: Math.max(ownerTtl, ttl),
+            dropBeforeMs: now - ownerTtl * 1000,
+          })
         }
         return id
       }
@@ -171,9 +193,11 @@ export function createSession(source: ContextSource, options: SessionOptions = {
 /** A new session id: 24 bytes from Web Crypto (works in Node, edge and browsers), base64url, 32 characters. */
 export function newSessionId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(ID_BYTES))
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 }
-
 
 /** The id validated (RedisInputError naming the operation otherwise; the id itself is never echoed). */
 function sessionKey(op: string, id: unknown): string {

@@ -34,10 +34,15 @@ export interface SortedSet {
 const memberSchema = z.string({ error: 'expected a string' })
 // zod 4's number already refuses NaN and ±Infinity (Redis would refuse NaN, and a score must compare).
 const scoreSchema = z.number({ error: 'expected a finite number' })
-const countSchema = z.number({ error: 'expected a number' }).int('expected a whole number').min(1, 'must be at least 1').max(10_000, 'must be at most 10000')
+const countSchema = z
+  .number({ error: 'expected a number' })
+  .int('expected a whole number')
+  .min(1, 'must be at least 1')
+  .max(10_000, 'must be at most 10000')
 
 export function createSortedSet(source: ContextSource): SortedSet {
-  const keyOf = (key: string, op: string) => resolveContext(source).keys.key('zset', parseInput(keyNameSchema, key, `sortedSet.${op}: key`))
+  const keyOf = (key: string, op: string) =>
+    resolveContext(source).keys.key('zset', parseInput(keyNameSchema, key, `sortedSet.${op}: key`))
 
   return {
     async add(key, member, score) {
@@ -53,8 +58,10 @@ export function createSortedSet(source: ContextSource): SortedSet {
       const ctx = resolveContext(source)
       const redisKey = keyOf(key, 'top')
       parseInput(countSchema, n, 'sortedSet.top: n')
-      const flat = await withRedis(ctx, 'sortedSet.top', (redis) =>
-        redis.zrange(redisKey, 0, n - 1, { rev: true, withScores: true }) as Promise<unknown[]>,
+      const flat = await withRedis(
+        ctx,
+        'sortedSet.top',
+        (redis) => redis.zrange(redisKey, 0, n - 1, { rev: true, withScores: true }) as Promise<unknown[]>,
       )
       const out: ScoredMember[] = []
       for (let i = 0; i + 1 < flat.length; i += 2) out.push({ member: String(flat[i]), score: toScore(flat[i + 1]) })
@@ -99,7 +106,9 @@ export function createSortedSet(source: ContextSource): SortedSet {
       const redisKey = keyOf(key, 'countAbove')
       parseInput(scoreSchema, score, 'sortedSet.countAbove: score')
       // "(" makes the bound exclusive: equal scores are not above.
-      return Number(await withRedis(ctx, 'sortedSet.countAbove', (redis) => redis.zcount(redisKey, `(${score}`, '+inf')))
+      return Number(
+        await withRedis(ctx, 'sortedSet.countAbove', (redis) => redis.zcount(redisKey, `(${score}`, '+inf')),
+      )
     },
   }
 }

@@ -23,13 +23,21 @@ export async function deadLetters<T>(rt: QueueRuntime, name: string, limit = 50)
     const ids = await redis.lrange(k.dead, 0, limit - 1)
     if (ids.length === 0) return []
     // Without automatic deserialisation the client answers HMGET as an array, in the order asked.
-    const records = ((await redis.hmget(k.data, ...ids)) ?? []) as unknown as (string | null)[] | Record<string, string | null>
+    const records = ((await redis.hmget(k.data, ...ids)) ?? []) as unknown as
+      (string | null)[] | Record<string, string | null>
     const out: DeadJob<T>[] = []
     for (const [i, id] of ids.entries()) {
       const rec = Array.isArray(records) ? records[i] : records[id]
       if (typeof rec !== 'string') continue
       const { meta, payload } = splitRecord(rec)
-      out.push({ id, data: decodeJson<T>(payload) as T, attempts: meta.r ?? 0, error: meta.e ?? null, failedAt: meta.f ?? null, createdAt: meta.c ?? null })
+      out.push({
+        id,
+        data: decodeJson<T>(payload) as T,
+        attempts: meta.r ?? 0,
+        error: meta.e ?? null,
+        failedAt: meta.f ?? null,
+        createdAt: meta.c ?? null,
+      })
     }
     return out
   })

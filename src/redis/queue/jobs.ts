@@ -13,26 +13,45 @@ import type { FailResult, Lease, PushOptions, ReservedJob, ReserveOptions } from
 /** The life of one job: push, then pop (at-most-once) or reserve → ack / fail / extend (at-least-once). */
 
 /** queue.push: see Queue.push for its cost. */
-export async function push(rt: QueueRuntime, name: string, data: unknown, pushOptions: PushOptions = {}): Promise<string> {
+export async function push(
+  rt: QueueRuntime,
+  name: string,
+  data: unknown,
+  pushOptions: PushOptions = {},
+): Promise<string> {
   checkName('push', name)
   const opts = parseInput(pushOptionsSchema, pushOptions, 'queue.push: options')
   const s = rt.settingsFor(name)
   const payload = encodeJson(data, 'queue.push: data', s.maxPayloadBytes)
   // The id is known before the call, so a push retried after a lost answer is recognised and not queued twice.
   const id = opts.jobId ?? randomUUID()
-  const meta: JobMeta = { m: opts.maxAttempts ?? s.maxAttempts, b: opts.backoffMs ?? s.backoffMs, x: s.maxBackoffMs, c: Date.now() }
+  const meta: JobMeta = {
+    m: opts.maxAttempts ?? s.maxAttempts,
+    b: opts.backoffMs ?? s.backoffMs,
+    x: s.maxBackoffMs,
+    c: Date.now(),
+  }
   const record = encodeRecord(meta, payload)
   if (opts.group !== undefined && !opts.delayMs) {
     const group = opts.group
     await runOnQueue(rt, 'push', name, (redis, keys) =>
-      pushGrouped(redis, keys, { id, record, group, nowTick: nowTick(), slotTicks: msToTicks(s.groupSlotMs), windowTicks: msToTicks(s.groupWindowMs) }),
+      pushGrouped(redis, keys, {
+        id,
+        record,
+        group,
+        nowTick: nowTick(),
+        slotTicks: msToTicks(s.groupSlotMs),
+        windowTicks: msToTicks(s.groupWindowMs),
+      }),
     )
     return id
   }
   const score = readyScore(nowTick() + msToTicks(opts.delayMs ?? 0))
   // Both are no-ops for an id already queued (waiting, delayed, leased or dead); the data first, so
   // a reserve never sees an id without it. If only the first lands, a retried push adds the second.
-  await runOnQueue(rt, 'push', name, (redis, k) => redis.pipeline().hsetnx(k.data, id, record).zadd(k.jobs, { nx: true }, { score, member: id }).exec())
+  await runOnQueue(rt, 'push', name, (redis, k) =>
+    redis.pipeline().hsetnx(k.data, id, record).zadd(k.jobs, { nx: true }, { score, member: id }).exec(),
+  )
   return id
 }
 
@@ -43,7 +62,11 @@ export async function pop<T>(rt: QueueRuntime, name: string): Promise<T | null> 
 }
 
 /** queue.reserve: the oldest ready job, leased for the visibility timeout. */
-export async function reserve<T>(rt: QueueRuntime, name: string, reserveOptions: ReserveOptions = {}): Promise<ReservedJob<T> | null> {
+export async function reserve<T>(
+  rt: QueueRuntime,
+  name: string,
+  reserveOptions: ReserveOptions = {},
+): Promise<ReservedJob<T> | null> {
   checkName('reserve', name)
   const opts = parseInput(reserveOptionsSchema, reserveOptions, 'queue.reserve: options')
   const visibilityTimeoutMs = opts.visibilityTimeoutMs ?? rt.settingsFor(name).visibilityTimeoutMs
@@ -62,7 +85,12 @@ export async function reserve<T>(rt: QueueRuntime, name: string, reserveOptions:
     visibilityTimeoutMs,
     createdAt: meta.c,
     // An attempt that left no error of its own ended by its lease expiring.
-    lastError: attempts <= 1 ? null : meta.r === attempts - 1 ? (meta.e ?? null) : `lease expired after attempt ${attempts - 1} (the worker did not ack in time)`,
+    lastError:
+      attempts <= 1
+        ? null
+        : meta.r === attempts - 1
+          ? (meta.e ?? null)
+          : `lease expired after attempt ${attempts - 1} (the worker did not ack in time)`,
   }
 }
 
@@ -70,12 +98,20 @@ export async function reserve<T>(rt: QueueRuntime, name: string, reserveOptions:
 export async function ack(rt: QueueRuntime, name: string, job: Lease): Promise<boolean> {
   checkName('ack', name)
   const lease = parseInput(leaseSchema, job, 'queue.ack: job')
-  const [removed] = (await runOnQueue(rt, 'ack', name, (redis, k) => redis.pipeline().zrem(k.jobs, lease.id).hdel(k.data, lease.id).exec())) as [number, number]
+  const [removed] = (await runOnQueue(rt, 'ack', name, (redis, k) =>
+    redis.pipeline().zrem(k.jobs, lease.id).hdel(k.data, lease.id).exec(),
+  )) as [number, number]
   return removed === 1
 }
 
 /** queue.fail: retried after its backoff, or dead-lettered. */
-export async function fail(rt: QueueRuntime, name: string, job: Lease, error?: unknown, failOptions: { giveUp?: boolean } = {}): Promise<FailResult> {
+export async function fail(
+  rt: QueueRuntime,
+  name: string,
+  job: Lease,
+  error?: unknown,
+  failOptions: { giveUp?: boolean } = {},
+): Promise<FailResult> {
   checkName('fail', name)
   const lease = parseInput(leaseSchema, job, 'queue.fail: job')
   const s = rt.settingsFor(name)
@@ -93,12 +129,21 @@ export async function fail(rt: QueueRuntime, name: string, job: Lease, error?: u
 }
 
 /** queue.extend: the lease's new deadline, or null when it was lost. */
-export async function extend(rt: QueueRuntime, name: string, job: Lease, visibilityTimeoutMs?: number): Promise<number | null> {
+export async function extend(
+  rt: QueueRuntime,
+  name: string,
+  job: Lease,
+  visibilityTimeoutMs?: number,
+): Promise<number | null> {
   checkName('extend', name)
   const lease = parseInput(leaseSchema, job, 'queue.extend: job')
-  const vis = parseInput(positive(DAY).optional(), visibilityTimeoutMs, 'queue.extend: visibilityTimeoutMs') ?? rt.settingsFor(name).visibilityTimeoutMs
+  const vis =
+    parseInput(positive(DAY).optional(), visibilityTimeoutMs, 'queue.extend: visibilityTimeoutMs') ??
+    rt.settingsFor(name).visibilityTimeoutMs
   const leaseTick = nowTick() + msToTicks(vis)
-  const ok = await runOnQueue(rt, 'extend', name, (redis, keys) => extendScript(redis, keys, { id: lease.id, leaseToken: lease.leaseToken, leaseTick }))
+  const ok = await runOnQueue(rt, 'extend', name, (redis, keys) =>
+    extendScript(redis, keys, { id: lease.id, leaseToken: lease.leaseToken, leaseTick }),
+  )
   return ok ? tickToMs(leaseTick) : null
 }
 

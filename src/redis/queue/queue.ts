@@ -5,7 +5,18 @@ import { createQueueRuntime } from './runtime'
 import type { Queue, QueueOptions } from './types'
 
 export { DEFAULT_QUEUE_OPTIONS } from './types'
-export type { DeadJob, FailResult, Lease, PushOptions, Queue, QueueOptions, QueueSettings, QueueStats, ReservedJob, ReserveOptions } from './types'
+export type {
+  DeadJob,
+  FailResult,
+  Lease,
+  PushOptions,
+  Queue,
+  QueueOptions,
+  QueueSettings,
+  QueueStats,
+  ReservedJob,
+  ReserveOptions,
+} from './types'
 
 /**
  * Builds the queue on a context (the app uses `queue` from its entry, src/lib/upstash.ts, built on the default

@@ -35,7 +35,13 @@ export const checkName = (op: string, name: string): string => parseInput(queueN
  * withRedis stops waiting for `fn` when a budget runs out, and a loop inside it would go on sending
  * (a claim nobody receives) after its caller was told Redis is unavailable.
  */
-export async function runOnQueue<T>(rt: QueueRuntime, op: string, name: string, fn: (redis: Redis, keys: QueueKeys) => Promise<T>, options?: WithRedisOptions): Promise<T> {
+export async function runOnQueue<T>(
+  rt: QueueRuntime,
+  op: string,
+  name: string,
+  fn: (redis: Redis, keys: QueueKeys) => Promise<T>,
+  options?: WithRedisOptions,
+): Promise<T> {
   const ctx = resolveContext(rt.source)
   checkName(op, name)
   const [jobs, data, dead] = ctx.keys.slotKeys('queue', name, KEY_PARTS)

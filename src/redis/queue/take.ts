@@ -65,14 +65,20 @@ async function readCandidates(rt: QueueRuntime, req: TakeRequest, tick: number):
 }
 
 /** Tries to claim the candidates, one at a time, until one is ours; null when others took them all. */
-async function claimOne(rt: QueueRuntime, req: TakeRequest, candidates: [string, string][], at: { tick: number; place: number }): Promise<Taken | null> {
+async function claimOne(
+  rt: QueueRuntime,
+  req: TakeRequest,
+  candidates: [string, string][],
+  at: { tick: number; place: number },
+): Promise<Taken | null> {
   const s = rt.settingsFor(req.name)
   // While workers of this process have been colliding, each concurrent take starts at its own place
   // (the k-th take in flight tries the k-th oldest; not a random pick, so the order stays nearly
   // FIFO and a job that group fairness placed second is taken second); a loser then tries at random.
   const spread = (rt.contended.get(req.name) ?? 0) > Date.now()
   for (let tries = 0; candidates.length > 0 && tries < CANDIDATES; tries++) {
-    const pick = tries > 0 ? Math.floor(Math.random() * candidates.length) : spread ? Math.min(at.place, candidates.length - 1) : 0
+    const pick =
+      tries > 0 ? Math.floor(Math.random() * candidates.length) : spread ? Math.min(at.place, candidates.length - 1) : 0
     const [id, seen] = candidates.splice(pick, 1)[0]!
     const lease = leaseScore(at.tick + req.visibilityTimeoutMs * 10)
     // Once sent, the claim's answer is waited for even past the budget: a claim nobody receives would
@@ -81,7 +87,8 @@ async function claimOne(rt: QueueRuntime, req: TakeRequest, candidates: [string,
       rt,
       req.op,
       req.name,
-      (redis, keys) => claim(redis, keys, { id, seen, lease, nowMs: Date.now(), deadLetterLimit: s.deadLetterLimit, pop: req.pop }),
+      (redis, keys) =>
+        claim(redis, keys, { id, seen, lease, nowMs: Date.now(), deadLetterLimit: s.deadLetterLimit, pop: req.pop }),
       { waitOnceSent: true },
     )
     if (reply.status === 'ok') return { id, record: reply.record, score: reply.score }

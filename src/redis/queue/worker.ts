@@ -32,21 +32,32 @@ export class PermanentJobError extends Error {
  * the job is delivered again, so handlers should be idempotent. Redis errors (e.g. unavailable)
  * propagate; a job whose ack could not be sent is redelivered after its lease.
  */
-export async function processNext<T>(queue: Queue, name: string, handler: JobHandler<T>, options: ProcessOptions = {}): Promise<JobOutcome<T>> {
+export async function processNext<T>(
+  queue: Queue,
+  name: string,
+  handler: JobHandler<T>,
+  options: ProcessOptions = {},
+): Promise<JobOutcome<T>> {
   const job = await queue.reserve<T>(name, { visibilityTimeoutMs: options.visibilityTimeoutMs })
   if (!job) return { status: 'empty' }
   options.onReserved?.(job as ReservedJob<unknown>)
 
   const leaseMs = job.visibilityTimeoutMs
   let leaseLost = false
-  const heartbeat = options.heartbeat === false ? undefined : setInterval(() => {
-    queue.extend(name, job, leaseMs).then(
-      (deadline) => {
-        if (deadline === null) leaseLost = true
-      },
-      () => {}, // Redis briefly unreachable: the next beat (or the lease expiry) settles it
-    )
-  }, Math.max(50, Math.floor(leaseMs / 3)))
+  const heartbeat =
+    options.heartbeat === false
+      ? undefined
+      : setInterval(
+          () => {
+            queue.extend(name, job, leaseMs).then(
+              (deadline) => {
+                if (deadline === null) leaseLost = true
+              },
+              () => {}, // Redis briefly unreachable: the next beat (or the lease expiry) settles it
+            )
+          },
+          Math.max(50, Math.floor(leaseMs / 3)),
+        )
   heartbeat?.unref?.()
 
   let error: unknown
@@ -94,7 +105,12 @@ export interface WorkerOptions extends ProcessOptions {
 }
 
 /** Polls `name` until `signal` aborts, running `handler` on each job (see processNext). */
-export async function runWorker<T>(queue: Queue, name: string, handler: JobHandler<T>, options: WorkerOptions): Promise<void> {
+export async function runWorker<T>(
+  queue: Queue,
+  name: string,
+  handler: JobHandler<T>,
+  options: WorkerOptions,
+): Promise<void> {
   const minIdle = options.minIdleMs ?? 250
   const maxIdle = options.maxIdleMs ?? 60_000
   let idle = minIdle

@@ -41,7 +41,12 @@ export interface RateLimitResult {
  * PEXPIRE NX, GET of the previous bucket); 2 when refused (INCR, DECR); 0 for an identifier this
  * instance already saw refused, until it can be admitted again.
  */
-export type RateLimitFn = (identifier: string, limit: number, windowSeconds: number, options?: RateLimitOptions) => Promise<RateLimitResult>
+export type RateLimitFn = (
+  identifier: string,
+  limit: number,
+  windowSeconds: number,
+  options?: RateLimitOptions,
+) => Promise<RateLimitResult>
 
 /** Longest identifier accepted (any characters; only size is bounded). */
 export const MAX_IDENTIFIER_LENGTH = 512
@@ -85,9 +90,13 @@ export function createRateLimit(source: ContextSource, options: { store?: KeyVal
   // A call's round trips (the count, a refusal's DECR, the EXPIRE after a loss) wait REDIS_TIMEOUT_MS at
   // most together, or share the request's budget (see budget.ts).
   return async (identifier, limit, windowSeconds, callOptions) =>
-    withOperationBudget(resolveContext(source).config.timeoutMs, () => limitOnce(identifier, limit, windowSeconds, callOptions))
+    withOperationBudget(resolveContext(source).config.timeoutMs, () =>
+      limitOnce(identifier, limit, windowSeconds, callOptions),
+    )
 
-  async function limitOnce(...[identifier, limit, windowSeconds, callOptions]: Parameters<RateLimitFn>): Promise<RateLimitResult> {
+  async function limitOnce(
+    ...[identifier, limit, windowSeconds, callOptions]: Parameters<RateLimitFn>
+  ): Promise<RateLimitResult> {
     const args = {
       identifier: parseInput(identifierSchema, identifier, 'rateLimit: identifier'),
       limit: parseInput(limitSchema, limit, 'rateLimit: limit'),
@@ -107,7 +116,8 @@ export function createRateLimit(source: ContextSource, options: { store?: KeyVal
     const state = stateFor(store)
     const blockedKey = `${base}|${args.limit}`
     const blockedUntil = state.blocked.get(blockedKey)
-    if (blockedUntil !== undefined && now < blockedUntil) return { allowed: false, remaining: 0, resetAt, limit: args.limit, ...flag }
+    if (blockedUntil !== undefined && now < blockedUntil)
+      return { allowed: false, remaining: 0, resetAt, limit: args.limit, ...flag }
 
     const policy = args.onFailure ?? ctx.config.rateLimitFailurePolicy
     try {
@@ -118,10 +128,20 @@ export function createRateLimit(source: ContextSource, options: { store?: KeyVal
       const weight = 1 - (now - bucket * windowMs) / windowMs
       const carried = Math.floor(counted.previous * weight)
       const total = carried + counted.current
-      if (total <= args.limit) return { allowed: true, remaining: args.limit - total, resetAt, limit: args.limit, ...flag }
+      if (total <= args.limit)
+        return { allowed: true, remaining: args.limit - total, resetAt, limit: args.limit, ...flag }
       // Refused: give the unit back, and remember until when this identifier cannot be admitted.
       await store.uncount('rateLimit', current).catch(() => {})
-      state.blocked.set(blockedKey, admissibleAgainAt({ previous: counted.previous, current: counted.current - 1, limit: args.limit, bucket, windowMs }))
+      state.blocked.set(
+        blockedKey,
+        admissibleAgainAt({
+          previous: counted.previous,
+          current: counted.current - 1,
+          limit: args.limit,
+          bucket,
+          windowMs,
+        }),
+      )
       return { allowed: false, remaining: 0, resetAt, limit: args.limit, ...flag }
     } catch (err) {
       if (isConnectionError(err)) {
@@ -169,14 +189,25 @@ function stateFor(store: KeyValueStore): LimiterState {
  * trip: INCR alone when this instance knows the previous bucket and has set (or is setting) the
  * counter's expiry; otherwise pipelined with PEXPIRE … NX and GET of the previous bucket.
  */
-async function count(store: KeyValueStore, state: LimiterState, { current, previous, ttlMs }: { current: string; previous: string; ttlMs: number }): Promise<{ current: number; previous: number }> {
+async function count(
+  store: KeyValueStore,
+  state: LimiterState,
+  { current, previous, ttlMs }: { current: string; previous: string; ttlMs: number },
+): Promise<{ current: number; previous: number }> {
   const knownPrevious = state.closed.get(previous)
   const setup = state.setups.get(current)
   if (state.expiring.has(current) && (knownPrevious !== undefined || setup)) {
     // The set-up in flight is another call's (on its budget): waited for within ours, else the previous
     // bucket is read here (1 command), so that call's budget running out never fails this one.
-    const previousCount = knownPrevious ?? waitForShared(setup!).catch(async () => counterValue((await store.get('rateLimit', previous)) ?? 0, 'GET of the previous bucket'))
-    const [counted, prev] = await Promise.all([store.count('rateLimit', { counter: current, setExpiry: false, expiryMs: ttlMs }), previousCount])
+    const previousCount =
+      knownPrevious ??
+      waitForShared(setup!).catch(async () =>
+        counterValue((await store.get('rateLimit', previous)) ?? 0, 'GET of the previous bucket'),
+      )
+    const [counted, prev] = await Promise.all([
+      store.count('rateLimit', { counter: current, setExpiry: false, expiryMs: ttlMs }),
+      previousCount,
+    ])
     // INCR answered 1, so the counter did not exist although this instance had given it an
     // expiry: Redis lost it (restarted empty, flushed, evicted) and this INCR re-created it without one,
     // a key that would never expire. Give it its expiry now (EXPIRE: 1 command, only after such a loss);
@@ -209,7 +240,19 @@ async function count(store: KeyValueStore, state: LimiterState, { current, previ
  * When a refused identifier can next be admitted: once carried + current < limit, i.e. when the
  * previous bucket's weight has dropped enough, or at the next bucket, whichever comes first.
  */
-function admissibleAgainAt({ previous, current, limit, bucket, windowMs }: { previous: number; current: number; limit: number; bucket: number; windowMs: number }): number {
+function admissibleAgainAt({
+  previous,
+  current,
+  limit,
+  bucket,
+  windowMs,
+}: {
+  previous: number
+  current: number
+  limit: number
+  bucket: number
+  windowMs: number
+}): number {
   const start = bucket * windowMs
   const nextBucket = start + windowMs
   if (current >= limit || previous <= 0) return nextBucket
@@ -226,5 +269,7 @@ function warnUnavailable(cause: unknown, policy: RateLimitFailurePolicy): void {
   if (now - lastWarning < 60_000) return
   lastWarning = now
   const why = cause instanceof Error ? redactMessage(cause.message) : String(cause)
-  console.warn(`[redis] rateLimit: Redis unavailable (${why}); failing ${policy === 'open' ? 'open (allowing, flagged)' : 'closed (refusing)'}`)
+  console.warn(
+    `[redis] rateLimit: Redis unavailable (${why}); failing ${policy === 'open' ? 'open (allowing, flagged)' : 'closed (refusing)'}`,
+  )
 }

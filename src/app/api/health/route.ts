@@ -41,7 +41,11 @@ export async function GET(): Promise<Response> {
 
 async function check(): Promise<HealthReport> {
   const [redis, database] = await Promise.all([
-    health().then((h) => ({ ok: h.status !== 'down', latencyMs: 'latencyMs' in h ? h.latencyMs : 0, ...(h.status === 'disabled' ? { disabled: true as const } : {}) })),
+    health().then((h) => ({
+      ok: h.status !== 'down',
+      latencyMs: 'latencyMs' in h ? h.latencyMs : 0,
+      ...(h.status === 'disabled' ? { disabled: true as const } : {}),
+    })),
     timed(() => prisma.$queryRawUnsafe('SELECT 1')),
   ])
   return { status: redis.ok && database.ok ? 'ok' : 'degraded', redis, database, checkedAt: new Date().toISOString() }

@@ -7,7 +7,14 @@ import { DossierForm } from '@/components/dossier-form'
 import { PageTitle } from '@/components/page-title'
 import { AnalysisStatusBadge, DossierStatusBadge } from '@/components/status-badge'
 import { requestAnalysisAction } from '@/lib/analyses/actions'
-import { DOMAIN_LABELS, formatDateLongFr, formatEuros, URGENCY_LABELS, type LegalDomain, type Urgency } from '@/lib/analyses/analyzer'
+import {
+  DOMAIN_LABELS,
+  formatDateLongFr,
+  formatEuros,
+  URGENCY_LABELS,
+  type LegalDomain,
+  type Urgency,
+} from '@/lib/analyses/analyzer'
 import { analysisReads, type AnalysisView } from '@/lib/analyses/read-model'
 import { updateDossierAction } from '@/lib/dossiers/actions'
 import { parseDossierId } from '@/lib/dossiers/schemas'
@@ -27,7 +34,9 @@ export default async function DossierPage({ params, searchParams }: Props) {
   const id = parseDossierId(rawId)
   // Another cabinet's dossier and one that does not exist: the same real 404.
   if (!id) notFound()
-  const [dossierRead, analysisRead] = await ctx.run(() => Promise.all([dossiers().getDossier(ctx.tenantId, id), analysisReads().getLatestAnalysis(ctx.tenantId, id)]))
+  const [dossierRead, analysisRead] = await ctx.run(() =>
+    Promise.all([dossiers().getDossier(ctx.tenantId, id), analysisReads().getLatestAnalysis(ctx.tenantId, id)]),
+  )
   const dossier = dossierRead.data
   if (!dossier) notFound()
   const analysis = analysisRead.data
@@ -53,7 +62,10 @@ export default async function DossierPage({ params, searchParams }: Props) {
         }
       />
       {(cree || enregistre) && (
-        <p role="status" className="rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm font-medium text-emerald-900">
+        <p
+          role="status"
+          className="rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm font-medium text-emerald-900"
+        >
           {cree ? 'Dossier créé.' : 'Modifications enregistrées.'}
         </p>
       )}
@@ -74,7 +86,9 @@ export default async function DossierPage({ params, searchParams }: Props) {
             <dd>{formatDateTime(dossier.updatedAt)}</dd>
           </dl>
           <h3 className="mt-5 text-sm font-semibold text-slate-900">Description</h3>
-          <p className="mt-1 text-sm whitespace-pre-wrap text-slate-800">{dossier.description || <span className="text-slate-600">Aucune description.</span>}</p>
+          <p className="mt-1 text-sm whitespace-pre-wrap text-slate-800">
+            {dossier.description || <span className="text-slate-600">Aucune description.</span>}
+          </p>
         </section>
 
         <section aria-labelledby="analysis-title" className="card lg:col-span-3">
@@ -83,7 +97,12 @@ export default async function DossierPage({ params, searchParams }: Props) {
               <h2 id="analysis-title" className="text-lg font-semibold text-slate-900">
                 Analyse
               </h2>
-              <p className="mt-1 flex items-center gap-2 text-sm text-slate-700" role="status" aria-live="polite" data-testid="analysis-status">
+              <p
+                className="mt-1 flex items-center gap-2 text-sm text-slate-700"
+                role="status"
+                aria-live="polite"
+                data-testid="analysis-status"
+              >
                 Statut : <AnalysisStatusBadge status={status} />
               </p>
             </div>
@@ -102,7 +121,13 @@ export default async function DossierPage({ params, searchParams }: Props) {
           key={dossier.updatedAt.toISOString()}
           action={updateDossierAction.bind(null, dossier.id)}
           mode="edit"
-          initial={{ title: dossier.title, clientName: dossier.clientName, reference: dossier.reference, description: dossier.description ?? '', status: dossier.status }}
+          initial={{
+            title: dossier.title,
+            clientName: dossier.clientName,
+            reference: dossier.reference,
+            description: dossier.description ?? '',
+            status: dossier.status,
+          }}
         />
       </section>
     </main>
@@ -110,19 +135,30 @@ export default async function DossierPage({ params, searchParams }: Props) {
 }
 
 function AnalysisBody({ analysis, status }: { analysis: AnalysisView | null; status: AnalysisStatusValue }) {
-  if (!analysis) return <p className="mt-4 text-sm text-slate-700">Ce dossier n’a pas encore été analysé. L’analyse détermine le domaine, l’urgence, les dates et montants clés.</p>
+  if (!analysis)
+    return (
+      <p className="mt-4 text-sm text-slate-700">
+        Ce dossier n’a pas encore été analysé. L’analyse détermine le domaine, l’urgence, les dates et montants clés.
+      </p>
+    )
   if (status === 'QUEUED' || status === 'RUNNING') {
     return (
       <p className="mt-4 text-sm text-slate-700">
-        {status === 'QUEUED' ? 'L’analyse attend son tour' : 'L’analyse est en cours'} (demandée le {formatDateTime(analysis.createdAt)}). Cette page se met à jour toute seule.
-        {analysis.error && <span className="mt-2 block text-red-800">Dernière tentative échouée : {analysis.error}</span>}
+        {status === 'QUEUED' ? 'L’analyse attend son tour' : 'L’analyse est en cours'} (demandée le{' '}
+        {formatDateTime(analysis.createdAt)}). Cette page se met à jour toute seule.
+        {analysis.error && (
+          <span className="mt-2 block text-red-800">Dernière tentative échouée : {analysis.error}</span>
+        )}
       </p>
     )
   }
   if (status === 'FAILED') {
     return (
       <div className="mt-4 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900">
-        <p className="font-semibold">{ANALYSIS_STATUS_LABELS.FAILED} de l’analyse après {analysis.attempts} tentative{analysis.attempts > 1 ? 's' : ''}.</p>
+        <p className="font-semibold">
+          {ANALYSIS_STATUS_LABELS.FAILED} de l’analyse après {analysis.attempts} tentative
+          {analysis.attempts > 1 ? 's' : ''}.
+        </p>
         <p className="mt-1">Raison : {analysis.error ?? 'inconnue'}</p>
       </div>
     )
@@ -132,11 +168,15 @@ function AnalysisBody({ analysis, status }: { analysis: AnalysisView | null; sta
       <dl className="grid gap-3 sm:grid-cols-2">
         <div className="rounded-md bg-slate-50 p-3">
           <dt className="text-xs font-semibold tracking-wide text-slate-600 uppercase">Domaine</dt>
-          <dd className="mt-1 font-medium text-slate-900">{DOMAIN_LABELS[analysis.domain as LegalDomain] ?? analysis.domain}</dd>
+          <dd className="mt-1 font-medium text-slate-900">
+            {DOMAIN_LABELS[analysis.domain as LegalDomain] ?? analysis.domain}
+          </dd>
         </div>
         <div className="rounded-md bg-slate-50 p-3">
           <dt className="text-xs font-semibold tracking-wide text-slate-600 uppercase">Urgence</dt>
-          <dd className="mt-1 font-medium text-slate-900">{URGENCY_LABELS[analysis.urgency as Urgency] ?? analysis.urgency}</dd>
+          <dd className="mt-1 font-medium text-slate-900">
+            {URGENCY_LABELS[analysis.urgency as Urgency] ?? analysis.urgency}
+          </dd>
           {analysis.urgencyReason && <dd className="mt-1 text-slate-700">{analysis.urgencyReason}</dd>}
         </div>
       </dl>
@@ -153,7 +193,8 @@ function AnalysisBody({ analysis, status }: { analysis: AnalysisView | null; sta
             <ul className="mt-1 space-y-1">
               {analysis.keyDates.map((d) => (
                 <li key={d.date}>
-                  <span className="font-medium">{formatDateLongFr(d.date)}</span> <span className="text-slate-700">— {d.context}</span>
+                  <span className="font-medium">{formatDateLongFr(d.date)}</span>{' '}
+                  <span className="text-slate-700">— {d.context}</span>
                 </li>
               ))}
             </ul>
@@ -167,7 +208,8 @@ function AnalysisBody({ analysis, status }: { analysis: AnalysisView | null; sta
             <ul className="mt-1 space-y-1">
               {analysis.amounts.map((a, i) => (
                 <li key={`${a.amount}-${i}`}>
-                  <span className="font-medium">{formatEuros(a.amount)}</span> <span className="text-slate-700">— {a.context}</span>
+                  <span className="font-medium">{formatEuros(a.amount)}</span>{' '}
+                  <span className="text-slate-700">— {a.context}</span>
                 </li>
               ))}
             </ul>
@@ -175,7 +217,8 @@ function AnalysisBody({ analysis, status }: { analysis: AnalysisView | null; sta
         </div>
       </div>
       <p className="text-xs text-slate-600">
-        Terminée le {analysis.completedAt ? formatDateTime(analysis.completedAt) : '—'} · analyseur {analysis.analyzer ?? '—'}
+        Terminée le {analysis.completedAt ? formatDateTime(analysis.completedAt) : '—'} · analyseur{' '}
+        {analysis.analyzer ?? '—'}
       </p>
     </div>
   )

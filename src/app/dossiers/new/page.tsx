@@ -12,7 +12,11 @@ export default async function NewDossierPage() {
     <main id="contenu" className="mx-auto max-w-3xl">
       <PageTitle title="Nouveau dossier" subtitle="Le dossier est ajouté aux dossiers de votre cabinet." />
       <div className="card">
-        <DossierForm action={createDossierAction} mode="create" initial={{ title: '', clientName: '', reference: '', description: '', status: 'OPEN' }} />
+        <DossierForm
+          action={createDossierAction}
+          mode="create"
+          initial={{ title: '', clientName: '', reference: '', description: '', status: 'OPEN' }}
+        />
       </div>
     </main>
   )

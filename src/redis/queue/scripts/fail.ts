@@ -45,7 +45,10 @@ export interface FailArgs {
   nowMs: number
 }
 
-export type FailReply = { status: 'retry'; attempts: number; retryAt: number; delayMs: number } | { status: 'dead'; attempts: number } | { status: 'stale' }
+export type FailReply =
+  | { status: 'retry'; attempts: number; retryAt: number; delayMs: number }
+  | { status: 'dead'; attempts: number }
+  | { status: 'stale' }
 
 export const fail = defineQueueScript<FailArgs, FailReply>({
   lua,

@@ -7,7 +7,11 @@ export const dynamic = 'force-dynamic'
 
 /** `{ email, password }` → 200 `{ user }` and a fresh session cookie; 401 without saying which part was wrong. */
 export const POST = withPublic(async ({ request, address }) => {
-  const { cookie, device, user } = await login(await readJson(request), address, request.cookies.get(deviceCookieName())?.value)
+  const { cookie, device, user } = await login(
+    await readJson(request),
+    address,
+    request.cookies.get(deviceCookieName())?.value,
+  )
   const response = NextResponse.json({ user })
   setSessionCookie(response, cookie)
   setDeviceCookie(response, device)

@@ -23,12 +23,18 @@ export const GET = withPublic(async ({ request }) => {
   const { cronSecret, production, analysisDrainMs } = appConfig()
   if (!cronSecret && production) {
     return Response.json(
-      { error: 'CRON_SECRET is not set: this route refuses to run in production without it (set it in the host environment, e.g. `vercel env add CRON_SECRET`)' },
+      {
+        error:
+          'CRON_SECRET is not set: this route refuses to run in production without it (set it in the host environment, e.g. `vercel env add CRON_SECRET`)',
+      },
       { status: 503 },
     )
   }
   if (cronSecret && !bearerMatches(request.headers.get('authorization'), cronSecret)) {
-    return Response.json({ error: 'unauthorized: send Authorization: Bearer <CRON_SECRET>' }, { status: 401, headers: { 'www-authenticate': 'Bearer' } })
+    return Response.json(
+      { error: 'unauthorized: send Authorization: Bearer <CRON_SECRET>' },
+      { status: 401, headers: { 'www-authenticate': 'Bearer' } },
+    )
   }
 
   const started = performance.now()
@@ -40,9 +46,17 @@ export const GET = withPublic(async ({ request }) => {
   if (reconciled?.repushed && left > 0) {
     // Jobs lost with Redis's data are queued again: run them now rather than at the next cron.
     const more = await drainShared({ budgetMs: left })
-    drained = { ...more, processed: drained.processed + more.processed, done: drained.done + more.done, retried: drained.retried + more.retried, failed: drained.failed + more.failed, leaseLost: drained.leaseLost + more.leaseLost }
+    drained = {
+      ...more,
+      processed: drained.processed + more.processed,
+      done: drained.done + more.done,
+      retried: drained.retried + more.retried,
+      failed: drained.failed + more.failed,
+      leaseLost: drained.leaseLost + more.leaseLost,
+    }
   }
-  const remaining = drained.stoppedBy === 'empty' && !reconciled?.repushed ? 0 : await pipeline.waiting().catch(() => null)
+  const remaining =
+    drained.stoppedBy === 'empty' && !reconciled?.repushed ? 0 : await pipeline.waiting().catch(() => null)
   const { stoppedBy, error, durationMs: _drainMs, ...counts } = drained
   return Response.json(
     {

@@ -10,7 +10,10 @@ export const dynamic = 'force-dynamic'
  * requested. The result is there once DONE; `error` says why it FAILED (or why the last attempt did).
  */
 export const GET = withAuthAndId(DOSSIER_ID, async ({ tenantId, id }) => {
-  const [dossier, analysis] = await Promise.all([dossiers().getDossier(tenantId, id), analysisReads().getLatestAnalysis(tenantId, id)])
+  const [dossier, analysis] = await Promise.all([
+    dossiers().getDossier(tenantId, id),
+    analysisReads().getLatestAnalysis(tenantId, id),
+  ])
   if (!dossier.data) return dossierNotFound()
   const a = analysis.data
   const headers = { 'x-cache': dossier.cache === analysis.cache ? analysis.cache : 'MISS' }
