@@ -76,6 +76,14 @@ export async function ensureBuilt(): Promise<{ NEXT_DIST_DIR: string }> {
 /** What every test server signs its session cookies with (production requires one). */
 export const TEST_SESSION_SECRET = 'test-session-secret-0123456789abcdef0123456789'
 
+/**
+ * Where a test server sends e-mail unless the test gives its own SMTP_URL (tests/support/smtp.ts): a
+ * port nothing listens on, so a test that is not about mail never reaches a real server (a send fails
+ * and retries). Production requires SMTP_URL, MAIL_FROM and APP_ORIGIN (src/lib/startup-check.ts).
+ */
+export const TEST_SMTP_URL = 'smtp://127.0.0.1:9'
+export const TEST_MAIL_FROM = 'IA Poste Manager <no-reply@example.fr>'
+
 /** The server's environment on top of the test's: a variable given as undefined is removed. */
 export type AppEnv = Record<string, string | undefined>
 
@@ -93,6 +101,10 @@ async function spawnApp(env: AppEnv, options: StartOptions): Promise<{ child: Ch
     NEXT_TELEMETRY_DISABLED: '1',
     ALLOW_DEMO_ACCOUNTS: 'true',
     SESSION_SECRET: TEST_SESSION_SECRET,
+    SMTP_URL: TEST_SMTP_URL,
+    MAIL_FROM: TEST_MAIL_FROM,
+    // The server's own address: production refuses other Hosts once APP_ORIGIN is set (src/proxy.ts).
+    APP_ORIGIN: `http://127.0.0.1:${port}`,
     ...build,
     ...env,
   }

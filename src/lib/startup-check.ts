@@ -1,5 +1,6 @@
 import { AppConfigError, parseAppConfig } from '@/lib/config'
 import { databaseConfig, DatabaseConfigError } from '@/lib/database'
+import { MailConfigError, parseMailConfig } from '@/lib/mail/config'
 import { ConfigError, parseConfig } from '@/redis/core/config'
 
 /**
@@ -25,7 +26,7 @@ export class StartupConfigError extends Error {
   }
 }
 
-/** Checks the environment for a server (`role: 'server'`) or the analysis worker. */
+/** Checks the environment for a server (`role: 'server'`) or the worker (analyses and e-mail). */
 export function checkStartup(
   env: Record<string, string | undefined> = process.env,
   role: 'server' | 'worker' = 'server',
@@ -48,9 +49,11 @@ export function checkStartup(
 
   try {
     const app = parseAppConfig(env)
-    if (production && role === 'server' && !app.sessionSecret) {
+    if (production && !app.sessionSecret) {
       errors.push(
-        'SESSION_SECRET is required in production (at least 32 random characters, e.g. `openssl rand -hex 32`; the same on every instance): it signs session cookies',
+        role === 'server'
+          ? 'SESSION_SECRET is required in production (at least 32 random characters, e.g. `openssl rand -hex 32`; the same on every instance): it signs session cookies'
+          : 'SESSION_SECRET is required by the worker in production (the same value as the app servers): it opens the invitation and password-reset links sealed in queued e-mails',
       )
     }
     if (production && role === 'server') {
@@ -71,6 +74,24 @@ export function checkStartup(
   } catch (err) {
     if (!(err instanceof AppConfigError)) throw err
     errors.push(
+      ...err.message
+        .split('\n')
+        .slice(1)
+        .map((l) => l.replace(/^\s*-\s*/, '')),
+    )
+  }
+
+  // Both send e-mail (the worker's loop; after() and the cron route on a server): SMTP_URL, MAIL_FROM and
+  // APP_ORIGIN in production. The messages name the variable and never echo SMTP_URL (it holds a password).
+  try {
+    const mail = parseMailConfig(env)
+    if (!production && !mail.smtpUrl)
+      warnings.push(
+        'SMTP_URL is not set: e-mails (reminders, invitations, password resets) wait in the queue and fail (`npm run dev` starts a local catcher and sets it)',
+      )
+  } catch (err) {
+    if (!(err instanceof MailConfigError)) throw err
+    ;(production ? errors : warnings).push(
       ...err.message
         .split('\n')
         .slice(1)

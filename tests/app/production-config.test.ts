@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, startAppExpectingExit } from '../support/app'
 import { tempDatabase } from '../support/database'
+import { startWorker } from '../support/worker-process'
 import { uniquePrefix } from '../support/stack'
 
 const db = tempDatabase('prodconfig')
@@ -42,7 +43,50 @@ describe('a production server refuses to start half-configured', () => {
       expect(output).toMatch(/DATABASE_URL is required when NODE_ENV=production/)
       expect(output).toMatch(/SESSION_SECRET is required in production/)
     })
+
+    it(`${via === 'serve' ? 'npm start' : 'plain next start'}: half-configured e-mail → exits non-zero naming MAIL_FROM and APP_ORIGIN, never the SMTP password`, async () => {
+      const password = 'smtp-relay-S3cret-pw'
+      const { code, output } = await startAppExpectingExit(
+        {
+          ...inject('stack'),
+          DATABASE_URL: db.url,
+          SMTP_URL: `smtp://apikey:${password}@smtp-relay.example.fr:587`,
+          MAIL_FROM: undefined,
+          APP_ORIGIN: undefined,
+        },
+        { via },
+      )
+      expect(code).not.toBe(0)
+      expect(output).toMatch(/Refusing to start/)
+      expect(output).toMatch(/MAIL_FROM is required in production/)
+      expect(output).toMatch(/APP_ORIGIN is required in production/)
+      expect(output).not.toMatch(/SMTP_URL is required/)
+      expect(output).not.toContain(password)
+    })
   }
+
+  it('the worker (npm run worker) refuses production without SMTP_URL, MAIL_FROM or SESSION_SECRET, naming each', async () => {
+    const worker = startWorker(
+      Object.fromEntries(
+        Object.entries({
+          ...process.env,
+          ...inject('stack'),
+          NODE_ENV: 'production',
+          DATABASE_URL: db.url,
+          APP_ORIGIN: 'https://app.example.fr',
+        }).filter(([k, v]) => v !== undefined && !['SMTP_URL', 'MAIL_FROM', 'SESSION_SECRET'].includes(k)),
+      ) as Record<string, string>,
+      [],
+    )
+    const { code } = await worker.exited
+    expect(code).toBe(1)
+    const output = worker.stderr()
+    expect(output).toMatch(/Refusing to start/)
+    expect(output).toMatch(/SMTP_URL is required in production/)
+    expect(output).toMatch(/MAIL_FROM is required in production/)
+    expect(output).toMatch(/SESSION_SECRET is required by the worker/)
+    expect(worker.events.map((e) => e.event)).not.toContain('started')
+  })
 
   it('names a wrong value without printing the secret', async () => {
     const secret = 'short-secret'

@@ -2,6 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { assertReadyToStart, checkStartup, StartupConfigError } from '@/lib/startup-check'
 
 const redis = { UPSTASH_REDIS_REST_URL: 'https://eu1-x.upstash.io', UPSTASH_REDIS_REST_TOKEN: 'AXsecretTOKEN' }
+const SMTP_PASSWORD = 'smtpS3cretPassw0rd'
+const mail = {
+  SMTP_URL: `smtp://apikey:${SMTP_PASSWORD}@smtp-relay.example.fr:587`,
+  MAIL_FROM: 'Cabinet Dupont <no-reply@cabinet-dupont.fr>',
+  APP_ORIGIN: 'https://app.cabinet-dupont.fr',
+}
 const prod = {
   NODE_ENV: 'production',
   ...redis,
@@ -9,6 +15,7 @@ const prod = {
   CRON_SECRET: 'a'.repeat(32),
   SESSION_SECRET: 'b'.repeat(32),
   IAPM_SERVER_STAMP: 's',
+  ...mail,
 }
 
 describe('checkStartup', () => {
@@ -32,8 +39,10 @@ describe('checkStartup', () => {
     expect(errors.join('\n')).toMatch(
       /UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN are required[\s\S]*SESSION_SECRET is required in production[\s\S]*DATABASE_URL is required when NODE_ENV=production/,
     )
-    // The worker signs no cookie.
-    expect(checkStartup({ ...prod, SESSION_SECRET: undefined }, 'worker').errors).toEqual([])
+    // The worker signs no cookie, but opens the links sealed in queued e-mails with the same secret.
+    expect(checkStartup({ ...prod, SESSION_SECRET: undefined }, 'worker').errors).toEqual([
+      expect.stringMatching(/SESSION_SECRET is required by the worker in production[\s\S]*sealed/),
+    ])
     expect(() => assertReadyToStart({ NODE_ENV: 'production' }, 'server', () => {})).toThrow(StartupConfigError)
   })
 
@@ -58,6 +67,41 @@ describe('checkStartup', () => {
     expect(checkStartup({ ...prod, IAPM_SERVER_STAMP: undefined, CRON_SECRET: undefined }, 'worker').warnings).toEqual(
       [],
     )
+  })
+
+  for (const role of ['server', 'worker'] as const) {
+    it(`${role}: refuses production without the e-mail settings, naming each variable, never the SMTP password`, () => {
+      const none = checkStartup({ ...prod, SMTP_URL: undefined, MAIL_FROM: undefined, APP_ORIGIN: undefined }, role)
+      expect(none.errors).toEqual([
+        expect.stringMatching(/^SMTP_URL is required in production/),
+        expect.stringMatching(/^MAIL_FROM is required in production/),
+        expect.stringMatching(/^APP_ORIGIN is required in production/),
+      ])
+      // Half-configured: only what is missing is named.
+      const half = checkStartup({ ...prod, MAIL_FROM: undefined }, role)
+      expect(half.errors).toEqual([expect.stringMatching(/^MAIL_FROM is required in production/)])
+      expect(JSON.stringify(half)).not.toContain(SMTP_PASSWORD)
+      // A wrong SMTP_URL is named, its value (and password) never shown.
+      const wrong = checkStartup({ ...prod, SMTP_URL: `https://apikey:${SMTP_PASSWORD}@smtp.example.fr` }, role)
+      expect(wrong.errors).toEqual([expect.stringMatching(/^SMTP_URL must start with smtp:\/\/ or smtps:\/\//)])
+      const garbage = checkStartup({ ...prod, SMTP_URL: `not a url ${SMTP_PASSWORD}` }, role)
+      expect(garbage.errors).toEqual([expect.stringMatching(/^SMTP_URL must be a URL/)])
+      for (const r of [none, half, wrong, garbage]) expect(JSON.stringify(r)).not.toContain(SMTP_PASSWORD)
+      expect(() => assertReadyToStart({ ...prod, SMTP_URL: undefined }, role, () => {})).toThrow(
+        /Refusing to start[\s\S]*SMTP_URL is required in production/,
+      )
+    })
+  }
+
+  it('outside production a missing SMTP_URL is a warning (npm run dev brings a catcher), a wrong one too', () => {
+    const dev = checkStartup({ NODE_ENV: 'development', ...redis })
+    expect(dev.errors).toEqual([])
+    expect(dev.warnings).toEqual([expect.stringMatching(/^SMTP_URL is not set/)])
+    expect(checkStartup({ NODE_ENV: 'development', ...redis, SMTP_URL: 'smtp://127.0.0.1:2525' }).warnings).toEqual([])
+    const wrong = checkStartup({ NODE_ENV: 'development', ...redis, SMTP_URL: `http://u:${SMTP_PASSWORD}@h` })
+    expect(wrong.errors).toEqual([])
+    expect(wrong.warnings.join()).toMatch(/SMTP_URL must start with smtp:\/\//)
+    expect(JSON.stringify(wrong)).not.toContain(SMTP_PASSWORD)
   })
 
   it('never prints a secret', () => {
