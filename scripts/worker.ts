@@ -1,18 +1,27 @@
 /**
- * The AI analysis worker (`npm run worker`): processes 'ai-analysis-queue' at least once (reserve →
- * mark RUNNING → analyse → store the result in the database → score → ack; failures retried with
- * backoff, then dead-lettered and the analysis marked FAILED). Redis and database settings come
- * from the environment (.env, .env.local…), like the app. Every hour (and at start) it also reconciles
- * analyses pending for over 10 minutes: dead letters → FAILED, a job lost with Redis's data pushed again
- * (free, a database query, while nothing is stuck).
- * Cost when idle: one empty reserve (1 billed command) per --max-idle-ms (60 s: ~1 440 a day) plus
- * the hourly reconciliation (free while nothing is stuck); it asks the database (free) every second whether an analysis was
- * requested, so a new one starts within about a second.
+ * The worker (`npm run worker`): two loops in one process, each at least once (reserve → handle → ack;
+ * failures retried with backoff, then dead-lettered):
+ * - 'ai-analysis-queue': mark RUNNING → analyse → store the result (DONE) and propose its future dates as
+ *   deadlines → score (after the last attempt the analysis is marked FAILED);
+ * - 'email-queue': deadline reminders (delayed jobs, sent when due), invitations and password resets, over
+ *   SMTP_URL (an SMTP error retries, a refused address is dead-lettered at once).
+ * Redis, database and e-mail settings come from the environment (.env, .env.local…), like the app; in
+ * production it refuses to start half-configured (src/lib/startup-check.ts: Redis, DATABASE_URL,
+ * SESSION_SECRET, SMTP_URL, MAIL_FROM, APP_ORIGIN). Every hour (and at start) it also reconciles:
+ * analyses pending for over 10 minutes (dead letters → FAILED, a job lost with Redis's data pushed again)
+ * and deadlines whose reminders are not all queued yet (a push that failed, an offset that came within the
+ * queue's 365-day reach) — both database queries (free) while nothing is stuck.
+ * Cost when idle: one empty reserve per loop (1 billed command each) per --max-idle-ms (60 s: ~2 880 a
+ * day for the two loops) plus the hourly reconciliation (free while nothing is stuck); reminders waiting
+ * for their time cost nothing. The analysis loop asks the database (free) every second whether an analysis
+ * was requested, so a new one starts within about a second; an e-mail is sent within --max-idle-ms of being
+ * due (invitations and resets are also sent by the request's after(), at once).
  *   npx tsx scripts/worker.ts [--min-idle-ms 250] [--max-idle-ms 60000] [--visibility-ms 300000]
  *                             [--grace-ms 30000] [--analysis-delay-ms 0]
- * SIGTERM/SIGINT: stop taking jobs, finish the current one (ack or fail), exit 0. If it takes longer
- * than --grace-ms, exit 1 without acking: the lease expires and the job is delivered again.
- * Logs one JSON object per line on stdout.
+ * SIGTERM/SIGINT: stop taking jobs, finish the current ones (ack or fail), close the SMTP connections,
+ * exit 0. If it takes longer than --grace-ms, exit 1 without acking: the leases expire and the jobs are
+ * delivered again.
+ * Logs one JSON object per line on stdout (e-mail events carry `queue: "email-queue"`).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { parseArgs } from 'node:util'
@@ -73,6 +82,11 @@ async function main(): Promise<number> {
   const { createAIPipeline } = await import('../src/lib/analyses/pipeline')
   const { AI_ANALYSIS_QUEUE } = await import('../src/lib/analyses/job')
   const { createLocalAnalyzer } = await import('../src/lib/analyses/analyzer')
+  const { runEmailWorker } = await import('../src/lib/mail/drain')
+  const { EMAIL_QUEUE } = await import('../src/lib/mail/jobs')
+  const { closeMailer } = await import('../src/lib/mail/transport')
+  const { createReminders } = await import('../src/lib/deadlines/reminders')
+  const { prisma } = await import('../src/lib/prisma')
   if ((await import('../src/lib/startup-check')).refusalToStart('worker')) return 1
   try {
     if (!getConfig().enabled) {
@@ -103,12 +117,20 @@ async function main(): Promise<number> {
       : local
   const ai = createAIPipeline({ analyzer, visibilityTimeoutMs: flags['visibility-ms'] })
   const controller = new AbortController()
-  // As the cron route does: free unless an analysis has been pending for 10 minutes (then dead letters → FAILED, lost jobs pushed again).
+  const reminders = createReminders({ prisma })
+  // As the cron route does: free unless an analysis has been pending for 10 minutes (then dead letters →
+  // FAILED, lost jobs pushed again) or a deadline's reminders are not all queued (2 billed commands a push).
   const reconcile = () =>
-    ai.reconcile({ staleAfterMs: 10 * 60_000 }).then(
-      (r) => r.stale > 0 && log('reconciled', r),
-      (err: Error) => log('reconcile-error', { error: err.message }),
-    )
+    Promise.all([
+      ai.reconcile({ staleAfterMs: 10 * 60_000 }).then(
+        (r) => r.stale > 0 && log('reconciled', r),
+        (err: Error) => log('reconcile-error', { error: err.message }),
+      ),
+      reminders.reconcileReminders().then(
+        (pushed) => pushed > 0 && log('reminders-reconciled', { queue: EMAIL_QUEUE, pushed }),
+        (err: Error) => log('reconcile-error', { queue: EMAIL_QUEUE, error: err.message }),
+      ),
+    ])
   void reconcile()
   const reconciler = setInterval(reconcile, 3_600_000)
   reconciler.unref()
@@ -129,8 +151,19 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
 
-  log('started', { queue: AI_ANALYSIS_QUEUE, pid: process.pid })
-  await ai.runAIWorker({
+  log('started', { queue: AI_ANALYSIS_QUEUE, queues: [AI_ANALYSIS_QUEUE, EMAIL_QUEUE], pid: process.pid })
+  const emails = runEmailWorker({
+    signal: controller.signal,
+    minIdleMs: flags['min-idle-ms'],
+    maxIdleMs: flags['max-idle-ms'],
+    onOutcome: (o) => {
+      if (o.status === 'empty') return
+      const error = 'error' in o ? String((o.error as Error)?.message ?? o.error) : undefined
+      log(o.status, { queue: EMAIL_QUEUE, id: o.job.id, attempt: o.job.attempts, ...(error ? { error } : {}) })
+    },
+    onError: (err) => log('redis-error', { queue: EMAIL_QUEUE, error: (err as Error).message }),
+  })
+  const analyses = ai.runAIWorker({
     signal: controller.signal,
     minIdleMs: flags['min-idle-ms'],
     maxIdleMs: flags['max-idle-ms'],
@@ -142,7 +175,10 @@ async function main(): Promise<number> {
     },
     onError: (err) => log('redis-error', { error: (err as Error).message }),
   })
+  // Both loops finish their current job once the signal aborts.
+  await Promise.all([analyses, emails])
   clearInterval(reconciler)
+  closeMailer()
   await usageMeter?.flush() // what is pending (one HINCRBY, none when nothing is)
   log('stopped')
   return 0
