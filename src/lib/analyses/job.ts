@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { PrismaClient } from '@/generated/prisma/client'
 import type { DossierChange } from '@/lib/scores/leaderboard'
 import { parseInput, PermanentJobError, type Queue, type ReservedJob } from '@/lib/upstash'
-import type { Analyzer } from './analyzer'
+import type { Analyzer, KeyDate } from './analyzer'
 
 /**
  * One analysis job ('ai-analysis-queue'): its payload, how it is queued, and the worker's handler.
@@ -11,7 +11,10 @@ import type { Analyzer } from './analyzer'
  * queue then acks. Failures retry with backoff; after the last attempt the analysis is FAILED with
  * the reason and the job is in the dead letters. A job delivered again after its analysis finished
  * (the worker died before its ack) is acked without running twice: DONE is written with a
- * compare-and-set on the status, so completion happens exactly once.
+ * compare-and-set on the status, so completion happens exactly once. The future dates the analysis found
+ * become proposed deadlines (échéances) of the dossier just before it is marked DONE: idempotent (one
+ * proposal per dossier and date, ever), so a redelivery proposes nothing twice; a failure there is logged
+ * and never fails the analysis.
  */
 export const AI_ANALYSIS_QUEUE = 'ai-analysis-queue'
 
@@ -62,6 +65,8 @@ export interface AnalysisJobDeps {
   /** The cabinet's cached reads, invalidated at each status change. */
   invalidate: (tenantId: string) => Promise<unknown>
   scores: { recordChange(tenantId: string, change: DossierChange): Promise<void> }
+  /** Proposes the result's future dates as deadlines of the dossier (deadlines().proposeFromAnalysis); idempotent. */
+  proposeDeadlines?: (tenantId: string, dossierId: string, dates: KeyDate[]) => Promise<unknown>
 }
 
 /** The worker's handler for one job (processNext / runWorker). */
@@ -70,6 +75,7 @@ export function analysisJobHandler({
   analyzer,
   invalidate,
   scores,
+  proposeDeadlines,
 }: AnalysisJobDeps): (data: unknown, job: ReservedJob<unknown>) => Promise<void> {
   return async (data, job) => {
     // A malformed task will not get better with retries: PermanentJobError sends it straight to the dead letters.
@@ -101,6 +107,15 @@ export function analysisJobHandler({
         })
       await invalidate(task.tenantId)
       throw err
+    }
+
+    // Before DONE, so a worker dying in between leaves a redelivery that proposes them (idempotent) rather than none.
+    if (proposeDeadlines && result.keyDates.length > 0) {
+      await proposeDeadlines(task.tenantId, task.dossierId, result.keyDates).catch((err: unknown) =>
+        console.warn(
+          `[analyses] deadlines of analysis ${analysis.id} not proposed (the analysis completes all the same): ${(err as Error)?.message ?? err}`,
+        ),
+      )
     }
 
     const done = await finishAnalysis(prisma, analysis.id, {

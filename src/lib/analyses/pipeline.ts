@@ -1,5 +1,6 @@
 import type { PrismaClient } from '@/generated/prisma/client'
 import { appConfig } from '@/lib/config'
+import { createDeadlineService, type DeadlineService } from '@/lib/deadlines/service'
 import { prisma as defaultPrisma } from '@/lib/prisma'
 import { leaderboard as defaultLeaderboard, type DossierChange } from '@/lib/scores/leaderboard'
 import { cabinetCache } from '@/lib/tenants/cabinet-cache'
@@ -25,7 +26,7 @@ import { createAnalysisRequests } from './request'
  * response and the cron route (drain.ts) where no worker runs.
  */
 export interface AIPipelineDeps {
-  prisma?: Pick<PrismaClient, 'analysis' | 'dossier'>
+  prisma?: Pick<PrismaClient, 'analysis' | 'dossier' | 'deadline' | 'user'>
   queue?: Queue
   analyzer?: Analyzer
   /** Invalidates a cabinet's cached reads (default: the app's cabinet cache). */
@@ -38,6 +39,8 @@ export interface AIPipelineDeps {
   /** Requests allowed per user and window (default ANALYSIS_RATE_LIMIT_MAX per ANALYSIS_RATE_LIMIT_WINDOW_SECONDS). */
   userRateLimit?: { limit: number; windowSeconds: number }
   rateLimit?: RateLimitFn
+  /** Where a finished analysis proposes its future dates as deadlines (default: a service on `prisma`). */
+  deadlines?: Pick<DeadlineService, 'proposeFromAnalysis'>
 }
 
 export function createAIPipeline(deps: AIPipelineDeps = {}) {
@@ -46,6 +49,7 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
   const invalidate = deps.invalidate ?? ((tenantId: string) => cabinetCache().invalidate(tenantId))
   const visibilityTimeoutMs = deps.visibilityTimeoutMs ?? 5 * 60_000
   const deadLetters = createDeadLetterSweep({ prisma, queue })
+  let deadlineService: Pick<DeadlineService, 'proposeFromAnalysis'> | undefined
   const requests = createAnalysisRequests({
     prisma,
     queue,
@@ -60,6 +64,10 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
     analyzer: deps.analyzer ?? createLocalAnalyzer(),
     invalidate,
     scores: deps.leaderboard ?? defaultLeaderboard,
+    proposeDeadlines: (tenantId, dossierId, dates) => {
+      deadlineService ??= deps.deadlines ?? createDeadlineService({ prisma })
+      return deadlineService.proposeFromAnalysis({ cabinetId: tenantId }, dossierId, dates)
+    },
   })
 
   /** A wake hint: true when an analysis was requested since the previous call (the newest QUEUED row changed). */
