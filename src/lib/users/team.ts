@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ROLES, requireRole, type Identity, type Role } from '@/lib/auth/identity'
 import { revokeSessions } from '@/lib/auth/sessions'
+import { createReminders, REMINDER_ROLES, type Reminders } from '@/lib/deadlines/reminders'
 import { HttpError } from '@/lib/http-error'
 import { prisma } from '@/lib/prisma'
 import type { IdParam } from '@/lib/request/api'
@@ -8,7 +9,9 @@ import type { IdParam } from '@/lib/request/api'
 /**
  * A cabinet's team, managed by its ADMINs: roles and deactivation. Every change ends the user's
  * sessions at once (they log in again with what the change allows), and a cabinet always keeps at
- * least one active ADMIN.
+ * least one active ADMIN. Someone who becomes a reminder recipient (made AVOCAT or ADMIN from ASSISTANT, or
+ * reactivated as one) is given the cabinet's pending deadline reminders (scheduleForMember); someone who
+ * stops being one needs nothing: each reminder checks its recipient when it is sent and drops it.
  */
 
 /** A member of the team as the API and the page show it (never the password hash). */
@@ -61,6 +64,10 @@ const toMember = (u: {
   createdAt: u.createdAt.toISOString(),
 })
 
+let reminders: Reminders | undefined
+const isRecipient = (u: { role: string; active: boolean }) =>
+  u.active && (REMINDER_ROLES as readonly string[]).includes(u.role)
+
 /** The caller's cabinet's users, admins first then by name. ADMIN only (403). */
 export async function listTeam(actor: Identity): Promise<TeamMember[]> {
   requireRole(actor, 'ADMIN')
@@ -79,7 +86,7 @@ export async function updateTeamMember(
   patch: UserPatch,
 ): Promise<{ member: TeamMember; changed: boolean }> {
   requireRole(actor, 'ADMIN')
-  const { changed, user } = await prisma.$transaction(async (tx) => {
+  const { changed, user, becameRecipient } = await prisma.$transaction(async (tx) => {
     const current = await tx.user.findFirst({ where: { id: userId, tenantId: actor.tenantId }, select })
     if (!current) throw new HttpError(404, 'user not found')
     const role = patch.role ?? (current.role as Role)
@@ -91,9 +98,23 @@ export async function updateTeamMember(
       })
       if (others === 0) throw new HttpError(409, 'the cabinet must keep at least one active ADMIN')
     }
-    if (role === current.role && active === current.active) return { changed: false, user: current }
-    return { changed: true, user: await tx.user.update({ where: { id: userId }, data: { role, active }, select }) }
+    if (role === current.role && active === current.active)
+      return { changed: false, user: current, becameRecipient: false }
+    return {
+      changed: true,
+      user: await tx.user.update({ where: { id: userId }, data: { role, active }, select }),
+      becameRecipient: !isRecipient(current) && isRecipient({ role, active }),
+    }
   })
   if (changed) await revokeSessions(userId)
+  if (becameRecipient) {
+    // Pushes of reminders still queued are no-ops (idempotent job ids); the change is saved whatever happens here.
+    reminders ??= createReminders({ prisma })
+    await reminders
+      .scheduleForMember(actor.tenantId, userId)
+      .catch((err: unknown) =>
+        console.warn(`[team] reminders for ${userId} not scheduled: ${(err as Error)?.message ?? err}`),
+      )
+  }
   return { member: toMember(user), changed }
 }
