@@ -4,7 +4,10 @@
  * - the migrations applied and the demo data seeded (idempotent: npm run db:setup);
  * - unless UPSTASH_REDIS_REST_URL is set (real Upstash) or REDIS_ENABLED=false: a private redis-server
  *   (data in .data/redis) and the local Upstash-compatible endpoint, wired into the app's env;
- * - the app in dev mode (scripts/serve.ts --dev) and the analysis worker (scripts/worker.ts);
+ * - unless SMTP_URL is set: a local SMTP catcher (a real SMTP receiver on 127.0.0.1) that keeps what the app
+ *   sends (the last MAIL_CATCHER_KEEP messages in .data/caught-mail.json, shown by the dev mail page), its
+ *   URL passed as SMTP_URL to the server and the worker: no mail server needed, nothing leaves the machine;
+ * - the app in dev mode (scripts/serve.ts --dev) and the worker (scripts/worker.ts: analyses and e-mail);
  *   extra arguments go to the server, e.g. `npm run dev -- --port 4000`. The app listens on
  *   127.0.0.1 only unless asked otherwise (`npm run dev -- --hostname 0.0.0.0`);
  * - the local endpoint's URL and token in .data/local-endpoint.env (git-ignored, mode 600), which
@@ -17,6 +20,8 @@ import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
+import { startDevMailCatcher } from '@/lib/mail/catcher'
+import { redactSmtpUrl } from '@/lib/mail/config'
 import { startEndpoint, startRedisServer, freePort, RedisServerMissingError } from '@/upstash-local'
 import { dbSetup } from './db-setup'
 import {
@@ -98,6 +103,10 @@ async function main(): Promise<void> {
     redisReachable = await checkConfiguredRedis()
   }
 
+  // Before the children: they inherit SMTP_URL (set here to the catcher's unless it was configured).
+  const smtpConfigured = Boolean(process.env.SMTP_URL?.trim())
+  stops.push(await startDevMailCatcher())
+
   // Node runs the scripts directly (no npx in between), so signals reach them and they exit with us.
   const children: ChildProcess[] = []
   const run = (script: string, args: string[]) => {
@@ -138,7 +147,8 @@ async function main(): Promise<void> {
         '──────────────────────────────────────────────────────────────────────────────',
         `  App       ${url}   (log in as demo@cabinet-dupont.fr / demo-password)`,
         `  ${endpointLine}`,
-        `  Worker    ${worker ? `running (pid ${worker.pid}), its JSON log lines below` : 'not started'}`,
+        `  Worker    ${worker ? `running (pid ${worker.pid}), analyses and e-mail, its JSON log lines below` : 'not started'}`,
+        `  E-mail    ${smtpConfigured ? `SMTP_URL from your environment (${redactSmtpUrl(process.env.SMTP_URL!)})` : `caught locally at ${process.env.SMTP_URL} (nothing is sent; the dev mail page lists them)`}`,
         `  Database  ${process.env.DATABASE_URL}`,
         hostGiven ? '' : '  Listening on 127.0.0.1 only (npm run dev -- --hostname 0.0.0.0 to open it to the network)',
         '──────────────────────────────────────────────────────────────────────────────',
