@@ -18,6 +18,7 @@ import { queue } from '@/lib/upstash'
 import { updateTeamMember } from '@/lib/users/team'
 import { tempDatabase } from '../support/database'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
+import { startWorker } from '../support/worker-process'
 import { startStack, uniquePrefix, type Stack } from '../support/stack'
 
 const db = tempDatabase('team-reminders')
@@ -160,6 +161,52 @@ describe('team changes and deadline reminders', () => {
       ])
       expect(await queue.stats(EMAIL_QUEUE)).toMatchObject({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
       expect(smtp.to('leaver@cabinet-sigma.fr')).toHaveLength(0)
+    },
+  )
+
+  it(
+    'npm run worker: queues at start the reminders a failed push left pending, sends them when due from its e-mail loop, stops cleanly',
+    { timeout: 60_000 },
+    async () => {
+      // Saved while Redis was unreachable (the write happened, the push did not): remindersPending stays true.
+      const title = 'Audience de mise en état'
+      const d = await prisma.deadline.create({
+        data: {
+          tenantId: cabinetId,
+          dossierId,
+          title,
+          kind: 'audience',
+          // Reminded 3 s before: ~17 s from now, after the worker has started (a few seconds) and reconciled.
+          dueAt: new Date(Date.now() + 20_000),
+          remindersPending: true,
+        },
+      })
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+      )
+      const worker = startWorker(env, ['--min-idle-ms', '50', '--max-idle-ms', '200'])
+      try {
+        // Its reconciliation at start queues them: the active ADMINs and AVOCAT (the deactivated one is not a recipient).
+        expect(await worker.next((e) => e.event === 'reminders-reconciled')).toMatchObject({
+          queue: EMAIL_QUEUE,
+          pushed: 3,
+        })
+        expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(false)
+        const mails = await smtp.waitFor(3, (m) => m.subject.includes(title), 40_000)
+        expect(mails.flatMap((m) => m.to).sort()).toEqual(
+          ['admin', 'assistant', 'dormant'].map((k) => `${k}@cabinet-sigma.fr`).sort(),
+        )
+        // Each acked once sent (the ack follows the send): three, all on the e-mail queue.
+        const acked = () => worker.events.filter((e) => e.event === 'acked')
+        await worker.next((e) => e.event === 'acked' && acked().length >= 3)
+        expect(acked()).toHaveLength(3)
+        expect(acked()).toEqual(Array(3).fill(expect.objectContaining({ queue: EMAIL_QUEUE, attempt: 1 })))
+      } finally {
+        worker.child.kill('SIGTERM')
+      }
+      expect(await worker.exited).toEqual({ code: 0, signal: null })
+      expect(worker.events.at(-1)).toMatchObject({ event: 'stopped' })
+      expect(await queue.stats(EMAIL_QUEUE)).toMatchObject({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
     },
   )
 })
