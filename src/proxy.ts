@@ -32,9 +32,9 @@ import { scheduleUsageFlush } from '@/lib/usage/upstash-usage'
  * limits of its own (per e-mail and address, failing closed), and the cron route, which checks its
  * secret before any Redis call: a caller without it costs no billed command.
  */
-const UNLIMITED = new Set(['/api/health', '/api/auth/login', '/api/cron/analysis'])
+const UNLIMITED = new Set(['/api/health', '/api/auth/login', '/api/cron/analysis', '/api/cron/drain'])
 /** Paths that never look at the session: the health check answers even when the session store cannot; cron has no user. */
-const ANONYMOUS = new Set(['/api/health', '/api/cron/analysis'])
+const ANONYMOUS = new Set(['/api/health', '/api/cron/analysis', '/api/cron/drain'])
 /** Routes that set (or clear) the session cookie themselves. */
 const SETS_OWN_COOKIE = new Set(['/api/auth/login', '/api/auth/logout', '/api/auth/logout-all'])
 

@@ -104,8 +104,8 @@ async function analyseThroughAfter(dossierId: string) {
   )
 }
 
-const cron = (secret?: string) =>
-  fetch(`${app.url}/api/cron/analysis`, { headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` } })
+const cron = (secret?: string, path: '/api/cron/analysis' | '/api/cron/drain' = '/api/cron/analysis') =>
+  fetch(`${app.url}${path}`, { headers: secret === undefined ? {} : { authorization: `Bearer ${secret}` } })
 
 beforeAll(async () => {
   stack = await startStack()
@@ -160,10 +160,12 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
         `${CRON_SECRET}x`,
         CRON_SECRET.slice(0, -1),
       ]) {
-        const res = await cron(secret)
-        expect(res.status, `secret ${JSON.stringify(secret)}`).toBe(401)
-        expect(res.headers.get('www-authenticate')).toBe('Bearer')
-        expect((await res.json()).error).toMatch(/CRON_SECRET/)
+        for (const path of ['/api/cron/analysis', '/api/cron/drain'] as const) {
+          const res = await cron(secret, path)
+          expect(res.status, `${path} secret ${JSON.stringify(secret)}`).toBe(401)
+          expect(res.headers.get('www-authenticate')).toBe('Bearer')
+          expect((await res.json()).error).toMatch(/CRON_SECRET/)
+        }
       }
       const basic = await fetch(`${app.url}/api/cron/analysis`, {
         headers: { authorization: `Basic ${Buffer.from(`x:${CRON_SECRET}`).toString('base64')}` },
