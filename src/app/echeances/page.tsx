@@ -10,7 +10,7 @@ import { pageContext } from '@/lib/request/page'
 export const metadata: Metadata = { title: 'Échéances' }
 
 const DAY = 86_400_000
-/** Done deadlines shown (collapsed) when due within this many days back. */
+/** Done deadlines shown (collapsed): those due from this many days back on. */
 const DONE_DAYS = 30
 
 /**
@@ -72,7 +72,7 @@ export default async function AgendaPage() {
         {done.length > 0 && (
           <details className="card">
             <summary className="cursor-pointer text-lg font-semibold text-slate-900">
-              Faites ces {DONE_DAYS} derniers jours ({done.length})
+              Échéances faites ({done.length})
             </summary>
             <ul className="mt-3 divide-y divide-slate-200">
               {done.map((d) => (
