@@ -516,7 +516,7 @@ describe('deadlines and accounts in Chromium (1280 px)', { timeout: 180_000 }, (
     await page.goto(dossierPath)
     const section = page.getByRole('region', { name: 'Échéances' })
     const proposals = section.getByRole('list', { name: 'Échéances proposées' })
-    await proposals.getByText(PROPOSAL).waitFor()
+    await proposals.getByText(PROPOSAL, { exact: true }).waitFor()
     await proposals.getByText('proposée', { exact: true }).waitFor()
 
     await section.getByRole('button', { name: 'Ajouter l’échéance' }).click()
@@ -640,7 +640,10 @@ describe('deadlines and accounts in Chromium (1280 px)', { timeout: 180_000 }, (
     await page.getByRole('region', { name: /Cette semaine/ }).waitFor({ state: 'detached' })
     await overdue.getByRole('link', { name: 'Déposer les conclusions d’appel' }).click()
     await page.waitForURL((u) => u.pathname === `/dossiers/${other.id}` && u.hash === '#echeances')
-    await page.getByRole('region', { name: 'Échéances' }).getByText('Déposer les conclusions d’appel').waitFor()
+    await page
+      .getByRole('region', { name: 'Échéances' })
+      .getByText('Déposer les conclusions d’appel', { exact: true })
+      .waitFor()
     expect(console.take()).toEqual([])
   })
 
@@ -692,6 +695,7 @@ describe('deadlines and accounts in Chromium (1280 px)', { timeout: 180_000 }, (
     await visitor.page.waitForURL((u) => u.pathname === '/mot-de-passe-oublie')
     await visitor.page.getByRole('heading', { level: 1, name: 'Mot de passe oublié' }).waitFor()
     await check(visitor.page, visitor.console, '19-mot-de-passe-oublie')
+    const mailsBefore = smtp.to(NEW_MEMBER).length
     await visitor.page.getByLabel('E-mail').fill(NEW_MEMBER)
     await visitor.page.getByRole('button', { name: 'Recevoir un lien' }).click()
     const confirmation = visitor.page.getByRole('status').filter({ hasText: 'Si cette adresse correspond à un compte' })
@@ -705,7 +709,7 @@ describe('deadlines and accounts in Chromium (1280 px)', { timeout: 180_000 }, (
     await unknown.page.getByRole('button', { name: 'Recevoir un lien' }).click()
     expect(await unknown.page.getByRole('status').filter({ hasText: 'Si cette adresse' }).textContent()).toBe(text)
 
-    const token = await mailedToken(NEW_MEMBER, '/mot-de-passe/nouveau')
+    const token = await mailedToken(NEW_MEMBER, '/mot-de-passe/nouveau', mailsBefore + 1)
     await visitor.page.goto(`/mot-de-passe/nouveau?token=${token}`)
     await visitor.page.getByRole('heading', { level: 1, name: 'Nouveau mot de passe' }).waitFor()
     await visitor.page.locator('#new-password').fill('court')
