@@ -37,6 +37,14 @@ const UNLIMITED = new Set(['/api/health', '/api/auth/login', '/api/cron/analysis
 const ANONYMOUS = new Set(['/api/health', '/api/cron/analysis', '/api/cron/drain'])
 /** Routes that set (or clear) the session cookie themselves. */
 const SETS_OWN_COOKIE = new Set(['/api/auth/login', '/api/auth/logout', '/api/auth/logout-all'])
+/** Pages whose URL carries a secret token (an invitation, a password reset): never sent on as a Referer. */
+const TOKEN_PAGES = new Set(['/invitation', '/mot-de-passe/nouveau'])
+/**
+ * Pages anonymous visitors use and that call Redis (a token's check, a reset request): their views and
+ * their server actions are rate-limited by client address like the API (other anonymous pages cost nothing).
+ * Their API routes (/api/auth/password-reset…, /api/invitations/accept) are limited like every API route.
+ */
+const PUBLIC_PAGES = new Set([...TOKEN_PAGES, '/mot-de-passe-oublie'])
 
 /**
  * session id → user id, for sessions this instance has resolved: lets the user's rate-limit
@@ -115,7 +123,8 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
     // Counted again under the right name when the session turned out not to be that user's any more.
     if (kind && (!verdict || !identity)) {
       if (identity) verdict = await rateLimit(kind, `user:${identity.userId}`)
-      else if (kind === 'api' && isApi) verdict = await rateLimit('api', `ip:${addressKey(address)}`)
+      else if ((kind === 'api' && isApi) || (kind && PUBLIC_PAGES.has(pathname)))
+        verdict = await rateLimit(kind, `ip:${addressKey(address)}`)
       else verdict = undefined
     }
   } catch (err) {
@@ -161,6 +170,10 @@ async function resolve(request: NextRequest, budget: RedisBudget): Promise<Respo
   for (const [k, v] of Object.entries(limitHeaders)) response.headers.set(k, v)
   // A logged-in answer is the user's alone: no shared cache may keep it.
   if (identity) response.headers.set('cache-control', 'private, no-store')
+  if (TOKEN_PAGES.has(pathname)) {
+    response.headers.set('referrer-policy', 'no-referrer')
+    response.headers.set('cache-control', 'private, no-store')
+  }
   // The cookie lives as long as the session may (set at login); the sliding part is Redis's. So it is sent
   // again only to clear one that no longer opens a session. (Login and logout set it themselves.)
   if (sessionId && !identity && !SETS_OWN_COOKIE.has(pathname)) setSessionCookie(response, null)

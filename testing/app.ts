@@ -90,7 +90,7 @@ export type AppEnv = Record<string, string | undefined>
 async function spawnApp(env: AppEnv, options: StartOptions): Promise<{ child: ChildProcess; port: number }> {
   // Built on first use (app and page tests only), once per version of the sources, whichever worker gets there first.
   const build = await ensureBuilt()
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const args =
     options.via === 'next'
       ? [require.resolve('next/dist/bin/next'), 'start', '--port', String(port), '--hostname', '127.0.0.1']
@@ -156,6 +156,11 @@ export interface StartOptions {
    * `next start`, as Vercel and any standard Next host serve it (no custom server in front).
    */
   via?: 'serve' | 'next'
+  /**
+   * The port to listen on (default: a free one). For a server whose APP_ORIGIN must name its own address
+   * (links in e-mails; production refuses any other Host): take one with freePort() first.
+   */
+  port?: number
 }
 
 /**

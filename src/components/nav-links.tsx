@@ -10,6 +10,7 @@ const LINKS = [
     match: (p: string) => p === '/dossiers' || (p.startsWith('/dossiers/') && p !== '/dossiers/new'),
   },
   { href: '/dossiers/new', label: 'Nouveau dossier', match: (p: string) => p === '/dossiers/new' },
+  { href: '/echeances', label: 'Échéances', match: (p: string) => p === '/echeances' },
   { href: '/leaderboard', label: 'Classement', match: (p: string) => p === '/leaderboard' },
   { href: '/status', label: 'État du service', match: (p: string) => p === '/status' },
 ]

@@ -12,10 +12,12 @@ import path from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createPrismaClient } from '@/lib/prisma'
+import { freePort } from '@/upstash-local'
 import { seedDemo } from '../../prisma/seed'
 import { ROOT, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'
 import { uniquePrefix } from '../../testing/stack'
+import { startTestSmtp, type TestSmtp } from '../support/smtp'
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium'
 const SHOTS = path.join(ROOT, 'test-results', 'screenshots')
@@ -38,6 +40,8 @@ const env = {
 }
 
 let app: RunningApp
+/** Invitations and password resets go out through a real SMTP server; the links are read from the messages. */
+let smtp: TestSmtp
 let worker: ChildProcess
 let workerLog = ''
 let browser: Browser
@@ -119,14 +123,32 @@ async function login(page: Page, email: string, password = 'demo-password'): Pro
   await page.getByRole('button', { name: 'Se connecter' }).click()
 }
 
+/** The token of the link in the `nth` message to `to` (sent right after the response that queued it). */
+async function mailedToken(to: string, path: string, nth = 1): Promise<string> {
+  const mails = await smtp.waitFor(nth, (m) => m.to.includes(to))
+  const m = new RegExp(`${path}\\?token=([A-Za-z0-9_-]{43})`).exec(mails[nth - 1]!.text)
+  expect(m, mails[nth - 1]!.text).not.toBeNull()
+  return m![1]!
+}
+
+const DAY = 86_400_000
+
 beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is missing: sudo apt-get install -y chromium (.ci/run does it)`)
   rmSync(SHOTS, { recursive: true, force: true })
   mkdirSync(SHOTS, { recursive: true })
   await seedDemo(db.url, () => {})
+  smtp = await startTestSmtp()
+  // The links in e-mails name the server itself (production refuses any other Host).
+  const port = await freePort()
+  Object.assign(env, {
+    SMTP_URL: smtp.url,
+    MAIL_FROM: 'IA Poste Manager <no-reply@example.fr>',
+    APP_ORIGIN: `http://127.0.0.1:${port}`,
+  })
   ;[app, browser] = await Promise.all([
-    startApp(env),
+    startApp(env, { port }),
     chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -164,6 +186,7 @@ afterAll(async () => {
     await exited
   }
   await app?.stop()
+  await smtp?.stop()
   await prisma.$disconnect()
   db.remove()
 }, 60_000)
@@ -462,6 +485,252 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
   })
 })
 
+describe('deadlines and accounts in Chromium (1280 px)', { timeout: 180_000 }, () => {
+  let page: Page
+  let console: ReturnType<typeof watch>
+  const PROPOSAL = 'Date limite de communication des pièces'
+  const NEW_MEMBER = 'ines.garnier@cabinet-dupont.fr'
+
+  beforeAll(async () => {
+    ;({ page, console } = await newPage({ width: 1280, height: 900 }))
+    await page.goto('/login?next=%2Fdossiers')
+    await login(page, 'assistant@cabinet-dupont.fr')
+    await page.waitForURL((u) => u.pathname === '/dossiers')
+  })
+
+  it("manages a dossier's deadlines as an assistant: refuses an invalid one, adds, confirms a proposal, marks done, deletes after confirming", async () => {
+    const dossierId = dossierPath.split('/').pop()!
+    // What the analysis proposes (the analysis itself is tested elsewhere): a proposal waiting for a lawyer.
+    await prisma.deadline.create({
+      data: {
+        tenantId: 'cabinet-dupont',
+        dossierId,
+        title: PROPOSAL,
+        dueAt: new Date('2027-03-01T08:00:00Z'),
+        kind: 'delai_procedure',
+        source: 'analysis',
+        status: 'proposed',
+        sourceKey: 'browser-test:communication',
+      },
+    })
+    await page.goto(dossierPath)
+    const section = page.getByRole('region', { name: 'Échéances' })
+    const proposals = section.getByRole('list', { name: 'Échéances proposées' })
+    await proposals.getByText(PROPOSAL, { exact: true }).waitFor()
+    await proposals.getByText('proposée', { exact: true }).waitFor()
+
+    await section.getByRole('button', { name: 'Ajouter l’échéance' }).click()
+    await section.locator('#new-deadline-title[aria-invalid="true"]').waitFor()
+    expect(await section.getByRole('alert').allTextContents()).toEqual([
+      'Le titre est obligatoire.',
+      'La date et l’heure sont obligatoires.',
+    ])
+    await check(page, console, '14-deadlines-invalid')
+
+    // By id: each deadline's (closed) « Modifier » panel has the same labels.
+    await section.locator('#new-deadline-title').fill('Audience de plaidoirie')
+    await section.locator('#new-deadline-kind').selectOption({ label: 'Audience' })
+    await section.locator('#new-deadline-dueAt').fill('2027-03-15T14:30')
+    await section.getByRole('button', { name: 'Ajouter l’échéance' }).click()
+    await section.getByRole('status').filter({ hasText: 'Échéance « Audience de plaidoirie » ajoutée.' }).waitFor()
+    const mine = section.getByRole('list', { name: 'Échéances du dossier' }).getByRole('listitem')
+    await mine.filter({ hasText: 'Audience de plaidoirie' }).getByText('lundi 15 mars 2027 à 14:30').waitFor()
+    expect(
+      await prisma.deadline.findFirstOrThrow({
+        where: { dossierId, title: 'Audience de plaidoirie' },
+        select: { dueAt: true, kind: true, status: true },
+      }),
+    ).toEqual({ dueAt: new Date('2027-03-15T13:30:00Z'), kind: 'audience', status: 'confirmed' })
+    // The form is empty again, ready for the next one.
+    expect(await section.locator('#new-deadline-title').inputValue()).toBe('')
+
+    await proposals.getByRole('button', { name: `Confirmer « ${PROPOSAL} »` }).click()
+    await mine.filter({ hasText: PROPOSAL }).waitFor()
+    expect(await section.getByRole('list', { name: 'Échéances proposées' }).count()).toBe(0)
+
+    await mine.getByRole('button', { name: 'Marquer comme faite « Audience de plaidoirie »' }).click()
+    await mine.getByRole('button', { name: 'Rouvrir « Audience de plaidoirie »' }).waitFor()
+    expect(
+      await prisma.deadline.findFirstOrThrow({
+        where: { dossierId, title: 'Audience de plaidoirie' },
+        select: { done: true },
+      }),
+    ).toEqual({ done: true })
+
+    const row = mine.filter({ hasText: PROPOSAL })
+    await row.getByText(`Modifier « ${PROPOSAL} »`).click()
+    await row.getByRole('textbox', { name: 'Intitulé' }).fill(`${PROPOSAL} (adverse)`)
+    await row.getByRole('button', { name: 'Enregistrer', exact: true }).click()
+    await row.getByRole('status').filter({ hasText: 'Échéance enregistrée.' }).waitFor()
+    await mine
+      .filter({ hasText: `${PROPOSAL} (adverse)` })
+      .first()
+      .waitFor()
+    await check(page, console, '15-deadlines')
+
+    const edited = mine.filter({ hasText: `${PROPOSAL} (adverse)` })
+    await edited.getByText(`Supprimer « ${PROPOSAL} (adverse) »`).click()
+    await edited.getByRole('button', { name: `Supprimer définitivement « ${PROPOSAL} (adverse) »` }).click()
+    await mine.filter({ hasText: PROPOSAL }).waitFor({ state: 'detached' })
+    expect(await prisma.deadline.count({ where: { dossierId, title: { startsWith: PROPOSAL } } })).toBe(0)
+  })
+
+  it("shows the cabinet's agenda: overdue, this week, later, done ones collapsed, each linking to its dossier", async () => {
+    const other = await prisma.dossier.findFirstOrThrow({
+      where: { tenantId: 'cabinet-dupont', reference: { startsWith: 'DUP' } },
+    })
+    const now = Date.now()
+    await prisma.deadline.createMany({
+      data: [
+        {
+          tenantId: 'cabinet-dupont',
+          dossierId: other.id,
+          title: 'Déposer les conclusions d’appel',
+          dueAt: new Date(now - 2 * DAY),
+          kind: 'delai_procedure',
+        },
+        {
+          tenantId: 'cabinet-dupont',
+          dossierId: other.id,
+          title: 'Rendez-vous avec le client',
+          dueAt: new Date(now + 2 * DAY),
+          kind: 'rendez_vous',
+        },
+        {
+          tenantId: 'cabinet-dupont',
+          dossierId: other.id,
+          title: 'Prescription de l’action en garantie',
+          dueAt: new Date(now + 60 * DAY),
+          kind: 'prescription',
+        },
+      ],
+    })
+    // Another cabinet's deadline never shows.
+    const martinDossier = await prisma.dossier.findFirstOrThrow({ where: { tenantId: 'cabinet-martin' } })
+    await prisma.deadline.create({
+      data: {
+        tenantId: 'cabinet-martin',
+        dossierId: martinDossier.id,
+        title: 'Audience du cabinet Martin',
+        dueAt: new Date(now + DAY),
+      },
+    })
+    await page
+      .getByRole('navigation', { name: 'Navigation principale' })
+      .getByRole('link', { name: 'Échéances' })
+      .click()
+    await page.waitForURL((u) => u.pathname === '/echeances')
+    await page.getByRole('heading', { level: 1, name: 'Échéances' }).waitFor()
+    const overdue = page.getByRole('region', { name: /En retard/ })
+    const week = page.getByRole('region', { name: /Cette semaine/ })
+    const later = page.getByRole('region', { name: /Plus tard/ })
+    await overdue.getByRole('link', { name: 'Déposer les conclusions d’appel' }).waitFor()
+    await week.getByRole('link', { name: 'Rendez-vous avec le client' }).waitFor()
+    await later.getByRole('link', { name: 'Prescription de l’action en garantie' }).waitFor()
+    expect(await later.getByRole('link', { name: 'Audience de plaidoirie' }).count()).toBe(0)
+    expect(await page.getByText('Audience du cabinet Martin').count()).toBe(0)
+    // Done: in the collapsed section only.
+    const done = page.locator('details').filter({ hasText: 'Échéances faites' })
+    expect(await done.getAttribute('open')).toBeNull()
+    await done.locator('summary').click()
+    await done.getByRole('link', { name: 'Audience de plaidoirie' }).waitFor()
+    await check(page, console, '16-echeances')
+
+    await week.getByRole('button', { name: 'Marquer comme faite « Rendez-vous avec le client »' }).click()
+    await page.getByRole('region', { name: /Cette semaine/ }).waitFor({ state: 'detached' })
+    await overdue.getByRole('link', { name: 'Déposer les conclusions d’appel' }).click()
+    await page.waitForURL((u) => u.pathname === `/dossiers/${other.id}` && u.hash === '#echeances')
+    await page
+      .getByRole('region', { name: 'Échéances' })
+      .getByText('Déposer les conclusions d’appel', { exact: true })
+      .waitFor()
+    expect(console.take()).toEqual([])
+  })
+
+  it('lets the ADMIN invite a colleague, who sets a name and password and lands logged in, in the cabinet', async () => {
+    const admin = await newPage({ width: 1280, height: 900 })
+    await admin.page.goto('/login?next=%2Fcompte')
+    await login(admin.page, 'demo@cabinet-dupont.fr')
+    const invite = admin.page.getByRole('region', { name: 'Inviter un collaborateur' })
+    await invite.getByRole('button', { name: 'Envoyer l’invitation' }).click()
+    await invite.getByRole('alert').filter({ hasText: 'L’adresse e-mail est obligatoire.' }).waitFor()
+    await invite.getByLabel('E-mail du collaborateur').fill(NEW_MEMBER)
+    await invite.getByLabel('Rôle').selectOption({ label: 'Avocat(e)' })
+    await invite.getByRole('button', { name: 'Envoyer l’invitation' }).click()
+    await invite
+      .getByRole('status')
+      .filter({ hasText: `Invitation envoyée à ${NEW_MEMBER}.` })
+      .waitFor()
+    await check(admin.page, admin.console, '17-account-invite')
+
+    const token = await mailedToken(NEW_MEMBER, '/invitation')
+    const guest = await newPage({ width: 1280, height: 900 })
+    const res = await guest.page.goto(`/invitation?token=${token}`)
+    expect(res?.headers()['referrer-policy']).toBe('no-referrer')
+    await guest.page.getByRole('heading', { level: 1, name: 'Rejoindre Cabinet Dupont' }).waitFor()
+    expect(await guest.page.getByLabel('E-mail').inputValue()).toBe(NEW_MEMBER)
+    await guest.page.getByLabel('Nom et prénom').fill('Inès Garnier')
+    await guest.page.locator('#accept-password').fill('une phrase de passe solide')
+    await guest.page.getByLabel('Confirmez le mot de passe').fill('une autre phrase')
+    await guest.page.getByRole('button', { name: 'Créer mon compte' }).click()
+    await guest.page.getByRole('alert').filter({ hasText: 'Les deux mots de passe ne sont pas identiques.' }).waitFor()
+    expect(await guest.page.getByLabel('Nom et prénom').inputValue()).toBe('Inès Garnier')
+    await check(guest.page, guest.console, '18-invitation')
+    await guest.page.locator('#accept-password').fill('une phrase de passe solide')
+    await guest.page.getByLabel('Confirmez le mot de passe').fill('une phrase de passe solide')
+    await guest.page.getByRole('button', { name: 'Créer mon compte' }).click()
+    await guest.page.waitForURL((u) => u.pathname === '/dossiers')
+    await guest.page.getByTestId('cabinet').getByText('Cabinet Dupont').waitFor()
+    await guest.page.getByText('Inès Garnier').first().waitFor()
+    expect(
+      await prisma.user.findUniqueOrThrow({ where: { email: NEW_MEMBER }, select: { tenantId: true, role: true } }),
+    ).toEqual({ tenantId: 'cabinet-dupont', role: 'AVOCAT' })
+    expect(guest.console.take()).toEqual([])
+  })
+
+  it('resets a forgotten password from the login page: same answer for any address, the link works once', async () => {
+    const visitor = await newPage({ width: 1280, height: 900 })
+    await visitor.page.goto('/login')
+    await visitor.page.getByRole('link', { name: 'Mot de passe oublié ?' }).click()
+    await visitor.page.waitForURL((u) => u.pathname === '/mot-de-passe-oublie')
+    await visitor.page.getByRole('heading', { level: 1, name: 'Mot de passe oublié' }).waitFor()
+    await check(visitor.page, visitor.console, '19-mot-de-passe-oublie')
+    const mailsBefore = smtp.to(NEW_MEMBER).length
+    await visitor.page.getByLabel('E-mail').fill(NEW_MEMBER)
+    await visitor.page.getByRole('button', { name: 'Recevoir un lien' }).click()
+    const confirmation = visitor.page.getByRole('status').filter({ hasText: 'Si cette adresse correspond à un compte' })
+    await confirmation.waitFor()
+    const text = await confirmation.textContent()
+    await check(visitor.page, visitor.console, '20-mot-de-passe-oublie-envoye')
+    // An unknown address: word for word the same.
+    const unknown = await newPage({ width: 1280, height: 900 })
+    await unknown.page.goto('/mot-de-passe-oublie')
+    await unknown.page.getByLabel('E-mail').fill('personne@nulle-part.fr')
+    await unknown.page.getByRole('button', { name: 'Recevoir un lien' }).click()
+    expect(await unknown.page.getByRole('status').filter({ hasText: 'Si cette adresse' }).textContent()).toBe(text)
+
+    const token = await mailedToken(NEW_MEMBER, '/mot-de-passe/nouveau', mailsBefore + 1)
+    await visitor.page.goto(`/mot-de-passe/nouveau?token=${token}`)
+    await visitor.page.getByRole('heading', { level: 1, name: 'Nouveau mot de passe' }).waitFor()
+    await visitor.page.locator('#new-password').fill('court')
+    await visitor.page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click()
+    await visitor.page.locator('#new-password[aria-invalid="true"]').waitFor()
+    await check(visitor.page, visitor.console, '21-nouveau-mot-de-passe')
+    await visitor.page.locator('#new-password').fill('encore une phrase de passe')
+    await visitor.page.locator('#new-confirm').fill('encore une phrase de passe')
+    await visitor.page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click()
+    await visitor.page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('motdepasse') === 'modifie')
+    await visitor.page.getByText('Votre mot de passe a été modifié.').waitFor()
+    await login(visitor.page, NEW_MEMBER, 'encore une phrase de passe')
+    await visitor.page.waitForURL((u) => u.pathname === '/dossiers')
+
+    await visitor.page.goto(`/mot-de-passe/nouveau?token=${token}`)
+    await visitor.page.getByRole('heading', { level: 1, name: 'Lien expiré ou déjà utilisé' }).waitFor()
+    await visitor.page.getByRole('link', { name: 'Demander un nouveau lien' }).waitFor()
+    await check(visitor.page, visitor.console, '22-lien-expire')
+  })
+})
+
 describe('the pages in Chromium at a phone width (390 px)', { timeout: 180_000 }, () => {
   it('are usable and accessible', async () => {
     const { page, console } = await newPage({ width: 390, height: 844 })
@@ -483,6 +752,9 @@ describe('the pages in Chromium at a phone width (390 px)', { timeout: 180_000 }
     await page.goto('/leaderboard')
     await page.locator('tr[aria-current="true"]').waitFor()
     await check(page, console, '10-leaderboard')
+    await page.goto('/echeances')
+    await page.getByRole('heading', { level: 1, name: 'Échéances' }).waitFor()
+    await check(page, console, '16-echeances')
     await page.goto('/status')
     await page.getByRole('heading', { name: 'Analyses de votre cabinet' }).waitFor()
     await check(page, console, '11-status')
@@ -494,6 +766,25 @@ describe('the pages in Chromium at a phone width (390 px)', { timeout: 180_000 }
     await login(ops.page, 'avocat@cabinet-martin.fr')
     await ops.page.getByTestId('usage-month').waitFor()
     await check(ops.page, ops.console, '11-status-platform')
+    const anonymous = await newPage({ width: 390, height: 844 })
+    await anonymous.page.goto('/mot-de-passe-oublie')
+    await anonymous.page.getByRole('heading', { level: 1, name: 'Mot de passe oublié' }).waitFor()
+    await check(anonymous.page, anonymous.console, '19-mot-de-passe-oublie')
+    // An invitation sent from the page's own session (the ADMIN's), opened on a phone.
+    const invited = 'marc.petit@cabinet-dupont.fr'
+    const sent = await page.evaluate(
+      (email) =>
+        fetch('/api/invitations', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email, role: 'ASSISTANT' }),
+        }).then((r) => r.status),
+      invited,
+    )
+    expect(sent).toBe(201)
+    await anonymous.page.goto(`/invitation?token=${await mailedToken(invited, '/invitation')}`)
+    await anonymous.page.getByRole('heading', { level: 1, name: 'Rejoindre Cabinet Dupont' }).waitFor()
+    await check(anonymous.page, anonymous.console, '18-invitation')
     const missing = await page.goto('/dossiers/does-not-exist')
     expect(missing?.status()).toBe(404)
     await check(page, console, '12-not-found', /status of 404/)

@@ -1,6 +1,8 @@
 import type { Metadata } from 'next'
+import { InviteForm } from '@/components/accounts/invite-form'
 import { PageTitle } from '@/components/page-title'
 import { TeamMemberRow } from '@/components/team-member-row'
+import { inviteAction } from '@/lib/accounts/actions'
 import { ROLE_LABELS } from '@/lib/pages/labels'
 import { pageContext } from '@/lib/request/page'
 import { logoutEverywhereAction, updateMemberAction } from '@/lib/users/actions'
@@ -33,6 +35,18 @@ export default async function AccountPage() {
             </button>
           </form>
         </section>
+        {team && (
+          <section aria-labelledby="invite-title" className="card">
+            <h2 id="invite-title" className="text-lg font-semibold text-slate-900">
+              Inviter un collaborateur
+            </h2>
+            <p className="mt-2 mb-4 text-sm text-slate-700">
+              La personne reçoit un e-mail avec un lien, valable 7 jours, pour choisir son nom et son mot de passe. Elle
+              rejoint alors votre cabinet avec le rôle choisi.
+            </p>
+            <InviteForm action={inviteAction} />
+          </section>
+        )}
         {team && (
           <section aria-labelledby="team-title" className="card">
             <h2 id="team-title" className="text-lg font-semibold text-slate-900">

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next'
+import Link from 'next/link'
 import { redirect } from 'next/navigation'
 import { LoginForm } from '@/components/login-form'
 import { safeNext } from '@/lib/pages/auth'
@@ -6,8 +7,21 @@ import { optionalPageContext } from '@/lib/request/page'
 
 export const metadata: Metadata = { title: 'Connexion' }
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
-  const raw = (await searchParams).next
+/** Confirmations the account pages send here with (`?motdepasse=modifie`, `?compte=cree`). */
+const NOTICES: Record<string, string> = {
+  motdepasse: 'Votre mot de passe a été modifié. Connectez-vous avec le nouveau.',
+  compte: 'Votre compte est créé. Connectez-vous avec votre e-mail et votre mot de passe.',
+}
+
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ next?: string | string[]; motdepasse?: string; compte?: string }>
+}) {
+  const params = await searchParams
+  const raw = params.next
+  const notice =
+    params.motdepasse === 'modifie' ? NOTICES.motdepasse : params.compte === 'cree' ? NOTICES.compte : undefined
   const next = safeNext(Array.isArray(raw) ? raw[0] : raw)
   if ((await optionalPageContext()).identity) redirect(next)
   return (
@@ -15,7 +29,20 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       <div className="card">
         <h1 className="text-2xl font-bold text-slate-900">Connexion</h1>
         <p className="mt-1 mb-6 text-sm text-slate-700">Accédez aux dossiers de votre cabinet.</p>
+        {notice && (
+          <p
+            role="status"
+            className="mb-4 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm font-medium text-emerald-900"
+          >
+            {notice}
+          </p>
+        )}
         <LoginForm next={next} />
+        <p className="mt-4 text-sm">
+          <Link href="/mot-de-passe-oublie" className="link">
+            Mot de passe oublié ?
+          </Link>
+        </p>
       </div>
       {process.env.NODE_ENV !== 'production' && (
         <p className="mt-4 text-center text-sm text-slate-700">

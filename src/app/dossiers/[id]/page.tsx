@@ -3,6 +3,7 @@ import Link from 'next/link'
 import { notFound } from 'next/navigation'
 import { AnalysisRefresher } from '@/components/analysis-refresher'
 import { AnalyzeButton } from '@/components/analyze-button'
+import { DossierDeadlines } from '@/components/deadlines/dossier-deadlines'
 import { DossierForm } from '@/components/dossier-form'
 import { PageTitle } from '@/components/page-title'
 import { AnalysisStatusBadge, DossierStatusBadge } from '@/components/status-badge'
@@ -113,6 +114,7 @@ export default async function DossierPage({ params, searchParams }: Props) {
         </section>
       </div>
 
+      <DossierDeadlines ctx={ctx} dossierId={dossier.id} />
       <section aria-labelledby="edit-heading" className="card">
         <h2 id="edit-heading" className="mb-4 text-lg font-semibold text-slate-900">
           Modifier le dossier
