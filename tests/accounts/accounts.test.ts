@@ -183,7 +183,7 @@ describe('invitations', () => {
     const mail = smtp.to('nouvelle@cabinet-omega.fr').at(-1)!
     expect(mail.subject).toBe('Invitation à rejoindre Cabinet Oméga sur IA Poste Manager')
     expect(mail.text).toContain(
-      'Maître Admin vous invite à rejoindre Cabinet Oméga sur IA Poste Manager en tant que avocat.',
+      'Maître Admin vous invite à rejoindre Cabinet Oméga sur IA Poste Manager en tant qu’avocat(e).',
     )
     expect(await invitations().peek(token)).toMatchObject({
       email: 'nouvelle@cabinet-omega.fr',

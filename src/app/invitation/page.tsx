@@ -32,7 +32,7 @@ export default async function InvitationPage({ searchParams }: Props) {
           <>
             <h1 className="text-2xl font-bold break-words text-slate-900">{`Rejoindre ${invitation.cabinetName}`}</h1>
             <p className="mt-1 mb-6 text-sm text-slate-700">
-              Vous êtes invité(e) sur IA Poste Manager en tant que{' '}
+              Vous êtes invité(e) sur IA Poste Manager avec le rôle{' '}
               <strong>{ROLE_LABELS[invitation.role] ?? invitation.role}</strong>. Choisissez votre nom tel que vos
               collègues le verront, et votre mot de passe.
             </p>

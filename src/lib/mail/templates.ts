@@ -91,7 +91,17 @@ ${button(v.dossierUrl, 'Ouvrir le dossier')}
   return { subject, text, html }
 }
 
-export const ROLE_LABELS_FR = { ADMIN: 'administrateur', AVOCAT: 'avocat', ASSISTANT: 'assistant' } as const
+export const ROLE_LABELS_FR = {
+  ADMIN: 'administrateur(trice)',
+  AVOCAT: 'avocat(e)',
+  ASSISTANT: 'assistant(e) juridique',
+} as const
+
+/** « en tant qu’avocat(e) », « en tant qu’assistant(e) » : French elides « que » before a vowel. */
+const asRole = (role: keyof typeof ROLE_LABELS_FR) => {
+  const label = ROLE_LABELS_FR[role]
+  return /^[aeiouyéèêh]/i.test(label) ? `qu’${label}` : `que ${label}`
+}
 
 export interface InvitationView {
   cabinetName: string
@@ -109,7 +119,7 @@ export function renderInvitation(v: InvitationView): RenderedEmail {
   const text = [
     'Bonjour,',
     '',
-    `${who} vous invite à rejoindre ${v.cabinetName} sur IA Poste Manager en tant que ${ROLE_LABELS_FR[v.role]}.`,
+    `${who} vous invite à rejoindre ${v.cabinetName} sur IA Poste Manager en tant ${asRole(v.role)}.`,
     '',
     `Pour accepter, choisissez votre mot de passe ici : ${v.link}`,
     '',
@@ -121,7 +131,7 @@ export function renderInvitation(v: InvitationView): RenderedEmail {
   const html = layout(
     subject,
     `<p>Bonjour,</p>
-<p>${escapeHtml(who)} vous invite à rejoindre <strong>${escapeHtml(v.cabinetName)}</strong> sur IA Poste Manager en tant que ${escapeHtml(ROLE_LABELS_FR[v.role])}.</p>
+<p>${escapeHtml(who)} vous invite à rejoindre <strong>${escapeHtml(v.cabinetName)}</strong> sur IA Poste Manager en tant ${escapeHtml(asRole(v.role))}.</p>
 ${button(v.link, "Accepter l'invitation")}
 <p>Ce lien ne sert qu'une fois et expire le ${escapeHtml(until)}.</p>
 <p>Si vous n'attendiez pas cette invitation, ignorez ce message.</p>`,
