@@ -7,7 +7,7 @@ import { z } from 'zod'
  */
 
 /** A whole number from `min` to `max` (digits only: "5e5", "500 000" or "1.5" are refused, not guessed at); empty → `fallback`. */
-export const intVar = (name: string, fallback: number, min: number, max: number, unit?: string) =>
+export const intVar = (name: string, fallback: number, [min, max]: readonly [number, number], unit?: string) =>
   z
     .string()
     .optional()

@@ -60,7 +60,7 @@ export const dueAtSchema = z
       const at = new Date(raw)
       return Number.isNaN(at.getTime()) ? fail('is not a valid date-time') : at
     }
-    return parisLocalToInstant(year, month, day, hour, minute, second)
+    return parisLocalToInstant({ year, month, day, hour, minute, second })
   })
 
 const title = z

@@ -87,8 +87,10 @@ export function drainEmails(options: EmailDrainOptions): Promise<EmailDrainResul
         break
       }
       result.processed++
-      if (outcome.status === 'acked') handled?.status === 'dropped' ? result.dropped++ : result.sent++
-      else if (outcome.status === 'retry') result.retried++
+      if (outcome.status === 'acked') {
+        if (handled?.status === 'dropped') result.dropped++
+        else result.sent++
+      } else if (outcome.status === 'retry') result.retried++
       else if (outcome.status === 'dead') result.failed++
       else result.leaseLost++
     }
