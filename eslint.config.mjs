@@ -107,6 +107,26 @@ export default tseslint.config(
     },
   },
   {
+    // The app reaches the Redis package through its one door, src/lib/upstash.ts (the guide's
+    // `@/lib/upstash`), never through its folders: what it needs is exported from src/redis/index.ts.
+    files: ['src/**', 'scripts/**'],
+    ignores: ['src/redis/**', 'src/lib/upstash.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@/redis', '@/redis/*', '**/src/redis', '**/src/redis/*'],
+              message:
+                "the app imports the Redis package through '@/lib/upstash' (its entry): export what it needs from src/redis/index.ts",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['src/upstash-local/**'],
     rules: {
       'no-restricted-imports': ['error', { paths: FRAMEWORK, patterns: FRAMEWORK_PATTERNS }],

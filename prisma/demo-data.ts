@@ -1,7 +1,7 @@
 /**
  * Demo data (data only, no Prisma import): two fictional cabinets with their users and dossiers,
  * written by the seed script. All people and companies are invented. Descriptions carry concrete
- * dates and amounts in euros so the local analyser (src/lib/analysis/analyzer.ts) has something to find.
+ * dates and amounts in euros so the local analyser (src/lib/analyses/analyzer.ts) has something to find.
  * Dates are absolute (written in November 2026): as time passes, the urgencies they produce drop.
  */
 

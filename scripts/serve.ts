@@ -149,7 +149,8 @@ async function main(): Promise<void> {
   })
   const actualPort = (server.address() as AddressInfo).port
 
-  let app: { close(): Promise<void> } | undefined
+  /** Next's app once created (the shutdown below may run before it is). */
+  const started: { app?: { close(): Promise<void> } } = {}
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) {
       console.error(`${signal} again: exiting now`)
@@ -170,7 +171,7 @@ async function main(): Promise<void> {
       server.closeAllConnections()
     }
     // Next's own resources (dev: bundler and file watchers), bounded too.
-    await Promise.race([app?.close(), new Promise((resolve) => setTimeout(resolve, 5_000))])
+    await Promise.race([started.app?.close(), new Promise((resolve) => setTimeout(resolve, 5_000))])
     process.exit(0)
   }
   process.on('SIGTERM', (s) => void shutdown(s))
@@ -186,7 +187,7 @@ async function main(): Promise<void> {
     // Next attaches its WebSocket ('upgrade') listener here, behind guardUpgradeRequests.
     httpServer: server,
   })
-  app = nextApp
+  started.app = nextApp
   await nextApp.prepare()
   setHandler(nextApp.getRequestHandler())
 

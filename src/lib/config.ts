@@ -1,11 +1,58 @@
 import { z } from 'zod'
-import { boolVar as bool, intVar as int, secretVar } from '@/lib/env-vars'
 
 /**
  * The app's own settings (sessions, rate limits, client addresses), read and validated from the
  * environment in this one place. The Redis layer's settings live in src/redis/core/config.ts, which
  * stays usable without the app. Errors name the variable and what was expected.
  */
+
+// ---- the shapes of environment variables, shared with src/lib/usage/config.ts: one message format,
+// naming the variable and what was expected ----------------------------------------------------------
+
+/** A whole number from `min` to `max` (digits only: "5e5", "500 000" or "1.5" are refused, not guessed at); empty → `fallback`. */
+export const intVar = (name: string, fallback: number, [min, max]: readonly [number, number], unit?: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const v = raw?.trim()
+      if (v === undefined || v === '') return fallback
+      const n = /^\d+$/.test(v) ? Number(v) : Number.NaN
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be a whole number ${unit ? `of ${unit} ` : ''}from ${min} to ${max} (got "${v.slice(0, 40)}")`,
+        })
+        return z.NEVER
+      }
+      return n
+    })
+
+/** "true"/"false" (also 1/0, yes/no); unset or empty → undefined, so the caller picks the default. */
+export const boolVar = (name: string) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: `${name} must be "true" or "false"` })
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? undefined : v === 'true' || v === '1' || v === 'yes'))
+
+/** A secret of at least `minLength` characters; its value never appears in an error, only its length. Unset or empty → undefined. */
+export const secretVar = (name: string, minLength: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined
+      if (v.length < minLength) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be at least ${minLength} characters (got ${v.length}); e.g. \`openssl rand -hex 32\``,
+        })
+        return z.NEVER
+      }
+      return v
+    })
+
+// ---- the app's settings ---------------------------------------------------------------------------
 
 const YEAR = 366 * 24 * 3600
 
@@ -16,25 +63,25 @@ const envSchema = z.object({
   /** Set by scripts/serve.ts for its own process only (a fresh random value per start), never by hand. */
   IAPM_SERVER_STAMP: z.string().optional(),
   CRON_SECRET: secretVar('CRON_SECRET', 16),
-  ALLOW_DEMO_ACCOUNTS: bool('ALLOW_DEMO_ACCOUNTS'),
-  ANALYSIS_AFTER_RESPONSE: bool('ANALYSIS_AFTER_RESPONSE'),
-  ANALYSIS_DRAIN_SECONDS: int('ANALYSIS_DRAIN_SECONDS', 45, 1, 800),
-  ANALYSIS_MAX_PENDING_PER_CABINET: int('ANALYSIS_MAX_PENDING_PER_CABINET', 20, 1, 100_000),
-  ANALYSIS_RATE_LIMIT_MAX: int('ANALYSIS_RATE_LIMIT_MAX', 30, 1, 1_000_000),
-  ANALYSIS_RATE_LIMIT_WINDOW_SECONDS: int('ANALYSIS_RATE_LIMIT_WINDOW_SECONDS', 600, 1, YEAR),
-  SESSION_TTL_SECONDS: int('SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600),
-  SESSION_RECHECK_SECONDS: int('SESSION_RECHECK_SECONDS', 60, 1, 3600),
-  SESSION_MAX_LIFETIME_SECONDS: int('SESSION_MAX_LIFETIME_SECONDS', 7 * 24 * 3600, 60, 90 * 24 * 3600),
+  ALLOW_DEMO_ACCOUNTS: boolVar('ALLOW_DEMO_ACCOUNTS'),
+  ANALYSIS_AFTER_RESPONSE: boolVar('ANALYSIS_AFTER_RESPONSE'),
+  ANALYSIS_DRAIN_SECONDS: intVar('ANALYSIS_DRAIN_SECONDS', 45, [1, 800]),
+  ANALYSIS_MAX_PENDING_PER_CABINET: intVar('ANALYSIS_MAX_PENDING_PER_CABINET', 20, [1, 100_000]),
+  ANALYSIS_RATE_LIMIT_MAX: intVar('ANALYSIS_RATE_LIMIT_MAX', 30, [1, 1_000_000]),
+  ANALYSIS_RATE_LIMIT_WINDOW_SECONDS: intVar('ANALYSIS_RATE_LIMIT_WINDOW_SECONDS', 600, [1, YEAR]),
+  SESSION_TTL_SECONDS: intVar('SESSION_TTL_SECONDS', 8 * 3600, [60, 30 * 24 * 3600]),
+  SESSION_RECHECK_SECONDS: intVar('SESSION_RECHECK_SECONDS', 60, [1, 3600]),
+  SESSION_MAX_LIFETIME_SECONDS: intVar('SESSION_MAX_LIFETIME_SECONDS', 7 * 24 * 3600, [60, 90 * 24 * 3600]),
   SESSION_SECRET: secretVar('SESSION_SECRET', 32),
-  RATE_LIMIT_MAX: int('RATE_LIMIT_MAX', 100, 1, 1_000_000),
-  RATE_LIMIT_WINDOW_SECONDS: int('RATE_LIMIT_WINDOW_SECONDS', 900, 1, YEAR),
-  PAGE_RATE_LIMIT_MAX: int('PAGE_RATE_LIMIT_MAX', 1500, 1, 1_000_000),
-  LOGIN_MAX_PER_EMAIL: int('LOGIN_MAX_PER_EMAIL', 50, 1, 100_000),
-  LOGIN_MAX_PER_EMAIL_AND_ADDRESS: int('LOGIN_MAX_PER_EMAIL_AND_ADDRESS', 10, 1, 10_000),
-  LOGIN_MAX_PER_ADDRESS: int('LOGIN_MAX_PER_ADDRESS', 20, 1, 100_000),
-  LOGIN_WINDOW_SECONDS: int('LOGIN_WINDOW_SECONDS', 900, 1, YEAR),
-  TRUSTED_PROXY_HOPS: int('TRUSTED_PROXY_HOPS', 0, 0, 10),
-  DOSSIER_CACHE_TTL_SECONDS: int('DOSSIER_CACHE_TTL_SECONDS', 300, 0, 7 * 24 * 3600),
+  RATE_LIMIT_MAX: intVar('RATE_LIMIT_MAX', 100, [1, 1_000_000]),
+  RATE_LIMIT_WINDOW_SECONDS: intVar('RATE_LIMIT_WINDOW_SECONDS', 900, [1, YEAR]),
+  PAGE_RATE_LIMIT_MAX: intVar('PAGE_RATE_LIMIT_MAX', 1500, [1, 1_000_000]),
+  LOGIN_MAX_PER_EMAIL: intVar('LOGIN_MAX_PER_EMAIL', 50, [1, 100_000]),
+  LOGIN_MAX_PER_EMAIL_AND_ADDRESS: intVar('LOGIN_MAX_PER_EMAIL_AND_ADDRESS', 10, [1, 10_000]),
+  LOGIN_MAX_PER_ADDRESS: intVar('LOGIN_MAX_PER_ADDRESS', 20, [1, 100_000]),
+  LOGIN_WINDOW_SECONDS: intVar('LOGIN_WINDOW_SECONDS', 900, [1, YEAR]),
+  TRUSTED_PROXY_HOPS: intVar('TRUSTED_PROXY_HOPS', 0, [0, 10]),
+  DOSSIER_CACHE_TTL_SECONDS: intVar('DOSSIER_CACHE_TTL_SECONDS', 300, [0, 7 * 24 * 3600]),
   PLATFORM_ADMIN_EMAILS: z
     .string()
     .optional()

@@ -7,7 +7,7 @@
 import { defaultContext } from './core/context'
 import { health as healthOf, isRedisAvailable as isAvailable, type RedisHealth } from './core/health'
 
-export { redis } from './core/client'
+export { redis, createRedisClient } from './core/client'
 export { createContext, type RedisContext, type ContextSource } from './core/context'
 export {
   parseConfig,
@@ -37,6 +37,8 @@ export {
   type AfterAnswerOptions,
 } from './core/background'
 export { lastRedisFailureAt } from './core/run'
+/** Billing: the commands each Lua script ran inside Redis, told to one listener (the app's usage meter). */
+export { onScriptCommands, type ScriptCommandsListener } from './core/billing'
 /** The in-process store (REDIS_ENABLED=false), for a session or rate limit given its own (e.g. with a test clock). */
 export { memoryStore, type KeyValueStore, type MemoryStoreOptions } from './core/store'
 /** The layer's one input validator (zod issues → one message format, RedisInputError or the class given): for app code that validates the same way. */

@@ -11,9 +11,9 @@ import { passwordReset } from '@/lib/accounts/password-reset'
 import { drainEmails } from '@/lib/mail/drain'
 import { closeMailer } from '@/lib/mail/transport'
 import { prisma } from '@/lib/prisma'
-import { tempDatabase } from '../support/database'
+import { tempDatabase } from '../../testing/database'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const db = tempDatabase('accounts')
 let stack: Stack
@@ -126,7 +126,7 @@ describe('password reset', () => {
 
     await passwordReset().request({ email: AVOCAT }, 'ip-c')
     const token = await tokenMailedTo(AVOCAT, '/mot-de-passe/nouveau', 1)
-    const { directClient } = await import('../support/redis-direct')
+    const { directClient } = await import('../../testing/redis-direct')
     const r = await directClient(stack.env.REDIS_URL)
     try {
       const keys = await r.keys(`${process.env.REDIS_KEY_PREFIX}:token:password-reset:*`)

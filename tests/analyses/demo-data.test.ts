@@ -3,7 +3,7 @@ import { createLocalAnalyzer, type LegalDomain } from '@/lib/analyses/analyzer'
 import { DEMO_CABINETS, DEMO_PASSWORD } from '../../prisma/demo-data'
 import { seedDemo } from '../../prisma/seed'
 import { createPrismaClient } from '@/lib/prisma'
-import { tempDatabase } from '../support/database'
+import { tempDatabase } from '../../testing/database'
 
 /** The day the demo data was written: its hearings are then spread over the next weeks and months. */
 const NOW = new Date('2026-11-26T10:00:00Z')

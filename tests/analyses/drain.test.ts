@@ -12,9 +12,9 @@ import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import { createLeaderboard } from '@/lib/scores/leaderboard'
 import { createPrismaClient } from '@/lib/prisma'
 import { createCache, createContext, createHashMap, createQueue, createSortedSet } from '@/lib/upstash'
-import { tempDatabase } from '../support/database'
-import { billedCommands } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { tempDatabase } from '../../testing/database'
+import { billedCommands } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const db = tempDatabase('drain')
 const prisma = createPrismaClient(db.url)

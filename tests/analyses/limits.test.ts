@@ -22,9 +22,9 @@ import {
   createSortedSet,
   type Queue,
 } from '@/lib/upstash'
-import { tempDatabase } from '../support/database'
-import { billedCommands } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { tempDatabase } from '../../testing/database'
+import { billedCommands } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const db = tempDatabase('analysis-limits')
 const prisma = createPrismaClient(db.url)

@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { createPrismaClient } from '@/lib/prisma'
 import { seedDemo } from '../../prisma/seed'
-import { Client, ROOT, startApp, type RunningApp } from '../support/app'
-import { tempDatabase } from '../support/database'
-import { uniquePrefix } from '../support/stack'
+import { Client, ROOT, startApp, type RunningApp } from '../../testing/app'
+import { tempDatabase } from '../../testing/database'
+import { uniquePrefix } from '../../testing/stack'
 
 const db = tempDatabase('analysis')
 const prisma = createPrismaClient(db.url)

@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createPrismaClient } from '@/lib/prisma'
 import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, type RunningApp } from '../support/app'
-import { tempDatabase } from '../support/database'
-import { directClient } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { Client, startApp, type RunningApp } from '../../testing/app'
+import { tempDatabase } from '../../testing/database'
+import { directClient } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const db = tempDatabase('auth')
 const prisma = createPrismaClient(db.url)

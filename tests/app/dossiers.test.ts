@@ -5,9 +5,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createPrismaClient } from '@/lib/prisma'
 import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, type RunningApp } from '../support/app'
-import { tempDatabase } from '../support/database'
-import { uniquePrefix } from '../support/stack'
+import { Client, startApp, type RunningApp } from '../../testing/app'
+import { tempDatabase } from '../../testing/database'
+import { uniquePrefix } from '../../testing/stack'
 
 const db = tempDatabase('dossiers')
 const prisma = createPrismaClient(db.url)

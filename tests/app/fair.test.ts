@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createPrismaClient } from '@/lib/prisma'
 import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, type RunningApp } from '../support/app'
-import { tempDatabase } from '../support/database'
-import { uniquePrefix } from '../support/stack'
+import { Client, startApp, type RunningApp } from '../../testing/app'
+import { tempDatabase } from '../../testing/database'
+import { uniquePrefix } from '../../testing/stack'
 
 const CRON_SECRET = 'test-cron-secret-0123456789abcdef'
 const OPERATOR = 'avocat@cabinet-martin.fr' // an AVOCAT of Cabinet Martin who also runs the platform

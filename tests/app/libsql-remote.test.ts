@@ -15,9 +15,9 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { Prisma } from '@/generated/prisma/client'
 import { createPrismaClient } from '@/lib/prisma'
-import { Client, ROOT, startApp, type RunningApp } from '../support/app'
+import { Client, ROOT, startApp, type RunningApp } from '../../testing/app'
 import { startHranaServer, type HranaServer } from '../support/hrana-server'
-import { uniquePrefix } from '../support/stack'
+import { uniquePrefix } from '../../testing/stack'
 
 const TOKEN = 'turso-like-token-SECRET-0123456789'
 const dir = mkdtempSync(path.join(tmpdir(), 'libsql-remote-'))

@@ -15,8 +15,8 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createPrismaClient, type DatabaseConfig } from '@/lib/prisma'
-import { Client, ROOT, startApp, type RunningApp } from '../support/app'
-import { uniquePrefix } from '../support/stack'
+import { Client, ROOT, startApp, type RunningApp } from '../../testing/app'
+import { uniquePrefix } from '../../testing/stack'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'libsql-'))
 const url = `file:${path.join(dir, 'app.db')}`

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
-import { migrationSql } from '../support/database'
+import { migrationSql } from '../../testing/database'
 
 /** Tables, columns, indexes and foreign keys of a SQLite database: what a schema is, whatever SQL built it. */
 function shape(sql: string) {

@@ -6,10 +6,10 @@
 import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, startAppExpectingExit } from '../support/app'
-import { tempDatabase } from '../support/database'
+import { Client, startApp, startAppExpectingExit } from '../../testing/app'
+import { tempDatabase } from '../../testing/database'
 import { startWorker } from '../support/worker-process'
-import { uniquePrefix } from '../support/stack'
+import { uniquePrefix } from '../../testing/stack'
 
 const db = tempDatabase('prodconfig')
 const NO_REDIS = {

@@ -17,12 +17,12 @@ import { createPrismaClient } from '@/lib/prisma'
 import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import { createCache, createContext, createHashMap, createQueue } from '@/lib/upstash'
 import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, type RunningApp } from '../support/app'
-import { tempDatabase } from '../support/database'
+import { Client, startApp, type RunningApp } from '../../testing/app'
+import { tempDatabase } from '../../testing/database'
 import { usageKey } from '@/lib/usage/upstash-usage'
-import { billedCommands, directClient } from '../support/redis-direct'
+import { billedCommands, directClient } from '../../testing/redis-direct'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const CRON_SECRET = 'test-cron-secret-0123456789abcdef'
 const db = tempDatabase('serverless')
@@ -254,7 +254,7 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
       kind: 'audience',
       done: false,
       // 09:00 Paris on that day; no reminder until a lawyer confirms it.
-      dueAt: parisLocalToInstant(y, m, d, 9),
+      dueAt: parisLocalToInstant({ year: y, month: m, day: d, hour: 9 }),
       remindersPending: false,
     })
     expect(proposed[0]!.title).toMatch(/Audience de jugement/)

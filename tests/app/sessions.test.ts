@@ -8,10 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createPrismaClient } from '@/lib/prisma'
 import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, type RunningApp } from '../support/app'
-import { tempDatabase } from '../support/database'
-import { billedCommands, directClient } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { Client, startApp, type RunningApp } from '../../testing/app'
+import { tempDatabase } from '../../testing/database'
+import { billedCommands, directClient } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const LIMIT = 20
 const db = tempDatabase('sessions')

@@ -12,8 +12,9 @@
  *  - every helper works again by itself once Redis is back (no new context, no restart).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createCachedQueries, type CachedQueries } from '@/lib/cached-queries'
+import { createDossierService, type DossierService } from '@/lib/dossiers/service'
 import { createPrismaClient } from '@/lib/prisma'
+import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import {
   createCache,
   createContext,
@@ -49,7 +50,7 @@ interface Instance {
   cache: ReturnType<typeof createCache>
   session: ReturnType<typeof createSession>
   rateLimit: ReturnType<typeof createRateLimit>
-  queries: CachedQueries
+  dossiers: DossierService
 }
 let instances: Instance[]
 let expectedList: unknown
@@ -71,10 +72,13 @@ beforeAll(async () => {
       cache,
       session: createSession(ctx),
       rateLimit: createRateLimit(ctx),
-      queries: createCachedQueries({ prisma, cache, hashMap: createHashMap(ctx), log: () => {} }),
+      dossiers: createDossierService({
+        prisma,
+        cabinetCache: createCabinetCache({ prisma, cache, hashMap: createHashMap(ctx), log: () => {} }),
+      }),
     }
   })
-  expectedList = JSON.parse(JSON.stringify((await instances[0]!.queries.listDossiers(TENANT)).data))
+  expectedList = JSON.parse(JSON.stringify((await instances[0]!.dossiers.listDossiers(TENANT)).data))
 }, 60_000)
 
 afterAll(async () => {
@@ -113,8 +117,8 @@ describe('helpers under Redis faults', () => {
           }
           case 1: {
             const { result } = await rec.time(
-              'cachedQueries.listDossiers',
-              () => inst.queries.listDossiers(TENANT),
+              'dossiers.listDossiers',
+              () => inst.dossiers.listDossiers(TENANT),
               (r, e) => r?.cache ?? (e as Error).name,
             )
             if (result && JSON.stringify(result.data) !== JSON.stringify(expectedList))
@@ -259,7 +263,7 @@ describe('helpers under Redis faults', () => {
       for (const inst of instances) {
         expect(await inst.session.get(finalSession)).toMatchObject({ userId: 'u2' })
         expect((await inst.rateLimit(`final-${Math.random()}`, 5, 60)).reason).toBeUndefined()
-        expect(['HIT', 'MISS']).toContain((await inst.queries.listDossiers(TENANT)).cache)
+        expect(['HIT', 'MISS']).toContain((await inst.dossiers.listDossiers(TENANT)).cache)
         expect((await inst.cache.fetch('final', async () => 1, { ttl: 60 })).status).not.toBe('bypass')
       }
 

@@ -7,10 +7,11 @@
  * letters: none lost, none completed twice.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { AI_ANALYSIS_QUEUE, createAIPipeline, type AIPipeline } from '@/lib/ai-queue'
-import { createCachedQueries } from '@/lib/cached-queries'
-import { createLeaderboard, TENANT_LEADERBOARD } from '@/lib/leaderboard'
+import { AI_ANALYSIS_QUEUE } from '@/lib/analyses/job'
+import { createAIPipeline, type AIPipeline } from '@/lib/analyses/pipeline'
 import { createPrismaClient } from '@/lib/prisma'
+import { createLeaderboard, TENANT_LEADERBOARD } from '@/lib/scores/leaderboard'
+import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import {
   createCache,
   createContext,
@@ -58,13 +59,18 @@ async function world(label: string, n: number) {
   const ctx = createContext(env)
   const queue = createQueue(ctx)
   const sortedSet = createSortedSet(ctx)
-  const queries = createCachedQueries({
+  const cabinet = createCabinetCache({
     prisma,
     cache: createCache(ctx, { onError: () => {} }),
     hashMap: createHashMap(ctx),
     log: () => {},
   })
-  const ai: AIPipeline = createAIPipeline({ prisma, queue, queries, leaderboard: createLeaderboard(sortedSet) })
+  const ai: AIPipeline = createAIPipeline({
+    prisma,
+    queue,
+    invalidate: cabinet.invalidate,
+    leaderboard: createLeaderboard(sortedSet),
+  })
   /** What a client does: asks again until the API answers (503 while Redis is away). */
   const request = (dossierId: string) =>
     vi.waitFor(

@@ -20,10 +20,10 @@ import { EMAIL_QUEUE } from '@/lib/mail/jobs'
 import { createOutbox } from '@/lib/mail/outbox'
 import { createSmtpMailer } from '@/lib/mail/transport'
 import { createContext, createQueue, processNext } from '@/lib/upstash'
-import { tempDatabase } from '../support/database'
-import { billedCommands } from '../support/redis-direct'
+import { tempDatabase } from '../../testing/database'
+import { billedCommands } from '../../testing/redis-direct'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const db = tempDatabase('deadlines')
 const prisma = createPrismaClient(db.url)
@@ -379,8 +379,10 @@ describe('deadlines service', () => {
         { key: 'avocat', role: 'AVOCAT' },
       ])
       const day = (days: number) => parisDateKey(new Date(Date.now() + days * 86_400_000))
-      const nineOn = (key: string) =>
-        parisLocalToInstant(...(key.split('-').map(Number) as [number, number, number]), 9).toISOString()
+      const nineOn = (key: string) => {
+        const [year, month, day] = key.split('-').map(Number) as [number, number, number]
+        return parisLocalToInstant({ year, month, day, hour: 9 }).toISOString()
+      }
       const found = [
         { date: day(30), context: 'Audience de conciliation prévue dans un mois' },
         { date: day(90), context: 'Prescription acquise dans trois mois' },

@@ -16,10 +16,10 @@ import { closeMailer } from '@/lib/mail/transport'
 import { prisma } from '@/lib/prisma'
 import { queue } from '@/lib/upstash'
 import { updateTeamMember } from '@/lib/users/team'
-import { tempDatabase } from '../support/database'
+import { tempDatabase } from '../../testing/database'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
 import { startWorker } from '../support/worker-process'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const db = tempDatabase('team-reminders')
 let stack: Stack

@@ -16,8 +16,8 @@ import {
   type RedisContext,
 } from '@/lib/upstash'
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
-import { tempDatabase } from '../support/database'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { tempDatabase } from '../../testing/database'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 /**
  * The dossier service (src/lib/dossiers), the cabinet cache and profile (src/lib/tenants) and the

@@ -21,7 +21,7 @@ import { dueAtSchema } from '@/lib/deadlines/schemas'
 import { formatDateTimeFr, parisLocalToInstant } from '@/lib/deadlines/paris-time'
 import { createContext, createQueue, runWorker, type JobOutcome } from '@/lib/upstash'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const SECRET = 'test-seal-secret-0123456789abcdef0123456789'
 
@@ -84,8 +84,12 @@ describe('configuration', () => {
     expect(dueAtSchema.safeParse('2027-02-31T09:00').success).toBe(false)
     expect(dueAtSchema.safeParse('12/01/2027').error?.issues[0]?.message).toMatch(/^dueAt must be/)
     // The autumn change: 02:30 happens twice; the first is taken. The spring gap: 02:30 does not exist.
-    expect(parisLocalToInstant(2027, 10, 31, 2, 30).toISOString()).toBe('2027-10-31T00:30:00.000Z')
-    expect(parisLocalToInstant(2027, 3, 28, 2, 30).toISOString()).toBe('2027-03-28T01:30:00.000Z')
+    expect(parisLocalToInstant({ year: 2027, month: 10, day: 31, hour: 2, minute: 30 }).toISOString()).toBe(
+      '2027-10-31T00:30:00.000Z',
+    )
+    expect(parisLocalToInstant({ year: 2027, month: 3, day: 28, hour: 2, minute: 30 }).toISOString()).toBe(
+      '2027-03-28T01:30:00.000Z',
+    )
     expect(formatDateTimeFr(new Date('2027-01-12T08:30:00Z'))).toBe('mardi 12 janvier 2027 à 09:30')
   })
 })

@@ -3,7 +3,7 @@
  * (pipelines by entry) and the commands scripts report running inside; saves them with at most one
  * command per flush (counting that command too), only when due, none when nothing was counted;
  * summarises the UTC month against UPSTASH_MONTHLY_COMMAND_LIMIT, validated. (That the count equals
- * what redis-server executed: tests/lib/usage-billing.test.ts.)
+ * what redis-server executed: tests/usage/usage-billing.test.ts.)
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -110,7 +110,7 @@ describe('the month on /status', () => {
   it('sums the UTC month with the pending count, projects it at the month’s rate, and lists the last days', () => {
     const saved = { '2026-10-31': '900', '2026-11-01': '10000', '2026-11-15': '5000', '2026-11-16': 40 }
     const pending = { pending: (day?: string) => (day === '2026-11-16' ? 60 : 0) }
-    const r = summarize(saved, now, 500_000, pending)
+    const r = summarize(saved, now, 500_000, { counter: pending })
     expect(r).toMatchObject({
       month: '2026-11',
       day: '2026-11-16',
@@ -128,9 +128,9 @@ describe('the month on /status', () => {
 
   it('projects from the day counting began when that is after the 1st, and trims days before the previous month', () => {
     const trimmed: string[][] = []
-    const r = summarize({ '2026-09-30': 5, '2026-11-11': 1000, '2026-11-15': 1500 }, now, 500_000, undefined, (stale) =>
-      trimmed.push(stale),
-    )
+    const r = summarize({ '2026-09-30': 5, '2026-11-11': 1000, '2026-11-15': 1500 }, now, 500_000, {
+      trim: (stale) => trimmed.push(stale),
+    })
     expect(trimmed).toEqual([['2026-09-30']])
     // 2 500 over 5 days → 500 a day → 2 500 + 15 days × 500.
     expect(r.monthProjected).toBe(10_000)

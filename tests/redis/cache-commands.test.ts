@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCache, createContext, type Cache } from '@/redis'
-import { billedCommands } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { billedCommands } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 /**
  * What each cache call costs in billed Upstash commands (a script would count 1 + every command it

@@ -7,8 +7,8 @@ import {
   type Cache,
   type RedisContext,
 } from '@/redis'
-import { directClient } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { directClient } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 /**
  * The cache's failure policy (docs/helpers.md), against a private stack that is really slowed down

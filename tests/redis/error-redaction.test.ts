@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContext, createQueue, createSession, RedisUnavailableError } from '@/redis'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 /**
  * @upstash/redis appends the whole command (keys and values) to every error it raises for an

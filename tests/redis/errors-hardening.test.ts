@@ -12,7 +12,7 @@ import {
 import { isConnectionError, isOutcomeUnknown } from '@/redis/core/errors'
 import { MAX_JSON_DEPTH } from '@/redis/core/serialize'
 import { startEndpoint, startRedisServer, type OwnRedisServer, type RunningEndpoint } from '@/upstash-local'
-import { uniquePrefix } from '../support/stack'
+import { uniquePrefix } from '../../testing/stack'
 
 const { UpstashError } = errors
 const shared = inject('stack')

@@ -7,8 +7,8 @@ import {
   createHashMap,
   type HashMap,
 } from '@/redis'
-import { billedCommands, directClient } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { billedCommands, directClient } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const shared = inject('stack')
 const prefix = uniquePrefix('hash')

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContext, type RedisContext } from '@/redis'
 import { health, isRedisAvailable } from '@/redis/core/health'
-import { startStack, type Stack } from '../support/stack'
+import { startStack, type Stack } from '../../testing/stack'
 
 /** isRedisAvailable / health against a private endpoint that the test really stops. */
 let stack: Stack

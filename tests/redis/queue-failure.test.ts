@@ -13,8 +13,8 @@ import {
 } from '@/redis'
 import { isRedisAvailable } from '@/redis/core/health'
 import { startEndpoint } from '@/upstash-local'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
-import { billedCommands } from '../support/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { billedCommands } from '../../testing/redis-direct'
 
 let stack: Stack
 let queue: Queue

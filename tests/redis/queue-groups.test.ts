@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContext, createQueue, type Queue, type ReservedJob, runWorker, RedisInputError } from '@/redis'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
-import { billedCommands } from '../support/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { billedCommands } from '../../testing/redis-direct'
 
 let stack: Stack
 let queue: Queue

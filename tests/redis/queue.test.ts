@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { createContext, RedisInputError, createQueue, type ReservedJob } from '@/redis'
-import { directClient } from '../support/redis-direct'
-import { uniquePrefix } from '../support/stack'
+import { directClient } from '../../testing/redis-direct'
+import { uniquePrefix } from '../../testing/stack'
 
 const stack = inject('stack')
 const prefix = uniquePrefix('queue')

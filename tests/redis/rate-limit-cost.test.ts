@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createContext, createRateLimit, type RateLimitFn } from '@/redis'
-import { billedCommands } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { billedCommands } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 /**
  * What rateLimit costs in billed Upstash commands (counted on a private redis-server, commands

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createContext, createRateLimit, createSession, RedisInputError } from '@/redis'
-import { directClient } from '../support/redis-direct'
-import { uniquePrefix } from '../support/stack'
+import { directClient } from '../../testing/redis-direct'
+import { uniquePrefix } from '../../testing/stack'
 
 const env = inject('stack')
 const prefix = uniquePrefix('ratelimit')

@@ -17,8 +17,8 @@ import {
 } from '@/redis'
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
 import { startLatencyProxy, type LatencyProxy } from '../support/latency-proxy'
-import { billedCommands, directClient } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { billedCommands, directClient } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 /** A private stack: INFO commandstats counts only this file's commands, and pausing it disturbs no other file. */
 let stack: Stack

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createContext, createSession, RedisOutcomeUnknownError, RedisUnavailableError, type Session } from '@/redis'
-import { billedCommands, directClient } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { billedCommands, directClient } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 /** A private stack, so INFO commandstats counts only this file's commands and its endpoint can be stopped. */
 let stack: Stack

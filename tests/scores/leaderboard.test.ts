@@ -12,8 +12,8 @@ import {
   type Leaderboard,
 } from '@/lib/scores/leaderboard'
 import { createContext, createSortedSet } from '@/lib/upstash'
-import { billedCommands } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { billedCommands } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 const shared = inject('stack')
 /** A leaderboard as one app instance has it: its own context, its own client. */
@@ -37,6 +37,21 @@ describe('which writes are candidates for points', () => {
     expect(candidateEvents(reopen('d'))).toEqual([])
     expect(candidateEvents({ kind: 'analysisCompleted', dossierId: 'd' })).toEqual(['analysisCompleted'])
     expect(candidateEvents({ kind: 'deleted', dossierId: 'd' })).toEqual([])
+  })
+})
+
+describe("the guide's calls", () => {
+  it('updateTenantScore accumulates points, getTopTenants returns the 10 best, best first', async () => {
+    const board = instance(uniquePrefix('zset'))
+    for (let i = 1; i <= 12; i++) await board.updateTenantScore(`tenant-${i}`, i * 10)
+    expect(await board.updateTenantScore('tenant-1', 1_000)).toBe(1_010)
+    const top = await board.getTopTenants()
+    expect(top).toHaveLength(10)
+    expect(top[0]).toEqual({ member: 'tenant-1', score: 1_010 })
+    expect(top[1]).toEqual({ member: 'tenant-12', score: 120 })
+    expect(top.map((t) => t.member)).not.toContain('tenant-2')
+    expect(await board.getTenantRank('tenant-12')).toBe(1)
+    expect(await board.getTenantRank('tenant-unknown')).toBeNull()
   })
 })
 

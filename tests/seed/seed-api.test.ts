@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { tempDatabase } from '../support/database'
-import { uniquePrefix } from '../support/stack'
+import { tempDatabase } from '../../testing/database'
+import { uniquePrefix } from '../../testing/stack'
 
 /**
  * The user's guide (shared/seed/upstash-setup.fr.md) calls these exactly as written, through the

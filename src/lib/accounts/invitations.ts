@@ -8,17 +8,21 @@
 import { z } from 'zod'
 import type { PrismaClient } from '@/generated/prisma/client'
 import { ROLES, type Role } from '@/lib/auth/identity'
-import { hashPassword as defaultHashPassword } from '@/lib/auth/password'
-import { appConfig } from '@/lib/config'
 import { createReminders, REMINDER_ROLES, type Reminders } from '@/lib/deadlines/reminders'
 import { HttpError } from '@/lib/http-error'
-import { mailConfig, type MailConfig } from '@/lib/mail/config'
-import { outbox as defaultOutbox, type Outbox } from '@/lib/mail/outbox'
 import { seal } from '@/lib/mail/seal'
 import { prisma as defaultPrisma } from '@/lib/prisma'
-import { parseInput, rateLimit as defaultRateLimit, type RateLimitFn } from '@/lib/upstash'
-import { BadRequest, emailSchema, newPasswordSchema, tokenSchema, unavailable } from './shared'
-import { hashToken, newToken, tokenStore as defaultTokens, type TokenStore } from './tokens'
+import { parseInput } from '@/lib/upstash'
+import {
+  accountDefaults,
+  BadRequest,
+  emailSchema,
+  newPasswordSchema,
+  tokenSchema,
+  unavailable,
+  type AccountDeps,
+} from './shared'
+import { hashToken, newToken } from './tokens'
 
 export const INVITATION_TTL_SECONDS = 7 * 24 * 3600
 /** Where the link points (the lead's page). */
@@ -60,28 +64,15 @@ interface StoredInvitation {
   expiresAt: number
 }
 
-export interface InvitationDeps {
+export interface InvitationDeps extends AccountDeps {
   prisma?: Pick<PrismaClient, 'user' | 'tenant' | 'deadline'>
-  tokens?: TokenStore
-  outbox?: Outbox
-  rateLimit?: RateLimitFn
   reminders?: Reminders
-  config?: () => Pick<MailConfig, 'appOrigin'>
-  sealSecret?: () => string
-  hashPassword?: (password: string) => Promise<string>
-  now?: () => number
 }
 
 export function createInvitations(deps: InvitationDeps = {}) {
   const prisma = deps.prisma ?? defaultPrisma
-  const tokens = deps.tokens ?? defaultTokens
-  const outbox = deps.outbox ?? defaultOutbox
-  const limiter = deps.rateLimit ?? defaultRateLimit
   const reminders = deps.reminders ?? createReminders({ prisma })
-  const config = deps.config ?? mailConfig
-  const secret = deps.sealSecret ?? (() => appConfig().sessionSecret ?? '')
-  const hash = deps.hashPassword ?? defaultHashPassword
-  const now = deps.now ?? Date.now
+  const { tokens, outbox, limiter, config, secret, hash, now } = accountDefaults(deps)
 
   const existingUser = (email: string) => prisma.user.findUnique({ where: { email }, select: { id: true } })
 

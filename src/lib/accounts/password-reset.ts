@@ -11,17 +11,21 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import type { PrismaClient } from '@/generated/prisma/client'
-import { hashPassword as defaultHashPassword } from '@/lib/auth/password'
 import { revokeSessions as defaultRevokeSessions } from '@/lib/auth/sessions'
-import { appConfig } from '@/lib/config'
 import { HttpError } from '@/lib/http-error'
-import { mailConfig, type MailConfig } from '@/lib/mail/config'
-import { outbox as defaultOutbox, type Outbox } from '@/lib/mail/outbox'
 import { seal } from '@/lib/mail/seal'
 import { prisma as defaultPrisma } from '@/lib/prisma'
-import { parseInput, rateLimit as defaultRateLimit, type RateLimitFn } from '@/lib/upstash'
-import { BadRequest, emailSchema, newPasswordSchema, tokenSchema, unavailable } from './shared'
-import { hashToken, newToken, tokenStore as defaultTokens, type TokenStore } from './tokens'
+import { parseInput } from '@/lib/upstash'
+import {
+  accountDefaults,
+  BadRequest,
+  emailSchema,
+  newPasswordSchema,
+  tokenSchema,
+  unavailable,
+  type AccountDeps,
+} from './shared'
+import { hashToken, newToken } from './tokens'
 
 export const RESET_TTL_SECONDS = 3600
 /** Where the link points (the lead's page). */
@@ -47,28 +51,15 @@ interface StoredReset {
 
 const fingerprint = (passwordHash: string) => createHash('sha256').update(passwordHash).digest('hex').slice(0, 32)
 
-export interface PasswordResetDeps {
+export interface PasswordResetDeps extends AccountDeps {
   prisma?: Pick<PrismaClient, 'user'>
-  tokens?: TokenStore
-  outbox?: Outbox
-  rateLimit?: RateLimitFn
   revokeSessions?: (userId: string) => Promise<number>
-  config?: () => Pick<MailConfig, 'appOrigin'>
-  sealSecret?: () => string
-  hashPassword?: (password: string) => Promise<string>
-  now?: () => number
 }
 
 export function createPasswordReset(deps: PasswordResetDeps = {}) {
   const prisma = deps.prisma ?? defaultPrisma
-  const tokens = deps.tokens ?? defaultTokens
-  const outbox = deps.outbox ?? defaultOutbox
-  const limiter = deps.rateLimit ?? defaultRateLimit
   const revoke = deps.revokeSessions ?? defaultRevokeSessions
-  const config = deps.config ?? mailConfig
-  const secret = deps.sealSecret ?? (() => appConfig().sessionSecret ?? '')
-  const hash = deps.hashPassword ?? defaultHashPassword
-  const now = deps.now ?? Date.now
+  const { tokens, outbox, limiter, config, secret, hash, now } = accountDefaults(deps)
 
   return {
     /**

@@ -1,5 +1,11 @@
 import { z } from 'zod'
+import { hashPassword as defaultHashPassword } from '@/lib/auth/password'
+import { appConfig } from '@/lib/config'
 import { HttpError } from '@/lib/http-error'
+import { mailConfig, type MailConfig } from '@/lib/mail/config'
+import { outbox as defaultOutbox, type Outbox } from '@/lib/mail/outbox'
+import { rateLimit as defaultRateLimit, type RateLimitFn } from '@/lib/upstash'
+import { tokenStore as defaultTokens, type TokenStore } from './tokens'
 
 /** Shapes and errors shared by invitations and password resets. */
 
@@ -31,4 +37,28 @@ export function unavailable(what: string): HttpError {
   return new HttpError(503, `${what} is unavailable for a moment (session store unreachable); try again shortly`, {
     'retry-after': '5',
   })
+}
+
+/** What invitations and password resets both depend on; each left out is the app's. */
+export interface AccountDeps {
+  tokens?: TokenStore
+  outbox?: Outbox
+  rateLimit?: RateLimitFn
+  config?: () => Pick<MailConfig, 'appOrigin'>
+  sealSecret?: () => string
+  hashPassword?: (password: string) => Promise<string>
+  now?: () => number
+}
+
+/** The dependencies given, the app's defaults for the others. */
+export function accountDefaults(deps: AccountDeps) {
+  return {
+    tokens: deps.tokens ?? defaultTokens,
+    outbox: deps.outbox ?? defaultOutbox,
+    limiter: deps.rateLimit ?? defaultRateLimit,
+    config: deps.config ?? mailConfig,
+    secret: deps.sealSecret ?? (() => appConfig().sessionSecret ?? ''),
+    hash: deps.hashPassword ?? defaultHashPassword,
+    now: deps.now ?? Date.now,
+  }
 }

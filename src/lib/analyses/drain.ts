@@ -8,23 +8,12 @@
 import { after } from 'next/server'
 import { aiPipeline, type AIPipeline } from './pipeline'
 import { appConfig } from '@/lib/config'
-import { outsideRedisBudget, type JobOutcome } from '@/lib/upstash'
+import { drainQueue, oneDrainAtATime, type DrainCounts } from '@/lib/queue-drain'
 
-/** What one drain did. */
-export interface DrainResult {
-  /** Jobs taken and finished one way or another (the counts below add up to it). */
-  processed: number
+/** What one drain did: the queue's counts, an acked job being a DONE analysis. */
+export type DrainResult = Omit<DrainCounts, 'acked'> & {
+  /** Analyses completed (their job acked). */
   done: number
-  /** Failed attempts that will be retried after their backoff. */
-  retried: number
-  /** Jobs out of attempts: their analysis is FAILED. */
-  failed: number
-  /** Jobs whose lease expired while they ran (another run took them over). */
-  leaseLost: number
-  /** 'empty': no job ready was left; 'budget': time ran out with jobs maybe left; 'error': Redis failed. */
-  stoppedBy: 'empty' | 'budget' | 'error'
-  error?: string
-  durationMs: number
 }
 
 export interface DrainOptions {
@@ -38,68 +27,20 @@ export interface DrainOptions {
  * worker (reserve, ack, heartbeats), plus the one empty reserve (1 billed command) that ends the run.
  * Each queue call has a Redis budget of its own, whatever request started the drain. Never throws.
  */
-export function drainAnalyses(options: DrainOptions): Promise<DrainResult> {
-  return outsideRedisBudget(async () => {
-    const pipeline = options.pipeline ?? aiPipeline()
-    const started = performance.now()
-    const result: DrainResult = {
-      processed: 0,
-      done: 0,
-      retried: 0,
-      failed: 0,
-      leaseLost: 0,
-      stoppedBy: 'budget',
-      durationMs: 0,
-    }
-    while (performance.now() - started < options.budgetMs) {
-      let outcome: JobOutcome<unknown>
-      try {
-        outcome = await pipeline.processAIQueue()
-      } catch (err) {
-        result.stoppedBy = 'error'
-        result.error = (err as Error)?.message ?? String(err)
-        break
-      }
-      if (outcome.status === 'empty') {
-        result.stoppedBy = 'empty'
-        break
-      }
-      result.processed++
-      if (outcome.status === 'acked') result.done++
-      else if (outcome.status === 'retry') result.retried++
-      else if (outcome.status === 'dead') result.failed++
-      else result.leaseLost++
-    }
-    result.durationMs = Math.round(performance.now() - started)
-    return result
-  })
+export async function drainAnalyses(options: DrainOptions): Promise<DrainResult> {
+  const pipeline = options.pipeline ?? aiPipeline()
+  const { acked, ...counts } = await drainQueue(() => pipeline.processAIQueue(), options.budgetMs)
+  return { ...counts, done: acked }
 }
 
-/**
- * One drain at a time per instance: requests arriving while one runs ask it for one more look at the
- * queue instead of starting their own (which would each end on a billed empty reserve).
- */
-let running: Promise<DrainResult> | undefined
-let again = false
+const shared = oneDrainAtATime<DrainResult>()
 
-/** Drains now, or joins the drain this instance is running (which then looks at the queue once more). */
+/**
+ * Drains now, or joins the drain this instance is running (which then looks at the queue once more):
+ * one drain at a time per instance, however many requests ask.
+ */
 export function drainShared(options: DrainOptions): Promise<DrainResult> {
-  if (running) {
-    again = true
-    return running
-  }
-  const deadline = performance.now() + options.budgetMs
-  running = (async () => {
-    let last: DrainResult
-    do {
-      again = false
-      last = await drainAnalyses({ ...options, budgetMs: Math.max(0, deadline - performance.now()) })
-    } while (again && last.stoppedBy === 'empty' && performance.now() < deadline)
-    return last
-  })().finally(() => {
-    running = undefined
-  })
-  return running
+  return shared(options.budgetMs, (budgetMs) => drainAnalyses({ ...options, budgetMs }))
 }
 
 /**

@@ -42,12 +42,22 @@ function parisOffsetMs(at: number): number {
   return Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second) - Math.floor(at / 1000) * 1000
 }
 
+/** A date and time as Paris clocks show it (month 1-12). */
+export interface ParisLocalTime {
+  year: number
+  month: number
+  day: number
+  hour?: number
+  minute?: number
+  second?: number
+}
+
 /**
  * The instant at which Paris clocks show this date and time. A time skipped by the spring change
  * (02:30 on the last Sunday of March) is read as the hour after it; an hour that happens twice (the
  * autumn change) as its first occurrence.
  */
-export function parisLocalToInstant(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): Date {
+export function parisLocalToInstant({ year, month, day, hour = 0, minute = 0, second = 0 }: ParisLocalTime): Date {
   const asUtc = Date.UTC(year, month - 1, day, hour, minute, second)
   // Two passes: the offset at the guess may differ from the offset at the answer around a change.
   let instant = asUtc - parisOffsetMs(asUtc)

@@ -60,7 +60,7 @@ export const dueAtSchema = z
       const at = new Date(raw)
       return Number.isNaN(at.getTime()) ? fail('is not a valid date-time') : at
     }
-    return parisLocalToInstant(year, month, day, hour, minute, second)
+    return parisLocalToInstant({ year, month, day, hour, minute, second })
   })
 
 const title = z
@@ -117,7 +117,7 @@ export const deadlineIdSchema = z
   .string({ error: 'id must be a string' })
   .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'id must be a deadline id' })
 
-/** What the analysis found (src/lib/analysis/analyzer.ts' keyDates). */
+/** What the analysis found (src/lib/analyses/analyzer.ts' keyDates). */
 export const foundDateSchema = z.object({
   date: z.iso.date({ error: 'date must be yyyy-mm-dd' }),
   context: z.string().max(500),

@@ -11,85 +11,20 @@ import type { PrismaClient } from '@/generated/prisma/client'
 import { HttpError } from '@/lib/http-error'
 import { prisma as defaultPrisma } from '@/lib/prisma'
 import { parseInput } from '@/lib/upstash'
-import { formatDateTimeFr, parisLocalToInstant } from './paris-time'
-import { createReminders, type Reminders } from './reminders'
 import {
-  DEADLINE_KIND_LABELS,
-  DEFAULT_DUE_HOUR,
-  deadlineCreateSchema,
-  deadlineIdSchema,
-  deadlineListQuerySchema,
-  deadlineUpdateSchema,
-  foundDateSchema,
-  type DeadlineKind,
-  type DeadlineStatus,
-  type FoundDate,
-} from './schemas'
-import { z } from 'zod'
+  BadRequest,
+  deadlineAccess,
+  toDeadlineView,
+  withDossier,
+  type DeadlineContext,
+  type DeadlineView,
+} from './access'
+import { deadlineProposals } from './proposals'
+import { createReminders, type Reminders } from './reminders'
+import { deadlineCreateSchema, deadlineListQuerySchema, deadlineUpdateSchema } from './schemas'
 
-/** Who is asking: the session's cabinet and user. */
-export interface DeadlineContext {
-  cabinetId: string
-  userId: string
-}
-
-/** A deadline as the API and pages show it. */
-export interface DeadlineView {
-  id: string
-  dossierId: string
-  dossier: { id: string; reference: string; title: string }
-  title: string
-  /** ISO 8601 (UTC). */
-  dueAt: string
-  /** « mardi 12 janvier 2027 à 09:30 » (Europe/Paris). */
-  dueAtLabel: string
-  kind: DeadlineKind
-  kindLabel: string
-  source: 'manual' | 'analysis'
-  status: DeadlineStatus
-  done: boolean
-  doneAt: string | null
-  createdAt: string
-  updatedAt: string
-}
-
-type Row = {
-  id: string
-  tenantId: string
-  dossierId: string
-  title: string
-  dueAt: Date
-  kind: string
-  source: string
-  status: string
-  done: boolean
-  doneAt: Date | null
-  reminderVersion: number
-  createdAt: Date
-  updatedAt: Date
-  dossier: { id: string; reference: string; title: string }
-}
-
-const withDossier = { dossier: { select: { id: true, reference: true, title: true } } } as const
-
-export function toDeadlineView(d: Row): DeadlineView {
-  return {
-    id: d.id,
-    dossierId: d.dossierId,
-    dossier: d.dossier,
-    title: d.title,
-    dueAt: d.dueAt.toISOString(),
-    dueAtLabel: formatDateTimeFr(d.dueAt),
-    kind: d.kind as DeadlineKind,
-    kindLabel: DEADLINE_KIND_LABELS[d.kind as DeadlineKind],
-    source: d.source as DeadlineView['source'],
-    status: d.status as DeadlineStatus,
-    done: d.done,
-    doneAt: d.doneAt?.toISOString() ?? null,
-    createdAt: d.createdAt.toISOString(),
-    updatedAt: d.updatedAt.toISOString(),
-  }
-}
+export { toDeadlineView, type DeadlineContext, type DeadlineView } from './access'
+export { guessKind } from './proposals'
 
 /** The list's size when the caller does not say (the API's `limit`, at most 500). */
 export const DEFAULT_LIST_LIMIT = 200
@@ -100,56 +35,12 @@ export interface DeadlineServiceDeps {
   now?: () => number
 }
 
-const contextSchema = z.object({
-  cabinetId: z.string().min(1, 'cabinetId must not be empty'),
-  userId: z.string().min(1, 'userId must not be empty'),
-})
-const dossierIdSchema = z
-  .string({ error: 'dossierId must be a string' })
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'dossierId must be a dossier id' })
-
-/** The kind a sentence suggests (folded, accents removed). */
-export function guessKind(context: string): DeadlineKind {
-  const t = context
-    .normalize('NFD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-  if (/\b(audiences?|plaidoiries?|convoc\w*|convoqu\w*|refere|delibere|comparution)\b/.test(t)) return 'audience'
-  if (/\bprescri\w*/.test(t)) return 'prescription'
-  if (/\b(rendez-vous|rdv|reunion|expertise|signature)\b/.test(t)) return 'rendez_vous'
-  if (
-    /\b(delais?|forclusion|recours|appel|date limite|au plus tard|avant le|jusqu'au|echeances?|expir\w*|conclusions?)\b/.test(
-      t,
-    )
-  )
-    return 'delai_procedure'
-  return 'autre'
-}
-
 export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
   const prisma = deps.prisma ?? defaultPrisma
   const now = deps.now ?? Date.now
   const reminders = deps.reminders ?? createReminders({ prisma, now })
-
-  const ctxOf = (ctx: DeadlineContext) => parseInput(contextSchema, ctx, 'deadlines: context')
-
-  /** The dossier, if it is this cabinet's; else 404 (never says it exists elsewhere). */
-  async function ownDossier(cabinetId: string, dossierId: string) {
-    const id = parseInput(dossierIdSchema, dossierId, 'dossierId', NotFound)
-    const dossier = await prisma.dossier.findFirst({ where: { id, tenantId: cabinetId }, select: { id: true } })
-    if (!dossier) throw new HttpError(404, 'dossier not found')
-    return dossier
-  }
-
-  async function own(cabinetId: string, deadlineId: string): Promise<Row> {
-    const id = parseInput(deadlineIdSchema, deadlineId, 'id', NotFound)
-    const d = await prisma.deadline.findFirst({ where: { id, tenantId: cabinetId }, include: withDossier })
-    if (!d) throw new HttpError(404, 'deadline not found')
-    return d
-  }
-
-  const remindable = (d: Pick<Row, 'status' | 'done' | 'dueAt'>) =>
-    d.status === 'confirmed' && !d.done && d.dueAt.getTime() > now()
+  const access = deadlineAccess(prisma, now)
+  const { ctxOf, ownDossier, own, remindable } = access
 
   return {
     /** POST /api/dossiers/:id/deadlines → 201: a manual deadline, confirmed, reminders scheduled. */
@@ -246,97 +137,11 @@ export function createDeadlineService(deps: DeadlineServiceDeps = {}) {
       if (d.status === 'confirmed' && !d.done) await reminders.cancel(d, d.reminderVersion)
     },
 
-    /**
-     * The analysis' future dates become proposed deadlines (no reminder until confirmed), due at 09:00
-     * Paris on that day. Idempotent: one proposal per dossier and date, ever (a dismissed one is not proposed
-     * again; an edited one is not duplicated). Returns the proposals this call created.
-     */
-    async proposeFromAnalysis(
-      ctx: Pick<DeadlineContext, 'cabinetId'>,
-      dossierId: string,
-      dates: FoundDate[],
-    ): Promise<DeadlineView[]> {
-      const cabinetId = parseInput(contextSchema.shape.cabinetId, ctx.cabinetId, 'deadlines: context.cabinetId')
-      const found = parseInput(z.array(foundDateSchema).max(50), dates, 'dates')
-      await ownDossier(cabinetId, dossierId)
-      const created: DeadlineView[] = []
-      for (const { date, context } of found) {
-        const [y, m, d] = date.split('-').map(Number) as [number, number, number]
-        const dueAt = parisLocalToInstant(y, m, d, DEFAULT_DUE_HOUR)
-        if (dueAt.getTime() <= now()) continue
-        const kind = guessKind(context)
-        const title = (context.replace(/\s+/g, ' ').trim() || `${DEADLINE_KIND_LABELS[kind]} du ${date}`).slice(0, 200)
-        const sourceKey = `analysis:${date}`
-        try {
-          const row = await prisma.deadline.create({
-            data: {
-              tenantId: cabinetId,
-              dossierId,
-              title,
-              dueAt,
-              kind,
-              source: 'analysis',
-              status: 'proposed',
-              sourceKey,
-            },
-            include: withDossier,
-          })
-          created.push(toDeadlineView(row))
-        } catch (err) {
-          // Already proposed for this dossier and date (another run, a redelivered job): nothing to do.
-          if ((err as { code?: string }).code !== 'P2002') throw err
-        }
-      }
-      return created
-    },
-
-    /** A lawyer confirms a proposal (or re-confirms a dismissed one): reminders are scheduled. Confirming a confirmed deadline changes nothing. */
-    async confirm(ctx: DeadlineContext, deadlineId: string): Promise<DeadlineView> {
-      const { cabinetId } = ctxOf(ctx)
-      reminders.check()
-      const before = await own(cabinetId, deadlineId)
-      if (before.status === 'confirmed') return toDeadlineView(before)
-      // Compare-and-set on the status: two confirmations at once schedule once.
-      const wanted = !before.done && before.dueAt.getTime() > now()
-      const { count } = await prisma.deadline.updateMany({
-        where: { id: before.id, tenantId: cabinetId, status: before.status as DeadlineStatus },
-        data: { status: 'confirmed', reminderVersion: { increment: 1 }, remindersPending: wanted },
-      })
-      const after = await own(cabinetId, deadlineId)
-      if (count === 1 && remindable(after)) await reminders.sync(after)
-      return toDeadlineView(after)
-    },
-
-    /** A lawyer turns a proposal down: kept (so it is never proposed again) but hidden. A confirmed deadline is deleted instead (409). */
-    async dismiss(ctx: DeadlineContext, deadlineId: string): Promise<DeadlineView> {
-      const { cabinetId } = ctxOf(ctx)
-      const before = await own(cabinetId, deadlineId)
-      if (before.status === 'confirmed')
-        throw new HttpError(409, 'a confirmed deadline cannot be dismissed: delete it (DELETE /api/deadlines/:id)')
-      if (before.status === 'dismissed') return toDeadlineView(before)
-      const after = await prisma.deadline.update({
-        where: { id: before.id },
-        data: { status: 'dismissed' },
-        include: withDossier,
-      })
-      return toDeadlineView(after)
-    },
+    ...deadlineProposals({ prisma, now, reminders, access }),
   }
 }
 
 export type DeadlineService = ReturnType<typeof createDeadlineService>
-
-/** parseInput's error classes: a 400 naming the field, a 404 for an id that cannot be one. */
-class BadRequest extends HttpError {
-  constructor(message: string) {
-    super(400, message)
-  }
-}
-class NotFound extends HttpError {
-  constructor(message: string) {
-    super(404, message)
-  }
-}
 
 let defaultService: DeadlineService | undefined
 

@@ -56,11 +56,9 @@ export type DossierPatch = z.output<typeof dossierPatchSchema>
 
 /** A list page's cursor (nextCursor / prevCursor of a previous page): `<base-36 ms>.<id>`. */
 const cursorParam = (name: string) =>
-  z
-    .string({ error: `${name} must be given once` })
-    .regex(/^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/, {
-      error: `${name} must be a nextCursor or prevCursor given by a previous page`,
-    })
+  z.string({ error: `${name} must be given once` }).regex(/^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/, {
+    error: `${name} must be a nextCursor or prevCursor given by a previous page`,
+  })
 
 /**
  * The list's query string, each parameter at most once, nothing else: `status`, `q` (search in title,

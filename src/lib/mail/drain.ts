@@ -1,13 +1,13 @@
 /**
- * Draining 'email-queue' the way analyses are drained (src/lib/analysis/drain.ts): by the worker
+ * Draining 'email-queue' the way analyses are drained (src/lib/analyses/drain.ts): by the worker
  * (runEmailWorker), right after a response (drainEmailsAfterResponse, Next's after()) and by the cron
  * route (drainEmails). Same queue, same handler, same guarantees: a job is leased, so a function killed
  * mid-send is redelivered when its lease expires (at-least-once: an e-mail may, rarely, go twice; never zero times).
  */
 import { after } from 'next/server'
 import { appConfig } from '@/lib/config'
+import { drainQueue, oneDrainAtATime, type DrainCounts } from '@/lib/queue-drain'
 import {
-  outsideRedisBudget,
   processNext,
   queue as defaultQueue,
   runWorker,
@@ -21,21 +21,11 @@ import { EMAIL_QUEUE } from './jobs'
 /** Lease per send: longer than nodemailer's connection + greeting + socket timeouts. */
 export const EMAIL_VISIBILITY_MS = 60_000
 
-export interface EmailDrainResult {
-  /** Jobs taken and finished one way or another (the counts below add up to it). */
-  processed: number
+/** What one drain did: the queue's counts, an acked job being an e-mail sent or a reminder dropped. */
+export type EmailDrainResult = Omit<DrainCounts, 'acked'> & {
   sent: number
   /** Reminders no longer wanted (deadline moved, done, deleted…): acked, nothing sent. */
   dropped: number
-  /** Failed attempts that will be retried after their backoff. */
-  retried: number
-  /** Dead-lettered (permanent SMTP refusal, malformed job, or out of attempts). */
-  failed: number
-  leaseLost: number
-  /** 'empty': nothing due was left; 'budget': time ran out with jobs maybe left; 'error': Redis failed. */
-  stoppedBy: 'empty' | 'budget' | 'error'
-  error?: string
-  durationMs: number
 }
 
 export interface EmailDrainOptions {
@@ -50,74 +40,32 @@ export interface EmailDrainOptions {
  * worker (reserve 4 + ack 2 billed commands), plus the one empty reserve (1) that ends the run; delayed
  * jobs not yet due are never read. Never throws.
  */
-export function drainEmails(options: EmailDrainOptions): Promise<EmailDrainResult> {
-  return outsideRedisBudget(async () => {
-    const queue = options.queue ?? defaultQueue
-    const handler = options.handler ?? handleEmailJob
-    const started = performance.now()
-    const result: EmailDrainResult = {
-      processed: 0,
-      sent: 0,
-      dropped: 0,
-      retried: 0,
-      failed: 0,
-      leaseLost: 0,
-      stoppedBy: 'budget',
-      durationMs: 0,
-    }
-    while (performance.now() - started < options.deadlineMs) {
-      let outcome: JobOutcome<unknown>
-      let handled: EmailOutcome | undefined
-      try {
-        outcome = await processNext(
-          queue,
-          EMAIL_QUEUE,
-          async (data, job) => {
-            handled = await handler(data, job)
-          },
-          { visibilityTimeoutMs: EMAIL_VISIBILITY_MS },
-        )
-      } catch (err) {
-        result.stoppedBy = 'error'
-        result.error = (err as Error)?.message ?? String(err)
-        break
-      }
-      if (outcome.status === 'empty') {
-        result.stoppedBy = 'empty'
-        break
-      }
-      result.processed++
-      if (outcome.status === 'acked') handled?.status === 'dropped' ? result.dropped++ : result.sent++
-      else if (outcome.status === 'retry') result.retried++
-      else if (outcome.status === 'dead') result.failed++
-      else result.leaseLost++
-    }
-    result.durationMs = Math.round(performance.now() - started)
-    return result
-  })
+export async function drainEmails(options: EmailDrainOptions): Promise<EmailDrainResult> {
+  const queue = options.queue ?? defaultQueue
+  const handler = options.handler ?? handleEmailJob
+  let dropped = 0
+  const sendOne = async (): Promise<JobOutcome<unknown>> => {
+    let handled: EmailOutcome | undefined
+    const outcome = await processNext(
+      queue,
+      EMAIL_QUEUE,
+      async (data, job) => {
+        handled = await handler(data, job)
+      },
+      { visibilityTimeoutMs: EMAIL_VISIBILITY_MS },
+    )
+    if (outcome.status === 'acked' && handled?.status === 'dropped') dropped++
+    return outcome
+  }
+  const { acked, ...counts } = await drainQueue(sendOne, options.deadlineMs)
+  return { ...counts, sent: acked - dropped, dropped }
 }
 
-let running: Promise<EmailDrainResult> | undefined
-let again = false
+const shared = oneDrainAtATime<EmailDrainResult>()
 
 /** Drains now, or joins the drain this instance is running (which then looks at the queue once more). */
 export function drainEmailsShared(options: EmailDrainOptions): Promise<EmailDrainResult> {
-  if (running) {
-    again = true
-    return running
-  }
-  const deadline = performance.now() + options.deadlineMs
-  running = (async () => {
-    let last: EmailDrainResult
-    do {
-      again = false
-      last = await drainEmails({ ...options, deadlineMs: Math.max(0, deadline - performance.now()) })
-    } while (again && last.stoppedBy === 'empty' && performance.now() < deadline)
-    return last
-  })().finally(() => {
-    running = undefined
-  })
-  return running
+  return shared(options.deadlineMs, (deadlineMs) => drainEmails({ ...options, deadlineMs }))
 }
 
 /**

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto'
 import { identitySchema, type Identity } from '@/lib/auth/identity'
 import { UNVERIFIED_ADDRESS } from '@/lib/client-address'
 import { appConfig } from '@/lib/config'
-import { getConfig, RedisBudget } from '@/lib/upstash'
+import { configuredTimeoutMs, RedisBudget } from '@/lib/upstash'
 
 /**
  * The one header protocol between src/proxy.ts and the app (routes, pages, server actions). The proxy
@@ -35,9 +35,12 @@ export interface Forwarded {
 
 // ---- proxy side -------------------------------------------------------------------------------
 
-/** A fresh budget of REDIS_TIMEOUT_MS: the proxy's, at the start of a request. */
+/**
+ * A fresh budget of REDIS_TIMEOUT_MS: the proxy's, at the start of a request (the package's default when
+ * the Redis configuration is broken: the first Redis call reports that, not every request).
+ */
 export function newRequestBudget(): RedisBudget {
-  return new RedisBudget(timeoutMs())
+  return new RedisBudget(configuredTimeoutMs())
 }
 
 /**
@@ -72,7 +75,7 @@ export function readForwarded(headers: Pick<Headers, 'get'>): Forwarded {
 
 /** What the proxy left of the request's budget, as a budget of its own (never more than REDIS_TIMEOUT_MS). */
 function budgetLeft(headers: Pick<Headers, 'get'>): RedisBudget {
-  const total = timeoutMs()
+  const total = configuredTimeoutMs()
   const spent = Number(headers.get(REDIS_SPENT_HEADER))
   return new RedisBudget(Number.isFinite(spent) && spent > 0 ? Math.max(0, total - spent) : total)
 }
@@ -115,13 +118,4 @@ function identityKey(): Buffer | null {
   const secret = appConfig().sessionSecret
   if (!derived || derived.secret !== secret) derived = { secret, key: identityKeyFor(secret) }
   return derived.key
-}
-
-/** REDIS_TIMEOUT_MS; a broken Redis configuration is reported by the first Redis call, not by every request. */
-function timeoutMs(): number {
-  try {
-    return getConfig().timeoutMs
-  } catch {
-    return Number.POSITIVE_INFINITY
-  }
 }

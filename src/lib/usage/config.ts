@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { boolVar as flag, intVar as whole } from '@/lib/env-vars'
+import { boolVar as flag, intVar as whole } from '@/lib/config'
 
 /**
  * The usage meter's settings (shown on /status), validated with zod; an error names the variable,
@@ -14,11 +14,10 @@ const schema = z.object({
   UPSTASH_MONTHLY_COMMAND_LIMIT: whole(
     'UPSTASH_MONTHLY_COMMAND_LIMIT',
     DEFAULT_MONTHLY_COMMAND_LIMIT,
-    1,
-    1_000_000_000_000,
+    [1, 1_000_000_000_000],
     'commands',
   ),
-  UPSTASH_USAGE_FLUSH_SECONDS: whole('UPSTASH_USAGE_FLUSH_SECONDS', DEFAULT_FLUSH_SECONDS, 0, 3600, 'seconds'),
+  UPSTASH_USAGE_FLUSH_SECONDS: whole('UPSTASH_USAGE_FLUSH_SECONDS', DEFAULT_FLUSH_SECONDS, [0, 3600], 'seconds'),
   UPSTASH_USAGE_FLUSH_TIMER: flag('UPSTASH_USAGE_FLUSH_TIMER'),
   VERCEL: z.string().optional(),
 })

@@ -5,7 +5,7 @@
  * the configured URL: 1 command, or one per entry of a /pipeline or /multi-exec body; counted once
  * an answer came back, so a connection that never reached Upstash is not counted) by wrapping
  * `globalThis.fetch`, which @upstash/redis calls for every request. Upstash also bills every command a
- * Lua script runs: the project's scripts count theirs and report them (src/redis/core/billing.ts).
+ * Lua script runs: the project's scripts count theirs and report them (the Redis layer's onScriptCommands).
  *
  * The counts are saved into a shared hash (`<prefix>:usage:upstash-commands`, one field per UTC day)
  * with ONE HINCRBY per flush, which adds 1 for itself (it is billed too) and is not counted otherwise.
@@ -17,7 +17,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { after } from 'next/server'
-import { onScriptCommands } from '@/redis/core/billing'
+import { onScriptCommands } from '@/lib/upstash'
 import { DEFAULT_FLUSH_SECONDS, parseUsageConfig, UsageConfigError, type UsageConfig } from './config'
 
 export {
@@ -202,10 +202,9 @@ export async function startUsageCounter(
       settings = parseUsageConfig(Object.fromEntries(Object.entries(env).filter(([k]) => !err.variables.includes(k))))
     }
     if (settings.flushSeconds === 0) return undefined
-    const { getConfig } = await import('@/redis/core/config')
+    const { createRedisClient, getConfig } = await import('@/lib/upstash')
     const config = getConfig()
     if (!config.enabled || !config.url || !config.token) return undefined
-    const { createRedisClient } = await import('@/redis/core/client')
     let client: ReturnType<typeof createRedisClient> | undefined
     const key = usageKey(config.keyPrefix)
     return installUsageCounter({
@@ -259,13 +258,10 @@ export async function readUsage(
   const { getConfig, redis } = await import('@/lib/upstash')
   const key = usageKey(getConfig().keyPrefix)
   const saved = ((await redis.hgetall<Record<string, number | string>>(key)) ?? {}) as Record<string, number | string>
-  const report = summarize(
-    saved,
-    now,
-    monthlyCommandLimit,
-    usageCounter(),
-    (stale) => void redis.hdel(key, ...stale).catch(() => 0),
-  )
+  const report = summarize(saved, now, monthlyCommandLimit, {
+    counter: usageCounter(),
+    trim: (stale) => void redis.hdel(key, ...stale).catch(() => 0),
+  })
   return { ...report, flushSeconds }
 }
 
@@ -274,8 +270,7 @@ export function summarize(
   saved: Record<string, number | string>,
   now: Date,
   limit: number,
-  counter?: Pick<UsageCounter, 'pending'>,
-  trim?: (stale: string[]) => void,
+  { counter, trim }: { counter?: Pick<UsageCounter, 'pending'>; trim?: (stale: string[]) => void } = {},
 ): Omit<UsageReport, 'flushSeconds'> {
   const day = utcDay(now)
   const month = utcMonth(now)

@@ -87,9 +87,7 @@ export async function replaceGeneration(redis: Redis, generationKey: string): Pr
 export async function writeEntry(
   redis: Redis,
   loc: Location,
-  stored: string,
-  ttlSeconds: number,
-  releaseLock: boolean,
+  { stored, ttlSeconds, releaseLock }: { stored: string; ttlSeconds: number; releaseLock: boolean },
 ): Promise<void> {
   if (!releaseLock) {
     await redis.set(loc.value, stored, { ex: ttlSeconds })

@@ -51,10 +51,9 @@ const POLL_MAX_MS = 200
  */
 export async function fetchValue<T>(
   rt: CacheRuntime,
-  loc: Location,
+  { loc, operation }: { loc: Location; operation: string },
   loader: Loader<T>,
   opts: GetOrSetOptions,
-  operation: string,
 ): Promise<Fetched<T>> {
   parseInput(loaderSchema, loader, `${operation}: loader`)
   parseInput(getOrSetOptionsSchema, opts, `${operation}: options`)
@@ -114,7 +113,10 @@ async function getOrSetFlight<T>(rt: CacheRuntime, call: Omit<Plan<T>, 'ctx'>): 
   let delay = POLL_START_MS
   let waited = false
   for (;;) {
-    const generation = await generationFor(rt, ctx, loc, snap.value.generation, plan.ttl + plan.swr)
+    const generation = await generationFor(rt, ctx, loc, {
+      seen: snap.value.generation,
+      ttlSeconds: plan.ttl + plan.swr,
+    })
     if (!generation.ok) return bypass()
     if (!snap.value.locked) {
       const locked = await takeLock(rt, plan)
@@ -166,8 +168,7 @@ export async function generationFor(
   rt: CacheRuntime,
   ctx: RedisContext,
   loc: Location,
-  seen: string | null,
-  ttlSeconds: number,
+  { seen, ttlSeconds }: { seen: string | null; ttlSeconds: number },
 ): Promise<Attempt<string>> {
   if (seen !== null) return { ok: true, value: seen }
   return attempt(rt, ctx, 'cache (generation)', (r) => ensureGeneration(r, loc.generation!, ttlSeconds))
@@ -207,7 +208,9 @@ async function loadAndStore<T>(
   }
   const stored = encodeEntry(write.generation, swr > 0 ? rt.now() + ttl * 1000 : 0, json)
   await nowOrInBackground(rt, ctx, () =>
-    attempt(rt, ctx, 'cache.getOrSet (write)', (r) => writeEntry(r, loc, stored, ttl + swr, write.locked)),
+    attempt(rt, ctx, 'cache.getOrSet (write)', (r) =>
+      writeEntry(r, loc, { stored, ttlSeconds: ttl + swr, releaseLock: write.locked }),
+    ),
   )
   return value
 }

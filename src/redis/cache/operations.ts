@@ -38,12 +38,14 @@ export function cacheStore(rt: CacheRuntime, locate: Locate): CacheStore {
         // A namespaced entry carries the namespace's current generation (1 more command).
         const key = loc.generation
         const current = await attempt(rt, ctx, 'cache.set', (r) => r.get<string>(key))
-        const g = current.ok ? await generationFor(rt, ctx, loc, current.value, ttl) : current
+        const g = current.ok ? await generationFor(rt, ctx, loc, { seen: current.value, ttlSeconds: ttl }) : current
         if (!g.ok) return false
         generation = g.value
       }
       return (
-        await attempt(rt, ctx, 'cache.set', (r) => writeEntry(r, loc, encodeEntry(generation, 0, json), ttl, false))
+        await attempt(rt, ctx, 'cache.set', (r) =>
+          writeEntry(r, loc, { stored: encodeEntry(generation, 0, json), ttlSeconds: ttl, releaseLock: false }),
+        )
       ).ok
     },
 
@@ -63,11 +65,12 @@ export function cacheStore(rt: CacheRuntime, locate: Locate): CacheStore {
     },
 
     async getOrSet(key, loader, opts) {
-      return (await fetchValue(rt, locate(key, 'cache.getOrSet'), loader, opts, 'cache.getOrSet')).value
+      return (await fetchValue(rt, { loc: locate(key, 'cache.getOrSet'), operation: 'cache.getOrSet' }, loader, opts))
+        .value
     },
 
     fetch(key, loader, opts) {
-      return fetchValue(rt, locate(key, 'cache.fetch'), loader, opts, 'cache.fetch')
+      return fetchValue(rt, { loc: locate(key, 'cache.fetch'), operation: 'cache.fetch' }, loader, opts)
     },
   }
 }

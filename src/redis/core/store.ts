@@ -16,7 +16,7 @@ export interface KeyValueStore {
   /** GET that also restarts the key's lifetime (GETEX): sliding expiry in one command. */
   getAndExpire(op: string, key: string, ttlSeconds: number): Promise<string | null>
   /** SET with a lifetime; with `onlyIfAbsent`, false when the key exists (SET NX). */
-  set(op: string, key: string, value: string, ttlSeconds: number, onlyIfAbsent?: boolean): Promise<boolean>
+  set(op: string, key: string, value: string, options: { ttlSeconds: number; onlyIfAbsent?: boolean }): Promise<boolean>
   /** true when the key existed. */
   delete(op: string, key: string): Promise<boolean>
   /** true when the key exists (its lifetime restarted). */
@@ -61,7 +61,7 @@ export function redisStore(ctx: RedisHandle): KeyValueStore {
     now: Date.now,
     get: (op, key) => run(op, (r) => r.get<string>(key)),
     getAndExpire: (op, key, ttl) => run(op, (r) => r.getex<string>(key, { ex: ttl })),
-    set: (op, key, value, ttl, nx) =>
+    set: (op, key, value, { ttlSeconds: ttl, onlyIfAbsent: nx }) =>
       run(op, async (r) =>
         nx ? (await r.set(key, value, { ex: ttl, nx: true })) !== null : (await r.set(key, value, { ex: ttl }), true),
       ),
@@ -173,7 +173,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): KeyValueStore {
     async getAndExpire(_op, key, ttl) {
       return getAndExpire(key, ttl)
     },
-    async set(_op, key, value, ttl, nx) {
+    async set(_op, key, value, { ttlSeconds: ttl, onlyIfAbsent: nx }) {
       if (nx && sessions.has(key)) return false
       sessions.set(key, value, { ttl: ttl * 1000 })
       return true

@@ -109,7 +109,7 @@ export function createSession(source: ContextSource, options: SessionOptions = {
     async set(id, data, ttlSeconds = defaultTtl) {
       const { store, key } = at('session.set', id)
       const ttl = parseInput(ttlSchema, ttlSeconds, 'session.set: ttlSeconds')
-      await store.set('session.set', key, encode('session.set', data), ttl)
+      await store.set('session.set', key, encode('session.set', data), { ttlSeconds: ttl })
     },
 
     async get<T extends SessionData = SessionData>(id: string, getOptions: SessionGetOptions = {}): Promise<T | null> {
@@ -165,7 +165,7 @@ export function createSession(source: ContextSource, options: SessionOptions = {
       for (let attempt = 0; attempt < 3; attempt++) {
         const id = newSessionId()
         const { store, key } = at('session.create', id)
-        if (!(await store.set('session.create', key, json, ttl, true))) continue
+        if (!(await store.set('session.create', key, json, { ttlSeconds: ttl, onlyIfAbsent: true }))) continue
         if (index) {
           const now = store.now()
           await store.index('session.create', {

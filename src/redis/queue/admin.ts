@@ -12,14 +12,16 @@ import type { DeadJob, QueueStats } from './types'
 
 /** queue.stats: counts by state. */
 export function stats(rt: QueueRuntime, name: string): Promise<QueueStats> {
-  return runOnQueue(rt, 'stats', name, (redis, keys) => statsScript(redis, keys, { readyMax: readyMax(nowTick()) }))
+  return runOnQueue(rt, { op: 'stats', name }, (redis, keys) =>
+    statsScript(redis, keys, { readyMax: readyMax(nowTick()) }),
+  )
 }
 
 /** queue.deadLetters: the newest dead jobs (LRANGE, then HMGET of their records). */
 export async function deadLetters<T>(rt: QueueRuntime, name: string, limit = 50): Promise<DeadJob<T>[]> {
   checkName('deadLetters', name)
   parseInput(positive(10_000), limit, 'queue.deadLetters: limit')
-  return runOnQueue(rt, 'deadLetters', name, async (redis, k) => {
+  return runOnQueue(rt, { op: 'deadLetters', name }, async (redis, k) => {
     const ids = await redis.lrange(k.dead, 0, limit - 1)
     if (ids.length === 0) return []
     // Without automatic deserialisation the client answers HMGET as an array, in the order asked.
@@ -47,12 +49,14 @@ export async function deadLetters<T>(rt: QueueRuntime, name: string, limit = 50)
 export async function retryDead(rt: QueueRuntime, name: string, id: string): Promise<boolean> {
   checkName('retryDead', name)
   parseInput(idSchema, id, 'queue.retryDead: id')
-  return runOnQueue(rt, 'retryDead', name, (redis, keys) => retryDeadScript(redis, keys, { id, nowTick: nowTick() }))
+  return runOnQueue(rt, { op: 'retryDead', name }, (redis, keys) =>
+    retryDeadScript(redis, keys, { id, nowTick: nowTick() }),
+  )
 }
 
 /** queue.cancel: a waiting or delayed job removed with its data (see Queue.cancel for its cost). */
 export async function cancel(rt: QueueRuntime, name: string, jobId: string): Promise<boolean> {
   checkName('cancel', name)
   parseInput(idSchema, jobId, 'queue.cancel: jobId')
-  return runOnQueue(rt, 'cancel', name, (redis, keys) => cancelScript(redis, keys, { id: jobId }))
+  return runOnQueue(rt, { op: 'cancel', name }, (redis, keys) => cancelScript(redis, keys, { id: jobId }))
 }

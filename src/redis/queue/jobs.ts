@@ -34,7 +34,7 @@ export async function push(
   const record = encodeRecord(meta, payload)
   if (opts.group !== undefined && !opts.delayMs) {
     const group = opts.group
-    await runOnQueue(rt, 'push', name, (redis, keys) =>
+    await runOnQueue(rt, { op: 'push', name }, (redis, keys) =>
       pushGrouped(redis, keys, {
         id,
         record,
@@ -49,7 +49,7 @@ export async function push(
   const score = readyScore(nowTick() + msToTicks(opts.delayMs ?? 0))
   // Both are no-ops for an id already queued (waiting, delayed, leased or dead); the data first, so
   // a reserve never sees an id without it. If only the first lands, a retried push adds the second.
-  await runOnQueue(rt, 'push', name, (redis, k) =>
+  await runOnQueue(rt, { op: 'push', name }, (redis, k) =>
     redis.pipeline().hsetnx(k.data, id, record).zadd(k.jobs, { nx: true }, { score, member: id }).exec(),
   )
   return id
@@ -98,7 +98,7 @@ export async function reserve<T>(
 export async function ack(rt: QueueRuntime, name: string, job: Lease): Promise<boolean> {
   checkName('ack', name)
   const lease = parseInput(leaseSchema, job, 'queue.ack: job')
-  const [removed] = (await runOnQueue(rt, 'ack', name, (redis, k) =>
+  const [removed] = (await runOnQueue(rt, { op: 'ack', name }, (redis, k) =>
     redis.pipeline().zrem(k.jobs, lease.id).hdel(k.data, lease.id).exec(),
   )) as [number, number]
   return removed === 1
@@ -109,19 +109,18 @@ export async function fail(
   rt: QueueRuntime,
   name: string,
   job: Lease,
-  error?: unknown,
-  failOptions: { giveUp?: boolean } = {},
+  { error, giveUp }: { error?: unknown; giveUp?: boolean } = {},
 ): Promise<FailResult> {
   checkName('fail', name)
   const lease = parseInput(leaseSchema, job, 'queue.fail: job')
   const s = rt.settingsFor(name)
-  return runOnQueue(rt, 'fail', name, (redis, keys) =>
+  return runOnQueue(rt, { op: 'fail', name }, (redis, keys) =>
     failScript(redis, keys, {
       id: lease.id,
       leaseToken: lease.leaseToken,
       error: describeError(error),
       deadLetterLimit: s.deadLetterLimit,
-      giveUp: failOptions.giveUp === true,
+      giveUp: giveUp === true,
       nowTick: nowTick(),
       nowMs: Date.now(),
     }),
@@ -141,7 +140,7 @@ export async function extend(
     parseInput(positive(DAY).optional(), visibilityTimeoutMs, 'queue.extend: visibilityTimeoutMs') ??
     rt.settingsFor(name).visibilityTimeoutMs
   const leaseTick = nowTick() + msToTicks(vis)
-  const ok = await runOnQueue(rt, 'extend', name, (redis, keys) =>
+  const ok = await runOnQueue(rt, { op: 'extend', name }, (redis, keys) =>
     extendScript(redis, keys, { id: lease.id, leaseToken: lease.leaseToken, leaseTick }),
   )
   return ok ? tickToMs(leaseTick) : null

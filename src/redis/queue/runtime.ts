@@ -37,8 +37,7 @@ export const checkName = (op: string, name: string): string => parseInput(queueN
  */
 export async function runOnQueue<T>(
   rt: QueueRuntime,
-  op: string,
-  name: string,
+  { op, name }: { op: string; name: string },
   fn: (redis: Redis, keys: QueueKeys) => Promise<T>,
   options?: WithRedisOptions,
 ): Promise<T> {

@@ -31,13 +31,11 @@ export const settingsSchema = z.strictObject(
   },
   optionsObjectError,
 )
-export const optionsSchema = settingsSchema
-  .partial()
-  .extend({
-    queues: z
-      .record(z.string(), settingsSchema.partial(), { error: 'expected an object of settings per queue name' })
-      .optional(),
-  })
+export const optionsSchema = settingsSchema.partial().extend({
+  queues: z
+    .record(z.string(), settingsSchema.partial(), { error: 'expected an object of settings per queue name' })
+    .optional(),
+})
 export const pushOptionsSchema = z.strictObject(
   {
     jobId: z

@@ -56,7 +56,7 @@ export function take(rt: QueueRuntime, req: TakeRequest): Promise<Taken | null> 
  * another worker takes it first, the next try picks another candidate instead of reading again.
  */
 async function readCandidates(rt: QueueRuntime, req: TakeRequest, tick: number): Promise<[string, string][]> {
-  const flat = (await runOnQueue(rt, req.op, req.name, (redis, k) =>
+  const flat = (await runOnQueue(rt, req, (redis, k) =>
     redis.zrange(k.jobs, '-inf', readyMax(tick), { byScore: true, offset: 0, count: CANDIDATES, withScores: true }),
   )) as (string | number)[]
   const candidates: [string, string][] = []
@@ -85,8 +85,7 @@ async function claimOne(
     // lose a popped job, or lease a reserved one to nobody (its attempt spent).
     const reply = await runOnQueue(
       rt,
-      req.op,
-      req.name,
+      req,
       (redis, keys) =>
         claim(redis, keys, { id, seen, lease, nowMs: Date.now(), deadLetterLimit: s.deadLetterLimit, pop: req.pop }),
       { waitOnceSent: true },

@@ -11,13 +11,13 @@ import {
   createHashMap,
   createQueue,
   createSession,
+  createRedisClient,
   createSortedSet,
   parseConfig,
 } from '@/lib/upstash'
-import { createRedisClient } from '@/redis/core/client'
 import { installUsageCounter, usageKey, utcDay, type UsageCounter } from '@/lib/usage/upstash-usage'
-import { billedCommands, directClient } from '../support/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../support/stack'
+import { billedCommands, directClient } from '../../testing/redis-direct'
+import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
 let stack: Stack
 let counter: UsageCounter

@@ -1,5 +1,5 @@
 /**
- * The AI analysis pipeline (src/lib/ai-queue.ts) on a real SQLite database and real Redis:
+ * The AI analysis pipeline (src/lib/analyses) on a real SQLite database and real Redis:
  * requestAnalysis / processAIQueue / reconcileDeadLetters in-process, on helpers built for this file
  * (own key prefix per test), and scripts/worker.ts as a real child process (killed with SIGKILL,
  * stopped with SIGTERM) sharing that database and key prefix.
@@ -8,30 +8,28 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { afterAll, describe, expect, inject, it, vi } from 'vitest'
 import type { Dossier } from '@/generated/prisma/client'
-import {
-  AI_ANALYSIS_QUEUE,
-  createAIPipeline,
-  type AIAnalysisTask,
-  type AIPipeline,
-  type AIPipelineDeps,
-} from '@/lib/ai-queue'
-import { analyzeDossier, type AnalysisResult, type Analyzer } from '@/lib/analysis/analyzer'
-import { createCachedQueries } from '@/lib/cached-queries'
+import { analyzeDossier, type AnalysisResult, type Analyzer } from '@/lib/analyses/analyzer'
+import { AI_ANALYSIS_QUEUE, type AIAnalysisTask } from '@/lib/analyses/job'
+import { createAIPipeline, type AIPipeline, type AIPipelineDeps } from '@/lib/analyses/pipeline'
+import { createAnalysisReads } from '@/lib/analyses/read-model'
+import { createDossierService } from '@/lib/dossiers/service'
 import { HttpError } from '@/lib/http-error'
-import { createLeaderboard, TENANT_LEADERBOARD } from '@/lib/leaderboard'
 import { createPrismaClient } from '@/lib/prisma'
-import { PermanentJobError, type JobOutcome } from '@/redis/queue/worker'
+import { createLeaderboard, TENANT_LEADERBOARD } from '@/lib/scores/leaderboard'
+import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import {
   createCache,
   createContext,
   createHashMap,
   createQueue,
   createSortedSet,
+  PermanentJobError,
   RedisUnavailableError,
+  type JobOutcome,
   type QueueOptions,
 } from '@/lib/upstash'
-import { tempDatabase } from '../support/database'
-import { uniquePrefix } from '../support/stack'
+import { tempDatabase } from '../../testing/database'
+import { uniquePrefix } from '../../testing/stack'
 import { startWorker as startWorkerProcess } from '../support/worker-process'
 
 const stack = inject('stack')
@@ -87,14 +85,16 @@ function world(label: string, queueOptions: QueueOptions = {}) {
   const queue = createQueue(ctx, { backoffMs: 20, ...queueOptions })
   const sortedSet = createSortedSet(ctx)
   const leaderboard = createLeaderboard(sortedSet)
-  const queries = createCachedQueries({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
+  const cabinet = createCabinetCache({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
   const pipeline = (deps: AIPipelineDeps = {}): AIPipeline =>
-    createAIPipeline({ prisma, queue, queries, leaderboard, ...deps })
+    createAIPipeline({ prisma, queue, invalidate: cabinet.invalidate, leaderboard, ...deps })
   return {
     env,
     queue,
     leaderboard,
-    queries,
+    /** The dossier service on this cabinet cache (unscored: the pipeline's scoring is what is tested). */
+    dossiers: createDossierService({ prisma, cabinetCache: cabinet }),
+    analyses: createAnalysisReads({ prisma, cabinetCache: cabinet }),
     pipeline,
     stats: () => queue.stats(AI_ANALYSIS_QUEUE),
     score: (tenantId: string) => sortedSet.score(TENANT_LEADERBOARD, tenantId),
@@ -278,11 +278,11 @@ describe('processAIQueue (in-process)', () => {
     })
     const ai = w.pipeline({ analyzer })
     analysisId = (await ai.requestAnalysis(tenantId, dossier.id)).jobId
-    expect(await w.queries.getLatestAnalysis(tenantId, dossier.id)).toMatchObject({
+    expect(await w.analyses.getLatestAnalysis(tenantId, dossier.id)).toMatchObject({
       cache: 'MISS',
       data: { id: analysisId, status: 'QUEUED' },
     })
-    expect((await w.queries.getLatestAnalysis(tenantId, dossier.id)).cache).toBe('HIT')
+    expect((await w.analyses.getLatestAnalysis(tenantId, dossier.id)).cache).toBe('HIT')
 
     const outcome = await ai.processAIQueue()
     expect(outcome).toMatchObject({ status: 'acked', job: { id: analysisId, attempts: 1 } })
@@ -314,7 +314,7 @@ describe('processAIQueue (in-process)', () => {
     expect(row.completedAt!.getTime()).toBeGreaterThanOrEqual(row.startedAt!.getTime())
 
     // The worker invalidated the cabinet's cached reads: the page sees DONE at once, lists parsed.
-    const read = await w.queries.getLatestAnalysis(tenantId, dossier.id)
+    const read = await w.analyses.getLatestAnalysis(tenantId, dossier.id)
     expect(read).toMatchObject({
       cache: 'MISS',
       data: { id: analysisId, status: 'DONE', keyDates: RESULT.keyDates, amounts: RESULT.amounts },
@@ -504,7 +504,7 @@ describe('processAIQueue (in-process)', () => {
     const analyzer = fakeAnalyzer()
     const ai = w.pipeline({ analyzer })
     const { jobId } = await ai.requestAnalysis(tenantId, second.id)
-    expect(await w.queries.deleteDossier(tenantId, second.id)).toEqual({ data: true, invalidated: true })
+    expect(await w.dossiers.deleteDossier(tenantId, second.id)).toEqual({ data: true, invalidated: true })
     expect(await ai.processAIQueue()).toMatchObject({ status: 'acked', job: { id: jobId } })
     expect(analyzer.calls).toBe(0)
     expect(await prisma.analysis.count({ where: { id: jobId } })).toBe(0)
@@ -639,7 +639,7 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
     const { tenantId, dossier } = await seedCabinets()
     const w = world('kill')
     const { jobId } = await w.pipeline().requestAnalysis(tenantId, dossier.id)
-    expect((await w.queries.getLatestAnalysis(tenantId, dossier.id)).data?.status).toBe('QUEUED') // cached
+    expect((await w.analyses.getLatestAnalysis(tenantId, dossier.id)).data?.status).toBe('QUEUED') // cached
 
     const doomed = startWorker(w.env, ['--visibility-ms', '800', '--analysis-delay-ms', '60000'])
     const reserved = await doomed.next((e) => e.event === 'reserved')
@@ -675,7 +675,7 @@ describe('scripts/worker.ts (real child processes)', { timeout: 60_000 }, () => 
     expect(await w.score(tenantId)).toBe(3)
     expect(await w.stats()).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
     // The child worker invalidated the cabinet's cached reads (same key prefix).
-    expect(await w.queries.getLatestAnalysis(tenantId, dossier.id)).toMatchObject({
+    expect(await w.analyses.getLatestAnalysis(tenantId, dossier.id)).toMatchObject({
       cache: 'MISS',
       data: { id: jobId, status: 'DONE', attempts: 2 },
     })
