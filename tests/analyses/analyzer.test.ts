@@ -150,7 +150,7 @@ describe('domain', () => {
   it('gives AUTRE when there is no description and an uninformative title', async () => {
     const result = await analyze(null, { title: 'Nouveau client' })
     expect(result.domain).toBe('AUTRE')
-    expect(result.summary).toContain("dont le domaine juridique n'a pas pu être déterminé")
+    expect(result.summary).toContain('dont le domaine juridique n’a pas pu être déterminé')
   })
 })
 
@@ -338,7 +338,7 @@ describe('urgency', () => {
     expect(closed.urgencyReason).toContain('10/03/2027')
     const archived = await analyze('Jugement définitif du 12/01/2026.', { status: 'ARCHIVED' })
     expect(archived.urgency).toBe('BASSE')
-    expect(archived.urgencyReason).toBe("Dossier archivé, aucune action n'est attendue.")
+    expect(archived.urgencyReason).toBe('Dossier archivé, aucune action n’est attendue.')
   })
 
   it('is NORMALE with no date at all', async () => {

@@ -6,12 +6,24 @@ import { optionalPageContext } from '@/lib/request/page'
 
 export const metadata: Metadata = { title: 'Connexion' }
 
-export default async function LoginPage({ searchParams }: { searchParams: Promise<{ next?: string | string[] }> }) {
-  const raw = (await searchParams).next
+export default async function LoginPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ next?: string | string[]; deconnecte?: string | string[] }>
+}) {
+  const { next: raw, deconnecte } = await searchParams
   const next = safeNext(Array.isArray(raw) ? raw[0] : raw)
   if ((await optionalPageContext()).identity) redirect(next)
   return (
     <main id="contenu" className="mx-auto max-w-md">
+      {deconnecte && (
+        <p
+          role="status"
+          className="mb-4 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm font-medium text-emerald-900"
+        >
+          Vous êtes déconnecté(e).
+        </p>
+      )}
       <div className="card">
         <h1 className="text-2xl font-bold text-slate-900">Connexion</h1>
         <p className="mt-1 mb-6 text-sm text-slate-700">Accédez aux dossiers de votre cabinet.</p>
@@ -19,7 +31,8 @@ export default async function LoginPage({ searchParams }: { searchParams: Promis
       </div>
       {process.env.NODE_ENV !== 'production' && (
         <p className="mt-4 text-center text-sm text-slate-700">
-          Démo : <code>demo@cabinet-dupont.fr</code> / <code>demo-password</code>
+          Comptes de démonstration : <code className="whitespace-nowrap">demo@cabinet-dupont.fr</code>, mot de passe{' '}
+          <code className="whitespace-nowrap">demo-password</code>
         </p>
       )}
     </main>

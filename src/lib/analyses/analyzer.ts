@@ -835,7 +835,7 @@ function decideUrgency(
         reasonNamesDeadline: true,
       }
     }
-    return { urgency: 'BASSE', reason: `Dossier ${state}, aucune action n'est attendue.`, reasonNamesDeadline: false }
+    return { urgency: 'BASSE', reason: `Dossier ${state}, aucune action n’est attendue.`, reasonNamesDeadline: false }
   }
   const deadlineSentence = (d: Upcoming) => `${d.label} le ${formatDateFr(d.date)}, ${inDays(d.days)}.`
   if (nextDeadline && nextDeadline.days <= CRITICAL_DAYS) {
@@ -900,7 +900,7 @@ function buildSummary(parts: {
   const forClient = client ? `pour ${client}` : 'pour un client non renseigné'
   const inDomain =
     domain === 'AUTRE'
-      ? "dont le domaine juridique n'a pas pu être déterminé"
+      ? 'dont le domaine juridique n’a pas pu être déterminé'
       : `relevant du ${DOMAIN_LABELS[domain].toLowerCase()}`
   sentences.push(`${subject} ${forClient}, ${inDomain}.`)
   sentences.push(`Urgence ${URGENCY_LABELS[urgency].toLowerCase()} : ${lowerFirst(reason)}`)

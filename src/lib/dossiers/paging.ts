@@ -8,7 +8,7 @@ import type { DossierStatusValue } from './schemas'
  * list page is bounded in bytes whatever the dossiers hold (50 items of at most ~1.6 kB: < 100 kB),
  * and every page can be cached. The dossier itself (getDossier) has the description.
  */
-export type DossierListItem = Omit<Dossier, 'description'>
+export type DossierListItem = Omit<Dossier, 'description' | 'contentUpdatedAt'>
 
 /** Dossiers per list page when the caller does not say (and the most it may ask for: DOSSIER_PAGE_MAX). */
 export const DOSSIER_PAGE_SIZE = 50

@@ -25,15 +25,16 @@ export const dossierStatusSchema = z.enum(DOSSIER_STATUSES, {
   error: `status must be one of ${DOSSIER_STATUSES.join(', ')}`,
 })
 
+/** A dossier's reference, unique in its cabinet: DUP-2026-014. */
+const referenceSchema = text('reference', 50).regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, {
+  error: 'reference must be letters, digits, ".", "_", "/" or "-", e.g. DUP-2026-014',
+})
+
 export const newDossierSchema = z
   .object({
     title: text('title', 200),
     clientName: text('clientName', 200),
-    reference: text('reference', 50)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, {
-        error: 'reference must be letters, digits, ".", "_", "/" or "-", e.g. DUP-2026-014',
-      })
-      .optional(),
+    reference: referenceSchema.optional(),
     description: z.union([text('description', 10_000), z.literal('').transform(() => undefined), z.null()]).optional(),
     status: dossierStatusSchema.optional(),
   })
@@ -45,22 +46,24 @@ export const dossierPatchSchema = z
   .object({
     title: text('title', 200),
     clientName: text('clientName', 200),
+    // Another dossier of the cabinet already using it → 409.
+    reference: referenceSchema,
     // null or "" clears it.
     description: z.union([text('description', 10_000), z.literal('').transform(() => null), z.null()]),
     status: dossierStatusSchema,
   })
   .partial()
   .strict()
-  .refine((p) => Object.keys(p).length > 0, { error: 'give at least one of title, clientName, description, status' })
+  .refine((p) => Object.keys(p).length > 0, {
+    error: 'give at least one of title, clientName, reference, description, status',
+  })
 export type DossierPatch = z.output<typeof dossierPatchSchema>
 
 /** A list page's cursor (nextCursor / prevCursor of a previous page): `<base-36 ms>.<id>`. */
 const cursorParam = (name: string) =>
-  z
-    .string({ error: `${name} must be given once` })
-    .regex(/^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/, {
-      error: `${name} must be a nextCursor or prevCursor given by a previous page`,
-    })
+  z.string({ error: `${name} must be given once` }).regex(/^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/, {
+    error: `${name} must be a nextCursor or prevCursor given by a previous page`,
+  })
 
 /**
  * The list's query string, each parameter at most once, nothing else: `status`, `q` (search in title,
