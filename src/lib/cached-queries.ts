@@ -8,7 +8,9 @@ import { createDossierService } from '@/lib/dossiers/service'
 import { createCabinetCache, type CabinetCacheDeps } from '@/lib/tenants/cabinet-cache'
 
 export type CachedQueriesDeps = CabinetCacheDeps & {
-  prisma: CabinetCacheDeps['prisma'] & Parameters<typeof createAnalysisReads>[0]['prisma']
+  prisma: CabinetCacheDeps['prisma'] &
+    Parameters<typeof createAnalysisReads>[0]['prisma'] &
+    Parameters<typeof createDossierService>[0]['prisma']
 }
 
 /** The dossier service (unscored), the analysis read model and the cabinet cache, on one set of dependencies. */

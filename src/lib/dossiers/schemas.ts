@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DOSSIER_SORTS } from './paging'
 
 /**
  * The dossier inputs, validated the same way by the API (route handlers) and the pages (server
@@ -66,7 +67,7 @@ const cursorParam = (name: string) =>
   })
 
 /**
- * The list's query string, each parameter at most once, nothing else: `status`, `q` (search in title,
+ * The list's query string, each parameter at most once, nothing else: `status`, `sort` (DOSSIER_SORTS), `q` (search in title,
  * client or reference), `cursor` (the page after) or `before` (the page before), `limit` (1-100, default 50).
  */
 export const listQuerySchema = z
@@ -78,6 +79,7 @@ export const listQuerySchema = z
       .max(200, { error: 'q must be at most 200 characters' })
       .optional()
       .transform((v) => v || undefined),
+    sort: z.enum(DOSSIER_SORTS, { error: `sort must be one of ${DOSSIER_SORTS.join(', ')}` }).optional(),
     cursor: cursorParam('cursor').optional(),
     before: cursorParam('before').optional(),
     limit: z

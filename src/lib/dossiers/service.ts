@@ -33,7 +33,7 @@ import { dossierPatchSchema, newDossierSchema, type DossierPatch, type NewDossie
  * on it, so another cabinet's dossier is simply not found.
  */
 export interface DossierServiceDeps {
-  prisma: Pick<PrismaClient, 'dossier' | 'tenant'>
+  prisma: Pick<PrismaClient, 'dossier' | 'tenant' | 'deadline'>
   cabinetCache: CabinetCache
   /** Scoring of writes; none: writes are not scored (tests of the cache alone). */
   scores?: { recordChange(tenantId: string, change: DossierChange): Promise<void> }
@@ -52,15 +52,16 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
 
   /**
    * One page of the cabinet's dossiers, newest first. Each page is its own cache entry (1 command on
-   * a hit); a search (`q`) is a database query across all the cabinet's dossiers, not cached (free text
-   * would fill the cache with one-off keys).
+   * a hit); a search (`q`) or another order (`sort`) is a database query across all the cabinet's
+   * dossiers, not cached (free text would fill the cache with one-off keys).
    */
   async function listDossierPage(tenantId: string, query: DossierListQuery = {}): Promise<Read<DossierPage>> {
     const request = pageRequest(tenantId, query)
     const q = query.q?.trim()
-    const read: Read<PageJson> = q
-      ? { data: await searchPage(prisma, request, q), cache: 'BYPASS' }
-      : await cabinet.read(tenantId, request.key, () => loadPage(prisma, request))
+    const read: Read<PageJson> =
+      q || request.sort !== 'creation'
+        ? { data: await searchPage(prisma, request, q), cache: 'BYPASS' }
+        : await cabinet.read(tenantId, request.key, () => loadPage(prisma, request))
     return {
       ...read,
       data: { ...read.data, dossiers: read.data.dossiers.map((d) => reviveDates<DossierListItem>(d, DOSSIER_DATES)) },
