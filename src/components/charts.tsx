@@ -126,7 +126,7 @@ export function HorizontalBars({ title, data, max }: { title: string; data: Mete
         })}
         <line x1={warnX} x2={warnX} y1={4} y2={height - 16} stroke="#b45309" strokeDasharray="4 3" />
         <text x={warnX} y={height - 4} textAnchor="middle" fontSize="11" fill="#92400e">
-          lent au-delà
+          lent au-delà de {formatNumber(data[0]?.warnAt ?? max)} {data[0]?.unit}
         </text>
       </svg>
       <FiguresTable

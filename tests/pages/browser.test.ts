@@ -328,7 +328,7 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
   })
 
   it('edits the dossier: invalid input is refused in place, valid input is saved', async () => {
-    await page.getByLabel('Titre').fill('')
+    await page.getByLabel('Titre').fill('   ')
     await page.getByRole('button', { name: 'Enregistrer' }).click()
     await page.locator('#edit-title[aria-invalid="true"]').waitFor()
     expect(await page.getByRole('main').getByRole('alert').allTextContents()).toEqual(['Le titre est obligatoire.'])
@@ -432,7 +432,7 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await login(ops.page, 'demo@cabinet-martin.fr')
     await ops.page.waitForURL((u) => u.pathname === '/status')
     await ops.page.getByRole('heading', { name: 'Plateforme' }).waitFor()
-    await ops.page.getByText('Abandonnées').first().waitFor()
+    await ops.page.locator('dt', { hasText: 'Abandonnées' }).waitFor()
     await ops.page.getByText('Lectures servies par la mémoire partagée').waitFor()
     // Drawn: the commands per day and the queue, each an image with its figures and a hidden table.
     await ops.page.getByRole('img', { name: /^Commandes facturées par jour, \d+ derniers jours : / }).waitFor()

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next'
 import { redirect } from 'next/navigation'
 import { LoginForm } from '@/components/login-form'
+import { appConfig } from '@/lib/config'
 import { safeNext } from '@/lib/pages/auth'
 import { optionalPageContext } from '@/lib/request/page'
 
@@ -29,7 +30,8 @@ export default async function LoginPage({
         <p className="mt-1 mb-6 text-sm text-slate-700">Accédez aux dossiers de votre cabinet.</p>
         <LoginForm next={next} />
       </div>
-      {process.env.NODE_ENV !== 'production' && (
+      {/* The demo accounts' hint, exactly when they may log in (development, or ALLOW_DEMO_ACCOUNTS=true). */}
+      {appConfig().allowDemoAccounts && (
         <p className="mt-4 text-center text-sm text-slate-700">
           Comptes de démonstration : <code className="whitespace-nowrap">demo@cabinet-dupont.fr</code>, mot de passe{' '}
           <code className="whitespace-nowrap">demo-password</code>

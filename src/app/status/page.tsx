@@ -182,7 +182,7 @@ function TechnicalDetails({ redis, database }: { redis: RedisHealth; database: T
           </dd>
         </div>
         <div>
-          <dt className="inline font-medium text-slate-900">Lecture : </dt>
+          <dt className="inline font-medium text-slate-900">Repères : </dt>
           <dd className="inline">
             en dessous de {SLOW_MS} ms, rien ne se remarque ; au-delà de {BAD_MS} ms, les pages ralentissent.
           </dd>

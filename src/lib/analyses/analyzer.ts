@@ -161,9 +161,9 @@ function fold(text: string): string {
   return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/œ/g, 'oe').replace(/æ/g, 'ae')
 }
 
-/** One line for display: whitespace collapsed, lone surrogates dropped, clipped to `max` with "…". */
+/** One line for display: whitespace collapsed, lone surrogates dropped, the typographic apostrophe (’), clipped to `max` with "…". */
 function oneLine(text: string, max: number): string {
-  let s = text.replace(/\s+/g, ' ').trim().replace(LONE_SURROGATE_RE, '')
+  let s = text.replace(/\s+/g, ' ').trim().replace(LONE_SURROGATE_RE, '').replace(/'/g, '’')
   if (s.length > max)
     s =
       s
