@@ -236,7 +236,9 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     for (const column of ['Urgence', 'Prochaine échéance', 'Modifié'])
       await page.getByRole('columnheader', { name: column }).waitFor()
     // Relative dates, the full date on hover.
-    expect(await page.getByRole('table').locator('time[title]').first().textContent()).toMatch(/il y a|hier|aujourd/)
+    expect(await page.getByRole('table').locator('time[title]').first().textContent()).toMatch(
+      /il y a|hier|à l’instant/,
+    )
     await check(page, console, '04-dossiers')
 
     // A confirmed deadline shows as the dossier's next one, and sorting by it puts that dossier first.
@@ -399,7 +401,7 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     )
     await page
       .getByTestId('last-analysis')
-      .getByText(/Dernière analyse terminée il y a/)
+      .getByText(/Dernière analyse terminée (à l’instant|il y a)/)
       .waitFor()
     // The cabinet's ADMIN: response times, drawn and explained; none of the platform's figures.
     await page.getByRole('heading', { name: 'Détails techniques' }).waitFor()

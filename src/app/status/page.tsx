@@ -3,8 +3,8 @@ import { DailyBarChart, HorizontalBars, StackedBar } from '@/components/charts'
 import { PageTitle } from '@/components/page-title'
 import { AI_ANALYSIS_QUEUE } from '@/lib/analyses/job'
 import { analysisReads } from '@/lib/analyses/read-model'
-import { formatRelativeFr, parisDateKey, parisLocalToInstant } from '@/lib/deadlines/paris-time'
-import { formatDateTime, formatNumber } from '@/lib/pages/labels'
+import { parisDateKey, parisLocalToInstant } from '@/lib/deadlines/paris-time'
+import { formatDateTime, formatNumber, formatRelative } from '@/lib/pages/labels'
 import { isPlatformOperator } from '@/lib/platform'
 import { prisma } from '@/lib/prisma'
 import { cache, health, queue, type QueueStats, type RedisHealth } from '@/lib/upstash'
@@ -120,7 +120,7 @@ export default async function StatusPage() {
                     dateTime={activity.data.lastCompletedAt.toISOString()}
                     title={formatDateTime(activity.data.lastCompletedAt)}
                   >
-                    {formatRelativeFr(activity.data.lastCompletedAt, checkedAt)}
+                    {formatRelative(activity.data.lastCompletedAt, checkedAt)}
                   </time>
                   .
                 </>

@@ -3,13 +3,12 @@ import Link from 'next/link'
 import { PageTitle } from '@/components/page-title'
 import { DossierStatusBadge } from '@/components/status-badge'
 import { URGENCY_LABELS, type Urgency } from '@/lib/analyses/analyzer'
-import { formatRelativeFr } from '@/lib/deadlines/paris-time'
 import { listExtras, type DossierListExtras } from '@/lib/dossiers/list-extras'
 import { DOSSIER_CURSOR_PATTERN, DOSSIER_SORTS, type DossierListItem, type DossierSort } from '@/lib/dossiers/paging'
 import { DOSSIER_STATUSES, dossierStatusSchema } from '@/lib/dossiers/schemas'
 import { dossiers as dossierService } from '@/lib/dossiers/service'
 import { pageContext } from '@/lib/request/page'
-import { DOSSIER_STATUS_LABELS, formatDate, formatDateTime } from '@/lib/pages/labels'
+import { DOSSIER_STATUS_LABELS, formatDate, formatDateTime, formatRelative } from '@/lib/pages/labels'
 
 export const metadata: Metadata = { title: 'Dossiers' }
 
@@ -304,7 +303,7 @@ function DossierResults({
 function RelativeDate({ date, now }: { date: Date; now: Date }) {
   return (
     <time dateTime={date.toISOString()} title={formatDateTime(date)}>
-      {formatRelativeFr(date, now)}
+      {formatRelative(date, now)}
     </time>
   )
 }
@@ -333,7 +332,7 @@ function NextDeadline({
       {withLabel && <span className="font-normal text-slate-700">Échéance : </span>}
       <time dateTime={deadline.dueAt.toISOString()}>{formatDate(deadline.dueAt)}</time>{' '}
       <span className="text-xs">
-        ({ms < 0 ? `en retard, ${formatRelativeFr(deadline.dueAt, now)}` : formatRelativeFr(deadline.dueAt, now)})
+        ({ms < 0 ? `en retard, ${formatRelative(deadline.dueAt, now)}` : formatRelative(deadline.dueAt, now)})
       </span>
     </span>
   )
