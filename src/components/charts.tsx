@@ -16,8 +16,9 @@ export interface BarDatum {
 
 /** Vertical bars, one per day (e.g. commands per day over the last 14 days). */
 export function DailyBarChart({ title, unit, data }: { title: string; unit: string; data: BarDatum[] }) {
-  const width = 640
-  const height = 200
+  // A narrow drawing, so its text stays legible on a phone (it scales with the card).
+  const width = 480
+  const height = 220
   const top = 16
   const bottom = 36
   const left = 48
@@ -35,7 +36,7 @@ export function DailyBarChart({ title, unit, data }: { title: string; unit: stri
         viewBox={`0 0 ${width} ${height}`}
         role="img"
         aria-label={summary}
-        className="h-auto w-full max-w-2xl text-slate-700"
+        className="h-auto w-full max-w-xl text-slate-700"
         preserveAspectRatio="xMinYMin meet"
       >
         <title>{summary}</title>
@@ -44,7 +45,7 @@ export function DailyBarChart({ title, unit, data }: { title: string; unit: stri
           return (
             <g key={t}>
               <line x1={left} x2={width - 8} y1={y} y2={y} stroke="#e2e8f0" />
-              <text x={left - 6} y={y + 4} textAnchor="end" fontSize="11" fill="#475569">
+              <text x={left - 6} y={y + 5} textAnchor="end" fontSize="14" fill="#475569">
                 {compact(t)}
               </text>
             </g>
@@ -65,8 +66,8 @@ export function DailyBarChart({ title, unit, data }: { title: string; unit: stri
               >
                 <title>{`${d.longLabel} : ${formatNumber(d.value)} ${unit}`}</title>
               </rect>
-              {(data.length <= 7 || i % 2 === (data.length - 1) % 2) && (
-                <text x={x + barW / 2} y={height - bottom + 16} textAnchor="middle" fontSize="11" fill="#475569">
+              {(data.length <= 7 || (data.length - 1 - i) % 3 === 0) && (
+                <text x={x + barW / 2} y={height - bottom + 20} textAnchor="middle" fontSize="14" fill="#475569">
                   {d.label}
                 </text>
               )}
@@ -95,17 +96,18 @@ export interface MeterDatum {
 
 /** Horizontal bars on a shared scale, with the "slow" threshold drawn (e.g. response times). */
 export function HorizontalBars({ title, data, max }: { title: string; data: MeterDatum[]; max: number }) {
-  const width = 640
+  // A narrow drawing, so its text stays legible on a phone (it scales with the card).
+  const width = 420
   const rowH = 34
-  const left = 170
-  const right = 90
-  const height = data.length * rowH + 24
+  const left = 140
+  const right = 72
+  const height = data.length * rowH + 26
   const plotW = width - left - right
   const summary = `${title} : ${data.map((d) => `${d.label} ${formatNumber(d.value, 1)} ${d.unit}`).join(', ')}.`
   const warnX = left + (Math.min(data[0]?.warnAt ?? max, max) / max) * plotW
   return (
     <figure className="mt-3">
-      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={summary} className="h-auto w-full max-w-2xl">
+      <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-label={summary} className="h-auto w-full max-w-md">
         <title>{summary}</title>
         {data.map((d, i) => {
           const y = 8 + i * rowH
@@ -113,19 +115,19 @@ export function HorizontalBars({ title, data, max }: { title: string; data: Mete
           const fill = d.value >= d.badAt ? '#b91c1c' : d.value >= d.warnAt ? '#b45309' : '#047857'
           return (
             <g key={d.label}>
-              <text x={left - 8} y={y + 16} textAnchor="end" fontSize="13" fill="#1e293b">
+              <text x={left - 8} y={y + 16} textAnchor="end" fontSize="14" fill="#1e293b">
                 {d.label}
               </text>
               <rect x={left} y={y + 4} width={plotW} height={16} rx="3" fill="#f1f5f9" />
               <rect x={left} y={y + 4} width={w} height={16} rx="3" fill={fill} />
-              <text x={left + plotW + 8} y={y + 16} fontSize="13" fill="#1e293b">
+              <text x={left + plotW + 8} y={y + 16} fontSize="14" fill="#1e293b">
                 {formatNumber(d.value, d.value < 10 ? 1 : 0)} {d.unit}
               </text>
             </g>
           )
         })}
         <line x1={warnX} x2={warnX} y1={4} y2={height - 16} stroke="#b45309" strokeDasharray="4 3" />
-        <text x={warnX} y={height - 4} textAnchor="middle" fontSize="11" fill="#92400e">
+        <text x={warnX} y={height - 4} textAnchor="middle" fontSize="12" fill="#92400e">
           lent au-delà de {formatNumber(data[0]?.warnAt ?? max)} {data[0]?.unit}
         </text>
       </svg>

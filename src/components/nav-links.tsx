@@ -27,8 +27,10 @@ export function NavLinks() {
   useEffect(() => {
     const current = list.current?.querySelector<HTMLElement>('[aria-current="page"]')
     const ul = list.current
-    if (current && ul && ul.scrollWidth > ul.clientWidth)
-      ul.scrollLeft = Math.max(0, current.offsetLeft - (ul.clientWidth - current.offsetWidth) / 2)
+    // Only when the current entry is hidden (or under the fade): the first entries stay in view otherwise.
+    if (!current || !ul) return
+    const hiddenBy = current.getBoundingClientRect().right - (ul.getBoundingClientRect().right - 48)
+    if (hiddenBy > 0) ul.scrollLeft += hiddenBy
   }, [pathname])
   return (
     <ul
