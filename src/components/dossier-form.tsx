@@ -4,12 +4,15 @@ import { useActionState } from 'react'
 import type { DossierFormState, DossierValues } from '@/lib/dossiers/actions'
 import { DOSSIER_STATUSES } from '@/lib/dossiers/schemas'
 import { DOSSIER_STATUS_LABELS, type DossierField } from '@/lib/pages/labels'
+import { RequiredLegend, RequiredMark } from './required'
 
 type Action = (state: DossierFormState, form: FormData) => Promise<DossierFormState>
 
 /**
- * Create or edit a dossier. Validation happens on the server (the API's schemas); the answer keeps
- * what was typed, marks the wrong fields aria-invalid and announces their message (role="alert").
+ * Create or edit a dossier. Required fields carry `required` (the browser stops an empty one at once)
+ * and a visible mark explained above the form; validation itself happens on the server (the API's
+ * schemas): the answer keeps what was typed, marks the wrong fields aria-invalid and announces their
+ * message (role="alert").
  */
 export function DossierForm({
   action,
@@ -46,7 +49,8 @@ export function DossierForm({
     )
   return (
     // key: a new answer re-creates the fields with the values it carries (React resets forms after an action).
-    <form action={formAction} className="space-y-5" noValidate key={JSON.stringify(values)}>
+    <form action={formAction} className="space-y-5" key={JSON.stringify(values)}>
+      <RequiredLegend />
       {errors.form && (
         <p
           role="alert"
@@ -59,47 +63,53 @@ export function DossierForm({
         <div>
           <label htmlFor={`${prefix}-title`} className="field-label">
             Titre
+            <RequiredMark />
           </label>
-          <input type="text" defaultValue={values.title} aria-required="true" maxLength={400} {...field('title')} />
+          <input type="text" defaultValue={values.title} required maxLength={400} {...field('title')} />
           {errorOf('title')}
         </div>
         <div>
           <label htmlFor={`${prefix}-clientName`} className="field-label">
             Client
+            <RequiredMark />
           </label>
           <input
             type="text"
             defaultValue={values.clientName}
-            aria-required="true"
+            required
             maxLength={400}
             autoComplete="off"
             {...field('clientName')}
           />
           {errorOf('clientName')}
         </div>
-        {mode === 'create' && (
-          <div>
-            <label htmlFor="new-reference" className="field-label">
-              Référence
-            </label>
-            <input
-              type="text"
-              defaultValue={values.reference}
-              maxLength={100}
-              autoComplete="off"
-              {...field('reference')}
-            />
-            <p id="new-reference-hint" className="mt-1 text-xs text-slate-600">
-              Facultatif : laissée vide, la suivante du cabinet est attribuée.
-            </p>
-            {errorOf('reference')}
-          </div>
-        )}
+        <div>
+          <label htmlFor={`${prefix}-reference`} className="field-label">
+            Référence
+            {mode === 'edit' && <RequiredMark />}
+          </label>
+          <input
+            type="text"
+            defaultValue={values.reference}
+            maxLength={100}
+            autoComplete="off"
+            required={mode === 'edit'}
+            pattern="[A-Za-z0-9][A-Za-z0-9._\/\-]*"
+            {...field('reference')}
+          />
+          <p id={`${prefix}-reference-hint`} className="mt-1 text-xs text-slate-600">
+            {mode === 'create'
+              ? 'Facultative : laissée vide, la suivante du cabinet est attribuée.'
+              : 'Lettres, chiffres, « . », « _ », « / » ou « - » ; unique dans le cabinet.'}
+          </p>
+          {errorOf('reference')}
+        </div>
         <div>
           <label htmlFor={`${prefix}-status`} className="field-label">
             Statut
+            <RequiredMark />
           </label>
-          <select defaultValue={values.status || 'OPEN'} {...field('status')}>
+          <select defaultValue={values.status || 'OPEN'} required {...field('status')}>
             {DOSSIER_STATUSES.map((s) => (
               <option key={s} value={s}>
                 {DOSSIER_STATUS_LABELS[s]}

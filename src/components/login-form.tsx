@@ -2,13 +2,15 @@
 
 import { useActionState } from 'react'
 import { loginAction, type LoginState } from '@/lib/auth/actions'
+import { RequiredLegend, RequiredMark } from './required'
 
 export function LoginForm({ next }: { next: string }) {
   const [state, action, pending] = useActionState<LoginState, FormData>(loginAction, { email: '', next })
   const emailInvalid = state.field === 'email'
   const passwordInvalid = state.field === 'password'
   return (
-    <form action={action} className="space-y-4" noValidate>
+    <form action={action} className="space-y-4">
+      <RequiredLegend />
       <input type="hidden" name="next" value={state.next} />
       {state.error && !state.field && (
         <p
@@ -21,12 +23,14 @@ export function LoginForm({ next }: { next: string }) {
       <div>
         <label htmlFor="email" className="field-label">
           E-mail
+          <RequiredMark />
         </label>
         <input
           id="email"
           name="email"
           type="email"
           autoComplete="username"
+          required
           defaultValue={state.email}
           aria-invalid={emailInvalid || undefined}
           aria-describedby={emailInvalid ? 'email-error' : undefined}
@@ -41,12 +45,14 @@ export function LoginForm({ next }: { next: string }) {
       <div>
         <label htmlFor="password" className="field-label">
           Mot de passe
+          <RequiredMark />
         </label>
         <input
           id="password"
           name="password"
           type="password"
           autoComplete="current-password"
+          required
           aria-invalid={passwordInvalid || undefined}
           aria-describedby={passwordInvalid ? 'password-error' : undefined}
           className="field-input"

@@ -76,15 +76,17 @@ export async function SiteHeader({
           )}
         </div>
         {identity && (
-          // Narrow screens: the cabinet on its own line (the same content, shown once per width).
-          <div className="-mt-1 flex items-start justify-between gap-3 pb-2 md:hidden">
+          // Narrow screens: the cabinet, then who is logged in (the same content as the wide header, shown once per width).
+          <div className="-mt-1 space-y-0.5 pb-2 md:hidden">
             <p className="text-sm text-slate-700" data-testid="cabinet-narrow">
               {cabinet}
             </p>
-            {/* Below `sm` the name and role are hidden: the account is reached from here. */}
-            <Link href="/compte" className="link shrink-0 text-sm whitespace-nowrap sm:hidden">
-              Mon compte
-            </Link>
+            <p className="text-sm sm:hidden" data-testid="user-narrow">
+              <Link href="/compte" className="text-slate-900 hover:underline">
+                <span className="font-medium">{identity.name}</span>
+                <span className="text-slate-600"> · {ROLE_LABELS[identity.role] ?? identity.role}</span>
+              </Link>
+            </p>
           </div>
         )}
         {identity && (

@@ -1,14 +1,11 @@
 'use client'
 
 import { useActionState } from 'react'
+import { ROLE_LABELS } from '@/lib/pages/labels'
 import type { MemberState } from '@/lib/users/actions'
 import type { TeamMember } from '@/lib/users/team'
 
-const ROLE_OPTIONS = [
-  { value: 'ADMIN', label: 'Administrateur' },
-  { value: 'AVOCAT', label: 'Avocat' },
-  { value: 'ASSISTANT', label: 'Assistant' },
-]
+const ROLE_OPTIONS = (['ADMIN', 'AVOCAT', 'ASSISTANT'] as const).map((value) => ({ value, label: ROLE_LABELS[value] }))
 
 /** One user of the cabinet: role and access, saved on their own (the user's sessions end at once). */
 export function TeamMemberRow({

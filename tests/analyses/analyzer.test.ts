@@ -150,7 +150,7 @@ describe('domain', () => {
   it('gives AUTRE when there is no description and an uninformative title', async () => {
     const result = await analyze(null, { title: 'Nouveau client' })
     expect(result.domain).toBe('AUTRE')
-    expect(result.summary).toContain("dont le domaine juridique n'a pas pu être déterminé")
+    expect(result.summary).toContain('dont le domaine juridique n’a pas pu être déterminé')
   })
 })
 
@@ -244,8 +244,8 @@ describe('amounts', () => {
       "Le salarié réclame 28 500 € d'indemnités et 4 200 € de préavis. L'employeur propose 10 000 euros. Pour mémoire, 28 500 € au total au titre du licenciement.",
     )
     expect(result.amounts.map((a) => a.amount)).toEqual([28500, 4200, 10000])
-    expect(result.amounts[0]?.context).toContain("28 500 € d'indemnités")
-    expect(result.amounts[2]?.context).toBe("L'employeur propose 10 000 euros")
+    expect(result.amounts[0]?.context).toContain('28 500 € d’indemnités')
+    expect(result.amounts[2]?.context).toBe('L’employeur propose 10 000 euros')
   })
 
   it('separates a year from the amount that follows it', async () => {
@@ -277,7 +277,7 @@ describe('urgency', () => {
   it('counts "today" and the 7th day as within 7 days', async () => {
     const today = await analyze('Convocation au commissariat le 07/03/2027.')
     expect(today.urgency).toBe('CRITIQUE')
-    expect(today.urgencyReason).toBe("Convocation le 07/03/2027, aujourd'hui même.")
+    expect(today.urgencyReason).toBe('Convocation le 07/03/2027, aujourd’hui même.')
     const tomorrow = await analyze('Date limite de dépôt des conclusions : 08/03/2027.')
     expect(tomorrow.urgencyReason).toBe('Date limite le 08/03/2027, demain.')
     const seventh = await analyze("L'échéance du délai d'appel tombe le 14/03/2027.")
@@ -338,7 +338,7 @@ describe('urgency', () => {
     expect(closed.urgencyReason).toContain('10/03/2027')
     const archived = await analyze('Jugement définitif du 12/01/2026.', { status: 'ARCHIVED' })
     expect(archived.urgency).toBe('BASSE')
-    expect(archived.urgencyReason).toBe("Dossier archivé, aucune action n'est attendue.")
+    expect(archived.urgencyReason).toBe('Dossier archivé, aucune action n’est attendue.')
   })
 
   it('is NORMALE with no date at all', async () => {

@@ -96,6 +96,24 @@ describe('POST /api/dossiers/:id/analyze → worker → GET /api/dossiers/:id/an
     expect(again.jobId).not.toBe(bodies[0]!.jobId)
   })
 
+  it('refuses to analyse a closed or archived dossier (409, nothing queued), and analyses it again once reopened', async () => {
+    const dossier = await prisma.dossier.findFirstOrThrow({
+      where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-003' },
+    })
+    for (const status of ['CLOSED', 'ARCHIVED'] as const) {
+      expect((await dupont.patch(`/api/dossiers/${dossier.id}`, { status })).status).toBe(200)
+      const refused = await dupont.post(`/api/dossiers/${dossier.id}/analyze`)
+      expect(refused.status).toBe(409)
+      expect((await refused.json()).error).toBe(
+        `dossier is ${status === 'CLOSED' ? 'closed' : 'archived'}: reopen it to analyse it`,
+      )
+      expect(await prisma.analysis.count({ where: { dossierId: dossier.id } })).toBe(0)
+    }
+    expect((await dupont.patch(`/api/dossiers/${dossier.id}`, { status: 'IN_PROGRESS' })).status).toBe(200)
+    expect((await dupont.post(`/api/dossiers/${dossier.id}/analyze`)).status).toBe(202)
+    expect(await prisma.analysis.count({ where: { dossierId: dossier.id } })).toBe(1)
+  })
+
   it("another cabinet can neither queue nor read this cabinet's analyses", async () => {
     const dossier = await prisma.dossier.findFirstOrThrow({
       where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-002' },

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } fro
 import { ZodError } from 'zod'
 import { PrismaClient, type Dossier } from '@/generated/prisma/client'
 import { createAnalysisReads } from '@/lib/analyses/read-model'
+import { dossierPatchSchema } from '@/lib/dossiers/schemas'
 import { createDossierService } from '@/lib/dossiers/service'
 import { createCabinetCache, type CabinetCacheDeps } from '@/lib/tenants/cabinet-cache'
 import { HttpError } from '@/lib/http-error'
@@ -114,11 +115,15 @@ beforeEach(async () => {
 const freshList = (tenantId: string) =>
   prisma.dossier.findMany({
     where: { tenantId },
-    omit: { description: true },
+    omit: { description: true, contentUpdatedAt: true },
     orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
   })
 /** A dossier as lists give it: without its description (a list page stays small). */
-const item = ({ description: _description, ...rest }: { description: string | null } & Record<string, unknown>) => rest
+const item = ({
+  description: _description,
+  contentUpdatedAt: _contentUpdatedAt,
+  ...rest
+}: { description: string | null; contentUpdatedAt: Date | null } & Record<string, unknown>) => rest
 
 describe('reads: the database once, then the cache', () => {
   it('listDossiers: MISS with one SELECT, then HIT with no SQL at all; dates revived, deep-equal to a fresh Prisma read', async () => {
@@ -340,6 +345,73 @@ describe('writes go to the database, then invalidate the cabinet’s cached read
     expect(inB.data).toMatchObject({ tenantId: tenantB, reference: 'A-1' })
   })
 
+  it('updateDossier changes the reference; one another dossier of the cabinet uses → HttpError 409, nothing changed', async () => {
+    const renamed = await queries.updateDossier(tenantA, a1.id, { reference: 'A-1-bis' })
+    expect(renamed.data!.after.reference).toBe('A-1-bis')
+    const err = await queries
+      .updateDossier(tenantA, a2.id, { reference: 'A-1-bis', title: 'Autre' })
+      .catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(HttpError)
+    expect(err).toMatchObject({ status: 409, message: 'reference "A-1-bis" already exists in this cabinet' })
+    expect(await prisma.dossier.findUniqueOrThrow({ where: { id: a2.id } })).toMatchObject({
+      reference: 'A-2',
+      title: 'Bail commercial',
+    })
+    // Another cabinet's reference is no conflict.
+    expect((await queries.updateDossier(tenantB, b1.id, { reference: 'A-1-bis' })).data!.after.reference).toBe(
+      'A-1-bis',
+    )
+    expect(() => dossierPatchSchema.parse({ reference: 'é invalide' })).toThrow(ZodError)
+  })
+
+  it('updateDossier stamps contentUpdatedAt when the title, client or description change, not for a status or reference', async () => {
+    expect(a1.contentUpdatedAt).toBeNull()
+    await queries.updateDossier(tenantA, a1.id, { status: 'CLOSED', reference: 'A-1-ter' })
+    expect((await prisma.dossier.findUniqueOrThrow({ where: { id: a1.id } })).contentUpdatedAt).toBeNull()
+    // The same title again is no change either.
+    await queries.updateDossier(tenantA, a1.id, { title: a1.title })
+    expect((await prisma.dossier.findUniqueOrThrow({ where: { id: a1.id } })).contentUpdatedAt).toBeNull()
+    const before = Date.now()
+    await queries.updateDossier(tenantA, a1.id, { clientName: 'Nouveau client' })
+    const stamped = (await prisma.dossier.findUniqueOrThrow({ where: { id: a1.id } })).contentUpdatedAt
+    expect(stamped!.getTime()).toBeGreaterThanOrEqual(before)
+    // The cached read carries it as a Date.
+    expect((await queries.getDossier(tenantA, a1.id)).data!.contentUpdatedAt).toEqual(stamped)
+  })
+
+  it('listDossierPage sorts by reference, client, last update or next deadline (confirmed, not done), paging after the cursor row', async () => {
+    await prisma.dossier.update({ where: { id: a3.id }, data: { clientName: 'Alpha' } })
+    await prisma.dossier.update({ where: { id: a2.id }, data: { clientName: 'bêta' } })
+    const refs = async (sort: 'reference' | 'client' | 'maj' | 'echeance', extra: object = {}) =>
+      (await queries.listDossierPage(tenantA, { sort, ...extra })).data.dossiers.map((d) => d.reference)
+    expect(await refs('reference')).toEqual(['A-1', 'A-2', 'A-3'])
+    expect(await refs('client')).toEqual(['A-3', 'A-2', 'A-1'])
+    expect(await refs('maj')).toEqual(['A-2', 'A-3', 'A-1'])
+    const deadline = (dossierId: string, days: number, data: object = {}) =>
+      prisma.deadline.create({
+        data: { tenantId: tenantA, dossierId, title: 'Audience', dueAt: new Date(Date.now() + days * DAY), ...data },
+      })
+    await deadline(a3.id, 10)
+    await deadline(a1.id, 5)
+    await deadline(a1.id, 1, { done: true })
+    await deadline(a2.id, 2, { status: 'proposed' })
+    expect(await refs('echeance')).toEqual(['A-1', 'A-3', 'A-2'])
+    const first = await queries.listDossierPage(tenantA, { sort: 'reference', limit: 2 })
+    expect(first.cache).toBe('BYPASS')
+    const second = await queries.listDossierPage(tenantA, {
+      sort: 'reference',
+      limit: 2,
+      cursor: first.data.nextCursor!,
+    })
+    expect(second.data.dossiers.map((d) => d.reference)).toEqual(['A-3'])
+    const back = await queries.listDossierPage(tenantA, {
+      sort: 'reference',
+      limit: 2,
+      before: second.data.prevCursor!,
+    })
+    expect(back.data.dossiers.map((d) => d.reference)).toEqual(['A-1', 'A-2'])
+  })
+
   it('invalid input: a ZodError naming the field; nothing written, nothing invalidated, no reference number used', async () => {
     await queries.listDossiers(tenantA)
     const count = await prisma.dossier.count()
@@ -371,7 +443,7 @@ describe('writes go to the database, then invalidate the cabinet’s cached read
       { path: 'title', message: 'title must be at most 200 characters' },
     ])
     expect(await zodError(queries.updateDossier(tenantA, a1.id, {}))).toEqual([
-      { path: '', message: 'give at least one of title, clientName, description, status' },
+      { path: '', message: 'give at least one of title, clientName, reference, description, status' },
     ])
     expect(await zodError(queries.updateDossier(tenantA, a1.id, { status: 'DONE' }))).toEqual([
       { path: 'status', message: 'status must be one of OPEN, IN_PROGRESS, CLOSED, ARCHIVED' },

@@ -1,8 +1,10 @@
 /**
  * The pages in a real browser: the production server (scripts/serve.ts), a real worker
  * (scripts/worker.ts) and Debian's Chromium driven by playwright-core (no browser download).
- * Logs in, creates a dossier, finds it in the list at once, launches its analysis and sees
- * "Terminée", checks that the other demo cabinet gets a 404 for it, logs out. axe-core runs on every
+ * Logs in, creates a dossier, finds it in the list at once (with its urgency and next deadline, sorted),
+ * launches its analysis and sees "Terminée", edits it (reference conflict, stale analysis, "Relancer",
+ * closed), checks the status page per role, deletes a dossier after a confirmation, checks that the other
+ * demo cabinet gets a 404, logs out and sees it confirmed; at 390 px, the header and navigation too. axe-core runs on every
  * page (no serious or critical violation), any console error fails the test, and every page is
  * saved at 1280 px and at 390 px under test-results/screenshots/.
  */
@@ -36,7 +38,7 @@ const env = {
   // The usage counter flushes every second here, so /status shows a saved count.
   UPSTASH_USAGE_FLUSH_SECONDS: '1',
   // The platform's operator: the only one shown the platform-wide figures on /status.
-  PLATFORM_ADMIN_EMAILS: 'avocat@cabinet-martin.fr',
+  PLATFORM_ADMIN_EMAILS: 'demo@cabinet-martin.fr',
 }
 
 let app: RunningApp
@@ -214,6 +216,10 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     }
     await page.goto('/leaderboard')
     await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === '/leaderboard')
+    // Required fields: the attribute and a visible mark explained above the form.
+    expect(await page.getByLabel('E-mail').getAttribute('required')).not.toBeNull()
+    expect(await page.getByLabel('Mot de passe').getAttribute('required')).not.toBeNull()
+    await page.getByText('Les champs marqués d’un astérisque').waitFor()
     await check(page, console, '01-login')
 
     await login(page, 'demo@cabinet-dupont.fr', 'not-the-password')
@@ -250,16 +256,42 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     expect(await header.textContent()).toMatch(/Offre Premium · \d+ dossiers? actifs?/)
     await page.getByRole('table').getByRole('link').first().waitFor()
     expect(await page.getByRole('table').getByRole('link').count()).toBeGreaterThan(5)
+    for (const column of ['Urgence', 'Prochaine échéance', 'Modifié'])
+      await page.getByRole('columnheader', { name: column }).waitFor()
+    // Relative dates, the full date on hover.
+    expect(await page.getByRole('table').locator('time[title]').first().textContent()).toMatch(
+      /il y a|hier|à l’instant/,
+    )
     await check(page, console, '04-dossiers')
+
+    // A confirmed deadline shows as the dossier's next one, and sorting by it puts that dossier first.
+    const dossier = await prisma.dossier.findFirstOrThrow({ where: { reference: 'DUP-2026-010' } })
+    await prisma.deadline.create({
+      data: {
+        tenantId: 'cabinet-dupont',
+        dossierId: dossier.id,
+        title: 'Audience de plaidoirie',
+        dueAt: new Date(Date.now() + 3 * 86_400_000),
+      },
+    })
+    await page.getByLabel('Trier par').selectOption({ label: 'Prochaine échéance' })
+    await page.getByRole('button', { name: 'Afficher' }).click()
+    await page.waitForURL((u) => u.searchParams.get('tri') === 'echeance')
+    const firstRow = page.getByRole('table').getByRole('row').nth(1)
+    await firstRow.getByText('DUP-2026-010').waitFor()
+    expect(await firstRow.textContent()).toMatch(/dans 3 jours/)
+    expect(await page.getByRole('columnheader', { name: 'Prochaine échéance' }).getAttribute('aria-sort')).toBe(
+      'ascending',
+    )
+    await check(page, console, '04-dossiers-by-deadline')
   })
 
   it('keeps an invalid form with its values, marks the field and announces the message, writing nothing', async () => {
     const before = await prisma.dossier.count({ where: { tenantId: 'cabinet-dupont' } })
-    await page
-      .getByRole('navigation', { name: 'Navigation principale' })
-      .getByRole('link', { name: 'Nouveau dossier' })
-      .click()
+    await page.getByRole('main').getByRole('link', { name: 'Nouveau dossier' }).click()
     await page.waitForURL((u) => u.pathname === '/dossiers/new')
+    // `required` stops an empty field in the browser; blanks pass it and are refused by the server.
+    expect(await page.getByLabel('Titre').getAttribute('required')).not.toBeNull()
     await page.getByLabel('Titre').fill('   ')
     await page.getByLabel('Client').fill(CLIENT)
     await page.getByLabel('Description').fill(DESCRIPTION)
@@ -292,7 +324,7 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
 
     await page.getByLabel('Rechercher').fill('navarro')
     await page.getByLabel('Statut').selectOption({ label: 'Ouvert' })
-    await page.getByRole('button', { name: 'Filtrer' }).click()
+    await page.getByRole('button', { name: 'Afficher' }).click()
     await page.waitForURL((u) => u.searchParams.get('q') === 'navarro' && u.searchParams.get('status') === 'OPEN')
     await page.getByText('1 dossier correspondant à la recherche').waitFor()
     expect(await page.getByRole('table').getByRole('link').allTextContents()).toEqual([TITLE])
@@ -304,7 +336,7 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
   it('launches the analysis and shows "Terminée" and the result by itself', async () => {
     const status = page.getByTestId('analysis-status')
     await status.getByText('Aucune analyse').waitFor()
-    await page.getByRole('button', { name: "Lancer l'analyse" }).click()
+    await page.getByRole('button', { name: 'Lancer l’analyse' }).click()
     // The page refreshes itself while the analysis is pending (no reload here).
     try {
       await status.getByText('Terminée').waitFor({ timeout: 60_000 })
@@ -314,25 +346,54 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     await page.getByText('Droit du travail', { exact: true }).waitFor()
     await page.getByText('15 mars 2027').first().waitFor()
     expect(await page.getByText('25 000 €').count()).toBeGreaterThan(0)
+    // After a finished analysis, the button offers to run it again; no analyser name shown to the lawyer.
+    await page.getByRole('button', { name: 'Relancer l’analyse' }).waitFor()
+    expect(await page.getByText('local-rules').count()).toBe(0)
     await check(page, console, '08-dossier-analysed')
   })
 
   it('edits the dossier: invalid input is refused in place, valid input is saved', async () => {
-    await page.getByLabel('Titre').fill('')
+    await page.getByLabel('Titre').fill('   ')
     await page.getByRole('button', { name: 'Enregistrer' }).click()
     await page.locator('#edit-title[aria-invalid="true"]').waitFor()
     expect(await page.getByRole('main').getByRole('alert').allTextContents()).toEqual(['Le titre est obligatoire.'])
     expect(await prisma.dossier.count({ where: { title: TITLE } })).toBe(1)
 
+    // A reference another dossier of the cabinet uses: refused in French, on the field.
     await page.getByLabel('Titre').fill(`${TITLE} (appel)`)
+    await page.getByLabel('Référence').fill('DUP-2026-001')
+    await page.getByRole('button', { name: 'Enregistrer' }).click()
+    await page.locator('#edit-reference[aria-invalid="true"]').waitFor()
+    expect(await page.getByRole('main').getByRole('alert').allTextContents()).toEqual([
+      'Référence déjà utilisée : un autre dossier du cabinet la porte. Choisissez-en une autre.',
+    ])
+    await check(page, console, '09-reference-taken')
+
+    await page.getByLabel('Référence').fill('DUP-2026-NAV')
     await page.getByLabel('Statut').selectOption({ label: 'En cours' })
     await page.getByRole('button', { name: 'Enregistrer' }).click()
     await page.getByRole('status').filter({ hasText: 'Modifications enregistrées.' }).waitFor()
     await page.getByRole('heading', { level: 1, name: `${TITLE} (appel)` }).waitFor()
-    expect(await prisma.dossier.findFirst({ where: { title: `${TITLE} (appel)` }, select: { status: true } })).toEqual({
-      status: 'IN_PROGRESS',
-    })
-    await check(page, console, '09-dossier-edited')
+    expect(
+      await prisma.dossier.findFirst({
+        where: { title: `${TITLE} (appel)` },
+        select: { status: true, reference: true },
+      }),
+    ).toEqual({ status: 'IN_PROGRESS', reference: 'DUP-2026-NAV' })
+    // The title changed after the analysis: it says so and offers to run it again.
+    await page.getByTestId('analysis-stale').getByText('Analyse antérieure aux dernières modifications').waitFor()
+    await check(page, console, '09-dossier-edited-stale')
+
+    await page.getByRole('button', { name: 'Relancer l’analyse' }).click()
+    await page.getByTestId('analysis-stale').waitFor({ state: 'detached', timeout: 60_000 })
+    await page.getByTestId('analysis-status').getByText('Terminée').waitFor({ timeout: 60_000 })
+
+    // A closed dossier: the button is disabled and says why (the server refuses too: tests/app/analysis.test.ts).
+    await page.getByLabel('Statut').selectOption({ label: 'Clôturé' })
+    await page.getByRole('button', { name: 'Enregistrer' }).click()
+    await page.getByText('Dossier clôturé : rouvrez-le').waitFor()
+    expect(await page.getByRole('button', { name: 'Relancer l’analyse' }).isDisabled()).toBe(true)
+    await check(page, console, '09-dossier-closed')
   })
 
   it('shows the cabinet first in its leaderboard row and its most active dossiers', async () => {
@@ -354,30 +415,54 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
       .getByRole('link', { name: 'État du service' })
       .click()
     await page.waitForURL((u) => u.pathname === '/status')
-    await page.getByText('Opérationnel', { exact: true }).waitFor()
-    await page.getByText('Opérationnelle', { exact: true }).waitFor()
+    await page.getByTestId('service-health').getByText('Tout fonctionne normalement').waitFor()
     await page.getByRole('heading', { name: 'Analyses de votre cabinet' }).waitFor()
-    // The analysis launched above, and nothing of another cabinet.
-    const done = page.locator('dt', { hasText: 'Terminées' }).locator('xpath=following-sibling::dd')
+    // The analyses launched above (today), and nothing of another cabinet.
+    const done = page.locator('dt', { hasText: 'Terminées aujourd’hui' }).locator('xpath=following-sibling::dd')
     expect(Number((await done.textContent())!.replace(/\D/g, ''))).toBe(
       await prisma.analysis.count({ where: { tenantId: 'cabinet-dupont', status: 'DONE' } }),
     )
-    for (const text of ['Lettres mortes', 'Consommation Upstash ce mois-ci', 'Plateforme'])
+    await page
+      .getByTestId('last-analysis')
+      .getByText(/Dernière analyse terminée (à l’instant|il y a)/)
+      .waitFor()
+    // The cabinet's ADMIN: response times, drawn and explained; none of the platform's figures.
+    await page.getByRole('heading', { name: 'Détails techniques' }).waitFor()
+    expect(await page.getByRole('img', { name: /^Temps de réponse : .*Base de données \d/ }).count()).toBe(1)
+    for (const text of ['Abandonnées', 'Commandes Upstash facturées ce mois-ci', 'Plateforme'])
       expect(await page.getByText(text).count(), text).toBe(0)
     expect(await page.getByTestId('usage-month').count()).toBe(0)
     await check(page, console, '11-status')
+
+    // An assistant: is it working, and the cabinet's analyses; no technical details.
+    const assistant = await newPage({ width: 1280, height: 900 })
+    await assistant.page.goto('/login?next=%2Fstatus')
+    await login(assistant.page, 'assistant@cabinet-dupont.fr')
+    await assistant.page.getByRole('heading', { name: 'Analyses de votre cabinet' }).waitFor()
+    expect(await assistant.page.getByRole('heading', { name: 'Détails techniques' }).count()).toBe(0)
+    expect(await assistant.page.getByText(/Redis|Upstash|ms\b/).count()).toBe(0)
+    await check(assistant.page, assistant.console, '11-status-assistant')
+    // Nor a way to delete a dossier (the API refuses it too: tests/app/dossiers.test.ts).
+    await assistant.page.goto(dossierPath)
+    await assistant.page.getByRole('heading', { level: 1 }).waitFor()
+    expect(await assistant.page.getByRole('link', { name: /Supprimer le dossier/ }).count()).toBe(0)
+    await assistant.page.goto(`${dossierPath}/supprimer`)
+    await assistant.page.getByText('Seuls les avocats et les administrateurs du cabinet').waitFor()
+    expect(await assistant.page.getByRole('button', { name: 'Supprimer définitivement' }).count()).toBe(0)
   })
 
   it("shows the platform's operator the shared queue, the cache and the Upstash commands billed this month against the plan", async () => {
     const ops = await newPage({ width: 1280, height: 900 })
     await ops.page.goto('/login?next=%2Fstatus')
-    await login(ops.page, 'avocat@cabinet-martin.fr')
+    await login(ops.page, 'demo@cabinet-martin.fr')
     await ops.page.waitForURL((u) => u.pathname === '/status')
     await ops.page.getByRole('heading', { name: 'Plateforme' }).waitFor()
-    await ops.page.getByText('Lettres mortes').waitFor()
-    await ops.page.getByText('Taux de succès du cache, tous cabinets').waitFor()
-    // An AVOCAT: the cabinet's analyses are for its admins.
-    await ops.page.getByText('Le suivi des analyses du cabinet est réservé à ses administrateurs.').waitFor()
+    await ops.page.locator('dt', { hasText: 'Abandonnées' }).waitFor()
+    await ops.page.getByText('Lectures servies par la mémoire partagée').waitFor()
+    // Drawn: the commands per day and the queue, each an image with its figures and a hidden table.
+    await ops.page.getByRole('img', { name: /^Commandes facturées par jour, \d+ derniers jours : / }).waitFor()
+    await ops.page.getByRole('img', { name: /^Analyses dans la file : En attente \d+/ }).waitFor()
+    expect(await ops.page.locator('table.sr-only caption', { hasText: 'Commandes facturées par jour' }).count()).toBe(1)
     const figure = async (id: string) => Number((await ops.page.getByTestId(id).textContent())!.replace(/\D/g, ''))
     const month = await figure('usage-month')
     const today = await figure('usage-today')
@@ -454,6 +539,26 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
     expect(other.console.take()).toEqual([])
   })
 
+  it('deletes a dossier after a confirmation page, then says so on the list', async () => {
+    const victim = await prisma.dossier.findFirstOrThrow({ where: { reference: 'DUP-2026-012' } })
+    await page.goto(`/dossiers/${victim.id}`)
+    await page.getByRole('link', { name: 'Supprimer le dossier…' }).click()
+    await page.waitForURL((u) => u.pathname === `/dossiers/${victim.id}/supprimer`)
+    await page.getByRole('heading', { level: 1, name: 'Supprimer le dossier ?' }).waitFor()
+    await check(page, console, '14-delete-confirm')
+    // "Annuler" goes back and deletes nothing.
+    await page.getByRole('link', { name: 'Annuler' }).click()
+    await page.waitForURL((u) => u.pathname === `/dossiers/${victim.id}`)
+    expect(await prisma.dossier.count({ where: { id: victim.id } })).toBe(1)
+    await page.getByRole('link', { name: 'Supprimer le dossier…' }).click()
+    await page.getByRole('button', { name: 'Supprimer définitivement' }).click()
+    await page.waitForURL((u) => u.pathname === '/dossiers' && u.searchParams.get('supprime') === 'DUP-2026-012')
+    await page.getByRole('status').filter({ hasText: 'Dossier DUP-2026-012 supprimé.' }).waitFor()
+    expect(await prisma.dossier.count({ where: { id: victim.id } })).toBe(0)
+    expect(await page.getByRole('table').getByText('DUP-2026-012').count()).toBe(0)
+    await check(page, console, '14-dossier-deleted')
+  })
+
   it("shows the account, and the cabinet's team to its ADMIN: a role change is saved and ends that user's sessions", async () => {
     await page.getByRole('link', { name: /Claire Dupont/ }).click()
     await page.waitForURL((u) => u.pathname === '/compte')
@@ -478,7 +583,9 @@ describe('the pages in Chromium (1280 px)', { timeout: 180_000 }, () => {
 
   it('logs out: back to /login, and the pages send the old session to /login', async () => {
     await page.getByRole('button', { name: 'Se déconnecter', exact: true }).click()
-    await page.waitForURL((u) => u.pathname === '/login')
+    await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('deconnecte') === '1')
+    await page.getByRole('status').filter({ hasText: 'Vous êtes déconnecté(e).' }).waitFor()
+    await check(page, console, '16-logged-out')
     await page.goto(dossierPath)
     await page.waitForURL((u) => u.pathname === '/login' && u.searchParams.get('next') === dossierPath)
     expect(console.take()).toEqual([])
@@ -736,19 +843,44 @@ describe('the pages in Chromium at a phone width (390 px)', { timeout: 180_000 }
     const { page, console } = await newPage({ width: 390, height: 844 })
     await page.goto('/dossiers')
     await page.waitForURL((u) => u.pathname === '/login')
+    // The demo password never breaks across lines ("demo-/password").
+    const hint = page.locator('code', { hasText: 'demo-password' })
+    expect((await hint.boundingBox())!.height).toBeLessThan(24)
     await check(page, console, '01-login')
     await login(page, 'demo@cabinet-dupont.fr')
     await page.waitForURL((u) => u.pathname === '/dossiers')
     await page.getByRole('link', { name: `${TITLE} (appel)` }).waitFor()
     await page.getByTestId('cabinet-narrow').getByText('Cabinet Dupont').waitFor()
+    // Who is logged in stays visible; the navigation is one row (it scrolls sideways), never a lone entry below.
+    const user = page.getByTestId('user-narrow')
+    expect(await user.isVisible()).toBe(true)
+    expect(await user.textContent()).toBe('Claire Dupont · Administrateur(trice)')
+    const nav = page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link')
+    const tops = new Set<number>()
+    for (const box of await Promise.all((await nav.all()).map((l) => l.boundingBox()))) tops.add(Math.round(box!.y))
+    expect(tops.size).toBe(1)
+    expect(await nav.allTextContents()).toEqual(expect.arrayContaining(['Dossiers', 'État du service', 'Mon compte']))
     await check(page, console, '04-dossiers')
+    await page.goto('/dossiers?tri=echeance')
+    await page.getByRole('list', { name: 'Liste des dossiers' }).getByText('Échéance :').first().waitFor()
+    await check(page, console, '04-dossiers-by-deadline')
     await page.goto('/dossiers/new')
+    await page.getByLabel('Titre').fill('  ')
+    await page.getByLabel('Client').fill(CLIENT)
     await page.getByRole('button', { name: 'Créer le dossier' }).click()
     await page.locator('#new-title[aria-invalid="true"]').waitFor()
     await check(page, console, '05-new-dossier-invalid')
     await page.goto(dossierPath)
     await page.getByTestId('analysis-status').getByText('Terminée').waitFor()
+    // Closed (above): disabled, with the reason; then a new client name makes the analysis stale.
+    await page.getByText('Dossier clôturé : rouvrez-le').waitFor()
+    await page.getByLabel('Client').fill('Julien et Marie Navarro')
+    await page.getByRole('button', { name: 'Enregistrer' }).click()
+    await page.getByTestId('analysis-stale').waitFor()
     await check(page, console, '08-dossier-analysed')
+    await page.goto(`${dossierPath}/supprimer`)
+    await page.getByRole('button', { name: 'Supprimer définitivement' }).waitFor()
+    await check(page, console, '14-delete-confirm')
     await page.goto('/leaderboard')
     await page.locator('tr[aria-current="true"]').waitFor()
     await check(page, console, '10-leaderboard')
@@ -763,7 +895,7 @@ describe('the pages in Chromium at a phone width (390 px)', { timeout: 180_000 }
     await check(page, console, '13-account')
     const ops = await newPage({ width: 390, height: 844 })
     await ops.page.goto('/login?next=%2Fstatus')
-    await login(ops.page, 'avocat@cabinet-martin.fr')
+    await login(ops.page, 'demo@cabinet-martin.fr')
     await ops.page.getByTestId('usage-month').waitFor()
     await check(ops.page, ops.console, '11-status-platform')
     const anonymous = await newPage({ width: 390, height: 844 })
@@ -788,5 +920,8 @@ describe('the pages in Chromium at a phone width (390 px)', { timeout: 180_000 }
     const missing = await page.goto('/dossiers/does-not-exist')
     expect(missing?.status()).toBe(404)
     await check(page, console, '12-not-found', /status of 404/)
+    await page.getByRole('button', { name: 'Se déconnecter', exact: true }).click()
+    await page.getByRole('status').filter({ hasText: 'Vous êtes déconnecté(e).' }).waitFor()
+    await check(page, console, '16-logged-out')
   })
 })

@@ -2,13 +2,15 @@ import type { Metadata } from 'next'
 import Link from 'next/link'
 import { redirect } from 'next/navigation'
 import { LoginForm } from '@/components/login-form'
+import { appConfig } from '@/lib/config'
 import { safeNext } from '@/lib/pages/auth'
 import { optionalPageContext } from '@/lib/request/page'
 
 export const metadata: Metadata = { title: 'Connexion' }
 
-/** Confirmations the account pages send here with (`?motdepasse=modifie`, `?compte=cree`). */
+/** Confirmations other pages send here with (`?deconnecte=1`, `?motdepasse=modifie`, `?compte=cree`). */
 const NOTICES: Record<string, string> = {
+  deconnecte: 'Vous êtes déconnecté(e).',
   motdepasse: 'Votre mot de passe a été modifié. Connectez-vous avec le nouveau.',
   compte: 'Votre compte est créé. Connectez-vous avec votre e-mail et votre mot de passe.',
 }
@@ -16,12 +18,22 @@ const NOTICES: Record<string, string> = {
 export default async function LoginPage({
   searchParams,
 }: {
-  searchParams: Promise<{ next?: string | string[]; motdepasse?: string; compte?: string }>
+  searchParams: Promise<{
+    next?: string | string[]
+    deconnecte?: string | string[]
+    motdepasse?: string
+    compte?: string
+  }>
 }) {
   const params = await searchParams
   const raw = params.next
-  const notice =
-    params.motdepasse === 'modifie' ? NOTICES.motdepasse : params.compte === 'cree' ? NOTICES.compte : undefined
+  const notice = params.deconnecte
+    ? NOTICES.deconnecte
+    : params.motdepasse === 'modifie'
+      ? NOTICES.motdepasse
+      : params.compte === 'cree'
+        ? NOTICES.compte
+        : undefined
   const next = safeNext(Array.isArray(raw) ? raw[0] : raw)
   if ((await optionalPageContext()).identity) redirect(next)
   return (
@@ -44,9 +56,11 @@ export default async function LoginPage({
           </Link>
         </p>
       </div>
-      {process.env.NODE_ENV !== 'production' && (
+      {/* The demo accounts' hint, exactly when they may log in (development, or ALLOW_DEMO_ACCOUNTS=true). */}
+      {appConfig().allowDemoAccounts && (
         <p className="mt-4 text-center text-sm text-slate-700">
-          Démo : <code>demo@cabinet-dupont.fr</code> / <code>demo-password</code>
+          Comptes de démonstration : <code className="whitespace-nowrap">demo@cabinet-dupont.fr</code>, mot de passe{' '}
+          <code className="whitespace-nowrap">demo-password</code>
         </p>
       )}
     </main>

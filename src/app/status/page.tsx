@@ -1,12 +1,13 @@
 import type { Metadata } from 'next'
-import type { ReactNode } from 'react'
+import { DailyBarChart, HorizontalBars, StackedBar } from '@/components/charts'
 import { PageTitle } from '@/components/page-title'
 import { AI_ANALYSIS_QUEUE } from '@/lib/analyses/job'
 import { analysisReads } from '@/lib/analyses/read-model'
-import { formatDateTime, formatNumber } from '@/lib/pages/labels'
+import { parisDateKey, parisLocalToInstant } from '@/lib/deadlines/paris-time'
+import { formatDateTime, formatNumber, formatRelative } from '@/lib/pages/labels'
 import { isPlatformOperator } from '@/lib/platform'
 import { prisma } from '@/lib/prisma'
-import { cache, health, queue } from '@/lib/upstash'
+import { cache, health, queue, type QueueStats, type RedisHealth } from '@/lib/upstash'
 import { pageContext } from '@/lib/request/page'
 import { readUsage, UsageConfigError, type UsageReport } from '@/lib/usage/upstash-usage'
 
@@ -30,16 +31,28 @@ async function settle<T>(read: () => Promise<T>): Promise<{ ok: true; data: T } 
   }
 }
 
+/** Midnight today, Paris time: "today" as the cabinet counts it. */
+function startOfParisDay(now: Date): Date {
+  const key = parisDateKey(now)
+  const [y, m, d] = key.split('-').map(Number) as [number, number, number]
+  return parisLocalToInstant({ year: y, month: m, day: d })
+}
+
+/** Slow from here on (ms): a page waits on a few such calls. */
+const SLOW_MS = 200
+const BAD_MS = 800
+
 export default async function StatusPage() {
   const { identity, run } = await pageContext('/status')
   const isAdmin = identity.role === 'ADMIN'
-  // Platform-wide figures show every cabinet's work: for the platform's operators only.
-  const operator = isPlatformOperator(identity)
-  const [redis, database, cabinetCounts, queueStats, usage] = await run(() =>
+  // Platform-wide figures show every cabinet's work: for the platform's operators (who are their cabinet's admins) only.
+  const operator = isAdmin && isPlatformOperator(identity)
+  const checkedAt = new Date()
+  const [redis, database, activity, queueStats, usage] = await run(() =>
     Promise.all([
       health(),
       timed(() => prisma.$queryRawUnsafe('SELECT 1')),
-      isAdmin ? settle(() => analysisReads().countsOf(identity.tenantId)) : Promise.resolve(null),
+      settle(() => analysisReads().activityOf(identity.tenantId, startOfParisDay(checkedAt))),
       operator ? settle(() => queue.stats(AI_ANALYSIS_QUEUE)) : Promise.resolve(null),
       operator
         ? readUsage().then(
@@ -52,146 +65,216 @@ export default async function StatusPage() {
         : Promise.resolve(null),
     ]),
   )
-  const stats = cache.stats()
-  const hits = stats.hits + stats.staleHits
-  const reads = hits + stats.misses
-  const checkedAt = new Date()
+  const redisOk = redis.status !== 'down'
+  const allOk = redisOk && database.ok
 
   return (
     <main id="contenu" className="space-y-6">
-      <PageTitle
-        title="État du service"
-        subtitle={`Mesuré le ${formatDateTime(checkedAt)}, par l’instance qui a servi cette page.`}
-      />
+      <PageTitle title="État du service" subtitle={`Vérifié le ${formatDateTime(checkedAt)}.`} />
 
-      <section aria-labelledby="health-title">
-        <h2 id="health-title" className="sr-only">
-          Santé des services
+      <section aria-labelledby="health-title" className="card">
+        <h2 id="health-title" className="text-lg font-semibold text-slate-900">
+          Le service
         </h2>
-        <div className="grid gap-4 sm:grid-cols-2">
-          <Tile label="Redis (Upstash)">
-            {redis.status === 'disabled' ? (
-              <Health ok={true} text="Désactivé (REDIS_ENABLED=false)" />
-            ) : (
-              <Health
-                ok={redis.status === 'up'}
-                text={redis.status === 'up' ? 'Opérationnel' : 'Injoignable'}
-                latencyMs={redis.latencyMs}
-              />
-            )}
-          </Tile>
-          <Tile label="Base de données">
-            <Health
-              ok={database.ok}
-              text={database.ok ? 'Opérationnelle' : 'Injoignable'}
-              latencyMs={database.latencyMs}
-            />
-          </Tile>
-        </div>
+        <p
+          className={`mt-2 flex items-center gap-2 text-xl font-semibold ${allOk ? 'text-emerald-800' : 'text-red-800'}`}
+          data-testid="service-health"
+        >
+          <span aria-hidden="true" className={`h-3 w-3 rounded-full ${allOk ? 'bg-emerald-600' : 'bg-red-600'}`} />
+          {allOk ? 'Tout fonctionne normalement' : 'Service perturbé'}
+        </p>
+        <p className="mt-1 text-sm text-slate-700">
+          {!database.ok
+            ? 'Les dossiers ne peuvent pas être lus ni enregistrés pour le moment. Réessayez dans quelques minutes.'
+            : !redisOk
+              ? 'Vos dossiers restent accessibles, mais les analyses ne peuvent pas être lancées et la connexion peut échouer. Réessayez dans quelques minutes.'
+              : 'Vos dossiers, leurs analyses et la connexion sont disponibles.'}
+        </p>
       </section>
 
       <section aria-labelledby="analyses-title" className="card">
         <h2 id="analyses-title" className="text-lg font-semibold text-slate-900">
           Analyses de votre cabinet
         </h2>
-        {cabinetCounts === null ? (
-          <p className="mt-3 text-sm text-slate-700">
-            Le suivi des analyses du cabinet est réservé à ses administrateurs.
-          </p>
-        ) : !cabinetCounts.ok ? (
+        {!activity.ok ? (
           <p role="alert" className="mt-3 text-sm text-red-800">
-            Suivi indisponible : la base de données ne répond pas.
+            Suivi indisponible pour le moment : réessayez dans quelques minutes.
           </p>
         ) : (
-          <dl className="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
-            <Stat label="En attente" value={cabinetCounts.data.waiting} />
-            <Stat label="En cours" value={cabinetCounts.data.running} />
-            <Stat label="Terminées" value={cabinetCounts.data.done} />
-            <Stat label="En échec" value={cabinetCounts.data.failed} warn={cabinetCounts.data.failed > 0} />
-          </dl>
+          <>
+            <dl className="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
+              <Stat label="En attente" value={activity.data.waiting} />
+              <Stat label="En cours" value={activity.data.running} />
+              <Stat label="Terminées aujourd’hui" value={activity.data.doneToday} />
+              <Stat
+                label="Échouées aujourd’hui"
+                value={activity.data.failedToday}
+                warn={activity.data.failedToday > 0}
+              />
+            </dl>
+            <p className="mt-3 text-sm text-slate-700" data-testid="last-analysis">
+              {activity.data.lastCompletedAt ? (
+                <>
+                  Dernière analyse terminée{' '}
+                  <time
+                    dateTime={activity.data.lastCompletedAt.toISOString()}
+                    title={formatDateTime(activity.data.lastCompletedAt)}
+                  >
+                    {formatRelative(activity.data.lastCompletedAt, checkedAt)}
+                  </time>
+                  .
+                </>
+              ) : (
+                'Aucune analyse terminée pour le moment.'
+              )}
+              {activity.data.waiting + activity.data.running > 0 &&
+                ' Les analyses demandées sont traitées dans l’ordre, en général en moins d’une minute.'}
+            </p>
+          </>
         )}
       </section>
 
-      {operator && (
-        <section aria-labelledby="platform-title" className="space-y-4">
-          <div>
-            <h2 id="platform-title" className="text-lg font-semibold text-slate-900">
-              Plateforme
-            </h2>
-            <p className="text-sm text-slate-700">
-              Réservé aux opérateurs de la plateforme : ces chiffres incluent l’activité de tous les cabinets.
-            </p>
-          </div>
+      {isAdmin && <TechnicalDetails redis={redis} database={database} />}
 
-          <div className="card">
-            <h3 className="text-base font-semibold text-slate-900">
-              File d’analyse, tous cabinets{' '}
-              <span className="font-mono text-sm font-normal text-slate-600">{AI_ANALYSIS_QUEUE}</span>
-            </h3>
-            {!queueStats!.ok ? (
-              <p role="alert" className="mt-3 text-sm text-red-800">
-                Statistiques indisponibles : Redis ne répond pas.
-              </p>
-            ) : (
-              <dl className="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
-                <Stat label="En attente" value={queueStats!.data.waiting} />
-                <Stat label="En traitement" value={queueStats!.data.inFlight} />
-                <Stat label="Différées" value={queueStats!.data.delayed} />
-                <Stat label="Lettres mortes" value={queueStats!.data.dead} warn={queueStats!.data.dead > 0} />
-              </dl>
-            )}
-          </div>
-
-          <div className="card">
-            <h3 className="text-base font-semibold text-slate-900">Taux de succès du cache, tous cabinets</h3>
-            <p className="mt-2 text-2xl font-bold text-slate-900 tabular-nums">
-              {reads === 0 ? '—' : `${formatNumber((hits / reads) * 100, 1)} %`}
-            </p>
-            <p className="mt-1 text-xs text-slate-600">
-              {formatNumber(hits)} succès, {formatNumber(stats.misses)} échecs depuis le démarrage de cette instance
-            </p>
-          </div>
-
-          <div className="card">
-            <h3 className="text-base font-semibold text-slate-900">Consommation Upstash ce mois-ci</h3>
-            {usage!.ok ? (
-              <Usage usage={usage!.data} />
-            ) : usage!.configError ? (
-              <p role="alert" className="mt-3 text-sm text-red-800">
-                Consommation indisponible : réglage invalide ({usage!.configError}).
-              </p>
-            ) : (
-              <p role="alert" className="mt-3 text-sm text-red-800">
-                Consommation indisponible : Redis ne répond pas.
-              </p>
-            )}
-          </div>
-        </section>
-      )}
+      {operator && <PlatformFigures queueStats={queueStats!} usage={usage!} />}
     </main>
   )
 }
 
-function Tile({ label, children }: { label: string; children: ReactNode }) {
+type Timed = Awaited<ReturnType<typeof timed>>
+
+/** For the cabinet's admins: the two services the app depends on, drawn, with the jargon explained. */
+function TechnicalDetails({ redis, database }: { redis: RedisHealth; database: Timed }) {
   return (
-    <div className="card">
-      <h3 className="text-sm font-medium text-slate-700">{label}</h3>
-      <div className="mt-2">{children}</div>
-    </div>
+    <section aria-labelledby="tech-title" className="card">
+      <h2 id="tech-title" className="text-lg font-semibold text-slate-900">
+        Détails techniques
+      </h2>
+      <p className="mt-1 text-sm text-slate-700">
+        Réservé aux administrateurs. Le temps que mettent les deux services dont dépend l’application à répondre, mesuré
+        à l’instant par le serveur qui affiche cette page.
+      </p>
+      <HorizontalBars
+        title="Temps de réponse"
+        max={Math.max(BAD_MS, redis.status === 'disabled' ? 0 : redis.latencyMs, database.latencyMs)}
+        data={[
+          ...(redis.status === 'disabled'
+            ? []
+            : [{ label: 'Mémoire partagée', value: redis.latencyMs, unit: 'ms', warnAt: SLOW_MS, badAt: BAD_MS }]),
+          { label: 'Base de données', value: database.latencyMs, unit: 'ms', warnAt: SLOW_MS, badAt: BAD_MS },
+        ]}
+      />
+      <dl className="mt-3 space-y-2 text-sm text-slate-700">
+        <div>
+          <dt className="inline font-medium text-slate-900">Mémoire partagée (Redis, chez Upstash) : </dt>
+          <dd className="inline">
+            {redis.status === 'disabled'
+              ? 'désactivée sur ce serveur (REDIS_ENABLED=false) : un seul serveur, sans file d’analyse.'
+              : redis.status === 'up'
+                ? 'opérationnelle. Elle garde les sessions, la file des analyses et une copie des listes consultées souvent.'
+                : 'injoignable. Sessions, analyses et copies des listes ne fonctionnent plus.'}
+          </dd>
+        </div>
+        <div>
+          <dt className="inline font-medium text-slate-900">Base de données : </dt>
+          <dd className="inline">
+            {database.ok ? 'opérationnelle. Elle conserve les dossiers, les analyses et les comptes.' : 'injoignable.'}
+          </dd>
+        </div>
+        <div>
+          <dt className="inline font-medium text-slate-900">Repères : </dt>
+          <dd className="inline">
+            en dessous de {SLOW_MS} ms, rien ne se remarque ; au-delà de {BAD_MS} ms, les pages ralentissent.
+          </dd>
+        </div>
+      </dl>
+    </section>
   )
 }
 
-function Health({ ok, text, latencyMs }: { ok: boolean; text: string; latencyMs?: number }) {
+/** For the platform's operators: every cabinet's queue, the cache and the Upstash bill. */
+function PlatformFigures({
+  queueStats,
+  usage,
+}: {
+  queueStats: Awaited<ReturnType<typeof settle<QueueStats>>>
+  usage: { ok: true; data: UsageReport } | { ok: false; configError: string | null }
+}) {
+  const stats = cache.stats()
+  const hits = stats.hits + stats.staleHits
+  const reads = hits + stats.misses
   return (
-    <>
-      <p className={`flex items-center gap-2 text-lg font-semibold ${ok ? 'text-emerald-800' : 'text-red-800'}`}>
-        <span aria-hidden="true" className={`h-2.5 w-2.5 rounded-full ${ok ? 'bg-emerald-600' : 'bg-red-600'}`} />
-        {text}
-      </p>
-      {latencyMs !== undefined && (
-        <p className="mt-1 text-xs text-slate-600">Latence : {formatNumber(latencyMs, 1)} ms</p>
-      )}
-    </>
+    <section aria-labelledby="platform-title" className="space-y-4">
+      <div>
+        <h2 id="platform-title" className="text-lg font-semibold text-slate-900">
+          Plateforme
+        </h2>
+        <p className="text-sm text-slate-700">
+          Réservé aux opérateurs de la plateforme : ces chiffres incluent l’activité de tous les cabinets.
+        </p>
+      </div>
+
+      <div className="card">
+        <h3 className="text-base font-semibold text-slate-900">File d’attente des analyses, tous cabinets</h3>
+        <p className="mt-1 text-xs text-slate-600">
+          Instantané de la file <span className="font-mono">{AI_ANALYSIS_QUEUE}</span> ; son historique n’est pas
+          conservé.
+        </p>
+        {!queueStats.ok ? (
+          <p role="alert" className="mt-3 text-sm text-red-800">
+            File indisponible : la mémoire partagée ne répond pas.
+          </p>
+        ) : (
+          <>
+            <StackedBar
+              title="Analyses dans la file"
+              data={[
+                { label: 'En attente', value: queueStats.data.waiting, color: '#b45309' },
+                { label: 'En traitement', value: queueStats.data.inFlight, color: '#1d4ed8' },
+                { label: 'Reportées', value: queueStats.data.delayed, color: '#64748b' },
+                { label: 'Abandonnées', value: queueStats.data.dead, color: '#b91c1c' },
+              ]}
+            />
+            <dl className="mt-4 grid grid-cols-2 gap-4 sm:grid-cols-4">
+              <Stat label="En attente" value={queueStats.data.waiting} />
+              <Stat label="En traitement" value={queueStats.data.inFlight} />
+              <Stat label="Reportées" value={queueStats.data.delayed} />
+              <Stat label="Abandonnées" value={queueStats.data.dead} warn={queueStats.data.dead > 0} />
+            </dl>
+            <p className="mt-3 text-xs text-slate-600">
+              « Reportées » : une tentative a échoué, la suivante attend son heure. « Abandonnées » (lettres mortes) :
+              toutes les tentatives ont échoué ; l’analyse est marquée en échec dans son dossier et peut être relancée.
+            </p>
+          </>
+        )}
+      </div>
+
+      <div className="card">
+        <h3 className="text-base font-semibold text-slate-900">Lectures servies par la mémoire partagée</h3>
+        <p className="mt-2 text-2xl font-bold text-slate-900 tabular-nums">
+          {reads === 0 ? '—' : `${formatNumber((hits / reads) * 100, 1)} %`}
+        </p>
+        <p className="mt-1 text-xs text-slate-600">
+          {formatNumber(hits)} lectures servies par la copie en mémoire, {formatNumber(stats.misses)} lues dans la base
+          de données faute de copie à jour, depuis le démarrage de ce serveur (tous cabinets).
+        </p>
+      </div>
+
+      <div className="card">
+        <h3 className="text-base font-semibold text-slate-900">Commandes Upstash facturées ce mois-ci</h3>
+        {usage.ok ? (
+          <Usage usage={usage.data} />
+        ) : usage.configError ? (
+          <p role="alert" className="mt-3 text-sm text-red-800">
+            Consommation indisponible : réglage invalide ({usage.configError}).
+          </p>
+        ) : (
+          <p role="alert" className="mt-3 text-sm text-red-800">
+            Consommation indisponible : la mémoire partagée ne répond pas.
+          </p>
+        )}
+      </div>
+    </section>
   )
 }
 
@@ -223,6 +306,10 @@ const resetLabel = (month: string) => {
     .format(new Date(Date.UTC(y, m, 1)))
     .replace(/^1 /, '1er ')
 }
+const dayShort = (day: string) =>
+  new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${day}T00:00:00Z`),
+  )
 const dayName = (day: string) =>
   new Intl.DateTimeFormat('fr-FR', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
     new Date(`${day}T00:00:00Z`),
@@ -273,22 +360,20 @@ function Usage({ usage }: { usage: UsageReport }) {
         ajoute au total {everyLabel(usage.flushSeconds)} au plus (une commande, comptée elle aussi), rien quand elle est
         inactive.
       </p>
-      {(usage.history.length > 1 || usage.previousMonth) && (
-        <details className="text-xs text-slate-700">
-          <summary className="cursor-pointer font-medium">Historique</summary>
-          {usage.previousMonth && (
-            <p className="mt-2">
-              {monthName(usage.previousMonth.month)} : {formatNumber(usage.previousMonth.used)} commandes enregistrées.
-            </p>
-          )}
-          <ul className="mt-2 grid grid-cols-2 gap-1 sm:grid-cols-4" aria-label="Commandes par jour (UTC)">
-            {usage.history.map((h) => (
-              <li key={h.day}>
-                {dayName(h.day)} : {formatNumber(h.used)}
-              </li>
-            ))}
-          </ul>
-        </details>
+      {usage.history.length > 0 && (
+        <div>
+          <h4 className="mt-2 text-sm font-semibold text-slate-900">Commandes par jour (UTC)</h4>
+          <DailyBarChart
+            title={`Commandes facturées par jour, ${usage.history.length} derniers jours`}
+            unit="commandes"
+            data={usage.history.map((h) => ({ label: dayShort(h.day), longLabel: dayName(h.day), value: h.used }))}
+          />
+        </div>
+      )}
+      {usage.previousMonth && (
+        <p className="text-xs text-slate-700">
+          {monthName(usage.previousMonth.month)} : {formatNumber(usage.previousMonth.used)} commandes enregistrées.
+        </p>
       )}
     </div>
   )

@@ -7,13 +7,13 @@ import type { RequestContext } from '@/lib/request/context'
 import { RedisDisabledError, RedisUnavailableError } from '@/lib/upstash'
 import { drainAfterResponse } from './drain'
 import { aiPipeline } from './pipeline'
-import { AnalysisLimitError } from './request'
+import { AnalysisLimitError, DossierClosedError } from './request'
 
 export interface AnalyzeState {
   error?: string
 }
 
-/** "Lancer l'analyse": queues it (or finds the one pending), then shows the dossier again. */
+/** "Lancer l’analyse" / "Relancer l’analyse": queues it (or finds the one pending), then shows the dossier again. */
 export const requestAnalysisAction = authedAction(
   (dossierId) => `/dossiers/${dossierId}`,
   async (ctx: RequestContext, dossierId: string, _prev: AnalyzeState): Promise<AnalyzeState> => {
@@ -31,6 +31,10 @@ export const requestAnalysisAction = authedAction(
               : 'Trop de demandes d’analyse en peu de temps. Réessayez dans quelques minutes.',
         }
       }
+      if (err instanceof DossierClosedError)
+        return {
+          error: `Ce dossier est ${err.dossierStatus === 'CLOSED' ? 'clôturé' : 'archivé'} : rouvrez-le pour l’analyser.`,
+        }
       if (err instanceof HttpError && err.status === 404) return { error: 'Ce dossier n’existe pas ou plus.' }
       if (err instanceof RedisUnavailableError || err instanceof RedisDisabledError)
         return { error: 'La file d’analyse est momentanément indisponible. Réessayez dans un instant.' }

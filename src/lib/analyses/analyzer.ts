@@ -161,9 +161,9 @@ function fold(text: string): string {
   return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/œ/g, 'oe').replace(/æ/g, 'ae')
 }
 
-/** One line for display: whitespace collapsed, lone surrogates dropped, clipped to `max` with "…". */
+/** One line for display: whitespace collapsed, lone surrogates dropped, the typographic apostrophe (’), clipped to `max` with "…". */
 function oneLine(text: string, max: number): string {
-  let s = text.replace(/\s+/g, ' ').trim().replace(LONE_SURROGATE_RE, '')
+  let s = text.replace(/\s+/g, ' ').trim().replace(LONE_SURROGATE_RE, '').replace(/'/g, '’')
   if (s.length > max)
     s =
       s
@@ -835,7 +835,7 @@ function decideUrgency(
         reasonNamesDeadline: true,
       }
     }
-    return { urgency: 'BASSE', reason: `Dossier ${state}, aucune action n'est attendue.`, reasonNamesDeadline: false }
+    return { urgency: 'BASSE', reason: `Dossier ${state}, aucune action n’est attendue.`, reasonNamesDeadline: false }
   }
   const deadlineSentence = (d: Upcoming) => `${d.label} le ${formatDateFr(d.date)}, ${inDays(d.days)}.`
   if (nextDeadline && nextDeadline.days <= CRITICAL_DAYS) {
@@ -900,7 +900,7 @@ function buildSummary(parts: {
   const forClient = client ? `pour ${client}` : 'pour un client non renseigné'
   const inDomain =
     domain === 'AUTRE'
-      ? "dont le domaine juridique n'a pas pu être déterminé"
+      ? 'dont le domaine juridique n’a pas pu être déterminé'
       : `relevant du ${DOMAIN_LABELS[domain].toLowerCase()}`
   sentences.push(`${subject} ${forClient}, ${inDomain}.`)
   sentences.push(`Urgence ${URGENCY_LABELS[urgency].toLowerCase()} : ${lowerFirst(reason)}`)

@@ -29,6 +29,20 @@ export interface CabinetAnalysisCounts {
   failed: number
 }
 
+/** What a cabinet's lawyers want to know of its analyses: are they moving? */
+export interface CabinetAnalysisActivity {
+  /** Requested, not started yet. */
+  waiting: number
+  /** Being analysed now. */
+  running: number
+  /** Finished since `since` (the start of the day). */
+  doneToday: number
+  /** Failed since `since`. */
+  failedToday: number
+  /** When the cabinet's last analysis finished; null: none ever did. */
+  lastCompletedAt: Date | null
+}
+
 export interface AnalysisReadDeps {
   prisma: Pick<PrismaClient, 'analysis'>
   cabinetCache: CabinetCache
@@ -49,6 +63,35 @@ export function createAnalysisReads({ prisma, cabinetCache: cabinet }: AnalysisR
         return row && toJson(analysisView(row))
       })
       return { ...read, data: read.data && reviveDates<AnalysisView>(read.data, ANALYSIS_DATES) }
+    },
+
+    /** The cabinet's analyses now and since `since` (the start of today), from its own rows: no Redis command. */
+    async activityOf(tenantId: string, since: Date): Promise<CabinetAnalysisActivity> {
+      const [pending, today, last] = await Promise.all([
+        prisma.analysis.groupBy({
+          by: ['status'],
+          where: { tenantId, status: { in: ['QUEUED', 'RUNNING'] } },
+          _count: { _all: true },
+        }),
+        prisma.analysis.groupBy({
+          by: ['status'],
+          where: { tenantId, status: { in: ['DONE', 'FAILED'] }, completedAt: { gte: since } },
+          _count: { _all: true },
+        }),
+        prisma.analysis.findFirst({
+          where: { tenantId, status: 'DONE', completedAt: { not: null } },
+          orderBy: { completedAt: 'desc' },
+          select: { completedAt: true },
+        }),
+      ])
+      const of = (groups: typeof pending, status: string) => groups.find((g) => g.status === status)?._count._all ?? 0
+      return {
+        waiting: of(pending, 'QUEUED'),
+        running: of(pending, 'RUNNING'),
+        doneToday: of(today, 'DONE'),
+        failedToday: of(today, 'FAILED'),
+        lastCompletedAt: last?.completedAt ?? null,
+      }
     },
 
     /** The cabinet's analyses by status, counted in the database: free, and nothing of another cabinet's in it, unlike the shared queue's counts. */

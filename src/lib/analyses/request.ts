@@ -48,6 +48,17 @@ export class AnalysisLimitError extends HttpError {
   }
 }
 
+/** A closed or archived dossier is not analysed: 409, nothing queued (the page says it in French). */
+export class DossierClosedError extends HttpError {
+  override name = 'DossierClosedError'
+  constructor(readonly dossierStatus: 'CLOSED' | 'ARCHIVED') {
+    super(409, `dossier is ${dossierStatus === 'CLOSED' ? 'closed' : 'archived'}: reopen it to analyse it`)
+  }
+}
+
+/** Whether a dossier in this status may be analysed (not closed, not archived). */
+export const isAnalysable = (status: string): boolean => status !== 'CLOSED' && status !== 'ARCHIVED'
+
 export interface AnalysisRequestDeps {
   prisma: Pick<PrismaClient, 'analysis' | 'dossier'>
   queue: Queue
@@ -120,7 +131,8 @@ export function createAnalysisRequests({
   /**
    * Queues an analysis of one of the cabinet's dossiers, or returns the one already pending.
    * 404 when the cabinet has no such dossier; AnalysisLimitError (429) over the cabinet's pending bound
-   * or the requester's rate limit (nothing queued); RedisUnavailableError (503) when the queue cannot
+   * or the requester's rate limit (nothing queued); DossierClosedError (409) for a closed or archived
+   * dossier; RedisUnavailableError (503) when the queue cannot
    * be reached, in which case nothing is left pending (a retry starts clean).
    */
   async function requestAnalysis(
@@ -130,8 +142,12 @@ export function createAnalysisRequests({
     requester?: AnalysisRequester,
   ): Promise<AnalysisRequest> {
     if (requester) await checkUserRate(requester)
-    const dossier = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId }, select: { id: true } })
+    const dossier = await prisma.dossier.findFirst({
+      where: { id: dossierId, tenantId },
+      select: { id: true, status: true },
+    })
     if (!dossier) throw new HttpError(404, 'dossier not found')
+    if (!isAnalysable(dossier.status)) throw new DossierClosedError(dossier.status as 'CLOSED' | 'ARCHIVED')
     const existing = await pendingOf(dossierId)
     const { analysis, created } = existing
       ? { analysis: existing, created: false }

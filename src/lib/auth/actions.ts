@@ -56,5 +56,6 @@ export const logoutAction = publicAction(async (ctx): Promise<void> => {
   if (ctx.identity)
     await logout(ctx.identity).catch((err: Error) => console.warn(`[logout] session not deleted: ${err.message}`))
   setSessionCookie({ cookies: await cookies() }, null)
-  redirect('/login')
+  // The login page confirms it: "Vous êtes déconnecté(e)."
+  redirect('/login?deconnecte=1')
 })

@@ -4,6 +4,7 @@ import { HttpError } from '@/lib/http-error'
 import { frenchIssues, type DossierField } from '@/lib/pages/labels'
 import { authedAction } from '@/lib/request/action'
 import type { RequestContext } from '@/lib/request/context'
+import { canDeleteDossier } from './permissions'
 import { dossierPatchSchema, newDossierSchema, parseDossierId } from './schemas'
 import { dossiers } from './service'
 
@@ -20,6 +21,7 @@ export interface DossierFormState {
 
 const FIELDS: DossierField[] = ['title', 'clientName', 'reference', 'description', 'status']
 const GONE = 'Ce dossier n’existe pas ou plus.'
+const REFERENCE_TAKEN = 'Référence déjà utilisée : un autre dossier du cabinet la porte. Choisissez-en une autre.'
 
 function valuesOf(form: FormData): DossierValues {
   return Object.fromEntries(
@@ -43,8 +45,7 @@ export const createDossierAction = authedAction(
     try {
       id = (await dossiers().createDossier(ctx.tenantId, parsed.data)).data.id
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409)
-        return { values, errors: { reference: 'Cette référence existe déjà dans le cabinet.' } }
+      if (err instanceof HttpError && err.status === 409) return { values, errors: { reference: REFERENCE_TAKEN } }
       throw err
     }
     redirect(`/dossiers/${id}?cree=1`)
@@ -63,14 +64,39 @@ export const updateDossierAction = authedAction(
     const parsed = dossierPatchSchema.safeParse({
       title: values.title,
       clientName: values.clientName,
+      reference: values.reference,
       description: values.description,
       status: values.status,
     })
     if (!parsed.success) return { values, errors: frenchIssues(parsed.error) }
     const id = parseDossierId(dossierId)
     if (!id) return { values, errors: { form: GONE } }
-    const written = await dossiers().updateDossier(ctx.tenantId, id, parsed.data)
+    let written
+    try {
+      written = await dossiers().updateDossier(ctx.tenantId, id, parsed.data)
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 409) return { values, errors: { reference: REFERENCE_TAKEN } }
+      throw err
+    }
     if (!written.data) return { values, errors: { form: GONE } }
     redirect(`/dossiers/${written.data.after.id}?enregistre=1`)
+  },
+)
+
+/**
+ * "Supprimer définitivement" on the confirmation page: the dossier, its analyses and échéances are
+ * deleted, then the list says so. A plain form post: it works without JavaScript.
+ */
+export const deleteDossierAction = authedAction(
+  (dossierId) => `/dossiers/${dossierId}/supprimer`,
+  async (ctx: RequestContext, dossierId: string): Promise<void> => {
+    if (!canDeleteDossier(ctx.role)) redirect(`/dossiers/${encodeURIComponent(dossierId)}?suppression=refusee`)
+    const id = parseDossierId(dossierId)
+    const dossier = id ? (await dossiers().getDossier(ctx.tenantId, id)).data : null
+    if (!id || !dossier) redirect('/dossiers?introuvable=1')
+    const written = await dossiers().deleteDossier(ctx.tenantId, id)
+    redirect(
+      written.data ? `/dossiers?${new URLSearchParams({ supprime: dossier.reference })}` : '/dossiers?introuvable=1',
+    )
   },
 )

@@ -8,15 +8,26 @@ import type { DossierStatusValue } from './schemas'
  * list page is bounded in bytes whatever the dossiers hold (50 items of at most ~1.6 kB: < 100 kB),
  * and every page can be cached. The dossier itself (getDossier) has the description.
  */
-export type DossierListItem = Omit<Dossier, 'description'>
+export type DossierListItem = Omit<Dossier, 'description' | 'contentUpdatedAt'>
 
 /** Dossiers per list page when the caller does not say (and the most it may ask for: DOSSIER_PAGE_MAX). */
 export const DOSSIER_PAGE_SIZE = 50
 export const DOSSIER_PAGE_MAX = 100
 
-/** Which page of the cabinet's dossiers (newest first: createdAt desc, then id). */
+/**
+ * The list's orders. `creation` (newest first) is the cached, keyset-paged default; the others are
+ * computed per request over the cabinet's short columns (as a search is), then paged after the row
+ * named by the cursor: `maj` last update first, `echeance` soonest next deadline first (confirmed,
+ * not done; dossiers without one last), `reference` and `client` alphabetical.
+ */
+export const DOSSIER_SORTS = ['creation', 'maj', 'echeance', 'reference', 'client'] as const
+export type DossierSort = (typeof DOSSIER_SORTS)[number]
+
+/** Which page of the cabinet's dossiers (by default newest first: createdAt desc, then id). */
 export interface DossierListQuery {
   status?: DossierStatusValue
+  /** The order (default `creation`). */
+  sort?: DossierSort
   /** Title, client or reference containing this (accents and case ignored), searched in the database. */
   q?: string
   /** The page after this cursor (a page's nextCursor). */
@@ -74,8 +85,9 @@ export interface PageRequest {
   limit: number
   after?: Position
   before?: Position
-  /** The cache key of this page (searches are not cached). */
+  /** The cache key of this page (searches and other orders are not cached). */
   key: string
+  sort: DossierSort
 }
 
 /** Checks the query (400 on a bad limit or cursor) and decodes its cursors. */
@@ -87,7 +99,7 @@ export function pageRequest(tenantId: string, query: DossierListQuery): PageRequ
   const after = query.cursor ? decodeCursor(query.cursor) : undefined
   const before = query.before ? decodeCursor(query.before) : undefined
   const key = `list:${query.status ?? 'ALL'}:${limit}:${after ? `a${query.cursor}` : before ? `b${query.before}` : 'first'}`
-  return { tenantId, status: query.status, limit, after, before, key }
+  return { tenantId, status: query.status, limit, after, before, key, sort: query.sort ?? 'creation' }
 }
 
 /** One page in list order, one indexed range query (a page before a cursor is read the other way and turned round). */
@@ -123,28 +135,48 @@ export async function loadPage(
 
 /**
  * A search, as a lawyer types it: accents and case ignored ("equipe" finds "Équipe", "%" is a
- * character), which SQLite's LIKE cannot do. The cabinet's short columns (reference, title, client)
- * are read in order and matched here, then the page's rows are read by id: a few hundred bytes per
- * dossier, once per search.
+ * character), which SQLite's LIKE cannot do; and the orders other than `creation`. The cabinet's short
+ * columns (reference, title, client, dates) are read, matched and ordered here, then the page's rows are
+ * read by id: a few hundred bytes per dossier, once per request, no Redis command.
+ *
+ * Paging: in `creation` order the cursors are positions (createdAt, id), as in loadPage. In the other
+ * orders a cursor names the row the page starts after (or ends before) and the page is counted from
+ * wherever that row is now: a dossier updated meanwhile may move, and if the row was deleted the
+ * list starts again at its first page.
  */
 export async function searchPage(
-  prisma: Pick<PrismaClient, 'dossier'>,
-  { tenantId, status, limit, after, before }: PageRequest,
-  q: string,
+  prisma: Pick<PrismaClient, 'dossier' | 'deadline'>,
+  { tenantId, status, limit, after, before, sort }: PageRequest,
+  q?: string,
 ): Promise<PageJson> {
-  const needle = foldForSearch(q)
+  const needle = q ? foldForSearch(q) : ''
   const all = await prisma.dossier.findMany({
     where: { tenantId, ...(status ? { status } : {}) },
-    select: { id: true, createdAt: true, title: true, clientName: true, reference: true },
+    select: { id: true, createdAt: true, updatedAt: true, title: true, clientName: true, reference: true },
     orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
   })
-  const hits = all.filter((d) => [d.title, d.clientName, d.reference].some((f) => foldForSearch(f).includes(needle)))
+  let hits = needle
+    ? all.filter((d) => [d.title, d.clientName, d.reference].some((f) => foldForSearch(f).includes(needle)))
+    : all
+  if (sort !== 'creation') {
+    const due = sort === 'echeance' ? await nextDeadlines(prisma, tenantId) : new Map<string, Date>()
+    hits = [...hits].sort(comparator(sort, due))
+  }
   // Rows strictly after a cursor in the list's order (createdAt desc, id asc).
   const beyond = (d: Position, c: Position) =>
     d.createdAt.getTime() < c.createdAt.getTime() || (d.createdAt.getTime() === c.createdAt.getTime() && d.id > c.id)
   let start = 0
   let end = Math.min(hits.length, limit)
-  if (after) {
+  if (sort !== 'creation' && (after || before)) {
+    const at = hits.findIndex((d) => d.id === (after ?? before)!.id)
+    if (at >= 0 && after) {
+      start = at + 1
+      end = Math.min(hits.length, start + limit)
+    } else if (at >= 0 && before) {
+      end = at
+      start = Math.max(0, end - limit)
+    }
+  } else if (after) {
     start = hits.findIndex((d) => beyond(d, after))
     if (start < 0) start = hits.length
     end = Math.min(hits.length, start + limit)
@@ -163,6 +195,41 @@ export async function searchPage(
     nextCursor: end < hits.length && page.length > 0 ? encodeCursor(hits[end - 1]!) : null,
     prevCursor: start > 0 && page.length > 0 ? encodeCursor(hits[start]!) : null,
   })
+}
+
+type SortRow = { id: string; createdAt: Date; updatedAt: Date; title: string; clientName: string; reference: string }
+const collator = new Intl.Collator('fr', { sensitivity: 'base', numeric: true })
+
+/** The order of `sort` (never `creation`, which the database gives), ties broken by id so pages are stable. */
+function comparator(sort: DossierSort, due: Map<string, Date>): (a: SortRow, b: SortRow) => number {
+  const byId = (a: SortRow, b: SortRow) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  switch (sort) {
+    case 'reference':
+      return (a, b) => collator.compare(a.reference, b.reference) || byId(a, b)
+    case 'client':
+      return (a, b) => collator.compare(a.clientName, b.clientName) || collator.compare(a.title, b.title) || byId(a, b)
+    case 'echeance':
+      return (a, b) => {
+        const da = due.get(a.id)?.getTime() ?? Number.POSITIVE_INFINITY
+        const db = due.get(b.id)?.getTime() ?? Number.POSITIVE_INFINITY
+        return da === db ? b.updatedAt.getTime() - a.updatedAt.getTime() || byId(a, b) : da < db ? -1 : 1
+      }
+    default:
+      return (a, b) => b.updatedAt.getTime() - a.updatedAt.getTime() || byId(a, b)
+  }
+}
+
+/** Each of the cabinet's dossiers' next deadline: the soonest confirmed one not done (an overdue one included). */
+export async function nextDeadlines(
+  prisma: Pick<PrismaClient, 'deadline'>,
+  tenantId: string,
+): Promise<Map<string, Date>> {
+  const groups = await prisma.deadline.groupBy({
+    by: ['dossierId'],
+    where: { tenantId, status: 'confirmed', done: false },
+    _min: { dueAt: true },
+  })
+  return new Map(groups.flatMap((g) => (g._min.dueAt ? [[g.dossierId, g._min.dueAt] as const] : [])))
 }
 
 function asJson(page: { dossiers: DossierListItem[]; nextCursor: string | null; prevCursor: string | null }): PageJson {

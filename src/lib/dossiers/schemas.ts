@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DOSSIER_SORTS } from './paging'
 
 /**
  * The dossier inputs, validated the same way by the API (route handlers) and the pages (server
@@ -25,15 +26,16 @@ export const dossierStatusSchema = z.enum(DOSSIER_STATUSES, {
   error: `status must be one of ${DOSSIER_STATUSES.join(', ')}`,
 })
 
+/** A dossier's reference, unique in its cabinet: DUP-2026-014. */
+const referenceSchema = text('reference', 50).regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, {
+  error: 'reference must be letters, digits, ".", "_", "/" or "-", e.g. DUP-2026-014',
+})
+
 export const newDossierSchema = z
   .object({
     title: text('title', 200),
     clientName: text('clientName', 200),
-    reference: text('reference', 50)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, {
-        error: 'reference must be letters, digits, ".", "_", "/" or "-", e.g. DUP-2026-014',
-      })
-      .optional(),
+    reference: referenceSchema.optional(),
     description: z.union([text('description', 10_000), z.literal('').transform(() => undefined), z.null()]).optional(),
     status: dossierStatusSchema.optional(),
   })
@@ -45,13 +47,17 @@ export const dossierPatchSchema = z
   .object({
     title: text('title', 200),
     clientName: text('clientName', 200),
+    // Another dossier of the cabinet already using it → 409.
+    reference: referenceSchema,
     // null or "" clears it.
     description: z.union([text('description', 10_000), z.literal('').transform(() => null), z.null()]),
     status: dossierStatusSchema,
   })
   .partial()
   .strict()
-  .refine((p) => Object.keys(p).length > 0, { error: 'give at least one of title, clientName, description, status' })
+  .refine((p) => Object.keys(p).length > 0, {
+    error: 'give at least one of title, clientName, reference, description, status',
+  })
 export type DossierPatch = z.output<typeof dossierPatchSchema>
 
 /** A list page's cursor (nextCursor / prevCursor of a previous page): `<base-36 ms>.<id>`. */
@@ -61,7 +67,7 @@ const cursorParam = (name: string) =>
   })
 
 /**
- * The list's query string, each parameter at most once, nothing else: `status`, `q` (search in title,
+ * The list's query string, each parameter at most once, nothing else: `status`, `sort` (DOSSIER_SORTS), `q` (search in title,
  * client or reference), `cursor` (the page after) or `before` (the page before), `limit` (1-100, default 50).
  */
 export const listQuerySchema = z
@@ -73,6 +79,7 @@ export const listQuerySchema = z
       .max(200, { error: 'q must be at most 200 characters' })
       .optional()
       .transform((v) => v || undefined),
+    sort: z.enum(DOSSIER_SORTS, { error: `sort must be one of ${DOSSIER_SORTS.join(', ')}` }).optional(),
     cursor: cursorParam('cursor').optional(),
     before: cursorParam('before').optional(),
     limit: z

@@ -21,7 +21,7 @@ import {
   type DossierPage,
   type PageJson,
 } from './paging'
-import { dossierPatchSchema, newDossierSchema, type NewDossierInput } from './schemas'
+import { dossierPatchSchema, newDossierSchema, type DossierPatch, type NewDossierInput } from './schemas'
 
 /**
  * The cabinet's dossiers. Every read goes through the cabinet's cache; every write is, here and only
@@ -33,13 +33,14 @@ import { dossierPatchSchema, newDossierSchema, type NewDossierInput } from './sc
  * on it, so another cabinet's dossier is simply not found.
  */
 export interface DossierServiceDeps {
-  prisma: Pick<PrismaClient, 'dossier' | 'tenant'>
+  prisma: Pick<PrismaClient, 'dossier' | 'tenant' | 'deadline'>
   cabinetCache: CabinetCache
   /** Scoring of writes; none: writes are not scored (tests of the cache alone). */
   scores?: { recordChange(tenantId: string, change: DossierChange): Promise<void> }
 }
 
 const DOSSIER_DATES = ['createdAt', 'updatedAt'] as const
+const DOSSIER_PAGE_DATES = [...DOSSIER_DATES, 'contentUpdatedAt'] as const
 
 export function createDossierService({ prisma, cabinetCache: cabinet, scores }: DossierServiceDeps) {
   /** After a write that happened: invalidation first, then the score. */
@@ -51,15 +52,16 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
 
   /**
    * One page of the cabinet's dossiers, newest first. Each page is its own cache entry (1 command on
-   * a hit); a search (`q`) is a database query across all the cabinet's dossiers, not cached (free text
-   * would fill the cache with one-off keys).
+   * a hit); a search (`q`) or another order (`sort`) is a database query across all the cabinet's
+   * dossiers, not cached (free text would fill the cache with one-off keys).
    */
   async function listDossierPage(tenantId: string, query: DossierListQuery = {}): Promise<Read<DossierPage>> {
     const request = pageRequest(tenantId, query)
     const q = query.q?.trim()
-    const read: Read<PageJson> = q
-      ? { data: await searchPage(prisma, request, q), cache: 'BYPASS' }
-      : await cabinet.read(tenantId, request.key, () => loadPage(prisma, request))
+    const read: Read<PageJson> =
+      q || request.sort !== 'creation'
+        ? { data: await searchPage(prisma, request, q), cache: 'BYPASS' }
+        : await cabinet.read(tenantId, request.key, () => loadPage(prisma, request))
     return {
       ...read,
       data: { ...read.data, dossiers: read.data.dossiers.map((d) => reviveDates<DossierListItem>(d, DOSSIER_DATES)) },
@@ -93,7 +95,7 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
         const row = await prisma.dossier.findFirst({ where: { id: dossierId, tenantId } })
         return row && toJson(row)
       })
-      return { ...read, data: read.data && reviveDates<Dossier>(read.data, DOSSIER_DATES) }
+      return { ...read, data: read.data && reviveDates<Dossier>(read.data, DOSSIER_PAGE_DATES) }
     },
 
     /** Creates a dossier; without a reference, the next of the cabinet's series. A reference already used in the cabinet → 409. */
@@ -118,7 +120,11 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
       return settle(tenantId, created, { kind: 'created', after: created })
     },
 
-    /** Changes any of title, clientName, description, status. null when the cabinet has no such dossier. */
+    /**
+     * Changes any of title, clientName, reference, description, status. null when the cabinet has no such
+     * dossier; a reference another of the cabinet's dossiers uses → 409. A change of what an analysis reads
+     * (title, client, description) stamps contentUpdatedAt: an analysis started before it is out of date.
+     */
     async updateDossier(
       tenantId: string,
       dossierId: string,
@@ -130,10 +136,15 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
       let after: Dossier
       try {
         // tenantId in the filter as well: the write itself can never reach another cabinet's row.
-        after = await prisma.dossier.update({ where: { id: dossierId, tenantId }, data })
+        after = await prisma.dossier.update({
+          where: { id: dossierId, tenantId },
+          data: contentChanged(before, data) ? { ...data, contentUpdatedAt: new Date() } : data,
+        })
       } catch (err) {
         if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2025')
           return { data: null, invalidated: true }
+        if (isUniqueViolation(err))
+          throw new HttpError(409, `reference "${data.reference}" already exists in this cabinet`)
         throw err
       }
       return settle(tenantId, { before, after }, { kind: 'updated', before, after })
@@ -146,6 +157,15 @@ export function createDossierService({ prisma, cabinetCache: cabinet, scores }: 
       return settle(tenantId, true, { kind: 'deleted', dossierId })
     },
   }
+}
+
+/** Whether a patch changes what an analysis reads: the title, the client or the description. */
+function contentChanged(before: Dossier, patch: DossierPatch): boolean {
+  return (
+    (patch.title !== undefined && patch.title !== before.title) ||
+    (patch.clientName !== undefined && patch.clientName !== before.clientName) ||
+    (patch.description !== undefined && (patch.description ?? null) !== (before.description ?? null))
+  )
 }
 
 export type DossierService = ReturnType<typeof createDossierService>

@@ -64,7 +64,7 @@ export function renderDeadlineReminder(v: DeadlineReminderView): RenderedEmail {
   const text = [
     greeting,
     '',
-    `Rappel à ${v.offsetText} de l'échéance suivante :`,
+    `Rappel à ${v.offsetText} de l’échéance suivante :`,
     '',
     `  ${kind} : ${v.deadline.title}`,
     `  Date : ${when} (heure de Paris)`,
@@ -78,7 +78,7 @@ export function renderDeadlineReminder(v: DeadlineReminderView): RenderedEmail {
   const html = layout(
     subject,
     `<p>${escapeHtml(greeting)}</p>
-<p>Rappel à ${escapeHtml(v.offsetText)} de l'échéance suivante :</p>
+<p>Rappel à ${escapeHtml(v.offsetText)} de l’échéance suivante :</p>
 <table role="presentation" style="border-collapse:collapse;margin:16px 0">
 <tr><th scope="row" style="text-align:left;padding:4px 12px 4px 0">${escapeHtml(kind)}</th><td style="padding:4px 0">${escapeHtml(v.deadline.title)}</td></tr>
 <tr><th scope="row" style="text-align:left;padding:4px 12px 4px 0">Date</th><td style="padding:4px 0"><strong>${escapeHtml(when)}</strong> (heure de Paris)</td></tr>
@@ -123,8 +123,8 @@ export function renderInvitation(v: InvitationView): RenderedEmail {
     '',
     `Pour accepter, choisissez votre mot de passe ici : ${v.link}`,
     '',
-    `Ce lien ne sert qu'une fois et expire le ${until}.`,
-    "Si vous n'attendiez pas cette invitation, ignorez ce message.",
+    `Ce lien ne sert qu’une fois et expire le ${until}.`,
+    'Si vous n’attendiez pas cette invitation, ignorez ce message.',
     '',
     FOOTER,
   ].join('\n')
@@ -132,9 +132,9 @@ export function renderInvitation(v: InvitationView): RenderedEmail {
     subject,
     `<p>Bonjour,</p>
 <p>${escapeHtml(who)} vous invite à rejoindre <strong>${escapeHtml(v.cabinetName)}</strong> sur IA Poste Manager en tant ${escapeHtml(asRole(v.role))}.</p>
-${button(v.link, "Accepter l'invitation")}
-<p>Ce lien ne sert qu'une fois et expire le ${escapeHtml(until)}.</p>
-<p>Si vous n'attendiez pas cette invitation, ignorez ce message.</p>`,
+${button(v.link, 'Accepter l’invitation')}
+<p>Ce lien ne sert qu’une fois et expire le ${escapeHtml(until)}.</p>
+<p>Si vous n’attendiez pas cette invitation, ignorez ce message.</p>`,
     FOOTER,
   )
   return { subject, text, html }
@@ -156,8 +156,8 @@ export function renderPasswordReset(v: PasswordResetView): RenderedEmail {
     'Une réinitialisation du mot de passe de votre compte IA Poste Manager a été demandée.',
     `Pour choisir un nouveau mot de passe : ${v.link}`,
     '',
-    `Ce lien ne sert qu'une fois et expire le ${until}. Une fois le mot de passe changé, toutes vos sessions ouvertes sont fermées.`,
-    "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.",
+    `Ce lien ne sert qu’une fois et expire le ${until}. Une fois le mot de passe changé, toutes vos sessions ouvertes sont fermées.`,
+    'Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.',
     '',
     FOOTER,
   ].join('\n')
@@ -166,8 +166,8 @@ export function renderPasswordReset(v: PasswordResetView): RenderedEmail {
     `<p>${escapeHtml(greeting)}</p>
 <p>Une réinitialisation du mot de passe de votre compte IA Poste Manager a été demandée.</p>
 ${button(v.link, 'Choisir un nouveau mot de passe')}
-<p>Ce lien ne sert qu'une fois et expire le ${escapeHtml(until)}. Une fois le mot de passe changé, toutes vos sessions ouvertes sont fermées.</p>
-<p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.</p>`,
+<p>Ce lien ne sert qu’une fois et expire le ${escapeHtml(until)}. Une fois le mot de passe changé, toutes vos sessions ouvertes sont fermées.</p>
+<p>Si vous n’êtes pas à l’origine de cette demande, ignorez ce message : votre mot de passe reste inchangé.</p>`,
     FOOTER,
   )
   return { subject, text, html }

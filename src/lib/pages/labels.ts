@@ -1,4 +1,5 @@
 import type { ZodError } from 'zod'
+import { formatRelativeFr } from '@/lib/deadlines/paris-time'
 import type { DossierStatusValue } from '@/lib/dossiers/schemas'
 
 /** French labels of what the pages show. */
@@ -87,3 +88,7 @@ export const formatDateTime = (d: Date | string) => dateTime.format(new Date(d))
 export const formatDate = (d: Date | string) => dateOnly.format(new Date(d))
 export const formatNumber = (n: number, digits = 0) =>
   new Intl.NumberFormat('fr-FR', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(n)
+
+/** How long ago (or until): « à l’instant » within a minute, then « il y a 5 minutes », « hier », « dans 3 jours ». */
+export const formatRelative = (d: Date, now: Date = new Date()) =>
+  Math.abs(d.getTime() - now.getTime()) < 60_000 ? 'à l’instant' : formatRelativeFr(d, now)

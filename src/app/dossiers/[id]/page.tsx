@@ -1,32 +1,26 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { notFound } from 'next/navigation'
-import { AnalysisRefresher } from '@/components/analysis-refresher'
-import { AnalyzeButton } from '@/components/analyze-button'
+import { AnalysisPanel } from '@/components/analysis-panel'
 import { DossierDeadlines } from '@/components/deadlines/dossier-deadlines'
+import { DossierDeleteLink } from '@/components/dossier-delete'
 import { DossierForm } from '@/components/dossier-form'
 import { PageTitle } from '@/components/page-title'
-import { AnalysisStatusBadge, DossierStatusBadge } from '@/components/status-badge'
-import { requestAnalysisAction } from '@/lib/analyses/actions'
-import {
-  DOMAIN_LABELS,
-  formatDateLongFr,
-  formatEuros,
-  URGENCY_LABELS,
-  type LegalDomain,
-  type Urgency,
-} from '@/lib/analyses/analyzer'
-import { analysisReads, type AnalysisView } from '@/lib/analyses/read-model'
+import { DossierStatusBadge } from '@/components/status-badge'
+import { analysisReads } from '@/lib/analyses/read-model'
 import { updateDossierAction } from '@/lib/dossiers/actions'
 import { parseDossierId } from '@/lib/dossiers/schemas'
 import { dossiers } from '@/lib/dossiers/service'
-import { ANALYSIS_STATUS_LABELS, formatDateTime, type AnalysisStatusValue } from '@/lib/pages/labels'
+import { formatDateTime } from '@/lib/pages/labels'
 import { pageContext } from '@/lib/request/page'
 
-type Props = { params: Promise<{ id: string }>; searchParams: Promise<{ cree?: string; enregistre?: string }> }
+type Props = {
+  params: Promise<{ id: string }>
+  searchParams: Promise<{ cree?: string; enregistre?: string; suppression?: string }>
+}
 
 export const metadata: Metadata = { title: 'Dossier' }
-/** Its server actions share the page's function: "Lancer l'analyse" may run the analysis after the response (ANALYSIS_AFTER_RESPONSE). */
+/** Its server actions share the page's function: "Lancer l’analyse" may run the analysis after the response (ANALYSIS_AFTER_RESPONSE). */
 export const maxDuration = 60
 
 export default async function DossierPage({ params, searchParams }: Props) {
@@ -41,9 +35,7 @@ export default async function DossierPage({ params, searchParams }: Props) {
   const dossier = dossierRead.data
   if (!dossier) notFound()
   const analysis = analysisRead.data
-  const status: AnalysisStatusValue = (analysis?.status as AnalysisStatusValue | undefined) ?? 'NONE'
-  const pending = status === 'QUEUED' || status === 'RUNNING'
-  const { cree, enregistre } = await searchParams
+  const { cree, enregistre, suppression } = await searchParams
 
   return (
     <main id="contenu" className="space-y-6">
@@ -70,6 +62,14 @@ export default async function DossierPage({ params, searchParams }: Props) {
           {cree ? 'Dossier créé.' : 'Modifications enregistrées.'}
         </p>
       )}
+      {suppression === 'refusee' && (
+        <p
+          role="alert"
+          className="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm font-medium text-red-800"
+        >
+          Seuls les avocats et les administrateurs du cabinet peuvent supprimer un dossier.
+        </p>
+      )}
 
       <div className="grid gap-6 lg:grid-cols-5">
         <section aria-labelledby="dossier-details" className="card lg:col-span-2">
@@ -92,26 +92,7 @@ export default async function DossierPage({ params, searchParams }: Props) {
           </p>
         </section>
 
-        <section aria-labelledby="analysis-title" className="card lg:col-span-3">
-          <div className="flex flex-col gap-3 sm:flex-row sm:items-start sm:justify-between">
-            <div>
-              <h2 id="analysis-title" className="text-lg font-semibold text-slate-900">
-                Analyse
-              </h2>
-              <p
-                className="mt-1 flex items-center gap-2 text-sm text-slate-700"
-                role="status"
-                aria-live="polite"
-                data-testid="analysis-status"
-              >
-                Statut : <AnalysisStatusBadge status={status} />
-              </p>
-            </div>
-            <AnalyzeButton action={requestAnalysisAction.bind(null, dossier.id)} disabled={pending} />
-          </div>
-          <AnalysisRefresher pending={pending} />
-          <AnalysisBody analysis={analysis} status={status} />
-        </section>
+        <AnalysisPanel dossier={dossier} analysis={analysis} technicalDetails={ctx.role === 'ADMIN'} />
       </div>
 
       <DossierDeadlines ctx={ctx} dossierId={dossier.id} />
@@ -132,96 +113,7 @@ export default async function DossierPage({ params, searchParams }: Props) {
           }}
         />
       </section>
+      <DossierDeleteLink dossierId={dossier.id} role={ctx.role} />
     </main>
-  )
-}
-
-function AnalysisBody({ analysis, status }: { analysis: AnalysisView | null; status: AnalysisStatusValue }) {
-  if (!analysis)
-    return (
-      <p className="mt-4 text-sm text-slate-700">
-        Ce dossier n’a pas encore été analysé. L’analyse détermine le domaine, l’urgence, les dates et montants clés.
-      </p>
-    )
-  if (status === 'QUEUED' || status === 'RUNNING') {
-    return (
-      <p className="mt-4 text-sm text-slate-700">
-        {status === 'QUEUED' ? 'L’analyse attend son tour' : 'L’analyse est en cours'} (demandée le{' '}
-        {formatDateTime(analysis.createdAt)}). Cette page se met à jour toute seule.
-        {analysis.error && (
-          <span className="mt-2 block text-red-800">Dernière tentative échouée : {analysis.error}</span>
-        )}
-      </p>
-    )
-  }
-  if (status === 'FAILED') {
-    return (
-      <div className="mt-4 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900">
-        <p className="font-semibold">
-          {ANALYSIS_STATUS_LABELS.FAILED} de l’analyse après {analysis.attempts} tentative
-          {analysis.attempts > 1 ? 's' : ''}.
-        </p>
-        <p className="mt-1">Raison : {analysis.error ?? 'inconnue'}</p>
-      </div>
-    )
-  }
-  return (
-    <div className="mt-4 space-y-4 text-sm">
-      <dl className="grid gap-3 sm:grid-cols-2">
-        <div className="rounded-md bg-slate-50 p-3">
-          <dt className="text-xs font-semibold tracking-wide text-slate-600 uppercase">Domaine</dt>
-          <dd className="mt-1 font-medium text-slate-900">
-            {DOMAIN_LABELS[analysis.domain as LegalDomain] ?? analysis.domain}
-          </dd>
-        </div>
-        <div className="rounded-md bg-slate-50 p-3">
-          <dt className="text-xs font-semibold tracking-wide text-slate-600 uppercase">Urgence</dt>
-          <dd className="mt-1 font-medium text-slate-900">
-            {URGENCY_LABELS[analysis.urgency as Urgency] ?? analysis.urgency}
-          </dd>
-          {analysis.urgencyReason && <dd className="mt-1 text-slate-700">{analysis.urgencyReason}</dd>}
-        </div>
-      </dl>
-      <div>
-        <h3 className="font-semibold text-slate-900">Synthèse</h3>
-        <p className="mt-1 text-slate-800">{analysis.summary}</p>
-      </div>
-      <div className="grid gap-4 sm:grid-cols-2">
-        <div>
-          <h3 className="font-semibold text-slate-900">Dates clés</h3>
-          {analysis.keyDates.length === 0 ? (
-            <p className="mt-1 text-slate-700">Aucune date relevée.</p>
-          ) : (
-            <ul className="mt-1 space-y-1">
-              {analysis.keyDates.map((d) => (
-                <li key={d.date}>
-                  <span className="font-medium">{formatDateLongFr(d.date)}</span>{' '}
-                  <span className="text-slate-700">— {d.context}</span>
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-        <div>
-          <h3 className="font-semibold text-slate-900">Montants</h3>
-          {analysis.amounts.length === 0 ? (
-            <p className="mt-1 text-slate-700">Aucun montant relevé.</p>
-          ) : (
-            <ul className="mt-1 space-y-1">
-              {analysis.amounts.map((a, i) => (
-                <li key={`${a.amount}-${i}`}>
-                  <span className="font-medium">{formatEuros(a.amount)}</span>{' '}
-                  <span className="text-slate-700">— {a.context}</span>
-                </li>
-              ))}
-            </ul>
-          )}
-        </div>
-      </div>
-      <p className="text-xs text-slate-600">
-        Terminée le {analysis.completedAt ? formatDateTime(analysis.completedAt) : '—'} · analyseur{' '}
-        {analysis.analyzer ?? '—'}
-      </p>
-    </div>
   )
 }

@@ -1,4 +1,5 @@
 import { DOSSIER_ID, dossierNotFound, readHeaders, writeHeaders } from '@/lib/dossiers/responses'
+import { DOSSIER_DELETE_ROLES } from '@/lib/dossiers/permissions'
 import { dossiers } from '@/lib/dossiers/service'
 import { readJson } from '@/lib/http'
 import { withAuthAndId } from '@/lib/request/api'
@@ -11,7 +12,7 @@ export const GET = withAuthAndId(DOSSIER_ID, async ({ tenantId, id }) => {
   return Response.json({ dossier: read.data }, { headers: readHeaders(read) })
 })
 
-/** Any of title, clientName, description, status. */
+/** Any of title, clientName, reference (409 when another dossier of the cabinet has it), description, status. */
 export const PATCH = withAuthAndId(DOSSIER_ID, async ({ tenantId, id, request }) => {
   const written = await dossiers().updateDossier(tenantId, id, await readJson(request))
   if (!written.data) return dossierNotFound()
@@ -26,5 +27,5 @@ export const DELETE = withAuthAndId(
     if (!written.data) return dossierNotFound()
     return new Response(null, { status: 204, headers: writeHeaders(written) })
   },
-  { roles: ['ADMIN', 'AVOCAT'] },
+  { roles: DOSSIER_DELETE_ROLES },
 )

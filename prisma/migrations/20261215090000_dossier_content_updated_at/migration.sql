@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Dossier" ADD COLUMN "contentUpdatedAt" DATETIME;
+
