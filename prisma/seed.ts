@@ -7,7 +7,7 @@
  */
 import { hashPassword } from '../src/lib/auth/password'
 import { createPrismaClient } from '../src/lib/prisma'
-import { DEMO_CABINETS, DEMO_PASSWORD } from './demo-data'
+import { DEMO_CABINETS, DEMO_PASSWORD } from '../src/lib/demo/demo-data'
 
 /** Seeds the database at `url` (default: DATABASE_URL). */
 export async function seedDemo(url?: string, log: (line: string) => void = console.log): Promise<void> {

@@ -158,7 +158,7 @@ export interface AppConfig {
   serverStamp: string | undefined
   /** Bearer token of GET /api/cron/analysis (Vercel sends CRON_SECRET itself); undefined: the route refuses in production. */
   cronSecret: string | undefined
-  /** The demo accounts (prisma/demo-data.ts) may log in: always in development, in production only with ALLOW_DEMO_ACCOUNTS=true. */
+  /** The demo accounts (src/lib/demo/demo-data.ts) may log in: always in development, in production only with ALLOW_DEMO_ACCOUNTS=true. */
   allowDemoAccounts: boolean
   /**
    * Analyses run right after the response that queued them (Next's after()), for hosts with no

@@ -1,7 +1,7 @@
 import { AppConfigError, parseAppConfig } from '@/lib/config'
 import { databaseConfig, DatabaseConfigError } from '@/lib/database'
 import { MailConfigError, parseMailConfig } from '@/lib/mail/config'
-import { ConfigError, parseConfig } from '@/lib/upstash'
+import { ConfigError, parseConfig } from '@/lib/upstash-config'
 
 /**
  * What a process checks before it serves (scripts/serve.ts, Next's instrumentation hook for a plain

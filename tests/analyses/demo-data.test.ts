@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createLocalAnalyzer, type LegalDomain } from '@/lib/analyses/analyzer'
-import { DEMO_CABINETS, DEMO_PASSWORD } from '../../prisma/demo-data'
+import { DEMO_CABINETS, DEMO_PASSWORD } from '@/lib/demo/demo-data'
 import { seedDemo } from '../../prisma/seed'
 import { createPrismaClient } from '@/lib/prisma'
 import { tempDatabase } from '../../testing/database'

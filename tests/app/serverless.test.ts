@@ -178,7 +178,7 @@ describe('Vercel-style: next start, VERCEL=1, KV_REST_API_* only, no worker', ()
   it('drains with the right secret: a job queued where no after() ran', async () => {
     const { pipeline } = pipelineHere()
     const dossier = await prisma.dossier.findFirstOrThrow({
-      where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-003' },
+      where: { tenantId: 'cabinet-dupont', reference: 'DUP-2026-005' },
     })
     const { jobId } = await pipeline.requestAnalysis('cabinet-dupont', dossier.id)
     const res = await cron(CRON_SECRET)

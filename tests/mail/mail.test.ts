@@ -262,7 +262,7 @@ describe('delivery through email-queue (real SMTP server)', () => {
     expect(m!.subject).toBe('Invitation à rejoindre Cabinet Test sur IA Poste Manager')
     expect(m!.from).toContain('no-reply@cabinet-test.fr')
     expect(m!.text).toContain('https://app.example.fr/invitation?token=abc')
-    expect(m!.html).toContain('Accepter l&#39;invitation')
+    expect(m!.html).toContain('Accepter l’invitation')
     mailer.close()
   })
 

@@ -8,7 +8,7 @@ import { session } from '@/lib/upstash'
 import { identitySchema, type Identity } from './identity'
 import { PasswordCheckBusyError, verifyPassword } from './password'
 import { signDevice, signSessionId, verifyDevice, verifySessionCookie } from './session-cookie'
-import { DEMO_CABINETS } from '../../../prisma/demo-data'
+import { DEMO_CABINETS } from '@/lib/demo/demo-data'
 
 /** The demo accounts' e-mails: public (README), with a public password, so never valid on a real production server. */
 const DEMO_EMAILS = new Set(DEMO_CABINETS.flatMap((c) => c.users.map((u) => u.email)))

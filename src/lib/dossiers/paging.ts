@@ -1,7 +1,7 @@
 import type { Dossier, Prisma, PrismaClient } from '@/generated/prisma/client'
 import { HttpError } from '@/lib/http-error'
 import type { Json } from '@/lib/tenants/cabinet-cache'
-import type { DossierStatusValue } from './schemas'
+import type { DossierSort, DossierStatusValue } from './schemas'
 
 /**
  * A dossier as lists show it: everything but the description (up to 10 000 characters), so that a
@@ -14,14 +14,7 @@ export type DossierListItem = Omit<Dossier, 'description' | 'contentUpdatedAt'>
 export const DOSSIER_PAGE_SIZE = 50
 export const DOSSIER_PAGE_MAX = 100
 
-/**
- * The list's orders. `creation` (newest first) is the cached, keyset-paged default; the others are
- * computed per request over the cabinet's short columns (as a search is), then paged after the row
- * named by the cursor: `maj` last update first, `echeance` soonest next deadline first (confirmed,
- * not done; dossiers without one last), `reference` and `client` alphabetical.
- */
-export const DOSSIER_SORTS = ['creation', 'maj', 'echeance', 'reference', 'client'] as const
-export type DossierSort = (typeof DOSSIER_SORTS)[number]
+export { DOSSIER_SORTS, type DossierSort } from './schemas'
 
 /** Which page of the cabinet's dossiers (by default newest first: createdAt desc, then id). */
 export interface DossierListQuery {

@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import { DOSSIER_SORTS } from './paging'
 
 /**
  * The dossier inputs, validated the same way by the API (route handlers) and the pages (server
@@ -65,6 +64,15 @@ const cursorParam = (name: string) =>
   z.string({ error: `${name} must be given once` }).regex(/^[0-9a-z]{1,12}\.[A-Za-z0-9_-]{1,64}$/, {
     error: `${name} must be a nextCursor or prevCursor given by a previous page`,
   })
+
+/**
+ * The list's orders. `creation` (newest first) is the cached, keyset-paged default; the others are
+ * computed per request over the cabinet's short columns (as a search is), then paged after the row
+ * named by the cursor: `maj` last update first, `echeance` soonest next deadline first (confirmed,
+ * not done; dossiers without one last), `reference` and `client` alphabetical.
+ */
+export const DOSSIER_SORTS = ['creation', 'maj', 'echeance', 'reference', 'client'] as const
+export type DossierSort = (typeof DOSSIER_SORTS)[number]
 
 /**
  * The list's query string, each parameter at most once, nothing else: `status`, `sort` (DOSSIER_SORTS), `q` (search in title,
