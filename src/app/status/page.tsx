@@ -45,8 +45,9 @@ const BAD_MS = 800
 export default async function StatusPage() {
   const { identity, run } = await pageContext('/status')
   const isAdmin = identity.role === 'ADMIN'
-  // Platform-wide figures show every cabinet's work: for the platform's operators (who are their cabinet's admins) only.
-  const operator = isAdmin && isPlatformOperator(identity)
+  // Platform-wide figures show every cabinet's work: for the platform's operators (PLATFORM_ADMIN_EMAILS)
+  // only, whatever their role in their own cabinet, as GET /api/queue decides.
+  const operator = isPlatformOperator(identity)
   const checkedAt = new Date()
   const [redis, database, activity, queueStats, usage] = await run(() =>
     Promise.all([

@@ -186,13 +186,15 @@ export async function login(
  * that time, with no Redis command. Changes made through the app end the user's sessions at once
  * (revokeSessions).
  */
-const userChecks = new LRUCache<
-  string,
+type UserCheck =
   { role: Identity['role']; tenantId: string; active: boolean; email: string; name: string } | { gone: true }
->({
-  max: 10_000,
-  ttl: 60_000,
-})
+// On globalThis: the proxy and the route handlers are separate bundles in one process, and a role change
+// made through a route (revokeSessions) must clear the copy the proxy reads, not a copy of its own.
+const USER_CHECKS = Symbol.for('iapm.auth.userChecks')
+const userChecks: LRUCache<string, UserCheck> = ((globalThis as Record<symbol, unknown>)[USER_CHECKS] ??= new LRUCache<
+  string,
+  UserCheck
+>({ max: 10_000, ttl: 60_000 })) as LRUCache<string, UserCheck>
 
 async function currentUser(userId: string) {
   const cached = userChecks.get(userId)
