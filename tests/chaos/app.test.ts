@@ -81,7 +81,11 @@ describe('the app and its worker under Redis faults', () => {
       for (const { email, c } of clients) await c.login(email)
       const reference = new Map<string, string>()
       for (const { email, c } of clients) reference.set(email, await (await c.get('/api/dossiers')).text())
-      const dossiers = await prisma.dossier.findMany({ where: { tenantId: 'cabinet-dupont' }, select: { id: true } })
+      // Open ones only: a closed or archived dossier is refused analysis (409), by design.
+      const dossiers = await prisma.dossier.findMany({
+        where: { tenantId: 'cabinet-dupont', status: { in: ['OPEN', 'IN_PROGRESS'] } },
+        select: { id: true },
+      })
       const requested = new Map<string, string>() // jobId → dossier id
       const problems: string[] = []
       let phase = 'baseline'
