@@ -51,6 +51,9 @@ beforeAll(async () => {
     REDIS_KEY_PREFIX: uniquePrefix('chaosapp'),
     REDIS_TIMEOUT_MS: String(TIMEOUT_MS),
     RATE_LIMIT_MAX: '1000000',
+    // Faults, not the per-user analysis limit, are under test: the client's retries would reach it.
+    ANALYSIS_RATE_LIMIT_MAX: '1000000',
+    ANALYSIS_MAX_PENDING_PER_CABINET: '1000',
     LOGIN_MAX_PER_ADDRESS: '100000',
     LOGIN_MAX_PER_EMAIL_AND_ADDRESS: '10000',
     LOGIN_MAX_PER_EMAIL: '100000',
