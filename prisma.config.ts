@@ -1,6 +1,6 @@
 import path from 'node:path'
 import { defineConfig } from 'prisma/config'
-import { databaseAdapter, databaseConfig } from './src/lib/database'
+import { databaseAdapter, databaseConfig } from './src/lib/core/database'
 
 // Engine-free Prisma 6.19: the CLI (migrate deploy, db push) talks to the database through the same
 // driver adapter as the app, chosen by DATABASE_URL's scheme (src/lib/database.ts), so no

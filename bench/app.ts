@@ -121,7 +121,7 @@ async function billedDuring(
  * in billed commands: the figures a cabinet's daily Upstash budget is made of.
  */
 async function measureActions(appUrl: string, redis: Redis, env: Record<string, string>, databaseUrl: string) {
-  const { createPrismaClient } = await import('../src/lib/prisma')
+  const { createPrismaClient } = await import('../src/lib/core/prisma')
   const prisma = createPrismaClient(databaseUrl)
   const user = new Client(appUrl)
   try {

@@ -11,7 +11,7 @@
  * Prints a markdown table; saves nothing.
  */
 import { spawn } from 'node:child_process'
-import { createPrismaClient, type DatabaseConfig } from '@/lib/prisma'
+import { createPrismaClient, type DatabaseConfig } from '@/lib/core/prisma'
 import { seedDemo } from '../prisma/seed'
 import { tempDatabase } from '../testing/database'
 import { loadAvg, machineInfo, percentile } from './support'

@@ -6,7 +6,7 @@
  *   npx tsx prisma/seed.ts      (npm run db:setup runs it after the migrations)
  */
 import { hashPassword } from '../src/lib/auth/password'
-import { createPrismaClient } from '../src/lib/prisma'
+import { createPrismaClient } from '../src/lib/core/prisma'
 import { DEMO_CABINETS, DEMO_PASSWORD } from '../src/lib/demo/demo-data'
 
 /** Seeds the database at `url` (default: DATABASE_URL). */

@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { loadEnvConfig } from '@next/env'
-import { databaseConfig, type DatabaseConfig } from '../src/lib/database'
+import { databaseConfig, type DatabaseConfig } from '../src/lib/core/database'
 
 /** Where the database is, for the log: the scheme and host of a server (never the token), the path of a file. */
 function describe(config: DatabaseConfig): string {

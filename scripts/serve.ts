@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { loadEnvConfig } from '@next/env'
-import { appConfig } from '@/lib/config'
-import { guardUpgradeRequests, withClientAddress } from '@/lib/client-address'
+import { appConfig } from '@/lib/core/config'
+import { guardUpgradeRequests, withClientAddress } from '@/lib/core/client-address'
 
 const USAGE = `Usage: tsx scripts/serve.ts [--dev] [--port N] [--hostname H]
 

@@ -82,14 +82,14 @@ async function main(): Promise<number> {
   if (fromDev) log('local-endpoint', { url: fromDev, from: '.data/local-endpoint.env' })
   // Imported after the env is loaded: the Redis layer reads process.env on first use.
   const { getConfig } = await import('../src/lib/upstash')
-  const { createAIPipeline } = await import('../src/lib/analyses/pipeline')
+  const { createAppPipeline } = await import('../src/lib/services/analyses')
   const { AI_ANALYSIS_QUEUE } = await import('../src/lib/analyses/job')
   const { createLocalAnalyzer } = await import('../src/lib/analyses/analyzer')
   const { runEmailWorker } = await import('../src/lib/mail/drain')
   const { EMAIL_QUEUE } = await import('../src/lib/mail/jobs')
   const { closeMailer } = await import('../src/lib/mail/transport')
-  const { createReminders } = await import('../src/lib/deadlines/reminders')
-  const { prisma } = await import('../src/lib/prisma')
+  const { createReminders } = await import('../src/lib/mail/reminders')
+  const { prisma } = await import('../src/lib/core/prisma')
   if ((await import('../src/lib/startup-check')).refusalToStart('worker')) return 1
   try {
     if (!getConfig().enabled) {
@@ -118,7 +118,7 @@ async function main(): Promise<number> {
           analyze: async (...args: Parameters<typeof local.analyze>) => (await sleep(delayMs), local.analyze(...args)),
         }
       : local
-  const ai = createAIPipeline({ analyzer, visibilityTimeoutMs: flags['visibility-ms'] })
+  const ai = createAppPipeline({ analyzer, visibilityTimeoutMs: flags['visibility-ms'] })
   const controller = new AbortController()
   const reminders = createReminders({ prisma })
   // As the cron route does: free unless an analysis has been pending for 10 minutes (then dead letters →

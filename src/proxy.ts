@@ -1,10 +1,10 @@
 import { LRUCache } from 'lru-cache'
 import { NextResponse, type NextRequest } from 'next/server'
 import { isCrossSiteWrite } from '@/lib/auth/csrf'
-import type { Identity } from '@/lib/auth/identity'
+import type { Identity } from '@/lib/core/identity'
 import { resolveSession, sessionCookieName, setSessionCookie } from '@/lib/auth/sessions'
-import { addressKey, SERVER_STAMP_HEADER, trustedClientAddress } from '@/lib/client-address'
-import { appConfig } from '@/lib/config'
+import { addressKey, SERVER_STAMP_HEADER, trustedClientAddress } from '@/lib/core/client-address'
+import { appConfig } from '@/lib/core/config'
 import { forwardedHeaders, newRequestBudget } from '@/lib/request/protocol'
 import {
   RedisUnavailableError,

@@ -1,5 +1,5 @@
 import type { Dossier } from '@/generated/prisma/client'
-import { requestAnalysisAction } from '@/lib/analyses/actions'
+import { requestAnalysisAction } from '@/actions/analyses'
 import {
   DOMAIN_LABELS,
   formatDateLongFr,

@@ -1,7 +1,7 @@
 'use client'
 
 import { useActionState } from 'react'
-import type { AnalyzeState } from '@/lib/analyses/actions'
+import type { AnalyzeState } from '@/actions/analyses'
 
 /**
  * "Lancer l’analyse" (none yet) or "Relancer l’analyse" (after a finished or failed one). Disabled with

@@ -1,5 +1,5 @@
 import Link from 'next/link'
-import type { Role } from '@/lib/auth/identity'
+import type { Role } from '@/lib/core/identity'
 import { canDeleteDossier } from '@/lib/dossiers/permissions'
 
 /**

@@ -1,7 +1,7 @@
 'use client'
 
 import { useActionState } from 'react'
-import type { DossierFormState, DossierValues } from '@/lib/dossiers/actions'
+import type { DossierFormState, DossierValues } from '@/actions/dossiers'
 import { DOSSIER_STATUSES } from '@/lib/dossiers/schemas'
 import { DOSSIER_STATUS_LABELS, type DossierField } from '@/lib/pages/labels'
 import { RequiredLegend, RequiredMark } from './required'

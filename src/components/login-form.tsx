@@ -1,7 +1,7 @@
 'use client'
 
 import { useActionState } from 'react'
-import { loginAction, type LoginState } from '@/lib/auth/actions'
+import { loginAction, type LoginState } from '@/actions/auth'
 import { RequiredLegend, RequiredMark } from './required'
 
 export function LoginForm({ next }: { next: string }) {

@@ -1,6 +1,6 @@
 import Link from 'next/link'
-import type { Identity } from '@/lib/auth/identity'
-import { logoutAction } from '@/lib/auth/actions'
+import type { Identity } from '@/lib/core/identity'
+import { logoutAction } from '@/actions/auth'
 import { PLAN_LABELS, ROLE_LABELS } from '@/lib/pages/labels'
 import type { TenantProfile } from '@/lib/tenants/profile'
 import { NavLinks } from './nav-links'

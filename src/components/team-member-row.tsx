@@ -2,7 +2,7 @@
 
 import { useActionState } from 'react'
 import { ROLE_LABELS } from '@/lib/pages/labels'
-import type { MemberState } from '@/lib/users/actions'
+import type { MemberState } from '@/actions/users'
 import type { TeamMember } from '@/lib/users/team'
 
 const ROLE_OPTIONS = (['ADMIN', 'AVOCAT', 'ASSISTANT'] as const).map((value) => ({ value, label: ROLE_LABELS[value] }))

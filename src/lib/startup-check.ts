@@ -1,5 +1,5 @@
-import { AppConfigError, parseAppConfig } from '@/lib/config'
-import { databaseConfig, DatabaseConfigError } from '@/lib/database'
+import { AppConfigError, parseAppConfig } from '@/lib/core/config'
+import { databaseConfig, DatabaseConfigError } from '@/lib/core/database'
 import { MailConfigError, parseMailConfig } from '@/lib/mail/config'
 import { ConfigError, parseConfig } from '@/lib/upstash-config'
 

@@ -99,6 +99,7 @@ export {
   type ProcessOptions,
   type WorkerOptions,
 } from './queue/worker'
+export { drainQueue, oneDrainAtATime, type DrainCounts } from './queue/drain'
 export {
   createQueue,
   DEFAULT_QUEUE_OPTIONS,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createLocalAnalyzer, type LegalDomain } from '@/lib/analyses/analyzer'
 import { DEMO_CABINETS, DEMO_PASSWORD } from '@/lib/demo/demo-data'
 import { seedDemo } from '../../prisma/seed'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { tempDatabase } from '../../testing/database'
 
 /** The day the demo data was written: its hearings are then spread over the next weeks and months. */

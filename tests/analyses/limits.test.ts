@@ -10,9 +10,9 @@ import { AnalysisLimitError } from '@/lib/analyses/request'
 import type { Analyzer } from '@/lib/analyses/analyzer'
 import { createLocalAnalyzer } from '@/lib/analyses/analyzer'
 import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
-import { parseAppConfig } from '@/lib/config'
+import { parseAppConfig } from '@/lib/core/config'
 import { createLeaderboard } from '@/lib/scores/leaderboard'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import {
   createCache,
   createContext,

@@ -5,7 +5,7 @@
  * APP_ORIGIN names the server's own address (production refuses any other Host), so the links work as they are.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { freePort } from '@/upstash-local'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'

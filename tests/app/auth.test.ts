@@ -4,7 +4,7 @@
  * cross-site writes, login limits (and their closed failure policy while Redis is down).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'

@@ -9,7 +9,7 @@ import {
 } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { guardUpgradeRequests, resolveClientAddress, withClientAddress } from '@/lib/client-address'
+import { guardUpgradeRequests, resolveClientAddress, withClientAddress } from '@/lib/core/client-address'
 
 const resolve = (
   forwardedFor: string | string[] | undefined,

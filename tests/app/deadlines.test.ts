@@ -5,7 +5,7 @@
  * another cabinet's deadline is a 404 everywhere and never listed; every role of the cabinet may manage them.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'

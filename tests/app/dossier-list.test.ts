@@ -5,7 +5,7 @@
  * with "Précédent / Suivant", keeping the filter and the search; the analysis request is limited.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'

@@ -3,7 +3,7 @@
  * SQLite file seeded with the demo cabinets, and the run's redis-server behind the local endpoint.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'

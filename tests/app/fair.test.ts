@@ -5,7 +5,7 @@
  * the cache hit rate are for the platform's operators (PLATFORM_ADMIN_EMAILS).
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { createPrismaClient, type DatabaseConfig } from '@/lib/prisma'
+import { createPrismaClient, type DatabaseConfig } from '@/lib/core/prisma'
 import { Client, ROOT, startApp, type RunningApp } from '../../testing/app'
 import { uniquePrefix } from '../../testing/stack'
 

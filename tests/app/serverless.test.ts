@@ -6,14 +6,14 @@
  * real SMTP server (tests/support/smtp.ts), exactly once per recipient.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createAIPipeline } from '@/lib/analyses/pipeline'
-import { parseReminderOffsets } from '@/lib/deadlines/offsets'
-import { parisDateKey, parisLocalToInstant } from '@/lib/deadlines/paris-time'
-import { createReminders } from '@/lib/deadlines/reminders'
+import { createAppPipeline } from '@/lib/services/analyses'
+import { parseReminderOffsets } from '@/lib/mail/reminder-offsets'
+import { parisDateKey, parisLocalToInstant } from '@/lib/core/paris-time'
+import { createReminders } from '@/lib/mail/reminders'
 import { createDeadlineService } from '@/lib/deadlines/service'
 import { EMAIL_QUEUE } from '@/lib/mail/jobs'
 import { createOutbox } from '@/lib/mail/outbox'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import { createCache, createContext, createHashMap, createQueue } from '@/lib/upstash'
 import { seedDemo } from '../../prisma/seed'
@@ -76,7 +76,7 @@ function pipelineHere() {
       offsets: () => parseReminderOffsets(REMINDER_OFFSET),
     }),
   })
-  return { queue, deadlines, pipeline: createAIPipeline({ prisma, queue, invalidate: cabinet.invalidate }) }
+  return { queue, deadlines, pipeline: createAppPipeline({ prisma, queue, invalidate: cabinet.invalidate }) }
 }
 
 /** « 12 janvier 2027 » for a day `days` from now (Paris), and that day's key (yyyy-mm-dd). */

@@ -6,7 +6,7 @@
  * SESSION_RECHECK_SECONDS.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'

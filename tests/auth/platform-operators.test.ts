@@ -1,7 +1,7 @@
 /** PLATFORM_ADMIN_EMAILS (src/lib/config.ts) and who is a platform operator (src/lib/platform.ts). */
 import { describe, expect, it } from 'vitest'
-import { AppConfigError, parseAppConfig } from '@/lib/config'
-import { isPlatformOperator } from '@/lib/platform'
+import { AppConfigError, parseAppConfig } from '@/lib/core/config'
+import { isPlatformOperator } from '@/lib/core/platform'
 
 describe('PLATFORM_ADMIN_EMAILS', () => {
   it('unset or empty: nobody is an operator, whatever their role', () => {

@@ -14,7 +14,7 @@
  *    every analysis asked for ends DONE once (or FAILED).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'

@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createDossierService, type DossierService } from '@/lib/dossiers/service'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import {
   createCache,

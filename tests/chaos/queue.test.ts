@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AI_ANALYSIS_QUEUE } from '@/lib/analyses/job'
 import { createAIPipeline, type AIPipeline } from '@/lib/analyses/pipeline'
-import { createPrismaClient } from '@/lib/prisma'
+import { createPrismaClient } from '@/lib/core/prisma'
 import { createLeaderboard, TENANT_LEADERBOARD } from '@/lib/scores/leaderboard'
 import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import {

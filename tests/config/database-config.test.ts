@@ -1,7 +1,7 @@
 import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { databaseConfig, DatabaseConfigError, DEFAULT_DATABASE_URL } from '@/lib/database'
-import { databaseUrl } from '@/lib/prisma'
+import { databaseConfig, DatabaseConfigError, DEFAULT_DATABASE_URL } from '@/lib/core/database'
+import { databaseUrl } from '@/lib/core/prisma'
 
 const TOKEN = 'eyJhbGciOiJFZERTQSJ9.SECRET-turso-token-value'
 

@@ -6,7 +6,7 @@ import { createAnalysisReads } from '@/lib/analyses/read-model'
 import { dossierPatchSchema } from '@/lib/dossiers/schemas'
 import { createDossierService } from '@/lib/dossiers/service'
 import { createCabinetCache, type CabinetCacheDeps } from '@/lib/tenants/cabinet-cache'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import {
   createCache,
   createContext,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { loginPath, safeNext } from '@/lib/pages/auth'
+import { loginPath, safeNext } from '@/lib/request/paths'
 
 describe('safeNext: where /login may send a visitor back to', () => {
   it('keeps paths of this site, query included', () => {

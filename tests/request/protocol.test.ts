@@ -5,7 +5,7 @@
  */
 import { NextRequest } from 'next/server'
 import { describe, expect, it } from 'vitest'
-import type { Identity } from '@/lib/auth/identity'
+import type { Identity } from '@/lib/core/identity'
 import { withAuth, withAuthAndId } from '@/lib/request/api'
 import {
   CLIENT_ADDRESS_HEADER,

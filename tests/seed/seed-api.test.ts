@@ -102,8 +102,8 @@ describe('the guide’s examples, verbatim', () => {
 
   it('use cases: AI queue and cabinet leaderboard', async () => {
     const { getCachedDossiers, queueAIAnalysis, processAIQueue, updateTenantScore, getTopTenants } =
-      await import('@/lib/seed-api')
-    const { prisma } = await import('@/lib/prisma')
+      await import('@/lib/services/seed-api')
+    const { prisma } = await import('@/lib/core/prisma')
     await prisma.tenant.create({
       data: {
         id: 'tenant-xyz',

@@ -2,10 +2,10 @@ import type { Metadata } from 'next'
 import { InviteForm } from '@/components/accounts/invite-form'
 import { PageTitle } from '@/components/page-title'
 import { TeamMemberRow } from '@/components/team-member-row'
-import { inviteAction } from '@/lib/accounts/actions'
+import { inviteAction } from '@/actions/accounts'
 import { ROLE_LABELS } from '@/lib/pages/labels'
 import { pageContext } from '@/lib/request/page'
-import { logoutEverywhereAction, updateMemberAction } from '@/lib/users/actions'
+import { logoutEverywhereAction, updateMemberAction } from '@/actions/users'
 import { listTeam } from '@/lib/users/team'
 
 export const metadata: Metadata = { title: 'Mon compte' }

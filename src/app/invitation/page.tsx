@@ -1,7 +1,7 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { AcceptInvitationForm } from '@/components/accounts/accept-invitation-form'
-import { acceptInvitationAction } from '@/lib/accounts/actions'
+import { acceptInvitationAction } from '@/actions/accounts'
 import { invitations } from '@/lib/accounts/invitations'
 import { ROLE_LABELS } from '@/lib/pages/labels'
 import { optionalPageContext } from '@/lib/request/page'

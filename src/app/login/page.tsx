@@ -2,8 +2,8 @@ import type { Metadata } from 'next'
 import Link from 'next/link'
 import { redirect } from 'next/navigation'
 import { LoginForm } from '@/components/login-form'
-import { appConfig } from '@/lib/config'
-import { safeNext } from '@/lib/pages/auth'
+import { appConfig } from '@/lib/core/config'
+import { safeNext } from '@/lib/request/paths'
 import { optionalPageContext } from '@/lib/request/page'
 
 export const metadata: Metadata = { title: 'Connexion' }

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { ResetRequestForm } from '@/components/accounts/reset-request-form'
-import { requestPasswordResetAction } from '@/lib/accounts/actions'
+import { requestPasswordResetAction } from '@/actions/accounts'
 
 export const metadata: Metadata = { title: 'Mot de passe oublié' }
 

@@ -1,7 +1,7 @@
 'use client'
 
 import { useActionState } from 'react'
-import type { AcceptState } from '@/lib/accounts/actions'
+import type { AcceptState } from '@/actions/accounts'
 import { FormAlert, RequiredLegend, RequiredMark } from './required-legend'
 
 type Action = (state: AcceptState, form: FormData) => Promise<AcceptState>

@@ -1,7 +1,7 @@
 'use client'
 
 import { useActionState } from 'react'
-import type { InviteState } from '@/lib/accounts/actions'
+import type { InviteState } from '@/actions/accounts'
 import { ROLE_LABELS } from '@/lib/pages/labels'
 import { FormAlert, RequiredLegend, RequiredMark } from './required-legend'
 

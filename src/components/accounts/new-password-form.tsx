@@ -2,7 +2,7 @@
 
 import Link from 'next/link'
 import { useActionState } from 'react'
-import type { ResetConfirmState } from '@/lib/accounts/actions'
+import type { ResetConfirmState } from '@/actions/accounts'
 import { FormAlert, RequiredLegend, RequiredMark } from './required-legend'
 
 type Action = (state: ResetConfirmState, form: FormData) => Promise<ResetConfirmState>

@@ -1,7 +1,7 @@
 'use client'
 
 import { useActionState } from 'react'
-import type { ResetRequestState } from '@/lib/accounts/actions'
+import type { ResetRequestState } from '@/actions/accounts'
 import { FormAlert, RequiredLegend, RequiredMark } from './required-legend'
 
 type Action = (state: ResetRequestState, form: FormData) => Promise<ResetRequestState>

@@ -1,8 +1,8 @@
 'use client'
 
 import { useActionState } from 'react'
-import type { DeadlineField, DeadlineFormState, DeadlineValues } from '@/lib/deadlines/actions'
-import { DEADLINE_KIND_LABELS, DEADLINE_KINDS } from '@/lib/deadlines/schemas'
+import type { DeadlineField, DeadlineFormState, DeadlineValues } from '@/actions/deadlines'
+import { DEADLINE_KIND_LABELS, DEADLINE_KINDS } from '@/lib/core/deadline-kinds'
 
 type Action = (state: DeadlineFormState, form: FormData) => Promise<DeadlineFormState>
 

@@ -5,8 +5,8 @@ import {
   dismissDeadlineAction,
   setDeadlineDoneAction,
   updateDeadlineAction,
-} from '@/lib/deadlines/actions'
-import { formatRelativeFr, toParisInputValue } from '@/lib/deadlines/paris-time'
+} from '@/actions/deadlines'
+import { formatRelativeFr, toParisInputValue } from '@/lib/core/paris-time'
 import { deadlines, type DeadlineView } from '@/lib/deadlines/service'
 import type { RequestContext } from '@/lib/request/context'
 import { DeadlineBadges } from './deadline-badges'

@@ -7,11 +7,11 @@
  */
 import { z } from 'zod'
 import type { PrismaClient } from '@/generated/prisma/client'
-import { ROLES, type Role } from '@/lib/auth/identity'
-import { createReminders, REMINDER_ROLES, type Reminders } from '@/lib/deadlines/reminders'
-import { HttpError } from '@/lib/http-error'
+import { ROLES, type Role } from '@/lib/core/identity'
+import { createReminders, REMINDER_ROLES, type Reminders } from '@/lib/mail/reminders'
+import { HttpError } from '@/lib/core/http-error'
 import { seal } from '@/lib/mail/seal'
-import { prisma as defaultPrisma } from '@/lib/prisma'
+import { prisma as defaultPrisma } from '@/lib/core/prisma'
 import { parseInput } from '@/lib/upstash'
 import {
   accountDefaults,

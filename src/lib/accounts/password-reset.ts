@@ -12,9 +12,9 @@ import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import type { PrismaClient } from '@/generated/prisma/client'
 import { revokeSessions as defaultRevokeSessions } from '@/lib/auth/sessions'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import { seal } from '@/lib/mail/seal'
-import { prisma as defaultPrisma } from '@/lib/prisma'
+import { prisma as defaultPrisma } from '@/lib/core/prisma'
 import { parseInput } from '@/lib/upstash'
 import {
   accountDefaults,

@@ -1,7 +1,6 @@
 import type { PrismaClient } from '@/generated/prisma/client'
-import { appConfig } from '@/lib/config'
-import { createDeadlineService, type DeadlineService } from '@/lib/deadlines/service'
-import { prisma as defaultPrisma } from '@/lib/prisma'
+import { appConfig } from '@/lib/core/config'
+import { prisma as defaultPrisma } from '@/lib/core/prisma'
 import { leaderboard as defaultLeaderboard, type DossierChange } from '@/lib/scores/leaderboard'
 import { cabinetCache } from '@/lib/tenants/cabinet-cache'
 import {
@@ -15,16 +14,22 @@ import {
   type RateLimitFn,
   type WorkerOptions,
 } from '@/lib/upstash'
-import { createLocalAnalyzer, type Analyzer } from './analyzer'
+import { createLocalAnalyzer, type Analyzer, type KeyDate } from './analyzer'
 import { createDeadLetterSweep } from './dead-letters'
 import { AI_ANALYSIS_QUEUE, analysisJobHandler } from './job'
 import { createAnalysisRequests } from './request'
 
 /**
  * The analysis pipeline, put together: requests (request.ts), the job handler (job.ts), the dead-letter
- * sweep (dead-letters.ts), on one queue. scripts/worker.ts runs it, and so do the drain after a
- * response and the cron route (drain.ts) where no worker runs.
+ * sweep (dead-letters.ts), on one queue. The app's own (src/lib/services/analyses.ts) adds the deadline
+ * proposals; scripts/worker.ts, the drain after a response and the cron route run that one.
  */
+
+/** Where a finished analysis proposes its future dates (the deadline service: proposeFromAnalysis). */
+export interface DeadlineProposer {
+  proposeFromAnalysis(ctx: { cabinetId: string }, dossierId: string, dates: KeyDate[]): Promise<unknown>
+}
+
 export interface AIPipelineDeps {
   prisma?: Pick<PrismaClient, 'analysis' | 'dossier' | 'deadline' | 'user'>
   queue?: Queue
@@ -39,8 +44,8 @@ export interface AIPipelineDeps {
   /** Requests allowed per user and window (default ANALYSIS_RATE_LIMIT_MAX per ANALYSIS_RATE_LIMIT_WINDOW_SECONDS). */
   userRateLimit?: { limit: number; windowSeconds: number }
   rateLimit?: RateLimitFn
-  /** Where a finished analysis proposes its future dates as deadlines (default: a service on `prisma`). */
-  deadlines?: Pick<DeadlineService, 'proposeFromAnalysis'>
+  /** Where a finished analysis proposes its future dates as deadlines (default: nowhere). */
+  deadlines?: DeadlineProposer
 }
 
 export function createAIPipeline(deps: AIPipelineDeps = {}) {
@@ -49,7 +54,6 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
   const invalidate = deps.invalidate ?? ((tenantId: string) => cabinetCache().invalidate(tenantId))
   const visibilityTimeoutMs = deps.visibilityTimeoutMs ?? 5 * 60_000
   const deadLetters = createDeadLetterSweep({ prisma, queue })
-  let deadlineService: Pick<DeadlineService, 'proposeFromAnalysis'> | undefined
   const requests = createAnalysisRequests({
     prisma,
     queue,
@@ -64,10 +68,9 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
     analyzer: deps.analyzer ?? createLocalAnalyzer(),
     invalidate,
     scores: deps.leaderboard ?? defaultLeaderboard,
-    proposeDeadlines: (tenantId, dossierId, dates) => {
-      deadlineService ??= deps.deadlines ?? createDeadlineService({ prisma })
-      return deadlineService.proposeFromAnalysis({ cabinetId: tenantId }, dossierId, dates)
-    },
+    proposeDeadlines: deps.deadlines
+      ? (tenantId, dossierId, dates) => deps.deadlines!.proposeFromAnalysis({ cabinetId: tenantId }, dossierId, dates)
+      : undefined,
   })
 
   /** A wake hint: true when an analysis was requested since the previous call (the newest QUEUED row changed). */
@@ -117,6 +120,3 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
 
 export type AIPipeline = ReturnType<typeof createAIPipeline>
 
-let app: AIPipeline | undefined
-/** The app's pipeline (process-wide Prisma, Redis and the local analyser). */
-export const aiPipeline = (): AIPipeline => (app ??= createAIPipeline())

@@ -1,5 +1,5 @@
 import type { Analysis, PrismaClient } from '@/generated/prisma/client'
-import { prisma as defaultPrisma } from '@/lib/prisma'
+import { prisma as defaultPrisma } from '@/lib/core/prisma'
 import { cabinetCache, reviveDates, toJson, type CabinetCache, type Read } from '@/lib/tenants/cabinet-cache'
 
 /** A dossier's latest analysis, as pages and the API show it. */

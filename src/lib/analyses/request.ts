@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@/generated/prisma/client'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import { afterAnswer, RedisOutcomeUnknownError, type Queue, type RateLimitFn } from '@/lib/upstash'
 import type { DeadLetterSweep } from './dead-letters'
 import { pushTask, type AIAnalysisTask } from './job'

@@ -4,11 +4,12 @@
  * exist), and the row as the API and pages show it.
  */
 import type { PrismaClient } from '@/generated/prisma/client'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import { parseInput } from '@/lib/upstash'
 import { z } from 'zod'
-import { formatDateTimeFr } from './paris-time'
-import { DEADLINE_KIND_LABELS, deadlineIdSchema, type DeadlineKind, type DeadlineStatus } from './schemas'
+import { formatDateTimeFr } from '@/lib/core/paris-time'
+import { DEADLINE_KIND_LABELS, type DeadlineKind } from '@/lib/core/deadline-kinds'
+import { deadlineIdSchema, type DeadlineStatus } from './schemas'
 
 /** Who is asking: the session's cabinet and user. */
 export interface DeadlineContext {

@@ -3,7 +3,7 @@
  * which a lawyer confirms (reminders then follow) or dismisses (kept, so never proposed again).
  */
 import type { PrismaClient } from '@/generated/prisma/client'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import { parseInput } from '@/lib/upstash'
 import { z } from 'zod'
 import {
@@ -14,16 +14,10 @@ import {
   type DeadlineContext,
   type DeadlineView,
 } from './access'
-import { parisLocalToInstant } from './paris-time'
-import type { Reminders } from './reminders'
-import {
-  DEADLINE_KIND_LABELS,
-  DEFAULT_DUE_HOUR,
-  foundDateSchema,
-  type DeadlineKind,
-  type DeadlineStatus,
-  type FoundDate,
-} from './schemas'
+import { parisLocalToInstant } from '@/lib/core/paris-time'
+import type { Reminders } from '@/lib/mail/reminders'
+import { DEADLINE_KIND_LABELS, type DeadlineKind } from '@/lib/core/deadline-kinds'
+import { DEFAULT_DUE_HOUR, foundDateSchema, type DeadlineStatus, type FoundDate } from './schemas'
 
 /** The kind a sentence suggests (folded, accents removed). */
 export function guessKind(context: string): DeadlineKind {

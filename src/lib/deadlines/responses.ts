@@ -1,4 +1,4 @@
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import type { IdParam } from '@/lib/request/api'
 import { deadlineIdSchema } from './schemas'
 

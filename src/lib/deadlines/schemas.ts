@@ -1,16 +1,6 @@
 import { z } from 'zod'
-import { parisLocalToInstant } from './paris-time'
-
-/** The kinds of échéance a cabinet tracks; labels in French for pages and e-mails. */
-export const DEADLINE_KINDS = ['audience', 'delai_procedure', 'prescription', 'rendez_vous', 'autre'] as const
-export type DeadlineKind = (typeof DEADLINE_KINDS)[number]
-export const DEADLINE_KIND_LABELS: Record<DeadlineKind, string> = {
-  audience: 'Audience',
-  delai_procedure: 'Délai de procédure',
-  prescription: 'Prescription',
-  rendez_vous: 'Rendez-vous',
-  autre: 'Autre échéance',
-}
+import { DEADLINE_KINDS } from '@/lib/core/deadline-kinds'
+import { parisLocalToInstant } from '@/lib/core/paris-time'
 
 export const DEADLINE_STATUSES = ['proposed', 'confirmed', 'dismissed'] as const
 export type DeadlineStatus = (typeof DEADLINE_STATUSES)[number]

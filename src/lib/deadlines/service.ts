@@ -8,8 +8,8 @@
  *   with no reminder, until a lawyer confirms, edits or dismisses them.
  */
 import type { PrismaClient } from '@/generated/prisma/client'
-import { HttpError } from '@/lib/http-error'
-import { prisma as defaultPrisma } from '@/lib/prisma'
+import { HttpError } from '@/lib/core/http-error'
+import { prisma as defaultPrisma } from '@/lib/core/prisma'
 import { parseInput } from '@/lib/upstash'
 import {
   BadRequest,
@@ -20,7 +20,7 @@ import {
   type DeadlineView,
 } from './access'
 import { deadlineProposals } from './proposals'
-import { createReminders, type Reminders } from './reminders'
+import { createReminders, type Reminders } from '@/lib/mail/reminders'
 import { deadlineCreateSchema, deadlineListQuerySchema, deadlineUpdateSchema } from './schemas'
 
 export { toDeadlineView, type DeadlineContext, type DeadlineView } from './access'

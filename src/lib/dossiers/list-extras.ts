@@ -1,5 +1,5 @@
 import type { PrismaClient } from '@/generated/prisma/client'
-import { prisma as defaultPrisma } from '@/lib/prisma'
+import { prisma as defaultPrisma } from '@/lib/core/prisma'
 
 /** What the list shows beside each dossier, read from the database (no Redis command). */
 export interface DossierListExtras {

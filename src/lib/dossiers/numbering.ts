@@ -1,5 +1,5 @@
 import { Prisma, type PrismaClient } from '@/generated/prisma/client'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 
 /**
  * Reference numbering: `<cabinet prefix>-<year>-<3-digit number>` (`DUP-2026-014`), the number a

@@ -1,5 +1,5 @@
 import type { Dossier, Prisma, PrismaClient } from '@/generated/prisma/client'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import type { Json } from '@/lib/tenants/cabinet-cache'
 import type { DossierSort, DossierStatusValue } from './schemas'
 

@@ -1,6 +1,6 @@
 import { Prisma, type Dossier, type PrismaClient } from '@/generated/prisma/client'
-import { HttpError } from '@/lib/http-error'
-import { prisma as defaultPrisma } from '@/lib/prisma'
+import { HttpError } from '@/lib/core/http-error'
+import { prisma as defaultPrisma } from '@/lib/core/prisma'
 import { leaderboard, type DossierChange } from '@/lib/scores/leaderboard'
 import {
   cabinetCache,

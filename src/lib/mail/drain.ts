@@ -5,9 +5,11 @@
  * mid-send is redelivered when its lease expires (at-least-once: an e-mail may, rarely, go twice; never zero times).
  */
 import { after } from 'next/server'
-import { appConfig } from '@/lib/config'
-import { drainQueue, oneDrainAtATime, type DrainCounts } from '@/lib/queue-drain'
+import { appConfig } from '@/lib/core/config'
 import {
+  drainQueue,
+  oneDrainAtATime,
+  type DrainCounts,
   processNext,
   queue as defaultQueue,
   runWorker,

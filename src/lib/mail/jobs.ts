@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ROLES } from '@/lib/auth/identity'
+import { ROLES } from '@/lib/core/identity'
 
 /**
  * What 'email-queue' carries: the setup guide's `{ to, subject, template }` (`template: 'welcome'` is

@@ -1,5 +1,5 @@
-import { DEADLINE_KIND_LABELS, type DeadlineKind } from '@/lib/deadlines/schemas'
-import { formatDateTimeFr } from '@/lib/deadlines/paris-time'
+import { DEADLINE_KIND_LABELS, type DeadlineKind } from '@/lib/core/deadline-kinds'
+import { formatDateTimeFr } from '@/lib/core/paris-time'
 
 /**
  * The French e-mails, each in plain text and HTML. Every value from a user (titles, names, references)

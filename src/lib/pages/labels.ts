@@ -1,5 +1,5 @@
 import type { ZodError } from 'zod'
-import { formatRelativeFr } from '@/lib/deadlines/paris-time'
+import { formatRelativeFr } from '@/lib/core/paris-time'
 import type { DossierStatusValue } from '@/lib/dossiers/schemas'
 
 /** French labels of what the pages show. */

@@ -1,6 +1,6 @@
 import { headers } from 'next/headers'
 import { redirect } from 'next/navigation'
-import { loginPath } from '@/lib/pages/auth'
+import { loginPath } from '@/lib/request/paths'
 import { anonymousContext, authenticatedContext, type MaybeAuthenticated, type RequestContext } from './context'
 import { readForwarded } from './protocol'
 

@@ -1,7 +1,7 @@
 import type { NextRequest } from 'next/server'
-import type { Role } from '@/lib/auth/identity'
-import { errorResponse } from '@/lib/http'
-import { HttpError } from '@/lib/http-error'
+import type { Role } from '@/lib/core/identity'
+import { errorResponse } from '@/lib/request/http'
+import { HttpError } from '@/lib/core/http-error'
 import { anonymousContext, authenticatedContext, type MaybeAuthenticated, type RequestContext } from './context'
 import { readForwarded } from './protocol'
 

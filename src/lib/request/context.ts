@@ -1,5 +1,5 @@
-import type { Identity, Role } from '@/lib/auth/identity'
-import { requireRole } from '@/lib/auth/identity'
+import type { Identity, Role } from '@/lib/core/identity'
+import { requireRole } from '@/lib/core/identity'
 import { runWithRedisBudget, type RedisBudget } from '@/lib/upstash'
 import type { Forwarded } from './protocol'
 

@@ -1,7 +1,7 @@
 import { headers } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { cache } from 'react'
-import { loginPath } from '@/lib/pages/auth'
+import { loginPath } from '@/lib/request/paths'
 import { anonymousContext, authenticatedContext, type MaybeAuthenticated, type RequestContext } from './context'
 import { readForwarded, type Forwarded } from './protocol'
 

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { identitySchema, type Identity } from '@/lib/auth/identity'
-import { UNVERIFIED_ADDRESS } from '@/lib/client-address'
-import { appConfig } from '@/lib/config'
+import { identitySchema, type Identity } from '@/lib/core/identity'
+import { UNVERIFIED_ADDRESS } from '@/lib/core/client-address'
+import { appConfig } from '@/lib/core/config'
 import { configuredTimeoutMs, RedisBudget } from '@/lib/upstash'
 
 /**

@@ -23,7 +23,7 @@
  * cabinet: each event sets the dossier's score to the time of its last activity, so `top` gives the
  * dossiers worked on most recently.
  */
-import { prisma as defaultPrisma } from '@/lib/prisma'
+import { prisma as defaultPrisma } from '@/lib/core/prisma'
 import { nowOrAfterAnswer, sortedSet as defaultSortedSet, type ScoredMember, type SortedSet } from '@/lib/upstash'
 
 export const TENANT_LEADERBOARD = 'tenant-leaderboard'

@@ -1,6 +1,6 @@
 import type { PrismaClient } from '@/generated/prisma/client'
-import { appConfig } from '@/lib/config'
-import { prisma as defaultPrisma } from '@/lib/prisma'
+import { appConfig } from '@/lib/core/config'
+import { prisma as defaultPrisma } from '@/lib/core/prisma'
 import {
   afterAnswer,
   cache as defaultCache,

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { boolVar as flag, intVar as whole } from '@/lib/config'
+import { boolVar as flag, intVar as whole } from '@/lib/core/config'
 
 /**
  * The usage meter's settings (shown on /status), validated with zod; an error names the variable,

@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { ROLES, requireRole, type Identity, type Role } from '@/lib/auth/identity'
+import { ROLES, requireRole, type Identity, type Role } from '@/lib/core/identity'
 import { revokeSessions } from '@/lib/auth/sessions'
-import { createReminders, REMINDER_ROLES, type Reminders } from '@/lib/deadlines/reminders'
-import { HttpError } from '@/lib/http-error'
-import { prisma } from '@/lib/prisma'
+import { createReminders, REMINDER_ROLES, type Reminders } from '@/lib/mail/reminders'
+import { HttpError } from '@/lib/core/http-error'
+import { prisma } from '@/lib/core/prisma'
 import type { IdParam } from '@/lib/request/api'
 
 /**

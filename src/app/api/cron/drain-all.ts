@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { NextRequest } from 'next/server'
-import { createReminders, type Reminders } from '@/lib/deadlines/reminders'
-import { drainShared } from '@/lib/analyses/drain'
-import { aiPipeline } from '@/lib/analyses/pipeline'
-import { appConfig } from '@/lib/config'
+import { createReminders, type Reminders } from '@/lib/mail/reminders'
+import { drainShared } from '@/lib/services/analysis-drain'
+import { aiPipeline } from '@/lib/services/analyses'
+import { appConfig } from '@/lib/core/config'
 import { drainEmails, type EmailDrainResult } from '@/lib/mail/drain'
-import { prisma } from '@/lib/prisma'
+import { prisma } from '@/lib/core/prisma'
 import { withPublic } from '@/lib/request/api'
 
 /**

@@ -1,5 +1,5 @@
 import { deadlines } from '@/lib/deadlines/service'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import { withAuth } from '@/lib/request/api'
 
 export const dynamic = 'force-dynamic'

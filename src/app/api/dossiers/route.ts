@@ -1,7 +1,7 @@
 import { readHeaders, writeHeaders } from '@/lib/dossiers/responses'
 import { listQuerySchema, queryObject } from '@/lib/dossiers/schemas'
 import { dossiers } from '@/lib/dossiers/service'
-import { readJson } from '@/lib/http'
+import { readJson } from '@/lib/request/http'
 import { withAuth } from '@/lib/request/api'
 
 export const dynamic = 'force-dynamic'

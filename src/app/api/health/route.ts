@@ -1,4 +1,4 @@
-import { prisma } from '@/lib/prisma'
+import { prisma } from '@/lib/core/prisma'
 import { health, lastRedisFailureAt } from '@/lib/upstash'
 
 export const dynamic = 'force-dynamic'

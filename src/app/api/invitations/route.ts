@@ -1,5 +1,5 @@
 import { invitations } from '@/lib/accounts/invitations'
-import { readJson } from '@/lib/http'
+import { readJson } from '@/lib/request/http'
 import { drainEmailsAfterResponse } from '@/lib/mail/drain'
 import { withAuth } from '@/lib/request/api'
 

@@ -1,7 +1,7 @@
 import { AI_ANALYSIS_QUEUE } from '@/lib/analyses/job'
 import { analysisReads } from '@/lib/analyses/read-model'
-import { HttpError } from '@/lib/http-error'
-import { isPlatformOperator } from '@/lib/platform'
+import { HttpError } from '@/lib/core/http-error'
+import { isPlatformOperator } from '@/lib/core/platform'
 import { withAuth } from '@/lib/request/api'
 import { queue } from '@/lib/upstash'
 

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next'
 import { DossierForm } from '@/components/dossier-form'
 import { PageTitle } from '@/components/page-title'
-import { createDossierAction } from '@/lib/dossiers/actions'
+import { createDossierAction } from '@/actions/dossiers'
 import { pageContext } from '@/lib/request/page'
 
 export const metadata: Metadata = { title: 'Nouveau dossier' }

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
 import { NewPasswordForm } from '@/components/accounts/new-password-form'
-import { confirmPasswordResetAction } from '@/lib/accounts/actions'
+import { confirmPasswordResetAction } from '@/actions/accounts'
 import { passwordReset } from '@/lib/accounts/password-reset'
 import { optionalPageContext } from '@/lib/request/page'
 

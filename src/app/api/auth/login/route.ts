@@ -1,6 +1,6 @@
 import { NextResponse } from 'next/server'
 import { deviceCookieName, login, setDeviceCookie, setSessionCookie } from '@/lib/auth/sessions'
-import { readJson } from '@/lib/http'
+import { readJson } from '@/lib/request/http'
 import { withPublic } from '@/lib/request/api'
 
 export const dynamic = 'force-dynamic'

@@ -1,6 +1,6 @@
 import { passwordReset } from '@/lib/accounts/password-reset'
-import { addressKey } from '@/lib/client-address'
-import { readJson } from '@/lib/http'
+import { addressKey } from '@/lib/core/client-address'
+import { readJson } from '@/lib/request/http'
 import { drainEmailsAfterResponse } from '@/lib/mail/drain'
 import { withPublic } from '@/lib/request/api'
 

@@ -1,4 +1,4 @@
-import { cronDrainAll } from '../drain-all'
+import { cronDrainAll } from '@/app/api/cron/drain-all'
 
 export const dynamic = 'force-dynamic'
 /** Vercel stops the function after this many seconds (CRON_MAX_DURATION_MS in ../drain-all.ts says the same). */

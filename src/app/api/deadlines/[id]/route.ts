@@ -1,6 +1,6 @@
 import { DEADLINE_ID, splitDeadlinePatch } from '@/lib/deadlines/responses'
 import { deadlines } from '@/lib/deadlines/service'
-import { readJson } from '@/lib/http'
+import { readJson } from '@/lib/request/http'
 import { withAuthAndId } from '@/lib/request/api'
 
 export const dynamic = 'force-dynamic'

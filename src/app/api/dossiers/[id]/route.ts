@@ -1,7 +1,7 @@
 import { DOSSIER_ID, dossierNotFound, readHeaders, writeHeaders } from '@/lib/dossiers/responses'
 import { DOSSIER_DELETE_ROLES } from '@/lib/dossiers/permissions'
 import { dossiers } from '@/lib/dossiers/service'
-import { readJson } from '@/lib/http'
+import { readJson } from '@/lib/request/http'
 import { withAuthAndId } from '@/lib/request/api'
 
 export const dynamic = 'force-dynamic'

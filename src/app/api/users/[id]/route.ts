@@ -1,4 +1,4 @@
-import { readJson } from '@/lib/http'
+import { readJson } from '@/lib/request/http'
 import { withAuthAndId } from '@/lib/request/api'
 import { updateTeamMember, USER_ID, userPatchSchema } from '@/lib/users/team'
 

@@ -1,5 +1,5 @@
 import { passwordReset } from '@/lib/accounts/password-reset'
-import { readJson } from '@/lib/http'
+import { readJson } from '@/lib/request/http'
 import { withPublic } from '@/lib/request/api'
 
 export const dynamic = 'force-dynamic'

@@ -1,5 +1,5 @@
-import { drainAfterResponse } from '@/lib/analyses/drain'
-import { aiPipeline } from '@/lib/analyses/pipeline'
+import { drainAfterResponse } from '@/lib/services/analysis-drain'
+import { aiPipeline } from '@/lib/services/analyses'
 import { DOSSIER_ID } from '@/lib/dossiers/responses'
 import { withAuthAndId } from '@/lib/request/api'
 

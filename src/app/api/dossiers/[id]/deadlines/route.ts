@@ -1,6 +1,6 @@
 import { deadlines } from '@/lib/deadlines/service'
 import { DOSSIER_ID } from '@/lib/dossiers/responses'
-import { readJson } from '@/lib/http'
+import { readJson } from '@/lib/request/http'
 import { withAuthAndId } from '@/lib/request/api'
 
 export const dynamic = 'force-dynamic'

@@ -1,13 +1,13 @@
 'use server'
 import { redirect } from 'next/navigation'
 import { parseDossierId } from '@/lib/dossiers/schemas'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import { authedAction } from '@/lib/request/action'
 import type { RequestContext } from '@/lib/request/context'
 import { RedisDisabledError, RedisUnavailableError } from '@/lib/upstash'
-import { drainAfterResponse } from './drain'
-import { aiPipeline } from './pipeline'
-import { AnalysisLimitError, DossierClosedError } from './request'
+import { drainAfterResponse } from '@/lib/services/analysis-drain'
+import { aiPipeline } from '@/lib/services/analyses'
+import { AnalysisLimitError, DossierClosedError } from '@/lib/analyses/request'
 
 export interface AnalyzeState {
   error?: string

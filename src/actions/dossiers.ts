@@ -1,12 +1,12 @@
 'use server'
 import { redirect } from 'next/navigation'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import { frenchIssues, type DossierField } from '@/lib/pages/labels'
 import { authedAction } from '@/lib/request/action'
 import type { RequestContext } from '@/lib/request/context'
-import { canDeleteDossier } from './permissions'
-import { dossierPatchSchema, newDossierSchema, parseDossierId } from './schemas'
-import { dossiers } from './service'
+import { canDeleteDossier } from '@/lib/dossiers/permissions'
+import { dossierPatchSchema, newDossierSchema, parseDossierId } from '@/lib/dossiers/schemas'
+import { dossiers } from '@/lib/dossiers/service'
 
 /**
  * The dossier forms' writes: the same zod schemas and service as the API routes. The cabinet is always

@@ -1,4 +1,4 @@
-import { appConfig, type AppConfig } from '@/lib/config'
+import { appConfig, type AppConfig } from '@/lib/core/config'
 
 /**
  * Whether a user is one of the platform's operators (PLATFORM_ADMIN_EMAILS), the only ones shown

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
-import type { ClientAddressSource } from '@/lib/config'
+import type { ClientAddressSource } from '@/lib/core/config'
 
 /** Set by scripts/serve.ts on every request it hands to Next: its per-process secret, proof that it rewrote X-Forwarded-For. */
 export const SERVER_STAMP_HEADER = 'x-iapm-server-stamp'

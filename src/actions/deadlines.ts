@@ -1,12 +1,12 @@
 'use server'
 import { refresh } from 'next/cache'
 import type { ZodError } from 'zod'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import { authedAction } from '@/lib/request/action'
 import type { RequestContext } from '@/lib/request/context'
 import { RedisDisabledError, RedisUnavailableError } from '@/lib/upstash'
-import { deadlineCreateSchema, deadlineUpdateSchema } from './schemas'
-import { deadlines } from './service'
+import { deadlineCreateSchema, deadlineUpdateSchema } from '@/lib/deadlines/schemas'
+import { deadlines } from '@/lib/deadlines/service'
 
 /**
  * The deadline forms of the dossier page and the agenda: the same schemas and service as the API (every

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 
 /** Who is calling, as src/proxy.ts resolved it from the session cookie (carried to the app by src/lib/request/protocol.ts). */
 export const ROLES = ['ADMIN', 'AVOCAT', 'ASSISTANT'] as const

@@ -2,10 +2,10 @@
 import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { ZodError } from 'zod'
-import { HttpError } from '@/lib/http-error'
-import { safeNext } from '@/lib/pages/auth'
+import { HttpError } from '@/lib/core/http-error'
+import { safeNext } from '@/lib/request/paths'
 import { publicAction } from '@/lib/request/action'
-import { deviceCookieName, login, logout, setDeviceCookie, setSessionCookie } from './sessions'
+import { deviceCookieName, login, logout, setDeviceCookie, setSessionCookie } from '@/lib/auth/sessions'
 
 export interface LoginState {
   error?: string

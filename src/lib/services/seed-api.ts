@@ -2,7 +2,7 @@
  * The user's guide's own functions (shared/seed/upstash-setup.fr.md, "Cas d'usage"), by the names it
  * gives them, over the app's services: code written from the guide works as written.
  */
-import { aiPipeline } from '@/lib/analyses/pipeline'
+import { aiPipeline } from './analyses'
 import type { AIAnalysisTask } from '@/lib/analyses/job'
 import type { DossierListItem } from '@/lib/dossiers/paging'
 import { dossiers } from '@/lib/dossiers/service'

@@ -6,9 +6,10 @@
  * mid-job is redelivered when its lease expires; completion is a compare-and-set, never done twice.
  */
 import { after } from 'next/server'
-import { aiPipeline, type AIPipeline } from './pipeline'
-import { appConfig } from '@/lib/config'
-import { drainQueue, oneDrainAtATime, type DrainCounts } from '@/lib/queue-drain'
+import type { AIPipeline } from '@/lib/analyses/pipeline'
+import { aiPipeline } from './analyses'
+import { appConfig } from '@/lib/core/config'
+import { drainQueue, oneDrainAtATime, type DrainCounts } from '@/lib/upstash'
 
 /** What one drain did: the queue's counts, an acked job being a DONE analysis. */
 export type DrainResult = Omit<DrainCounts, 'acked'> & {

@@ -1,9 +1,10 @@
 /**
  * Draining a queue without a long-running worker (after a response, from a cron route): process jobs one
- * at a time until none is ready or the time is up. The analyses' drain (src/lib/analyses/drain.ts) and the
- * e-mails' (src/lib/mail/drain.ts) are this loop with their own job and their own names for the counts.
+ * at a time until none is ready or the time is up. Serverless hosts have no worker process: the request
+ * that queued a job, or a cron route, drains with this loop (the app's analyses and e-mails do).
  */
-import { outsideRedisBudget, type JobOutcome } from '@/lib/upstash'
+import { outsideRedisBudget } from '../core/budget'
+import type { JobOutcome } from './worker'
 
 /** What one drain did. */
 export interface DrainCounts {

@@ -19,7 +19,7 @@ import { queue } from '@/lib/upstash'
 import { EMAIL_QUEUE } from '@/lib/mail/jobs'
 import { createOutbox, type Outbox } from '@/lib/mail/outbox'
 import { reminderJobId, type DeadlineReminderJob } from '@/lib/mail/jobs'
-import { parseReminderOffsets, type ReminderOffset } from './offsets'
+import { parseReminderOffsets, type ReminderOffset } from './reminder-offsets'
 
 /** Who is reminded: the cabinet's active lawyers and admins (assistants are not). */
 export const REMINDER_ROLES = ['ADMIN', 'AVOCAT'] as const

@@ -2,10 +2,10 @@
 import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { revokeSessions, setSessionCookie } from '@/lib/auth/sessions'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 import { authedAction, publicAction } from '@/lib/request/action'
 import type { RequestContext } from '@/lib/request/context'
-import { updateTeamMember, userIdSchema, userPatchSchema } from './team'
+import { updateTeamMember, userIdSchema, userPatchSchema } from '@/lib/users/team'
 
 /** "Se déconnecter de tous les appareils": ends every session of the user, this one included. */
 export const logoutEverywhereAction = publicAction(async (ctx): Promise<void> => {

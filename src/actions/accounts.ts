@@ -2,15 +2,15 @@
 import { cookies } from 'next/headers'
 import { redirect } from 'next/navigation'
 import { deviceCookieName, login, logout, setDeviceCookie, setSessionCookie } from '@/lib/auth/sessions'
-import { addressKey } from '@/lib/client-address'
-import { HttpError } from '@/lib/http-error'
+import { addressKey } from '@/lib/core/client-address'
+import { HttpError } from '@/lib/core/http-error'
 import { drainEmailsAfterResponse } from '@/lib/mail/drain'
 import { authedAction, publicAction } from '@/lib/request/action'
 import type { RequestContext } from '@/lib/request/context'
 import { RedisDisabledError, RedisUnavailableError } from '@/lib/upstash'
-import { invitations, invitationSchema } from './invitations'
-import { passwordReset } from './password-reset'
-import { emailSchema, newPasswordSchema } from './shared'
+import { invitations, invitationSchema } from '@/lib/accounts/invitations'
+import { passwordReset } from '@/lib/accounts/password-reset'
+import { emailSchema, newPasswordSchema } from '@/lib/accounts/shared'
 
 /**
  * The account forms (invite a colleague, accept an invitation, forgotten password, new password): the same

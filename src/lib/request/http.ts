@@ -6,7 +6,7 @@ import {
   RedisUnavailableError,
   type RedisErrorCode,
 } from '@/lib/upstash'
-import { HttpError } from '@/lib/http-error'
+import { HttpError } from '@/lib/core/http-error'
 
 export { HttpError }
 
