@@ -12,6 +12,30 @@ const FRAMEWORK = [
   { name: 'react', message: 'framework-free code' },
   { name: 'react-dom', message: 'framework-free code' },
 ]
+// src/lib in floors (docs/architecture.md): a folder imports only from the floors below it, and the
+// domains of one floor never import each other (they meet in services/).
+const FOUNDATIONS = ['core', 'demo', 'upstash.ts', 'upstash-config.ts']
+const SHARED = ['request', 'auth', 'mail', 'tenants', 'scores', 'usage']
+const DOMAINS = ['dossiers', 'deadlines', 'analyses', 'accounts', 'users', 'startup-check.ts']
+const TOP = ['services', 'pages']
+const lib = (names) => names.map((n) => `./src/lib/${n}`)
+const LIB_FLOORS = [
+  ...FOUNDATIONS.map((n) => ({
+    target: `./src/lib/${n}`,
+    from: lib([...FOUNDATIONS.filter((m) => m !== n && !m.startsWith('upstash')), ...SHARED, ...DOMAINS, ...TOP]),
+    message: 'src/lib/core and demo are the foundations: they import nothing else of src/lib but the Redis door',
+  })),
+  ...SHARED.map((n) => ({
+    target: `./src/lib/${n}`,
+    from: lib([...SHARED.filter((m) => m !== n), ...DOMAINS, ...TOP]),
+    message: 'a shared service (request, auth, mail, tenants, scores, usage) builds on the foundations alone',
+  })),
+  ...DOMAINS.map((n) => ({
+    target: `./src/lib/${n}`,
+    from: lib([...DOMAINS.filter((m) => m !== n), ...TOP]),
+    message: 'a domain does not import another domain: wire them together in src/lib/services',
+  })),
+]
 const FRAMEWORK_PATTERNS = [{ group: ['next/*', 'react/*', 'react-dom/*'], message: 'framework-free code' }]
 
 export default tseslint.config(
@@ -60,20 +84,31 @@ export default tseslint.config(
             },
             {
               target: './src/redis',
-              from: ['./src/lib', './src/app', './src/components', './src/proxy.ts'],
+              from: ['./src/lib', './src/app', './src/components', './src/actions', './src/proxy.ts'],
               message: 'the Redis package does not import the app: the app imports it',
             },
             {
               target: './src/upstash-local',
-              from: ['./src/lib', './src/app', './src/components', './src/proxy.ts', './src/redis'],
+              from: ['./src/lib', './src/app', './src/components', './src/actions', './src/proxy.ts', './src/redis'],
               message: 'the local endpoint stands alone: it speaks HTTP and RESP, nothing of the app',
             },
             {
               target: './src/components',
               from: './src/app',
-              message:
-                'components do not import from src/app: pass server actions in as props or import them from src/lib',
+              message: 'components do not import from src/app: server actions live in src/actions',
             },
+            {
+              target: './src/actions',
+              from: ['./src/app', './src/components', './src/proxy.ts'],
+              message:
+                'server actions are adapters over src/lib, like route handlers: they import no page or component',
+            },
+            {
+              target: './src/lib',
+              from: ['./src/app', './src/components', './src/actions', './src/proxy.ts'],
+              message: 'src/lib is what routes, pages, actions and the proxy use, never the reverse',
+            },
+            ...LIB_FLOORS,
           ],
         },
       ],

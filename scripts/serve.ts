@@ -2,7 +2,7 @@
  * The app's server (`npm start`): Next through its custom-server API, behind one step that sets the
  * client address. `next start` keeps a client-sent X-Forwarded-For, whose first hop the proxy
  * (src/proxy.ts) uses as the rate-limit key; here every request reaches Next with X-Forwarded-For
- * replaced by the address resolved from the socket and TRUSTED_PROXY_HOPS (src/lib/client-address.ts).
+ * replaced by the address resolved from the socket and TRUSTED_PROXY_HOPS (src/lib/core/client-address.ts).
  * Not used on Vercel, whose edge overwrites the header itself.
  */
 import { randomBytes } from 'node:crypto'
@@ -27,7 +27,7 @@ Serves the app with Next's custom server, X-Forwarded-For set to the client addr
                    many shells export it as the machine's name.
   -h, --help       this text
 
-Settings come from the environment and .env files, as with next start (see src/lib/config.ts).`
+Settings come from the environment and .env files, as with next start (see src/lib/core/config.ts).`
 
 /** How long in-flight requests get to finish after SIGTERM/SIGINT before their connections are cut. */
 const GRACE_MS = 10_000

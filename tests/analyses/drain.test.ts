@@ -1,5 +1,5 @@
 /**
- * Draining without a worker (src/lib/analyses/drain.ts): what after() and the cron route run. Its
+ * Draining without a worker (src/lib/services/analysis-drain.ts): what after() and the cron route run. Its
  * cost per analysis against the worker's, counted on the server; its time budget; one drain per
  * instance however many requests ask.
  */

@@ -1,4 +1,4 @@
-/** PLATFORM_ADMIN_EMAILS (src/lib/config.ts) and who is a platform operator (src/lib/platform.ts). */
+/** PLATFORM_ADMIN_EMAILS (src/lib/core/config.ts) and who is a platform operator (src/lib/core/platform.ts). */
 import { describe, expect, it } from 'vitest'
 import { AppConfigError, parseAppConfig } from '@/lib/core/config'
 import { isPlatformOperator } from '@/lib/core/platform'

@@ -119,4 +119,3 @@ export function createAIPipeline(deps: AIPipelineDeps = {}) {
 }
 
 export type AIPipeline = ReturnType<typeof createAIPipeline>
-

@@ -4,7 +4,7 @@ import { z } from 'zod'
 
 /**
  * The database settings (DATABASE_URL, DATABASE_AUTH_TOKEN, DATABASE_DRIVER) and the Prisma driver
- * adapter they select. The one module that reads them: the app (src/lib/prisma.ts), the Prisma CLI
+ * adapter they select. The one module that reads them: the app (src/lib/core/prisma.ts), the Prisma CLI
  * (prisma.config.ts), `npm run db:setup` and the server's start-up check all go through
  * `databaseConfig`. It imports no generated Prisma code, so prisma.config.ts can load it before
  * `prisma generate` has ever run, and a start-up check can call it without opening anything.

@@ -1,4 +1,4 @@
-/** An error that is the answer: routes turn it into `{ error }` with this status (src/lib/http.ts). */
+/** An error that is the answer: routes turn it into `{ error }` with this status (src/lib/request/http.ts). */
 export class HttpError extends Error {
   override name = 'HttpError'
   constructor(

@@ -3,7 +3,7 @@ import { databaseAdapter, databaseConfig, type DatabaseConfig } from './database
 
 /**
  * The app's Prisma client: one per process, engine-free (no engine binary is downloaded): the
- * driver adapter DATABASE_URL selects (src/lib/database.ts): better-sqlite3 for a `file:`
+ * driver adapter DATABASE_URL selects (src/lib/core/database.ts): better-sqlite3 for a `file:`
  * database, libSQL over HTTP for Turso. Kept on globalThis so Next.js dev hot reloads reuse it
  * instead of opening a new database handle on every edit.
  */

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 /**
- * E-mail settings, read and validated here (not in src/lib/config.ts, so a wrong SMTP setting never
+ * E-mail settings, read and validated here (not in src/lib/core/config.ts, so a wrong SMTP setting never
  * stops pages that send nothing). Errors name the variable; SMTP_URL's password is never printed.
  *
  *   SMTP_URL          smtp://user:pass@host:587 (STARTTLS when offered) or smtps://…:465 (TLS). Required in

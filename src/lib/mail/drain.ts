@@ -1,5 +1,5 @@
 /**
- * Draining 'email-queue' the way analyses are drained (src/lib/analyses/drain.ts): by the worker
+ * Draining 'email-queue' the way analyses are drained (src/lib/services/analysis-drain.ts): by the worker
  * (runEmailWorker), right after a response (drainEmailsAfterResponse, Next's after()) and by the cron
  * route (drainEmails). Same queue, same handler, same guarantees: a job is leased, so a function killed
  * mid-send is redelivered when its lease expires (at-least-once: an e-mail may, rarely, go twice; never zero times).

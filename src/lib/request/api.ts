@@ -32,7 +32,7 @@ const NOT_LOGGED_IN = 'not logged in: POST /api/auth/login first'
 
 /**
  * An API route for logged-in callers (401 otherwise): the handler runs under the request's Redis
- * budget, and whatever it throws becomes its JSON answer (src/lib/http.ts).
+ * budget, and whatever it throws becomes its JSON answer (src/lib/request/http.ts).
  */
 export function withAuth<P extends object = object>(
   handler: (ctx: ApiContext<P>) => Promise<Response>,

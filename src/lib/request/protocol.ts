@@ -12,7 +12,7 @@ import { configuredTimeoutMs, RedisBudget } from '@/lib/upstash'
  * - IDENTITY_HEADER: who is calling, signed (HMAC-SHA256, key derived from SESSION_SECRET). A request
  *   that reached a route without going through the proxy (a matcher hole, a direct call to the Next
  *   server) cannot carry an identity: an unsigned or badly signed value is read as "not logged in".
- * - CLIENT_ADDRESS_HEADER: the client address the proxy trusts (src/lib/client-address.ts).
+ * - CLIENT_ADDRESS_HEADER: the client address the proxy trusts (src/lib/core/client-address.ts).
  * - REDIS_SPENT_HEADER: what the proxy already spent of the request's Redis budget, in ms. A relative
  *   figure, not a deadline: no clock has to agree with another.
  * All live in the app's x-iapm-* namespace, which scripts/serve.ts also strips from clients' requests.

@@ -2,7 +2,7 @@ import { transportStatus } from './transport'
 
 /**
  * What went wrong, for code that must decide (an HTTP status, a retry, a failure policy). The layer
- * says what happened, not how to answer it: the app maps codes to statuses (src/lib/http.ts).
+ * says what happened, not how to answer it: the app maps codes to statuses (src/lib/request/http.ts).
  * - REDIS_UNAVAILABLE: Redis could not be reached in time; the command did not run.
  * - REDIS_OUTCOME_UNKNOWN: the command was sent, its answer never came: it may have run.
  * - REDIS_BUDGET_SPENT: the request's (or operation's) Redis budget ran out while waiting.
