@@ -143,7 +143,10 @@ export interface ResetRequestState {
   sent?: boolean
 }
 
-/** « Mot de passe oublié ? »: always the same confirmation (nothing says whether the address has an account). */
+/**
+ * « Mot de passe oublié ? »: always the same confirmation, after the same work whatever the address (nothing
+ * says whether it has an account, not even the time it takes).
+ */
 export const requestPasswordResetAction = publicAction(
   async (ctx, _prev: ResetRequestState, form: FormData): Promise<ResetRequestState> => {
     const email = String(form.get('email') ?? '')
@@ -158,7 +161,7 @@ export const requestPasswordResetAction = publicAction(
       if (unavailable(err)) return { email, error: UNAVAILABLE }
       throw err
     }
-    drainEmailsAfterResponse()
+    // The account is looked up, and its e-mail queued and sent, after this answer (the service's after()).
     return { email: '', sent: true }
   },
 )

@@ -1,18 +1,24 @@
 /**
- * Password reset. request({ email }, ipKey) answers "accepted" whatever the address (no enumeration):
- * an account that exists and is active gets an e-mail with a single-use link (token in Redis, 1 hour).
- * Rate-limited per client (429: it says nothing about the address) and per e-mail (over it, silently
- * nothing is sent: the owner's mailbox cannot be flooded, the caller learns nothing). confirm({ token,
- * password }) sets the new password (scrypt, src/lib/auth/password.ts) and ends every session of the
- * user. A link also dies when the password changed after it was sent (any other way).
- * Wiring: POST /api/auth/password-reset → 202 request(body, addressKey(clientAddress)) then
- * drainEmailsAfterResponse(); POST /api/auth/password-reset/confirm → 200 confirm(body).
+ * Password reset. request({ email }, ipKey) answers "accepted" whatever the address (no enumeration),
+ * and does the same work before that answer for every address: the input's validation and the
+ * per-client rate limit (429: it says nothing about the address), nothing that depends on the address.
+ * The rest, the issuing, is handed to `defer` and runs after the answer (the app's: Next's after(), then
+ * the mail drain): the per-e-mail limit (over it, silently nothing is sent: the owner's mailbox cannot
+ * be flooded, the caller learns nothing), the account lookup, and for an account that exists and is
+ * active a single-use link (token in Redis, 1 hour) queued as an e-mail. A failure there is logged
+ * (without the address or the token), never thrown. confirm({ token, password }) sets the new password
+ * (scrypt, src/lib/auth/password.ts) and ends every session of the user. A link also dies when the
+ * password changed after it was sent (any other way).
+ * Wiring: POST /api/auth/password-reset → 202 request(body, addressKey(clientAddress)); POST
+ * /api/auth/password-reset/confirm → 200 confirm(body); the « Mot de passe oublié ? » form's server
+ * action (src/actions/accounts.ts) → request() as well.
  */
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import type { PrismaClient } from '@/generated/prisma/client'
 import { revokeSessions as defaultRevokeSessions } from '@/lib/auth/sessions'
 import { HttpError } from '@/lib/core/http-error'
+import { drainEmailsAfterResponse } from '@/lib/mail/drain'
 import { seal } from '@/lib/mail/seal'
 import { prisma as defaultPrisma } from '@/lib/core/prisma'
 import { parseInput } from '@/lib/upstash'
@@ -51,9 +57,27 @@ interface StoredReset {
 
 const fingerprint = (passwordHash: string) => createHash('sha256').update(passwordHash).digest('hex').slice(0, 32)
 
+/** Runs work after the answer; the work never rejects. Called at most once per request, never awaited. */
+export type Defer = (work: () => Promise<void>) => void
+
 export interface PasswordResetDeps extends AccountDeps {
   prisma?: Pick<PrismaClient, 'user'>
   revokeSessions?: (userId: string) => Promise<number>
+  /**
+   * Where request() hands the issuing once the answer is decided. The app's: drainEmailsAfterResponse
+   * (Next's after(): it starts once the response is sent, then the e-mail it queued goes out), so it
+   * needs a request scope (a route or a server action). Tests pass one that keeps the work to run it themselves.
+   */
+  defer?: Defer
+  /** Where a failure of the issuing is told (console.warn): never with the address nor the token. */
+  log?: (message: string) => void
+}
+
+/** An error's message on one line, without the given secrets (the address, the token), whatever quoted them. */
+function withoutSecrets(err: unknown, secrets: readonly string[]): string {
+  let message = err instanceof Error ? `${err.name}: ${err.message}` : String(err)
+  for (const secret of secrets) message = message.split(secret).join('…')
+  return message.replace(/\s+/g, ' ').trim()
 }
 
 export function createPasswordReset(deps: PasswordResetDeps = {}) {
@@ -61,49 +85,68 @@ export function createPasswordReset(deps: PasswordResetDeps = {}) {
   const revoke = deps.revokeSessions ?? defaultRevokeSessions
   const { tokens, outbox, limiter, config, secret, hash, now } = accountDefaults(deps)
 
+  const defer = deps.defer ?? drainEmailsAfterResponse
+  const log = deps.log ?? console.warn
+
+  /** After the answer: the per-e-mail limit, the account, the link and its e-mail. Throws on a failure. */
+  async function issue(email: string, token: string, tokenHash: string): Promise<void> {
+    const { perEmail } = RESET_LIMITS
+    const byEmail = await limiter(`reset:email:${email}`, perEmail.limit, perEmail.windowSeconds, {
+      onFailure: 'closed',
+    })
+    if (byEmail.reason === 'unavailable')
+      throw new Error('the per-address rate limit could not be checked (session store unreachable)')
+    // Over it, unknown or deactivated: nothing sent, and the caller had the same answer long ago.
+    if (!byEmail.allowed) return
+    const user = await prisma.user.findUnique({
+      where: { email },
+      select: { id: true, email: true, name: true, active: true, passwordHash: true },
+    })
+    if (!user || !user.active) return
+    const stored: StoredReset = {
+      userId: user.id,
+      email: user.email,
+      passwordFingerprint: fingerprint(user.passwordHash),
+    }
+    await tokens.put('password-reset', tokenHash, stored, RESET_TTL_SECONDS)
+    await outbox.enqueue({
+      template: 'password-reset',
+      to: user.email,
+      subject: 'Réinitialisation de votre mot de passe IA Poste Manager',
+      name: user.name,
+      sealedLink: seal(`${config().appOrigin}${RESET_PATH}?token=${token}`, secret()),
+      expiresAt: now() + RESET_TTL_SECONDS * 1000,
+    })
+  }
+
   return {
     /**
      * Always `{ accepted: true }` for a well-formed e-mail (400 otherwise), 429 when this client asked too
-     * often, 503 when Redis cannot be reached. `clientKey`: the caller's address key (addressKey()).
+     * often, 503 when Redis cannot be reached: decided by the same work for every address (validation,
+     * the per-client limit: one rate-limit call, no database). The issuing is handed to `defer`.
+     * `clientKey`: the caller's address key (addressKey()).
      */
     async request(input: unknown, clientKey: string): Promise<{ accepted: true }> {
       const { email } = parseInput(resetRequestSchema, input, 'password reset', BadRequest)
-      const { perClient, perEmail } = RESET_LIMITS
-      const [byClient, byEmail] = await Promise.all([
-        limiter(`reset:ip:${clientKey}`, perClient.limit, perClient.windowSeconds, { onFailure: 'closed' }),
-        limiter(`reset:email:${email}`, perEmail.limit, perEmail.windowSeconds, { onFailure: 'closed' }),
-      ])
-      if (byClient.reason === 'unavailable' || byEmail.reason === 'unavailable') throw unavailable('password reset')
+      const { perClient } = RESET_LIMITS
+      const byClient = await limiter(`reset:ip:${clientKey}`, perClient.limit, perClient.windowSeconds, {
+        onFailure: 'closed',
+      })
+      if (byClient.reason === 'unavailable') throw unavailable('password reset')
       if (!byClient.allowed)
         throw new HttpError(429, 'too many password reset requests; try again later', {
           'retry-after': String(Math.max(1, Math.ceil((byClient.resetAt - now()) / 1000))),
         })
-      if (!byEmail.allowed) return { accepted: true }
-      const user = await prisma.user.findUnique({
-        where: { email },
-        select: { id: true, email: true, name: true, active: true, passwordHash: true },
-      })
-      // Unknown or deactivated: the same answer, nothing sent.
-      if (!user || !user.active) return { accepted: true }
-      const { token, hash: tokenHash } = newToken()
-      const expiresAt = now() + RESET_TTL_SECONDS * 1000
-      const stored: StoredReset = {
-        userId: user.id,
-        email: user.email,
-        passwordFingerprint: fingerprint(user.passwordHash),
-      }
-      try {
-        await tokens.put('password-reset', tokenHash, stored, RESET_TTL_SECONDS)
-      } catch {
-        throw unavailable('password reset')
-      }
-      await outbox.enqueue({
-        template: 'password-reset',
-        to: user.email,
-        subject: 'Réinitialisation de votre mot de passe IA Poste Manager',
-        name: user.name,
-        sealedLink: seal(`${config().appOrigin}${RESET_PATH}?token=${token}`, secret()),
-        expiresAt,
+      defer(async () => {
+        // Made first, whatever the address: a failure's message is stripped of it, whichever step failed.
+        const { token, hash: tokenHash } = newToken()
+        try {
+          await issue(email, token, tokenHash)
+        } catch (err) {
+          log(
+            `[accounts] a password reset request was dropped after the answer: ${withoutSecrets(err, [email, token])}`,
+          )
+        }
       })
       return { accepted: true }
     },

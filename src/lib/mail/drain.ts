@@ -9,6 +9,7 @@ import { appConfig } from '@/lib/core/config'
 import {
   drainQueue,
   oneDrainAtATime,
+  outsideRedisBudget,
   type DrainCounts,
   processNext,
   queue as defaultQueue,
@@ -71,14 +72,21 @@ export function drainEmailsShared(options: EmailDrainOptions): Promise<EmailDrai
 }
 
 /**
- * For whatever just queued an e-mail someone is waiting for (an invitation, a password reset): sends it
- * right after the response, within ANALYSIS_DRAIN_SECONDS, kept alive by after(). Unlike analyses this is
- * not gated by ANALYSIS_AFTER_RESPONSE: the person is waiting at their mailbox and a worker polling an
- * idle queue may take up to a minute; racing the worker is safe (leases). Costs one extra empty reserve.
+ * For whatever just queued an e-mail someone is waiting for (an invitation): sends it right after the
+ * response, within ANALYSIS_DRAIN_SECONDS, kept alive by after(). Unlike analyses this is not gated by
+ * ANALYSIS_AFTER_RESPONSE: the person is waiting at their mailbox and a worker polling an idle queue may
+ * take up to a minute; racing the worker is safe (leases). Costs one extra empty reserve.
+ * `first`: work that queues the e-mail itself after the response (a password reset, whose answer must not
+ * wait on it): run once the response is sent, outside the request's Redis budget, then the drain. It
+ * should not reject (a rejection is logged here, and the drain still runs).
  */
-export function drainEmailsAfterResponse(): void {
+export function drainEmailsAfterResponse(first?: () => Promise<void>): void {
   const { analysisDrainMs } = appConfig()
   after(async () => {
+    if (first)
+      await outsideRedisBudget(first).catch((err: unknown) =>
+        console.warn(`[mail] work before the drain after the response failed: ${(err as Error)?.message ?? err}`),
+      )
     const r = await drainEmailsShared({ deadlineMs: analysisDrainMs })
     if (r.stoppedBy === 'error') console.warn(`[mail] drain after the response stopped: ${r.error}`)
   })
