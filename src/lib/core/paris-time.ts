@@ -114,11 +114,14 @@ export function toParisInputValue(at: Date): string {
 
 const relative = new Intl.RelativeTimeFormat('fr-FR', { numeric: 'auto' })
 
-/** « dans 7 jours », « demain », « dans 3 heures », « il y a 2 jours ». */
+/**
+ * « dans 3 heures », « il y a 20 minutes » within the same Paris day; otherwise by calendar days, as a
+ * lawyer counts them: « demain », « hier », « avant-hier », « dans 7 jours » (never « il y a 34 heures »).
+ */
 export function formatRelativeFr(at: Date, now: Date = new Date()): string {
   const diff = at.getTime() - now.getTime()
-  const abs = Math.abs(diff)
-  if (abs < 3600_000) return relative.format(Math.round(diff / 60_000), 'minute')
-  if (abs < 36 * 3600_000) return relative.format(Math.round(diff / 3600_000), 'hour')
-  return relative.format(Math.round(diff / 86_400_000), 'day')
+  const days = Math.round((Date.parse(parisDateKey(at)) - Date.parse(parisDateKey(now))) / 86_400_000)
+  if (days !== 0) return relative.format(days, 'day')
+  if (Math.abs(diff) < 3600_000) return relative.format(Math.round(diff / 60_000), 'minute')
+  return relative.format(Math.round(diff / 3600_000), 'hour')
 }

@@ -167,7 +167,7 @@ export default async function DossiersPage({ searchParams }: { searchParams: Pro
 }
 
 const SORT_LABELS: Record<DossierSort, string> = {
-  creation: 'Ouverture (récents d’abord)',
+  creation: 'Date d’ouverture',
   maj: 'Dernière modification',
   echeance: 'Prochaine échéance',
   reference: 'Référence',
