@@ -15,3 +15,23 @@ export function RequiredLegend() {
     </p>
   )
 }
+
+/** The accounts and deadline forms' mark: a plain asterisk, and « (obligatoire) » for screen readers. */
+export function SpokenRequiredMark() {
+  return (
+    <>
+      {' '}
+      <span aria-hidden="true">*</span>
+      <span className="sr-only"> (obligatoire)</span>
+    </>
+  )
+}
+
+/** Their legend, with an id: their forms point to it with aria-describedby. */
+export function SpokenRequiredLegend({ id }: { id: string }) {
+  return (
+    <p id={id} className="text-xs text-slate-600">
+      Les champs marqués d’un astérisque (<span aria-hidden="true">*</span>) sont obligatoires.
+    </p>
+  )
+}

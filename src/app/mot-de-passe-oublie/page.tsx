@@ -1,5 +1,5 @@
 import type { Metadata } from 'next'
-import Link from 'next/link'
+import { BackToLogin } from '@/components/accounts/back-to-login'
 import { ResetRequestForm } from '@/components/accounts/reset-request-form'
 import { requestPasswordResetAction } from '@/actions/accounts'
 
@@ -16,11 +16,7 @@ export default function ForgottenPasswordPage() {
         </p>
         <ResetRequestForm action={requestPasswordResetAction} />
       </div>
-      <p className="mt-4 text-center text-sm">
-        <Link href="/login" className="link">
-          Retour à la connexion
-        </Link>
-      </p>
+      <BackToLogin />
     </main>
   )
 }

@@ -3,7 +3,7 @@
 import { useActionState } from 'react'
 import type { InviteState } from '@/actions/accounts'
 import { ROLE_LABELS } from '@/lib/pages/labels'
-import { FormAlert, RequiredLegend, RequiredMark } from './required-legend'
+import { InputField, LegendForm, SelectField, SubmitButton } from '../form-field'
 
 type Action = (state: InviteState, form: FormData) => Promise<InviteState>
 
@@ -18,69 +18,35 @@ export function InviteForm({ action }: { action: Action }) {
   const { values, errors, sent } = state
   return (
     <div>
-      <form
-        action={formAction}
-        noValidate
-        className="space-y-4"
-        key={`${sent?.at ?? 0}:${JSON.stringify(values)}`}
-        aria-describedby="invite-legend"
-      >
-        <RequiredLegend id="invite-legend" />
-        {errors.form && <FormAlert>{errors.form}</FormAlert>}
+      <LegendForm id="invite" action={formAction} error={errors.form} answer={[sent?.at, values]}>
         <div className="grid gap-4 sm:grid-cols-[2fr_1fr_auto] sm:items-start">
-          <div>
-            <label htmlFor="invite-email" className="field-label">
-              E-mail du collaborateur
-              <RequiredMark />
-            </label>
-            <input
-              id="invite-email"
-              name="email"
-              type="email"
-              required
-              autoComplete="off"
-              defaultValue={values.email}
-              aria-invalid={errors.email ? true : undefined}
-              aria-describedby={errors.email ? 'invite-email-error' : undefined}
-              className="field-input"
-            />
-            {errors.email && (
-              <p id="invite-email-error" role="alert" className="field-error">
-                {errors.email}
-              </p>
-            )}
-          </div>
-          <div>
-            <label htmlFor="invite-role" className="field-label">
-              Rôle
-              <RequiredMark />
-            </label>
-            <select
-              id="invite-role"
-              name="role"
-              required
-              defaultValue={values.role || 'AVOCAT'}
-              aria-invalid={errors.role ? true : undefined}
-              aria-describedby={errors.role ? 'invite-role-error' : undefined}
-              className="field-input"
-            >
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {ROLE_LABELS[r]}
-                </option>
-              ))}
-            </select>
-            {errors.role && (
-              <p id="invite-role-error" role="alert" className="field-error">
-                {errors.role}
-              </p>
-            )}
-          </div>
-          <button type="submit" className="btn-primary w-full sm:mt-6 sm:w-auto" disabled={pending}>
+          <InputField
+            id="invite-email"
+            label="E-mail du collaborateur"
+            mark="spoken"
+            error={errors.email}
+            name="email"
+            type="email"
+            required
+            autoComplete="off"
+            defaultValue={values.email}
+          />
+          <SelectField
+            id="invite-role"
+            name="role"
+            label="Rôle"
+            mark="spoken"
+            required
+            error={errors.role}
+            options={ROLES}
+            labels={ROLE_LABELS}
+            defaultValue={values.role || 'AVOCAT'}
+          />
+          <SubmitButton pending={pending} className="w-full sm:mt-6 sm:w-auto">
             Envoyer l’invitation
-          </button>
+          </SubmitButton>
         </div>
-      </form>
+      </LegendForm>
       <p role="status" className="mt-2 text-sm font-medium text-emerald-800">
         {sent && `Invitation envoyée à ${sent.email}. Le lien est valable 7 jours.`}
       </p>

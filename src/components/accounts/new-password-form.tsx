@@ -3,7 +3,8 @@
 import Link from 'next/link'
 import { useActionState } from 'react'
 import type { ResetConfirmState } from '@/actions/accounts'
-import { FormAlert, RequiredLegend, RequiredMark } from './required-legend'
+import { FormAlert, LegendForm, SubmitButton } from '../form-field'
+import { NewPasswordFields } from './new-password-fields'
 
 type Action = (state: ResetConfirmState, form: FormData) => Promise<ResetConfirmState>
 
@@ -20,69 +21,10 @@ export function NewPasswordForm({ action }: { action: Action }) {
         </Link>
       </FormAlert>
     )
-  const invalid = (f: 'password' | 'confirm') => ({
-    'aria-invalid': errors[f] ? true : undefined,
-    'aria-describedby':
-      [errors[f] ? `new-${f}-error` : '', f === 'password' ? 'new-password-hint' : ''].filter(Boolean).join(' ') ||
-      undefined,
-  })
   return (
-    <form
-      action={formAction}
-      noValidate
-      className="space-y-4"
-      key={JSON.stringify(state)}
-      aria-describedby="new-legend"
-    >
-      <RequiredLegend id="new-legend" />
-      {errors.form && <FormAlert>{errors.form}</FormAlert>}
-      <div>
-        <label htmlFor="new-password" className="field-label">
-          Nouveau mot de passe
-          <RequiredMark />
-        </label>
-        <input
-          id="new-password"
-          name="password"
-          type="password"
-          required
-          minLength={10}
-          autoComplete="new-password"
-          className="field-input"
-          {...invalid('password')}
-        />
-        <p id="new-password-hint" className="mt-1 text-xs text-slate-600">
-          Au moins 10 caractères ; une phrase de passe convient très bien.
-        </p>
-        {errors.password && (
-          <p id="new-password-error" role="alert" className="field-error">
-            {errors.password}
-          </p>
-        )}
-      </div>
-      <div>
-        <label htmlFor="new-confirm" className="field-label">
-          Confirmez le nouveau mot de passe
-          <RequiredMark />
-        </label>
-        <input
-          id="new-confirm"
-          name="confirm"
-          type="password"
-          required
-          autoComplete="new-password"
-          className="field-input"
-          {...invalid('confirm')}
-        />
-        {errors.confirm && (
-          <p id="new-confirm-error" role="alert" className="field-error">
-            {errors.confirm}
-          </p>
-        )}
-      </div>
-      <button type="submit" className="btn-primary w-full" disabled={pending}>
-        Enregistrer le mot de passe
-      </button>
-    </form>
+    <LegendForm id="new" action={formAction} error={errors.form} answer={state}>
+      <NewPasswordFields idPrefix="new" kind="reset" errors={errors} />
+      <SubmitButton pending={pending}>Enregistrer le mot de passe</SubmitButton>
+    </LegendForm>
   )
 }

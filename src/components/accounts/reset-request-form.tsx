@@ -2,7 +2,7 @@
 
 import { useActionState } from 'react'
 import type { ResetRequestState } from '@/actions/accounts'
-import { FormAlert, RequiredLegend, RequiredMark } from './required-legend'
+import { InputField, LegendForm, SubmitButton } from '../form-field'
 
 type Action = (state: ResetRequestState, form: FormData) => Promise<ResetRequestState>
 
@@ -20,40 +20,19 @@ export function ResetRequestForm({ action }: { action: Action }) {
       </p>
     )
   return (
-    <form
-      action={formAction}
-      noValidate
-      className="space-y-4"
-      key={JSON.stringify(state)}
-      aria-describedby="reset-legend"
-    >
-      <RequiredLegend id="reset-legend" />
-      {state.error && !state.field && <FormAlert>{state.error}</FormAlert>}
-      <div>
-        <label htmlFor="reset-email" className="field-label">
-          E-mail
-          <RequiredMark />
-        </label>
-        <input
-          id="reset-email"
-          name="email"
-          type="email"
-          required
-          autoComplete="username"
-          defaultValue={state.email}
-          aria-invalid={state.field ? true : undefined}
-          aria-describedby={state.field ? 'reset-email-error' : undefined}
-          className="field-input"
-        />
-        {state.field && (
-          <p id="reset-email-error" role="alert" className="field-error">
-            {state.error}
-          </p>
-        )}
-      </div>
-      <button type="submit" className="btn-primary w-full" disabled={pending}>
-        Recevoir un lien
-      </button>
-    </form>
+    <LegendForm id="reset" action={formAction} error={state.field ? undefined : state.error} answer={state}>
+      <InputField
+        id="reset-email"
+        label="E-mail"
+        mark="spoken"
+        error={state.field && state.error}
+        name="email"
+        type="email"
+        required
+        autoComplete="username"
+        defaultValue={state.email}
+      />
+      <SubmitButton pending={pending}>Recevoir un lien</SubmitButton>
+    </LegendForm>
   )
 }

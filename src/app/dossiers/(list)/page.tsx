@@ -1,5 +1,6 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { Options } from '@/components/form-field'
 import { PageTitle } from '@/components/page-title'
 import { DossierStatusBadge } from '@/components/status-badge'
 import { URGENCY_LABELS, type Urgency } from '@/lib/analyses/analyzer'
@@ -114,11 +115,7 @@ export default async function DossiersPage({ searchParams }: { searchParams: Pro
           </label>
           <select id="filter-status" name="status" defaultValue={status ?? ''} className="field-input">
             <option value="">Tous les statuts</option>
-            {DOSSIER_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {DOSSIER_STATUS_LABELS[s]}
-              </option>
-            ))}
+            <Options values={DOSSIER_STATUSES} labels={DOSSIER_STATUS_LABELS} />
           </select>
         </div>
         <div>
@@ -126,11 +123,7 @@ export default async function DossiersPage({ searchParams }: { searchParams: Pro
             Trier par
           </label>
           <select id="sort" name="tri" defaultValue={sort} className="field-input">
-            {DOSSIER_SORTS.map((s) => (
-              <option key={s} value={s}>
-                {SORT_LABELS[s]}
-              </option>
-            ))}
+            <Options values={DOSSIER_SORTS} labels={SORT_LABELS} />
           </select>
         </div>
         <div className="flex gap-2">

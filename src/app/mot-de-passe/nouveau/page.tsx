@@ -1,5 +1,6 @@
 import type { Metadata } from 'next'
 import Link from 'next/link'
+import { BackToLogin } from '@/components/accounts/back-to-login'
 import { NewPasswordForm } from '@/components/accounts/new-password-form'
 import { confirmPasswordResetAction } from '@/actions/accounts'
 import { passwordReset } from '@/lib/accounts/password-reset'
@@ -53,11 +54,7 @@ export default async function NewPasswordPage({ searchParams }: Props) {
           </>
         )}
       </div>
-      <p className="mt-4 text-center text-sm">
-        <Link href="/login" className="link">
-          Retour à la connexion
-        </Link>
-      </p>
+      <BackToLogin />
     </main>
   )
 }
