@@ -1,5 +1,5 @@
 import type { InputHTMLAttributes, ReactNode, SelectHTMLAttributes } from 'react'
-import { RequiredMark, SpokenRequiredLegend, SpokenRequiredMark } from './required'
+import { RequiredLegend, RequiredMark } from './required'
 
 /** What a field's control gets from its frame: its id and name, `required`, and the links to its error and hint. */
 export interface ControlProps {
@@ -17,8 +17,6 @@ interface FieldProps {
   label: ReactNode
   /** Sets the control's `required` and marks the label. */
   required?: boolean
-  /** Which asterisk: the red one (default), or the plain one that also says « (obligatoire) » to screen readers. */
-  mark?: 'red' | 'spoken'
   /** Shown under the control (role="alert") and marks it aria-invalid. */
   error?: ReactNode
   /** A lasting help text under the control, read with it. */
@@ -36,7 +34,6 @@ export function Field({
   name,
   label,
   required,
-  mark = 'red',
   error,
   hint,
   wrapperClassName,
@@ -47,7 +44,7 @@ export function Field({
     <div className={wrapperClassName}>
       <label htmlFor={id} className="field-label">
         {label}
-        {required && (mark === 'spoken' ? <SpokenRequiredMark /> : <RequiredMark />)}
+        {required && <RequiredMark />}
       </label>
       {children({
         id,
@@ -72,18 +69,8 @@ export function Field({
 }
 
 /** Separates a field's own props from those of its control. */
-function split<P extends FieldProps>({
-  id,
-  name,
-  label,
-  required,
-  mark,
-  error,
-  hint,
-  wrapperClassName,
-  ...control
-}: P) {
-  return [{ id, name, label, required, mark, error, hint, wrapperClassName }, control] as const
+function split<P extends FieldProps>({ id, name, label, required, error, hint, wrapperClassName, ...control }: P) {
+  return [{ id, name, label, required, error, hint, wrapperClassName }, control] as const
 }
 
 /** The common case: a Field around an <input>; the other props go to the input (a `className` replaces field-input). */
@@ -160,7 +147,7 @@ export function LegendForm({
       aria-describedby={`${id}-legend`}
       key={JSON.stringify(answer)}
     >
-      <SpokenRequiredLegend id={`${id}-legend`} />
+      <RequiredLegend id={`${id}-legend`} />
       {error && <FormAlert>{error}</FormAlert>}
       {children}
     </form>

@@ -1,4 +1,7 @@
-/** The visible mark of a required field; screen readers get `required` from the field itself. */
+/**
+ * The visible mark of a required field. Screen readers already say « obligatoire » from the control's own
+ * `required`, so the asterisk is hidden from them rather than read as « étoile ».
+ */
 export function RequiredMark() {
   return (
     <span aria-hidden="true" className="required-mark">
@@ -7,31 +10,19 @@ export function RequiredMark() {
   )
 }
 
-/** What the mark means, once above the form. */
-export function RequiredLegend() {
-  return (
-    <p className="text-xs text-slate-600">
-      Les champs marqués d’un astérisque (<span className="required-mark">*</span>) sont obligatoires.
-    </p>
-  )
-}
-
-/** The accounts and deadline forms' mark: a plain asterisk, and « (obligatoire) » for screen readers. */
-export function SpokenRequiredMark() {
-  return (
-    <>
-      {' '}
-      <span aria-hidden="true">*</span>
-      <span className="sr-only"> (obligatoire)</span>
-    </>
-  )
-}
-
-/** Their legend, with an id: their forms point to it with aria-describedby. */
-export function SpokenRequiredLegend({ id }: { id: string }) {
+/**
+ * What the mark means, once above the form; `id` lets the form point to it (aria-describedby). A screen
+ * reader hears « Les champs marqués d’un astérisque sont obligatoires. », without a stray « (étoile) ».
+ */
+export function RequiredLegend({ id }: { id?: string }) {
   return (
     <p id={id} className="text-xs text-slate-600">
-      Les champs marqués d’un astérisque (<span aria-hidden="true">*</span>) sont obligatoires.
+      Les champs marqués d’un astérisque
+      <span aria-hidden="true">
+        {' '}
+        (<span className="required-mark">*</span>)
+      </span>{' '}
+      sont obligatoires.
     </p>
   )
 }

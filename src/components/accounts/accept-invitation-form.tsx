@@ -25,7 +25,6 @@ export function AcceptInvitationForm({ action, email }: { action: Action; email:
       <InputField
         id="accept-name"
         label="Nom et prénom"
-        mark="spoken"
         error={errors.name}
         name="name"
         type="text"

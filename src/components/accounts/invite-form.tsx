@@ -23,7 +23,6 @@ export function InviteForm({ action }: { action: Action }) {
           <InputField
             id="invite-email"
             label="E-mail du collaborateur"
-            mark="spoken"
             error={errors.email}
             name="email"
             type="email"
@@ -35,7 +34,6 @@ export function InviteForm({ action }: { action: Action }) {
             id="invite-role"
             name="role"
             label="Rôle"
-            mark="spoken"
             required
             error={errors.role}
             options={ROLES}

@@ -24,7 +24,6 @@ export function ResetRequestForm({ action }: { action: Action }) {
       <InputField
         id="reset-email"
         label="E-mail"
-        mark="spoken"
         error={state.field && state.error}
         name="email"
         type="email"
