@@ -3,21 +3,19 @@
  * queue, token store, sessions, database, SMTP from the environment): a private redis-server behind the
  * local endpoint, an SQLite file, a real SMTP server. The e-mail's link is read from the received message.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { hashPassword } from '@/lib/auth/password'
 import { login, resolveSession } from '@/lib/auth/sessions'
 import { invitations } from '@/lib/accounts/invitations'
 import { passwordReset } from '@/lib/accounts/password-reset'
 import { drainEmails } from '@/lib/mail/drain'
-import { closeMailer } from '@/lib/mail/transport'
 import { prisma } from '@/lib/core/prisma'
-import { tempDatabase } from '../../testing/database'
-import { startTestSmtp, type TestSmtp } from '../support/smtp'
-import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { useDefaultWiring } from '../support/default-wiring'
 
-const db = tempDatabase('accounts')
-let stack: Stack
-let smtp: TestSmtp
+const wiring = useDefaultWiring('accounts', {
+  MAIL_FROM: 'Cabinet Oméga <no-reply@cabinet-omega.fr>',
+  APP_ORIGIN: 'https://app.cabinet-omega.fr',
+})
 let cabinetId: string
 let adminId: string
 let avocatId: string
@@ -25,56 +23,23 @@ const ADMIN = 'admin@cabinet-omega.fr'
 const AVOCAT = 'avocat@cabinet-omega.fr'
 
 beforeAll(async () => {
-  stack = await startStack()
-  smtp = await startTestSmtp()
-  // Before any first use: the process-wide helpers read the environment then.
-  Object.assign(process.env, stack.env, {
-    REDIS_ENABLED: 'true',
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-    REDIS_KEY_PREFIX: uniquePrefix('acc'),
-    DATABASE_URL: db.url,
-    SMTP_URL: smtp.url,
-    MAIL_FROM: 'Cabinet Oméga <no-reply@cabinet-omega.fr>',
-    APP_ORIGIN: 'https://app.cabinet-omega.fr',
-  })
   const t = await prisma.tenant.create({ data: { name: 'Cabinet Oméga', referencePrefix: 'OME' } })
   cabinetId = t.id
-  adminId = (
-    await prisma.user.create({
-      data: {
-        tenantId: t.id,
-        email: ADMIN,
-        name: 'Maître Admin',
-        role: 'ADMIN',
-        passwordHash: await hashPassword('ancien-mot-de-passe'),
-      },
-    })
-  ).id
-  avocatId = (
-    await prisma.user.create({
-      data: {
-        tenantId: t.id,
-        email: AVOCAT,
-        name: 'Maître Avocat',
-        role: 'AVOCAT',
-        passwordHash: await hashPassword('mot-de-passe-avocat'),
-      },
-    })
-  ).id
-})
-afterAll(async () => {
-  closeMailer()
-  await smtp?.stop()
-  await stack?.stop()
-  await prisma.$disconnect()
-  db.remove()
+  const member = async (email: string, name: string, role: 'ADMIN' | 'AVOCAT', password: string) =>
+    (
+      await prisma.user.create({
+        data: { tenantId: t.id, email, name, role, passwordHash: await hashPassword(password) },
+      })
+    ).id
+  adminId = await member(ADMIN, 'Maître Admin', 'ADMIN', 'ancien-mot-de-passe')
+  avocatId = await member(AVOCAT, 'Maître Avocat', 'AVOCAT', 'mot-de-passe-avocat')
 })
 
 /** Sends what is queued, then the link token of the newest message to `to`. */
 async function tokenMailedTo(to: string, path: string, nth: number): Promise<string> {
   const r = await drainEmails({ deadlineMs: 10_000 })
   expect(r.stoppedBy).toBe('empty')
-  const mails = await smtp.waitFor(nth, (m) => m.to.includes(to))
+  const mails = await wiring.smtp.waitFor(nth, (m) => m.to.includes(to))
   const text = mails[nth - 1]!.text
   const m = new RegExp(`https://app\\.cabinet-omega\\.fr${path}\\?token=([A-Za-z0-9_-]{43})`).exec(text)
   expect(m, text).not.toBeNull()
@@ -89,7 +54,7 @@ describe('password reset', () => {
 
     expect(await passwordReset().request({ email: ' Admin@Cabinet-Omega.fr ' }, 'ip-a')).toEqual({ accepted: true })
     const token = await tokenMailedTo(ADMIN, '/mot-de-passe/nouveau', 1)
-    const mail = smtp.to(ADMIN).at(-1)!
+    const mail = wiring.smtp.to(ADMIN).at(-1)!
     expect(mail.subject).toBe('Réinitialisation de votre mot de passe IA Poste Manager')
     expect(mail.text).toContain('Bonjour Maître Admin,')
     expect(await passwordReset().check(token)).toBe(true)
@@ -127,7 +92,7 @@ describe('password reset', () => {
     await passwordReset().request({ email: AVOCAT }, 'ip-c')
     const token = await tokenMailedTo(AVOCAT, '/mot-de-passe/nouveau', 1)
     const { directClient } = await import('../../testing/redis-direct')
-    const r = await directClient(stack.env.REDIS_URL)
+    const r = await directClient(wiring.stack.env.REDIS_URL)
     try {
       const keys = await r.keys(`${process.env.REDIS_KEY_PREFIX}:token:password-reset:*`)
       expect(keys.length).toBeGreaterThanOrEqual(1)
@@ -144,12 +109,12 @@ describe('password reset', () => {
   })
 
   it('is rate-limited: per address silently (nothing more is sent), per client with a 429', async () => {
-    const before = smtp.to(AVOCAT).length
+    const before = wiring.smtp.to(AVOCAT).length
     // AVOCAT already asked once (previous test): 2 more are sent, the 4th within the hour is not.
     for (let i = 0; i < 3; i++)
       expect(await passwordReset().request({ email: AVOCAT }, `ip-d${i}`)).toEqual({ accepted: true })
     expect(await drainEmails({ deadlineMs: 10_000 })).toMatchObject({ sent: 2 })
-    expect(smtp.to(AVOCAT).length - before).toBe(2)
+    expect(wiring.smtp.to(AVOCAT).length - before).toBe(2)
 
     for (let i = 0; i < 10; i++) await passwordReset().request({ email: `inconnu${i}@nulle-part.fr` }, 'ip-e')
     await expect(passwordReset().request({ email: 'inconnu-bis@nulle-part.fr' }, 'ip-e')).rejects.toMatchObject({
@@ -180,7 +145,7 @@ describe('invitations', () => {
       { email: 'nouvelle@cabinet-omega.fr', role: 'AVOCAT' },
     )
     const token = await tokenMailedTo('nouvelle@cabinet-omega.fr', '/invitation', 1)
-    const mail = smtp.to('nouvelle@cabinet-omega.fr').at(-1)!
+    const mail = wiring.smtp.to('nouvelle@cabinet-omega.fr').at(-1)!
     expect(mail.subject).toBe('Invitation à rejoindre Cabinet Oméga sur IA Poste Manager')
     expect(mail.text).toContain(
       'Maître Admin vous invite à rejoindre Cabinet Oméga sur IA Poste Manager en tant qu’avocat(e).',
