@@ -4,7 +4,7 @@
  * started here; the links are read from the messages received, then used as a browser would.
  * APP_ORIGIN names the server's own address (production refuses any other Host), so the links work as they are.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPrismaClient } from '@/lib/core/prisma'
 import { freePort } from '@/upstash-local'
 import { seedDemo } from '../../prisma/seed'
@@ -12,6 +12,7 @@ import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
 import { uniquePrefix } from '../../testing/stack'
+import { testAppEnv } from '../support/app'
 
 const db = tempDatabase('accounts-api')
 const prisma = createPrismaClient(db.url)
@@ -25,17 +26,11 @@ beforeAll(async () => {
   const port = await freePort()
   origin = `http://127.0.0.1:${port}`
   app = await startApp(
-    {
-      ...inject('stack'),
-      DATABASE_URL: db.url,
-      REDIS_KEY_PREFIX: uniquePrefix('accounts-api'),
-      UPSTASH_DISABLE_TELEMETRY: 'true',
-      RATE_LIMIT_MAX: '100000',
-      LOGIN_MAX_PER_ADDRESS: '100000',
+    testAppEnv(db.url, uniquePrefix('accounts-api'), {
       SMTP_URL: smtp.url,
       MAIL_FROM: 'IA Poste Manager <no-reply@example.fr>',
       APP_ORIGIN: origin,
-    },
+    }),
     { port },
   )
 })
