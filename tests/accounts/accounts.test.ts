@@ -6,24 +6,22 @@
  * and run by the test once it holds the answer, as after() would once the response was sent.
  */
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { hashPassword } from '@/lib/auth/password'
 import { login, resolveSession } from '@/lib/auth/sessions'
 import { invitations } from '@/lib/accounts/invitations'
 import { createPasswordReset, type PasswordResetDeps } from '@/lib/accounts/password-reset'
 import { drainEmails } from '@/lib/mail/drain'
-import { closeMailer } from '@/lib/mail/transport'
 import { PrismaClient } from '@/generated/prisma/client'
 import { databaseAdapter, databaseConfig } from '@/lib/core/database'
 import { createPrismaClient, prisma } from '@/lib/core/prisma'
-import { tempDatabase } from '../../testing/database'
 import { billedCommands } from '../../testing/redis-direct'
-import { startTestSmtp, type TestSmtp } from '../support/smtp'
-import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { useDefaultWiring } from '../support/default-wiring'
 
-const db = tempDatabase('accounts')
-let stack: Stack
-let smtp: TestSmtp
+const wiring = useDefaultWiring('accounts', {
+  MAIL_FROM: 'Cabinet Oméga <no-reply@cabinet-omega.fr>',
+  APP_ORIGIN: 'https://app.cabinet-omega.fr',
+})
 let cabinetId: string
 let adminId: string
 let avocatId: string
@@ -31,49 +29,16 @@ const ADMIN = 'admin@cabinet-omega.fr'
 const AVOCAT = 'avocat@cabinet-omega.fr'
 
 beforeAll(async () => {
-  stack = await startStack()
-  smtp = await startTestSmtp()
-  // Before any first use: the process-wide helpers read the environment then.
-  Object.assign(process.env, stack.env, {
-    REDIS_ENABLED: 'true',
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-    REDIS_KEY_PREFIX: uniquePrefix('acc'),
-    DATABASE_URL: db.url,
-    SMTP_URL: smtp.url,
-    MAIL_FROM: 'Cabinet Oméga <no-reply@cabinet-omega.fr>',
-    APP_ORIGIN: 'https://app.cabinet-omega.fr',
-  })
   const t = await prisma.tenant.create({ data: { name: 'Cabinet Oméga', referencePrefix: 'OME' } })
   cabinetId = t.id
-  adminId = (
-    await prisma.user.create({
-      data: {
-        tenantId: t.id,
-        email: ADMIN,
-        name: 'Maître Admin',
-        role: 'ADMIN',
-        passwordHash: await hashPassword('ancien-mot-de-passe'),
-      },
-    })
-  ).id
-  avocatId = (
-    await prisma.user.create({
-      data: {
-        tenantId: t.id,
-        email: AVOCAT,
-        name: 'Maître Avocat',
-        role: 'AVOCAT',
-        passwordHash: await hashPassword('mot-de-passe-avocat'),
-      },
-    })
-  ).id
-})
-afterAll(async () => {
-  closeMailer()
-  await smtp?.stop()
-  await stack?.stop()
-  await prisma.$disconnect()
-  db.remove()
+  const member = async (email: string, name: string, role: 'ADMIN' | 'AVOCAT', password: string) =>
+    (
+      await prisma.user.create({
+        data: { tenantId: t.id, email, name, role, passwordHash: await hashPassword(password) },
+      })
+    ).id
+  adminId = await member(ADMIN, 'Maître Admin', 'ADMIN', 'ancien-mot-de-passe')
+  avocatId = await member(AVOCAT, 'Maître Avocat', 'AVOCAT', 'mot-de-passe-avocat')
 })
 
 /** What request() handed over to run after its answer, not run yet (after() keeps it so in the app). */
@@ -98,7 +63,7 @@ async function afterTheAnswers(): Promise<number> {
 async function tokenMailedTo(to: string, path: string, nth: number): Promise<string> {
   const r = await drainEmails({ deadlineMs: 10_000 })
   expect(r.stoppedBy).toBe('empty')
-  const mails = await smtp.waitFor(nth, (m) => m.to.includes(to))
+  const mails = await wiring.smtp.waitFor(nth, (m) => m.to.includes(to))
   const text = mails[nth - 1]!.text
   const m = new RegExp(`https://app\\.cabinet-omega\\.fr${path}\\?token=([A-Za-z0-9_-]{43})`).exec(text)
   expect(m, text).not.toBeNull()
@@ -116,7 +81,7 @@ describe('password reset', () => {
     expect(await drainEmails({ deadlineMs: 10_000 })).toMatchObject({ processed: 0, stoppedBy: 'empty' })
     expect(await afterTheAnswers()).toBe(1)
     const token = await tokenMailedTo(ADMIN, '/mot-de-passe/nouveau', 1)
-    const mail = smtp.to(ADMIN).at(-1)!
+    const mail = wiring.smtp.to(ADMIN).at(-1)!
     expect(mail.subject).toBe('Réinitialisation de votre mot de passe IA Poste Manager')
     expect(mail.text).toContain('Bonjour Maître Admin,')
     expect(await reset.check(token)).toBe(true)
@@ -159,7 +124,7 @@ describe('password reset', () => {
     expect(await afterTheAnswers()).toBe(1)
     const token = await tokenMailedTo(AVOCAT, '/mot-de-passe/nouveau', 1)
     const { directClient } = await import('../../testing/redis-direct')
-    const r = await directClient(stack.env.REDIS_URL)
+    const r = await directClient(wiring.stack.env.REDIS_URL)
     try {
       const keys = await r.keys(`${process.env.REDIS_KEY_PREFIX}:token:password-reset:*`)
       expect(keys.length).toBeGreaterThanOrEqual(1)
@@ -177,12 +142,12 @@ describe('password reset', () => {
   })
 
   it('is rate-limited: per address silently (nothing more is sent), per client with a 429', async () => {
-    const before = smtp.to(AVOCAT).length
+    const before = wiring.smtp.to(AVOCAT).length
     // AVOCAT already asked once (previous test): 2 more are sent, the 4th within the hour is not.
     for (let i = 0; i < 3; i++) expect(await reset.request({ email: AVOCAT }, `ip-d${i}`)).toEqual({ accepted: true })
     expect(await afterTheAnswers()).toBe(3)
     expect(await drainEmails({ deadlineMs: 10_000 })).toMatchObject({ sent: 2 })
-    expect(smtp.to(AVOCAT).length - before).toBe(2)
+    expect(wiring.smtp.to(AVOCAT).length - before).toBe(2)
 
     for (let i = 0; i < 10; i++) await reset.request({ email: `inconnu${i}@nulle-part.fr` }, 'ip-e')
     await expect(reset.request({ email: 'inconnu-bis@nulle-part.fr' }, 'ip-e')).rejects.toMatchObject({
@@ -209,7 +174,7 @@ describe('password reset', () => {
     // The SQL this service sends, told by a client of the same database.
     const queries: string[] = []
     const counted = new PrismaClient({
-      adapter: databaseAdapter(databaseConfig({ DATABASE_URL: db.url })),
+      adapter: databaseAdapter(databaseConfig({ DATABASE_URL: wiring.db.url })),
       log: [{ emit: 'event', level: 'query' }],
     })
     counted.$on('query', (e) => void queries.push(e.query))
@@ -217,7 +182,7 @@ describe('password reset', () => {
     /** Billed Redis commands (counted by redis-server) and database queries until the answer, nothing run after it. */
     const beforeTheAnswer = async (email: string, clientKey: string) => {
       queries.length = 0
-      const { total, byCommand } = await billedCommands(stack.env.REDIS_URL, async () =>
+      const { total, byCommand } = await billedCommands(wiring.stack.env.REDIS_URL, async () =>
         expect(await measured.request({ email }, clientKey)).toEqual({ accepted: true }),
       )
       return { total, byCommand, queries: [...queries] }
@@ -243,8 +208,8 @@ describe('password reset', () => {
       expect(queries.length).toBeGreaterThan(0)
       for (const q of queries) expect(q).toMatch(/^SELECT .* FROM `main`\.`User` WHERE/)
       expect(await drainEmails({ deadlineMs: 10_000 })).toMatchObject({ sent: 2, stoppedBy: 'empty' })
-      expect(smtp.to(GREFFE)).toHaveLength(2)
-      expect(smtp.to('greffe@nulle-part.fr')).toEqual([])
+      expect(wiring.smtp.to(GREFFE)).toHaveLength(2)
+      expect(wiring.smtp.to('greffe@nulle-part.fr')).toEqual([])
       expect(logged).toEqual([])
     } finally {
       await counted.$disconnect()
@@ -253,7 +218,7 @@ describe('password reset', () => {
 
   it('logs a failure after the answer without the address or the token, and sends nothing', async () => {
     // A real database without the tables: the account lookup after the answer fails.
-    const broken = createPrismaClient(`file:${path.join(path.dirname(db.file), 'empty.db')}`)
+    const broken = createPrismaClient(`file:${path.join(path.dirname(wiring.db.file), 'empty.db')}`)
     try {
       const failing = resetService({ prisma: broken })
       expect(await failing.request({ email: ADMIN.toUpperCase() }, 'ip-f')).toEqual({ accepted: true })
@@ -295,7 +260,7 @@ describe('invitations', () => {
       { email: 'nouvelle@cabinet-omega.fr', role: 'AVOCAT' },
     )
     const token = await tokenMailedTo('nouvelle@cabinet-omega.fr', '/invitation', 1)
-    const mail = smtp.to('nouvelle@cabinet-omega.fr').at(-1)!
+    const mail = wiring.smtp.to('nouvelle@cabinet-omega.fr').at(-1)!
     expect(mail.subject).toBe('Invitation à rejoindre Cabinet Oméga sur IA Poste Manager')
     expect(mail.text).toContain(
       'Maître Admin vous invite à rejoindre Cabinet Oméga sur IA Poste Manager en tant qu’avocat(e).',

@@ -4,17 +4,17 @@
  * instance however many requests ask.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createAIPipeline, type AIPipeline } from '@/lib/analyses/pipeline'
+import type { AIPipeline } from '@/lib/analyses/pipeline'
 import { drainAnalyses, drainShared } from '@/lib/services/analysis-drain'
 import type { Analyzer } from '@/lib/analyses/analyzer'
 import { createLocalAnalyzer } from '@/lib/analyses/analyzer'
-import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
-import { createLeaderboard } from '@/lib/scores/leaderboard'
 import { createPrismaClient } from '@/lib/core/prisma'
-import { createCache, createContext, createHashMap, createQueue, createSortedSet } from '@/lib/upstash'
+import type { Queue } from '@/lib/upstash'
 import { tempDatabase } from '../../testing/database'
 import { billedCommands } from '../../testing/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { startStack, type Stack } from '../../testing/stack'
+import { pipelineOn } from '../support/pipeline'
+import { stackContext } from '../support/redis'
 
 const db = tempDatabase('drain')
 const prisma = createPrismaClient(db.url)
@@ -47,28 +47,8 @@ async function newDossier(): Promise<string> {
 }
 
 /** The app's pipeline on a prefix of its own on the private stack (every command it sends is counted). */
-function pipeline(analyzer: Analyzer = createLocalAnalyzer()): {
-  pipeline: AIPipeline
-  queue: ReturnType<typeof createQueue>
-} {
-  const ctx = createContext({
-    ...stack.env,
-    REDIS_KEY_PREFIX: uniquePrefix('drain'),
-    REDIS_ENABLED: 'true',
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-  })
-  const queue = createQueue(ctx)
-  const cabinet = createCabinetCache({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
-  return {
-    queue,
-    pipeline: createAIPipeline({
-      prisma,
-      queue,
-      invalidate: cabinet.invalidate,
-      leaderboard: createLeaderboard(createSortedSet(ctx)),
-      analyzer,
-    }),
-  }
+function pipeline(analyzer: Analyzer = createLocalAnalyzer()): { pipeline: AIPipeline; queue: Queue } {
+  return pipelineOn(prisma, stackContext(stack.env, 'drain'), { analyzer })
 }
 
 describe('drainAnalyses', () => {

@@ -5,26 +5,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AI_ANALYSIS_QUEUE } from '@/lib/analyses/job'
-import { createAIPipeline, type AIPipeline } from '@/lib/analyses/pipeline'
+import type { AIPipeline } from '@/lib/analyses/pipeline'
 import { AnalysisLimitError } from '@/lib/analyses/request'
 import type { Analyzer } from '@/lib/analyses/analyzer'
 import { createLocalAnalyzer } from '@/lib/analyses/analyzer'
-import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
 import { parseAppConfig } from '@/lib/core/config'
-import { createLeaderboard } from '@/lib/scores/leaderboard'
 import { createPrismaClient } from '@/lib/core/prisma'
-import {
-  createCache,
-  createContext,
-  createHashMap,
-  createQueue,
-  createRateLimit,
-  createSortedSet,
-  type Queue,
-} from '@/lib/upstash'
+import { createRateLimit, type Queue } from '@/lib/upstash'
 import { tempDatabase } from '../../testing/database'
 import { billedCommands } from '../../testing/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { startStack, type Stack } from '../../testing/stack'
+import { pipelineOn } from '../support/pipeline'
+import { stackContext } from '../support/redis'
 
 const db = tempDatabase('analysis-limits')
 const prisma = createPrismaClient(db.url)
@@ -65,27 +57,13 @@ function pipeline(
     analyzer?: Analyzer
   } = {},
 ): { pipeline: AIPipeline; queue: Queue } {
-  const ctx = createContext({
-    ...stack.env,
-    REDIS_KEY_PREFIX: uniquePrefix('limits'),
-    REDIS_ENABLED: 'true',
-    UPSTASH_DISABLE_TELEMETRY: 'true',
+  const ctx = stackContext(stack.env, 'limits')
+  return pipelineOn(prisma, ctx, {
+    analyzer: options.analyzer ?? createLocalAnalyzer(),
+    maxPendingPerCabinet: options.maxPendingPerCabinet ?? 1000,
+    userRateLimit: options.userRateLimit ?? { limit: 1000, windowSeconds: 60 },
+    rateLimit: createRateLimit(ctx),
   })
-  const queue = createQueue(ctx)
-  const cabinet = createCabinetCache({ prisma, cache: createCache(ctx), hashMap: createHashMap(ctx), log: () => {} })
-  return {
-    queue,
-    pipeline: createAIPipeline({
-      prisma,
-      queue,
-      invalidate: cabinet.invalidate,
-      leaderboard: createLeaderboard(createSortedSet(ctx)),
-      analyzer: options.analyzer ?? createLocalAnalyzer(),
-      maxPendingPerCabinet: options.maxPendingPerCabinet ?? 1000,
-      userRateLimit: options.userRateLimit ?? { limit: 1000, windowSeconds: 60 },
-      rateLimit: createRateLimit(ctx),
-    }),
-  }
 }
 
 describe('ANALYSIS_MAX_PENDING_PER_CABINET', () => {

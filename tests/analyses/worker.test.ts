@@ -31,6 +31,7 @@ import {
 import { tempDatabase } from '../../testing/database'
 import { uniquePrefix } from '../../testing/stack'
 import { startWorker as startWorkerProcess } from '../support/worker-process'
+import { unreachableContext } from '../support/redis'
 
 const stack = inject('stack')
 const db = tempDatabase('worker')
@@ -239,14 +240,7 @@ describe('requestAnalysis', () => {
   it('when the queue cannot be reached: RedisUnavailableError, and no analysis is left pending (a retry starts clean)', async () => {
     const { tenantId, dossier } = await seedCabinets()
     const w = world('reqdown')
-    const unreachable = createContext({
-      UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1',
-      UPSTASH_REDIS_REST_TOKEN: 'x',
-      REDIS_TIMEOUT_MS: '200',
-      REDIS_RETRIES: '0',
-      REDIS_KEY_PREFIX: uniquePrefix('down'),
-      UPSTASH_DISABLE_TELEMETRY: 'true',
-    })
+    const unreachable = unreachableContext('down', { REDIS_TIMEOUT_MS: '200' })
     const broken = w.pipeline({ queue: createQueue(unreachable) })
     await expect(broken.requestAnalysis(tenantId, dossier.id)).rejects.toBeInstanceOf(RedisUnavailableError)
     expect(await prisma.analysis.count({ where: { dossierId: dossier.id } })).toBe(0)

@@ -5,7 +5,7 @@
  * APP_ORIGIN names the server's own address (production refuses any other Host), so the links work as they are.
  * A password reset's account lookup and e-mail come after its 202 (after()): the messages are awaited as they arrive.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPrismaClient } from '@/lib/core/prisma'
 import { freePort } from '@/upstash-local'
 import { seedDemo } from '../../prisma/seed'
@@ -13,6 +13,7 @@ import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
 import { uniquePrefix } from '../../testing/stack'
+import { testAppEnv } from '../support/app'
 
 const db = tempDatabase('accounts-api')
 const prisma = createPrismaClient(db.url)
@@ -26,20 +27,14 @@ beforeAll(async () => {
   const port = await freePort()
   origin = `http://127.0.0.1:${port}`
   app = await startApp(
-    {
-      ...inject('stack'),
-      DATABASE_URL: db.url,
-      REDIS_KEY_PREFIX: uniquePrefix('accounts-api'),
-      UPSTASH_DISABLE_TELEMETRY: 'true',
-      RATE_LIMIT_MAX: '100000',
-      LOGIN_MAX_PER_ADDRESS: '100000',
+    testAppEnv(db.url, uniquePrefix('accounts-api'), {
       SMTP_URL: smtp.url,
       MAIL_FROM: 'IA Poste Manager <no-reply@example.fr>',
       APP_ORIGIN: origin,
       // One proxy of ours in front (X-Forwarded-For): the reset tests each ask from client addresses of their
       // own, so the per-client limit (10 per 15 minutes) of one test never spills into another's.
       TRUSTED_PROXY_HOPS: '1',
-    },
+    }),
     { port },
   )
 })

@@ -3,23 +3,18 @@
  * `scripts/worker.ts` process analyses and stores the result in the database, the API shows it.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createPrismaClient } from '@/lib/core/prisma'
 import { seedDemo } from '../../prisma/seed'
 import { Client, ROOT, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'
 import { uniquePrefix } from '../../testing/stack'
+import { testAppEnv } from '../support/app'
 
 const db = tempDatabase('analysis')
 const prisma = createPrismaClient(db.url)
-const env = {
-  ...inject('stack'),
-  DATABASE_URL: db.url,
-  REDIS_KEY_PREFIX: uniquePrefix('analysis'),
-  UPSTASH_DISABLE_TELEMETRY: 'true',
-  RATE_LIMIT_MAX: '100000',
-  LOGIN_MAX_PER_ADDRESS: '100000',
-}
+/** The app's environment, the worker's too. */
+const env = testAppEnv(db.url, uniquePrefix('analysis'))
 let app: RunningApp
 let worker: ChildProcess | undefined
 let dupont: Client

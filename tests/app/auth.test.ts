@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createPrismaClient } from '@/lib/core/prisma'
-import { seedDemo } from '../../prisma/seed'
 import { Client, startApp, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'
 import { directClient } from '../../testing/redis-direct'
 import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { forgedIdentityHeader, startDemoApp } from '../support/app'
 
 const db = tempDatabase('auth')
 const prisma = createPrismaClient(db.url)
@@ -19,15 +19,8 @@ const COOKIE = '__Host-iapm_session'
 let app: RunningApp
 
 beforeAll(async () => {
-  await seedDemo(db.url, () => {})
-  app = await startApp({
-    ...inject('stack'),
-    DATABASE_URL: db.url,
-    REDIS_KEY_PREFIX: prefix,
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-    RATE_LIMIT_MAX: '100000',
+  app = await startDemoApp(db.url, prefix, {
     LOGIN_MAX_PER_EMAIL_AND_ADDRESS: '8',
-    LOGIN_MAX_PER_ADDRESS: '100000',
     SESSION_TTL_SECONDS: '600',
     SESSION_MAX_LIFETIME_SECONDS: '7200',
   })
@@ -171,16 +164,7 @@ describe('sessions', () => {
   })
 
   it('never lets a client choose its identity with the internal header', async () => {
-    const forged = encodeURIComponent(
-      JSON.stringify({
-        userId: 'u',
-        tenantId: 'cabinet-martin',
-        role: 'ADMIN',
-        email: 'x@x.fr',
-        name: 'x',
-        sessionId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-      }),
-    )
+    const forged = forgedIdentityHeader()
     const anonymous = new Client(app.url, { 'x-iapm-identity': forged })
     expect((await anonymous.get('/api/dossiers')).status).toBe(401)
     expect((await anonymous.get('/api/queue')).status).toBe(401)
@@ -194,16 +178,7 @@ describe('sessions', () => {
   })
 
   it('runs the proxy on every path but the static assets: a path that merely starts like one is not exempt', async () => {
-    const forged = encodeURIComponent(
-      JSON.stringify({
-        userId: 'u',
-        tenantId: 'cabinet-martin',
-        role: 'ADMIN',
-        email: 'x@x.fr',
-        name: 'Mallory Forged',
-        sessionId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-      }),
-    )
+    const forged = forgedIdentityHeader('Mallory Forged')
     // Were the proxy skipped there, the page (the not-found page, with the header) would trust the client's identity.
     for (const path of [
       '/favicon.ico',

@@ -4,12 +4,12 @@
  * create, list, edit, mark done, confirm or dismiss a proposal, delete; validation errors naming the field;
  * another cabinet's deadline is a 404 everywhere and never listed; every role of the cabinet may manage them.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPrismaClient } from '@/lib/core/prisma'
-import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, type RunningApp } from '../../testing/app'
+import { Client, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'
 import { uniquePrefix } from '../../testing/stack'
+import { startDemoApp } from '../support/app'
 
 const db = tempDatabase('deadlines-api')
 const prisma = createPrismaClient(db.url)
@@ -36,15 +36,7 @@ interface DeadlineJson {
 }
 
 beforeAll(async () => {
-  await seedDemo(db.url, () => {})
-  app = await startApp({
-    ...inject('stack'),
-    DATABASE_URL: db.url,
-    REDIS_KEY_PREFIX: uniquePrefix('deadlines-api'),
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-    RATE_LIMIT_MAX: '100000',
-    LOGIN_MAX_PER_ADDRESS: '100000',
-  })
+  app = await startDemoApp(db.url, uniquePrefix('deadlines-api'))
   dupont = new Client(app.url)
   assistant = new Client(app.url)
   martin = new Client(app.url)

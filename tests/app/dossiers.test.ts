@@ -2,12 +2,12 @@
  * The dossier API through the real production server (next build + scripts/serve.ts), a real
  * SQLite file seeded with the demo cabinets, and the run's redis-server behind the local endpoint.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPrismaClient } from '@/lib/core/prisma'
-import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, type RunningApp } from '../../testing/app'
+import { Client, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'
 import { uniquePrefix } from '../../testing/stack'
+import { createDossiersAtOnce, startDemoApp } from '../support/app'
 
 const db = tempDatabase('dossiers')
 const prisma = createPrismaClient(db.url)
@@ -18,15 +18,7 @@ let martin: Client
 let martinDossierId: string
 
 beforeAll(async () => {
-  await seedDemo(db.url, () => {})
-  app = await startApp({
-    ...inject('stack'),
-    DATABASE_URL: db.url,
-    REDIS_KEY_PREFIX: uniquePrefix('dossiers'),
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-    RATE_LIMIT_MAX: '100000',
-    LOGIN_MAX_PER_ADDRESS: '100000',
-  })
+  app = await startDemoApp(db.url, uniquePrefix('dossiers'))
   dupont = new Client(app.url)
   martin = new Client(app.url)
   await dupont.login('demo@cabinet-dupont.fr')
@@ -118,16 +110,7 @@ describe('POST /api/dossiers', () => {
   })
 
   it('generates distinct references under concurrent creation', async () => {
-    const answers = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        dupont.post('/api/dossiers', { title: `Dossier parallèle ${i}`, clientName: 'SARL Test' }),
-      ),
-    )
-    expect(answers.map((r) => r.status)).toEqual(Array(8).fill(201))
-    const refs = await Promise.all(
-      answers.map(async (r) => ((await r.json()) as { dossier: DossierJson }).dossier.reference),
-    )
-    expect(new Set(refs).size).toBe(8)
+    await createDossiersAtOnce(dupont, 8, (i) => ({ title: `Dossier parallèle ${i}`, clientName: 'SARL Test' }))
   })
 
   it('answers 400 naming each wrong field, and writes nothing', async () => {

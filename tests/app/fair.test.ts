@@ -4,12 +4,12 @@
  * points, and a cabinet sees its own figures only: the shared analysis queue, the Upstash usage and
  * the cache hit rate are for the platform's operators (PLATFORM_ADMIN_EMAILS).
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPrismaClient } from '@/lib/core/prisma'
-import { seedDemo } from '../../prisma/seed'
-import { Client, startApp, type RunningApp } from '../../testing/app'
+import { Client, type RunningApp } from '../../testing/app'
 import { tempDatabase } from '../../testing/database'
 import { uniquePrefix } from '../../testing/stack'
+import { startDemoApp } from '../support/app'
 
 const CRON_SECRET = 'test-cron-secret-0123456789abcdef'
 const OPERATOR = 'avocat@cabinet-martin.fr' // an AVOCAT of Cabinet Martin who also runs the platform
@@ -21,14 +21,7 @@ let martin: Client
 let operator: Client
 
 beforeAll(async () => {
-  await seedDemo(db.url, () => {})
-  app = await startApp({
-    ...inject('stack'),
-    DATABASE_URL: db.url,
-    REDIS_KEY_PREFIX: uniquePrefix('fair'),
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-    RATE_LIMIT_MAX: '100000',
-    LOGIN_MAX_PER_ADDRESS: '100000',
+  app = await startDemoApp(db.url, uniquePrefix('fair'), {
     CRON_SECRET,
     // Spaces and capitals as an operator might type them.
     PLATFORM_ADMIN_EMAILS: ` Ops@Example.fr , ${OPERATOR.toUpperCase()}`,

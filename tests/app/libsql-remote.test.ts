@@ -12,12 +12,13 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Prisma } from '@/generated/prisma/client'
 import { createPrismaClient } from '@/lib/core/prisma'
 import { Client, ROOT, startApp, type RunningApp } from '../../testing/app'
 import { startHranaServer, type HranaServer } from '../support/hrana-server'
 import { uniquePrefix } from '../../testing/stack'
+import { createDossiersAtOnce, testAppEnv } from '../support/app'
 
 const TOKEN = 'turso-like-token-SECRET-0123456789'
 const dir = mkdtempSync(path.join(tmpdir(), 'libsql-remote-'))
@@ -125,15 +126,7 @@ describe("the app's Prisma client over HTTP", () => {
 describe('the production server on a libSQL server', () => {
   let dupont: Client
   beforeAll(async () => {
-    app = await startApp({
-      ...inject('stack'),
-      DATABASE_URL: server.url,
-      DATABASE_AUTH_TOKEN: TOKEN,
-      REDIS_KEY_PREFIX: uniquePrefix('libsql-remote'),
-      UPSTASH_DISABLE_TELEMETRY: 'true',
-      RATE_LIMIT_MAX: '100000',
-      LOGIN_MAX_PER_ADDRESS: '100000',
-    })
+    app = await startApp(testAppEnv(server.url, uniquePrefix('libsql-remote'), { DATABASE_AUTH_TOKEN: TOKEN }))
     dupont = new Client(app.url)
     await dupont.login('demo@cabinet-dupont.fr')
   }, 60_000)
@@ -159,16 +152,7 @@ describe('the production server on a libSQL server', () => {
   })
 
   it('generates distinct references under concurrent creation', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        dupont.post('/api/dossiers', { title: `Concurrent ${i}`, clientName: 'Client' }),
-      ),
-    )
-    expect(results.map((r) => r.status)).toEqual(Array(8).fill(201))
-    const refs = await Promise.all(
-      results.map(async (r) => ((await r.json()) as { dossier: { reference: string } }).dossier.reference),
-    )
-    expect(new Set(refs).size).toBe(8)
+    await createDossiersAtOnce(dupont, 8, (i) => ({ title: `Concurrent ${i}`, clientName: 'Client' }))
   })
 
   it('loads no native database module (nothing platform-specific for a serverless bundle) and reports the database up', async () => {

@@ -13,10 +13,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPrismaClient, type DatabaseConfig } from '@/lib/core/prisma'
 import { Client, ROOT, startApp, type RunningApp } from '../../testing/app'
 import { uniquePrefix } from '../../testing/stack'
+import { createDossiersAtOnce, testAppEnv } from '../support/app'
 
 const dir = mkdtempSync(path.join(tmpdir(), 'libsql-'))
 const url = `file:${path.join(dir, 'app.db')}`
@@ -60,15 +61,7 @@ afterAll(async () => {
 
 /** The server starts once db:setup's tests are done: no idle keep-alive connection between its login and its first request. */
 async function startServer(): Promise<void> {
-  app = await startApp({
-    ...inject('stack'),
-    DATABASE_URL: url,
-    DATABASE_DRIVER: 'libsql',
-    REDIS_KEY_PREFIX: uniquePrefix('libsql'),
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-    RATE_LIMIT_MAX: '100000',
-    LOGIN_MAX_PER_ADDRESS: '100000',
-  })
+  app = await startApp(testAppEnv(url, uniquePrefix('libsql'), { DATABASE_DRIVER: 'libsql' }))
   dupont = new Client(app.url)
   await dupont.login('demo@cabinet-dupont.fr')
 }
@@ -164,16 +157,7 @@ describe('the production server on the libSQL adapter', () => {
   })
 
   it('creates concurrently: distinct references, every row stored', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) =>
-        dupont.post('/api/dossiers', { title: `Concurrent ${i}`, clientName: 'Client' }),
-      ),
-    )
-    expect(results.map((r) => r.status)).toEqual(Array(8).fill(201))
-    const refs = await Promise.all(
-      results.map(async (r) => ((await r.json()) as { dossier: { reference: string } }).dossier.reference),
-    )
-    expect(new Set(refs).size).toBe(8)
+    await createDossiersAtOnce(dupont, 8, (i) => ({ title: `Concurrent ${i}`, clientName: 'Client' }))
     expect(await prisma.dossier.count({ where: { title: { startsWith: 'Concurrent ' } } })).toBe(8)
   })
 

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createPrismaClient } from '@/lib/core/prisma'
 import { parseReminderOffsets } from '@/lib/mail/reminder-offsets'
 import { parisDateKey, parisLocalToInstant } from '@/lib/core/paris-time'
@@ -19,11 +19,12 @@ import type { EmailJobHandler, EmailOutcome } from '@/lib/mail/handler'
 import { EMAIL_QUEUE } from '@/lib/mail/jobs'
 import { createOutbox } from '@/lib/mail/outbox'
 import { createSmtpMailer } from '@/lib/mail/transport'
-import { createContext, createQueue, processNext } from '@/lib/upstash'
+import { createQueue, processNext } from '@/lib/upstash'
 import { tempDatabase } from '../../testing/database'
 import { billedCommands } from '../../testing/redis-direct'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
-import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { startStack, type Stack } from '../../testing/stack'
+import { stackContext, unreachableContext } from '../support/redis'
 
 const db = tempDatabase('deadlines')
 const prisma = createPrismaClient(db.url)
@@ -68,15 +69,12 @@ async function cabinet(
   return { id: t.id, dossierId: d.id, reference, users: out }
 }
 
-/** Everything wired on one queue prefix, with the given REMINDER_OFFSETS. */
+/**
+ * Everything wired on one queue prefix, with the given REMINDER_OFFSETS, for the test that calls it: its worker is
+ * stopped and its mailer closed once that test has finished, passed or failed.
+ */
 function wire(offsets: string) {
-  const ctx = createContext({
-    ...stack.env,
-    REDIS_KEY_PREFIX: uniquePrefix('dl'),
-    REDIS_ENABLED: 'true',
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-  })
-  const queue = createQueue(ctx)
+  const queue = createQueue(stackContext(stack.env, 'dl'))
   const outbox = createOutbox({ queue, retry: { maxAttempts: 3, backoffMs: 100 } })
   const reminders = createReminders({ prisma, outbox, offsets: () => parseReminderOffsets(offsets) })
   const service = createDeadlineService({ prisma, reminders })
@@ -95,6 +93,11 @@ function wire(offsets: string) {
   }
   const stop = new AbortController()
   const worker = runEmailWorker({ queue, handler: recording, signal: stop.signal, minIdleMs: 25, maxIdleMs: 100 })
+  onTestFinished(async () => {
+    stop.abort()
+    await worker
+    mailer.close()
+  })
   return {
     queue,
     service,
@@ -116,11 +119,6 @@ function wire(offsets: string) {
         )
         if (!check()) events.on('outcome', check)
       })
-    },
-    async stop() {
-      stop.abort()
-      await worker
-      mailer.close()
     },
   }
 }
@@ -149,155 +147,128 @@ afterAll(async () => {
 describe('reminders', () => {
   it('one e-mail per offset and recipient (active ADMIN and AVOCAT only), in French, with the dossier link; the other cabinet receives nothing', async () => {
     const w = wire('6s,3s')
-    try {
-      const before = smtp.messages().length
-      const d = await w.service.create(ctxOf(A), A.dossierId, {
-        title: 'Audience de conciliation <TGI>',
-        dueAt: inSeconds(8),
-        kind: 'audience',
-      })
-      expect(d).toMatchObject({
-        status: 'confirmed',
-        source: 'manual',
-        kind: 'audience',
-        kindLabel: 'Audience',
-        done: false,
-      })
-      const outcomes = await w.handled(4)
-      expect(outcomes.every((o) => o.status === 'sent')).toBe(true)
-      const mails = smtp.messages().slice(before)
-      expect(mails.map((m) => m.to.join()).sort()).toEqual(
-        [A.users.admin!.email, A.users.admin!.email, A.users.avocat!.email, A.users.avocat!.email].sort(),
-      )
-      for (const m of mails) {
-        expect(m.subject).toContain('Rappel : audience « Audience de conciliation <TGI> »')
-        expect(m.text).toContain(`Dossier : ${A.reference} · Bail commercial Cabinet Alpha`)
-        expect(m.text).toContain(`${ORIGIN}/dossiers/${A.dossierId}`)
-        expect(m.text).toMatch(/Date : \p{L}+ \d{1,2} \p{L}+ \d{4} à \d{2}:\d{2} \(heure de Paris\)/u)
-        expect(m.html).toContain('Audience de conciliation &lt;TGI&gt;')
-      }
-      expect(mails.filter((m) => m.text.includes('Rappel à 6 secondes'))).toHaveLength(2)
-      expect(mails.filter((m) => m.text.includes('Rappel à 3 secondes'))).toHaveLength(2)
-      // Nothing else is coming: no job left, delayed or otherwise.
-      expect(await w.queue.stats(EMAIL_QUEUE)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
-      expect(smtp.to(B.users.admin!.email)).toHaveLength(0)
-      expect(smtp.to(A.users.assistant!.email)).toHaveLength(0)
-      expect(smtp.to(A.users.ancien!.email)).toHaveLength(0)
-    } finally {
-      await w.stop()
+    const before = smtp.messages().length
+    const d = await w.service.create(ctxOf(A), A.dossierId, {
+      title: 'Audience de conciliation <TGI>',
+      dueAt: inSeconds(8),
+      kind: 'audience',
+    })
+    expect(d).toMatchObject({
+      status: 'confirmed',
+      source: 'manual',
+      kind: 'audience',
+      kindLabel: 'Audience',
+      done: false,
+    })
+    const outcomes = await w.handled(4)
+    expect(outcomes.every((o) => o.status === 'sent')).toBe(true)
+    const mails = smtp.messages().slice(before)
+    expect(mails.map((m) => m.to.join()).sort()).toEqual(
+      [A.users.admin!.email, A.users.admin!.email, A.users.avocat!.email, A.users.avocat!.email].sort(),
+    )
+    for (const m of mails) {
+      expect(m.subject).toContain('Rappel : audience « Audience de conciliation <TGI> »')
+      expect(m.text).toContain(`Dossier : ${A.reference} · Bail commercial Cabinet Alpha`)
+      expect(m.text).toContain(`${ORIGIN}/dossiers/${A.dossierId}`)
+      expect(m.text).toMatch(/Date : \p{L}+ \d{1,2} \p{L}+ \d{4} à \d{2}:\d{2} \(heure de Paris\)/u)
+      expect(m.html).toContain('Audience de conciliation &lt;TGI&gt;')
     }
+    expect(mails.filter((m) => m.text.includes('Rappel à 6 secondes'))).toHaveLength(2)
+    expect(mails.filter((m) => m.text.includes('Rappel à 3 secondes'))).toHaveLength(2)
+    // Nothing else is coming: no job left, delayed or otherwise.
+    expect(await w.queue.stats(EMAIL_QUEUE)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
+    expect(smtp.to(B.users.admin!.email)).toHaveLength(0)
+    expect(smtp.to(A.users.assistant!.email)).toHaveLength(0)
+    expect(smtp.to(A.users.ancien!.email)).toHaveLength(0)
   })
 
   it('moving a deadline replaces its reminder: the old one is dropped at send time, the new one sent once', async () => {
     const w = wire('5s')
-    try {
-      const before = smtp.messages().length
-      const d = await w.service.create(ctxOf(A), A.dossierId, {
-        title: 'Dépôt des conclusions',
-        dueAt: inSeconds(8),
-        kind: 'delai_procedure',
-      })
-      const moved = await w.service.update(ctxOf(A, 'avocat'), d.id, { dueAt: inSeconds(11) })
-      expect(moved.dueAt).not.toBe(d.dueAt)
-      const outcomes = await w.handled(4)
-      expect(outcomes.filter((o) => o.status === 'dropped').map((o) => (o as { reason: string }).reason)).toEqual([
-        'moved',
-        'moved',
-      ])
-      const mails = smtp.messages().slice(before)
-      expect(mails.map((m) => m.to.join()).sort()).toEqual([A.users.admin!.email, A.users.avocat!.email].sort())
-      expect(await w.queue.stats(EMAIL_QUEUE)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
-    } finally {
-      await w.stop()
-    }
+    const before = smtp.messages().length
+    const d = await w.service.create(ctxOf(A), A.dossierId, {
+      title: 'Dépôt des conclusions',
+      dueAt: inSeconds(8),
+      kind: 'delai_procedure',
+    })
+    const moved = await w.service.update(ctxOf(A, 'avocat'), d.id, { dueAt: inSeconds(11) })
+    expect(moved.dueAt).not.toBe(d.dueAt)
+    const outcomes = await w.handled(4)
+    expect(outcomes.filter((o) => o.status === 'dropped').map((o) => (o as { reason: string }).reason)).toEqual([
+      'moved',
+      'moved',
+    ])
+    const mails = smtp.messages().slice(before)
+    expect(mails.map((m) => m.to.join()).sort()).toEqual([A.users.admin!.email, A.users.avocat!.email].sort())
+    expect(await w.queue.stats(EMAIL_QUEUE)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
   })
 
   it('completing or deleting a deadline cancels its reminders: nothing is sent', async () => {
     const w = wire('3s')
-    try {
-      const before = smtp.messages().length
-      const d1 = await w.service.create(ctxOf(A), A.dossierId, {
-        title: 'Délai d’appel',
-        dueAt: inSeconds(6),
-        kind: 'delai_procedure',
-      })
-      const d2 = await w.service.create(ctxOf(A), A.dossierId, {
-        title: 'Rendez-vous client',
-        dueAt: inSeconds(6),
-        kind: 'rendez_vous',
-      })
-      expect((await w.service.update(ctxOf(A), d1.id, { done: true })).done).toBe(true)
-      await w.service.remove(ctxOf(A), d2.id)
-      const outcomes = await w.handled(4)
-      expect(outcomes.map((o) => (o as { reason?: string }).reason).sort()).toEqual([
-        'deadline-gone',
-        'deadline-gone',
-        'done',
-        'done',
-      ])
-      expect(smtp.messages().slice(before)).toHaveLength(0)
-      expect(await w.queue.stats(EMAIL_QUEUE)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
-    } finally {
-      await w.stop()
-    }
+    const before = smtp.messages().length
+    const d1 = await w.service.create(ctxOf(A), A.dossierId, {
+      title: 'Délai d’appel',
+      dueAt: inSeconds(6),
+      kind: 'delai_procedure',
+    })
+    const d2 = await w.service.create(ctxOf(A), A.dossierId, {
+      title: 'Rendez-vous client',
+      dueAt: inSeconds(6),
+      kind: 'rendez_vous',
+    })
+    expect((await w.service.update(ctxOf(A), d1.id, { done: true })).done).toBe(true)
+    await w.service.remove(ctxOf(A), d2.id)
+    const outcomes = await w.handled(4)
+    expect(outcomes.map((o) => (o as { reason?: string }).reason).sort()).toEqual([
+      'deadline-gone',
+      'deadline-gone',
+      'done',
+      'done',
+    ])
+    expect(smtp.messages().slice(before)).toHaveLength(0)
+    expect(await w.queue.stats(EMAIL_QUEUE)).toEqual({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
   })
 
   it('offsets already past are skipped; an offset beyond the queue’s reach stays pending for the reconciliation', async () => {
     const w = wire('7d,1d')
-    try {
-      const soon = await w.service.create(ctxOf(B), B.dossierId, {
-        title: 'Dans deux jours',
-        dueAt: inSeconds(2 * 86_400),
-      })
-      expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 }) // 1d only, to B's one admin
-      await w.service.create(ctxOf(B), B.dossierId, { title: 'Dans une heure', dueAt: inSeconds(3600) })
-      const far = await w.service.create(ctxOf(B), B.dossierId, {
-        title: 'Prescription lointaine',
-        dueAt: inSeconds(400 * 86_400),
-        kind: 'prescription',
-      })
-      expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 })
-      const pending = async (id: string) =>
-        (await prisma.deadline.findUniqueOrThrow({ where: { id } })).remindersPending
-      expect([await pending(soon.id), await pending(far.id)]).toEqual([false, true])
-      // Not in reach yet: the reconciliation pushes nothing (a database query, no Redis command) and it stays pending.
-      expect(await w.reminders.reconcileReminders()).toBe(0)
-      expect(await pending(far.id)).toBe(true)
-    } finally {
-      await w.stop()
-    }
+    const soon = await w.service.create(ctxOf(B), B.dossierId, {
+      title: 'Dans deux jours',
+      dueAt: inSeconds(2 * 86_400),
+    })
+    expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 }) // 1d only, to B's one admin
+    await w.service.create(ctxOf(B), B.dossierId, { title: 'Dans une heure', dueAt: inSeconds(3600) })
+    const far = await w.service.create(ctxOf(B), B.dossierId, {
+      title: 'Prescription lointaine',
+      dueAt: inSeconds(400 * 86_400),
+      kind: 'prescription',
+    })
+    expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 })
+    const pending = async (id: string) => (await prisma.deadline.findUniqueOrThrow({ where: { id } })).remindersPending
+    expect([await pending(soon.id), await pending(far.id)]).toEqual([false, true])
+    // Not in reach yet: the reconciliation pushes nothing (a database query, no Redis command) and it stays pending.
+    expect(await w.reminders.reconcileReminders()).toBe(0)
+    expect(await pending(far.id)).toBe(true)
   })
 
   it('a deadline saved while Redis is unreachable keeps its reminders pending; the reconciliation queues them', async () => {
     const w = wire('1d')
-    try {
-      const down = createContext({
-        UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1',
-        UPSTASH_REDIS_REST_TOKEN: 'x',
-        REDIS_ENABLED: 'true',
-        UPSTASH_DISABLE_TELEMETRY: 'true',
-        REDIS_RETRIES: '0',
-      })
-      const offline = createDeadlineService({
+    const down = unreachableContext('dldown')
+    const offline = createDeadlineService({
+      prisma,
+      reminders: createReminders({
         prisma,
-        reminders: createReminders({
-          prisma,
-          outbox: createOutbox({ queue: createQueue(down) }),
-          offsets: () => parseReminderOffsets('1d'),
-        }),
-      })
-      const d = await offline.create(ctxOf(B), B.dossierId, {
-        title: 'Saisie pendant la panne',
-        dueAt: inSeconds(3 * 86_400),
-      })
-      expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(true)
-      expect(await w.reminders.reconcileReminders()).toBeGreaterThanOrEqual(1)
-      expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(false)
-      expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1 })
-      expect(await w.reminders.reconcileReminders()).toBe(0)
-    } finally {
-      await w.stop()
-    }
+        outbox: createOutbox({ queue: createQueue(down) }),
+        offsets: () => parseReminderOffsets('1d'),
+      }),
+    })
+    const d = await offline.create(ctxOf(B), B.dossierId, {
+      title: 'Saisie pendant la panne',
+      dueAt: inSeconds(3 * 86_400),
+    })
+    expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(true)
+    expect(await w.reminders.reconcileReminders()).toBeGreaterThanOrEqual(1)
+    expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(false)
+    expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1 })
+    expect(await w.reminders.reconcileReminders()).toBe(0)
   })
 
   it('a misconfigured REMINDER_OFFSETS refuses the write, naming the variable, before anything is saved', async () => {
@@ -316,116 +287,98 @@ describe('reminders', () => {
 describe('deadlines service', () => {
   it('another cabinet’s dossier or deadline is not found, whatever the operation, and never listed', async () => {
     const w = wire('7d')
-    try {
-      const d = await w.service.create(ctxOf(A), A.dossierId, {
-        title: 'Audience',
-        dueAt: '2030-01-15T14:00',
-        kind: 'audience',
-      })
-      expect(d.dueAt).toBe('2030-01-15T13:00:00.000Z')
-      expect(d.dueAtLabel).toBe('mardi 15 janvier 2030 à 14:00')
-      const other = ctxOf(B)
-      await expect(w.service.create(other, A.dossierId, { title: 'x', dueAt: '2030-01-01' })).rejects.toMatchObject({
-        status: 404,
-      })
-      await expect(w.service.listForDossier(other, A.dossierId)).rejects.toMatchObject({ status: 404 })
-      await expect(w.service.update(other, d.id, { title: 'piraté' })).rejects.toMatchObject({ status: 404 })
-      await expect(w.service.remove(other, d.id)).rejects.toMatchObject({ status: 404 })
-      await expect(w.service.confirm(other, d.id)).rejects.toMatchObject({ status: 404 })
-      await expect(w.service.dismiss(other, d.id)).rejects.toMatchObject({ status: 404 })
-      await expect(w.service.proposeFromAnalysis(other, A.dossierId, [])).rejects.toMatchObject({ status: 404 })
-      expect((await w.service.list(other, { includeDone: 'true' })).some((x) => x.id === d.id)).toBe(false)
-      expect((await w.service.list(ctxOf(A))).some((x) => x.id === d.id)).toBe(true)
-      await expect(w.service.create(ctxOf(A), A.dossierId, { title: '', dueAt: 'demain' })).rejects.toThrow(
-        /deadline\.title: title must not be empty[\s\S]*deadline\.dueAt: dueAt must be/,
-      )
-    } finally {
-      await w.stop()
-    }
+    const d = await w.service.create(ctxOf(A), A.dossierId, {
+      title: 'Audience',
+      dueAt: '2030-01-15T14:00',
+      kind: 'audience',
+    })
+    expect(d.dueAt).toBe('2030-01-15T13:00:00.000Z')
+    expect(d.dueAtLabel).toBe('mardi 15 janvier 2030 à 14:00')
+    const other = ctxOf(B)
+    await expect(w.service.create(other, A.dossierId, { title: 'x', dueAt: '2030-01-01' })).rejects.toMatchObject({
+      status: 404,
+    })
+    await expect(w.service.listForDossier(other, A.dossierId)).rejects.toMatchObject({ status: 404 })
+    await expect(w.service.update(other, d.id, { title: 'piraté' })).rejects.toMatchObject({ status: 404 })
+    await expect(w.service.remove(other, d.id)).rejects.toMatchObject({ status: 404 })
+    await expect(w.service.confirm(other, d.id)).rejects.toMatchObject({ status: 404 })
+    await expect(w.service.dismiss(other, d.id)).rejects.toMatchObject({ status: 404 })
+    await expect(w.service.proposeFromAnalysis(other, A.dossierId, [])).rejects.toMatchObject({ status: 404 })
+    expect((await w.service.list(other, { includeDone: 'true' })).some((x) => x.id === d.id)).toBe(false)
+    expect((await w.service.list(ctxOf(A))).some((x) => x.id === d.id)).toBe(true)
+    await expect(w.service.create(ctxOf(A), A.dossierId, { title: '', dueAt: 'demain' })).rejects.toThrow(
+      /deadline\.title: title must not be empty[\s\S]*deadline\.dueAt: dueAt must be/,
+    )
   })
 
   it('lists soonest first within from/to, bounded', async () => {
     const w = wire('7d')
-    try {
-      const c = await cabinet('Cabinet Gamma', 'GAM', [{ key: 'admin', role: 'ADMIN' }])
-      for (const [title, due] of [
-        ['C', '2031-03-03T10:00'],
-        ['A', '2031-01-01T10:00'],
-        ['B', '2031-02-02T10:00'],
-        ['D', '2031-04-04T10:00'],
-      ] as const) {
-        await w.service.create(ctxOf(c), c.dossierId, { title, dueAt: due })
-      }
-      expect((await w.service.list(ctxOf(c))).map((d) => d.title)).toEqual(['A', 'B', 'C', 'D'])
-      expect((await w.service.list(ctxOf(c), { from: '2031-02-01', to: '2031-03-31' })).map((d) => d.title)).toEqual([
-        'B',
-        'C',
-      ])
-      expect((await w.service.list(ctxOf(c), { limit: '2' })).map((d) => d.title)).toEqual(['A', 'B'])
-      await expect(w.service.list(ctxOf(c), { limit: '5000' })).rejects.toMatchObject({ status: 400 })
-      await expect(w.service.list(ctxOf(c), { from: '2031-05-01', to: '2031-01-01' })).rejects.toMatchObject({
-        status: 400,
-      })
-    } finally {
-      await w.stop()
+    const c = await cabinet('Cabinet Gamma', 'GAM', [{ key: 'admin', role: 'ADMIN' }])
+    for (const [title, due] of [
+      ['C', '2031-03-03T10:00'],
+      ['A', '2031-01-01T10:00'],
+      ['B', '2031-02-02T10:00'],
+      ['D', '2031-04-04T10:00'],
+    ] as const) {
+      await w.service.create(ctxOf(c), c.dossierId, { title, dueAt: due })
     }
+    expect((await w.service.list(ctxOf(c))).map((d) => d.title)).toEqual(['A', 'B', 'C', 'D'])
+    expect((await w.service.list(ctxOf(c), { from: '2031-02-01', to: '2031-03-31' })).map((d) => d.title)).toEqual([
+      'B',
+      'C',
+    ])
+    expect((await w.service.list(ctxOf(c), { limit: '2' })).map((d) => d.title)).toEqual(['A', 'B'])
+    await expect(w.service.list(ctxOf(c), { limit: '5000' })).rejects.toMatchObject({ status: 400 })
+    await expect(w.service.list(ctxOf(c), { from: '2031-05-01', to: '2031-01-01' })).rejects.toMatchObject({
+      status: 400,
+    })
   })
 
   it('the analysis proposes future dates once (idempotent, dismissed ones never again); confirming schedules reminders', async () => {
     const w = wire('1d')
-    try {
-      const c = await cabinet('Cabinet Delta', 'DEL', [
-        { key: 'admin', role: 'ADMIN' },
-        { key: 'avocat', role: 'AVOCAT' },
-      ])
-      const day = (days: number) => parisDateKey(new Date(Date.now() + days * 86_400_000))
-      const nineOn = (key: string) => {
-        const [year, month, day] = key.split('-').map(Number) as [number, number, number]
-        return parisLocalToInstant({ year, month, day, hour: 9 }).toISOString()
-      }
-      const found = [
-        { date: day(30), context: 'Audience de conciliation prévue dans un mois' },
-        { date: day(90), context: 'Prescription acquise dans trois mois' },
-        { date: '2020-01-01', context: 'Contrat signé le 1er janvier 2020' },
-      ]
-      const first = await w.service.proposeFromAnalysis({ cabinetId: c.id }, c.dossierId, found)
-      expect(first.map((d) => [d.kind, d.status, d.source, d.dueAt, d.title])).toEqual([
-        ['audience', 'proposed', 'analysis', nineOn(day(30)), 'Audience de conciliation prévue dans un mois'],
-        ['prescription', 'proposed', 'analysis', nineOn(day(90)), 'Prescription acquise dans trois mois'],
-      ])
-      expect(await w.service.proposeFromAnalysis({ cabinetId: c.id }, c.dossierId, found)).toEqual([])
-      expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 0 }) // proposals: no reminder
-      const confirmed = await w.service.confirm(ctxOf(c), first[0]!.id)
-      expect(confirmed.status).toBe('confirmed')
-      expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 2 }) // 1d × admin + avocat
-      await w.service.confirm(ctxOf(c), first[0]!.id) // again: nothing new
-      expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 2 })
-      await expect(w.service.dismiss(ctxOf(c), first[0]!.id)).rejects.toMatchObject({ status: 409 })
-      expect((await w.service.dismiss(ctxOf(c), first[1]!.id)).status).toBe('dismissed')
-      expect(await w.service.proposeFromAnalysis({ cabinetId: c.id }, c.dossierId, found)).toEqual([])
-      expect((await w.service.listForDossier(ctxOf(c), c.dossierId)).map((d) => d.id)).toEqual([first[0]!.id])
-      // A newcomer (accepted invitation) gets the pending reminders of the cabinet.
-      const newcomer = await prisma.user.create({
-        data: { tenantId: c.id, email: 'nouveau@del.example.fr', passwordHash: 'x', role: 'AVOCAT' },
-      })
-      expect(await w.reminders.scheduleForMember(c.id, newcomer.id)).toBe(1)
-      expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 3 })
-    } finally {
-      await w.stop()
+    const c = await cabinet('Cabinet Delta', 'DEL', [
+      { key: 'admin', role: 'ADMIN' },
+      { key: 'avocat', role: 'AVOCAT' },
+    ])
+    const day = (days: number) => parisDateKey(new Date(Date.now() + days * 86_400_000))
+    const nineOn = (key: string) => {
+      const [year, month, day] = key.split('-').map(Number) as [number, number, number]
+      return parisLocalToInstant({ year, month, day, hour: 9 }).toISOString()
     }
+    const found = [
+      { date: day(30), context: 'Audience de conciliation prévue dans un mois' },
+      { date: day(90), context: 'Prescription acquise dans trois mois' },
+      { date: '2020-01-01', context: 'Contrat signé le 1er janvier 2020' },
+    ]
+    const first = await w.service.proposeFromAnalysis({ cabinetId: c.id }, c.dossierId, found)
+    expect(first.map((d) => [d.kind, d.status, d.source, d.dueAt, d.title])).toEqual([
+      ['audience', 'proposed', 'analysis', nineOn(day(30)), 'Audience de conciliation prévue dans un mois'],
+      ['prescription', 'proposed', 'analysis', nineOn(day(90)), 'Prescription acquise dans trois mois'],
+    ])
+    expect(await w.service.proposeFromAnalysis({ cabinetId: c.id }, c.dossierId, found)).toEqual([])
+    expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 0 }) // proposals: no reminder
+    const confirmed = await w.service.confirm(ctxOf(c), first[0]!.id)
+    expect(confirmed.status).toBe('confirmed')
+    expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 2 }) // 1d × admin + avocat
+    await w.service.confirm(ctxOf(c), first[0]!.id) // again: nothing new
+    expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 2 })
+    await expect(w.service.dismiss(ctxOf(c), first[0]!.id)).rejects.toMatchObject({ status: 409 })
+    expect((await w.service.dismiss(ctxOf(c), first[1]!.id)).status).toBe('dismissed')
+    expect(await w.service.proposeFromAnalysis({ cabinetId: c.id }, c.dossierId, found)).toEqual([])
+    expect((await w.service.listForDossier(ctxOf(c), c.dossierId)).map((d) => d.id)).toEqual([first[0]!.id])
+    // A newcomer (accepted invitation) gets the pending reminders of the cabinet.
+    const newcomer = await prisma.user.create({
+      data: { tenantId: c.id, email: 'nouveau@del.example.fr', passwordHash: 'x', role: 'AVOCAT' },
+    })
+    expect(await w.reminders.scheduleForMember(c.id, newcomer.id)).toBe(1)
+    expect(await w.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 3 })
   })
 })
 
 describe('cost (billed Upstash commands, counted on the server)', () => {
   it('a reminder e-mail costs 8: schedule 2 + send 6; delayed reminders cost nothing while they wait', async () => {
     const c = await cabinet('Cabinet Epsilon', 'EPS', [{ key: 'admin', role: 'ADMIN' }])
-    const ctx = createContext({
-      ...stack.env,
-      REDIS_KEY_PREFIX: uniquePrefix('cost'),
-      REDIS_ENABLED: 'true',
-      UPSTASH_DISABLE_TELEMETRY: 'true',
-    })
-    const queue = createQueue(ctx)
+    const queue = createQueue(stackContext(stack.env, 'cost'))
     const outbox = createOutbox({ queue })
     const service = createDeadlineService({
       prisma,

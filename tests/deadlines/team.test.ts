@@ -6,24 +6,24 @@
  * sent), and the e-mail proves it: only the current recipients receive it.
  */
 import { EventEmitter } from 'node:events'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Identity } from '@/lib/core/identity'
 import { deadlines } from '@/lib/deadlines/service'
 import { runEmailWorker } from '@/lib/mail/drain'
 import { handleEmailJob, type EmailOutcome } from '@/lib/mail/handler'
 import { EMAIL_QUEUE } from '@/lib/mail/jobs'
-import { closeMailer } from '@/lib/mail/transport'
 import { prisma } from '@/lib/core/prisma'
 import { queue } from '@/lib/upstash'
 import { updateTeamMember } from '@/lib/users/team'
-import { tempDatabase } from '../../testing/database'
-import { startTestSmtp, type TestSmtp } from '../support/smtp'
+import { useDefaultWiring } from '../support/default-wiring'
 import { startWorker } from '../support/worker-process'
-import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
 
-const db = tempDatabase('team-reminders')
-let stack: Stack
-let smtp: TestSmtp
+const wiring = useDefaultWiring('team-reminders', {
+  MAIL_FROM: 'Cabinet Sigma <no-reply@cabinet-sigma.fr>',
+  APP_ORIGIN: 'https://app.cabinet-sigma.fr',
+  // 3 s before the deadline: the test waits for it on the SMTP server, never on a clock.
+  REMINDER_OFFSETS: '3s',
+})
 let cabinetId: string
 let dossierId: string
 const ids: Record<'admin' | 'assistant' | 'dormant' | 'leaver', string> = {
@@ -35,20 +35,6 @@ const ids: Record<'admin' | 'assistant' | 'dormant' | 'leaver', string> = {
 let admin: Identity
 
 beforeAll(async () => {
-  stack = await startStack()
-  smtp = await startTestSmtp()
-  // Before any first use: the process-wide helpers read the environment then.
-  Object.assign(process.env, stack.env, {
-    REDIS_ENABLED: 'true',
-    UPSTASH_DISABLE_TELEMETRY: 'true',
-    REDIS_KEY_PREFIX: uniquePrefix('team'),
-    DATABASE_URL: db.url,
-    SMTP_URL: smtp.url,
-    MAIL_FROM: 'Cabinet Sigma <no-reply@cabinet-sigma.fr>',
-    APP_ORIGIN: 'https://app.cabinet-sigma.fr',
-    // 3 s before the deadline: the test waits for it on the SMTP server, never on a clock.
-    REMINDER_OFFSETS: '3s',
-  })
   const t = await prisma.tenant.create({ data: { name: 'Cabinet Sigma', referencePrefix: 'SIG' } })
   cabinetId = t.id
   dossierId = (
@@ -84,13 +70,6 @@ beforeAll(async () => {
     name: 'Maître admin',
     sessionId: 'not-a-real-session',
   }
-})
-afterAll(async () => {
-  closeMailer()
-  await smtp?.stop()
-  await stack?.stop()
-  await prisma.$disconnect()
-  db.remove()
 })
 
 const delayed = async () => (await queue.stats(EMAIL_QUEUE)).delayed
@@ -139,7 +118,7 @@ describe('team changes and deadline reminders', () => {
         },
       })
       try {
-        const mails = await smtp.waitFor(3, (m) => m.subject.includes('Dépôt des conclusions'), 40_000)
+        const mails = await wiring.smtp.waitFor(3, (m) => m.subject.includes('Dépôt des conclusions'), 40_000)
         expect(mails.flatMap((m) => m.to).sort()).toEqual(
           ['admin', 'assistant', 'dormant'].map((k) => `${k}@cabinet-sigma.fr`).sort(),
         )
@@ -160,7 +139,7 @@ describe('team changes and deadline reminders', () => {
         'sent',
       ])
       expect(await queue.stats(EMAIL_QUEUE)).toMatchObject({ waiting: 0, inFlight: 0, delayed: 0, dead: 0 })
-      expect(smtp.to('leaver@cabinet-sigma.fr')).toHaveLength(0)
+      expect(wiring.smtp.to('leaver@cabinet-sigma.fr')).toHaveLength(0)
     },
   )
 
@@ -192,7 +171,7 @@ describe('team changes and deadline reminders', () => {
           pushed: 3,
         })
         expect((await prisma.deadline.findUniqueOrThrow({ where: { id: d.id } })).remindersPending).toBe(false)
-        const mails = await smtp.waitFor(3, (m) => m.subject.includes(title), 40_000)
+        const mails = await wiring.smtp.waitFor(3, (m) => m.subject.includes(title), 40_000)
         expect(mails.flatMap((m) => m.to).sort()).toEqual(
           ['admin', 'assistant', 'dormant'].map((k) => `${k}@cabinet-sigma.fr`).sort(),
         )

@@ -19,6 +19,7 @@ import {
 import { startEndpoint, type RunningEndpoint } from '@/upstash-local'
 import { tempDatabase } from '../../testing/database'
 import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { unreachableContext } from '../support/redis'
 
 /**
  * The dossier service (src/lib/dossiers), the cabinet cache and profile (src/lib/tenants) and the
@@ -770,14 +771,7 @@ describe('when Redis cannot be reached (a private stack)', () => {
 describe('with a Redis that was never reachable (closed port)', () => {
   it('reads are BYPASS and correct; a write reports invalidated: false and names the cabinet', async () => {
     const log: string[] = []
-    const unreachable = createContext({
-      UPSTASH_REDIS_REST_URL: 'http://127.0.0.1:1',
-      UPSTASH_REDIS_REST_TOKEN: 'x',
-      REDIS_TIMEOUT_MS: '200',
-      REDIS_RETRIES: '0',
-      REDIS_KEY_PREFIX: uniquePrefix('cqnone'),
-      UPSTASH_DISABLE_TELEMETRY: 'true',
-    })
+    const unreachable = unreachableContext('cqnone', { REDIS_TIMEOUT_MS: '200' })
     const q = createCachedQueries({
       prisma,
       cache: createCache(unreachable, { onError: () => {} }),

@@ -18,15 +18,15 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest'
 import { loginSchema } from '@/lib/auth/sessions'
 import { dossierPatchSchema, newDossierSchema } from '@/lib/dossiers/schemas'
 import { createPrismaClient } from '@/lib/core/prisma'
-import { seedDemo } from '../../prisma/seed'
 import { signSessionId } from '@/lib/auth/session-cookie'
-import { startApp, TEST_SESSION_SECRET, type RunningApp } from '../../testing/app'
+import { TEST_SESSION_SECRET, type RunningApp } from '../../testing/app'
 
 /** The session id in a `name=<id>.<signature>` cookie (the Redis key's last part). */
 const sessionIdOf = (cookie: string) => cookie.split('=')[1]!.split('.')[0]!
 import { tempDatabase } from '../../testing/database'
 import { directClient } from '../../testing/redis-direct'
 import { uniquePrefix } from '../../testing/stack'
+import { forgedIdentityHeader, startDemoApp } from '../support/app'
 import { anyJsonValue, fuzzSeed, hostileString, httpSend, params, type RawAnswer, Tally } from './support'
 
 const seed = fuzzSeed('api')
@@ -82,14 +82,8 @@ const martinState = () =>
     }))
 
 beforeAll(async () => {
-  await seedDemo(db.url, () => {})
-  app = await startApp({
-    ...inject('stack'),
-    DATABASE_URL: db.url,
-    REDIS_KEY_PREFIX: prefix,
-    UPSTASH_DISABLE_TELEMETRY: 'true',
+  app = await startDemoApp(db.url, prefix, {
     RATE_LIMIT_MAX: '1000000',
-    LOGIN_MAX_PER_ADDRESS: '100000',
     LOGIN_MAX_PER_EMAIL: '100000',
     LOGIN_MAX_PER_EMAIL_AND_ADDRESS: '10000',
     // Small, so an expired session is a realistic case (and shortened further in Redis below).
@@ -687,18 +681,7 @@ describe('session cookies', () => {
     }
     // Forged identity headers, with no cookie, a forged one, or Dupont's own: never Martin's data.
     const forgedIdentity = fc.oneof(
-      fc.constant(
-        encodeURIComponent(
-          JSON.stringify({
-            userId: 'u',
-            tenantId: 'cabinet-martin',
-            role: 'ADMIN',
-            email: 'x@x.fr',
-            name: 'x',
-            sessionId: 'A'.repeat(32),
-          }),
-        ),
-      ),
+      fc.constant(forgedIdentityHeader()),
       hostileString.map((s) => encodeURIComponent(s.toWellFormed())),
       anyJsonValue.map((v) => encodeURIComponent(JSON.stringify(v) ?? '')),
     )

@@ -19,9 +19,10 @@ import { classifySmtpError, createSmtpMailer } from '@/lib/mail/transport'
 import { parseReminderOffsets } from '@/lib/mail/reminder-offsets'
 import { dueAtSchema } from '@/lib/deadlines/schemas'
 import { formatDateTimeFr, parisLocalToInstant } from '@/lib/core/paris-time'
-import { createContext, createQueue, runWorker, type JobOutcome } from '@/lib/upstash'
+import { createQueue, runWorker, type JobOutcome } from '@/lib/upstash'
 import { startTestSmtp, type TestSmtp } from '../support/smtp'
-import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { startStack, type Stack } from '../../testing/stack'
+import { stackContext } from '../support/redis'
 
 const SECRET = 'test-seal-secret-0123456789abcdef0123456789'
 
@@ -209,13 +210,7 @@ describe('delivery through email-queue (real SMTP server)', () => {
   })
 
   function setup() {
-    const ctx = createContext({
-      ...stack.env,
-      REDIS_KEY_PREFIX: uniquePrefix('mail'),
-      REDIS_ENABLED: 'true',
-      UPSTASH_DISABLE_TELEMETRY: 'true',
-    })
-    const queue = createQueue(ctx)
+    const queue = createQueue(stackContext(stack.env, 'mail'))
     const outbox = createOutbox({ queue, retry: { maxAttempts: 3, backoffMs: 100 } })
     const mailer = createSmtpMailer(
       parseMailConfig({

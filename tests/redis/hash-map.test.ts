@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import {
-  createContext,
-  RedisDisabledError,
-  RedisInputError,
-  RedisUnavailableError,
-  createHashMap,
-  type HashMap,
-} from '@/redis'
-import { billedCommands, directClient } from '../../testing/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { describe, expect, inject, it } from 'vitest'
+import { createContext, RedisDisabledError, RedisInputError, RedisUnavailableError, createHashMap } from '@/redis'
+import { directClient } from '../../testing/redis-direct'
+import { uniquePrefix } from '../../testing/stack'
+import { onPrivateStack, stackContext } from '../support/redis'
 
 const shared = inject('stack')
 const prefix = uniquePrefix('hash')
@@ -144,43 +138,30 @@ describe('hashMap: the seed API', () => {
 })
 
 describe('hashMap on a private stack: cost and failure', () => {
-  let stack: Stack
-  let own: HashMap
-  beforeAll(async () => {
-    stack = await startStack()
-    own = createHashMap(
-      createContext({
-        ...stack.env,
-        REDIS_KEY_PREFIX: 'hcost',
-        UPSTASH_DISABLE_TELEMETRY: 'true',
-        REDIS_TIMEOUT_MS: '500',
-        REDIS_RETRIES: '1',
-      }),
-    )
-  })
-  afterAll(async () => {
-    await stack?.stop()
-  })
+  const own = onPrivateStack((env) =>
+    createHashMap(stackContext(env, 'hcost', { REDIS_TIMEOUT_MS: '500', REDIS_RETRIES: '1' })),
+  )
 
   it('every call costs at most 1 billed command', async () => {
-    const sent = (fn: () => Promise<unknown>) => billedCommands(stack.env.REDIS_URL, fn)
     expect(
-      (await sent(() => own.set('tenant:xyz', { name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 42 }))).total,
+      await own.billed(() =>
+        own.helper.set('tenant:xyz', { name: 'Cabinet Dupont', plan: 'PREMIUM', activeDossiers: 42 }),
+      ),
     ).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.get('tenant:xyz', 'plan'))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.getAll('tenant:xyz'))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.increment('tenant:xyz', 'activeDossiers', 1))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.increment('tenant:xyz', 'score', 0.5))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.del('tenant:xyz', 'plan'))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.del('tenant:xyz'))).total).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.get('tenant:xyz', 'plan'))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.getAll('tenant:xyz'))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.increment('tenant:xyz', 'activeDossiers', 1))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.increment('tenant:xyz', 'score', 0.5))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.del('tenant:xyz', 'plan'))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.del('tenant:xyz'))).toBeLessThanOrEqual(1)
   })
 
   it('Redis unreachable: throws RedisUnavailableError within the bound (data, not cache)', async () => {
-    await stack.endpoint.close()
+    await own.stack.endpoint.close()
     const started = performance.now()
-    await expect(own.getAll('tenant:xyz')).rejects.toBeInstanceOf(RedisUnavailableError)
-    await expect(own.set('tenant:xyz', { a: 1 })).rejects.toThrow(/Redis is unavailable \(hashMap\.set\)/)
-    await expect(own.get('tenant:xyz', 'a')).rejects.toBeInstanceOf(RedisUnavailableError)
+    await expect(own.helper.getAll('tenant:xyz')).rejects.toBeInstanceOf(RedisUnavailableError)
+    await expect(own.helper.set('tenant:xyz', { a: 1 })).rejects.toThrow(/Redis is unavailable \(hashMap\.set\)/)
+    await expect(own.helper.get('tenant:xyz', 'a')).rejects.toBeInstanceOf(RedisUnavailableError)
     expect(performance.now() - started).toBeLessThan(3_000)
   })
 

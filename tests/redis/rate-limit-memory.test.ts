@@ -56,8 +56,9 @@ describe('the sliding window, in process (the same algorithm as with Redis)', ()
   const w = 60_000
   const bucketStart = 1_800_000_000_000 - (1_800_000_000_000 % w)
 
-  it('counts within a bucket and refuses beyond the limit without counting the refusal', async () => {
-    const clock = manualClock(bucketStart + 1000)
+  /** A rate limit counted in this process on a clock the test moves, answering { allowed, remaining, resetAt }. */
+  function limiterAt(start: number) {
+    const clock = manualClock(start)
     const limiter = createRateLimit(disabledCtx(), { store: memoryStore({ now: clock.now }) })
     const rl = {
       limit: (id: string, limit: number, windowMs: number) =>
@@ -67,6 +68,11 @@ describe('the sliding window, in process (the same algorithm as with Redis)', ()
           resetAt,
         })),
     }
+    return { clock, rl }
+  }
+
+  it('counts within a bucket and refuses beyond the limit without counting the refusal', async () => {
+    const { rl } = limiterAt(bucketStart + 1000)
     const answers = []
     for (let i = 0; i < 4; i++) answers.push(await rl.limit('id', 3, w))
     expect(answers).toEqual([
@@ -78,16 +84,7 @@ describe('the sliding window, in process (the same algorithm as with Redis)', ()
   })
 
   it('weights the previous bucket by its remaining overlap (floor)', async () => {
-    const clock = manualClock(bucketStart + 1000)
-    const limiter = createRateLimit(disabledCtx(), { store: memoryStore({ now: clock.now }) })
-    const rl = {
-      limit: (id: string, limit: number, windowMs: number) =>
-        limiter(id, limit, windowMs / 1000).then(({ allowed, remaining, resetAt }) => ({
-          allowed,
-          remaining,
-          resetAt,
-        })),
-    }
+    const { clock, rl } = limiterAt(bucketStart + 1000)
     for (let i = 0; i < 10; i++) await rl.limit('id', 10, w)
     // 25 % into the next bucket: floor(0.75 × 10) = 7 still count, so 3 more are admitted.
     clock.set(bucketStart + w + w / 4)
@@ -102,16 +99,7 @@ describe('the sliding window, in process (the same algorithm as with Redis)', ()
   })
 
   it('keeps windows of one identifier apart', async () => {
-    const clock = manualClock(bucketStart + 1000)
-    const limiter = createRateLimit(disabledCtx(), { store: memoryStore({ now: clock.now }) })
-    const rl = {
-      limit: (id: string, limit: number, windowMs: number) =>
-        limiter(id, limit, windowMs / 1000).then(({ allowed, remaining, resetAt }) => ({
-          allowed,
-          remaining,
-          resetAt,
-        })),
-    }
+    const { rl } = limiterAt(bucketStart + 1000)
     expect((await rl.limit('id', 1, w)).allowed).toBe(true)
     expect((await rl.limit('id', 1, w)).allowed).toBe(false)
     expect((await rl.limit('id', 1, 2 * w)).allowed).toBe(true)

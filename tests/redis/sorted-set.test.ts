@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import {
-  createContext,
-  RedisDisabledError,
-  RedisInputError,
-  RedisUnavailableError,
-  createSortedSet,
-  type SortedSet,
-} from '@/redis'
-import { billedCommands, directClient } from '../../testing/redis-direct'
-import { startStack, uniquePrefix, type Stack } from '../../testing/stack'
+import { describe, expect, inject, it } from 'vitest'
+import { createContext, RedisDisabledError, RedisInputError, RedisUnavailableError, createSortedSet } from '@/redis'
+import { directClient } from '../../testing/redis-direct'
+import { uniquePrefix } from '../../testing/stack'
+import { onPrivateStack, stackContext } from '../support/redis'
 
 const shared = inject('stack')
 const prefix = uniquePrefix('zset')
@@ -116,41 +110,26 @@ describe('sortedSet: the seed API', () => {
 })
 
 describe('sortedSet on a private stack: cost and failure', () => {
-  let stack: Stack
-  let own: SortedSet
-  beforeAll(async () => {
-    stack = await startStack()
-    own = createSortedSet(
-      createContext({
-        ...stack.env,
-        REDIS_KEY_PREFIX: 'zcost',
-        UPSTASH_DISABLE_TELEMETRY: 'true',
-        REDIS_TIMEOUT_MS: '500',
-        REDIS_RETRIES: '1',
-      }),
-    )
-  })
-  afterAll(async () => {
-    await stack?.stop()
-  })
+  const own = onPrivateStack((env) =>
+    createSortedSet(stackContext(env, 'zcost', { REDIS_TIMEOUT_MS: '500', REDIS_RETRIES: '1' })),
+  )
 
   it('every call costs at most 1 billed command', async () => {
-    const sent = (fn: () => Promise<unknown>) => billedCommands(stack.env.REDIS_URL, fn)
-    expect((await sent(() => own.add('a', 'm', 1))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.top('a', 10))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.increment('a', 'm', 10))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.rank('a', 'm'))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.score('a', 'm'))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.remove('a', 'm'))).total).toBeLessThanOrEqual(1)
-    expect((await sent(() => own.countAbove('a', 0))).total).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.add('a', 'm', 1))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.top('a', 10))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.increment('a', 'm', 10))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.rank('a', 'm'))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.score('a', 'm'))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.remove('a', 'm'))).toBeLessThanOrEqual(1)
+    expect(await own.billed(() => own.helper.countAbove('a', 0))).toBeLessThanOrEqual(1)
   })
 
   it('Redis unreachable: throws RedisUnavailableError within the bound (data, not cache)', async () => {
-    await stack.endpoint.close()
+    await own.stack.endpoint.close()
     const started = performance.now()
-    await expect(own.top('a', 10)).rejects.toBeInstanceOf(RedisUnavailableError)
-    await expect(own.add('a', 'm', 1)).rejects.toThrow(/Redis is unavailable \(sortedSet\.add\)/)
-    await expect(own.increment('a', 'm', 1)).rejects.toBeInstanceOf(RedisUnavailableError)
+    await expect(own.helper.top('a', 10)).rejects.toBeInstanceOf(RedisUnavailableError)
+    await expect(own.helper.add('a', 'm', 1)).rejects.toThrow(/Redis is unavailable \(sortedSet\.add\)/)
+    await expect(own.helper.increment('a', 'm', 1)).rejects.toBeInstanceOf(RedisUnavailableError)
     expect(performance.now() - started).toBeLessThan(3_000)
   })
 
