@@ -111,7 +111,7 @@ describe('bad input, on either store', () => {
     expect(seen[1]).toEqual(seen[0])
     expect(seen[0]![0]).toMatch(/^session\.set: id/)
     expect(seen[0]![1]).toMatch(/role/)
-    expect(seen[0]![2]).toMatch(/ttlSeconds/)
+    expect(seen[0]![2]).toBe('session.set: ttlSeconds: must be a whole number of seconds from 1 to 31622400 (got 0)')
   })
 
   it('rateLimit: the same RedisInputError, naming the argument', async () => {
@@ -126,6 +126,7 @@ describe('bad input, on either store', () => {
       ])
     }
     expect(seen[1]).toEqual(seen[0])
+    expect(seen[0]![0]).toBe('rateLimit: identifier: must not be empty (got an empty string)')
     expect(seen[0]!.map((m) => /^rateLimit: (\w+)/.exec(m)?.[1])).toEqual([
       'identifier',
       'limit',
