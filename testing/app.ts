@@ -99,6 +99,9 @@ async function spawnApp(env: AppEnv, options: StartOptions): Promise<{ child: Ch
     ...process.env,
     NODE_ENV: 'production',
     NEXT_TELEMETRY_DISABLED: '1',
+    // The machine running tests is loaded (test files in parallel, builds): a Redis answer slower than the
+    // 1 s default there is not an outage. Tests of outages and timeouts set their own.
+    REDIS_TIMEOUT_MS: '3000',
     ALLOW_DEMO_ACCOUNTS: 'true',
     SESSION_SECRET: TEST_SESSION_SECRET,
     SMTP_URL: TEST_SMTP_URL,
