@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs'
 // @ts-check
 import js from '@eslint/js'
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript'
@@ -35,7 +36,20 @@ const LIB_FLOORS = [
     from: lib([...DOMAINS.filter((m) => m !== n), ...TOP]),
     message: 'a domain does not import another domain: wire them together in src/lib/services',
   })),
+  ...TOP.map((n) => ({
+    target: `./src/lib/${n}`,
+    from: lib(TOP.filter((m) => m !== n)),
+    message: 'services/ and pages/ do not import each other',
+  })),
 ]
+// A folder or file of src/lib on no floor would escape every rule above: name it in one of the lists.
+const unplaced = readdirSync(new URL('./src/lib', import.meta.url)).filter(
+  (n) => ![...FOUNDATIONS, ...SHARED, ...DOMAINS, ...TOP].includes(n),
+)
+if (unplaced.length > 0)
+  throw new Error(
+    `eslint.config.mjs: src/lib/${unplaced.join(', src/lib/')} is on no floor: add it to FOUNDATIONS, SHARED, DOMAINS or TOP`,
+  )
 const FRAMEWORK_PATTERNS = [{ group: ['next/*', 'react/*', 'react-dom/*'], message: 'framework-free code' }]
 
 export default tseslint.config(

@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { AI_ANALYSIS_QUEUE } from '@/lib/analyses/job'
-import { createAIPipeline, type AIPipeline } from '@/lib/analyses/pipeline'
+import type { AIPipeline } from '@/lib/analyses/pipeline'
+import { createAppPipeline } from '@/lib/services/analyses'
 import { createPrismaClient } from '@/lib/core/prisma'
 import { createLeaderboard, TENANT_LEADERBOARD } from '@/lib/scores/leaderboard'
 import { createCabinetCache } from '@/lib/tenants/cabinet-cache'
@@ -65,7 +66,7 @@ async function world(label: string, n: number) {
     hashMap: createHashMap(ctx),
     log: () => {},
   })
-  const ai: AIPipeline = createAIPipeline({
+  const ai: AIPipeline = createAppPipeline({
     prisma,
     queue,
     invalidate: cabinet.invalidate,

@@ -7,14 +7,12 @@
 import { describe, expect, inject, it } from 'vitest'
 import { createContext, createRateLimit, createSession, RedisInputError, type RedisContext } from '@/redis'
 import { uniquePrefix } from '../../testing/stack'
+import { stackContext } from '../support/redis'
 
 const env = inject('stack')
 
 const stores: [string, () => RedisContext][] = [
-  [
-    'Redis',
-    () => createContext({ ...env, REDIS_KEY_PREFIX: uniquePrefix('contract'), UPSTASH_DISABLE_TELEMETRY: 'true' }),
-  ],
+  ['Redis', () => stackContext(env, 'contract')],
   ['memory', () => createContext({ REDIS_ENABLED: 'false', REDIS_KEY_PREFIX: uniquePrefix('contract') })],
 ]
 

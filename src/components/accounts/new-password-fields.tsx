@@ -21,7 +21,6 @@ export function NewPasswordFields({
     id: `${idPrefix}-${name}`,
     name,
     error: errors[name],
-    mark: 'spoken' as const,
     type: 'password',
     required: true,
     autoComplete: 'new-password',

@@ -32,7 +32,6 @@ export function DeadlineForm({
     id: `${idPrefix}-${name}`,
     name,
     error: errors[name],
-    mark: 'spoken' as const,
   })
   return (
     <div>

@@ -89,7 +89,7 @@ export function createPasswordReset(deps: PasswordResetDeps = {}) {
   const log = deps.log ?? console.warn
 
   /** After the answer: the per-e-mail limit, the account, the link and its e-mail. Throws on a failure. */
-  async function issue(email: string, token: string, tokenHash: string): Promise<void> {
+  async function issueResetLink(email: string, token: string, tokenHash: string): Promise<void> {
     const { perEmail } = RESET_LIMITS
     const byEmail = await limiter(`reset:email:${email}`, perEmail.limit, perEmail.windowSeconds, {
       onFailure: 'closed',
@@ -141,7 +141,7 @@ export function createPasswordReset(deps: PasswordResetDeps = {}) {
         // Made first, whatever the address: a failure's message is stripped of it, whichever step failed.
         const { token, hash: tokenHash } = newToken()
         try {
-          await issue(email, token, tokenHash)
+          await issueResetLink(email, token, tokenHash)
         } catch (err) {
           log(
             `[accounts] a password reset request was dropped after the answer: ${withoutSecrets(err, [email, token])}`,

@@ -4,7 +4,7 @@
  * route (drainEmails). Same queue, same handler, same guarantees: a job is leased, so a function killed
  * mid-send is redelivered when its lease expires (at-least-once: an e-mail may, rarely, go twice; never zero times).
  */
-import { after } from 'next/server'
+import { afterResponse } from '@/lib/core/after-response'
 import { appConfig } from '@/lib/core/config'
 import {
   drainQueue,
@@ -76,16 +76,17 @@ export function drainEmailsShared(options: EmailDrainOptions): Promise<EmailDrai
  * response, within ANALYSIS_DRAIN_SECONDS, kept alive by after(). Unlike analyses this is not gated by
  * ANALYSIS_AFTER_RESPONSE: the person is waiting at their mailbox and a worker polling an idle queue may
  * take up to a minute; racing the worker is safe (leases). Costs one extra empty reserve.
- * `first`: work that queues the e-mail itself after the response (a password reset, whose answer must not
+ * `queueFirst`: work that queues the e-mail itself after the response (a password reset, whose answer must not
  * wait on it): run once the response is sent, outside the request's Redis budget, then the drain. It
  * should not reject (a rejection is logged here, and the drain still runs).
  */
-export function drainEmailsAfterResponse(first?: () => Promise<void>): void {
+export function drainEmailsAfterResponse(queueFirst?: () => Promise<void>): void {
   const { analysisDrainMs } = appConfig()
-  after(async () => {
-    if (first)
-      await outsideRedisBudget(first).catch((err: unknown) =>
-        console.warn(`[mail] work before the drain after the response failed: ${(err as Error)?.message ?? err}`),
+  afterResponse(async () => {
+    // Its message is not logged: that work may hold an address or a link (it should log its own failures).
+    if (queueFirst)
+      await outsideRedisBudget(queueFirst).catch(() =>
+        console.warn('[mail] the work that queues an e-mail after the response failed; draining anyway'),
       )
     const r = await drainEmailsShared({ deadlineMs: analysisDrainMs })
     if (r.stoppedBy === 'error') console.warn(`[mail] drain after the response stopped: ${r.error}`)

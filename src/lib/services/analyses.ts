@@ -11,16 +11,16 @@ import { createDeadlineService, type DeadlineService } from '@/lib/deadlines/ser
 export function createAppPipeline(deps: AIPipelineDeps = {}): AIPipeline {
   const prisma = deps.prisma ?? defaultPrisma
   // Built on the first proposal: a process that never finishes an analysis never builds it.
-  let deadlines: Pick<DeadlineService, 'proposeFromAnalysis'> | undefined
+  let deadlineService: Pick<DeadlineService, 'proposeFromAnalysis'> | undefined
   return createAIPipeline({
     ...deps,
     deadlines: deps.deadlines ?? {
       proposeFromAnalysis: (ctx, dossierId, dates) =>
-        (deadlines ??= createDeadlineService({ prisma })).proposeFromAnalysis(ctx, dossierId, dates),
+        (deadlineService ??= createDeadlineService({ prisma })).proposeFromAnalysis(ctx, dossierId, dates),
     },
   })
 }
 
-let app: AIPipeline | undefined
+let appPipeline: AIPipeline | undefined
 /** The app's pipeline (process-wide Prisma, Redis and the local analyser). */
-export const aiPipeline = (): AIPipeline => (app ??= createAppPipeline())
+export const aiPipeline = (): AIPipeline => (appPipeline ??= createAppPipeline())

@@ -5,7 +5,7 @@
  * Same queue, same handler, same guarantees as `npm run worker`: a job is leased, so a function killed
  * mid-job is redelivered when its lease expires; completion is a compare-and-set, never done twice.
  */
-import { after } from 'next/server'
+import { afterResponse } from '@/lib/core/after-response'
 import type { AIPipeline } from '@/lib/analyses/pipeline'
 import { aiPipeline } from './analyses'
 import { appConfig } from '@/lib/core/config'
@@ -52,7 +52,7 @@ export function drainShared(options: DrainOptions): Promise<DrainResult> {
 export function drainAfterResponse(): void {
   const { analysisAfterResponse, analysisDrainMs } = appConfig()
   if (!analysisAfterResponse) return
-  after(async () => {
+  afterResponse(async () => {
     const r = await drainShared({ budgetMs: analysisDrainMs })
     if (r.stoppedBy === 'error') console.warn(`[analysis] drain after the response stopped: ${r.error}`)
   })
