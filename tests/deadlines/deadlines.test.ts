@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { createPrismaClient } from '@/lib/core/prisma'
-import { parseReminderOffsets } from '@/lib/mail/reminder-offsets'
+import { parseReminderEarlyWindow, parseReminderOffsets } from '@/lib/mail/reminder-offsets'
 import { parisDateKey, parisLocalToInstant } from '@/lib/core/paris-time'
 import { createReminders } from '@/lib/mail/reminders'
 import { createDeadlineService, type DeadlineContext } from '@/lib/deadlines/service'
@@ -70,13 +70,18 @@ async function cabinet(
 }
 
 /**
- * Everything wired on one queue prefix, with the given REMINDER_OFFSETS, for the test that calls it: its worker is
- * stopped and its mailer closed once that test has finished, passed or failed.
+ * Everything wired on one queue prefix, with the given REMINDER_OFFSETS (and REMINDER_EARLY_WINDOW), for the test
+ * that calls it: its worker is stopped and its mailer closed once that test has finished, passed or failed.
  */
-function wire(offsets: string) {
+function wire(offsets: string, earlyWindow = '0') {
   const queue = createQueue(stackContext(stack.env, 'dl'))
   const outbox = createOutbox({ queue, retry: { maxAttempts: 3, backoffMs: 100 } })
-  const reminders = createReminders({ prisma, outbox, offsets: () => parseReminderOffsets(offsets) })
+  const reminders = createReminders({
+    prisma,
+    outbox,
+    offsets: () => parseReminderOffsets(offsets),
+    earlyMs: () => parseReminderEarlyWindow(earlyWindow),
+  })
   const service = createDeadlineService({ prisma, reminders })
   const mailer = createSmtpMailer(
     parseMailConfig({ SMTP_URL: smtp.url, MAIL_FROM: 'IA Poste Manager <no-reply@example.fr>', APP_ORIGIN: ORIGIN }),
@@ -271,15 +276,41 @@ describe('reminders', () => {
     expect(await w.reminders.reconcileReminders()).toBe(0)
   })
 
-  it('a misconfigured REMINDER_OFFSETS refuses the write, naming the variable, before anything is saved', async () => {
-    const bad = createDeadlineService({
-      prisma,
-      reminders: createReminders({ prisma, offsets: () => parseReminderOffsets('7 jours') }),
-    })
+  it('REMINDER_EARLY_WINDOW makes a reminder due that much sooner: a daily cron sends it on the run before its time', async () => {
+    // Due in 30 h: its "1d" reminder's time is in 6 h.
+    const onTime = wire('1d')
+    await onTime.service.create(ctxOf(B), B.dossierId, { title: 'Sans avance', dueAt: inSeconds(30 * 3600) })
+    expect(await onTime.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 })
+
+    const early = wire('1d', '24h')
+    const before = smtp.to(B.users.admin!.email).length
+    await early.service.create(ctxOf(B), B.dossierId, { title: 'Avec avance', dueAt: inSeconds(30 * 3600) })
+    // Within the window: due at once, and sent now rather than in 6 h.
+    expect((await early.handled(1)).map((o) => o.status)).toEqual(['sent'])
+    const sent = smtp.to(B.users.admin!.email).slice(before)
+    expect(sent.map((m) => m.subject)).toEqual([expect.stringContaining('« Avec avance »')])
+    expect(sent[0]!.text).toContain('Rappel à 1 jour')
+    // Its time two days away: one day early is still a day away, so it waits.
+    await early.service.create(ctxOf(B), B.dossierId, { title: 'Plus loin', dueAt: inSeconds(3 * 86_400) })
+    expect(await early.queue.stats(EMAIL_QUEUE)).toMatchObject({ delayed: 1, waiting: 0 })
+  })
+
+  it('a misconfigured REMINDER_OFFSETS or REMINDER_EARLY_WINDOW refuses the write, naming the variable, before anything is saved', async () => {
     const count = await prisma.deadline.count()
-    await expect(bad.create(ctxOf(B), B.dossierId, { title: 'x', dueAt: inSeconds(86_400) })).rejects.toThrow(
-      /REMINDER_OFFSETS must be durations/,
-    )
+    for (const [reminders, error] of [
+      [
+        createReminders({ prisma, offsets: () => parseReminderOffsets('7 jours') }),
+        /REMINDER_OFFSETS must be durations/,
+      ],
+      [
+        createReminders({ prisma, earlyMs: () => parseReminderEarlyWindow('demain') }),
+        /REMINDER_EARLY_WINDOW must be 0 or one duration/,
+      ],
+      [createReminders({ prisma, earlyMs: () => parseReminderEarlyWindow('8d') }), /at most 7d/],
+    ] as const) {
+      const bad = createDeadlineService({ prisma, reminders })
+      await expect(bad.create(ctxOf(B), B.dossierId, { title: 'x', dueAt: inSeconds(86_400) })).rejects.toThrow(error)
+    }
     expect(await prisma.deadline.count()).toBe(count)
   })
 })

@@ -9,6 +9,7 @@ import { z } from 'zod'
  *   MAIL_FROM         "Cabinet <no-reply@example.fr>" or an address. Required in production.
  *   APP_ORIGIN        the app's public origin, for links in e-mails (required in production to send).
  *   REMINDER_OFFSETS  when reminders go out before a deadline: "7d,1d" (units s, m, h, d).
+ *   REMINDER_EARLY_WINDOW  how much earlier a reminder may go out ("24h" with a daily cron); none by default.
  */
 
 export interface MailConfig {

@@ -40,6 +40,27 @@ export function parseReminderOffsets(raw: string | undefined, variable = 'REMIND
   return [...out.values()].sort((a, b) => b.ms - a.ms)
 }
 
+const MAX_EARLY_MS = 7 * UNIT_MS.d
+
+/**
+ * REMINDER_EARLY_WINDOW: how long before its time a reminder may go out, so that a drain that runs rarely
+ * sends it early rather than late. Vercel Hobby runs the cron once a day: with "24h" there, every reminder
+ * goes out on the run before its time instead of the run after (a "1d" one no longer arrives on the day).
+ * Unset, empty or "0": none (the worker, or a cron every few minutes, sends them on time). Same units as
+ * REMINDER_OFFSETS, one duration, at most 7d. Returns milliseconds.
+ */
+export function parseReminderEarlyWindow(raw: string | undefined, variable = 'REMINDER_EARLY_WINDOW'): number {
+  const value = raw?.trim() ?? ''
+  if (value === '' || value === '0') return 0
+  const m = /^(\d{1,6})\s*([smhd])$/i.exec(value)
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2]!.toLowerCase() as keyof typeof UNIT_MS] : Number.NaN
+  if (!m || !(ms >= 0) || ms > MAX_EARLY_MS)
+    throw new ReminderOffsetsError(
+      `${variable} must be 0 or one duration, a whole number and a unit s, m, h or d, at most 7d (e.g. "24h"); "${value.slice(0, 20)}" is not one`,
+    )
+  return ms
+}
+
 /** The zod shape, for a config schema that wants it. */
 export const reminderOffsetsVar = (name = 'REMINDER_OFFSETS') =>
   z

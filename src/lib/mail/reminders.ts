@@ -1,6 +1,6 @@
 /**
  * Deadline reminders on 'email-queue'. Design: ONE JOB PER RECIPIENT AND OFFSET, scheduled when a
- * deadline is created or confirmed, delayed until `dueAt - offset`, id
+ * deadline is created or confirmed, delayed until `dueAt - offset` (minus REMINDER_EARLY_WINDOW, if set), id
  * `reminder:<deadlineId>:<offset>:<version>:<userId>` (pushing it again while queued does nothing).
  * Why per recipient rather than one job per deadline+offset expanded at send time: an SMTP failure or a
  * bad address then retries or dead-letters that one e-mail, never re-sending to colleagues already
@@ -19,7 +19,7 @@ import { queue } from '@/lib/upstash'
 import { EMAIL_QUEUE } from '@/lib/mail/jobs'
 import { createOutbox, type Outbox } from '@/lib/mail/outbox'
 import { reminderJobId, type DeadlineReminderJob } from '@/lib/mail/jobs'
-import { parseReminderOffsets, type ReminderOffset } from './reminder-offsets'
+import { parseReminderEarlyWindow, parseReminderOffsets, type ReminderOffset } from './reminder-offsets'
 
 /** Who is reminded: the cabinet's active lawyers and admins (assistants are not). */
 export const REMINDER_ROLES = ['ADMIN', 'AVOCAT'] as const
@@ -55,6 +55,8 @@ export interface RemindersDeps {
   outbox?: Outbox
   /** REMINDER_OFFSETS (default: the environment's, read on each call so tests can set it). */
   offsets?: () => ReminderOffset[]
+  /** REMINDER_EARLY_WINDOW in ms (default: the environment's, read on each call like the offsets). */
+  earlyMs?: () => number
   now?: () => number
   cancel?: (jobIds: string[]) => Promise<void>
 }
@@ -68,7 +70,7 @@ export interface Scheduled {
 }
 
 export interface Reminders {
-  /** Throws (naming REMINDER_OFFSETS) when the offsets are misconfigured: called before a deadline is written. */
+  /** Throws (naming the variable) when REMINDER_OFFSETS or REMINDER_EARLY_WINDOW is misconfigured: called before a deadline is written. */
   check(): void
   /** Pushes the deadline's reminders for its current version; offsets already past are skipped. */
   schedule(deadline: ReminderTarget): Promise<Scheduled>
@@ -94,6 +96,7 @@ export function createReminders(deps: RemindersDeps): Reminders {
   const { prisma } = deps
   const outbox = deps.outbox ?? createOutbox()
   const offsets = deps.offsets ?? (() => parseReminderOffsets(process.env.REMINDER_OFFSETS))
+  const earlyMs = deps.earlyMs ?? (() => parseReminderEarlyWindow(process.env.REMINDER_EARLY_WINDOW))
   const now = deps.now ?? Date.now
   const cancelJobs = deps.cancel ?? cancelReminderJobs
 
@@ -109,13 +112,15 @@ export function createReminders(deps: RemindersDeps): Reminders {
   /** Pushes for `userIds`, each offset whose time is still ahead and within the queue's reach. */
   async function push(deadline: ReminderTarget, userIds: string[]): Promise<Scheduled> {
     const t = now()
+    const early = earlyMs()
     const pushes: Promise<string>[] = []
     let complete = true
     for (const offset of offsets()) {
       const fireAt = deadline.dueAt.getTime() - offset.ms
-      const delayMs = fireAt - t
-      // Past already: skipped (a reminder after its time is noise). Beyond reach: later, by reconcileReminders.
-      if (delayMs <= 0) continue
+      // Past already: skipped (a reminder after its time is noise). Within the early window: due at once.
+      if (fireAt <= t) continue
+      const delayMs = Math.max(0, fireAt - early - t)
+      // Beyond the queue's reach: later, by reconcileReminders.
       if (delayMs > SCHEDULE_HORIZON_MS) {
         complete = false
         continue
@@ -162,6 +167,7 @@ export function createReminders(deps: RemindersDeps): Reminders {
   return {
     check() {
       offsets()
+      earlyMs()
     },
 
     async schedule(deadline) {
